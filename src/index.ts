@@ -1,1 +1,5 @@
-export {};
+/** tsnats: a NATS server for Node.js. `import { Server } from 'tsnats'` embeds one. */
+export { ClosedReason } from './server/closed-reason.js';
+export { defaultOptions, type ServerOptions } from './server/options.js';
+export { Server, type ServerConfig, type ServerStats } from './server/server.js';
+export { TSNATS_VERSION, VERSION } from './server/version.js';

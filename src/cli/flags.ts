@@ -1,0 +1,272 @@
+import type { ServerConfig } from '../server/server.js';
+
+/**
+ * nats-server's command line, parsed the way Go's flag package does: `-f value`, `-f=value`, `--f value`
+ * are all the same flag; booleans take no value but accept `-f=false`.
+ */
+
+/** What the command line asks for besides server options. */
+export interface CommandLine {
+  config: ServerConfig;
+  /** Keys of `config` that were set on the command line (they override a config file). */
+  explicit: Set<string>;
+  help: boolean;
+  version: boolean;
+  helpTls: boolean;
+  /** `-c FILE` */
+  configFile: string;
+  /** `-t`: check the configuration and exit. */
+  checkConfig: boolean;
+  /** `--signal CMD[=PID]` */
+  signal: string;
+}
+
+export class FlagError extends Error {}
+
+type Kind = 'string' | 'int' | 'bool' | 'duration' | 'size';
+
+interface FlagSpec {
+  names: string[];
+  kind: Kind;
+  /** Apply the parsed value. */
+  set: (cl: CommandLine, value: string | number | boolean) => void;
+}
+
+function opt<K extends keyof ServerConfig>(key: K) {
+  return (cl: CommandLine, v: string | number | boolean): void => {
+    (cl.config as Record<string, unknown>)[key] = v;
+    cl.explicit.add(key);
+  };
+}
+
+/** Flags of later features: recognised, so the message is clear, but refused until they exist. */
+const NOT_YET: [string[], Kind, string][] = [
+  [['m', 'http_port'], 'int', 'monitoring'],
+  [['ms', 'https_port'], 'int', 'monitoring'],
+  [['js', 'jetstream'], 'bool', 'JetStream'],
+  [['sd', 'store_dir'], 'string', 'JetStream'],
+  [['tls'], 'bool', 'TLS'],
+  [['tlscert'], 'string', 'TLS'],
+  [['tlskey'], 'string', 'TLS'],
+  [['tlsverify'], 'bool', 'TLS'],
+  [['tlscacert'], 'string', 'TLS'],
+  [['routes'], 'string', 'clustering'],
+  [['cluster'], 'string', 'clustering'],
+  [['cluster_name'], 'string', 'clustering'],
+  [['no_advertise'], 'bool', 'clustering'],
+  [['cluster_advertise'], 'string', 'clustering'],
+  [['connect_retries'], 'int', 'clustering'],
+  [['cluster_listen'], 'string', 'clustering'],
+  [['s', 'syslog'], 'bool', 'syslog'],
+  [['r', 'remote_syslog'], 'string', 'syslog'],
+  [['profile'], 'int', 'profiling'],
+  [['c', 'config'], 'string', 'the configuration file'],
+  [['t'], 'bool', 'the configuration file'],
+  [['sl', 'signal'], 'string', 'signals'],
+  [['log_size_limit'], 'size', 'log rotation'],
+];
+
+const FLAGS: FlagSpec[] = [
+  { names: ['a', 'addr', 'net'], kind: 'string', set: opt('host') },
+  {
+    names: ['p', 'port'],
+    kind: 'int',
+    set: (cl, v) => {
+      // -1 picks a random free port, as in nats-server.
+      cl.config.port = (v as number) < 0 ? 0 : (v as number);
+      cl.explicit.add('port');
+    },
+  },
+  { names: ['n', 'name', 'server_name'], kind: 'string', set: opt('serverName') },
+  { names: ['P', 'pid'], kind: 'string', set: opt('pidFile') },
+  { names: ['client_advertise'], kind: 'string', set: opt('clientAdvertise') },
+  { names: ['ports_file_dir'], kind: 'string', set: opt('portsFileDir') },
+  { names: ['l', 'log'], kind: 'string', set: opt('logFile') },
+  { names: ['T', 'logtime'], kind: 'bool', set: opt('logtime') },
+  { names: ['D', 'debug'], kind: 'bool', set: opt('debug') },
+  { names: ['V', 'trace'], kind: 'bool', set: opt('trace') },
+  {
+    names: ['VV'],
+    kind: 'bool',
+    set: (cl, v) => opt('trace')(cl, v),
+  },
+  {
+    names: ['DV', 'DVV'],
+    kind: 'bool',
+    set: (cl, v) => {
+      opt('debug')(cl, v);
+      opt('trace')(cl, v);
+    },
+  },
+  { names: ['max_traced_msg_len'], kind: 'int', set: () => {} },
+  { names: ['user'], kind: 'string', set: opt('user') },
+  { names: ['pass'], kind: 'string', set: opt('password') },
+  { names: ['auth'], kind: 'string', set: opt('token') },
+  // Limits (tsnats extras: nats-server sets these in the config file only).
+  { names: ['max_payload'], kind: 'size', set: opt('maxPayload') },
+  { names: ['max_control_line'], kind: 'size', set: opt('maxControlLine') },
+  { names: ['max_connections'], kind: 'int', set: opt('maxConnections') },
+  { names: ['max_subscriptions'], kind: 'int', set: opt('maxSubscriptions') },
+  { names: ['max_pending'], kind: 'size', set: opt('maxPending') },
+  { names: ['ping_interval'], kind: 'duration', set: opt('pingInterval') },
+  { names: ['ping_max'], kind: 'int', set: opt('pingMax') },
+  { names: ['write_deadline'], kind: 'duration', set: opt('writeDeadline') },
+  { names: ['h', 'help'], kind: 'bool', set: (cl, v) => (cl.help = v as boolean) },
+  { names: ['v', 'version'], kind: 'bool', set: (cl, v) => (cl.version = v as boolean) },
+  { names: ['help_tls'], kind: 'bool', set: (cl, v) => (cl.helpTls = v as boolean) },
+];
+
+const BY_NAME = new Map<string, FlagSpec>();
+for (const f of FLAGS) for (const n of f.names) BY_NAME.set(n, f);
+const NOT_YET_BY_NAME = new Map<string, [Kind, string]>();
+for (const [names, kind, what] of NOT_YET) for (const n of names) NOT_YET_BY_NAME.set(n, [kind, what]);
+
+const UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1000,
+  kb: 1024,
+  ki: 1024,
+  kib: 1024,
+  m: 1000 ** 2,
+  mb: 1024 ** 2,
+  mi: 1024 ** 2,
+  mib: 1024 ** 2,
+  g: 1000 ** 3,
+  gb: 1024 ** 3,
+  gi: 1024 ** 3,
+  gib: 1024 ** 3,
+};
+
+/** A byte size: a number with an optional k/kb/m/mb/g/gb suffix (as in the config file). */
+export function parseSizeValue(s: string): number {
+  const m = /^(\d+)\s*([a-zA-Z]*)$/.exec(s.trim());
+  const unit = m ? UNITS[m[2]!.toLowerCase()] : undefined;
+  if (!m || unit === undefined) throw new FlagError(`invalid size "${s}"`);
+  return Number(m[1]) * unit;
+}
+
+const DURATION_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60000, h: 3600000 };
+
+/** A Go duration ("2m", "1h30m", "500ms") or a bare number of seconds; returns milliseconds. */
+export function parseDurationValue(s: string): number {
+  const t = s.trim();
+  if (/^\d+(\.\d+)?$/.test(t)) return Number(t) * 1000;
+  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/y;
+  let total = 0;
+  let pos = 0;
+  while (pos < t.length) {
+    re.lastIndex = pos;
+    const m = re.exec(t);
+    if (!m) throw new FlagError(`invalid duration "${s}"`);
+    total += Number(m[1]) * DURATION_UNITS[m[2]!]!;
+    pos = re.lastIndex;
+  }
+  if (t.length === 0) throw new FlagError(`invalid duration "${s}"`);
+  return total;
+}
+
+function parseValue(name: string, kind: Kind, raw: string): string | number | boolean {
+  switch (kind) {
+    case 'string':
+      return raw;
+    case 'int': {
+      if (!/^-?\d+$/.test(raw)) throw new FlagError(`invalid value "${raw}" for flag -${name}: parse error`);
+      return Number(raw);
+    }
+    case 'bool': {
+      const v = raw.toLowerCase();
+      if (['1', 't', 'true'].includes(v)) return true;
+      if (['0', 'f', 'false'].includes(v)) return false;
+      throw new FlagError(`invalid boolean value "${raw}" for -${name}: parse error`);
+    }
+    case 'duration':
+      return parseDurationValue(raw);
+    case 'size':
+      return parseSizeValue(raw);
+  }
+}
+
+/** Parse argv (without node and the script). Throws FlagError with a message for the user. */
+export function parseCommandLine(argv: string[]): CommandLine {
+  const cl: CommandLine = {
+    config: {},
+    explicit: new Set(),
+    help: false,
+    version: false,
+    helpTls: false,
+    configFile: '',
+    checkConfig: false,
+    signal: '',
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') break;
+    if (!arg.startsWith('-') || arg === '-') {
+      throw new FlagError(`unexpected argument "${arg}" (flags start with -; see -h)`);
+    }
+    const body = arg.replace(/^--?/, '');
+    const eq = body.indexOf('=');
+    const name = eq >= 0 ? body.slice(0, eq) : body;
+    let value: string | undefined = eq >= 0 ? body.slice(eq + 1) : undefined;
+    const spec = BY_NAME.get(name);
+    if (spec === undefined) {
+      const later = NOT_YET_BY_NAME.get(name);
+      if (later !== undefined) {
+        throw new FlagError(`flag -${name} (${later[1]}) is not supported by this version of tsnats yet`);
+      }
+      throw new FlagError(`flag provided but not defined: -${name} (see -h for the supported flags)`);
+    }
+    if (value === undefined) {
+      if (spec.kind === 'bool') {
+        value = 'true';
+      } else {
+        if (i + 1 >= argv.length) throw new FlagError(`flag needs an argument: -${name}`);
+        value = argv[++i]!;
+      }
+    }
+    spec.set(cl, parseValue(name, spec.kind, value));
+  }
+  return cl;
+}
+
+export const USAGE = `Usage: tsnats [options]
+
+Server Options:
+    -a, --addr, --net <host>         Bind to host address (default: 0.0.0.0)
+    -p, --port <port>                Use port for clients (default: 4222; -1 picks a random free port)
+    -n, --name
+        --server_name <server_name>  Server name (default: auto)
+    -P, --pid <file>                 File to store PID
+        --client_advertise <string>  Client URL to advertise to other servers
+        --ports_file_dir <dir>       Creates a ports file in the specified directory (<executable_name>_<pid>.ports).
+
+Logging Options:
+    -l, --log <file>                 File to redirect log output
+    -T, --logtime                    Timestamp log entries (default: true)
+    -D, --debug                      Enable debugging output
+    -V, --trace                      Trace the raw protocol
+    -VV                              Verbose trace (same as -V)
+    -DV                              Debug and trace
+    -DVV                             Debug and verbose trace
+        --max_traced_msg_len <len>   Accepted for compatibility
+
+Authorization Options:
+        --user <user>                User required for connections
+        --pass <password>            Password required for connections
+        --auth <token>               Authorization token required for connections
+
+Limits (tsnats; nats-server sets these in its config file):
+        --max_payload <size>         Maximum message payload (default: 1MB)
+        --max_control_line <size>    Maximum control line (default: 4KB)
+        --max_connections <n>        Maximum client connections (default: 65536)
+        --max_subscriptions <n>      Maximum subscriptions per connection (default: 0, unlimited)
+        --max_pending <size>         Maximum pending bytes per connection before it is a slow consumer (default: 64MB)
+        --ping_interval <duration>   Interval between server PINGs (default: 2m)
+        --ping_max <n>               Outstanding PINGs before a connection is stale (default: 2)
+        --write_deadline <duration>  Time a blocked write may take before the client is a slow consumer (default: 10s)
+
+Common Options:
+    -h, --help                       Show this message
+    -v, --version                    Show version
+`;

@@ -1,0 +1,43 @@
+import { Server } from '../server/server.js';
+import { TSNATS_VERSION, VERSION } from '../server/version.js';
+import { FlagError, parseCommandLine, USAGE } from './flags.js';
+
+/** The `tsnats` command: nats-server's flags, a thin wrapper over the embeddable Server. */
+async function main(argv: string[]): Promise<number> {
+  let cl: ReturnType<typeof parseCommandLine>;
+  try {
+    cl = parseCommandLine(argv);
+  } catch (e) {
+    if (e instanceof FlagError) {
+      process.stderr.write(`tsnats: ${e.message}\n${USAGE}`);
+      return 1;
+    }
+    throw e;
+  }
+  if (cl.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (cl.version) {
+    process.stdout.write(`tsnats: v${TSNATS_VERSION} (nats-server protocol v${VERSION})\n`);
+    return 0;
+  }
+  const server = new Server(cl.config);
+  try {
+    await server.ready();
+  } catch (e) {
+    server.logger.fatal(`Error listening on port: ${(e as Error).message}`);
+    return 1;
+  }
+  return -1; // keep running; signals end the process
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err: unknown) => {
+    process.stderr.write(`tsnats: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,120 @@
+import '../util/buffer-methods.js';
+/**
+ * A connection's outbound buffer: protocol frames are encoded straight into one growing Buffer during a
+ * read batch, then handed to the socket in a single write (nats-server's per-read `flushClients`).
+ * Strings are written as latin1 because every subject we hold was decoded as latin1 from the wire, so the
+ * bytes go back out unchanged.
+ */
+
+const INITIAL_SIZE = 32 * 1024;
+/** A buffer that grew past this is dropped after a flush rather than kept around for an idle client. */
+const KEEP_MAX = 1024 * 1024;
+
+const CRLF = 0x0d0a;
+
+export class Outbound {
+  buf: Buffer = Buffer.allocUnsafe(INITIAL_SIZE);
+  len = 0;
+
+  /** Make room for `n` more bytes. */
+  ensure(n: number): void {
+    const need = this.len + n;
+    if (need <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < need) size *= 2;
+    const bigger = Buffer.allocUnsafe(size);
+    this.buf.copy(bigger, 0, 0, this.len);
+    this.buf = bigger;
+  }
+
+  /** Append raw bytes. */
+  bytes(src: Buffer): void {
+    this.ensure(src.length);
+    src.copy(this.buf, this.len);
+    this.len += src.length;
+  }
+
+  /** Append an ASCII/latin1 string. */
+  latin1(s: string): void {
+    this.ensure(s.length);
+    this.len += this.buf.latin1Write(s, this.len);
+  }
+
+  /** Append a UTF-8 string (INFO/-ERR text that may carry non-ASCII). */
+  utf8(s: string): void {
+    const n = Buffer.byteLength(s);
+    this.ensure(n);
+    this.len += this.buf.utf8Write(s, this.len);
+  }
+
+  /**
+   * Append `MSG <subject> <sid> [reply] <size>\r\n<payload>\r\n`, or HMSG with a header size when
+   * `hdr` >= 0. `data` holds headers + payload.
+   */
+  msg(subject: string, sid: string, reply: string, hdr: number, data: Buffer): void {
+    const size = data.length;
+    // 24 covers "HMSG " + separators + two 10-digit numbers + CRLFs.
+    this.ensure(subject.length + sid.length + reply.length + size + 32);
+    const b = this.buf;
+    let o = this.len;
+    if (hdr >= 0) {
+      b[o++] = 0x48; // H
+    }
+    b[o++] = 0x4d; // M
+    b[o++] = 0x53; // S
+    b[o++] = 0x47; // G
+    b[o++] = 0x20;
+    o += b.latin1Write(subject, o);
+    b[o++] = 0x20;
+    o += b.latin1Write(sid, o);
+    b[o++] = 0x20;
+    if (reply.length > 0) {
+      o += b.latin1Write(reply, o);
+      b[o++] = 0x20;
+    }
+    if (hdr >= 0) {
+      o = writeInt(b, o, hdr);
+      b[o++] = 0x20;
+    }
+    o = writeInt(b, o, size);
+    b.writeUInt16BE(CRLF, o);
+    o += 2;
+    o += data.copy(b, o);
+    b.writeUInt16BE(CRLF, o);
+    this.len = o + 2;
+  }
+
+  /**
+   * The bytes to write. When `reusable` (the socket took the previous write synchronously) the same
+   * memory is used again; otherwise the socket still holds it and a fresh buffer is needed.
+   */
+  take(): Buffer {
+    const out = this.buf.subarray(0, this.len);
+    this.len = 0;
+    return out;
+  }
+
+  /** After a write the socket may still reference the buffer: allocate a new one unless it was drained. */
+  release(drained: boolean): void {
+    if (!drained || this.buf.length > KEEP_MAX) this.buf = Buffer.allocUnsafe(INITIAL_SIZE);
+  }
+}
+
+/** Write a non-negative integer in decimal at `o`, returning the new offset. */
+export function writeInt(b: Buffer, o: number, n: number): number {
+  if (n < 10) {
+    b[o] = 0x30 + n;
+    return o + 1;
+  }
+  let digits = 1;
+  for (let t = n; t >= 10; t = Math.floor(t / 10)) digits++;
+  let p = o + digits - 1;
+  let v = n;
+  while (v >= 10) {
+    const q = Math.floor(v / 10);
+    b[p--] = 0x30 + (v - q * 10);
+    v = q;
+  }
+  b[p] = 0x30 + v;
+  return o + digits;
+}

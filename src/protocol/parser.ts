@@ -1,0 +1,893 @@
+import '../util/buffer-methods.js';
+/**
+ * The NATS protocol parser: a byte-at-a-time state machine with no I/O (the same machine as
+ * nats-server's server/parser.go, written for V8). It walks each read buffer in place: control-line
+ * arguments are sliced out of the buffer and the payload is skipped by jumping the index forward, so a
+ * PUB whose frame sits inside one read costs no copy at all. Bytes are copied only when a frame is split
+ * across reads (into `argBuf` for a control line, `msgBuf` for a payload).
+ *
+ * Ops are case-insensitive, separators are spaces or tabs and a control line may end in a bare LF so that
+ * a person can type the protocol into telnet.
+ */
+
+/** The ops that end up in a sink call; which ones a connection accepts depends on its kind. */
+export const ConnKind = { CLIENT: 0, ROUTER: 1 } as const;
+export type ConnKind = (typeof ConnKind)[keyof typeof ConnKind];
+
+const S = {
+  START: 0,
+  PLUS: 1,
+  PLUS_O: 2,
+  PLUS_OK: 3,
+  MINUS: 4,
+  MINUS_E: 5,
+  MINUS_ER: 6,
+  MINUS_ERR: 7,
+  MINUS_ERR_SPC: 8,
+  MINUS_ERR_ARG: 9,
+  C: 10,
+  CO: 11,
+  CON: 12,
+  CONN: 13,
+  CONNE: 14,
+  CONNEC: 15,
+  CONNECT: 16,
+  CONNECT_ARG: 17,
+  H: 18,
+  HP: 19,
+  HPU: 20,
+  HPUB: 21,
+  HPUB_SPC: 22,
+  HPUB_ARG: 23,
+  HM: 24,
+  HMS: 25,
+  HMSG: 26,
+  HMSG_SPC: 27,
+  HMSG_ARG: 28,
+  P: 29,
+  PU: 30,
+  PUB: 31,
+  PUB_SPC: 32,
+  PUB_ARG: 33,
+  PI: 34,
+  PIN: 35,
+  PING: 36,
+  PO: 37,
+  PON: 38,
+  PONG: 39,
+  MSG_PAYLOAD: 40,
+  MSG_END_R: 41,
+  MSG_END_N: 42,
+  S: 43,
+  SU: 44,
+  SUB: 45,
+  SUB_SPC: 46,
+  SUB_ARG: 47,
+  L: 48,
+  LS: 49,
+  R: 50,
+  RS: 51,
+  U: 52,
+  UN: 53,
+  UNS: 54,
+  UNSU: 55,
+  UNSUB: 56,
+  UNSUB_SPC: 57,
+  UNSUB_ARG: 58,
+  M: 59,
+  MS: 60,
+  MSG: 61,
+  MSG_SPC: 62,
+  MSG_ARG: 63,
+  I: 64,
+  IN: 65,
+  INF: 66,
+  INFO: 67,
+  INFO_ARG: 68,
+} as const;
+type State = (typeof S)[keyof typeof S];
+
+/** Which interest op a SUB_ARG/UNSUB_ARG line belongs to (client SUB, route RS+, route LS+). */
+export const SubOp = { SUB: 0, RS: 1, LS: 2 } as const;
+export type SubOp = (typeof SubOp)[keyof typeof SubOp];
+
+/** Which message op a payload belongs to. */
+export const MsgOp = { PUB: 0, HPUB: 1, RMSG: 2, HRMSG: 3, LMSG: 4, HLMSG: 5 } as const;
+export type MsgOp = (typeof MsgOp)[keyof typeof MsgOp];
+
+const SPACE = 0x20;
+const TAB = 0x09;
+const CR = 0x0d;
+const LF = 0x0a;
+const ZERO = 0x30;
+const NINE = 0x39;
+const LOWER = 0x20; // OR-ing this into an ASCII letter lower-cases it
+
+/**
+ * Arguments of the message being parsed. One instance per parser, reused for every message: a sink that
+ * wants to keep a value copies it.
+ */
+export class MsgArgs {
+  op: MsgOp = MsgOp.PUB;
+  /** Subject, decoded as latin1 so that writing it back out is byte-exact. */
+  subject = '';
+  /** Reply subject or '' when there is none. */
+  reply = '';
+  /** Total size: headers + payload. */
+  size = 0;
+  /** Header size, -1 when the message has no header section. */
+  hdr = -1;
+  /** Routes only: account name and queue-group names (RMSG/LMSG). */
+  account = '';
+  queues: string[] = [];
+  /** LMSG only: origin cluster. */
+  origin = '';
+}
+
+/** Receives what the parser finds. A method returning false stops the parse (the connection closes). */
+export interface ParserSink {
+  /** Control line of PUB/HPUB/RMSG... is parsed: validate limits before the payload is read. */
+  onMsgArgs(pa: MsgArgs): boolean;
+  /**
+   * A whole message: `data` holds headers + payload (without the trailing CRLF). It is a view of the
+   * read buffer (or of the parser's split buffer) and is valid only during the call.
+   */
+  onMsg(pa: MsgArgs, data: Buffer): void;
+  onConnect(arg: string): boolean;
+  onInfo(arg: string): boolean;
+  /** SUB/RS+/LS+ with its whitespace-separated arguments. */
+  onSub(op: SubOp, args: string[]): boolean;
+  /** UNSUB/RS-/LS- with its whitespace-separated arguments. */
+  onUnsub(op: SubOp, args: string[]): boolean;
+  onPing(): void;
+  onPong(): void;
+  onOk(): void;
+  onErr(arg: string): void;
+  /**
+   * The input is not the NATS protocol: `err` is the -ERR text nats-server would send (or '' when it
+   * sends none) and `detail` says what the parser saw, for the log.
+   */
+  onParseError(err: string, detail: string): void;
+  /** Authorization is required and the first op is not CONNECT. */
+  onAuthRequiredViolation(): void;
+}
+
+/** nats-server's -ERR texts for parser-level failures. */
+export const ERR_UNKNOWN_OP = 'Unknown Protocol Operation';
+export const ERR_MAX_CONTROL_LINE = 'maximum control line exceeded';
+
+const MAX_SIZE_DIGITS = 9; // like nats-server's parseSize: up to 999,999,999
+
+/** Parse a non-negative decimal size from bytes, -1 when malformed (nats-server's parseSize). */
+function parseSize(buf: Buffer, start: number, end: number): number {
+  const len = end - start;
+  if (len === 0 || len > MAX_SIZE_DIGITS) return -1;
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const c = buf[i]!;
+    if (c < ZERO || c > NINE) return -1;
+    n = n * 10 + (c - ZERO);
+  }
+  return n;
+}
+
+/** Largest number of whitespace-separated arguments we keep for a message op (RMSG with queues). */
+const MAX_ARGS = 64;
+
+export class Parser {
+  state: State = S.START;
+  /** First letter of the current op, to tell RS+ from LS+ and RMSG from LMSG. */
+  private op = 0;
+  /** Start of the current argument in the current buffer. */
+  private as = 0;
+  /** 1 when the control line ended with CR (drop it from the argument). */
+  private drop = 0;
+  /** Control line carried over from a previous read, or null. */
+  private argBuf: Buffer | null = null;
+  private argLen = 0;
+  /** Payload carried over from a previous read, or null. */
+  private msgBuf: Buffer | null = null;
+  private msgLen = 0;
+  /** Argument token offsets into the control line: start, end pairs. */
+  private readonly tok = new Int32Array(MAX_ARGS * 2);
+  private readonly strArgs: string[] = [];
+  /** Where the control line that just ended lives (the read buffer or argBuf). */
+  private lb: Buffer = Buffer.alloc(0);
+  private lbStart = 0;
+  private lbEnd = 0;
+  readonly pa = new MsgArgs();
+  /** Set true by the connection until CONNECT has been processed, when auth is required. */
+  awaitingAuth = false;
+
+  constructor(
+    private readonly sink: ParserSink,
+    public kind: ConnKind = ConnKind.CLIENT,
+    /** max_control_line; enforced for clients only, as in nats-server. */
+    public maxControlLine = 4096,
+  ) {}
+
+  /** Feed one read. Returns false when parsing stopped (protocol error or a sink refusal). */
+  parse(buf: Buffer): boolean {
+    const len = buf.length;
+    let i = 0;
+    let b = 0;
+    for (; i < len; i++) {
+      b = buf[i]!;
+      switch (this.state) {
+        case S.START:
+          this.op = b;
+          if (this.awaitingAuth && b !== 0x43 && b !== 0x63) {
+            this.sink.onAuthRequiredViolation();
+            return false;
+          }
+          switch (b | LOWER) {
+            case 0x70: // p
+              this.state = S.P;
+              break;
+            case 0x68: // h
+              this.state = S.H;
+              break;
+            case 0x73: // s
+              this.state = S.S;
+              break;
+            case 0x75: // u
+              this.state = S.U;
+              break;
+            case 0x72: // r
+              if (this.kind === ConnKind.CLIENT) return this.parseError(buf, i);
+              this.state = S.R;
+              break;
+            case 0x6c: // l
+              if (this.kind === ConnKind.CLIENT) return this.parseError(buf, i);
+              this.state = S.L;
+              break;
+            case 0x63: // c
+              this.state = S.C;
+              break;
+            case 0x69: // i
+              this.state = S.I;
+              break;
+            default:
+              if (b === 0x2b) this.state = S.PLUS;
+              else if (b === 0x2d) this.state = S.MINUS;
+              else return this.parseError(buf, i);
+          }
+          break;
+
+        // PUB / PING / PONG
+        case S.P:
+          switch (b | LOWER) {
+            case 0x75:
+              this.state = S.PU;
+              break;
+            case 0x69:
+              this.state = S.PI;
+              break;
+            case 0x6f:
+              this.state = S.PO;
+              break;
+            default:
+              return this.parseError(buf, i);
+          }
+          break;
+        case S.PU:
+          if ((b | LOWER) !== 0x62) return this.parseError(buf, i);
+          this.state = S.PUB;
+          break;
+        case S.PUB:
+          if (b !== SPACE && b !== TAB) return this.parseError(buf, i);
+          this.state = S.PUB_SPC;
+          break;
+        case S.PUB_SPC:
+          if (b !== SPACE && b !== TAB) {
+            this.pa.op = MsgOp.PUB;
+            this.state = S.PUB_ARG;
+            this.as = i;
+          }
+          break;
+        case S.PUB_ARG:
+        case S.HPUB_ARG:
+        case S.MSG_ARG:
+        case S.HMSG_ARG:
+          if (b === CR) {
+            this.drop = 1;
+          } else if (b === LF) {
+            if (!this.endMsgArg(buf, i)) return false;
+            this.drop = 0;
+            this.as = i + 1;
+            this.state = S.MSG_PAYLOAD;
+            // Jump over the payload when it is in this buffer; otherwise fall out and copy it.
+            if (this.msgBuf === null) i = this.as + this.pa.size - 2;
+          } else if (this.argBuf !== null) {
+            this.appendArg(b);
+          }
+          break;
+        case S.MSG_PAYLOAD:
+          if (this.msgBuf !== null) {
+            const need = this.pa.size - this.msgLen;
+            const avail = len - i;
+            const n = avail < need ? avail : need;
+            if (n > 0) {
+              buf.copy(this.msgBuf, this.msgLen, i, i + n);
+              this.msgLen += n;
+              i += n - 1;
+            }
+            if (this.msgLen >= this.pa.size) this.state = S.MSG_END_R;
+          } else if (i - this.as + 1 >= this.pa.size) {
+            this.state = S.MSG_END_R;
+          }
+          break;
+        case S.MSG_END_R:
+          if (b !== CR) return this.parseError(buf, i);
+          this.state = S.MSG_END_N;
+          break;
+        case S.MSG_END_N: {
+          if (b !== LF) return this.parseError(buf, i);
+          let data: Buffer;
+          if (this.msgBuf !== null) {
+            data = this.msgBuf.subarray(0, this.pa.size);
+          } else {
+            data = buf.subarray(this.as, this.as + this.pa.size);
+          }
+          this.argBuf = null;
+          this.msgBuf = null;
+          this.msgLen = 0;
+          this.drop = 0;
+          this.as = i + 1;
+          this.state = S.START;
+          this.sink.onMsg(this.pa, data);
+          break;
+        }
+        case S.PI:
+          if ((b | LOWER) !== 0x6e) return this.parseError(buf, i);
+          this.state = S.PIN;
+          break;
+        case S.PIN:
+          if ((b | LOWER) !== 0x67) return this.parseError(buf, i);
+          this.state = S.PING;
+          break;
+        case S.PING:
+          // Anything up to the newline is ignored, as nats-server does.
+          if (b === LF) {
+            this.drop = 0;
+            this.state = S.START;
+            this.sink.onPing();
+          }
+          break;
+        case S.PO:
+          if ((b | LOWER) !== 0x6e) return this.parseError(buf, i);
+          this.state = S.PON;
+          break;
+        case S.PON:
+          if ((b | LOWER) !== 0x67) return this.parseError(buf, i);
+          this.state = S.PONG;
+          break;
+        case S.PONG:
+          if (b === LF) {
+            this.drop = 0;
+            this.state = S.START;
+            this.sink.onPong();
+          }
+          break;
+
+        // HPUB / HMSG
+        case S.H:
+          switch (b | LOWER) {
+            case 0x70:
+              this.state = S.HP;
+              break;
+            case 0x6d:
+              this.state = S.HM;
+              break;
+            default:
+              return this.parseError(buf, i);
+          }
+          break;
+        case S.HP:
+          if ((b | LOWER) !== 0x75) return this.parseError(buf, i);
+          this.state = S.HPU;
+          break;
+        case S.HPU:
+          if ((b | LOWER) !== 0x62) return this.parseError(buf, i);
+          this.state = S.HPUB;
+          break;
+        case S.HPUB:
+          if (b !== SPACE && b !== TAB) return this.parseError(buf, i);
+          this.state = S.HPUB_SPC;
+          break;
+        case S.HPUB_SPC:
+          if (b !== SPACE && b !== TAB) {
+            this.pa.op = MsgOp.HPUB;
+            this.state = S.HPUB_ARG;
+            this.as = i;
+          }
+          break;
+        case S.HM:
+          if ((b | LOWER) !== 0x73) return this.parseError(buf, i);
+          this.state = S.HMS;
+          break;
+        case S.HMS:
+          if ((b | LOWER) !== 0x67) return this.parseError(buf, i);
+          this.state = S.HMSG;
+          break;
+        case S.HMSG:
+          if (b !== SPACE && b !== TAB) return this.parseError(buf, i);
+          this.state = S.HMSG_SPC;
+          break;
+        case S.HMSG_SPC:
+          if (b !== SPACE && b !== TAB) {
+            // HMSG from a client is not an op nats-server accepts; routes send HMSG for header RMSG.
+            if (this.kind === ConnKind.CLIENT) return this.parseError(buf, i);
+            this.pa.op = (this.op | LOWER) === 0x6c ? MsgOp.HLMSG : MsgOp.HRMSG;
+            this.state = S.HMSG_ARG;
+            this.as = i;
+          }
+          break;
+
+        // SUB, RS+, LS+ (all SUB_ARG) / UNSUB, RS-, LS- (all UNSUB_ARG)
+        case S.S:
+          if ((b | LOWER) !== 0x75) return this.parseError(buf, i);
+          this.state = S.SU;
+          break;
+        case S.SU:
+          if ((b | LOWER) !== 0x62) return this.parseError(buf, i);
+          this.state = S.SUB;
+          break;
+        case S.SUB:
+          if (b !== SPACE && b !== TAB) return this.parseError(buf, i);
+          this.state = S.SUB_SPC;
+          break;
+        case S.SUB_SPC:
+          if (b !== SPACE && b !== TAB) {
+            this.state = S.SUB_ARG;
+            this.as = i;
+          }
+          break;
+        case S.SUB_ARG:
+        case S.UNSUB_ARG:
+        case S.CONNECT_ARG:
+        case S.INFO_ARG:
+        case S.MINUS_ERR_ARG:
+          if (b === CR) {
+            this.drop = 1;
+          } else if (b === LF) {
+            if (!this.endArg(buf, i)) return false;
+            this.drop = 0;
+            this.as = i + 1;
+            this.state = S.START;
+          } else if (this.argBuf !== null) {
+            this.appendArg(b);
+          }
+          break;
+        case S.U:
+          if ((b | LOWER) !== 0x6e) return this.parseError(buf, i);
+          this.state = S.UN;
+          break;
+        case S.UN:
+          if ((b | LOWER) !== 0x73) return this.parseError(buf, i);
+          this.state = S.UNS;
+          break;
+        case S.UNS:
+          if ((b | LOWER) !== 0x75) return this.parseError(buf, i);
+          this.state = S.UNSU;
+          break;
+        case S.UNSU:
+          if ((b | LOWER) !== 0x62) return this.parseError(buf, i);
+          this.state = S.UNSUB;
+          break;
+        case S.UNSUB:
+          if (b !== SPACE && b !== TAB) return this.parseError(buf, i);
+          this.state = S.UNSUB_SPC;
+          break;
+        case S.UNSUB_SPC:
+          if (b !== SPACE && b !== TAB) {
+            this.state = S.UNSUB_ARG;
+            this.as = i;
+          }
+          break;
+
+        // Routes: RS+ RS- RMSG, LS+ LS- LMSG
+        case S.R:
+          if ((b | LOWER) === 0x73) this.state = S.RS;
+          else if ((b | LOWER) === 0x6d) this.state = S.M;
+          else return this.parseError(buf, i);
+          break;
+        case S.L:
+          if ((b | LOWER) === 0x73) this.state = S.LS;
+          else if ((b | LOWER) === 0x6d) this.state = S.M;
+          else return this.parseError(buf, i);
+          break;
+        case S.RS:
+        case S.LS:
+          if (b === 0x2b) this.state = S.SUB;
+          else if (b === 0x2d) this.state = S.UNSUB;
+          else return this.parseError(buf, i);
+          break;
+        case S.M:
+          if ((b | LOWER) !== 0x73) return this.parseError(buf, i);
+          this.state = S.MS;
+          break;
+        case S.MS:
+          if ((b | LOWER) !== 0x67) return this.parseError(buf, i);
+          this.state = S.MSG;
+          break;
+        case S.MSG:
+          if (b !== SPACE && b !== TAB) return this.parseError(buf, i);
+          this.state = S.MSG_SPC;
+          break;
+        case S.MSG_SPC:
+          if (b !== SPACE && b !== TAB) {
+            this.pa.op = (this.op | LOWER) === 0x6c ? MsgOp.LMSG : MsgOp.RMSG;
+            this.state = S.MSG_ARG;
+            this.as = i;
+          }
+          break;
+
+        // CONNECT / INFO
+        case S.C:
+          if ((b | LOWER) !== 0x6f) return this.parseError(buf, i);
+          this.state = S.CO;
+          break;
+        case S.CO:
+          if ((b | LOWER) !== 0x6e) return this.parseError(buf, i);
+          this.state = S.CON;
+          break;
+        case S.CON:
+          if ((b | LOWER) !== 0x6e) return this.parseError(buf, i);
+          this.state = S.CONN;
+          break;
+        case S.CONN:
+          if ((b | LOWER) !== 0x65) return this.parseError(buf, i);
+          this.state = S.CONNE;
+          break;
+        case S.CONNE:
+          if ((b | LOWER) !== 0x63) return this.parseError(buf, i);
+          this.state = S.CONNEC;
+          break;
+        case S.CONNEC:
+          if ((b | LOWER) !== 0x74) return this.parseError(buf, i);
+          this.state = S.CONNECT;
+          break;
+        case S.CONNECT:
+          if (b !== SPACE && b !== TAB) {
+            this.state = S.CONNECT_ARG;
+            this.as = i;
+            i--; // the byte may already be CR/LF of an empty CONNECT: let CONNECT_ARG see it
+          }
+          break;
+        case S.I:
+          if ((b | LOWER) !== 0x6e) return this.parseError(buf, i);
+          this.state = S.IN;
+          break;
+        case S.IN:
+          if ((b | LOWER) !== 0x66) return this.parseError(buf, i);
+          this.state = S.INF;
+          break;
+        case S.INF:
+          if ((b | LOWER) !== 0x6f) return this.parseError(buf, i);
+          this.state = S.INFO;
+          break;
+        case S.INFO:
+          if (b !== SPACE && b !== TAB) {
+            this.state = S.INFO_ARG;
+            this.as = i;
+            i--;
+          }
+          break;
+
+        // +OK / -ERR
+        case S.PLUS:
+          if ((b | LOWER) !== 0x6f) return this.parseError(buf, i);
+          this.state = S.PLUS_O;
+          break;
+        case S.PLUS_O:
+          if ((b | LOWER) !== 0x6b) return this.parseError(buf, i);
+          this.state = S.PLUS_OK;
+          break;
+        case S.PLUS_OK:
+          if (b === LF) {
+            this.drop = 0;
+            this.state = S.START;
+            this.sink.onOk();
+          }
+          break;
+        case S.MINUS:
+          if ((b | LOWER) !== 0x65) return this.parseError(buf, i);
+          this.state = S.MINUS_E;
+          break;
+        case S.MINUS_E:
+          if ((b | LOWER) !== 0x72) return this.parseError(buf, i);
+          this.state = S.MINUS_ER;
+          break;
+        case S.MINUS_ER:
+          if ((b | LOWER) !== 0x72) return this.parseError(buf, i);
+          this.state = S.MINUS_ERR;
+          break;
+        case S.MINUS_ERR:
+          if (b !== SPACE && b !== TAB) return this.parseError(buf, i);
+          this.state = S.MINUS_ERR_SPC;
+          break;
+        case S.MINUS_ERR_SPC:
+          if (b !== SPACE && b !== TAB) {
+            this.state = S.MINUS_ERR_ARG;
+            this.as = i;
+            i--;
+          }
+          break;
+        default:
+          return this.parseError(buf, i);
+      }
+    }
+    return this.saveSplit(buf, i);
+  }
+
+  /** Keep whatever part of a frame this read ended in, for the next read. */
+  private saveSplit(buf: Buffer, i: number): boolean {
+    const st = this.state;
+    if (
+      st === S.SUB_ARG ||
+      st === S.UNSUB_ARG ||
+      st === S.PUB_ARG ||
+      st === S.HPUB_ARG ||
+      st === S.MSG_ARG ||
+      st === S.HMSG_ARG ||
+      st === S.MINUS_ERR_ARG ||
+      st === S.CONNECT_ARG ||
+      st === S.INFO_ARG
+    ) {
+      if (this.argBuf === null) {
+        const end = i - this.drop;
+        this.argLen = 0;
+        this.argBuf = Buffer.allocUnsafe(Math.max(256, (end - this.as) * 2));
+        for (let k = this.as; k < end; k++) this.appendArg(buf[k]!);
+      }
+      // Not exact (the line is checked again when it ends) but it bounds memory against a client
+      // that never sends a newline, as nats-server does.
+      if (this.kind === ConnKind.CLIENT && this.argLen > this.maxControlLine) {
+        this.sink.onParseError(ERR_MAX_CONTROL_LINE, `control line of ${this.argLen}+ bytes`);
+        return false;
+      }
+    } else if (
+      (st === S.MSG_PAYLOAD || st === S.MSG_END_R || st === S.MSG_END_N) &&
+      this.msgBuf === null
+    ) {
+      // The payload starts in this read and ends in a later one: copy what we have.
+      const have = buf.length - this.as;
+      if (have > this.pa.size + 2) return this.parseError(buf, this.as);
+      this.msgBuf = Buffer.allocUnsafe(this.pa.size + 2);
+      if (have > 0) buf.copy(this.msgBuf, 0, this.as, buf.length);
+      this.msgLen = have > 0 ? have : 0;
+      // MSG_END_R/N were reached inside this buffer; the CR we copied is not payload.
+      if (this.msgLen > this.pa.size) this.msgLen = this.pa.size;
+    }
+    return true;
+  }
+
+  private appendArg(b: number): void {
+    let ab = this.argBuf!;
+    if (this.argLen === ab.length) {
+      const bigger = Buffer.allocUnsafe(ab.length * 2);
+      ab.copy(bigger, 0, 0, this.argLen);
+      this.argBuf = ab = bigger;
+    }
+    ab[this.argLen++] = b;
+  }
+
+  /** The control line just ended: point lb/lbStart/lbEnd at the bytes holding it. */
+  private lineBounds(buf: Buffer, i: number): void {
+    if (this.argBuf !== null) {
+      this.lb = this.argBuf;
+      this.lbStart = 0;
+      this.lbEnd = this.argLen;
+      this.argBuf = null;
+      this.argLen = 0;
+    } else {
+      this.lb = buf;
+      this.lbStart = this.as;
+      this.lbEnd = i - this.drop;
+    }
+  }
+
+  /** The current control line, for error messages. */
+  private line(): string {
+    return this.lb.toString('latin1', this.lbStart, this.lbEnd);
+  }
+
+  private checkControlLine(start: number, end: number, lineBuf: Buffer): boolean {
+    if (this.kind === ConnKind.CLIENT && end - start > this.maxControlLine) {
+      const snip = lineBuf.toString('latin1', start, Math.min(end, start + 128));
+      this.sink.onParseError(ERR_MAX_CONTROL_LINE, `max_control_line ${this.maxControlLine} (snip: ${snip}...)`);
+      return false;
+    }
+    return true;
+  }
+
+  /** Split a control line into whitespace-separated tokens; returns the count (MAX_ARGS+1 when over). */
+  private tokenize(lb: Buffer, start: number, end: number): number {
+    const tok = this.tok;
+    let n = 0;
+    let ts = -1;
+    for (let k = start; k < end; k++) {
+      const c = lb[k]!;
+      if (c === SPACE || c === TAB || c === CR || c === LF) {
+        if (ts >= 0) {
+          if (n === MAX_ARGS) return MAX_ARGS + 1;
+          tok[n * 2] = ts;
+          tok[n * 2 + 1] = k;
+          n++;
+          ts = -1;
+        }
+      } else if (ts < 0) {
+        ts = k;
+      }
+    }
+    if (ts >= 0) {
+      if (n === MAX_ARGS) return MAX_ARGS + 1;
+      tok[n * 2] = ts;
+      tok[n * 2 + 1] = end;
+      n++;
+    }
+    return n;
+  }
+
+  private tokStr(lb: Buffer, k: number): string {
+    return lb.latin1Slice(this.tok[k * 2]!, this.tok[k * 2 + 1]!);
+  }
+
+  private tokSize(lb: Buffer, k: number): number {
+    return parseSize(lb, this.tok[k * 2]!, this.tok[k * 2 + 1]!);
+  }
+
+  /** End of a PUB/HPUB/RMSG/HMSG control line: fill `pa` and let the sink check it. */
+  private endMsgArg(buf: Buffer, i: number): boolean {
+    this.lineBounds(buf, i);
+    const lb = this.lb;
+    const start = this.lbStart;
+    const end = this.lbEnd;
+    if (!this.checkControlLine(start, end, lb)) return false;
+    const pa = this.pa;
+    const n = this.tokenize(lb, start, end);
+    switch (pa.op) {
+      case MsgOp.PUB:
+        if (n === 2) {
+          pa.subject = this.tokStr(lb, 0);
+          pa.reply = '';
+          pa.size = this.tokSize(lb, 1);
+        } else if (n === 3) {
+          pa.subject = this.tokStr(lb, 0);
+          pa.reply = this.tokStr(lb, 1);
+          pa.size = this.tokSize(lb, 2);
+        } else {
+          return this.argError(`processPub Parse Error: '${this.line()}'`);
+        }
+        pa.hdr = -1;
+        if (pa.size < 0) return this.argError(`processPub Bad or Missing Size: '${this.line()}'`);
+        break;
+      case MsgOp.HPUB:
+        if (n === 3) {
+          pa.subject = this.tokStr(lb, 0);
+          pa.reply = '';
+          pa.hdr = this.tokSize(lb, 1);
+          pa.size = this.tokSize(lb, 2);
+        } else if (n === 4) {
+          pa.subject = this.tokStr(lb, 0);
+          pa.reply = this.tokStr(lb, 1);
+          pa.hdr = this.tokSize(lb, 2);
+          pa.size = this.tokSize(lb, 3);
+        } else {
+          return this.argError(`processHeaderPub Parse Error: '${this.line()}'`);
+        }
+        if (pa.hdr < 0) return this.argError(`processHeaderPub Bad or Missing Header Size: '${this.line()}'`);
+        if (pa.size < 0) return this.argError(`processHeaderPub Bad or Missing Total Size: '${this.line()}'`);
+        if (pa.hdr > pa.size) {
+          return this.argError(`processHeaderPub Header Size larger then TotalSize: '${this.line()}'`);
+        }
+        break;
+      default:
+        if (!this.routedMsgArgs(lb, n)) return false;
+    }
+    return this.sink.onMsgArgs(pa);
+  }
+
+  /**
+   * RMSG <account> <subject> [reply] <size>, or with queues:
+   * RMSG <account> <subject> + <reply> <queue...> <size> | RMSG <account> <subject> | <queue...> <size>.
+   * HMSG has a header size before the total size. LMSG has the origin cluster first.
+   */
+  private routedMsgArgs(lb: Buffer, n: number): boolean {
+    const pa = this.pa;
+    const hasHdr = pa.op === MsgOp.HRMSG || pa.op === MsgOp.HLMSG;
+    let first = 0;
+    if (pa.op === MsgOp.LMSG || pa.op === MsgOp.HLMSG) {
+      if (n < 1) return this.argError(`processRoutedOriginClusterMsgArgs Parse Error: '${this.line()}'`);
+      pa.origin = this.tokStr(lb, 0);
+      first = 1;
+    } else {
+      pa.origin = '';
+    }
+    const sizes = hasHdr ? 2 : 1;
+    const rest = n - first; // account subject ... sizes
+    if (rest < 2 + sizes) return this.argError(`processRoutedMsgArgs Parse Error: '${this.line()}'`);
+    pa.account = this.tokStr(lb, first);
+    pa.subject = this.tokStr(lb, first + 1);
+    pa.queues.length = 0;
+    pa.reply = '';
+    const middle = rest - 2 - sizes; // tokens between subject and sizes
+    if (middle === 1) {
+      pa.reply = this.tokStr(lb, first + 2);
+    } else if (middle > 1) {
+      const ind = this.tokStr(lb, first + 2);
+      let q = first + 3;
+      if (ind === '+') {
+        pa.reply = this.tokStr(lb, q);
+        q++;
+      } else if (ind !== '|') {
+        return this.argError(`processRoutedMsgArgs Bad or Missing Reply Indicator: '${ind}'`);
+      }
+      for (; q < n - sizes; q++) pa.queues.push(this.tokStr(lb, q));
+    }
+    if (hasHdr) {
+      pa.hdr = this.tokSize(lb, n - 2);
+      if (pa.hdr < 0) return this.argError(`processRoutedHeaderMsgArgs Bad or Missing Header Size: '${this.line()}'`);
+    } else {
+      pa.hdr = -1;
+    }
+    pa.size = this.tokSize(lb, n - 1);
+    if (pa.size < 0) return this.argError(`processRoutedMsgArgs Bad or Missing Size: '${this.line()}'`);
+    if (hasHdr && pa.hdr > pa.size) {
+      return this.argError(`processRoutedHeaderMsgArgs Header Size larger then TotalSize: '${this.line()}'`);
+    }
+    return true;
+  }
+
+  /** End of SUB/UNSUB/CONNECT/INFO/-ERR. */
+  private endArg(buf: Buffer, i: number): boolean {
+    const st = this.state;
+    this.lineBounds(buf, i);
+    const lb = this.lb;
+    const start = this.lbStart;
+    const end = this.lbEnd;
+    if (!this.checkControlLine(start, end, lb)) return false;
+    if (st === S.SUB_ARG || st === S.UNSUB_ARG) {
+      const n = this.tokenize(lb, start, end);
+      const args = this.strArgs;
+      args.length = 0;
+      for (let k = 0; k < n && k < MAX_ARGS; k++) args.push(this.tokStr(lb, k));
+      const opc = this.op | LOWER;
+      const op = opc === 0x72 ? SubOp.RS : opc === 0x6c ? SubOp.LS : SubOp.SUB;
+      return st === S.SUB_ARG ? this.sink.onSub(op, args) : this.sink.onUnsub(op, args);
+    }
+    // JSON and error text may be UTF-8.
+    const text = lb.toString('utf8', start, end);
+    if (st === S.CONNECT_ARG) {
+      if (!this.sink.onConnect(text)) return false;
+      return true;
+    }
+    if (st === S.INFO_ARG) return this.sink.onInfo(text);
+    this.sink.onErr(text);
+    return true;
+  }
+
+  /** A malformed argument list: nats-server closes without an -ERR. */
+  private argError(detail: string): boolean {
+    this.sink.onParseError('', detail);
+    return false;
+  }
+
+  private parseError(buf: Buffer, i: number): false {
+    const snip = JSON.stringify(buf.toString('latin1', i, Math.min(buf.length, i + 32)));
+    this.sink.onParseError(ERR_UNKNOWN_OP, `parser ERROR, state=${this.state}, i=${i}: proto='${snip}...'`);
+    return false;
+  }
+
+  /** Reset to the start state (a connection reuses nothing after an error; tests use this). */
+  reset(): void {
+    this.state = S.START;
+    this.argBuf = null;
+    this.argLen = 0;
+    this.msgBuf = null;
+    this.msgLen = 0;
+    this.drop = 0;
+    this.as = 0;
+  }
+}

@@ -1,0 +1,559 @@
+import type { Socket } from 'node:net';
+import { isValidLiteralSubject } from '../routing/subject.js';
+import { ConnKind, ERR_MAX_CONTROL_LINE, type MsgArgs, Parser, type ParserSink, SubOp } from '../protocol/parser.js';
+import { Outbound } from '../protocol/outbound.js';
+import type { Account } from './account.js';
+import { ClosedReason } from './closed-reason.js';
+import type { Server } from './server.js';
+import { Subscription } from './subscription.js';
+
+/** CONNECT fields, as in nats-server's ClientOpts (JSON names are the wire names). */
+export interface ConnectOptions {
+  verbose: boolean;
+  pedantic: boolean;
+  echo: boolean;
+  tls_required: boolean;
+  headers: boolean;
+  no_responders: boolean;
+  name: string;
+  lang: string;
+  version: string;
+  protocol: number;
+  user?: string;
+  pass?: string;
+  auth_token?: string;
+  nkey?: string;
+  sig?: string;
+  jwt?: string;
+  account?: string;
+  new_account?: boolean;
+}
+
+/** Before CONNECT (and for fields CONNECT leaves out) nats-server assumes verbose and pedantic. */
+function defaultConnectOptions(): ConnectOptions {
+  return {
+    verbose: true,
+    pedantic: true,
+    echo: true,
+    tls_required: false,
+    headers: false,
+    no_responders: false,
+    name: '',
+    lang: '',
+    version: '',
+    protocol: 0,
+  };
+}
+
+const BOOL_FIELDS = ['verbose', 'pedantic', 'echo', 'tls_required', 'headers', 'no_responders', 'new_account'];
+const STRING_FIELDS = ['name', 'lang', 'version', 'user', 'pass', 'auth_token', 'nkey', 'sig', 'jwt', 'account'];
+
+/** Parse CONNECT's JSON onto the defaults; throws on bad JSON or a field of the wrong type (like Go's json). */
+export function parseConnect(json: string, into: ConnectOptions): void {
+  const v: unknown = JSON.parse(json);
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('CONNECT argument is not an object');
+  const o = v as Record<string, unknown>;
+  const target = into as unknown as Record<string, unknown>;
+  for (const k of BOOL_FIELDS) {
+    if (k in o && o[k] !== null) {
+      if (typeof o[k] !== 'boolean') throw new Error(`CONNECT field ${k} must be a boolean`);
+      target[k] = o[k];
+    }
+  }
+  for (const k of STRING_FIELDS) {
+    if (k in o && o[k] !== null) {
+      if (typeof o[k] !== 'string') throw new Error(`CONNECT field ${k} must be a string`);
+      target[k] = o[k];
+    }
+  }
+  if ('protocol' in o && o.protocol !== null) {
+    if (typeof o.protocol !== 'number' || !Number.isInteger(o.protocol)) {
+      throw new Error('CONNECT field protocol must be an integer');
+    }
+    into.protocol = o.protocol;
+  }
+}
+
+const CLIENT_PROTO_ZERO = 0;
+const CLIENT_PROTO_INFO = 1;
+
+const PONG = Buffer.from('PONG\r\n');
+const PING = Buffer.from('PING\r\n');
+const OK = Buffer.from('+OK\r\n');
+
+/** Status message sent when a request finds no responders: an HMSG with only a `NATS/1.0 503` header. */
+const NO_RESPONDERS_HDR = Buffer.from('NATS/1.0 503\r\n\r\n');
+
+/**
+ * A client connection: reads feed the parser, whose callbacks (this class is the ParserSink) handle each
+ * op. Output goes to `out` and is written once per read batch by the server's flush.
+ */
+export class Client implements ParserSink {
+  readonly cid: number;
+  readonly parser: Parser;
+  readonly out = new Outbound();
+  readonly subs = new Map<string, Subscription>();
+  readonly start = new Date();
+  opts: ConnectOptions = defaultConnectOptions();
+  account: Account;
+  /** Time of the last inbound activity, for the ping timer and /connz `last_activity`. */
+  last = Date.now();
+  closed = false;
+  closeReason: ClosedReason | '' = '';
+  connectReceived = false;
+  headers = false;
+  echo = true;
+  /** Queued for the server's end-of-batch flush. */
+  flushQueued = false;
+  /** Bytes the socket has not yet written, as of the last flush or drain. */
+  sockPending = 0;
+  /** When the socket last refused to take more (write returned false), 0 when it is draining freely. */
+  blockedSince = 0;
+  pingsOut = 0;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private authTimer: NodeJS.Timeout | undefined;
+  /** Round-trip time of the last PING we sent, in ms. */
+  rtt = 0;
+  private rttStart = 0;
+  /** Counters, as /connz reports them. */
+  inMsgs = 0;
+  inBytes = 0;
+  outMsgs = 0;
+  outBytes = 0;
+  readonly host: string;
+  readonly port: number;
+
+  constructor(
+    readonly server: Server,
+    readonly socket: Socket,
+    cid: number,
+  ) {
+    this.cid = cid;
+    this.account = server.globalAccount;
+    const o = server.options;
+    this.parser = new Parser(this, ConnKind.CLIENT, o.maxControlLine);
+    this.host = socket.remoteAddress ?? '';
+    this.port = socket.remotePort ?? 0;
+  }
+
+  /** "127.0.0.1:54321 - cid:5", the prefix nats-server puts on a client's log lines. */
+  toString(): string {
+    return `${this.host}:${this.port} - cid:${this.cid}`;
+  }
+
+  /** Wire up the socket and send INFO. */
+  open(info: string, authRequired: boolean): void {
+    const s = this.socket;
+    s.setNoDelay(true);
+    s.on('data', (buf: Buffer) => this.server.onRead(this, buf));
+    s.on('drain', () => {
+      this.sockPending = s.writableLength;
+      this.blockedSince = 0;
+    });
+    s.on('error', (err: NodeJS.ErrnoException) => {
+      if (!this.closed) {
+        this.server.logger.debug(`${this} - Client connection error: ${err.message}`);
+        this.close(err.code === 'EPIPE' || err.code === 'ECONNRESET' ? ClosedReason.ClientClosed : ClosedReason.ReadError);
+      }
+    });
+    s.on('end', () => this.close(ClosedReason.ClientClosed));
+    s.on('close', () => this.close(ClosedReason.ClientClosed));
+    this.out.utf8(info);
+    this.server.queueFlush(this);
+    if (authRequired) {
+      this.parser.awaitingAuth = true;
+      this.authTimer = setTimeout(() => this.authTimeout(), this.server.options.authTimeout);
+      this.authTimer.unref();
+    }
+    this.setPingTimer(this.server.options.pingInterval);
+  }
+
+  // ---- output helpers -------------------------------------------------------------------------------
+
+  private enqueue(b: Buffer): void {
+    if (this.closed) return;
+    this.out.bytes(b);
+    this.server.queueFlush(this);
+  }
+
+  sendErr(err: string): void {
+    if (this.closed) return;
+    this.server.logger.trace(`${this} - ->> [-ERR '${err}']`);
+    this.out.utf8(`-ERR '${err}'\r\n`);
+    this.server.queueFlush(this);
+  }
+
+  sendOK(): void {
+    this.enqueue(OK);
+  }
+
+  sendInfo(info: string): void {
+    if (this.closed) return;
+    this.out.utf8(info);
+    this.server.queueFlush(this);
+  }
+
+  /** Write what is queued to the socket. Called once per read batch by the server. */
+  flush(): void {
+    this.flushQueued = false;
+    if (this.out.len === 0 || this.closed) return;
+    const s = this.socket;
+    const data = this.out.take();
+    const ok = s.write(data);
+    const pending = s.writableLength;
+    this.sockPending = pending;
+    this.out.release(pending === 0);
+    if (!ok && this.blockedSince === 0) this.blockedSince = Date.now();
+    if (pending > this.server.options.maxPending) this.slowConsumer(ClosedReason.SlowConsumerPendingBytes);
+  }
+
+  // ---- ParserSink -----------------------------------------------------------------------------------
+
+  onConnect(arg: string): boolean {
+    const srv = this.server;
+    if (this.authTimer) {
+      clearTimeout(this.authTimer);
+      this.authTimer = undefined;
+    }
+    srv.logger.trace(`${this} - <<- [CONNECT ${redactConnect(arg)}]`);
+    this.last = Date.now();
+    try {
+      parseConnect(arg, this.opts);
+    } catch (e) {
+      srv.logger.error(`${this} - ${(e as Error).message}`);
+      this.close(ClosedReason.ProtocolViolation);
+      return false;
+    }
+    this.connectReceived = true;
+    this.echo = this.opts.echo;
+    this.headers = this.opts.headers;
+    if (!srv.auth.check(this)) {
+      this.authViolation();
+      return false;
+    }
+    this.parser.awaitingAuth = false;
+    // Accounts named in CONNECT are refused, as nats-server does.
+    if (this.opts.new_account || (this.opts.account !== undefined && this.opts.account !== '')) {
+      this.authViolation();
+      return false;
+    }
+    if (this.opts.protocol < CLIENT_PROTO_ZERO || this.opts.protocol > CLIENT_PROTO_INFO) {
+      this.sendErr('invalid client protocol');
+      this.close(ClosedReason.BadClientProtocolVersion);
+      return false;
+    }
+    if (this.opts.no_responders && !this.headers) {
+      this.sendErr('no responders requires headers support');
+      this.close(ClosedReason.NoRespondersRequiresHeaders);
+      return false;
+    }
+    if (this.opts.verbose) this.sendOK();
+    srv.onClientConnected(this);
+    return true;
+  }
+
+  onInfo(_arg: string): boolean {
+    // Clients may send INFO; nats-server ignores it for CLIENT connections.
+    return true;
+  }
+
+  onMsgArgs(pa: MsgArgs): boolean {
+    if (pa.hdr >= 0 && !this.headers) {
+      this.server.logger.error(`${this} - message headers not supported`);
+      this.close(ClosedReason.ProtocolViolation);
+      return false;
+    }
+    const max = this.server.options.maxPayload;
+    if (pa.size > max) {
+      this.server.logger.error(`${this} - maximum payload exceeded: ${pa.size} vs ${max}`);
+      this.sendErr('Maximum Payload Violation');
+      this.close(ClosedReason.MaxPayloadExceeded);
+      return false;
+    }
+    if (this.opts.pedantic && !isValidLiteralSubject(pa.subject)) {
+      // nats-server 2.9 reports the bad subject and still processes the message.
+      this.sendErr('Invalid Publish Subject');
+    }
+    return true;
+  }
+
+  onMsg(pa: MsgArgs, data: Buffer): void {
+    this.inMsgs++;
+    this.inBytes += data.length;
+    this.last = Date.now();
+    if (this.server.logger.traceEnabled) this.traceMsg(pa, data);
+    if (this.opts.verbose) this.sendOK();
+    const delivered = this.server.route(this, pa.subject, pa.reply, pa.hdr, data);
+    if (!delivered && pa.reply.length > 0 && this.opts.no_responders) this.sendNoResponders(pa.reply);
+  }
+
+  private traceMsg(pa: MsgArgs, data: Buffer): void {
+    const op = pa.hdr >= 0 ? 'HPUB' : 'PUB';
+    const args = [pa.subject, pa.reply, pa.hdr >= 0 ? String(pa.hdr) : '', String(pa.size)].filter((x) => x !== '');
+    this.server.logger.trace(`${this} - <<- [${op} ${args.join(' ')}]`);
+    this.server.logger.trace(`${this} - <<- MSG_PAYLOAD: [${JSON.stringify(data.toString('latin1'))}]`);
+  }
+
+  /** Tell a requester at once that nobody is listening (needs headers; see ADR-4). */
+  private sendNoResponders(reply: string): void {
+    const r = this.account.sublist.match(reply);
+    for (const sub of r.psubs) {
+      if (sub.client === this) {
+        this.out.msg(reply, sub.sid, '', NO_RESPONDERS_HDR.length, NO_RESPONDERS_HDR);
+        this.server.queueFlush(this);
+        return;
+      }
+    }
+  }
+
+  onSub(_op: SubOp, args: string[]): boolean {
+    this.last = Date.now();
+    this.server.logger.trace(`${this} - <<- [SUB ${args.join(' ')}]`);
+    let subject: string;
+    let queue: string | undefined;
+    let sid: string;
+    if (args.length === 2) {
+      subject = args[0]!;
+      sid = args[1]!;
+    } else if (args.length === 3) {
+      subject = args[0]!;
+      queue = args[1]!;
+      sid = args[2]!;
+    } else {
+      this.server.logger.error(`${this} - processSub Parse Error: '${args.join(' ')}'`);
+      this.close(ClosedReason.ProtocolViolation);
+      return false;
+    }
+    this.processSub(subject, queue, sid);
+    return true;
+  }
+
+  processSub(subject: string, queue: string | undefined, sid: string): Subscription | undefined {
+    const srv = this.server;
+    const maxSubs = srv.options.maxSubscriptions;
+    if (maxSubs > 0 && this.subs.size >= maxSubs) {
+      srv.logger.error(`${this} - maximum subscriptions exceeded`);
+      this.sendErr('maximum subscriptions exceeded');
+      return undefined;
+    }
+    const existing = this.subs.get(sid);
+    if (existing !== undefined) {
+      // Same sid again: nats-server keeps the first subscription and acknowledges.
+      if (this.opts.verbose) this.sendOK();
+      return existing;
+    }
+    const sub = new Subscription(this, subject, queue, sid);
+    try {
+      this.account.sublist.insert(sub);
+    } catch {
+      this.sendErr('Invalid Subject');
+      return undefined;
+    }
+    this.subs.set(sid, sub);
+    if (this.opts.verbose) this.sendOK();
+    srv.onSubscribe(this, sub);
+    return sub;
+  }
+
+  onUnsub(_op: SubOp, args: string[]): boolean {
+    this.last = Date.now();
+    this.server.logger.trace(`${this} - <<- [UNSUB ${args.join(' ')}]`);
+    let max = -1;
+    if (args.length === 2) {
+      max = parseSizeArg(args[1]!);
+    } else if (args.length !== 1) {
+      this.server.logger.error(`${this} - processUnsub Parse Error: '${args.join(' ')}'`);
+      this.close(ClosedReason.ProtocolViolation);
+      return false;
+    }
+    const sub = this.subs.get(args[0]!);
+    let unsub = false;
+    if (sub !== undefined) {
+      if (max > 0 && max > sub.nm) {
+        sub.max = max;
+      } else {
+        sub.max = 0;
+        unsub = true;
+      }
+    }
+    if (this.opts.verbose) this.sendOK();
+    if (unsub && sub !== undefined) this.unsubscribe(sub);
+    return true;
+  }
+
+  /** Remove a subscription from this client and the account. */
+  unsubscribe(sub: Subscription): void {
+    if (sub.closed) return;
+    sub.closed = true;
+    this.subs.delete(sub.sid);
+    this.account.sublist.remove(sub);
+    this.server.onUnsubscribe(this, sub);
+  }
+
+  onPing(): void {
+    this.server.logger.trace(`${this} - <<- [PING]`);
+    this.enqueue(PONG);
+    this.server.onClientPing(this);
+  }
+
+  onPong(): void {
+    this.server.logger.trace(`${this} - <<- [PONG]`);
+    this.pingsOut = 0;
+    if (this.rttStart > 0) {
+      this.rtt = Date.now() - this.rttStart;
+      this.rttStart = 0;
+    }
+  }
+
+  onOk(): void {}
+
+  onErr(arg: string): void {
+    this.server.logger.debug(`${this} - Client sent -ERR ${arg}`);
+  }
+
+  onParseError(err: string, detail: string): void {
+    if (err !== '') this.sendErr(err);
+    this.server.logger.error(`${this} - Client ${detail}`);
+    this.close(err === ERR_MAX_CONTROL_LINE ? ClosedReason.MaxControlLineExceeded : ClosedReason.ProtocolViolation);
+  }
+
+  onAuthRequiredViolation(): void {
+    this.authViolation();
+  }
+
+  // ---- delivery -------------------------------------------------------------------------------------
+
+  /**
+   * Queue a message for this client on `sub`. Returns false when it was not delivered (echo off,
+   * closed, or over the auto-unsubscribe limit), so a queue group can try another member.
+   */
+  deliver(producer: Client | null, sub: Subscription, subject: string, reply: string, hdr: number, data: Buffer): boolean {
+    if (producer === this && !this.echo) return false;
+    if (sub.closed || this.closed) return false;
+    sub.nm++;
+    if (sub.max > 0) {
+      if (sub.nm === sub.max) {
+        this.unsubscribe(sub);
+      } else if (sub.nm > sub.max) {
+        this.unsubscribe(sub);
+        return false;
+      }
+    }
+    let body = data;
+    let h = hdr;
+    if (hdr > 0 && !this.headers) {
+      // A client that did not ask for headers gets the payload only, as a plain MSG.
+      body = data.subarray(hdr);
+      h = -1;
+    }
+    this.outMsgs++;
+    this.outBytes += body.length;
+    this.out.msg(subject, sub.sid, reply, h, body);
+    if (!this.flushQueued) this.server.queueFlush(this);
+    if (this.out.len + this.sockPending > this.server.options.maxPending) {
+      this.slowConsumer(ClosedReason.SlowConsumerPendingBytes);
+    }
+    return true;
+  }
+
+  /** Cut off a client that cannot keep up, without slowing anyone else. */
+  slowConsumer(reason: ClosedReason): void {
+    if (this.closed) return;
+    const srv = this.server;
+    srv.stats.slowConsumers++;
+    const what = reason === ClosedReason.SlowConsumerWriteDeadline ? 'Write Deadline' : 'Pending Bytes';
+    srv.logger.notice(`${this} - Slow Consumer Detected: ${what} of ${this.out.len + this.socket.writableLength} bytes`);
+    this.out.len = 0;
+    this.close(reason);
+  }
+
+  // ---- timers ----------------------------------------------------------------------------------------
+
+  private setPingTimer(interval: number): void {
+    if (interval <= 0) return;
+    this.pingTimer = setTimeout(() => this.pingTimerFired(), interval);
+    this.pingTimer.unref();
+  }
+
+  private pingTimerFired(): void {
+    this.pingTimer = undefined;
+    if (this.closed) return;
+    const o = this.server.options;
+    if (this.pingsOut + 1 > o.pingMax) {
+      this.server.logger.debug(`${this} - Stale Client Connection - Closing`);
+      this.sendErr('Stale Connection');
+      this.close(ClosedReason.StaleConnection);
+      return;
+    }
+    this.pingsOut++;
+    this.rttStart = Date.now();
+    this.enqueue(PING);
+    this.setPingTimer(o.pingInterval);
+  }
+
+  private authTimeout(): void {
+    this.authTimer = undefined;
+    if (this.closed) return;
+    this.sendErr('Authentication Timeout');
+    this.close(ClosedReason.AuthenticationTimeout);
+  }
+
+  authViolation(): void {
+    const user = this.opts.user;
+    this.server.logger.error(
+      `${this} - authentication error${user !== undefined && user !== '' ? ` - User "${user}"` : ''}`,
+    );
+    this.sendErr('Authorization Violation');
+    this.close(ClosedReason.AuthenticationViolation);
+  }
+
+  // ---- close -------------------------------------------------------------------------------------------
+
+  /**
+   * Close the connection: flush what is queued (the -ERR that explains the close), end the socket and
+   * remove the client's interest. Idempotent.
+   */
+  close(reason: ClosedReason): void {
+    if (this.closed) return;
+    if (this.out.len > 0 && !this.socket.destroyed) {
+      const data = this.out.take();
+      this.socket.write(data);
+    }
+    this.closed = true;
+    this.closeReason = reason;
+    if (this.pingTimer) clearTimeout(this.pingTimer);
+    if (this.authTimer) clearTimeout(this.authTimer);
+    const s = this.socket;
+    if (reason === ClosedReason.SlowConsumerPendingBytes || reason === ClosedReason.SlowConsumerWriteDeadline) {
+      s.destroy();
+    } else {
+      s.end();
+      // Do not wait forever for a peer that never reads: the socket goes after a grace period.
+      setTimeout(() => s.destroy(), 1000).unref();
+    }
+    for (const sub of this.subs.values()) {
+      sub.closed = true;
+      this.account.sublist.remove(sub);
+      this.server.onUnsubscribe(this, sub);
+    }
+    this.subs.clear();
+    this.server.removeClient(this, reason);
+  }
+}
+
+/** Parse UNSUB's max like nats-server's parseSize: digits only, else -1. */
+function parseSizeArg(s: string): number {
+  if (s.length === 0 || s.length > 9) return -1;
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    n = n * 10 + c;
+  }
+  return n;
+}
+
+/** CONNECT as it may appear in a trace: passwords and tokens replaced, as nats-server does. */
+function redactConnect(arg: string): string {
+  return arg.replace(/"(pass|auth_token)"\s*:\s*"(?:[^"\\]|\\.)*"/g, '"$1":"[REDACTED]"');
+}

@@ -1,0 +1,26 @@
+/** Why a connection closed, worded as nats-server's ClosedState strings (shown in /connz `reason`). */
+export const ClosedReason = {
+  ClientClosed: 'Client Closed',
+  AuthenticationTimeout: 'Authentication Timeout',
+  AuthenticationViolation: 'Authentication Failure',
+  TLSHandshakeError: 'TLS Handshake Failure',
+  SlowConsumerPendingBytes: 'Slow Consumer (Pending Bytes)',
+  SlowConsumerWriteDeadline: 'Slow Consumer (Write Deadline)',
+  WriteError: 'Write Error',
+  ReadError: 'Read Error',
+  ParseError: 'Parse Error',
+  StaleConnection: 'Stale Connection',
+  ProtocolViolation: 'Protocol Violation',
+  BadClientProtocolVersion: 'Bad Client Protocol Version',
+  WrongPort: 'Incorrect Port',
+  MaxConnectionsExceeded: 'Maximum Connections Exceeded',
+  MaxPayloadExceeded: 'Maximum Message Payload Exceeded',
+  MaxControlLineExceeded: 'Maximum Control Line Exceeded',
+  MaxSubscriptionsExceeded: 'Maximum Subscriptions Exceeded',
+  DuplicateRoute: 'Duplicate Route',
+  RouteRemoved: 'Route Removed',
+  ServerShutdown: 'Server Shutdown',
+  NoRespondersRequiresHeaders: 'No Responders Requires Headers',
+  ClusterNameConflict: 'Cluster Name Conflict',
+} as const;
+export type ClosedReason = (typeof ClosedReason)[keyof typeof ClosedReason];

@@ -1,0 +1,97 @@
+/**
+ * Server options, named and defaulted as nats-server names and defaults them (server/opts.go, const.go).
+ * Durations are in milliseconds, sizes in bytes.
+ */
+export interface ServerOptions {
+  /** Bind address for clients (`-a/--addr`, config `host`/`net`). */
+  host: string;
+  /** Client port (`-p/--port`); 0 picks a free port, as does -1 on the command line. */
+  port: number;
+  /** Server name (`-n/--name`); defaults to the server id. */
+  serverName: string;
+  /** Client URL advertised to other servers and clients (`--client_advertise`). */
+  clientAdvertise: string;
+  /** Maximum payload a client may publish (`--max_payload`, config `max_payload`). */
+  maxPayload: number;
+  /** Maximum control line length (`max_control_line`). */
+  maxControlLine: number;
+  /** Maximum number of client connections (`max_connections`), 0 = unlimited. */
+  maxConnections: number;
+  /** Maximum subscriptions per connection (`max_subscriptions`), 0 = unlimited. */
+  maxSubscriptions: number;
+  /** Maximum pending outbound bytes per connection before it is a slow consumer (`max_pending`). */
+  maxPending: number;
+  /** Interval between server PINGs (`ping_interval`). */
+  pingInterval: number;
+  /** Outstanding PINGs before the connection is closed as stale (`ping_max`). */
+  pingMax: number;
+  /** How long a blocked write may last before the client is a slow consumer (`write_deadline`). */
+  writeDeadline: number;
+  /** Time a new client has to send CONNECT when auth is required (`auth_timeout`), in ms. */
+  authTimeout: number;
+  /** Enable debug logging (`-D`). */
+  debug: boolean;
+  /** Enable protocol tracing (`-V`). */
+  trace: boolean;
+  /** Prefix log lines with a timestamp (`-T`, default true). */
+  logtime: boolean;
+  /** Log to this file instead of stderr (`-l/--log`). */
+  logFile: string;
+  /** Write the PID to this file (`-P/--pid`). */
+  pidFile: string;
+  /** Write `<exe>_<pid>.ports` into this directory (`--ports_file_dir`). */
+  portsFileDir: string;
+  /** Suppress all logging (embedded use in tests). */
+  noLog: boolean;
+  /** Do not install SIGINT/SIGTERM handlers (embedded use). */
+  noSigs: boolean;
+}
+
+/** nats-server defaults (server/const.go). */
+export const DEFAULT_PORT = 4222;
+export const DEFAULT_HOST = '0.0.0.0';
+export const MAX_PAYLOAD_SIZE = 1024 * 1024;
+export const MAX_CONTROL_LINE_SIZE = 4096;
+export const MAX_PENDING_SIZE = 64 * 1024 * 1024;
+export const DEFAULT_PING_INTERVAL = 2 * 60 * 1000;
+export const DEFAULT_PING_MAX_OUT = 2;
+export const DEFAULT_WRITE_DEADLINE = 10 * 1000;
+export const AUTH_TIMEOUT = 2 * 1000;
+/** Connections are not limited by default in nats-server 2.9 (DEFAULT_MAX_CONNECTIONS = 64K). */
+export const DEFAULT_MAX_CONNECTIONS = 64 * 1024;
+
+export function defaultOptions(): ServerOptions {
+  return {
+    host: DEFAULT_HOST,
+    port: DEFAULT_PORT,
+    serverName: '',
+    clientAdvertise: '',
+    maxPayload: MAX_PAYLOAD_SIZE,
+    maxControlLine: MAX_CONTROL_LINE_SIZE,
+    maxConnections: DEFAULT_MAX_CONNECTIONS,
+    maxSubscriptions: 0,
+    maxPending: MAX_PENDING_SIZE,
+    pingInterval: DEFAULT_PING_INTERVAL,
+    pingMax: DEFAULT_PING_MAX_OUT,
+    writeDeadline: DEFAULT_WRITE_DEADLINE,
+    authTimeout: AUTH_TIMEOUT,
+    debug: false,
+    trace: false,
+    logtime: true,
+    logFile: '',
+    pidFile: '',
+    portsFileDir: '',
+    noLog: false,
+    noSigs: false,
+  };
+}
+
+/** Fill in defaults for every option not given. */
+export function resolveOptions(partial: Partial<ServerOptions> = {}): ServerOptions {
+  const opts = defaultOptions();
+  for (const key of Object.keys(partial) as (keyof ServerOptions)[]) {
+    const value = partial[key];
+    if (value !== undefined) (opts as unknown as Record<string, unknown>)[key] = value;
+  }
+  return opts;
+}

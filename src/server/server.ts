@@ -1,0 +1,351 @@
+import { unlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import { basename, join } from 'node:path';
+import { createServer as createServerKey } from '@nats-io/nkeys';
+import { Account, GLOBAL_ACCOUNT } from './account.js';
+import { Authenticator } from './auth.js';
+import { Client } from './client.js';
+import { ClosedReason } from './closed-reason.js';
+import { Logger } from './logger.js';
+import { resolveOptions, type ServerOptions } from './options.js';
+import type { Subscription } from './subscription.js';
+import { TSNATS_VERSION, VERSION } from './version.js';
+
+/** Server-wide counters, as /varz reports them. */
+export interface ServerStats {
+  inMsgs: number;
+  outMsgs: number;
+  inBytes: number;
+  outBytes: number;
+  slowConsumers: number;
+  totalConnections: number;
+}
+
+/** Options accepted by the embedding API, plus credentials for the simple auth methods. */
+export interface ServerConfig extends Partial<ServerOptions> {
+  user?: string;
+  password?: string;
+  token?: string;
+}
+
+/** How often the write-deadline sweep looks at blocked sockets. */
+const SWEEP_INTERVAL = 250;
+
+/**
+ * A tsnats server: the client listener, the connection registry, message routing and lifecycle.
+ *
+ * ```ts
+ * const server = new Server({ port: 0, host: '127.0.0.1' });
+ * await server.ready();
+ * console.log(server.port);
+ * await server.shutdown();
+ * ```
+ */
+export class Server {
+  readonly options: ServerOptions;
+  readonly logger: Logger;
+  /** 56-character NKey server id, as nats-server generates. */
+  readonly id: string;
+  readonly name: string;
+  readonly globalAccount = new Account(GLOBAL_ACCOUNT);
+  readonly auth: Authenticator;
+  readonly clients = new Map<number, Client>();
+  readonly stats: ServerStats = {
+    inMsgs: 0,
+    outMsgs: 0,
+    inBytes: 0,
+    outBytes: 0,
+    slowConsumers: 0,
+    totalConnections: 0,
+  };
+  readonly startTime = new Date();
+  /** The port the client listener is bound to (known after ready()). */
+  port = 0;
+  private listener: NetServer | undefined;
+  private nextCid = 1;
+  /** Clients with output queued in this batch; each is flushed once. */
+  private flushList: Client[] = [];
+  private inRead = false;
+  private flushScheduled = false;
+  private readonly flushAllBound = (): void => this.flushAll();
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private readyPromise: Promise<void>;
+  private shuttingDown = false;
+  private shutdownPromise: Promise<void> | undefined;
+  private portsFile = '';
+  private signalHandlers: [NodeJS.Signals, () => void][] = [];
+
+  constructor(config: ServerConfig = {}) {
+    this.options = resolveOptions(config);
+    this.logger = new Logger(this.options);
+    this.id = createServerKey().getPublicKey();
+    this.name = this.options.serverName !== '' ? this.options.serverName : this.id;
+    this.auth = new Authenticator({
+      user: config.user ?? '',
+      password: config.password ?? '',
+      token: config.token ?? '',
+    });
+    this.readyPromise = this.start();
+    // Keep an unhandled rejection from crashing the process when nobody awaits ready().
+    this.readyPromise.catch(() => {});
+  }
+
+  /** Resolves once the server accepts clients; rejects when it cannot listen. */
+  ready(): Promise<void> {
+    return this.readyPromise;
+  }
+
+  private async start(): Promise<void> {
+    const o = this.options;
+    const log = this.logger;
+    log.notice(`Starting tsnats ${TSNATS_VERSION} (nats-server protocol ${VERSION})`);
+    log.notice(`  Version:  ${VERSION}`);
+    log.notice(`  Runtime:  node ${process.versions.node}`);
+    log.notice(`  Name:     ${this.name}`);
+    log.notice(`  ID:       ${this.id}`);
+    if (o.pidFile !== '') writeFileSync(o.pidFile, String(process.pid));
+    const listener = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    this.listener = listener;
+    const port = o.port < 0 ? 0 : o.port;
+    await new Promise<void>((resolve, reject) => {
+      listener.once('error', reject);
+      listener.listen({ host: o.host, port, backlog: 8192 }, () => {
+        listener.off('error', reject);
+        resolve();
+      });
+    });
+    listener.on('error', (err) => log.error(`Client listener error: ${err.message}`));
+    const addr = listener.address();
+    this.port = typeof addr === 'object' && addr !== null ? addr.port : port;
+    log.notice(`Listening for client connections on ${hostPort(o.host, this.port)}`);
+    this.sweepTimer = setInterval(() => this.sweep(), SWEEP_INTERVAL);
+    this.sweepTimer.unref();
+    if (o.portsFileDir !== '') this.writePortsFile();
+    if (!o.noSigs) this.installSignalHandlers();
+    log.notice('Server is ready');
+  }
+
+  /** `<exe>_<pid>.ports` with the client URL, as nats-server writes it for test harnesses. */
+  private writePortsFile(): void {
+    const exe = basename(process.argv[1] ?? 'tsnats').replace(/\.js$/, '');
+    const name = exe === 'main' ? 'tsnats' : exe;
+    this.portsFile = join(this.options.portsFileDir, `${name}_${process.pid}.ports`);
+    const host = this.options.host === '0.0.0.0' || this.options.host === '' ? '127.0.0.1' : this.options.host;
+    const ports = { nats: [`nats://${hostPort(host, this.port)}`], monitoring: [] as string[] };
+    writeFileSync(this.portsFile, JSON.stringify(ports));
+  }
+
+  private installSignalHandlers(): void {
+    for (const sig of ['SIGINT', 'SIGTERM'] as NodeJS.Signals[]) {
+      const h = (): void => {
+        this.logger.notice(`Trapped "${sig === 'SIGINT' ? 'interrupt' : 'terminated'}" signal`);
+        void this.shutdown().then(() => process.exit(0));
+      };
+      process.on(sig, h);
+      this.signalHandlers.push([sig, h]);
+    }
+  }
+
+  /** The INFO line sent to one client. */
+  private infoFor(c: Client): string {
+    const o = this.options;
+    const info: Record<string, unknown> = {
+      server_id: this.id,
+      server_name: this.name,
+      version: VERSION,
+      proto: 1,
+      go: `node${process.versions.node}`,
+      host: o.host,
+      port: this.port,
+      headers: true,
+    };
+    if (this.auth.required) info.auth_required = true;
+    info.max_payload = o.maxPayload;
+    info.client_id = c.cid;
+    info.client_ip = c.host;
+    info.tsnats_version = TSNATS_VERSION;
+    return `INFO ${JSON.stringify(info)} \r\n`;
+  }
+
+  private accept(socket: Socket): void {
+    if (this.shuttingDown) {
+      socket.destroy();
+      return;
+    }
+    const c = new Client(this, socket, this.nextCid++);
+    this.stats.totalConnections++;
+    const max = this.options.maxConnections;
+    const full = max > 0 && this.clients.size >= max;
+    this.clients.set(c.cid, c);
+    this.logger.debug(`${c} - Client connection created`);
+    c.open(this.infoFor(c), this.auth.required && !full);
+    if (full) {
+      this.logger.error(`${c} - maximum connections exceeded`);
+      c.sendErr('maximum connections exceeded');
+      c.close(ClosedReason.MaxConnectionsExceeded);
+    }
+  }
+
+  // ---- reads and batched flushing --------------------------------------------------------------------
+
+  /** One socket read: parse it, then write every client's output that the read produced, once each. */
+  onRead(c: Client, buf: Buffer): void {
+    if (c.closed) return;
+    c.last = Date.now();
+    this.inRead = true;
+    try {
+      c.parser.parse(buf);
+    } catch (err) {
+      // A bug must cost one connection, never the server.
+      this.logger.error(`${c} - Internal error processing input: ${(err as Error).stack ?? String(err)}`);
+      c.close(ClosedReason.ProtocolViolation);
+    }
+    this.inRead = false;
+    this.flushAll();
+  }
+
+  /** Mark a client as having output to write at the end of this batch. */
+  queueFlush(c: Client): void {
+    if (c.flushQueued) return;
+    c.flushQueued = true;
+    this.flushList.push(c);
+    if (!this.inRead && !this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flushAllBound);
+    }
+  }
+
+  private flushAll(): void {
+    this.flushScheduled = false;
+    const list = this.flushList;
+    if (list.length === 0) return;
+    this.flushList = [];
+    for (let i = 0; i < list.length; i++) list[i]!.flush();
+  }
+
+  // ---- routing ---------------------------------------------------------------------------------------
+
+  /**
+   * Deliver a published message to every matching subscription of the producer's account: each plain
+   * subscriber gets a copy, each queue group one copy to a random member. Returns whether anyone got it.
+   */
+  route(producer: Client, subject: string, reply: string, hdr: number, data: Buffer): boolean {
+    const st = this.stats;
+    st.inMsgs++;
+    st.inBytes += data.length;
+    const r = producer.account.sublist.match(subject);
+    let delivered = 0;
+    const psubs = r.psubs;
+    for (let i = 0; i < psubs.length; i++) {
+      const sub = psubs[i]!;
+      if (sub.client.deliver(producer, sub, subject, reply, hdr, data)) delivered++;
+    }
+    const qsubs = r.qsubs;
+    for (let g = 0; g < qsubs.length; g++) {
+      const group = qsubs[g]!;
+      const n = group.length;
+      const start = n === 1 ? 0 : Math.floor(Math.random() * n);
+      for (let k = 0; k < n; k++) {
+        const sub = group[(start + k) % n]!;
+        if (sub.client.deliver(producer, sub, subject, reply, hdr, data)) {
+          delivered++;
+          break;
+        }
+      }
+    }
+    if (delivered > 0) {
+      st.outMsgs += delivered;
+      st.outBytes += delivered * data.length;
+    }
+    return delivered > 0;
+  }
+
+  // ---- hooks for clients (clustering and monitoring build on these) ---------------------------------------
+
+  onClientConnected(c: Client): void {
+    this.logger.debug(`${c} - Client connected: name="${c.opts.name}" lang="${c.opts.lang}" version="${c.opts.version}"`);
+  }
+
+  onClientPing(_c: Client): void {}
+
+  onSubscribe(_c: Client, _sub: Subscription): void {}
+
+  onUnsubscribe(_c: Client, _sub: Subscription): void {}
+
+  removeClient(c: Client, reason: ClosedReason): void {
+    if (!this.clients.delete(c.cid)) return;
+    this.logger.debug(`${c} - Client connection closed: ${reason}`);
+  }
+
+  /** Close clients whose socket stayed blocked past write_deadline (slow consumers). */
+  private sweep(): void {
+    const deadline = this.options.writeDeadline;
+    const now = Date.now();
+    for (const c of this.clients.values()) {
+      if (c.blockedSince !== 0 && now - c.blockedSince > deadline) {
+        c.slowConsumer(ClosedReason.SlowConsumerWriteDeadline);
+      }
+    }
+  }
+
+  /** Number of subscriptions across all accounts. */
+  numSubscriptions(): number {
+    return this.globalAccount.sublist.count();
+  }
+
+  /** Stop listening, flush and close every client. Resolves when done; safe to call twice. */
+  shutdown(): Promise<void> {
+    if (this.shutdownPromise) return this.shutdownPromise;
+    this.shuttingDown = true;
+    this.shutdownPromise = (async () => {
+      this.logger.notice('Initiating Shutdown...');
+      await this.readyPromise.catch(() => {});
+      if (this.sweepTimer) clearInterval(this.sweepTimer);
+      for (const [sig, h] of this.signalHandlers) process.off(sig, h);
+      const closed = this.listener
+        ? new Promise<void>((resolve) => this.listener!.close(() => resolve()))
+        : Promise.resolve();
+      this.flushAll();
+      const sockets: Socket[] = [];
+      for (const c of [...this.clients.values()]) {
+        sockets.push(c.socket);
+        c.close(ClosedReason.ServerShutdown);
+      }
+      // Give each socket a moment to send what was flushed, then make sure it is gone.
+      await Promise.all(
+        sockets.map(
+          (s) =>
+            new Promise<void>((resolve) => {
+              if (s.destroyed) return resolve();
+              const t = setTimeout(() => {
+                s.destroy();
+                resolve();
+              }, 500);
+              s.once('close', () => {
+                clearTimeout(t);
+                resolve();
+              });
+            }),
+        ),
+      );
+      await closed;
+      if (this.portsFile !== '') tryUnlink(this.portsFile);
+      if (this.options.pidFile !== '') tryUnlink(this.options.pidFile);
+      this.logger.notice('Server Exiting..');
+    })();
+    return this.shutdownPromise;
+  }
+}
+
+function tryUnlink(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // Already gone.
+  }
+}
+
+/** host:port with IPv6 hosts bracketed. */
+export function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
