@@ -146,7 +146,15 @@ export function parseSizeValue(s: string): number {
   return Number(m[1]) * unit;
 }
 
-const DURATION_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60000, h: 3600000 };
+const DURATION_UNITS: Record<string, number> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60000,
+  h: 3600000,
+};
 
 /** A Go duration ("2m", "1h30m", "500ms") or a bare number of seconds; returns milliseconds. */
 export function parseDurationValue(s: string): number {

@@ -1,4 +1,5 @@
 import '../util/buffer-methods.js';
+
 /**
  * A connection's outbound buffer: protocol frames are encoded straight into one growing Buffer during a
  * read batch, then handed to the socket in a single write (nats-server's per-read `flushClients`).

@@ -647,10 +647,7 @@ export class Parser {
         this.sink.onParseError(ERR_MAX_CONTROL_LINE, `control line of ${this.argLen}+ bytes`);
         return false;
       }
-    } else if (
-      (st === S.MSG_PAYLOAD || st === S.MSG_END_R || st === S.MSG_END_N) &&
-      this.msgBuf === null
-    ) {
+    } else if ((st === S.MSG_PAYLOAD || st === S.MSG_END_R || st === S.MSG_END_N) && this.msgBuf === null) {
       // The payload starts in this read and ends in a later one: copy what we have.
       const have = buf.length - this.as;
       if (have > this.pa.size + 2) return this.parseError(buf, this.as);
@@ -696,7 +693,10 @@ export class Parser {
   private checkControlLine(start: number, end: number, lineBuf: Buffer): boolean {
     if (this.kind === ConnKind.CLIENT && end - start > this.maxControlLine) {
       const snip = lineBuf.toString('latin1', start, Math.min(end, start + 128));
-      this.sink.onParseError(ERR_MAX_CONTROL_LINE, `max_control_line ${this.maxControlLine} (snip: ${snip}...)`);
+      this.sink.onParseError(
+        ERR_MAX_CONTROL_LINE,
+        `max_control_line ${this.maxControlLine} (snip: ${snip}...)`,
+      );
       return false;
     }
     return true;
@@ -828,7 +828,8 @@ export class Parser {
     }
     if (hasHdr) {
       pa.hdr = this.tokSize(lb, n - 2);
-      if (pa.hdr < 0) return this.argError(`processRoutedHeaderMsgArgs Bad or Missing Header Size: '${this.line()}'`);
+      if (pa.hdr < 0)
+        return this.argError(`processRoutedHeaderMsgArgs Bad or Missing Header Size: '${this.line()}'`);
     } else {
       pa.hdr = -1;
     }

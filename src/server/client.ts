@@ -1,7 +1,14 @@
 import type { Socket } from 'node:net';
-import { isValidLiteralSubject } from '../routing/subject.js';
-import { ConnKind, ERR_MAX_CONTROL_LINE, type MsgArgs, Parser, type ParserSink, SubOp } from '../protocol/parser.js';
 import { Outbound } from '../protocol/outbound.js';
+import {
+  ConnKind,
+  ERR_MAX_CONTROL_LINE,
+  type MsgArgs,
+  Parser,
+  type ParserSink,
+  type SubOp,
+} from '../protocol/parser.js';
+import { isValidLiteralSubject } from '../routing/subject.js';
 import type { Account } from './account.js';
 import { ClosedReason } from './closed-reason.js';
 import type { Server } from './server.js';
@@ -45,13 +52,33 @@ function defaultConnectOptions(): ConnectOptions {
   };
 }
 
-const BOOL_FIELDS = ['verbose', 'pedantic', 'echo', 'tls_required', 'headers', 'no_responders', 'new_account'];
-const STRING_FIELDS = ['name', 'lang', 'version', 'user', 'pass', 'auth_token', 'nkey', 'sig', 'jwt', 'account'];
+const BOOL_FIELDS = [
+  'verbose',
+  'pedantic',
+  'echo',
+  'tls_required',
+  'headers',
+  'no_responders',
+  'new_account',
+];
+const STRING_FIELDS = [
+  'name',
+  'lang',
+  'version',
+  'user',
+  'pass',
+  'auth_token',
+  'nkey',
+  'sig',
+  'jwt',
+  'account',
+];
 
 /** Parse CONNECT's JSON onto the defaults; throws on bad JSON or a field of the wrong type (like Go's json). */
 export function parseConnect(json: string, into: ConnectOptions): void {
   const v: unknown = JSON.parse(json);
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('CONNECT argument is not an object');
+  if (v === null || typeof v !== 'object' || Array.isArray(v))
+    throw new Error('CONNECT argument is not an object');
   const o = v as Record<string, unknown>;
   const target = into as unknown as Record<string, unknown>;
   for (const k of BOOL_FIELDS) {
@@ -153,7 +180,11 @@ export class Client implements ParserSink {
     s.on('error', (err: NodeJS.ErrnoException) => {
       if (!this.closed) {
         this.server.logger.debug(`${this} - Client connection error: ${err.message}`);
-        this.close(err.code === 'EPIPE' || err.code === 'ECONNRESET' ? ClosedReason.ClientClosed : ClosedReason.ReadError);
+        this.close(
+          err.code === 'EPIPE' || err.code === 'ECONNRESET'
+            ? ClosedReason.ClientClosed
+            : ClosedReason.ReadError,
+        );
       }
     });
     s.on('end', () => this.close(ClosedReason.ClientClosed));
@@ -289,7 +320,9 @@ export class Client implements ParserSink {
 
   private traceMsg(pa: MsgArgs, data: Buffer): void {
     const op = pa.hdr >= 0 ? 'HPUB' : 'PUB';
-    const args = [pa.subject, pa.reply, pa.hdr >= 0 ? String(pa.hdr) : '', String(pa.size)].filter((x) => x !== '');
+    const args = [pa.subject, pa.reply, pa.hdr >= 0 ? String(pa.hdr) : '', String(pa.size)].filter(
+      (x) => x !== '',
+    );
     this.server.logger.trace(`${this} - <<- [${op} ${args.join(' ')}]`);
     this.server.logger.trace(`${this} - <<- MSG_PAYLOAD: [${JSON.stringify(data.toString('latin1'))}]`);
   }
@@ -414,7 +447,9 @@ export class Client implements ParserSink {
   onParseError(err: string, detail: string): void {
     if (err !== '') this.sendErr(err);
     this.server.logger.error(`${this} - Client ${detail}`);
-    this.close(err === ERR_MAX_CONTROL_LINE ? ClosedReason.MaxControlLineExceeded : ClosedReason.ProtocolViolation);
+    this.close(
+      err === ERR_MAX_CONTROL_LINE ? ClosedReason.MaxControlLineExceeded : ClosedReason.ProtocolViolation,
+    );
   }
 
   onAuthRequiredViolation(): void {
@@ -427,7 +462,14 @@ export class Client implements ParserSink {
    * Queue a message for this client on `sub`. Returns false when it was not delivered (echo off,
    * closed, or over the auto-unsubscribe limit), so a queue group can try another member.
    */
-  deliver(producer: Client | null, sub: Subscription, subject: string, reply: string, hdr: number, data: Buffer): boolean {
+  deliver(
+    producer: Client | null,
+    sub: Subscription,
+    subject: string,
+    reply: string,
+    hdr: number,
+    data: Buffer,
+  ): boolean {
     if (producer === this && !this.echo) return false;
     if (sub.closed || this.closed) return false;
     sub.nm++;
@@ -462,7 +504,9 @@ export class Client implements ParserSink {
     const srv = this.server;
     srv.stats.slowConsumers++;
     const what = reason === ClosedReason.SlowConsumerWriteDeadline ? 'Write Deadline' : 'Pending Bytes';
-    srv.logger.notice(`${this} - Slow Consumer Detected: ${what} of ${this.out.len + this.socket.writableLength} bytes`);
+    srv.logger.notice(
+      `${this} - Slow Consumer Detected: ${what} of ${this.out.len + this.socket.writableLength} bytes`,
+    );
     this.out.len = 0;
     this.close(reason);
   }
@@ -524,7 +568,10 @@ export class Client implements ParserSink {
     if (this.pingTimer) clearTimeout(this.pingTimer);
     if (this.authTimer) clearTimeout(this.authTimer);
     const s = this.socket;
-    if (reason === ClosedReason.SlowConsumerPendingBytes || reason === ClosedReason.SlowConsumerWriteDeadline) {
+    if (
+      reason === ClosedReason.SlowConsumerPendingBytes ||
+      reason === ClosedReason.SlowConsumerWriteDeadline
+    ) {
       s.destroy();
     } else {
       s.end();

@@ -130,7 +130,8 @@ export class Server {
     const exe = basename(process.argv[1] ?? 'tsnats').replace(/\.js$/, '');
     const name = exe === 'main' ? 'tsnats' : exe;
     this.portsFile = join(this.options.portsFileDir, `${name}_${process.pid}.ports`);
-    const host = this.options.host === '0.0.0.0' || this.options.host === '' ? '127.0.0.1' : this.options.host;
+    const host =
+      this.options.host === '0.0.0.0' || this.options.host === '' ? '127.0.0.1' : this.options.host;
     const ports = { nats: [`nats://${hostPort(host, this.port)}`], monitoring: [] as string[] };
     writeFileSync(this.portsFile, JSON.stringify(ports));
   }
@@ -263,7 +264,9 @@ export class Server {
   // ---- hooks for clients (clustering and monitoring build on these) ---------------------------------------
 
   onClientConnected(c: Client): void {
-    this.logger.debug(`${c} - Client connected: name="${c.opts.name}" lang="${c.opts.lang}" version="${c.opts.version}"`);
+    this.logger.debug(
+      `${c} - Client connected: name="${c.opts.name}" lang="${c.opts.lang}" version="${c.opts.version}"`,
+    );
   }
 
   onClientPing(_c: Client): void {}

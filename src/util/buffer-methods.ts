@@ -10,4 +10,5 @@ declare global {
     latin1Slice(start?: number, end?: number): string;
   }
 }
+
 export {};
