@@ -1,0 +1,240 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ConnKind, type MsgArgs, MsgOp, Parser, type ParserSink, SubOp } from '../../src/protocol/parser.js';
+
+/** Records every parser event as a line of text, so runs can be compared exactly. */
+class RecordingSink implements ParserSink {
+  events: string[] = [];
+  maxPayload = Number.MAX_SAFE_INTEGER;
+  onMsgArgs(pa: MsgArgs): boolean {
+    if (pa.size > this.maxPayload) {
+      this.events.push(`too-big ${pa.size}`);
+      return false;
+    }
+    return true;
+  }
+  onMsg(pa: MsgArgs, data: Buffer): void {
+    const q = pa.queues.length > 0 ? ` q=${pa.queues.join(',')}` : '';
+    const acc = pa.account !== '' ? ` acc=${pa.account}` : '';
+    const org = pa.origin !== '' ? ` origin=${pa.origin}` : '';
+    this.events.push(
+      `msg op=${pa.op}${org}${acc} ${pa.subject} reply=${pa.reply} hdr=${pa.hdr} size=${pa.size}${q} ${JSON.stringify(data.toString('latin1'))}`,
+    );
+  }
+  onConnect(arg: string): boolean {
+    this.events.push(`connect ${arg}`);
+    return true;
+  }
+  onInfo(arg: string): boolean {
+    this.events.push(`info ${arg}`);
+    return true;
+  }
+  onSub(op: SubOp, args: string[]): boolean {
+    this.events.push(`sub ${op} ${args.join('|')}`);
+    return true;
+  }
+  onUnsub(op: SubOp, args: string[]): boolean {
+    this.events.push(`unsub ${op} ${args.join('|')}`);
+    return true;
+  }
+  onPing(): void {
+    this.events.push('ping');
+  }
+  onPong(): void {
+    this.events.push('pong');
+  }
+  onOk(): void {
+    this.events.push('ok');
+  }
+  onErr(arg: string): void {
+    this.events.push(`err ${arg}`);
+  }
+  onParseError(err: string): void {
+    this.events.push(`parse-error ${err}`);
+  }
+  onAuthRequiredViolation(): void {
+    this.events.push('auth-violation');
+  }
+}
+
+function run(chunks: Buffer[], kind: ConnKind = ConnKind.CLIENT, mcl = 4096): string[] {
+  const sink = new RecordingSink();
+  const p = new Parser(sink, kind, mcl);
+  for (const c of chunks) {
+    // The parser must not depend on buffers staying unchanged after parse() returns: scribble over them.
+    const copy = Buffer.from(c);
+    if (!p.parse(copy)) break;
+    copy.fill(0x58);
+  }
+  return sink.events;
+}
+
+const CLIENT_SCRIPT = Buffer.concat([
+  Buffer.from('CONNECT {"verbose":false,"headers":true}\r\n'),
+  Buffer.from('PING\r\nPONG\r\n'),
+  Buffer.from('SUB foo 1\r\nsub bar.* q 2\r\n'),
+  Buffer.from('PUB foo 5\r\nhello\r\n'),
+  Buffer.from('pub\tfoo\treply.1\t0\r\n\r\n'),
+  Buffer.from('PUB foo 4\r\n\r\n\r\n\r\n'),
+  Buffer.from('HPUB foo 12 14\r\nNATS/1.0\r\n\r\nhi\r\n'),
+  Buffer.from('hpub foo r 12 12\r\nNATS/1.0\r\n\r\n\r\n'),
+  Buffer.from('UNSUB 1 5\r\nunsub 2\r\n'),
+  Buffer.from("+OK\r\n-ERR  'some error'\r\n"),
+  Buffer.from('ping\npong\n'),
+  Buffer.from(`PUB big 300\r\n${'x'.repeat(300)}\r\n`),
+  Buffer.from('PUB bin 4\r\n'),
+  Buffer.from([0, 0xff, 0x0d, 0x0a]),
+  Buffer.from('\r\n'),
+]);
+
+const CLIENT_EXPECTED = [
+  'connect {"verbose":false,"headers":true}',
+  'ping',
+  'pong',
+  `sub ${SubOp.SUB} foo|1`,
+  `sub ${SubOp.SUB} bar.*|q|2`,
+  `msg op=${MsgOp.PUB} foo reply= hdr=-1 size=5 "hello"`,
+  `msg op=${MsgOp.PUB} foo reply=reply.1 hdr=-1 size=0 ""`,
+  `msg op=${MsgOp.PUB} foo reply= hdr=-1 size=4 "\\r\\n\\r\\n"`,
+  `msg op=${MsgOp.HPUB} foo reply= hdr=12 size=14 "NATS/1.0\\r\\n\\r\\nhi"`,
+  `msg op=${MsgOp.HPUB} foo reply=r hdr=12 size=12 "NATS/1.0\\r\\n\\r\\n"`,
+  `unsub ${SubOp.SUB} 1|5`,
+  `unsub ${SubOp.SUB} 2`,
+  'ok',
+  "err 'some error'",
+  'ping',
+  'pong',
+  `msg op=${MsgOp.PUB} big reply= hdr=-1 size=300 ${JSON.stringify('x'.repeat(300))}`,
+  `msg op=${MsgOp.PUB} bin reply= hdr=-1 size=4 "\\u0000ÿ\\r\\n"`,
+];
+
+describe('parser', () => {
+  test('whole script in one read', () => {
+    assert.deepEqual(run([CLIENT_SCRIPT]), CLIENT_EXPECTED);
+  });
+
+  test('script split in two at every byte offset', () => {
+    for (let i = 1; i < CLIENT_SCRIPT.length; i++) {
+      const got = run([CLIENT_SCRIPT.subarray(0, i), CLIENT_SCRIPT.subarray(i)]);
+      assert.deepEqual(got, CLIENT_EXPECTED, `split at ${i}`);
+    }
+  });
+
+  test('script split in three at many offset pairs', () => {
+    const n = CLIENT_SCRIPT.length;
+    for (let i = 1; i < n; i += 3) {
+      for (let j = i + 1; j < n; j += 7) {
+        const got = run([
+          CLIENT_SCRIPT.subarray(0, i),
+          CLIENT_SCRIPT.subarray(i, j),
+          CLIENT_SCRIPT.subarray(j),
+        ]);
+        assert.deepEqual(got, CLIENT_EXPECTED, `split at ${i},${j}`);
+      }
+    }
+  });
+
+  test('script fed one byte at a time', () => {
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < CLIENT_SCRIPT.length; i++) chunks.push(CLIENT_SCRIPT.subarray(i, i + 1));
+    assert.deepEqual(run(chunks), CLIENT_EXPECTED);
+  });
+
+  test('unknown ops are parse errors', () => {
+    for (const bad of [
+      'FOO\r\n',
+      'PUX foo 1\r\n',
+      'PUBfoo 1\r\n',
+      'MSG foo 1 1\r\nx\r\n',
+      'RS+ $G foo\r\n',
+      'x',
+    ]) {
+      assert.deepEqual(run([Buffer.from(bad)]), ['parse-error Unknown Protocol Operation'], bad);
+    }
+  });
+
+  test('payload not followed by CRLF is a parse error', () => {
+    assert.deepEqual(run([Buffer.from('PUB foo 3\r\nhello\r\n')]), [
+      'parse-error Unknown Protocol Operation',
+    ]);
+  });
+
+  test('malformed PUB arguments close without an -ERR text', () => {
+    for (const bad of [
+      'PUB foo\r\n',
+      'PUB foo bar\r\n',
+      'PUB a b c 1\r\n',
+      'PUB foo -1\r\n',
+      'PUB foo 1234567890\r\n',
+    ]) {
+      assert.deepEqual(run([Buffer.from(bad)]), ['parse-error '], bad);
+    }
+    assert.deepEqual(run([Buffer.from('HPUB foo 10 5\r\n')]), ['parse-error ']);
+  });
+
+  test('control line over max_control_line is refused, in one read or split', () => {
+    const line = Buffer.from(`SUB ${'a'.repeat(200)} 1\r\n`);
+    assert.deepEqual(run([line], ConnKind.CLIENT, 100), ['parse-error maximum control line exceeded']);
+    assert.deepEqual(run([line.subarray(0, 150), line.subarray(150)], ConnKind.CLIENT, 100), [
+      'parse-error maximum control line exceeded',
+    ]);
+    // A line that never ends is cut off once it is longer than the limit.
+    assert.deepEqual(run([Buffer.from(`PUB ${'a'.repeat(150)}`)], ConnKind.CLIENT, 100), [
+      'parse-error maximum control line exceeded',
+    ]);
+  });
+
+  test('sink refusal stops parsing before the payload', () => {
+    const sink = new RecordingSink();
+    sink.maxPayload = 2;
+    const p = new Parser(sink);
+    assert.equal(p.parse(Buffer.from('PUB foo 5\r\nhello\r\nPING\r\n')), false);
+    assert.deepEqual(sink.events, ['too-big 5']);
+  });
+
+  test('auth required: anything but CONNECT first is a violation', () => {
+    const sink = new RecordingSink();
+    const p = new Parser(sink);
+    p.awaitingAuth = true;
+    assert.equal(p.parse(Buffer.from('PING\r\n')), false);
+    assert.deepEqual(sink.events, ['auth-violation']);
+  });
+
+  describe('route protocol', () => {
+    const ROUTE_SCRIPT = Buffer.from(
+      'INFO {"server_id":"S"}\r\n' +
+        'RS+ $G foo\r\nRS+ $G bar q 2\r\nRS- $G foo\r\nLS+ $G baz\r\nLS- $G baz\r\n' +
+        'RMSG $G foo 2\r\nhi\r\n' +
+        'RMSG $G foo reply 2\r\nhi\r\n' +
+        'RMSG $G foo + reply q1 q2 2\r\nhi\r\n' +
+        'RMSG $G foo | q1 2\r\nhi\r\n' +
+        'HMSG $G foo 12 14\r\nNATS/1.0\r\n\r\nhi\r\n' +
+        'HMSG $G foo + r q 12 14\r\nNATS/1.0\r\n\r\nhi\r\n' +
+        'LMSG C1 $G foo r 2\r\nhi\r\n',
+    );
+    const EXPECTED = [
+      'info {"server_id":"S"}',
+      `sub ${SubOp.RS} $G|foo`,
+      `sub ${SubOp.RS} $G|bar|q|2`,
+      `unsub ${SubOp.RS} $G|foo`,
+      `sub ${SubOp.LS} $G|baz`,
+      `unsub ${SubOp.LS} $G|baz`,
+      `msg op=${MsgOp.RMSG} acc=$G foo reply= hdr=-1 size=2 "hi"`,
+      `msg op=${MsgOp.RMSG} acc=$G foo reply=reply hdr=-1 size=2 "hi"`,
+      `msg op=${MsgOp.RMSG} acc=$G foo reply=reply hdr=-1 size=2 q=q1,q2 "hi"`,
+      `msg op=${MsgOp.RMSG} acc=$G foo reply= hdr=-1 size=2 q=q1 "hi"`,
+      `msg op=${MsgOp.HRMSG} acc=$G foo reply= hdr=12 size=14 "NATS/1.0\\r\\n\\r\\nhi"`,
+      `msg op=${MsgOp.HRMSG} acc=$G foo reply=r hdr=12 size=14 q=q "NATS/1.0\\r\\n\\r\\nhi"`,
+      `msg op=${MsgOp.LMSG} origin=C1 acc=$G foo reply=r hdr=-1 size=2 "hi"`,
+    ];
+    test('route ops in one read', () => {
+      assert.deepEqual(run([ROUTE_SCRIPT], ConnKind.ROUTER), EXPECTED);
+    });
+    test('route ops split at every offset', () => {
+      for (let i = 1; i < ROUTE_SCRIPT.length; i++) {
+        const got = run([ROUTE_SCRIPT.subarray(0, i), ROUTE_SCRIPT.subarray(i)], ConnKind.ROUTER);
+        assert.deepEqual(got, EXPECTED, `split at ${i}`);
+      }
+    });
+  });
+});
