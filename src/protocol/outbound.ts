@@ -11,7 +11,19 @@ const INITIAL_SIZE = 32 * 1024;
 /** A buffer that grew past this is dropped after a flush rather than kept around for an idle client. */
 const KEEP_MAX = 1024 * 1024;
 
-const CRLF = 0x0d0a;
+/** Below these sizes a plain JS loop beats the native call's fixed cost. */
+const SMALL_COPY = 64;
+const SMALL_STRING = 48;
+
+/** Write a latin1 string at `o` (the buffer has room), returning the new offset. */
+export function writeLatin1(b: Buffer, o: number, s: string): number {
+  const n = s.length;
+  if (n < SMALL_STRING) {
+    for (let k = 0; k < n; k++) b[o + k] = s.charCodeAt(k);
+    return o + n;
+  }
+  return o + b.latin1Write(s, o);
+}
 
 export class Outbound {
   buf: Buffer = Buffer.allocUnsafe(INITIAL_SIZE);
@@ -50,10 +62,17 @@ export class Outbound {
 
   /**
    * Append `MSG <subject> <sid> [reply] <size>\r\n<payload>\r\n`, or HMSG with a header size when
-   * `hdr` >= 0. `data` holds headers + payload.
+   * `hdr` >= 0. Headers + payload are `size` bytes of `src` from `start`.
    */
-  msg(subject: string, sid: string, reply: string, hdr: number, data: Buffer): void {
-    const size = data.length;
+  msg(
+    subject: string,
+    sid: string,
+    reply: string,
+    hdr: number,
+    src: Buffer,
+    start: number,
+    size: number,
+  ): void {
     // 24 covers "HMSG " + separators + two 10-digit numbers + CRLFs.
     this.ensure(subject.length + sid.length + reply.length + size + 32);
     const b = this.buf;
@@ -65,12 +84,12 @@ export class Outbound {
     b[o++] = 0x53; // S
     b[o++] = 0x47; // G
     b[o++] = 0x20;
-    o += b.latin1Write(subject, o);
+    o = writeLatin1(b, o, subject);
     b[o++] = 0x20;
-    o += b.latin1Write(sid, o);
+    o = writeLatin1(b, o, sid);
     b[o++] = 0x20;
     if (reply.length > 0) {
-      o += b.latin1Write(reply, o);
+      o = writeLatin1(b, o, reply);
       b[o++] = 0x20;
     }
     if (hdr >= 0) {
@@ -78,11 +97,17 @@ export class Outbound {
       b[o++] = 0x20;
     }
     o = writeInt(b, o, size);
-    b.writeUInt16BE(CRLF, o);
-    o += 2;
-    o += data.copy(b, o);
-    b.writeUInt16BE(CRLF, o);
-    this.len = o + 2;
+    b[o++] = 0x0d;
+    b[o++] = 0x0a;
+    if (size < SMALL_COPY) {
+      for (let k = 0; k < size; k++) b[o + k] = src[start + k]!;
+      o += size;
+    } else {
+      o += src.copy(b, o, start, start + size);
+    }
+    b[o++] = 0x0d;
+    b[o++] = 0x0a;
+    this.len = o;
   }
 
   /**

@@ -129,10 +129,11 @@ export interface ParserSink {
   /** Control line of PUB/HPUB/RMSG... is parsed: validate limits before the payload is read. */
   onMsgArgs(pa: MsgArgs): boolean;
   /**
-   * A whole message: `data` holds headers + payload (without the trailing CRLF). It is a view of the
-   * read buffer (or of the parser's split buffer) and is valid only during the call.
+   * A whole message: headers + payload (without the trailing CRLF) are `pa.size` bytes of `buf` from
+   * `start`. `buf` is the read buffer (or the parser's split buffer): the bytes are valid only during the
+   * call. Offsets rather than a subarray, so that no object is made per message.
    */
-  onMsg(pa: MsgArgs, data: Buffer): void;
+  onMsg(pa: MsgArgs, buf: Buffer, start: number): void;
   onConnect(arg: string): boolean;
   onInfo(arg: string): boolean;
   /** SUB/RS+/LS+ with its whitespace-separated arguments. */
@@ -195,6 +196,10 @@ export class Parser {
   private lb: Buffer = Buffer.alloc(0);
   private lbStart = 0;
   private lbEnd = 0;
+  /** The last message subject and its bytes (see subjectStr). */
+  private lastSubj = '';
+  private lastSubjLen = -1;
+  private readonly lastSubjBytes = Buffer.allocUnsafe(128);
   readonly pa = new MsgArgs();
   /** Set true by the connection until CONNECT has been processed, when auth is required. */
   awaitingAuth = false;
@@ -222,6 +227,17 @@ export class Parser {
           }
           switch (b | LOWER) {
             case 0x70: // p
+              // Fast path for the most common op: "PUB " in one step.
+              if (
+                i + 3 < len &&
+                (buf[i + 1]! | LOWER) === 0x75 &&
+                (buf[i + 2]! | LOWER) === 0x62 &&
+                (buf[i + 3] === SPACE || buf[i + 3] === TAB)
+              ) {
+                this.state = S.PUB_SPC;
+                i += 3;
+                break;
+              }
               this.state = S.P;
               break;
             case 0x68: // h
@@ -289,18 +305,31 @@ export class Parser {
         case S.HPUB_ARG:
         case S.MSG_ARG:
         case S.HMSG_ARG:
-          if (b === CR) {
-            this.drop = 1;
-          } else if (b === LF) {
-            if (!this.endMsgArg(buf, i)) return false;
-            this.drop = 0;
-            this.as = i + 1;
-            this.state = S.MSG_PAYLOAD;
-            // Jump over the payload when it is in this buffer; otherwise fall out and copy it.
-            if (this.msgBuf === null) i = this.as + this.pa.size - 2;
-          } else if (this.argBuf !== null) {
-            this.appendArg(b);
+          if (b !== LF) {
+            if (this.argBuf !== null) {
+              if (b === CR) this.drop = 1;
+              else this.appendArg(b);
+              break;
+            }
+            // The line is in this buffer: scan to its end without going round the state machine.
+            let j = i;
+            for (; j < len; j++) {
+              const c = buf[j]!;
+              if (c === LF) break;
+              if (c === CR) this.drop = 1;
+            }
+            if (j === len) {
+              i = len - 1;
+              break;
+            }
+            i = j;
           }
+          if (!this.endMsgArg(buf, i)) return false;
+          this.drop = 0;
+          this.as = i + 1;
+          this.state = S.MSG_PAYLOAD;
+          // Jump over the payload when it is in this buffer; otherwise fall out and copy it.
+          if (this.msgBuf === null) i = this.as + this.pa.size - 2;
           break;
         case S.MSG_PAYLOAD:
           if (this.msgBuf !== null) {
@@ -323,19 +352,16 @@ export class Parser {
           break;
         case S.MSG_END_N: {
           if (b !== LF) return this.parseError(buf, i);
-          let data: Buffer;
-          if (this.msgBuf !== null) {
-            data = this.msgBuf.subarray(0, this.pa.size);
-          } else {
-            data = buf.subarray(this.as, this.as + this.pa.size);
-          }
+          const mb = this.msgBuf;
+          const start = this.as;
           this.argBuf = null;
           this.msgBuf = null;
           this.msgLen = 0;
           this.drop = 0;
           this.as = i + 1;
           this.state = S.START;
-          this.sink.onMsg(this.pa, data);
+          if (mb !== null) this.sink.onMsg(this.pa, mb, 0);
+          else this.sink.onMsg(this.pa, buf, start);
           break;
         }
         case S.PI:
@@ -448,16 +474,28 @@ export class Parser {
         case S.CONNECT_ARG:
         case S.INFO_ARG:
         case S.MINUS_ERR_ARG:
-          if (b === CR) {
-            this.drop = 1;
-          } else if (b === LF) {
-            if (!this.endArg(buf, i)) return false;
-            this.drop = 0;
-            this.as = i + 1;
-            this.state = S.START;
-          } else if (this.argBuf !== null) {
-            this.appendArg(b);
+          if (b !== LF) {
+            if (this.argBuf !== null) {
+              if (b === CR) this.drop = 1;
+              else this.appendArg(b);
+              break;
+            }
+            let j = i;
+            for (; j < len; j++) {
+              const c = buf[j]!;
+              if (c === LF) break;
+              if (c === CR) this.drop = 1;
+            }
+            if (j === len) {
+              i = len - 1;
+              break;
+            }
+            i = j;
           }
+          if (!this.endArg(buf, i)) return false;
+          this.drop = 0;
+          this.as = i + 1;
+          this.state = S.START;
           break;
         case S.U:
           if ((b | LOWER) !== 0x6e) return this.parseError(buf, i);
@@ -730,6 +768,29 @@ export class Parser {
     return n;
   }
 
+  /**
+   * The subject of a message op. Publishers tend to repeat a subject, so the last one is kept with its
+   * bytes: comparing a few bytes is cheaper than making (and later collecting) a new string.
+   */
+  private subjectStr(lb: Buffer, k: number): string {
+    const s = this.tok[k * 2]!;
+    const e = this.tok[k * 2 + 1]!;
+    const n = e - s;
+    const cache = this.lastSubjBytes;
+    if (n === this.lastSubjLen) {
+      let m = 0;
+      while (m < n && cache[m] === lb[s + m]) m++;
+      if (m === n) return this.lastSubj;
+    }
+    const str = lb.latin1Slice(s, e);
+    if (n <= cache.length) {
+      lb.copy(cache, 0, s, e);
+      this.lastSubjLen = n;
+      this.lastSubj = str;
+    }
+    return str;
+  }
+
   private tokStr(lb: Buffer, k: number): string {
     return lb.latin1Slice(this.tok[k * 2]!, this.tok[k * 2 + 1]!);
   }
@@ -750,11 +811,11 @@ export class Parser {
     switch (pa.op) {
       case MsgOp.PUB:
         if (n === 2) {
-          pa.subject = this.tokStr(lb, 0);
+          pa.subject = this.subjectStr(lb, 0);
           pa.reply = '';
           pa.size = this.tokSize(lb, 1);
         } else if (n === 3) {
-          pa.subject = this.tokStr(lb, 0);
+          pa.subject = this.subjectStr(lb, 0);
           pa.reply = this.tokStr(lb, 1);
           pa.size = this.tokSize(lb, 2);
         } else {
@@ -765,12 +826,12 @@ export class Parser {
         break;
       case MsgOp.HPUB:
         if (n === 3) {
-          pa.subject = this.tokStr(lb, 0);
+          pa.subject = this.subjectStr(lb, 0);
           pa.reply = '';
           pa.hdr = this.tokSize(lb, 1);
           pa.size = this.tokSize(lb, 2);
         } else if (n === 4) {
-          pa.subject = this.tokStr(lb, 0);
+          pa.subject = this.subjectStr(lb, 0);
           pa.reply = this.tokStr(lb, 1);
           pa.hdr = this.tokSize(lb, 2);
           pa.size = this.tokSize(lb, 3);
@@ -809,7 +870,7 @@ export class Parser {
     const rest = n - first; // account subject ... sizes
     if (rest < 2 + sizes) return this.argError(`processRoutedMsgArgs Parse Error: '${this.line()}'`);
     pa.account = this.tokStr(lb, first);
-    pa.subject = this.tokStr(lb, first + 1);
+    pa.subject = this.subjectStr(lb, first + 1);
     pa.queues.length = 0;
     pa.reply = '';
     const middle = rest - 2 - sizes; // tokens between subject and sizes

@@ -308,13 +308,12 @@ export class Client implements ParserSink {
     return true;
   }
 
-  onMsg(pa: MsgArgs, data: Buffer): void {
+  onMsg(pa: MsgArgs, buf: Buffer, start: number): void {
     this.inMsgs++;
-    this.inBytes += data.length;
-    this.last = Date.now();
-    if (this.server.logger.traceEnabled) this.traceMsg(pa, data);
+    this.inBytes += pa.size;
+    if (this.server.logger.traceEnabled) this.traceMsg(pa, buf.subarray(start, start + pa.size));
     if (this.opts.verbose) this.sendOK();
-    const delivered = this.server.route(this, pa.subject, pa.reply, pa.hdr, data);
+    const delivered = this.server.route(this, pa.subject, pa.reply, pa.hdr, buf, start, pa.size);
     if (!delivered && pa.reply.length > 0 && this.opts.no_responders) this.sendNoResponders(pa.reply);
   }
 
@@ -332,7 +331,15 @@ export class Client implements ParserSink {
     const r = this.account.sublist.match(reply);
     for (const sub of r.psubs) {
       if (sub.client === this) {
-        this.out.msg(reply, sub.sid, '', NO_RESPONDERS_HDR.length, NO_RESPONDERS_HDR);
+        this.out.msg(
+          reply,
+          sub.sid,
+          '',
+          NO_RESPONDERS_HDR.length,
+          NO_RESPONDERS_HDR,
+          0,
+          NO_RESPONDERS_HDR.length,
+        );
         this.server.queueFlush(this);
         return;
       }
@@ -468,7 +475,9 @@ export class Client implements ParserSink {
     subject: string,
     reply: string,
     hdr: number,
-    data: Buffer,
+    buf: Buffer,
+    start: number,
+    size: number,
   ): boolean {
     if (producer === this && !this.echo) return false;
     if (sub.closed || this.closed) return false;
@@ -481,16 +490,15 @@ export class Client implements ParserSink {
         return false;
       }
     }
-    let body = data;
-    let h = hdr;
     if (hdr > 0 && !this.headers) {
       // A client that did not ask for headers gets the payload only, as a plain MSG.
-      body = data.subarray(hdr);
-      h = -1;
+      start += hdr;
+      size -= hdr;
+      hdr = -1;
     }
     this.outMsgs++;
-    this.outBytes += body.length;
-    this.out.msg(subject, sub.sid, reply, h, body);
+    this.outBytes += size;
+    this.out.msg(subject, sub.sid, reply, hdr, buf, start, size);
     if (!this.flushQueued) this.server.queueFlush(this);
     if (this.out.len + this.sockPending > this.server.options.maxPending) {
       this.slowConsumer(ClosedReason.SlowConsumerPendingBytes);

@@ -230,16 +230,24 @@ export class Server {
    * Deliver a published message to every matching subscription of the producer's account: each plain
    * subscriber gets a copy, each queue group one copy to a random member. Returns whether anyone got it.
    */
-  route(producer: Client, subject: string, reply: string, hdr: number, data: Buffer): boolean {
+  route(
+    producer: Client,
+    subject: string,
+    reply: string,
+    hdr: number,
+    buf: Buffer,
+    start: number,
+    size: number,
+  ): boolean {
     const st = this.stats;
     st.inMsgs++;
-    st.inBytes += data.length;
+    st.inBytes += size;
     const r = producer.account.sublist.match(subject);
     let delivered = 0;
     const psubs = r.psubs;
     for (let i = 0; i < psubs.length; i++) {
       const sub = psubs[i]!;
-      if (sub.client.deliver(producer, sub, subject, reply, hdr, data)) delivered++;
+      if (sub.client.deliver(producer, sub, subject, reply, hdr, buf, start, size)) delivered++;
     }
     const qsubs = r.qsubs;
     for (let g = 0; g < qsubs.length; g++) {
@@ -248,7 +256,7 @@ export class Server {
       const start = n === 1 ? 0 : Math.floor(Math.random() * n);
       for (let k = 0; k < n; k++) {
         const sub = group[(start + k) % n]!;
-        if (sub.client.deliver(producer, sub, subject, reply, hdr, data)) {
+        if (sub.client.deliver(producer, sub, subject, reply, hdr, buf, start, size)) {
           delivered++;
           break;
         }
@@ -256,7 +264,7 @@ export class Server {
     }
     if (delivered > 0) {
       st.outMsgs += delivered;
-      st.outBytes += delivered * data.length;
+      st.outBytes += delivered * size;
     }
     return delivered > 0;
   }

@@ -13,7 +13,8 @@ class RecordingSink implements ParserSink {
     }
     return true;
   }
-  onMsg(pa: MsgArgs, data: Buffer): void {
+  onMsg(pa: MsgArgs, buf: Buffer, start: number): void {
+    const data = buf.subarray(start, start + pa.size);
     const q = pa.queues.length > 0 ? ` q=${pa.queues.join(',')}` : '';
     const acc = pa.account !== '' ? ` acc=${pa.account}` : '';
     const org = pa.origin !== '' ? ` origin=${pa.origin}` : '';
