@@ -1,6 +1,6 @@
 import { unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { createServer as createServerKey } from '@nats-io/nkeys';
 import { Account, GLOBAL_ACCOUNT } from './account.js';
 import { Authenticator } from './auth.js';
@@ -125,14 +125,15 @@ export class Server {
     log.notice('Server is ready');
   }
 
-  /** `<exe>_<pid>.ports` with the client URL, as nats-server writes it for test harnesses. */
+  /**
+   * `nats-server_<pid>.ports` with the client URL, as nats-server writes it: client libraries' test
+   * harnesses start a server with `-p -1 --ports_file_dir DIR` and look for that name.
+   */
   private writePortsFile(): void {
-    const exe = basename(process.argv[1] ?? 'tsnats').replace(/\.js$/, '');
-    const name = exe === 'main' ? 'tsnats' : exe;
-    this.portsFile = join(this.options.portsFileDir, `${name}_${process.pid}.ports`);
+    this.portsFile = join(this.options.portsFileDir, `nats-server_${process.pid}.ports`);
     const host =
       this.options.host === '0.0.0.0' || this.options.host === '' ? '127.0.0.1' : this.options.host;
-    const ports = { nats: [`nats://${hostPort(host, this.port)}`], monitoring: [] as string[] };
+    const ports: Record<string, string[]> = { nats: [`nats://${hostPort(host, this.port)}`] };
     writeFileSync(this.portsFile, JSON.stringify(ports));
   }
 

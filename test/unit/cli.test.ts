@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { FlagError, parseCommandLine, parseDurationValue, parseSizeValue } from '../../src/cli/flags.js';
+import { TSNATS_VERSION } from '../../src/server/version.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const BIN = join(ROOT, 'bin', 'tsnats');
+
+function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(BIN, args, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('command line', () => {
+  test('nats-server flag forms', () => {
+    const cl = parseCommandLine([
+      '-a',
+      '127.0.0.1',
+      '--port=5222',
+      '-n',
+      'n1',
+      '-DV',
+      '-T=false',
+      '--max_payload',
+      '2MB',
+    ]);
+    assert.equal(cl.config.host, '127.0.0.1');
+    assert.equal(cl.config.port, 5222);
+    assert.equal(cl.config.serverName, 'n1');
+    assert.equal(cl.config.debug, true);
+    assert.equal(cl.config.trace, true);
+    assert.equal(cl.config.logtime, false);
+    assert.equal(cl.config.maxPayload, 2 * 1024 * 1024);
+    assert.equal(parseCommandLine(['-p', '-1']).config.port, 0);
+    assert.equal(parseCommandLine(['--ping_interval', '2m']).config.pingInterval, 120000);
+  });
+
+  test('unknown and unsupported flags are refused clearly', () => {
+    assert.throws(
+      () => parseCommandLine(['--bogus']),
+      (e: Error) => e instanceof FlagError && /not defined: -bogus/.test(e.message),
+    );
+    assert.throws(() => parseCommandLine(['-p']), /needs an argument/);
+    assert.throws(() => parseCommandLine(['-p', 'x']), /invalid value/);
+  });
+
+  test('sizes and durations', () => {
+    assert.equal(parseSizeValue('1k'), 1000);
+    assert.equal(parseSizeValue('1KB'), 1024);
+    assert.equal(parseSizeValue('64mb'), 64 * 1024 * 1024);
+    assert.equal(parseDurationValue('10'), 10000);
+    assert.equal(parseDurationValue('1h2m3s'), 3723000);
+    assert.equal(parseDurationValue('250ms'), 250);
+    assert.throws(() => parseDurationValue('5 parsecs'));
+  });
+
+  test('-v prints the version, -h the usage, unknown flags exit 1', async () => {
+    const v = await run(['-v']);
+    assert.equal(v.code, 0);
+    assert.match(v.stdout, new RegExp(`v${TSNATS_VERSION.replaceAll('.', '\\.')}`));
+    const h = await run(['-h']);
+    assert.equal(h.code, 0);
+    assert.match(h.stdout, /Usage: tsnats \[options\]/);
+    const bad = await run(['--nope']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /flag provided but not defined: -nope/);
+  });
+
+  test('package.json version matches TSNATS_VERSION', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    assert.equal(pkg.version, TSNATS_VERSION);
+  });
+
+  test('-p -1 --ports_file_dir writes the ports file; SIGTERM shuts down and removes it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsnats-cli-'));
+    const pidFile = join(dir, 'tsnats.pid');
+    try {
+      const child = spawn(BIN, ['-a', '127.0.0.1', '-p', '-1', '--ports_file_dir', dir, '-P', pidFile], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let log = '';
+      child.stderr.setEncoding('utf8');
+      await new Promise<void>((resolve, reject) => {
+        child.stderr.on('data', (d: string) => {
+          log += d;
+          if (log.includes('Server is ready')) resolve();
+        });
+        child.once('exit', () => reject(new Error(`exited early: ${log}`)));
+      });
+      const ports = readdirSync(dir).filter((f) => f.endsWith('.ports'));
+      assert.deepEqual(ports, [`nats-server_${child.pid}.ports`]);
+      const content = JSON.parse(readFileSync(join(dir, ports[0]!), 'utf8')) as { nats: string[] };
+      assert.match(content.nats[0]!, /^nats:\/\/127\.0\.0\.1:\d+$/);
+      assert.equal(readFileSync(pidFile, 'utf8'), String(child.pid));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0);
+      assert.deepEqual(readdirSync(dir), []);
+      assert.match(log, /\[INF\] Server Exiting\.\./);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
