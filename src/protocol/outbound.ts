@@ -11,6 +11,8 @@ const INITIAL_SIZE = 32 * 1024;
 /** A buffer that grew past this is dropped after a flush rather than kept around for an idle client. */
 const KEEP_MAX = 1024 * 1024;
 
+const EMPTY = Buffer.alloc(0);
+
 /** Below these sizes a plain JS loop beats the native call's fixed cost. */
 const SMALL_COPY = 64;
 const SMALL_STRING = 48;
@@ -118,6 +120,12 @@ export class Outbound {
     const out = this.buf.subarray(0, this.len);
     this.len = 0;
     return out;
+  }
+
+  /** Drop the buffer of a closed connection (closed connections are kept for monitoring). */
+  discard(): void {
+    this.buf = EMPTY;
+    this.len = 0;
   }
 
   /** After a write the socket may still reference the buffer: allocate a new one unless it was drained. */

@@ -127,6 +127,10 @@ export class Client implements ParserSink {
   last = Date.now();
   closed = false;
   closeReason: ClosedReason | '' = '';
+  /** When the connection closed (closed connections stay listed in /connz?state=closed). */
+  stop: Date | undefined;
+  /** The subscriptions the client had when it closed, for /connz of closed connections. */
+  closedSubs: Subscription[] = [];
   connectReceived = false;
   headers = false;
   echo = true;
@@ -586,6 +590,9 @@ export class Client implements ParserSink {
       // Do not wait forever for a peer that never reads: the socket goes after a grace period.
       setTimeout(() => s.destroy(), 1000).unref();
     }
+    this.stop = new Date();
+    this.closedSubs = [...this.subs.values()];
+    this.out.discard();
     for (const sub of this.subs.values()) {
       sub.closed = true;
       this.account.sublist.remove(sub);

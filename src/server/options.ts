@@ -41,6 +41,12 @@ export interface ServerOptions {
   pidFile: string;
   /** Write `<exe>_<pid>.ports` into this directory (`--ports_file_dir`). */
   portsFileDir: string;
+  /** Monitoring HTTP port (`-m/--http_port`); 0 = off, -1 = random. */
+  httpPort: number;
+  /** Monitoring bind address (config `http: host:port`); defaults to `host`. */
+  httpHost: string;
+  /** Closed connections remembered for /connz (nats-server's DEFAULT_MAX_CLOSED_CLIENTS). */
+  maxClosedClients: number;
   /** Suppress all logging (embedded use in tests). */
   noLog: boolean;
   /** Do not install SIGINT/SIGTERM handlers (embedded use). */
@@ -81,6 +87,9 @@ export function defaultOptions(): ServerOptions {
     logFile: '',
     pidFile: '',
     portsFileDir: '',
+    httpPort: 0,
+    httpHost: '',
+    maxClosedClients: 10000,
     noLog: false,
     noSigs: false,
   };

@@ -50,6 +50,8 @@ export class Server {
   readonly globalAccount = new Account(GLOBAL_ACCOUNT);
   readonly auth: Authenticator;
   readonly clients = new Map<number, Client>();
+  /** Recently closed clients, oldest first, at most `maxClosedClients` (for /connz?state=closed). */
+  readonly closedClients: Client[] = [];
   readonly stats: ServerStats = {
     inMsgs: 0,
     outMsgs: 0,
@@ -286,6 +288,9 @@ export class Server {
 
   removeClient(c: Client, reason: ClosedReason): void {
     if (!this.clients.delete(c.cid)) return;
+    const ring = this.closedClients;
+    ring.push(c);
+    if (ring.length > this.options.maxClosedClients) ring.splice(0, ring.length - this.options.maxClosedClients);
     this.logger.debug(`${c} - Client connection closed: ${reason}`);
   }
 
