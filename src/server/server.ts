@@ -256,9 +256,9 @@ export class Server {
     for (let g = 0; g < qsubs.length; g++) {
       const group = qsubs[g]!;
       const n = group.length;
-      const start = n === 1 ? 0 : Math.floor(Math.random() * n);
+      const first = n === 1 ? 0 : Math.floor(Math.random() * n);
       for (let k = 0; k < n; k++) {
-        const sub = group[(start + k) % n]!;
+        const sub = group[(first + k) % n]!;
         if (sub.client.deliver(producer, sub, subject, reply, hdr, buf, start, size)) {
           delivered++;
           break;

@@ -1,0 +1,60 @@
+/** Runs the examples as child processes against an embedded tsnats and checks what they print. */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { startServer, urlOf } from '../helpers/server.js';
+
+/** dist/test/integration/ -> dist/examples/ */
+const examplesDir = fileURLToPath(new URL('../../examples/', import.meta.url));
+
+function run(
+  script: string,
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [`${examplesDir}${script}`],
+      { env: { ...process.env, ...env }, timeout: 15000 },
+      (err, stdout, stderr) => {
+        const code = err === null ? 0 : typeof err.code === 'number' ? err.code : null;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+test('examples/classic.js runs against tsnats and prints the expected lines', async () => {
+  const server = await startServer();
+  try {
+    const url = urlOf(server);
+    const { code, stdout, stderr } = await run('classic.js', { NATS_URL: url });
+    assert.equal(code, 0, `exit code ${code}; stderr: ${stderr}`);
+    assert.equal(stderr, '');
+    assert.deepEqual(stdout.split('\n'), [
+      `connected to 127.0.0.1:${server.port}`,
+      '[greeting #1] hello 1',
+      '[greeting #2] hello 2',
+      'greeting subscription closed after 2 of 3 messages',
+      '[workers] got request: need help',
+      'reply: I can help!',
+      'after unsubscribe: no responders',
+      'drained and closed',
+      '',
+    ]);
+    assert.equal(server.stats.totalConnections, 1);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+test('examples/classic.js exits non-zero when no server is listening', async () => {
+  // Start and stop a server to get a port that is (very likely) closed now.
+  const server = await startServer();
+  const url = urlOf(server);
+  await server.shutdown();
+  const { code, stderr } = await run('classic.js', { NATS_URL: url });
+  assert.equal(code, 1);
+  assert.match(stderr, /^error: /);
+});
