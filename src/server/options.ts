@@ -1,3 +1,19 @@
+/** TLS for client connections (config `tls {}`, flags `--tls --tlscert --tlskey --tlscacert --tlsverify`). */
+export interface TlsOptions {
+  certFile: string;
+  keyFile: string;
+  /** CA bundle used to verify client certificates. */
+  caFile: string;
+  /** Require and verify client certificates. */
+  verify: boolean;
+  /** Verify client certificates and map their subject (or SAN email) to a user. */
+  verifyAndMap: boolean;
+  /** Handshake timeout in ms (nats-server default 2s; config value in seconds). */
+  timeout: number;
+  /** Optional list of cipher suites (OpenSSL names). */
+  ciphers?: string[];
+}
+
 /**
  * Server options, named and defaulted as nats-server names and defaults them (server/opts.go, const.go).
  * Durations are in milliseconds, sizes in bytes.
@@ -47,6 +63,14 @@ export interface ServerOptions {
   httpHost: string;
   /** Closed connections remembered for /connz (nats-server's DEFAULT_MAX_CLOSED_CLIENTS). */
   maxClosedClients: number;
+  /** Client TLS; undefined when off. */
+  tls: TlsOptions | undefined;
+  /** Lame duck mode: time over which clients are closed (`lame_duck_duration`). */
+  lameDuckDuration: number;
+  /** Lame duck mode: wait before closing the first client (`lame_duck_grace_period`). */
+  lameDuckGracePeriod: number;
+  /** The configuration file the options came from ('' when none), for reload. */
+  configFile: string;
   /** Suppress all logging (embedded use in tests). */
   noLog: boolean;
   /** Do not install SIGINT/SIGTERM handlers (embedded use). */
@@ -63,6 +87,9 @@ export const DEFAULT_PING_INTERVAL = 2 * 60 * 1000;
 export const DEFAULT_PING_MAX_OUT = 2;
 export const DEFAULT_WRITE_DEADLINE = 10 * 1000;
 export const AUTH_TIMEOUT = 2 * 1000;
+export const TLS_TIMEOUT = 2 * 1000;
+export const DEFAULT_LAME_DUCK_DURATION = 2 * 60 * 1000;
+export const DEFAULT_LAME_DUCK_GRACE_PERIOD = 10 * 1000;
 /** Connections are not limited by default in nats-server 2.9 (DEFAULT_MAX_CONNECTIONS = 64K). */
 export const DEFAULT_MAX_CONNECTIONS = 64 * 1024;
 
@@ -90,6 +117,10 @@ export function defaultOptions(): ServerOptions {
     httpPort: 0,
     httpHost: '',
     maxClosedClients: 10000,
+    tls: undefined,
+    lameDuckDuration: DEFAULT_LAME_DUCK_DURATION,
+    lameDuckGracePeriod: DEFAULT_LAME_DUCK_GRACE_PERIOD,
+    configFile: '',
     noLog: false,
     noSigs: false,
   };
