@@ -203,6 +203,12 @@ export class Parser {
   readonly pa = new MsgArgs();
   /** Set true by the connection until CONNECT has been processed, when auth is required. */
   awaitingAuth = false;
+  /**
+   * Set by the sink during a callback to stop after the current op and keep the rest of the read for
+   * later (the connection checks credentials asynchronously). `resume()` hands the rest back.
+   */
+  suspended = false;
+  private held: Buffer = Buffer.alloc(0);
 
   constructor(
     private readonly sink: ParserSink,
@@ -496,6 +502,10 @@ export class Parser {
           this.drop = 0;
           this.as = i + 1;
           this.state = S.START;
+          if (this.suspended) {
+            this.held = Buffer.from(buf.subarray(i + 1));
+            return true;
+          }
           break;
         case S.U:
           if ((b | LOWER) !== 0x6e) return this.parseError(buf, i);
@@ -940,6 +950,14 @@ export class Parser {
     const snip = JSON.stringify(buf.toString('latin1', i, Math.min(buf.length, i + 32)));
     this.sink.onParseError(ERR_UNKNOWN_OP, `parser ERROR, state=${this.state}, i=${i}: proto='${snip}...'`);
     return false;
+  }
+
+  /** Leave the suspended state, returning the input held back meanwhile (to be parsed next). */
+  resume(): Buffer {
+    this.suspended = false;
+    const rest = this.held;
+    this.held = Buffer.alloc(0);
+    return rest;
   }
 
   /** Reset to the start state (a connection reuses nothing after an error; tests use this). */

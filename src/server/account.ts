@@ -1,12 +1,100 @@
+import { randomBytes } from 'node:crypto';
+import { matchLiteral, subjectIsLiteral } from '../routing/subject.js';
 import { Sublist } from '../routing/sublist.js';
 import type { Subscription } from './subscription.js';
 
-/** The global account every client belongs to until accounts are configured. */
+/** The global account every client belongs to unless configured otherwise. */
 export const GLOBAL_ACCOUNT = '$G';
 
-/** A subject space: clients of one account never see another account's messages. */
+/** Reply subjects of requests that crossed into an exporting account start with this (nats-server's). */
+export const RESPONSE_PREFIX = '_R_.';
+/** How long a mapped reply subject lives (nats-server's DEFAULT_SERVICE_EXPORT_RESPONSE_THRESHOLD). */
+const RESPONSE_TTL = 2 * 60 * 1000;
+
+/** Another account receives this account's messages on `subject`, renamed. */
+export interface StreamImporter {
+  importer: Account;
+  /** Subject (pattern) in this, the exporting, account. */
+  subject: string;
+  prefix: string;
+  to: string;
+}
+
+/** Requests on `local` in this account go to `exporter` as `remote`. */
+export interface ServiceImport {
+  local: string;
+  exporter: Account;
+  remote: string;
+  /** Singleton: one response per request; Stream/Chunked: many until the mapping expires. */
+  singleton: boolean;
+}
+
+/** Where a response published in an exporting account goes. */
+interface ResponseRoute {
+  account: Account;
+  reply: string;
+  singleton: boolean;
+  expires: number;
+}
+
+/**
+ * A subject space: clients of one account never see another account's messages, except through
+ * stream and service imports of what the other account exports.
+ */
 export class Account {
   readonly sublist = new Sublist<Subscription>();
+  readonly streamImporters: StreamImporter[] = [];
+  readonly serviceImports: ServiceImport[] = [];
+  private readonly responses = new Map<string, ResponseRoute>();
+  /** True when routing in this account must look beyond its own sublist. */
+  crossAccount = false;
 
   constructor(readonly name: string) {}
+
+  addStreamImporter(imp: StreamImporter): void {
+    this.streamImporters.push(imp);
+    this.crossAccount = true;
+  }
+
+  addServiceImport(imp: ServiceImport): void {
+    this.serviceImports.push(imp);
+    this.crossAccount = true;
+  }
+
+  /** A reply subject in this account that leads back to `reply` in `account`. */
+  mapResponse(account: Account, reply: string, singleton: boolean): string {
+    const mapped = RESPONSE_PREFIX + randomBytes(12).toString('base64url');
+    this.responses.set(mapped, { account, reply, singleton, expires: Date.now() + RESPONSE_TTL });
+    this.crossAccount = true;
+    return mapped;
+  }
+
+  /** The destination of a response published on `subject`, if it is a mapped reply. */
+  takeResponse(subject: string): ResponseRoute | undefined {
+    const r = this.responses.get(subject);
+    if (r === undefined) return undefined;
+    if (r.singleton || r.expires < Date.now()) this.responses.delete(subject);
+    return r.expires < Date.now() ? undefined : r;
+  }
+
+  /** Drop expired reply mappings (called periodically). */
+  pruneResponses(now: number): void {
+    for (const [k, r] of this.responses) if (r.expires < now) this.responses.delete(k);
+  }
+}
+
+/** The subject a stream import delivers `subject` on in the importing account. */
+export function importedSubject(imp: StreamImporter, subject: string): string {
+  if (imp.to !== '' && subjectIsLiteral(imp.subject)) return imp.to;
+  if (imp.prefix !== '') return `${imp.prefix}.${subject}`;
+  return subject;
+}
+
+/** The subject a service import turns a request on `subject` into in the exporting account. */
+export function serviceSubject(imp: ServiceImport, subject: string): string {
+  return imp.local === imp.remote || !subjectIsLiteral(imp.remote) ? subject : imp.remote;
+}
+
+export function matchesImport(subject: string, pattern: string): boolean {
+  return matchLiteral(subject, pattern);
 }

@@ -1,4 +1,6 @@
 import type { Socket } from 'node:net';
+import type { Identity } from '../auth/authenticator.js';
+import { ClientPermissions } from '../auth/permissions.js';
 import { Outbound } from '../protocol/outbound.js';
 import {
   ConnKind,
@@ -132,6 +134,12 @@ export class Client implements ParserSink {
   /** The subscriptions the client had when it closed, for /connz of closed connections. */
   closedSubs: Subscription[] = [];
   connectReceived = false;
+  /** Nonce sent in INFO for NKey authentication ('' when none). */
+  nonce = '';
+  /** The authenticated user (or nkey), for monitoring; never the secret. */
+  authorizedUser = '';
+  /** Permissions of the authenticated user, undefined when unrestricted. */
+  perms: ClientPermissions | undefined;
   headers = false;
   echo = true;
   /** Queued for the server's end-of-batch flush. */
@@ -262,11 +270,47 @@ export class Client implements ParserSink {
     this.connectReceived = true;
     this.echo = this.opts.echo;
     this.headers = this.opts.headers;
-    if (!srv.auth.check(this)) {
+    if (!srv.auth.required) return this.finishConnect();
+    // Checking credentials may take a while (bcrypt): hold the rest of the input until it is done.
+    this.parser.suspended = true;
+    this.socket.pause();
+    srv.auth.authenticate(this.opts, this.nonce).then(
+      (identity) => this.authenticated(identity),
+      (err: unknown) => {
+        srv.logger.error(`${this} - authentication error: ${(err as Error).message}`);
+        this.authenticated(undefined);
+      },
+    );
+    return true;
+  }
+
+  private authenticated(identity: Identity | undefined): void {
+    if (this.closed) return;
+    if (identity === undefined) {
       this.authViolation();
-      return false;
+      return;
     }
+    const acc =
+      identity.account !== undefined
+        ? this.server.lookupAccount(identity.account)
+        : this.server.globalAccount;
+    if (acc === undefined) {
+      this.authViolation();
+      return;
+    }
+    this.account = acc;
+    this.authorizedUser = identity.name;
+    if (identity.permissions !== undefined) this.perms = new ClientPermissions(identity.permissions);
     this.parser.awaitingAuth = false;
+    if (!this.finishConnect()) return;
+    // Carry on with whatever arrived after CONNECT.
+    this.server.onRead(this, this.parser.resume());
+    if (!this.closed) this.socket.resume();
+  }
+
+  /** The checks after authentication (nats-server's processConnect, in its order). */
+  private finishConnect(): boolean {
+    const srv = this.server;
     // Accounts named in CONNECT are refused, as nats-server does.
     if (this.opts.new_account || (this.opts.account !== undefined && this.opts.account !== '')) {
       this.authViolation();
@@ -316,6 +360,18 @@ export class Client implements ParserSink {
     this.inMsgs++;
     this.inBytes += pa.size;
     if (this.server.logger.traceEnabled) this.traceMsg(pa, buf.subarray(start, start + pa.size));
+    const perms = this.perms;
+    if (
+      perms !== undefined &&
+      (perms.restrictsPublish || perms.responses !== undefined) &&
+      !perms.canPublish(pa.subject)
+    ) {
+      this.server.logger.error(
+        `${this} - Publish Violation - User "${this.authorizedUser}", Subject "${pa.subject}"`,
+      );
+      this.sendErr(`Permissions Violation for Publish to ${JSON.stringify(pa.subject)}`);
+      return;
+    }
     if (this.opts.verbose) this.sendOK();
     const delivered = this.server.route(this, pa.subject, pa.reply, pa.hdr, buf, start, pa.size);
     if (!delivered && pa.reply.length > 0 && this.opts.no_responders) this.sendNoResponders(pa.reply);
@@ -378,6 +434,17 @@ export class Client implements ParserSink {
     if (maxSubs > 0 && this.subs.size >= maxSubs) {
       srv.logger.error(`${this} - maximum subscriptions exceeded`);
       this.sendErr('maximum subscriptions exceeded');
+      return undefined;
+    }
+    if (this.perms !== undefined && !this.perms.canSubscribe(subject, queue)) {
+      srv.logger.error(
+        `${this} - Subscription Violation - User "${this.authorizedUser}", Subject "${subject}", SID ${sid}`,
+      );
+      this.sendErr(
+        queue !== undefined
+          ? `Permissions Violation for Subscription to ${JSON.stringify(subject)} using queue ${JSON.stringify(queue)}`
+          : `Permissions Violation for Subscription to ${JSON.stringify(subject)}`,
+      );
       return undefined;
     }
     const existing = this.subs.get(sid);
@@ -485,6 +552,11 @@ export class Client implements ParserSink {
   ): boolean {
     if (producer === this && !this.echo) return false;
     if (sub.closed || this.closed) return false;
+    const perms = this.perms;
+    if (perms !== undefined) {
+      if (perms.deliveryDenyCheck && perms.deniedDelivery(subject)) return false;
+      if (reply.length > 0) perms.grantReply(reply);
+    }
     sub.nm++;
     if (sub.max > 0) {
       if (sub.nm === sub.max) {

@@ -2,8 +2,17 @@ import { unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { createServer as createServerKey } from '@nats-io/nkeys';
-import { Account, GLOBAL_ACCOUNT } from './account.js';
-import { Authenticator } from './auth.js';
+import { Authenticator } from '../auth/authenticator.js';
+import { type AuthorizationConfig, emptyAuthorization } from '../auth/types.js';
+import {
+  type Account,
+  GLOBAL_ACCOUNT,
+  importedSubject,
+  matchesImport,
+  RESPONSE_PREFIX,
+  serviceSubject,
+} from './account.js';
+import { buildAccounts } from './account-config.js';
 import { Client } from './client.js';
 import { ClosedReason } from './closed-reason.js';
 import { Logger } from './logger.js';
@@ -23,9 +32,12 @@ export interface ServerStats {
 
 /** Options accepted by the embedding API, plus credentials for the simple auth methods. */
 export interface ServerConfig extends Partial<ServerOptions> {
+  /** Shorthands for a single user (`--user/--pass`) or a token (`--auth`). */
   user?: string;
   password?: string;
   token?: string;
+  /** Users, NKeys, permissions and accounts (config `authorization {}` and `accounts {}`). */
+  authorization?: AuthorizationConfig;
 }
 
 /** How often the write-deadline sweep looks at blocked sockets. */
@@ -47,7 +59,9 @@ export class Server {
   /** 56-character NKey server id, as nats-server generates. */
   readonly id: string;
   readonly name: string;
-  readonly globalAccount = new Account(GLOBAL_ACCOUNT);
+  readonly globalAccount: Account;
+  /** Configured accounts by name, the global account included. */
+  readonly accounts: Map<string, Account>;
   readonly auth: Authenticator;
   readonly clients = new Map<number, Client>();
   /** Recently closed clients, oldest first, at most `maxClosedClients` (for /connz?state=closed). */
@@ -82,11 +96,13 @@ export class Server {
     this.logger = new Logger(this.options);
     this.id = createServerKey().getPublicKey();
     this.name = this.options.serverName !== '' ? this.options.serverName : this.id;
-    this.auth = new Authenticator({
-      user: config.user ?? '',
-      password: config.password ?? '',
-      token: config.token ?? '',
-    });
+    const authz = config.authorization ?? emptyAuthorization();
+    if (config.user !== undefined) authz.user = config.user;
+    if (config.password !== undefined) authz.password = config.password;
+    if (config.token !== undefined) authz.token = config.token;
+    this.auth = new Authenticator(authz);
+    this.accounts = buildAccounts(authz.accounts);
+    this.globalAccount = this.accounts.get(GLOBAL_ACCOUNT)!;
     this.readyPromise = this.start();
     // Keep an unhandled rejection from crashing the process when nobody awaits ready().
     this.readyPromise.catch(() => {});
@@ -164,6 +180,7 @@ export class Server {
       headers: true,
     };
     if (this.auth.required) info.auth_required = true;
+    if (c.nonce !== '') info.nonce = c.nonce;
     info.max_payload = o.maxPayload;
     info.client_id = c.cid;
     info.client_ip = c.host;
@@ -177,6 +194,7 @@ export class Server {
       return;
     }
     const c = new Client(this, socket, this.nextCid++);
+    if (this.auth.nonceRequired) c.nonce = this.auth.newNonce();
     this.stats.totalConnections++;
     const max = this.options.maxConnections;
     const full = max > 0 && this.clients.size >= max;
@@ -230,8 +248,9 @@ export class Server {
   // ---- routing ---------------------------------------------------------------------------------------
 
   /**
-   * Deliver a published message to every matching subscription of the producer's account: each plain
-   * subscriber gets a copy, each queue group one copy to a random member. Returns whether anyone got it.
+   * Deliver a published message to every matching subscription of the producer's account (each plain
+   * subscriber gets a copy, each queue group one copy to a random member) and through the account's
+   * imports and exports. Returns whether anyone got it.
    */
   route(
     producer: Client,
@@ -245,7 +264,29 @@ export class Server {
     const st = this.stats;
     st.inMsgs++;
     st.inBytes += size;
-    const r = producer.account.sublist.match(subject);
+    const acc = producer.account;
+    let delivered = this.deliverInAccount(acc, producer, subject, reply, hdr, buf, start, size);
+    if (acc.crossAccount)
+      delivered += this.routeAcrossAccounts(acc, producer, subject, reply, hdr, buf, start, size);
+    if (delivered > 0) {
+      st.outMsgs += delivered;
+      st.outBytes += delivered * size;
+    }
+    return delivered > 0;
+  }
+
+  /** Local delivery within one account; returns the number of copies delivered. */
+  private deliverInAccount(
+    acc: Account,
+    producer: Client,
+    subject: string,
+    reply: string,
+    hdr: number,
+    buf: Buffer,
+    start: number,
+    size: number,
+  ): number {
+    const r = acc.sublist.match(subject);
     let delivered = 0;
     const psubs = r.psubs;
     for (let i = 0; i < psubs.length; i++) {
@@ -265,11 +306,41 @@ export class Server {
         }
       }
     }
-    if (delivered > 0) {
-      st.outMsgs += delivered;
-      st.outBytes += delivered * size;
+    return delivered;
+  }
+
+  /** Responses to mapped replies, stream exports to importers and service imports to exporters. */
+  private routeAcrossAccounts(
+    acc: Account,
+    producer: Client,
+    subject: string,
+    reply: string,
+    hdr: number,
+    buf: Buffer,
+    start: number,
+    size: number,
+  ): number {
+    let delivered = 0;
+    if (subject.startsWith(RESPONSE_PREFIX)) {
+      const back = acc.takeResponse(subject);
+      if (back !== undefined) {
+        delivered += this.deliverInAccount(back.account, producer, back.reply, reply, hdr, buf, start, size);
+      }
     }
-    return delivered > 0;
+    for (const imp of acc.streamImporters) {
+      if (matchesImport(subject, imp.subject)) {
+        const to = importedSubject(imp, subject);
+        delivered += this.deliverInAccount(imp.importer, producer, to, reply, hdr, buf, start, size);
+      }
+    }
+    for (const imp of acc.serviceImports) {
+      if (matchesImport(subject, imp.local)) {
+        const mappedReply = reply !== '' ? imp.exporter.mapResponse(acc, reply, imp.singleton) : '';
+        const to = serviceSubject(imp, subject);
+        delivered += this.deliverInAccount(imp.exporter, producer, to, mappedReply, hdr, buf, start, size);
+      }
+    }
+    return delivered;
   }
 
   // ---- hooks for clients (clustering and monitoring build on these) ---------------------------------------
@@ -290,7 +361,8 @@ export class Server {
     if (!this.clients.delete(c.cid)) return;
     const ring = this.closedClients;
     ring.push(c);
-    if (ring.length > this.options.maxClosedClients) ring.splice(0, ring.length - this.options.maxClosedClients);
+    if (ring.length > this.options.maxClosedClients)
+      ring.splice(0, ring.length - this.options.maxClosedClients);
     this.logger.debug(`${c} - Client connection closed: ${reason}`);
   }
 
@@ -298,6 +370,7 @@ export class Server {
   private sweep(): void {
     const deadline = this.options.writeDeadline;
     const now = Date.now();
+    for (const a of this.accounts.values()) a.pruneResponses(now);
     for (const c of this.clients.values()) {
       if (c.blockedSince !== 0 && now - c.blockedSince > deadline) {
         c.slowConsumer(ClosedReason.SlowConsumerWriteDeadline);
@@ -307,7 +380,13 @@ export class Server {
 
   /** Number of subscriptions across all accounts. */
   numSubscriptions(): number {
-    return this.globalAccount.sublist.count();
+    let n = 0;
+    for (const a of this.accounts.values()) n += a.sublist.count();
+    return n;
+  }
+
+  lookupAccount(name: string): Account | undefined {
+    return this.accounts.get(name);
   }
 
   /** Stop listening, flush and close every client. Resolves when done; safe to call twice. */

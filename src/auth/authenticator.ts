@@ -1,0 +1,134 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { fromPublic } from '@nats-io/nkeys';
+import bcrypt from 'bcryptjs';
+import type { AuthorizationConfig, NkeyUserConfig, Permissions, UserConfig } from './types.js';
+
+/** What a client presents in CONNECT. */
+export interface Credentials {
+  user?: string | undefined;
+  pass?: string | undefined;
+  auth_token?: string | undefined;
+  nkey?: string | undefined;
+  sig?: string | undefined;
+}
+
+/** Who a client turned out to be. */
+export interface Identity {
+  /** The user name or nkey, for /connz `authorized_user` (never the secret). */
+  name: string;
+  account: string | undefined;
+  permissions: Permissions | undefined;
+}
+
+/** Length of the nonce sent in INFO when NKey users exist (nats-server's nonceLen). */
+const NONCE_LEN = 22;
+
+function safeEqual(a: string, b: string): boolean {
+  const ba = Buffer.from(a);
+  const bb = Buffer.from(b);
+  return ba.length === bb.length && timingSafeEqual(ba, bb);
+}
+
+function isBcrypt(s: string): boolean {
+  return s.startsWith('$2a$') || s.startsWith('$2b$') || s.startsWith('$2y$');
+}
+
+/** Compare a presented secret with a configured one, plain or bcrypt-hashed. */
+async function secretMatches(given: string, configured: string): Promise<boolean> {
+  if (isBcrypt(configured)) return bcrypt.compare(given, configured);
+  return safeEqual(given, configured);
+}
+
+function decodeSig(sig: string): Uint8Array | undefined {
+  // nats-server accepts raw URL-safe base64 and falls back to standard base64.
+  const b = Buffer.from(sig.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  return b.length > 0 ? new Uint8Array(b) : undefined;
+}
+
+/**
+ * Checks CONNECT credentials the way nats-server's processClientOrLeafAuthentication does for the
+ * configured methods: NKey users (signed nonce), users (plain or bcrypt passwords, `no_auth_user`), a
+ * single user/password, or a token. Password checks are asynchronous so bcrypt never blocks the server.
+ */
+export class Authenticator {
+  private config: AuthorizationConfig;
+  private users = new Map<string, UserConfig>();
+  private nkeys = new Map<string, NkeyUserConfig>();
+
+  constructor(config: AuthorizationConfig) {
+    this.config = config;
+    this.update(config);
+  }
+
+  update(config: AuthorizationConfig): void {
+    this.config = config;
+    this.users = new Map(config.users.map((u) => [u.user, u]));
+    this.nkeys = new Map(config.nkeys.map((n) => [n.nkey, n]));
+  }
+
+  /** Clients must authenticate (INFO `auth_required`). */
+  get required(): boolean {
+    const c = this.config;
+    return c.token !== '' || c.user !== '' || this.users.size > 0 || this.nkeys.size > 0;
+  }
+
+  /** NKey users exist, so INFO carries a nonce for the client to sign. */
+  get nonceRequired(): boolean {
+    return this.nkeys.size > 0;
+  }
+
+  newNonce(): string {
+    return randomBytes(NONCE_LEN).toString('base64url').slice(0, NONCE_LEN);
+  }
+
+  /** The user clients without credentials are logged in as, if configured and known. */
+  noAuthUser(): UserConfig | undefined {
+    const name = this.config.noAuthUser;
+    return name !== '' ? this.users.get(name) : undefined;
+  }
+
+  /** Resolve credentials to an identity, or undefined when authentication fails. */
+  async authenticate(cr: Credentials, nonce: string): Promise<Identity | undefined> {
+    const cfg = this.config;
+    if (!this.required) return { name: '', account: undefined, permissions: undefined };
+    if (this.nkeys.size > 0 && cr.nkey !== undefined && cr.nkey !== '') {
+      const nk = this.nkeys.get(cr.nkey);
+      if (nk === undefined || cr.sig === undefined || nonce === '') return undefined;
+      const sig = decodeSig(cr.sig);
+      if (sig === undefined) return undefined;
+      try {
+        if (!fromPublic(cr.nkey).verify(new TextEncoder().encode(nonce), sig)) return undefined;
+      } catch {
+        return undefined;
+      }
+      return { name: nk.nkey, account: nk.account, permissions: nk.permissions ?? cfg.defaultPermissions };
+    }
+    if (this.users.size > 0) {
+      let name = cr.user ?? '';
+      let pass = cr.pass ?? '';
+      const noCreds = name === '' && pass === '' && (cr.auth_token ?? '') === '';
+      if (noCreds) {
+        const na = this.noAuthUser();
+        if (na !== undefined) {
+          name = na.user;
+          pass = na.password;
+          return { name, account: na.account, permissions: na.permissions ?? cfg.defaultPermissions };
+        }
+      }
+      if (name !== '') {
+        const u = this.users.get(name);
+        if (u === undefined || !(await secretMatches(pass, u.password))) return undefined;
+        return { name: u.user, account: u.account, permissions: u.permissions ?? cfg.defaultPermissions };
+      }
+    }
+    if (cfg.token !== '') {
+      const ok = await secretMatches(cr.auth_token ?? '', cfg.token);
+      return ok ? { name: '', account: undefined, permissions: cfg.permissions } : undefined;
+    }
+    if (cfg.user !== '') {
+      const ok = (cr.user ?? '') === cfg.user && (await secretMatches(cr.pass ?? '', cfg.password));
+      return ok ? { name: cfg.user, account: undefined, permissions: cfg.permissions } : undefined;
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * Authentication and authorization settings, shaped like nats-server's config blocks
+ * (`authorization {}`, `accounts {}`, users, nkeys, permissions). Durations are in milliseconds.
+ */
+
+/** `allow`/`deny` subject lists; a missing list means "not restricted" for allow and "nothing" for deny. */
+export interface SubjectPermission {
+  allow?: string[];
+  deny?: string[];
+}
+
+/** `allow_responses`: a subscriber may publish to the reply subjects of requests it received. */
+export interface ResponsePermission {
+  /** Responses allowed per request (nats-server default 1). */
+  max: number;
+  /** How long a reply subject stays allowed (default 2 minutes). */
+  expires: number;
+}
+
+export interface Permissions {
+  publish?: SubjectPermission;
+  subscribe?: SubjectPermission;
+  responses?: ResponsePermission;
+}
+
+export interface UserConfig {
+  user: string;
+  /** Plain text, or a bcrypt hash (`$2a$...`). */
+  password: string;
+  permissions?: Permissions;
+  /** Account name; the global account `$G` when absent. */
+  account?: string;
+  /** `allowed_connection_types`, e.g. ["STANDARD", "WEBSOCKET"]. */
+  allowedConnectionTypes?: string[];
+}
+
+export interface NkeyUserConfig {
+  /** Public user NKey (starts with U). */
+  nkey: string;
+  permissions?: Permissions;
+  account?: string;
+  allowedConnectionTypes?: string[];
+}
+
+/** An account's export: a stream (messages flow out) or a service (requests flow in). */
+export interface ExportConfig {
+  stream?: string;
+  service?: string;
+  /** Accounts allowed to import; everyone when absent. */
+  accounts?: string[];
+  /** Service response type: Singleton (default), Stream or Chunked. */
+  responseType?: 'Singleton' | 'Stream' | 'Chunked';
+}
+
+/** An account's import of another account's stream or service. */
+export interface ImportConfig {
+  stream?: { account: string; subject: string };
+  service?: { account: string; subject: string };
+  /** Streams: subjects arrive with this prefix. */
+  prefix?: string;
+  /** Remap: streams arrive on, or services are requested as, this subject. */
+  to?: string;
+}
+
+export interface AccountConfig {
+  name: string;
+  users: UserConfig[];
+  nkeys: NkeyUserConfig[];
+  exports: ExportConfig[];
+  imports: ImportConfig[];
+}
+
+/** Everything about who may connect and what they may do. */
+export interface AuthorizationConfig {
+  /** Single user (`--user/--pass`, `authorization { user, password }`). */
+  user: string;
+  password: string;
+  /** Token (`--auth`, `authorization { token }`); may be a bcrypt hash. */
+  token: string;
+  /** `authorization { users = [...] }` and users of accounts are merged into this list by the loader. */
+  users: UserConfig[];
+  nkeys: NkeyUserConfig[];
+  /** Applied to users without permissions of their own. */
+  defaultPermissions?: Permissions;
+  /** Permissions of the single user / token. */
+  permissions?: Permissions;
+  accounts: AccountConfig[];
+  /** A user that clients without credentials are logged in as. */
+  noAuthUser: string;
+}
+
+export function emptyAuthorization(): AuthorizationConfig {
+  return { user: '', password: '', token: '', users: [], nkeys: [], accounts: [], noAuthUser: '' };
+}
