@@ -55,7 +55,11 @@ export class Authenticator {
   private users = new Map<string, UserConfig>();
   private nkeys = new Map<string, NkeyUserConfig>();
 
-  constructor(config: AuthorizationConfig) {
+  constructor(
+    config: AuthorizationConfig,
+    /** TLS `verify_and_map`: users are found by their client certificate. */
+    private readonly verifyAndMap = false,
+  ) {
     this.config = config;
     this.update(config);
   }
@@ -88,9 +92,22 @@ export class Authenticator {
   }
 
   /** Resolve credentials to an identity, or undefined when authentication fails. */
-  async authenticate(cr: Credentials, nonce: string): Promise<Identity | undefined> {
+  async authenticate(
+    cr: Credentials,
+    nonce: string,
+    certIdentities: string[] = [],
+  ): Promise<Identity | undefined> {
     const cfg = this.config;
     if (!this.required) return { name: '', account: undefined, permissions: undefined };
+    if (this.verifyAndMap) {
+      // TLS verify_and_map: the verified certificate names the user; no password.
+      for (const id of certIdentities) {
+        const u = this.users.get(id);
+        if (u !== undefined)
+          return { name: u.user, account: u.account, permissions: u.permissions ?? cfg.defaultPermissions };
+      }
+      return undefined;
+    }
     if (this.nkeys.size > 0 && cr.nkey !== undefined && cr.nkey !== '') {
       const nk = this.nkeys.get(cr.nkey);
       if (nk === undefined || cr.sig === undefined || nonce === '') return undefined;

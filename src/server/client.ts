@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Identity } from '../auth/authenticator.js';
 import { ClientPermissions } from '../auth/permissions.js';
 import { Outbound } from '../protocol/outbound.js';
@@ -11,6 +12,7 @@ import {
   type SubOp,
 } from '../protocol/parser.js';
 import { isValidLiteralSubject } from '../routing/subject.js';
+import { certificateIdentities } from '../transport/tls.js';
 import type { Account } from './account.js';
 import { ClosedReason } from './closed-reason.js';
 import type { Server } from './server.js';
@@ -106,6 +108,9 @@ export function parseConnect(json: string, into: ConnectOptions): void {
 const CLIENT_PROTO_ZERO = 0;
 const CLIENT_PROTO_INFO = 1;
 
+/** nats-server's firstClientPingInterval. */
+const FIRST_CLIENT_PING_INTERVAL = 2000;
+
 const PONG = Buffer.from('PONG\r\n');
 const PING = Buffer.from('PING\r\n');
 const OK = Buffer.from('+OK\r\n');
@@ -134,6 +139,8 @@ export class Client implements ParserSink {
   /** The subscriptions the client had when it closed, for /connz of closed connections. */
   closedSubs: Subscription[] = [];
   connectReceived = false;
+  /** The TLS socket when the connection is secured. */
+  tls: TLSSocket | undefined;
   /** Nonce sent in INFO for NKey authentication ('' when none). */
   nonce = '';
   /** The authenticated user (or nkey), for monitoring; never the secret. */
@@ -164,7 +171,7 @@ export class Client implements ParserSink {
 
   constructor(
     readonly server: Server,
-    readonly socket: Socket,
+    public socket: Socket,
     cid: number,
   ) {
     this.cid = cid;
@@ -180,8 +187,17 @@ export class Client implements ParserSink {
     return `${this.host}:${this.port} - cid:${this.cid}`;
   }
 
-  /** Wire up the socket and send INFO. */
-  open(info: string, authRequired: boolean): void {
+  /** Queue INFO (flushed with the next batch). */
+  sendInitialInfo(info: string): void {
+    this.out.utf8(info);
+    this.server.queueFlush(this);
+  }
+
+  /**
+   * Start reading: wire the socket's events (after the TLS handshake, when there is one) and start the
+   * auth and ping timers.
+   */
+  attach(authRequired: boolean): void {
     const s = this.socket;
     s.setNoDelay(true);
     s.on('data', (buf: Buffer) => this.server.onRead(this, buf));
@@ -201,14 +217,18 @@ export class Client implements ParserSink {
     });
     s.on('end', () => this.close(ClosedReason.ClientClosed));
     s.on('close', () => this.close(ClosedReason.ClientClosed));
-    this.out.utf8(info);
-    this.server.queueFlush(this);
     if (authRequired) {
       this.parser.awaitingAuth = true;
       this.authTimer = setTimeout(() => this.authTimeout(), this.server.options.authTimeout);
       this.authTimer.unref();
     }
-    this.setPingTimer(this.server.options.pingInterval);
+    this.setFirstPingTimer();
+  }
+
+  /** Swap in the TLS socket once the handshake is done. */
+  useTlsSocket(tls: TLSSocket): void {
+    this.socket = tls;
+    this.tls = tls;
   }
 
   // ---- output helpers -------------------------------------------------------------------------------
@@ -274,7 +294,8 @@ export class Client implements ParserSink {
     // Checking credentials may take a while (bcrypt): hold the rest of the input until it is done.
     this.parser.suspended = true;
     this.socket.pause();
-    srv.auth.authenticate(this.opts, this.nonce).then(
+    const certIds = this.tls !== undefined ? certificateIdentities(this.tls.getPeerCertificate()) : [];
+    srv.auth.authenticate(this.opts, this.nonce, certIds).then(
       (identity) => this.authenticated(identity),
       (err: unknown) => {
         srv.logger.error(`${this} - authentication error: ${(err as Error).message}`);
@@ -603,10 +624,24 @@ export class Client implements ParserSink {
     this.pingTimer.unref();
   }
 
+  /** The first PING goes out early (at most 2s, plus up to 20% jitter) to measure RTT, as nats-server's. */
+  private setFirstPingTimer(): void {
+    const interval = this.server.options.pingInterval;
+    if (interval <= 0) return;
+    const d = Math.min(interval, FIRST_CLIENT_PING_INTERVAL);
+    this.setPingTimer(d + Math.floor(Math.random() * (d / 5)));
+  }
+
   private pingTimerFired(): void {
     this.pingTimer = undefined;
     if (this.closed) return;
     const o = this.server.options;
+    const now = Date.now();
+    // Recent traffic from the client proves it is alive: no PING needed (once RTT is known).
+    if (this.rtt > 0 && now - this.last < o.pingInterval) {
+      this.setPingTimer(o.pingInterval);
+      return;
+    }
     if (this.pingsOut + 1 > o.pingMax) {
       this.server.logger.debug(`${this} - Stale Client Connection - Closing`);
       this.sendErr('Stale Connection');
@@ -614,7 +649,7 @@ export class Client implements ParserSink {
       return;
     }
     this.pingsOut++;
-    this.rttStart = Date.now();
+    this.rttStart = now;
     this.enqueue(PING);
     this.setPingTimer(o.pingInterval);
   }

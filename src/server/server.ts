@@ -1,9 +1,11 @@
 import { unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { join } from 'node:path';
+import type { SecureContext } from 'node:tls';
 import { createServer as createServerKey } from '@nats-io/nkeys';
 import { Authenticator } from '../auth/authenticator.js';
 import { type AuthorizationConfig, emptyAuthorization } from '../auth/types.js';
+import { buildSecureContext, upgradeToTls } from '../transport/tls.js';
 import {
   type Account,
   GLOBAL_ACCOUNT,
@@ -85,6 +87,8 @@ export class Server {
   private flushScheduled = false;
   private readonly flushAllBound = (): void => this.flushAll();
   private sweepTimer: NodeJS.Timeout | undefined;
+  /** Certificates and keys, loaded once at start (and on reload). */
+  private tlsContext: SecureContext | undefined;
   private readyPromise: Promise<void>;
   private shuttingDown = false;
   private shutdownPromise: Promise<void> | undefined;
@@ -100,7 +104,8 @@ export class Server {
     if (config.user !== undefined) authz.user = config.user;
     if (config.password !== undefined) authz.password = config.password;
     if (config.token !== undefined) authz.token = config.token;
-    this.auth = new Authenticator(authz);
+    this.auth = new Authenticator(authz, this.options.tls?.verifyAndMap ?? false);
+    this.tlsContext = this.options.tls !== undefined ? buildSecureContext(this.options.tls) : undefined;
     this.accounts = buildAccounts(authz.accounts);
     this.globalAccount = this.accounts.get(GLOBAL_ACCOUNT)!;
     this.readyPromise = this.start();
@@ -180,6 +185,10 @@ export class Server {
       headers: true,
     };
     if (this.auth.required) info.auth_required = true;
+    if (o.tls !== undefined) {
+      info.tls_required = true;
+      if (o.tls.verify || o.tls.verifyAndMap) info.tls_verify = true;
+    }
     if (c.nonce !== '') info.nonce = c.nonce;
     info.max_payload = o.maxPayload;
     info.client_id = c.cid;
@@ -200,12 +209,34 @@ export class Server {
     const full = max > 0 && this.clients.size >= max;
     this.clients.set(c.cid, c);
     this.logger.debug(`${c} - Client connection created`);
-    c.open(this.infoFor(c), this.auth.required && !full);
+    c.sendInitialInfo(this.infoFor(c));
     if (full) {
+      c.attach(false);
       this.logger.error(`${c} - maximum connections exceeded`);
       c.sendErr('maximum connections exceeded');
       c.close(ClosedReason.MaxConnectionsExceeded);
+      return;
     }
+    const authRequired = this.auth.required;
+    const tlsOpts = this.options.tls;
+    if (tlsOpts === undefined || this.tlsContext === undefined) {
+      c.attach(authRequired);
+      return;
+    }
+    // INFO goes out in plain text; then the client must start TLS (nats-server 2.9's upgrade).
+    this.flushAll();
+    void upgradeToTls(socket, this.tlsContext, tlsOpts).then((r) => {
+      if (c.closed) return;
+      if (!r.ok) {
+        this.logger.error(`${c} - TLS handshake error: ${r.error}`);
+        if (r.plain) c.sendErr('Secure Connection - TLS Required');
+        c.close(ClosedReason.TLSHandshakeError);
+        return;
+      }
+      c.useTlsSocket(r.socket);
+      this.logger.debug(`${c} - TLS handshake complete`);
+      c.attach(authRequired);
+    });
   }
 
   // ---- reads and batched flushing --------------------------------------------------------------------
