@@ -91,6 +91,8 @@ export class Server {
   private tlsContext: SecureContext | undefined;
   private readyPromise: Promise<void>;
   private shuttingDown = false;
+  /** In lame duck mode: no new clients, existing ones are being moved away. */
+  private ldm = false;
   private shutdownPromise: Promise<void> | undefined;
   private portsFile = '';
   private signalHandlers: [NodeJS.Signals, () => void][] = [];
@@ -169,10 +171,18 @@ export class Server {
       process.on(sig, h);
       this.signalHandlers.push([sig, h]);
     }
+    const ldm = (): void => {
+      void this.lameDuck().then(() => process.exit(0));
+    };
+    process.on('SIGUSR2', ldm);
+    this.signalHandlers.push(['SIGUSR2', ldm]);
+    const reopen = (): void => this.logger.notice('Re-opening log file');
+    process.on('SIGUSR1', reopen);
+    this.signalHandlers.push(['SIGUSR1', reopen]);
   }
 
-  /** The INFO line sent to one client. */
-  private infoFor(c: Client): string {
+  /** The INFO line sent to one client (`ldm` marks the lame-duck notice). */
+  private infoFor(c: Client, ldm = false): string {
     const o = this.options;
     const info: Record<string, unknown> = {
       server_id: this.id,
@@ -191,6 +201,7 @@ export class Server {
     }
     if (c.nonce !== '') info.nonce = c.nonce;
     info.max_payload = o.maxPayload;
+    if (ldm) info.ldm = true;
     info.client_id = c.cid;
     info.client_ip = c.host;
     info.tsnats_version = TSNATS_VERSION;
@@ -420,6 +431,68 @@ export class Server {
     return this.accounts.get(name);
   }
 
+  private listenerClosed: Promise<void> | undefined;
+
+  /** Close the client listener once; resolves when it and its connections are closed. */
+  private closeListener(): Promise<void> {
+    if (this.listenerClosed === undefined) {
+      const l = this.listener;
+      this.listenerClosed = l ? new Promise<void>((resolve) => l.close(() => resolve())) : Promise.resolve();
+    }
+    return this.listenerClosed;
+  }
+
+  /** Whether the server is in lame duck mode. */
+  get lameDuckMode(): boolean {
+    return this.ldm;
+  }
+
+  /**
+   * Lame duck mode (SIGUSR2): stop accepting clients, tell the connected ones with an INFO carrying
+   * `"ldm": true` (so they can move to another server), wait `lame_duck_grace_period`, then close them
+   * spread over the rest of `lame_duck_duration`, and shut down. As nats-server's lameDuckMode.
+   */
+  async lameDuck(): Promise<void> {
+    if (this.ldm || this.shuttingDown) return;
+    this.ldm = true;
+    const log = this.logger;
+    log.notice('Entering lame duck mode, stop accepting new clients');
+    await this.readyPromise.catch(() => {});
+    // Stop accepting now; the close completes once the remaining clients are gone.
+    void this.closeListener();
+    if (this.clients.size === 0) return this.shutdown();
+    const o = this.options;
+    const grace = Math.abs(o.lameDuckGracePeriod);
+    let dur = o.lameDuckDuration - grace;
+    if (dur <= 0) dur = 1000;
+    const clients = [...this.clients.values()];
+    const n = clients.length;
+    let interval = dur / n;
+    let batch = 1;
+    if (interval < 1) {
+      interval = 1;
+      batch = Math.floor(n / dur);
+    } else if (interval > 1000) {
+      interval = 1000;
+    }
+    for (const c of clients) {
+      if (c.connectReceived && c.opts.protocol >= 1) c.sendInfo(this.infoFor(c, true));
+    }
+    this.flushAll();
+    await sleep(grace);
+    if (this.shuttingDown) return;
+    log.notice('Closing existing clients');
+    for (let i = 0; i < n; i++) {
+      clients[i]!.close(ClosedReason.ServerShutdown);
+      if (i === n - 1) break;
+      if (batch === 1 || i % batch === 0) {
+        await sleep(Math.max(interval / 2, Math.random() * interval));
+        if (this.shuttingDown) return;
+      }
+    }
+    await this.shutdown();
+  }
+
   /** Stop listening, flush and close every client. Resolves when done; safe to call twice. */
   shutdown(): Promise<void> {
     if (this.shutdownPromise) return this.shutdownPromise;
@@ -429,9 +502,7 @@ export class Server {
       await this.readyPromise.catch(() => {});
       if (this.sweepTimer) clearInterval(this.sweepTimer);
       for (const [sig, h] of this.signalHandlers) process.off(sig, h);
-      const closed = this.listener
-        ? new Promise<void>((resolve) => this.listener!.close(() => resolve()))
-        : Promise.resolve();
+      const closed = this.closeListener();
       this.flushAll();
       const sockets: Socket[] = [];
       for (const c of [...this.clients.values()]) {
@@ -462,6 +533,10 @@ export class Server {
     })();
     return this.shutdownPromise;
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function tryUnlink(path: string): void {
