@@ -19,7 +19,7 @@ import { Client } from './client.js';
 import { ClosedReason } from './closed-reason.js';
 import { Logger } from './logger.js';
 import { resolveOptions, type ServerOptions } from './options.js';
-import type { Subscription } from './subscription.js';
+import type { RemoteLink, Subscription } from './subscription.js';
 import { TSNATS_VERSION, VERSION } from './version.js';
 
 /** Server-wide counters, as /varz reports them. */
@@ -317,38 +317,105 @@ export class Server {
     return delivered > 0;
   }
 
-  /** Local delivery within one account; returns the number of copies delivered. */
-  private deliverInAccount(
+  /**
+   * Delivery within one account; returns the number of copies delivered. Local clients get theirs at
+   * once; routes with interest are collected and sent one RMSG each at the end. A queue group prefers a
+   * local member and falls back to a route's. A message that came from a route (`fromRoute`) goes to
+   * local clients only (full mesh, one hop), and to the queue groups the sender named (`routeQueues`).
+   */
+  deliverInAccount(
     acc: Account,
-    producer: Client,
+    producer: Client | null,
     subject: string,
     reply: string,
     hdr: number,
     buf: Buffer,
     start: number,
     size: number,
+    fromRoute = false,
+    routeQueues: string[] | null = null,
   ): number {
     const r = acc.sublist.match(subject);
     let delivered = 0;
+    let nRemote = 0;
     const psubs = r.psubs;
     for (let i = 0; i < psubs.length; i++) {
       const sub = psubs[i]!;
-      if (sub.client.deliver(producer, sub, subject, reply, hdr, buf, start, size)) delivered++;
+      const client = sub.client;
+      if (client !== undefined) {
+        if (client.deliver(producer, sub, subject, reply, hdr, buf, start, size)) delivered++;
+      } else if (!fromRoute) {
+        nRemote = this.addRemoteTarget(nRemote, sub.remote!, undefined);
+      }
     }
     const qsubs = r.qsubs;
     for (let g = 0; g < qsubs.length; g++) {
       const group = qsubs[g]!;
+      if (fromRoute && (routeQueues === null || !routeQueues.includes(group[0]!.queue!))) continue;
       const n = group.length;
       const first = n === 1 ? 0 : Math.floor(Math.random() * n);
+      let fallback: Subscription | undefined;
+      let done = false;
       for (let k = 0; k < n; k++) {
         const sub = group[(first + k) % n]!;
-        if (sub.client.deliver(producer, sub, subject, reply, hdr, buf, start, size)) {
+        const client = sub.client;
+        if (client === undefined) {
+          if (fallback === undefined) fallback = sub;
+          continue;
+        }
+        if (client.deliver(producer, sub, subject, reply, hdr, buf, start, size)) {
           delivered++;
+          done = true;
           break;
         }
       }
+      if (!done && fallback !== undefined && !fromRoute) {
+        nRemote = this.addRemoteTarget(nRemote, fallback.remote!, fallback.queue);
+      }
+    }
+    if (nRemote > 0) {
+      const targets = this.remoteTargets;
+      for (let i = 0; i < nRemote; i++) {
+        const t = targets[i]!;
+        t.link.sendMsg(
+          acc.name,
+          subject,
+          reply,
+          t.queues.length > 0 ? t.queues : null,
+          hdr,
+          buf,
+          start,
+          size,
+        );
+        t.link = NO_LINK;
+        t.queues.length = 0;
+      }
+      delivered += nRemote;
     }
     return delivered;
+  }
+
+  /** Reused per message: the routes to send to and the queue groups for each. */
+  private readonly remoteTargets: { link: RemoteLink; queues: string[] }[] = [];
+
+  private addRemoteTarget(n: number, link: RemoteLink, queue: string | undefined): number {
+    const targets = this.remoteTargets;
+    for (let i = 0; i < n; i++) {
+      const t = targets[i]!;
+      if (t.link === link) {
+        if (queue !== undefined) t.queues.push(queue);
+        return n;
+      }
+    }
+    let t = targets[n];
+    if (t === undefined) {
+      t = { link, queues: [] };
+      targets[n] = t;
+    } else {
+      t.link = link;
+    }
+    if (queue !== undefined) t.queues.push(queue);
+    return n + 1;
   }
 
   /** Responses to mapped replies, stream exports to importers and service imports to exporters. */
@@ -534,6 +601,9 @@ export class Server {
     return this.shutdownPromise;
   }
 }
+
+/** Placeholder for an unused remote-target slot. */
+const NO_LINK: RemoteLink = { sendMsg: () => {} };
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

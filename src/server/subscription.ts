@@ -1,17 +1,42 @@
 import type { Client } from './client.js';
 
-/** One SUB of a client (or, later, a route's interest). Held by the client's sid map and the sublist. */
+/**
+ * The far end of a route, as delivery sees it: a message matched by the route's interest is sent once
+ * per route (with the names of the queue groups it should reach there), however many of the route's
+ * subscriptions matched. Implemented by the cluster layer.
+ */
+export interface RemoteLink {
+  /** Send RMSG/HMSG for `account`; `queues` lists queue groups the remote side should deliver to. */
+  sendMsg(
+    account: string,
+    subject: string,
+    reply: string,
+    queues: string[] | null,
+    hdr: number,
+    buf: Buffer,
+    start: number,
+    size: number,
+  ): void;
+}
+
+/**
+ * One SUB of a client, or one interest (RS+) of a route. Held by the owner and the account's sublist.
+ * Exactly one of `client` and `remote` is set.
+ */
 export class Subscription {
   /** Messages delivered so far, for auto-unsubscribe. */
   nm = 0;
   /** Auto-unsubscribe after this many messages; 0 = no limit. */
   max = 0;
   closed = false;
+  /** Queue weight of a route's queue interest (how many members the remote server has). */
+  qweight = 1;
 
   constructor(
-    readonly client: Client,
+    readonly client: Client | undefined,
     readonly subject: string,
     readonly queue: string | undefined,
     readonly sid: string,
+    readonly remote: RemoteLink | undefined = undefined,
   ) {}
 }
