@@ -14,6 +14,47 @@ export interface TlsOptions {
   ciphers?: string[];
 }
 
+/** Clustering (`--cluster`, `--routes`, config `cluster {}`), as nats-server's ClusterOpts. */
+export interface ClusterOptions {
+  /** Cluster name; servers with different names do not form routes. '' = dynamic (generated). */
+  name: string;
+  /** Route listener address and port (`--cluster nats://host:port`, default port 6222). */
+  host: string;
+  port: number;
+  /** Route URL advertised to other servers (`--cluster_advertise`). */
+  advertise: string;
+  /** Do not tell clients about the other servers (`--no_advertise`). */
+  noAdvertise: boolean;
+  /** Routes to solicit (`--routes url,url`). */
+  routes: string[];
+  /** Retries for implicit (gossiped) routes (`--connect_retries`). */
+  connectRetries: number;
+  /** Route authorization (`cluster { authorization { user, password, timeout } }`). */
+  user: string;
+  password: string;
+  authTimeout: number;
+  /** TLS for routes. */
+  tls: TlsOptions | undefined;
+}
+
+export const DEFAULT_ROUTE_PORT = 6222;
+
+export function defaultClusterOptions(): ClusterOptions {
+  return {
+    name: '',
+    host: '0.0.0.0',
+    port: DEFAULT_ROUTE_PORT,
+    advertise: '',
+    noAdvertise: false,
+    routes: [],
+    connectRetries: 0,
+    user: '',
+    password: '',
+    authTimeout: 2000,
+    tls: undefined,
+  };
+}
+
 /**
  * Server options, named and defaulted as nats-server names and defaults them (server/opts.go, const.go).
  * Durations are in milliseconds, sizes in bytes.
@@ -63,6 +104,8 @@ export interface ServerOptions {
   httpHost: string;
   /** Closed connections remembered for /connz (nats-server's DEFAULT_MAX_CLOSED_CLIENTS). */
   maxClosedClients: number;
+  /** Clustering; undefined when this server has no route listener and no routes. */
+  cluster: ClusterOptions | undefined;
   /** Client TLS; undefined when off. */
   tls: TlsOptions | undefined;
   /** Lame duck mode: time over which clients are closed (`lame_duck_duration`). */
@@ -117,6 +160,7 @@ export function defaultOptions(): ServerOptions {
     httpPort: 0,
     httpHost: '',
     maxClosedClients: 10000,
+    cluster: undefined,
     tls: undefined,
     lameDuckDuration: DEFAULT_LAME_DUCK_DURATION,
     lameDuckGracePeriod: DEFAULT_LAME_DUCK_GRACE_PERIOD,
