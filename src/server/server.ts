@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { SecureContext } from 'node:tls';
 import { createServer as createServerKey } from '@nats-io/nkeys';
 import { Authenticator } from '../auth/authenticator.js';
-import { type AuthorizationConfig, emptyAuthorization } from '../auth/types.js';
+import type { AuthorizationConfig } from '../auth/types.js';
+import { Monitor } from '../monitor/http.js';
 import { buildSecureContext, upgradeToTls } from '../transport/tls.js';
 import {
   type Account,
@@ -19,6 +20,7 @@ import { Client } from './client.js';
 import { ClosedReason } from './closed-reason.js';
 import { Logger } from './logger.js';
 import { resolveOptions, type ServerOptions } from './options.js';
+import { authorizationOf, reloadServer } from './reload.js';
 import type { RemoteLink, Subscription } from './subscription.js';
 import { TSNATS_VERSION, VERSION } from './version.js';
 
@@ -65,6 +67,8 @@ export class Server {
   /** Configured accounts by name, the global account included. */
   readonly accounts: Map<string, Account>;
   readonly auth: Authenticator;
+  /** The authorization in force (replaced on reload). */
+  private authorization: AuthorizationConfig;
   readonly clients = new Map<number, Client>();
   /** Recently closed clients, oldest first, at most `maxClosedClients` (for /connz?state=closed). */
   readonly closedClients: Client[] = [];
@@ -79,6 +83,8 @@ export class Server {
   readonly startTime = new Date();
   /** The port the client listener is bound to (known after ready()). */
   port = 0;
+  /** The HTTP monitor (/varz, /connz, ..., /metrics, dashboard), when `httpPort` is not 0. */
+  monitor: Monitor | undefined;
   private listener: NetServer | undefined;
   private nextCid = 1;
   /** Clients with output queued in this batch; each is flushed once. */
@@ -102,10 +108,8 @@ export class Server {
     this.logger = new Logger(this.options);
     this.id = createServerKey().getPublicKey();
     this.name = this.options.serverName !== '' ? this.options.serverName : this.id;
-    const authz = config.authorization ?? emptyAuthorization();
-    if (config.user !== undefined) authz.user = config.user;
-    if (config.password !== undefined) authz.password = config.password;
-    if (config.token !== undefined) authz.token = config.token;
+    const authz = authorizationOf(config);
+    this.authorization = authz;
     this.auth = new Authenticator(authz, this.options.tls?.verifyAndMap ?? false);
     this.tlsContext = this.options.tls !== undefined ? buildSecureContext(this.options.tls) : undefined;
     this.accounts = buildAccounts(authz.accounts);
@@ -145,6 +149,10 @@ export class Server {
     log.notice(`Listening for client connections on ${hostPort(o.host, this.port)}`);
     this.sweepTimer = setInterval(() => this.sweep(), SWEEP_INTERVAL);
     this.sweepTimer.unref();
+    if (o.httpPort !== 0) {
+      this.monitor = new Monitor(this);
+      await this.monitor.start();
+    }
     if (o.portsFileDir !== '') this.writePortsFile();
     if (!o.noSigs) this.installSignalHandlers();
     log.notice('Server is ready');
@@ -159,6 +167,7 @@ export class Server {
     const host =
       this.options.host === '0.0.0.0' || this.options.host === '' ? '127.0.0.1' : this.options.host;
     const ports: Record<string, string[]> = { nats: [`nats://${hostPort(host, this.port)}`] };
+    if (this.monitor) ports.monitoring = [this.monitor.url];
     writeFileSync(this.portsFile, JSON.stringify(ports));
   }
 
@@ -509,6 +518,15 @@ export class Server {
     return this.listenerClosed;
   }
 
+  /**
+   * Apply a new configuration without dropping connections: limits, logging, users and permissions
+   * (clients are checked again). Throws ReloadError for options that cannot change while running.
+   */
+  async reload(config: ServerConfig): Promise<void> {
+    await reloadServer(this, config, this.authorization);
+    this.authorization = authorizationOf(config);
+  }
+
   /** Whether the server is in lame duck mode. */
   get lameDuckMode(): boolean {
     return this.ldm;
@@ -567,6 +585,7 @@ export class Server {
     this.shutdownPromise = (async () => {
       this.logger.notice('Initiating Shutdown...');
       await this.readyPromise.catch(() => {});
+      await this.monitor?.stop();
       if (this.sweepTimer) clearInterval(this.sweepTimer);
       for (const [sig, h] of this.signalHandlers) process.off(sig, h);
       const closed = this.closeListener();

@@ -1,0 +1,123 @@
+import { ClientPermissions } from '../auth/permissions.js';
+import { type AuthorizationConfig, emptyAuthorization } from '../auth/types.js';
+import { certificateIdentities } from '../transport/tls.js';
+import type { Client } from './client.js';
+import { resolveOptions, type ServerOptions } from './options.js';
+import type { Server, ServerConfig } from './server.js';
+
+/** Options a running server cannot change (nats-server refuses to reload them too). */
+const FIXED: (keyof ServerOptions)[] = [
+  'host',
+  'port',
+  'serverName',
+  'cluster',
+  'httpPort',
+  'httpHost',
+  'tls',
+];
+
+/** Options applied in place on reload: limits, logging, timers. */
+const RELOADABLE: (keyof ServerOptions)[] = [
+  'maxPayload',
+  'maxControlLine',
+  'maxConnections',
+  'maxSubscriptions',
+  'maxPending',
+  'pingInterval',
+  'pingMax',
+  'writeDeadline',
+  'authTimeout',
+  'debug',
+  'trace',
+  'logtime',
+  'logFile',
+  'lameDuckDuration',
+  'lameDuckGracePeriod',
+];
+
+export class ReloadError extends Error {}
+
+/** The authorization a config describes, with the user/password/token shorthands folded in. */
+export function authorizationOf(config: ServerConfig): AuthorizationConfig {
+  const authz = config.authorization !== undefined ? { ...config.authorization } : emptyAuthorization();
+  if (config.user !== undefined) authz.user = config.user;
+  if (config.password !== undefined) authz.password = config.password;
+  if (config.token !== undefined) authz.token = config.token;
+  return authz;
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** Accounts' structure (names, imports, exports) cannot change on reload; their users can. */
+function accountShape(authz: AuthorizationConfig): unknown {
+  return authz.accounts.map((a) => ({ name: a.name, imports: a.imports, exports: a.exports }));
+}
+
+/**
+ * Apply a new configuration to a running server without dropping connections (SIGHUP / --signal
+ * reload): limits, logging and authorization change; every client is checked again against the new
+ * users and permissions, and subscriptions it may no longer hold are removed with nats-server's error.
+ */
+export async function reloadServer(
+  server: Server,
+  next: ServerConfig,
+  current: AuthorizationConfig,
+): Promise<void> {
+  const opts = server.options;
+  // Options that cannot change keep their current value when the new config leaves them out.
+  const fixedNow: Partial<ServerOptions> = {};
+  for (const key of FIXED) (fixedNow as Record<string, unknown>)[key] = opts[key];
+  const nextOpts = resolveOptions({ ...fixedNow, ...next });
+  for (const key of FIXED) {
+    if (!same(opts[key], nextOpts[key])) {
+      throw new ReloadError(
+        `config reload not supported for ${key}: old=${JSON.stringify(opts[key])}, new=${JSON.stringify(nextOpts[key])}`,
+      );
+    }
+  }
+  const authz = authorizationOf(next);
+  if (!same(accountShape(current), accountShape(authz))) {
+    throw new ReloadError('config reload not supported for accounts: imports, exports or names changed');
+  }
+  const mutable = opts as unknown as Record<string, unknown>;
+  for (const key of RELOADABLE) mutable[key] = nextOpts[key];
+  server.logger.configure(opts);
+  server.auth.update(authz);
+  const clients = [...server.clients.values()];
+  for (const c of clients) c.parser.maxControlLine = opts.maxControlLine;
+  await Promise.all(clients.map((c) => recheckClient(server, c)));
+  server.logger.notice('Reloaded server configuration');
+}
+
+async function recheckClient(server: Server, c: Client): Promise<void> {
+  if (!c.connectReceived || c.closed) return;
+  const certIds = c.tls !== undefined ? certificateIdentities(c.tls.getPeerCertificate()) : [];
+  const identity = await server.auth.authenticate(c.opts, c.nonce, certIds);
+  if (c.closed) return;
+  const account =
+    identity?.account !== undefined ? server.lookupAccount(identity.account) : server.globalAccount;
+  if (identity === undefined || account !== c.account) {
+    c.authViolation();
+    return;
+  }
+  c.authorizedUser = identity.name;
+  c.perms = identity.permissions !== undefined ? new ClientPermissions(identity.permissions) : undefined;
+  const perms = c.perms;
+  if (perms === undefined) return;
+  for (const sub of [...c.subs.values()]) {
+    const allowed =
+      perms.canSubscribe(sub.subject, undefined) ||
+      (sub.queue !== undefined && perms.canSubscribe(sub.subject, sub.queue));
+    if (!allowed) {
+      c.unsubscribe(sub);
+      c.sendErr(
+        `Permissions Violation for Subscription to ${JSON.stringify(sub.subject)} (sid ${JSON.stringify(sub.sid)})`,
+      );
+      server.logger.notice(
+        `Removed sub "${sub.subject}" (sid "${sub.sid}") for ${c.authorizedUser} - not authorized`,
+      );
+    }
+  }
+}
