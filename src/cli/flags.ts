@@ -41,7 +41,6 @@ function opt<K extends keyof ServerConfig>(key: K) {
 
 /** Flags of later features: recognised, so the message is clear, but refused until they exist. */
 const NOT_YET: [string[], Kind, string][] = [
-  [['m', 'http_port'], 'int', 'monitoring'],
   [['ms', 'https_port'], 'int', 'monitoring'],
   [['js', 'jetstream'], 'bool', 'JetStream'],
   [['sd', 'store_dir'], 'string', 'JetStream'],
@@ -60,8 +59,6 @@ const NOT_YET: [string[], Kind, string][] = [
   [['s', 'syslog'], 'bool', 'syslog'],
   [['r', 'remote_syslog'], 'string', 'syslog'],
   [['profile'], 'int', 'profiling'],
-  [['c', 'config'], 'string', 'the configuration file'],
-  [['t'], 'bool', 'the configuration file'],
   [['sl', 'signal'], 'string', 'signals'],
   [['log_size_limit'], 'size', 'log rotation'],
 ];
@@ -81,6 +78,8 @@ const FLAGS: FlagSpec[] = [
   { names: ['P', 'pid'], kind: 'string', set: opt('pidFile') },
   { names: ['client_advertise'], kind: 'string', set: opt('clientAdvertise') },
   { names: ['ports_file_dir'], kind: 'string', set: opt('portsFileDir') },
+  // Monitoring: 0 = off, -1 = a random free port.
+  { names: ['m', 'http_port'], kind: 'int', set: opt('httpPort') },
   { names: ['l', 'log'], kind: 'string', set: opt('logFile') },
   { names: ['T', 'logtime'], kind: 'bool', set: opt('logtime') },
   { names: ['D', 'debug'], kind: 'bool', set: opt('debug') },
@@ -114,6 +113,8 @@ const FLAGS: FlagSpec[] = [
   { names: ['h', 'help'], kind: 'bool', set: (cl, v) => (cl.help = v as boolean) },
   { names: ['v', 'version'], kind: 'bool', set: (cl, v) => (cl.version = v as boolean) },
   { names: ['help_tls'], kind: 'bool', set: (cl, v) => (cl.helpTls = v as boolean) },
+  { names: ['c', 'config'], kind: 'string', set: (cl, v) => (cl.configFile = v as string) },
+  { names: ['t'], kind: 'bool', set: (cl, v) => (cl.checkConfig = v as boolean) },
 ];
 
 const BY_NAME = new Map<string, FlagSpec>();
@@ -248,6 +249,7 @@ Server Options:
     -P, --pid <file>                 File to store PID
         --client_advertise <string>  Client URL to advertise to other servers
         --ports_file_dir <dir>       Creates a ports file in the specified directory (<executable_name>_<pid>.ports).
+    -m, --http_port <port>           Use port for http monitoring (-1 picks a random free port)
 
 Logging Options:
     -l, --log <file>                 File to redirect log output
@@ -273,6 +275,10 @@ Limits (tsnats; nats-server sets these in its config file):
         --ping_interval <duration>   Interval between server PINGs (default: 2m)
         --ping_max <n>               Outstanding PINGs before a connection is stale (default: 2)
         --write_deadline <duration>  Time a blocked write may take before the client is a slow consumer (default: 10s)
+
+Configuration Options:
+    -c, --config <file>              Configuration file (command-line flags override it)
+    -t                               Test configuration and exit
 
 Common Options:
     -h, --help                       Show this message

@@ -1,3 +1,4 @@
+import { applyConfigFile } from '../config/cli.js';
 import { Server } from '../server/server.js';
 import { TSNATS_VERSION, VERSION } from '../server/version.js';
 import { FlagError, parseCommandLine, USAGE } from './flags.js';
@@ -22,7 +23,9 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`tsnats: v${TSNATS_VERSION} (nats-server protocol v${VERSION})\n`);
     return 0;
   }
-  const server = new Server(cl.config);
+  const step = applyConfigFile(cl, (text) => process.stderr.write(text));
+  if (step.kind === 'exit') return step.code;
+  const server = new Server(step.config);
   try {
     await server.ready();
   } catch (e) {

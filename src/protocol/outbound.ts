@@ -74,9 +74,12 @@ export class Outbound {
     src: Buffer,
     start: number,
     size: number,
+    /** Digits to write instead of `hdr`/`size` (a publisher's leading zeros, repeated as nats-server does). */
+    hdb = '',
+    szb = '',
   ): void {
-    // 24 covers "HMSG " + separators + two 10-digit numbers + CRLFs.
-    this.ensure(subject.length + sid.length + reply.length + size + 32);
+    // 32 covers "HMSG " + separators + two 10-digit numbers + CRLFs.
+    this.ensure(subject.length + sid.length + reply.length + size + hdb.length + szb.length + 32);
     const b = this.buf;
     let o = this.len;
     if (hdr >= 0) {
@@ -95,10 +98,10 @@ export class Outbound {
       b[o++] = 0x20;
     }
     if (hdr >= 0) {
-      o = writeInt(b, o, hdr);
+      o = hdb === '' ? writeInt(b, o, hdr) : writeLatin1(b, o, hdb);
       b[o++] = 0x20;
     }
-    o = writeInt(b, o, size);
+    o = szb === '' ? writeInt(b, o, size) : writeLatin1(b, o, szb);
     b[o++] = 0x0d;
     b[o++] = 0x0a;
     if (size < SMALL_COPY) {

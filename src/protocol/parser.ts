@@ -117,6 +117,12 @@ export class MsgArgs {
   size = 0;
   /** Header size, -1 when the message has no header section. */
   hdr = -1;
+  /**
+   * The size and header-size digits exactly as sent, when they differ from the plain number (leading
+   * zeros): nats-server repeats the publisher's digits in MSG, so we do too. '' otherwise.
+   */
+  szb = '';
+  hdb = '';
   /** Routes only: account name and queue-group names (RMSG/LMSG). */
   account = '';
   queues: string[] = [];
@@ -696,7 +702,9 @@ export class Parser {
         return false;
       }
     } else if ((st === S.MSG_PAYLOAD || st === S.MSG_END_R || st === S.MSG_END_N) && this.msgBuf === null) {
-      // The payload starts in this read and ends in a later one: copy what we have.
+      // The payload starts in this read and ends in a later one: copy what we have. nats-server checks
+      // the PUB arguments again at this point (clonePubArg), so a pedantic error is reported twice.
+      if (this.kind === ConnKind.CLIENT && !this.sink.onMsgArgs(this.pa)) return false;
       const have = buf.length - this.as;
       if (have > this.pa.size + 2) return this.parseError(buf, this.as);
       this.msgBuf = Buffer.allocUnsafe(this.pa.size + 2);
@@ -751,13 +759,13 @@ export class Parser {
   }
 
   /** Split a control line into whitespace-separated tokens; returns the count (MAX_ARGS+1 when over). */
-  private tokenize(lb: Buffer, start: number, end: number): number {
+  private tokenize(lb: Buffer, start: number, end: number, splitCR: boolean): number {
     const tok = this.tok;
     let n = 0;
     let ts = -1;
     for (let k = start; k < end; k++) {
       const c = lb[k]!;
-      if (c === SPACE || c === TAB || c === CR || c === LF) {
+      if (c === SPACE || c === TAB || (splitCR && (c === CR || c === LF))) {
         if (ts >= 0) {
           if (n === MAX_ARGS) return MAX_ARGS + 1;
           tok[n * 2] = ts;
@@ -809,6 +817,13 @@ export class Parser {
     return parseSize(lb, this.tok[k * 2]!, this.tok[k * 2 + 1]!);
   }
 
+  /** The token as sent when it has a leading zero (see MsgArgs.szb), else ''. */
+  private rawDigits(lb: Buffer, k: number): string {
+    const s = this.tok[k * 2]!;
+    const e = this.tok[k * 2 + 1]!;
+    return e - s > 1 && lb[s] === ZERO ? lb.latin1Slice(s, e) : '';
+  }
+
   /** End of a PUB/HPUB/RMSG/HMSG control line: fill `pa` and let the sink check it. */
   private endMsgArg(buf: Buffer, i: number): boolean {
     this.lineBounds(buf, i);
@@ -817,17 +832,22 @@ export class Parser {
     const end = this.lbEnd;
     if (!this.checkControlLine(start, end, lb)) return false;
     const pa = this.pa;
-    const n = this.tokenize(lb, start, end);
+    // PUB/HPUB split on spaces and tabs only (nats-server's processPub); routed messages on CR/LF too.
+    const n = this.tokenize(lb, start, end, pa.op !== MsgOp.PUB && pa.op !== MsgOp.HPUB);
+    pa.szb = '';
+    pa.hdb = '';
     switch (pa.op) {
       case MsgOp.PUB:
         if (n === 2) {
           pa.subject = this.subjectStr(lb, 0);
           pa.reply = '';
           pa.size = this.tokSize(lb, 1);
+          pa.szb = this.rawDigits(lb, 1);
         } else if (n === 3) {
           pa.subject = this.subjectStr(lb, 0);
           pa.reply = this.tokStr(lb, 1);
           pa.size = this.tokSize(lb, 2);
+          pa.szb = this.rawDigits(lb, 2);
         } else {
           return this.argError(`processPub Parse Error: '${this.line()}'`);
         }
@@ -840,11 +860,15 @@ export class Parser {
           pa.reply = '';
           pa.hdr = this.tokSize(lb, 1);
           pa.size = this.tokSize(lb, 2);
+          pa.hdb = this.rawDigits(lb, 1);
+          pa.szb = this.rawDigits(lb, 2);
         } else if (n === 4) {
           pa.subject = this.subjectStr(lb, 0);
           pa.reply = this.tokStr(lb, 1);
           pa.hdr = this.tokSize(lb, 2);
           pa.size = this.tokSize(lb, 3);
+          pa.hdb = this.rawDigits(lb, 2);
+          pa.szb = this.rawDigits(lb, 3);
         } else {
           return this.argError(`processHeaderPub Parse Error: '${this.line()}'`);
         }
@@ -921,7 +945,7 @@ export class Parser {
     const end = this.lbEnd;
     if (!this.checkControlLine(start, end, lb)) return false;
     if (st === S.SUB_ARG || st === S.UNSUB_ARG) {
-      const n = this.tokenize(lb, start, end);
+      const n = this.tokenize(lb, start, end, true);
       const args = this.strArgs;
       args.length = 0;
       for (let k = 0; k < n && k < MAX_ARGS; k++) args.push(this.tokStr(lb, k));

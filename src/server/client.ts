@@ -77,31 +77,46 @@ const STRING_FIELDS = [
   'jwt',
   'account',
 ];
+const INT64_MAX = 2n ** 63n - 1n;
 
-/** Parse CONNECT's JSON onto the defaults; throws on bad JSON or a field of the wrong type (like Go's json). */
+/** Number literals of the keys named `protocol` (any case), as written: Go's int fields need integers. */
+function protocolLiterals(json: string): string[] {
+  const out: string[] = [];
+  const re = /"((?:[^"\\]|\\.)*)"\s*:\s*(-?[0-9][0-9.eE+-]*)/g;
+  for (let m = re.exec(json); m !== null; m = re.exec(json)) {
+    if (m[1]!.toLowerCase() === 'protocol') out.push(m[2]!);
+  }
+  return out;
+}
+
+/**
+ * Decode CONNECT's JSON onto the current options the way Go's encoding/json does for nats-server's
+ * ClientOpts: `null` changes nothing, keys match case-insensitively, a field of the wrong type (or a
+ * non-integer protocol) is an error.
+ */
 export function parseConnect(json: string, into: ConnectOptions): void {
   const v: unknown = JSON.parse(json);
-  if (v === null || typeof v !== 'object' || Array.isArray(v))
-    throw new Error('CONNECT argument is not an object');
-  const o = v as Record<string, unknown>;
+  if (v === null) return;
+  if (typeof v !== 'object' || Array.isArray(v)) throw new Error('CONNECT argument is not an object');
   const target = into as unknown as Record<string, unknown>;
-  for (const k of BOOL_FIELDS) {
-    if (k in o && o[k] !== null) {
-      if (typeof o[k] !== 'boolean') throw new Error(`CONNECT field ${k} must be a boolean`);
-      target[k] = o[k];
+  for (const [rawKey, val] of Object.entries(v as Record<string, unknown>)) {
+    if (val === null) continue;
+    const k = rawKey.toLowerCase();
+    if (BOOL_FIELDS.includes(k)) {
+      if (typeof val !== 'boolean') throw new Error(`CONNECT field ${k} must be a boolean`);
+      target[k] = val;
+    } else if (STRING_FIELDS.includes(k)) {
+      if (typeof val !== 'string') throw new Error(`CONNECT field ${k} must be a string`);
+      target[k] = val;
+    } else if (k === 'protocol') {
+      if (typeof val !== 'number') throw new Error('CONNECT field protocol must be an integer');
+      for (const lit of protocolLiterals(json)) {
+        if (!/^-?\d+$/.test(lit) || BigInt(lit) > INT64_MAX || BigInt(lit) < -INT64_MAX - 1n) {
+          throw new Error(`CONNECT field protocol must be an integer, got ${lit}`);
+        }
+      }
+      into.protocol = val;
     }
-  }
-  for (const k of STRING_FIELDS) {
-    if (k in o && o[k] !== null) {
-      if (typeof o[k] !== 'string') throw new Error(`CONNECT field ${k} must be a string`);
-      target[k] = o[k];
-    }
-  }
-  if ('protocol' in o && o.protocol !== null) {
-    if (typeof o.protocol !== 'number' || !Number.isInteger(o.protocol)) {
-      throw new Error('CONNECT field protocol must be an integer');
-    }
-    into.protocol = o.protocol;
   }
 }
 
@@ -352,8 +367,13 @@ export class Client implements ParserSink {
     return true;
   }
 
-  onInfo(_arg: string): boolean {
-    // Clients may send INFO; nats-server ignores it for CLIENT connections.
+  onInfo(arg: string): boolean {
+    // nats-server decodes a client's INFO into its Info struct and closes the connection when that fails.
+    if (!validClientInfo(arg)) {
+      this.server.logger.error(`${this} - invalid INFO from client: ${arg.slice(0, 128)}`);
+      this.close(ClosedReason.ProtocolViolation);
+      return false;
+    }
     return true;
   }
 
@@ -394,7 +414,14 @@ export class Client implements ParserSink {
       return;
     }
     if (this.opts.verbose) this.sendOK();
-    const delivered = this.server.route(this, pa.subject, pa.reply, pa.hdr, buf, start, pa.size);
+    // A zero-length header section is no header at all (nats-server delivers it as MSG).
+    const hdr = pa.hdr > 0 ? pa.hdr : -1;
+    const srv = this.server;
+    srv.msgSzb = pa.szb;
+    srv.msgHdb = pa.hdb;
+    const delivered = srv.route(this, pa.subject, pa.reply, hdr, buf, start, pa.size);
+    srv.msgSzb = '';
+    srv.msgHdb = '';
     if (!delivered && pa.reply.length > 0 && this.opts.no_responders) this.sendNoResponders(pa.reply);
   }
 
@@ -540,7 +567,9 @@ export class Client implements ParserSink {
   onOk(): void {}
 
   onErr(arg: string): void {
-    this.server.logger.debug(`${this} - Client sent -ERR ${arg}`);
+    // A client has no business sending -ERR: nats-server logs it and closes the connection.
+    this.server.logger.error(`${this} - Client Error ${arg}`);
+    this.close(ClosedReason.ParseError);
   }
 
   onParseError(err: string, detail: string): void {
@@ -587,15 +616,17 @@ export class Client implements ParserSink {
         return false;
       }
     }
+    this.outMsgs++;
     if (hdr > 0 && !this.headers) {
       // A client that did not ask for headers gets the payload only, as a plain MSG.
-      start += hdr;
-      size -= hdr;
-      hdr = -1;
+      this.outBytes += size - hdr;
+      this.out.msg(subject, sub.sid, reply, -1, buf, start + hdr, size - hdr);
+    } else {
+      // The publisher's own size digits go out again, as nats-server repeats them.
+      this.outBytes += size;
+      const srv = this.server;
+      this.out.msg(subject, sub.sid, reply, hdr, buf, start, size, srv.msgHdb, srv.msgSzb);
     }
-    this.outMsgs++;
-    this.outBytes += size;
-    this.out.msg(subject, sub.sid, reply, hdr, buf, start, size);
     if (!this.flushQueued) this.server.queueFlush(this);
     if (this.out.len + this.sockPending > this.server.options.maxPending) {
       this.slowConsumer(ClosedReason.SlowConsumerPendingBytes);
@@ -694,7 +725,9 @@ export class Client implements ParserSink {
       s.destroy();
     } else {
       s.end();
-      // Do not wait forever for a peer that never reads: the socket goes after a grace period.
+      // Read (and drop) until the peer closes its side, so the socket can finish closing even if it
+      // was paused; do not wait forever for a peer that never closes.
+      s.resume();
       setTimeout(() => s.destroy(), 1000).unref();
     }
     this.stop = new Date();
@@ -708,6 +741,52 @@ export class Client implements ParserSink {
     this.subs.clear();
     this.server.removeClient(this, reason);
   }
+}
+
+/** Field types of nats-server's Info struct, for checking an INFO a client sends. */
+const INFO_STRINGS = [
+  'server_id',
+  'server_name',
+  'version',
+  'go',
+  'host',
+  'ip',
+  'client_ip',
+  'nonce',
+  'cluster',
+  'domain',
+  'git_commit',
+];
+const INFO_NUMBERS = ['proto', 'port', 'max_payload', 'client_id'];
+const INFO_BOOLS = [
+  'headers',
+  'auth_required',
+  'tls_required',
+  'tls_verify',
+  'tls_available',
+  'jetstream',
+  'ldm',
+  'cluster_dynamic',
+];
+
+function validClientInfo(arg: string): boolean {
+  let v: unknown;
+  try {
+    v = JSON.parse(arg);
+  } catch {
+    return false;
+  }
+  if (v === null) return true;
+  if (typeof v !== 'object' || Array.isArray(v)) return false;
+  const o = v as Record<string, unknown>;
+  for (const [k, val] of Object.entries(o)) {
+    if (val === null) continue;
+    const key = k.toLowerCase();
+    if (INFO_STRINGS.includes(key) && typeof val !== 'string') return false;
+    if (INFO_NUMBERS.includes(key) && typeof val !== 'number') return false;
+    if (INFO_BOOLS.includes(key) && typeof val !== 'boolean') return false;
+  }
+  return true;
 }
 
 /** Parse UNSUB's max like nats-server's parseSize: digits only, else -1. */

@@ -81,6 +81,12 @@ export class Server {
     totalConnections: 0,
   };
   readonly startTime = new Date();
+  /**
+   * Size/header-size digits of the message being routed when the publisher wrote them with leading
+   * zeros (see MsgArgs.szb); '' otherwise. Set by the publishing client around route().
+   */
+  msgSzb = '';
+  msgHdb = '';
   /** The port the client listener is bound to (known after ready()). */
   port = 0;
   /** The HTTP monitor (/varz, /connz, ..., /metrics, dashboard), when `httpPort` is not 0. */
@@ -222,6 +228,8 @@ export class Server {
       socket.destroy();
       return;
     }
+    this.openSockets.add(socket);
+    socket.once('close', () => this.openSockets.delete(socket));
     const c = new Client(this, socket, this.nextCid++);
     if (this.auth.nonceRequired) c.nonce = this.auth.newNonce();
     this.stats.totalConnections++;
@@ -508,6 +516,8 @@ export class Server {
   }
 
   private listenerClosed: Promise<void> | undefined;
+  /** Every accepted socket until it is fully closed (closed clients may still be finishing). */
+  private readonly openSockets = new Set<Socket>();
 
   /** Close the client listener once; resolves when it and its connections are closed. */
   private closeListener(): Promise<void> {
@@ -590,11 +600,8 @@ export class Server {
       for (const [sig, h] of this.signalHandlers) process.off(sig, h);
       const closed = this.closeListener();
       this.flushAll();
-      const sockets: Socket[] = [];
-      for (const c of [...this.clients.values()]) {
-        sockets.push(c.socket);
-        c.close(ClosedReason.ServerShutdown);
-      }
+      for (const c of [...this.clients.values()]) c.close(ClosedReason.ServerShutdown);
+      const sockets = [...this.openSockets];
       // Give each socket a moment to send what was flushed, then make sure it is gone.
       await Promise.all(
         sockets.map(

@@ -1,0 +1,367 @@
+/**
+ * nats-server configuration files for tsnats: `loadConfigFile` parses a file (includes and variables
+ * resolved by the conf module) and maps it onto a ServerConfig with nats-server's key names, aliases,
+ * defaults and error wording (server/opts.go processConfigFileLine). Anything invalid, unknown or not
+ * supported by tsnats is refused with `file:line:column: reason` naming the key; nothing is ignored.
+ */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { ConfError, type ConfMap, parseConf, parseConfFile } from '../conf/index.js';
+import {
+  DEFAULT_HOST,
+  DEFAULT_LAME_DUCK_DURATION,
+  DEFAULT_LAME_DUCK_GRACE_PERIOD,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_PORT,
+  MAX_PAYLOAD_SIZE,
+  MAX_PENDING_SIZE,
+  type ServerOptions,
+} from '../server/options.js';
+import type { ServerConfig } from '../server/server.js';
+import {
+  AuthState,
+  finishAuthorization,
+  parseAccounts,
+  parseAuthorization,
+  parseNoAuthUser,
+  setAuthTimeout,
+} from './auth.js';
+import { ConfigError, makeIssue } from './errors.js';
+import { type ConfigField, ConfigReader, describeValue } from './reader.js';
+import { registeredAccountConfigKeys, registeredConfigKeys } from './registry.js';
+import { parseTls } from './tls.js';
+import { findUsedVariables } from './variables.js';
+
+/** A loaded configuration: the options it sets, and nats-server-style warnings (e.g. durations as numbers). */
+export interface LoadedConfig {
+  /** Only the options the file sets; `resolveOptions` / the Server fill in the defaults. */
+  config: ServerConfig;
+  /** `file:line:column: invalid use of field "x": ...` */
+  warnings: string[];
+}
+
+export interface LoadOptions {
+  /** Environment for `$VARIABLES` not defined in the file (default: process.env). */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+export interface MapOptions {
+  /**
+   * Positions (`file:line:column`) of keys used as `$variables` (see findUsedVariables): such keys may be
+   * unknown to the server, as in nats-server. Without it every unknown key is an error.
+   */
+  usedVariables?: ReadonlySet<string>;
+}
+
+/** Largest delay Node's timers take (2^31-1 ms); longer durations are clamped to it. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** nats-server refuses max_payload / max_control_line above this. */
+const MAX_INT32 = 2 ** 31 - 1;
+/** nats-server's minimum lame_duck_duration. */
+const MIN_LAME_DUCK_DURATION = 30 * 1000;
+
+/**
+ * Top-level keys of nats-server that tsnats does not implement yet, by feature. They are refused with
+ * `<key>: not supported by tsnats yet (<feature>)` unless a handler is registered (registerConfigKey).
+ */
+export const NOT_SUPPORTED_YET: Readonly<Record<string, string>> = {
+  cluster: 'clustering',
+  connect_error_reports: 'clustering',
+  reconnect_error_reports: 'clustering',
+  jetstream: 'JetStream',
+  store_dir: 'JetStream',
+  storedir: 'JetStream',
+  default_js_domain: 'JetStream',
+  gateway: 'gateways',
+  leaf: 'leaf nodes',
+  leafnodes: 'leaf nodes',
+  websocket: 'WebSocket',
+  ws: 'WebSocket',
+  mqtt: 'MQTT',
+  operator: 'JWT/operator mode',
+  operators: 'JWT/operator mode',
+  root: 'JWT/operator mode',
+  roots: 'JWT/operator mode',
+  root_operator: 'JWT/operator mode',
+  root_operators: 'JWT/operator mode',
+  resolver: 'JWT/operator mode',
+  account_resolver: 'JWT/operator mode',
+  accounts_resolver: 'JWT/operator mode',
+  resolver_tls: 'JWT/operator mode',
+  resolver_preload: 'JWT/operator mode',
+  resolver_pinned_accounts: 'JWT/operator mode',
+  trusted: 'JWT/operator mode',
+  trusted_keys: 'JWT/operator mode',
+  system_account: 'the system account',
+  system: 'the system account',
+  mappings: 'subject mappings',
+  maps: 'subject mappings',
+  https: 'monitoring over HTTPS',
+  https_port: 'monitoring over HTTPS',
+  http_base_path: 'a monitoring base path',
+  ocsp: 'OCSP stapling',
+  allow_non_tls: 'mixed TLS and plain connections',
+  syslog: 'syslog',
+  remote_syslog: 'syslog',
+  logfile_size_limit: 'log rotation',
+  log_size_limit: 'log rotation',
+  prof_port: 'profiling',
+  max_traced_msg_len: 'truncated traces',
+  max_sub_tokens: 'subject token limits',
+  max_subscription_tokens: 'subject token limits',
+  no_header_support: 'turning headers off',
+  disable_sublist_cache: 'sublist cache settings',
+  no_sublist_cache: 'sublist cache settings',
+  server_tags: 'server tags',
+};
+
+/** Reads, parses and maps a configuration file. Throws ConfigError (with file:line:column) when invalid. */
+export function loadConfigFile(file: string, opts: LoadOptions = {}): LoadedConfig {
+  let map: ConfMap;
+  try {
+    map = parseConfFile(file, opts.env === undefined ? {} : { env: opts.env });
+  } catch (err) {
+    throw toConfigError(err);
+  }
+  let used: Set<string>;
+  try {
+    used = findUsedVariables(readFileSync(file, 'utf8'), file);
+  } catch {
+    used = new Set();
+  }
+  const loaded = configFromMap(map, file, { usedVariables: used });
+  loaded.config.configFile = path.resolve(file);
+  return loaded;
+}
+
+/** Like loadConfigFile for configuration text; `file` names it in messages and anchors includes. */
+export function loadConfigText(text: string, file = '', opts: LoadOptions = {}): LoadedConfig {
+  let map: ConfMap;
+  try {
+    map = parseConf(text, { file, ...(opts.env === undefined ? {} : { env: opts.env }) });
+  } catch (err) {
+    throw toConfigError(err);
+  }
+  return configFromMap(map, file, { usedVariables: findUsedVariables(text, file) });
+}
+
+function toConfigError(err: unknown): unknown {
+  if (!(err instanceof ConfError)) return err;
+  return new ConfigError(
+    [makeIssue({ file: err.file, line: err.line, column: err.column }, '', err.reason)],
+    {
+      cause: err,
+    },
+  );
+}
+
+/**
+ * Maps a parsed configuration onto tsnats' ServerConfig. `file` is used in messages. Throws a
+ * ConfigError listing every problem found.
+ */
+export function configFromMap(map: ConfMap, file: string, opts: MapOptions = {}): LoadedConfig {
+  const r = new ConfigReader(file, opts.usedVariables);
+  const auth = new AuthState();
+  const seen = new Map<keyof ServerOptions, ConfigField>();
+  const handlers = builtinHandlers(r, auth, seen);
+  for (const [key, feature] of Object.entries(NOT_SUPPORTED_YET)) {
+    handlers[key] ??= (f) => r.fail(f, `${f.path}: not supported by tsnats yet (${feature})`);
+  }
+  for (const [key, handler] of registeredConfigKeys()) handlers[key] = (f) => handler(f, r);
+
+  r.forEachKey(map, '', handlers);
+  crossChecks(r, seen);
+  const authz = finishAuthorization(r, auth);
+  if (authz !== undefined) r.config.authorization = authz;
+
+  if (r.errors.length > 0) throw new ConfigError(r.errors);
+  return { config: r.config, warnings: r.warnings.map((w) => w.message) };
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** nats-server's parseListen: a port, or "host:port" (Go's net.SplitHostPort, so IPv6 in brackets). */
+function parseListen(r: ConfigReader, f: ConfigField): HostPort {
+  const v = f.value;
+  if (typeof v === 'number' && Number.isInteger(v)) return { host: '', port: v };
+  if (typeof v !== 'string') return r.fail(f, `expected port or host:port, got ${describeValue(v)}`);
+  const bad = (): never => r.fail(f, `could not parse address string ${JSON.stringify(v)}`);
+  let host: string;
+  let port: string;
+  if (v.startsWith('[')) {
+    const end = v.indexOf(']');
+    if (end < 0 || v[end + 1] !== ':') return bad();
+    host = v.slice(1, end);
+    port = v.slice(end + 2);
+  } else {
+    const i = v.lastIndexOf(':');
+    if (i < 0) return bad();
+    host = v.slice(0, i);
+    port = v.slice(i + 1);
+    if (host.includes(':')) return bad();
+  }
+  if (host.includes('[') || host.includes(']') || port.includes('[') || port.includes(']')) return bad();
+  if (!/^[+-]?[0-9]+$/.test(port)) r.fail(f, `could not parse port ${JSON.stringify(port)}`);
+  return { host, port: Number(port) };
+}
+
+function checkPort(r: ConfigReader, f: ConfigField, port: number): void {
+  if (port < -1 || port > 65535)
+    r.fail(f, `${f.path}: invalid port ${port} (0-65535, or -1 for a random port)`);
+}
+
+/** nats-server's setBaselineOptions: client port 0 means the default, -1 a random port (tsnats' 0). */
+function clientPort(port: number): number {
+  if (port === 0) return DEFAULT_PORT;
+  return port === -1 ? 0 : port;
+}
+
+function builtinHandlers(
+  r: ConfigReader,
+  auth: AuthState,
+  seen: Map<keyof ServerOptions, ConfigField>,
+): Record<string, (field: ConfigField) => void> {
+  const c = r.config;
+  /** Set an option (undefined: back to the default), remembering which key set it. */
+  const set = <K extends keyof ServerOptions>(
+    f: ConfigField,
+    key: K,
+    value: ServerOptions[K] | undefined,
+  ): void => {
+    if (value === undefined) delete c[key];
+    else c[key] = value;
+    seen.set(key, f);
+  };
+  const str =
+    (
+      key: keyof ServerOptions &
+        ('host' | 'serverName' | 'clientAdvertise' | 'logFile' | 'pidFile' | 'portsFileDir'),
+    ) =>
+    (f: ConfigField) =>
+      set(f, key, r.string(f));
+  const bool = (key: 'debug' | 'trace' | 'logtime') => (f: ConfigField) => set(f, key, r.bool(f));
+  /** A size in bytes; 0 means nats-server's default. */
+  const size =
+    (key: 'maxPayload' | 'maxControlLine' | 'maxPending', name: string, max: number) => (f: ConfigField) => {
+      const n = r.integer(f);
+      if (n > max) r.fail(f, `${name} value is too big`);
+      if (n < 0) r.fail(f, `${name} value can not be negative`);
+      set(f, key, n === 0 ? undefined : n);
+    };
+  /** A duration (string, or seconds with a warning); 0 means the default. */
+  const timer = (key: 'pingInterval' | 'writeDeadline') => (f: ConfigField) => {
+    const ms = r.duration(f);
+    set(f, key, ms === 0 ? undefined : Math.min(ms, MAX_TIMER_MS));
+  };
+  const httpPort = (f: ConfigField): void => {
+    const port = r.integer(f);
+    checkPort(r, f, port);
+    set(f, 'httpPort', port);
+  };
+  const maxConnections = (f: ConfigField): void => {
+    const n = r.integer(f);
+    // 0 is nats-server's default; a negative value means unlimited.
+    set(f, 'maxConnections', n === 0 ? DEFAULT_MAX_CONNECTIONS : n);
+  };
+  const maxSubscriptions = (f: ConfigField): void => set(f, 'maxSubscriptions', r.integer(f));
+  const noSystemAccount = (f: ConfigField): void => {
+    // tsnats has no system account, so both values describe what it does.
+    r.bool(f);
+  };
+  return {
+    listen: (f) => {
+      const hp = parseListen(r, f);
+      checkPort(r, f, hp.port);
+      set(f, 'host', hp.host === '' ? DEFAULT_HOST : hp.host);
+      set(f, 'port', clientPort(hp.port));
+    },
+    host: str('host'),
+    net: str('host'),
+    port: (f) => {
+      const port = r.integer(f);
+      checkPort(r, f, port);
+      set(f, 'port', clientPort(port));
+    },
+    server_name: str('serverName'),
+    client_advertise: str('clientAdvertise'),
+    http: (f) => {
+      const hp = parseListen(r, f);
+      checkPort(r, f, hp.port);
+      set(f, 'httpHost', hp.host);
+      set(f, 'httpPort', hp.port);
+    },
+    http_port: httpPort,
+    monitor_port: httpPort,
+    max_payload: size('maxPayload', 'max_payload', MAX_INT32),
+    max_control_line: size('maxControlLine', 'max_control_line', MAX_INT32),
+    max_pending: size('maxPending', 'max_pending', Number.MAX_SAFE_INTEGER),
+    max_connections: maxConnections,
+    max_conn: maxConnections,
+    max_subscriptions: maxSubscriptions,
+    max_subs: maxSubscriptions,
+    ping_interval: timer('pingInterval'),
+    write_deadline: timer('writeDeadline'),
+    ping_max: (f) => {
+      const n = r.integer(f);
+      set(f, 'pingMax', n === 0 ? undefined : n);
+    },
+    debug: bool('debug'),
+    trace: bool('trace'),
+    // Verbose tracing adds the system account's traffic; tsnats has none, so it is plain tracing.
+    trace_verbose: bool('trace'),
+    logtime: bool('logtime'),
+    log_file: str('logFile'),
+    logfile: str('logFile'),
+    pid_file: str('pidFile'),
+    pidfile: str('pidFile'),
+    ports_file_dir: str('portsFileDir'),
+    lame_duck_duration: (f) => {
+      const ms = r.durationString(f);
+      if (ms < MIN_LAME_DUCK_DURATION) {
+        r.fail(f, `invalid lame_duck_duration of ${String(f.value)}, minimum is 30 seconds`);
+      }
+      set(f, 'lameDuckDuration', Math.min(ms, MAX_TIMER_MS));
+    },
+    lame_duck_grace_period: (f) => {
+      const ms = r.durationString(f);
+      if (ms < 0) r.fail(f, 'invalid lame_duck_grace_period, needs to be positive');
+      set(f, 'lameDuckGracePeriod', ms === 0 ? undefined : Math.min(ms, MAX_TIMER_MS));
+    },
+    // tsnats extension: nats-server only takes `authorization { timeout }`.
+    auth_timeout: (f) => setAuthTimeout(r, f),
+    authorization: (f) => parseAuthorization(r, f, auth),
+    accounts: (f) => parseAccounts(r, f, auth, registeredAccountConfigKeys()),
+    no_auth_user: (f) => parseNoAuthUser(r, f, auth),
+    tls: (f) => set(f, 'tls', parseTls(r, f)),
+    no_system_account: noSystemAccount,
+    no_system: noSystemAccount,
+    no_sys_acc: noSystemAccount,
+  };
+}
+
+/** Checks between options that nats-server makes when the server starts (validateOptions). */
+function crossChecks(r: ConfigReader, seen: Map<keyof ServerOptions, ConfigField>): void {
+  const c = r.config;
+  const payload = c.maxPayload ?? MAX_PAYLOAD_SIZE;
+  const pending = c.maxPending ?? MAX_PENDING_SIZE;
+  if (payload > pending) {
+    const at = seen.get('maxPayload') ?? seen.get('maxPending')!;
+    r.error(at, `max_payload (${payload}) cannot be higher than max_pending (${pending})`);
+  }
+  const ld = c.lameDuckDuration ?? DEFAULT_LAME_DUCK_DURATION;
+  const grace = c.lameDuckGracePeriod ?? DEFAULT_LAME_DUCK_GRACE_PERIOD;
+  if (grace >= ld) {
+    const at = seen.get('lameDuckGracePeriod') ?? seen.get('lameDuckDuration')!;
+    r.error(
+      at,
+      `lame duck grace period (${grace / 1000}s) should be strictly lower than lame duck duration (${ld / 1000}s)`,
+    );
+  }
+  // With TLS the default authentication timeout leaves room for the handshake (getDefaultAuthTimeout).
+  if (c.tls !== undefined && c.authTimeout === undefined) c.authTimeout = c.tls.timeout + 1000;
+}

@@ -1,0 +1,143 @@
+/**
+ * /accountz: the server's accounts, or one account's detail with `acc=`; /accstatz: per-account traffic.
+ * tsnats has no system account, so `system_account` is left out (nats-server omits it when empty).
+ */
+import type { Account } from '../server/account.js';
+import type { Server } from '../server/server.js';
+import { BadRequest, decodeBool, rfc3339 } from './format.js';
+import { accountsOf } from './state.js';
+import { type SublistStatsJson, sublistStats } from './subsz.js';
+
+/** nats-server's AccountInfo, without the JWT, import and export details tsnats does not have. */
+export interface AccountInfo {
+  account_name: string;
+  update_time: string;
+  is_system?: boolean;
+  expired: boolean;
+  complete: boolean;
+  jetstream_enabled: boolean;
+  leafnode_connections: number;
+  client_connections: number;
+  subscriptions: number;
+  sublist_stats: SublistStatsJson;
+}
+
+export interface Accountz {
+  server_id: string;
+  now: string;
+  system_account?: string;
+  accounts?: string[];
+  account_detail?: AccountInfo;
+}
+
+export interface AccountzOptions {
+  account: string;
+}
+
+export function parseAccountzQuery(q: URLSearchParams): AccountzOptions {
+  return { account: q.get('acc') ?? '' };
+}
+
+function clientCount(server: Server, acc: Account): number {
+  let n = 0;
+  for (const c of server.clients.values()) if (c.account === acc) n++;
+  return n;
+}
+
+export function accountz(server: Server, opts: Partial<AccountzOptions> = {}): Accountz {
+  const now = rfc3339(Date.now());
+  const name = opts.account ?? '';
+  const accounts = accountsOf(server);
+  if (name === '') {
+    return { server_id: server.id, now, accounts: accounts.map((a) => a.name) };
+  }
+  const acc = accounts.find((a) => a.name === name);
+  if (acc === undefined) throw new BadRequest(`Account ${name} does not exist`);
+  return {
+    server_id: server.id,
+    now,
+    account_detail: {
+      account_name: acc.name,
+      update_time: rfc3339(server.startTime),
+      expired: false,
+      complete: true,
+      jetstream_enabled: false,
+      leafnode_connections: 0,
+      client_connections: clientCount(server, acc),
+      subscriptions: acc.sublist.count(),
+      sublist_stats: sublistStats(server, acc.name),
+    },
+  };
+}
+
+/** Messages and bytes (nats-server's DataStats). */
+export interface DataStats {
+  msgs: number;
+  bytes: number;
+}
+
+/** One account's traffic (nats-server's AccountStat). */
+export interface AccountStat {
+  acc: string;
+  conns: number;
+  leafnodes: number;
+  total_conns: number;
+  sent: DataStats;
+  received: DataStats;
+  slow_consumers: number;
+}
+
+export interface AccountStatz {
+  server_id: string;
+  now: string;
+  account_statz: AccountStat[];
+}
+
+export interface AccountStatzOptions {
+  /** Include accounts without connections. */
+  unused: boolean;
+}
+
+export function parseAccountStatzQuery(q: URLSearchParams): AccountStatzOptions {
+  return { unused: decodeBool(q, 'unused') };
+}
+
+/**
+ * /accstatz. Per-account message counters are not tracked by the server, so an account's traffic is the
+ * sum over its open and recently closed connections (exact while no closed connection has been dropped
+ * from the ring); with only the global account it is the server's own counters.
+ */
+export function accountStatz(server: Server, opts: Partial<AccountStatzOptions> = {}): AccountStatz {
+  const accounts = accountsOf(server);
+  const out: AccountStat[] = [];
+  for (const acc of accounts) {
+    const conns = clientCount(server, acc);
+    if (!opts.unused && conns === 0) continue;
+    const st: AccountStat = {
+      acc: acc.name,
+      conns,
+      leafnodes: 0,
+      total_conns: conns,
+      sent: { msgs: 0, bytes: 0 },
+      received: { msgs: 0, bytes: 0 },
+      slow_consumers: 0,
+    };
+    if (accounts.length === 1) {
+      const s = server.stats;
+      st.sent = { msgs: s.outMsgs, bytes: s.outBytes };
+      st.received = { msgs: s.inMsgs, bytes: s.inBytes };
+      st.slow_consumers = s.slowConsumers;
+    } else {
+      for (const c of [...server.clients.values(), ...server.closedClients]) {
+        if (c.account !== acc) continue;
+        st.sent.msgs += c.outMsgs;
+        st.sent.bytes += c.outBytes;
+        st.received.msgs += c.inMsgs;
+        st.received.bytes += c.inBytes;
+        if (c.closeReason.startsWith('Slow Consumer')) st.slow_consumers++;
+      }
+    }
+    out.push(st);
+  }
+  return { server_id: server.id, now: rfc3339(Date.now()), account_statz: out };
+}

@@ -1,0 +1,250 @@
+/**
+ * The monitoring HTTP server: a thin node:http adapter over the endpoint modules, answering as
+ * nats-server's monitor does (same paths, JSON indented by two spaces, JSONP with `callback=`, 400 with a
+ * plain-text reason for bad parameters, Go's 404 text for unknown paths), plus /metrics and the dashboard
+ * at `/`.
+ */
+import { createHash } from 'node:crypto';
+import {
+  createServer,
+  type Server as HttpServer,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Server } from '../server/server.js';
+import { accountStatz, accountz, parseAccountStatzQuery, parseAccountzQuery } from './accountz.js';
+import { connz, parseConnzQuery } from './connz.js';
+import { DASHBOARD_HTML, DASHBOARD_SCRIPT, DASHBOARD_STYLE } from './dashboard.js';
+import { BadRequest, joinHostPort } from './format.js';
+import { gatewayz, parseGatewayzQuery } from './gatewayz.js';
+import { healthz, parseHealthzQuery } from './healthz.js';
+import { jsz, parseJszQuery } from './jsz.js';
+import { leafz, parseLeafzQuery } from './leafz.js';
+import { metrics, parseMetricsQuery } from './metrics.js';
+import { parseRoutezQuery, routez } from './routez.js';
+import type { HealthCheck, MonitorState } from './state.js';
+import { parseSubszQuery, subsz } from './subsz.js';
+import { CpuSampler, varz } from './varz.js';
+
+/** What a handler answers. */
+interface Reply {
+  status: number;
+  contentType: string;
+  body: string;
+  headers?: Record<string, string>;
+}
+
+type Handler = (q: URLSearchParams) => Reply;
+
+const JSON_TYPE = 'application/json';
+const TEXT_TYPE = 'text/plain; charset=utf-8';
+
+/** A JSONP callback name we are willing to echo into JavaScript (dotted identifiers only). */
+const CALLBACK_RE = /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*$/;
+
+const cspHash = (s: string): string => `'sha256-${createHash('sha256').update(s).digest('base64')}'`;
+/** The dashboard's inline script and style are allowed by hash; it may only fetch from this origin. */
+const DASHBOARD_CSP = [
+  "default-src 'none'",
+  `script-src ${cspHash(DASHBOARD_SCRIPT)}`,
+  `style-src ${cspHash(DASHBOARD_STYLE)}`,
+  "connect-src 'self'",
+  "img-src 'self' data:",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/**
+ * The HTTP monitor of one server. `start()` listens on `httpHost` (default: the client host) and
+ * `httpPort` (-1 or 0 here: a random port); `port` is then the bound port.
+ */
+export class Monitor {
+  readonly state: MonitorState;
+  /** The bound port (after start()). */
+  port = 0;
+  private http: HttpServer | undefined;
+  private readonly routes = new Map<string, [stat: string, handler: Handler]>();
+
+  constructor(readonly server: Server) {
+    const o = server.options;
+    this.state = {
+      httpHost: o.httpHost !== '' ? o.httpHost : o.host,
+      httpReqStats: {},
+      cpu: new CpuSampler(),
+      healthChecks: new Map(),
+      stopping: false,
+    };
+    const json =
+      (f: (q: URLSearchParams) => unknown, compact = false): Handler =>
+      (q) =>
+        jsonReply(f(q), q, compact);
+    const s = server;
+    const st = this.state;
+    this.route('/', '/', () => ({
+      status: 200,
+      contentType: 'text/html; charset=utf-8',
+      body: DASHBOARD_HTML,
+      headers: { 'Content-Security-Policy': DASHBOARD_CSP, 'Cache-Control': 'no-store' },
+    }));
+    this.route(
+      '/varz',
+      '/varz',
+      json(() => varz(s, st)),
+    );
+    this.route(
+      '/connz',
+      '/connz',
+      json((q) => connz(s, parseConnzQuery(q))),
+    );
+    this.route(
+      '/routez',
+      '/routez',
+      json((q) => routez(s, parseRoutezQuery(q))),
+    );
+    this.route(
+      '/gatewayz',
+      '/gatewayz',
+      json((q) => gatewayz(s, parseGatewayzQuery(q))),
+    );
+    this.route(
+      '/leafz',
+      '/leafz',
+      json((q) => leafz(s, parseLeafzQuery(q))),
+    );
+    const subszHandler = json((q) => subsz(s, parseSubszQuery(q)));
+    this.route('/subsz', '/subsz', subszHandler);
+    this.route('/subscriptionsz', '/subsz', subszHandler);
+    this.route(
+      '/accountz',
+      '/accountz',
+      json((q) => accountz(s, parseAccountzQuery(q))),
+    );
+    this.route(
+      '/accstatz',
+      '/accstatz',
+      json((q) => accountStatz(s, parseAccountStatzQuery(q))),
+    );
+    this.route(
+      '/jsz',
+      '/jsz',
+      json((q) => jsz(s, parseJszQuery(q))),
+    );
+    this.route('/healthz', '/healthz', (q) => {
+      const h = healthz(s, st, parseHealthzQuery(q));
+      if (h.status !== 'ok') s.logger.warn(`Healthcheck failed: ${JSON.stringify(h.error ?? '')}`);
+      return { ...jsonReply(h, q, true), status: h.status === 'ok' ? 200 : 503 };
+    });
+    this.route('/metrics', '/metrics', (q) => ({
+      status: 200,
+      contentType: 'text/plain; version=0.0.4; charset=utf-8',
+      body: metrics(s, st, parseMetricsQuery(q)),
+    }));
+  }
+
+  private route(path: string, stat: string, handler: Handler): void {
+    this.routes.set(path, [stat, handler]);
+  }
+
+  /** `http://host:port` of the running monitor, with 0.0.0.0 / :: shown as 127.0.0.1. */
+  get url(): string {
+    const h = this.state.httpHost;
+    const host = h === '0.0.0.0' || h === '' || h === '::' ? '127.0.0.1' : h;
+    return `http://${joinHostPort(host, this.port)}`;
+  }
+
+  /** Register a readiness check for /healthz (e.g. JetStream's); the first failing one answers 503. */
+  addHealthCheck(name: string, check: HealthCheck): void {
+    this.state.healthChecks.set(name, check);
+  }
+
+  removeHealthCheck(name: string): void {
+    this.state.healthChecks.delete(name);
+  }
+
+  /** Listen; rejects with nats-server's message when the port cannot be had. */
+  async start(): Promise<void> {
+    const o = this.server.options;
+    const host = this.state.httpHost;
+    const port = o.httpPort < 0 ? 0 : o.httpPort;
+    const http = createServer((req, res) => this.handle(req, res));
+    http.keepAliveTimeout = 5000;
+    this.http = http;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        http.once('error', reject);
+        http.listen({ host, port }, () => {
+          http.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (err) {
+      this.http = undefined;
+      throw new Error(`can't listen to the monitor port: ${(err as Error).message}`);
+    }
+    http.on('error', (err) => this.server.logger.error(`monitoring: ${err.message}`));
+    this.port = (http.address() as AddressInfo).port;
+    this.server.logger.notice(`Starting http monitor on ${joinHostPort(host, this.port)}`);
+  }
+
+  /** Stop answering (in-flight requests finish, /healthz says unavailable meanwhile) and close. */
+  async stop(): Promise<void> {
+    this.state.stopping = true;
+    const http = this.http;
+    if (http === undefined) return;
+    this.http = undefined;
+    await new Promise<void>((resolve) => {
+      http.close(() => resolve());
+      http.closeIdleConnections();
+      // Requests still running get a moment; then their connections go too.
+      setTimeout(() => http.closeAllConnections(), 200).unref();
+    });
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    let reply: Reply;
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const route = this.routes.get(url.pathname);
+    if (route === undefined) {
+      reply = {
+        status: 404,
+        contentType: TEXT_TYPE,
+        body: '404 page not found\n',
+        headers: { 'X-Content-Type-Options': 'nosniff' },
+      };
+    } else {
+      const [stat, handler] = route;
+      const stats = this.state.httpReqStats;
+      stats[stat] = (stats[stat] ?? 0) + 1;
+      try {
+        reply = handler(url.searchParams);
+      } catch (err) {
+        if (err instanceof BadRequest) {
+          reply = { status: 400, contentType: TEXT_TYPE, body: err.message };
+        } else {
+          this.server.logger.error(
+            `Error answering ${url.pathname} request: ${(err as Error).stack ?? String(err)}`,
+          );
+          reply = { status: 500, contentType: TEXT_TYPE, body: 'internal error' };
+        }
+      }
+    }
+    const body = Buffer.from(reply.body, 'utf8');
+    res.writeHead(reply.status, {
+      'Content-Type': reply.contentType,
+      'Content-Length': body.length,
+      ...reply.headers,
+    });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  }
+}
+
+/** JSON (or JSONP with `callback=`) as nats-server's ResponseHandler writes it. */
+function jsonReply(data: unknown, q: URLSearchParams, compact: boolean): Reply {
+  const json = compact ? JSON.stringify(data) : JSON.stringify(data, null, 2);
+  const callback = q.get('callback') ?? '';
+  if (callback === '') return { status: 200, contentType: JSON_TYPE, body: json };
+  if (!CALLBACK_RE.test(callback)) throw new BadRequest(`invalid callback name: ${callback}`);
+  return { status: 200, contentType: 'application/javascript', body: `${callback}(${json})` };
+}

@@ -1,0 +1,24 @@
+import type { Account } from '../server/account.js';
+import type { Server } from '../server/server.js';
+import type { CpuSampler } from './varz.js';
+
+/** A named readiness check for /healthz: returns an error text when unhealthy, '' when fine. */
+export type HealthCheck = () => string;
+
+/** What the endpoints need from the monitor besides the server itself. */
+export interface MonitorState {
+  /** The address the monitor listens on (`http_host` in /varz). */
+  httpHost: string;
+  /** Requests served per endpoint path, as nats-server counts them (`http_req_stats`). */
+  readonly httpReqStats: Record<string, number>;
+  readonly cpu: CpuSampler;
+  /** Extra readiness checks; the first failing one makes /healthz answer 503. */
+  readonly healthChecks: Map<string, HealthCheck>;
+  /** True once shutdown began: /healthz answers 503. */
+  stopping: boolean;
+}
+
+/** The server's accounts, the global account included. */
+export function accountsOf(server: Server): Account[] {
+  return server.accounts.size > 0 ? [...server.accounts.values()] : [server.globalAccount];
+}

@@ -1,0 +1,220 @@
+/**
+ * /varz: server identity, configuration limits and runtime counters, with nats-server 2.9's `Varz` field
+ * names, types and units (durations in nanoseconds, timeouts in seconds, times in RFC 3339).
+ */
+import { availableParallelism } from 'node:os';
+import type { Server } from '../server/server.js';
+import { VERSION } from '../server/version.js';
+import { myUptime, rfc3339 } from './format.js';
+import { accountsOf, type MonitorState } from './state.js';
+
+/** nats-server's default TLS handshake timeout in seconds (reported even without TLS). */
+const DEFAULT_TLS_TIMEOUT = 2;
+
+/**
+ * Gateway, leafnode, MQTT, websocket and JetStream settings: every field of these is `omitempty` in
+ * nats-server, so with none of those configured (tsnats has none of them yet) each is `{}`.
+ */
+export type EmptyOptsVarz = Record<string, never>;
+
+/** Cluster settings (nats-server's ClusterOptsVarz); `{}` without clustering. */
+export interface ClusterOptsVarz {
+  name?: string;
+  addr?: string;
+  cluster_port?: number;
+  /** Seconds. */
+  auth_timeout?: number;
+  /** host:port of the configured routes. */
+  urls?: string[];
+  tls_timeout?: number;
+  tls_required?: boolean;
+  tls_verify?: boolean;
+}
+
+export interface Varz {
+  server_id: string;
+  server_name: string;
+  version: string;
+  proto: number;
+  go: string;
+  host: string;
+  port: number;
+  auth_required?: boolean;
+  tls_required?: boolean;
+  tls_verify?: boolean;
+  max_connections: number;
+  max_subscriptions?: number;
+  /** Nanoseconds. */
+  ping_interval: number;
+  ping_max: number;
+  http_host: string;
+  http_port: number;
+  http_base_path: string;
+  https_port: number;
+  /** Seconds. */
+  auth_timeout: number;
+  max_control_line: number;
+  max_payload: number;
+  max_pending: number;
+  cluster: ClusterOptsVarz;
+  gateway: EmptyOptsVarz;
+  leaf: EmptyOptsVarz;
+  mqtt: EmptyOptsVarz;
+  websocket: EmptyOptsVarz;
+  jetstream: EmptyOptsVarz;
+  /** Seconds. */
+  tls_timeout: number;
+  /** Nanoseconds. */
+  write_deadline: number;
+  start: string;
+  now: string;
+  uptime: string;
+  /** Resident set size in bytes. */
+  mem: number;
+  cores: number;
+  gomaxprocs: number;
+  /** Percent of one core over the last sampling interval. */
+  cpu: number;
+  connections: number;
+  total_connections: number;
+  routes: number;
+  remotes: number;
+  leafnodes: number;
+  in_msgs: number;
+  out_msgs: number;
+  in_bytes: number;
+  out_bytes: number;
+  slow_consumers: number;
+  subscriptions: number;
+  http_req_stats: Record<string, number>;
+  config_load_time: string;
+  system_account?: string;
+}
+
+/**
+ * Process CPU usage as nats-server's pse reports it: percent of one core, averaged over the last interval
+ * of at least `minIntervalMs` (the first reading averages over the process' life).
+ */
+export class CpuSampler {
+  private lastUsage = process.cpuUsage();
+  private lastTime = performance.now();
+  private value: number;
+
+  constructor(private readonly minIntervalMs = 1000) {
+    const u = this.lastUsage;
+    const upMs = process.uptime() * 1000;
+    this.value = upMs > 0 ? round2(((u.user + u.system) / 1000 / upMs) * 100) : 0;
+  }
+
+  /** Current percentage; recomputed once the interval has passed. */
+  sample(): number {
+    const now = performance.now();
+    const elapsed = now - this.lastTime;
+    if (elapsed >= this.minIntervalMs) {
+      const u = process.cpuUsage(this.lastUsage);
+      this.value = round2(((u.user + u.system) / 1000 / elapsed) * 100);
+      this.lastUsage = process.cpuUsage();
+      this.lastTime = now;
+    }
+    return this.value;
+  }
+}
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+/** Logical CPUs this process may use (Go's runtime.NumCPU). */
+export const CORES = availableParallelism();
+
+export function varz(server: Server, state: MonitorState): Varz {
+  const o = server.options;
+  const now = Date.now();
+  const st = server.stats;
+  let subscriptions = 0;
+  for (const acc of accountsOf(server)) subscriptions += acc.sublist.count();
+  return {
+    server_id: server.id,
+    server_name: server.name,
+    version: VERSION,
+    proto: 1,
+    go: `node${process.versions.node}`,
+    host: o.host,
+    port: server.port,
+    ...(server.auth.required ? { auth_required: true } : {}),
+    ...(o.tls !== undefined ? { tls_required: true } : {}),
+    ...(o.tls !== undefined && (o.tls.verify || o.tls.verifyAndMap) ? { tls_verify: true } : {}),
+    max_connections: o.maxConnections,
+    ...(o.maxSubscriptions > 0 ? { max_subscriptions: o.maxSubscriptions } : {}),
+    ping_interval: o.pingInterval * 1e6,
+    ping_max: o.pingMax,
+    http_host: state.httpHost,
+    http_port: o.httpPort,
+    http_base_path: '',
+    https_port: 0,
+    auth_timeout: o.authTimeout / 1000,
+    max_control_line: o.maxControlLine,
+    max_payload: o.maxPayload,
+    max_pending: o.maxPending,
+    cluster: clusterVarz(server),
+    gateway: {},
+    leaf: {},
+    mqtt: {},
+    websocket: {},
+    jetstream: {},
+    tls_timeout: o.tls !== undefined ? o.tls.timeout / 1000 : DEFAULT_TLS_TIMEOUT,
+    write_deadline: o.writeDeadline * 1e6,
+    start: rfc3339(server.startTime),
+    now: rfc3339(now),
+    uptime: myUptime(now - server.startTime.getTime()),
+    mem: process.memoryUsage.rss(),
+    cores: CORES,
+    // One JavaScript thread runs the server (Go's GOMAXPROCS: threads executing server code at once).
+    gomaxprocs: 1,
+    cpu: state.cpu.sample(),
+    connections: server.clients.size,
+    total_connections: st.totalConnections,
+    routes: 0,
+    remotes: 0,
+    leafnodes: 0,
+    in_msgs: st.inMsgs,
+    out_msgs: st.outMsgs,
+    in_bytes: st.inBytes,
+    out_bytes: st.outBytes,
+    slow_consumers: st.slowConsumers,
+    subscriptions,
+    http_req_stats: { ...state.httpReqStats },
+    config_load_time: rfc3339(server.startTime),
+  };
+}
+
+/** `{ [key]: value }` unless value is empty (Go's omitempty). */
+function nonEmpty<K extends string, V>(key: K, value: V): { [P in K]?: V } {
+  const empty =
+    value === '' || value === 0 || value === false || (Array.isArray(value) && value.length === 0);
+  return empty ? {} : ({ [key]: value } as { [P in K]?: V });
+}
+
+/** The host:port of a route URL (nats-server's urlsToStrings). */
+function routeHost(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
+
+function clusterVarz(server: Server): ClusterOptsVarz {
+  const c = server.options.cluster;
+  if (c === undefined) return {};
+  return {
+    ...nonEmpty('name', c.name),
+    ...nonEmpty('addr', c.host),
+    ...nonEmpty('cluster_port', c.port),
+    ...nonEmpty('auth_timeout', c.authTimeout / 1000),
+    ...nonEmpty('urls', c.routes.map(routeHost)),
+    ...nonEmpty('tls_timeout', c.tls !== undefined ? c.tls.timeout / 1000 : 0),
+    ...nonEmpty('tls_required', c.tls !== undefined),
+    ...nonEmpty('tls_verify', c.tls !== undefined),
+  };
+}

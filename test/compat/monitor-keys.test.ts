@@ -1,0 +1,184 @@
+/**
+ * The monitoring endpoints of tsnats and of the reference nats-server, on the same scenario (one client
+ * with one subscription that published a message, one client that subscribed and left), must answer
+ * with the same keys, recursively, with the same JSON types. Runs when `nats-server` is on the PATH.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { connect as netConnect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Server } from '../../src/index.js';
+import { startServer } from '../helpers/server.js';
+
+function onPath(exe: string): boolean {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (dir === '') continue;
+    try {
+      accessSync(join(dir, exe), constants.X_OK);
+      return true;
+    } catch {
+      // not here
+    }
+  }
+  return false;
+}
+
+const HAVE_REFERENCE = onPath('nats-server');
+
+/**
+ * Keys the reference has and tsnats deliberately does not:
+ * - `system_account`: nats-server always creates the `$SYS` system account; tsnats has no system account
+ *   (no `$SYS` subjects or system requests), and the field is `omitempty` in nats-server, as here.
+ */
+const ONLY_IN_REFERENCE: Record<string, string[]> = {
+  '/varz': ['system_account'],
+  '/accountz': ['system_account'],
+};
+
+const ENDPOINTS = [
+  '/varz',
+  '/connz?subs=1',
+  '/connz?subs=detail',
+  '/connz?state=closed&subs=detail',
+  '/subsz',
+  '/subsz?subs=1',
+  '/routez',
+  '/healthz',
+  '/jsz',
+  '/accountz',
+  '/accstatz',
+  '/gatewayz',
+  '/leafz',
+];
+
+/** `path: type` for every key, recursively; array elements are merged under `path[]`. */
+function shape(v: unknown, path = '', out = new Set<string>()): Set<string> {
+  const type = v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
+  out.add(`${path || '.'}: ${type}`);
+  if (Array.isArray(v)) {
+    for (const e of v) shape(e, `${path}[]`, out);
+  } else if (v !== null && typeof v === 'object') {
+    for (const [k, x] of Object.entries(v)) shape(x, `${path}.${k}`, out);
+  }
+  return out;
+}
+
+interface Raw {
+  socket: Socket;
+  text: () => string;
+}
+
+/** A raw client: CONNECT, the given ops, then PING; resolves once the PONG proves they were processed. */
+async function rawClient(port: number, ops: string): Promise<Raw> {
+  const socket = netConnect({ host: '127.0.0.1', port });
+  socket.on('error', () => {});
+  let text = '';
+  await new Promise<void>((resolve, reject) => {
+    socket.on('data', (b: Buffer) => {
+      text += b.toString('latin1');
+      if (text.includes('PONG\r\n')) resolve();
+    });
+    socket.once('error', reject);
+    socket.write(
+      `CONNECT {"verbose":false,"pedantic":false,"name":"keys","lang":"go","version":"1.2.3","protocol":1}\r\n${ops}PING\r\n`,
+    );
+  });
+  return { socket, text: () => text };
+}
+
+async function closeRaw(r: Raw): Promise<void> {
+  await new Promise<void>((resolve) => {
+    r.socket.once('close', () => resolve());
+    r.socket.end();
+  });
+}
+
+/** Set up the scenario against a server: returns the client to keep open. */
+async function scenario(natsPort: number, closedCount: () => Promise<number>): Promise<Raw> {
+  const keep = await rawClient(natsPort, 'SUB foo 1\r\nPUB foo 5\r\nhello\r\n');
+  const gone = await rawClient(natsPort, 'SUB bar q 1\r\n');
+  await closeRaw(gone);
+  const deadline = Date.now() + 5000;
+  while ((await closedCount()) < 1) {
+    if (Date.now() > deadline) throw new Error('the closed connection never showed up');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return keep;
+}
+
+async function getJSON(base: string, path: string): Promise<unknown> {
+  const r = await fetch(base + path);
+  assert.equal(r.status, 200, `${base}${path}`);
+  return r.json();
+}
+
+async function closedTotal(base: string): Promise<number> {
+  return ((await getJSON(base, '/connz?state=closed')) as { total: number }).total;
+}
+
+describe('monitoring keys: tsnats vs nats-server', {
+  skip: !HAVE_REFERENCE && 'nats-server not on PATH',
+}, () => {
+  let ref: ChildProcess | undefined;
+  let refDir = '';
+  let refBase = '';
+  let server: Server | undefined;
+  const clients: Raw[] = [];
+
+  before(async () => {
+    refDir = mkdtempSync(join(tmpdir(), 'tsnats-refmon-'));
+    ref = spawn('nats-server', ['-a', '127.0.0.1', '-p', '-1', '-m', '-1', '--ports_file_dir', refDir], {
+      stdio: 'ignore',
+    });
+    let ports: { nats: string[]; monitoring: string[] } | undefined;
+    const deadline = Date.now() + 5000;
+    while (ports === undefined) {
+      const f = readdirSync(refDir).find((n) => n.endsWith('.ports'));
+      if (f !== undefined) {
+        try {
+          ports = JSON.parse(readFileSync(join(refDir, f), 'utf8')) as typeof ports;
+        } catch {
+          // Written but not complete yet.
+        }
+      }
+      if (ports === undefined) {
+        if (Date.now() > deadline) throw new Error('nats-server wrote no ports file');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+    refBase = ports!.monitoring[0]!;
+    const refPort = Number(new URL(ports!.nats[0]!).port);
+    clients.push(await scenario(refPort, () => closedTotal(refBase)));
+
+    server = await startServer({ httpPort: -1 });
+    const base = `http://127.0.0.1:${server.monitor!.port}`;
+    clients.push(await scenario(server.port, () => closedTotal(base)));
+  });
+
+  after(async () => {
+    for (const c of clients) c.socket.destroy();
+    await server?.shutdown();
+    if (ref !== undefined && ref.exitCode === null) {
+      const exited = new Promise((r) => ref!.once('exit', r));
+      ref.kill('SIGKILL');
+      await exited;
+    }
+    if (refDir !== '') rmSync(refDir, { recursive: true, force: true });
+  });
+
+  for (const path of ENDPOINTS) {
+    test(path, async () => {
+      const base = `http://127.0.0.1:${server!.monitor!.port}`;
+      const theirs = shape(await getJSON(refBase, path));
+      const ours = shape(await getJSON(base, path));
+      const endpoint = path.replace(/\?.*/, '');
+      for (const k of ONLY_IN_REFERENCE[endpoint] ?? []) {
+        for (const p of [...theirs]) if (p.startsWith(`.${k}:`) || p.startsWith(`.${k}.`)) theirs.delete(p);
+      }
+      assert.deepEqual([...ours].sort(), [...theirs].sort());
+    });
+  }
+});

@@ -1,0 +1,1238 @@
+// Configuration file loading (src/config): every supported key and form, includes and variables, the
+// AuthorizationConfig / TlsOptions shapes, every refusal with its file:line:col, the extension hooks,
+// the command line (-c, -t, flags over the file) and the same verdict as `nats-server -t`.
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server as NetServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { createUser } from '@nats-io/nkeys';
+import type { AccountConfig, AuthorizationConfig, Permissions } from '../../src/auth/types.js';
+import { parseConf } from '../../src/conf/index.js';
+import { applyConfigFile, mergeCommandLine } from '../../src/config/cli.js';
+import {
+  ConfigError,
+  configFromMap,
+  findUsedVariables,
+  type LoadedConfig,
+  loadConfigFile,
+  loadConfigText,
+  NOT_SUPPORTED_YET,
+  registerAccountConfigKey,
+  registerConfigKey,
+} from '../../src/config/index.js';
+import type { ServerConfig } from '../../src/server/server.js';
+import { makeCerts, type TestCerts } from '../helpers/certs.js';
+import { connect } from '../helpers/raw-conn.js';
+import { hasReference } from '../helpers/reference.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const BIN = join(ROOT, 'bin', 'tsnats');
+const NO_ENV = {};
+
+let dir: string;
+let counter = 0;
+
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tsnats-config-'));
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Write `text` to a new file in the temp dir (or to `name`), returning its path. */
+function write(text: string, name = `c${++counter}.conf`): string {
+  const file = join(dir, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+function load(text: string, env: Record<string, string> = NO_ENV): LoadedConfig {
+  return loadConfigFile(write(text), { env });
+}
+
+/** The config a text maps to, without configFile (the absolute path of the temp file). */
+function cfg(text: string, env: Record<string, string> = NO_ENV): ServerConfig {
+  const { config } = load(text, env);
+  delete config.configFile;
+  return config;
+}
+
+function authz(text: string, env: Record<string, string> = NO_ENV): AuthorizationConfig {
+  const a = cfg(text, env).authorization;
+  assert.ok(a !== undefined, 'expected an authorization');
+  return a;
+}
+
+/**
+ * Loading `text` fails; the message names the file, the line and column `at`, and contains every `has`.
+ * Returns the error for further checks.
+ */
+function refused(text: string, at: [number, number], ...has: (string | RegExp)[]): ConfigError {
+  const file = write(text);
+  let caught: unknown;
+  try {
+    loadConfigFile(file, { env: NO_ENV });
+  } catch (err) {
+    caught = err;
+  }
+  assert.ok(caught instanceof ConfigError, `expected a ConfigError, got ${String(caught)}`);
+  assert.ok(
+    caught.message.includes(`${file}:${at[0]}:${at[1]}: `),
+    `expected ${file}:${at[0]}:${at[1]} in:\n${caught.message}`,
+  );
+  for (const h of has) {
+    if (typeof h === 'string')
+      assert.ok(caught.message.includes(h), `expected "${h}" in:\n${caught.message}`);
+    else assert.match(caught.message, h);
+  }
+  return caught;
+}
+
+const PUB_ALL: Permissions = {};
+
+// -----------------------------------------------------------------------------------------------------
+
+describe('server keys', () => {
+  test('listen in all its forms, host/net and port', () => {
+    assert.deepEqual(cfg('listen: 127.0.0.1:4333'), { host: '127.0.0.1', port: 4333 });
+    assert.deepEqual(cfg('listen: "10.0.0.1:4333"'), { host: '10.0.0.1', port: 4333 });
+    assert.deepEqual(cfg('listen: ":4333"'), { host: '0.0.0.0', port: 4333 });
+    assert.deepEqual(cfg('listen: 4333'), { host: '0.0.0.0', port: 4333 });
+    assert.deepEqual(cfg('listen: "[::1]:4333"'), { host: '::1', port: 4333 });
+    // -1 is a random port (tsnats' 0), 0 nats-server's default port.
+    assert.deepEqual(cfg('listen: "127.0.0.1:-1"'), { host: '127.0.0.1', port: 0 });
+    assert.deepEqual(cfg('port: -1'), { port: 0 });
+    assert.deepEqual(cfg('port: 0'), { port: 4222 });
+    assert.deepEqual(cfg('host: 127.0.0.1\nport = 5222'), { host: '127.0.0.1', port: 5222 });
+    assert.deepEqual(cfg('net "::"'), { host: '::' });
+  });
+
+  test('names, advertise, monitoring', () => {
+    assert.deepEqual(cfg('server_name: "my server"\nclient_advertise: "nats.example.com:4222"'), {
+      serverName: 'my server',
+      clientAdvertise: 'nats.example.com:4222',
+    });
+    assert.deepEqual(cfg('http: "127.0.0.1:8222"'), { httpHost: '127.0.0.1', httpPort: 8222 });
+    assert.deepEqual(cfg('http: 8222'), { httpHost: '', httpPort: 8222 });
+    assert.deepEqual(cfg('http_port: 8222'), { httpPort: 8222 });
+    assert.deepEqual(cfg('monitor_port: -1'), { httpPort: -1 });
+  });
+
+  test('limits, with sizes and nats-server defaults for 0', () => {
+    assert.deepEqual(
+      cfg(
+        'max_payload: 2MB\nmax_pending: 100MB\nmax_control_line: 1k\nmax_connections: 100\nmax_subscriptions: 10\nping_max: 5',
+      ),
+      {
+        maxPayload: 2 * 1024 * 1024,
+        maxPending: 100 * 1024 * 1024,
+        maxControlLine: 1000,
+        maxConnections: 100,
+        maxSubscriptions: 10,
+        pingMax: 5,
+      },
+    );
+    assert.deepEqual(cfg('max_conn: 7\nmax_subs: 3'), { maxConnections: 7, maxSubscriptions: 3 });
+    assert.deepEqual(cfg('max_connections: 0'), { maxConnections: 65536 });
+    assert.deepEqual(cfg('max_connections: -1'), { maxConnections: -1 });
+    assert.deepEqual(cfg('max_payload: 0\nmax_pending: 0\nmax_control_line: 0\nping_max: 0'), {});
+    assert.deepEqual(cfg('max_payload: 1kb'), { maxPayload: 1024 });
+  });
+
+  test('durations: strings, bare numbers of seconds (with a warning), unquoted 2m = 2000000 seconds', () => {
+    assert.deepEqual(cfg('ping_interval: "30s"\nwrite_deadline: "1m30s"'), {
+      pingInterval: 30000,
+      writeDeadline: 90000,
+    });
+    assert.deepEqual(cfg('ping_interval: "250ms"'), { pingInterval: 250 });
+    const n = load('ping_interval: 10\nwrite_deadline: 3');
+    assert.equal(n.config.pingInterval, 10000);
+    assert.equal(n.config.writeDeadline, 3000);
+    assert.equal(n.warnings.length, 2);
+    assert.match(
+      n.warnings[0]!,
+      /:1:1: invalid use of field "ping_interval": ping_interval should be converted to a duration$/,
+    );
+    assert.match(n.warnings[1]!, /:2:1: invalid use of field "write_deadline"/);
+    // The lexer reads an unquoted 2m as the size 2 000 000; nats-server takes it as seconds.
+    const m = load('ping_interval: 2m');
+    assert.equal(m.config.pingInterval, 2_000_000_000);
+    assert.equal(m.warnings.length, 1);
+    // Longer than Node's timers can wait: clamped to 2^31-1 ms.
+    assert.equal(cfg('ping_interval: 10m').pingInterval, 2 ** 31 - 1);
+    assert.deepEqual(cfg('ping_interval: "0s"'), {});
+    assert.deepEqual(load('ping_interval: "2m"').warnings, []);
+  });
+
+  test('logging, files, lame duck, auth_timeout; keys are case-insensitive', () => {
+    assert.deepEqual(
+      cfg(
+        'debug: true\ntrace: yes\nlogtime: off\nlog_file: "/tmp/x.log"\npid_file: "/tmp/x.pid"\nports_file_dir: "/tmp"',
+      ),
+      {
+        debug: true,
+        trace: true,
+        logtime: false,
+        logFile: '/tmp/x.log',
+        pidFile: '/tmp/x.pid',
+        portsFileDir: '/tmp',
+      },
+    );
+    assert.deepEqual(cfg('logfile: a.log\npidfile: a.pid\ntrace_verbose: true'), {
+      logFile: 'a.log',
+      pidFile: 'a.pid',
+      trace: true,
+    });
+    assert.deepEqual(cfg('lame_duck_duration: "60s"\nlame_duck_grace_period: "5s"'), {
+      lameDuckDuration: 60000,
+      lameDuckGracePeriod: 5000,
+    });
+    assert.deepEqual(cfg('auth_timeout: 3'), { authTimeout: 3000 });
+    assert.deepEqual(cfg('auth_timeout: 0.5'), { authTimeout: 500 });
+    assert.deepEqual(cfg('PORT: 4333\nServer_Name: x\nDEBUG: true'), {
+      port: 4333,
+      serverName: 'x',
+      debug: true,
+    });
+    assert.deepEqual(cfg('no_system_account: true'), {});
+  });
+
+  test('configFile is the absolute path of the file', () => {
+    const file = write('port: 4333');
+    const rel = relative(process.cwd(), file);
+    assert.equal(loadConfigFile(rel).config.configFile, file);
+  });
+
+  test('later keys win, as in nats-server', () => {
+    assert.deepEqual(cfg('port: 1\nport: 2\nlisten: "127.0.0.1:3"\nhost: h'), { port: 3, host: 'h' });
+  });
+});
+
+// -----------------------------------------------------------------------------------------------------
+
+describe('includes and variables', () => {
+  test('an include file relative to the including file', () => {
+    mkdirSync(join(dir, 'inc'), { recursive: true });
+    // PW is defined in an included file and used (so it may be unknown) in the including one.
+    write('PW = "from-include"\n', 'inc/vars.conf');
+    write('server_name: included\ninclude "more.conf"\n', 'inc/name.conf');
+    write('max_payload: 1KB\n', 'inc/more.conf');
+    const main = write(
+      'port: 4333\ninclude "inc/vars.conf"\nauthorization {\n  user: alice\n  password: $PW\n}\ninclude "inc/name.conf"\n',
+      'with-include.conf',
+    );
+    const { config } = loadConfigFile(main, { env: NO_ENV });
+    assert.equal(config.port, 4333);
+    assert.equal(config.serverName, 'included');
+    assert.equal(config.maxPayload, 1024);
+    assert.equal(config.authorization?.user, 'alice');
+    assert.equal(config.authorization?.password, 'from-include');
+    // An included file does not see the variables of the including file (nats-server's rule).
+    write('authorization { user: a, password: $SECRET }\n', 'inc/auth-var.conf');
+    const hidden = write('SECRET = "x"\ninclude "inc/auth-var.conf"\n');
+    assert.throws(
+      () => loadConfigFile(hidden, { env: NO_ENV }),
+      /variable reference for 'SECRET' can not be found/,
+    );
+  });
+
+  test('errors inside an include name the included file', () => {
+    write('port: 4333\nbogus_key: 1\n', 'inc-bad.conf');
+    const main = write('include "inc-bad.conf"\n', 'includes-bad.conf');
+    assert.throws(
+      () => loadConfigFile(main, { env: NO_ENV }),
+      (e: Error) => e instanceof ConfigError && e.message.includes(`${join(dir, 'inc-bad.conf')}:2:1:`),
+    );
+    const missing = write('include "nope.conf"\n');
+    assert.throws(
+      () => loadConfigFile(missing, { env: NO_ENV }),
+      (e: Error) => e instanceof ConfigError && e.line === 1 && /nope\.conf/.test(e.message),
+    );
+  });
+
+  test('variables from the file, enclosing blocks and the environment', () => {
+    const a = authz(
+      'USER = "bob"\nauthorization {\n  PASS: "pw"\n  users = [ { user: $USER, password: $PASS } ]\n}\nport: $P',
+      { P: '4333' },
+    );
+    assert.deepEqual(a.users, [{ user: 'bob', password: 'pw' }]);
+    assert.equal(cfg('port: $P', { P: '4333' }).port, 4333);
+    assert.equal(cfg('max_payload: $SIZE', { SIZE: '2MB' }).maxPayload, 2 * 1024 * 1024);
+  });
+
+  test('keys used as variables may be unknown; unused unknown keys are refused', () => {
+    assert.deepEqual(cfg('MY_PORT = 4333\nport: $MY_PORT'), { port: 4333 });
+    const perms = authz(
+      'PERMS = { publish: "x" }\nauthorization { users: [ { user: a, permissions: $PERMS } ] }',
+    );
+    assert.deepEqual(perms.users[0]!.permissions, { publish: { allow: ['x'] } });
+    refused('MY_PORT = 4333\nport: 4222', [1, 1], 'unknown field "MY_PORT"');
+    // A bcrypt hash is not a variable.
+    assert.equal(
+      authz(
+        'authorization { user: a, password: $2a$11$W2zko751KUvVy59mUTWmpOdWjpEm5qhcCZRd05GjI/sSOT.xtiHyG }',
+      ).password,
+      '$2a$11$W2zko751KUvVy59mUTWmpOdWjpEm5qhcCZRd05GjI/sSOT.xtiHyG',
+    );
+  });
+
+  test('findUsedVariables follows the parser scopes', () => {
+    const text = 'A = 1\nb { A = 2, c: $A }\nd { e: $A }\n';
+    // b.c resolves to b.A (2:5), d.e to the top-level A (1:1).
+    assert.deepEqual([...findUsedVariables(text, 'f.conf')].sort(), ['f.conf:1:1', 'f.conf:2:5']);
+    // A variable defined later is not visible; an array does not hold variables.
+    assert.deepEqual([...findUsedVariables('x: [ { y: 1 } ]\nz: 1\n', 'f.conf')], []);
+    assert.deepEqual([...findUsedVariables('a: 1\nb: [ $a ]\n', 'f.conf')], ['f.conf:1:1']);
+  });
+
+  test('configFromMap on a parsed map, loadConfigText on text', () => {
+    const map = parseConf('port: 4333\nserver_name: x', { file: 'mem.conf' });
+    assert.deepEqual(configFromMap(map, 'mem.conf').config, { port: 4333, serverName: 'x' });
+    // Without the used variables every unknown key is an error.
+    const withVar = parseConf('V = 1\nport: $V', { file: 'mem.conf' });
+    assert.throws(() => configFromMap(withVar, 'mem.conf'), /mem\.conf:1:1: unknown field "V"/);
+    assert.deepEqual(loadConfigText('V = 1\nport: $V', 'mem.conf').config, { port: 1 });
+    assert.throws(
+      () => loadConfigText('port: [', 'mem.conf'),
+      (e: Error) => e instanceof ConfigError,
+    );
+  });
+});
+
+// -----------------------------------------------------------------------------------------------------
+
+describe('authorization', () => {
+  test('single user, pass alias, timeout, permissions for the single user', () => {
+    const { config } = load(
+      'authorization {\n  user: alice\n  pass: s3cret\n  timeout: 1.5\n  permissions { publish: "a.>" }\n}',
+    );
+    assert.equal(config.authTimeout, 1500);
+    assert.deepEqual(config.authorization, {
+      user: 'alice',
+      password: 's3cret',
+      token: '',
+      users: [],
+      nkeys: [],
+      accounts: [],
+      noAuthUser: '',
+      permissions: { publish: { allow: ['a.>'] } },
+    } satisfies AuthorizationConfig);
+    assert.equal(authz('authorization { username: u, password: p }').user, 'u');
+  });
+
+  test('token, timeout as a duration string', () => {
+    const { config } = load('authorization { token: "t0k3n", timeout: "3s" }');
+    assert.equal(config.authorization?.token, 't0k3n');
+    assert.equal(config.authTimeout, 3000);
+    assert.equal(cfg('authorization { token: t, timeout: 0 }').authTimeout, undefined);
+  });
+
+  test('users with every permission form; default_permissions applied to users without their own', () => {
+    const a = authz(`
+authorization {
+  default_permissions = {
+    publish = "public.>"
+    subscribe = ["public.>", "_INBOX.>"]
+  }
+  users = [
+    { user: alice, password: a1, permissions: { publish: { allow: ["a.>", "b"], deny: "a.secret" }, subscribe: { deny: ["x.*"] } } }
+    { user: bob, password: b1 }
+    { user: carol, password: c1, permissions: { pub: "p", sub: "s workers", allow_responses: true } }
+    { user: dave, password: d1, permissions: { import: ["i"], export: "e", allow_responses: { max: 5, expires: "1m" } } }
+    { user: erin, password: e1, permissions: { subscribe: "s", publish_allow_responses: { max_msgs: -1, ttl: "0s" } } }
+    { username: frank, pass: f1, permission: { publish: {} } }
+  ]
+}`);
+    const defaults: Permissions = {
+      publish: { allow: ['public.>'] },
+      subscribe: { allow: ['public.>', '_INBOX.>'] },
+    };
+    assert.deepEqual(a.users, [
+      {
+        user: 'alice',
+        password: 'a1',
+        permissions: { publish: { allow: ['a.>', 'b'], deny: ['a.secret'] }, subscribe: { deny: ['x.*'] } },
+      },
+      { user: 'bob', password: 'b1', permissions: defaults },
+      {
+        user: 'carol',
+        password: 'c1',
+        permissions: {
+          publish: { allow: ['p'] },
+          subscribe: { allow: ['s workers'] },
+          responses: { max: 1, expires: 120000 },
+        },
+      },
+      {
+        user: 'dave',
+        password: 'd1',
+        permissions: {
+          publish: { allow: ['i'] },
+          subscribe: { allow: ['e'] },
+          responses: { max: 5, expires: 60000 },
+        },
+      },
+      {
+        user: 'erin',
+        password: 'e1',
+        // allow_responses turns off the blanket publish allow, as in nats-server.
+        permissions: {
+          subscribe: { allow: ['s'] },
+          responses: { max: -1, expires: 120000 },
+          publish: { allow: [] },
+        },
+      },
+      // An empty allow/deny map is no restriction, as in nats-server.
+      { user: 'frank', password: 'f1', permissions: PUB_ALL },
+    ]);
+    assert.equal(a.defaultPermissions, undefined);
+    assert.equal(a.permissions, undefined);
+    assert.equal(
+      authz('authorization { users: [{user: a, permissions: { allow_responses: false }}] }').users[0]!
+        .permissions?.responses,
+      undefined,
+    );
+  });
+
+  test('NKey users and allowed connection types', () => {
+    const nk = createUser().getPublicKey();
+    const a = authz(`
+authorization {
+  users = [
+    { nkey: ${nk}, permissions: { subscribe: "n.>" }, allowed_connection_types: ["standard", "WEBSOCKET"] }
+    { user: u, password: p, clients: "MQTT" }
+  ]
+}`);
+    assert.deepEqual(a.nkeys, [
+      {
+        nkey: nk,
+        permissions: { subscribe: { allow: ['n.>'] } },
+        allowedConnectionTypes: ['STANDARD', 'WEBSOCKET'],
+      },
+    ]);
+    assert.deepEqual(a.users, [{ user: 'u', password: 'p', allowedConnectionTypes: ['MQTT'] }]);
+  });
+
+  test('no_auth_user', () => {
+    const a = authz(
+      'no_auth_user: guest\nauthorization { users = [ {user: guest, password: ""}, {user: x, password: y} ] }',
+    );
+    assert.equal(a.noAuthUser, 'guest');
+    refused('no_auth_user: bob\n', [1, 1], 'no_auth_user: "bob" present, but users are not defined');
+    refused(
+      'authorization { users = [ {user: a} ] }\nno_auth_user: bob\n',
+      [2, 1],
+      'no_auth_user: "bob" not present as user in authorization block or account configuration',
+    );
+  });
+});
+
+// -----------------------------------------------------------------------------------------------------
+
+describe('accounts', () => {
+  test('users, nkeys, default_permissions, exports and imports map into AccountConfig', () => {
+    const nk = createUser().getPublicKey();
+    const a = authz(`
+accounts {
+  SVC: {
+    users = [ { user: svc, password: s } ]
+    exports = [
+      { stream: "events.>", accounts: [APP] }
+      { service: "help.>", response_type: stream }
+      { service: "time", accounts: [] }
+    ]
+  }
+  APP: {
+    default_permissions: { subscribe: "app.>" }
+    users = [ { user: app, password: a }, { nkey: ${nk} }, { user: own, password: o, permissions: { publish: "own" } } ]
+    imports = [
+      { stream: { account: SVC, subject: "events.>" }, prefix: "svc" }
+      { stream: { account: SVC, subject: "events.a" }, to: "local.a" }
+      { service: { account: SVC, subject: "help.me" }, to: "help" }
+      { service: { account: SVC, subject: "time" } }
+    ]
+  }
+}
+no_auth_user: app
+`);
+    const appPerms: Permissions = { subscribe: { allow: ['app.>'] } };
+    const svcUser = { user: 'svc', password: 's', account: 'SVC' };
+    const appUser = { user: 'app', password: 'a', permissions: appPerms, account: 'APP' };
+    const ownUser = {
+      user: 'own',
+      password: 'o',
+      permissions: { publish: { allow: ['own'] } },
+      account: 'APP',
+    };
+    const nkUser = { nkey: nk, permissions: appPerms, account: 'APP' };
+    assert.deepEqual(a.users, [svcUser, appUser, ownUser]);
+    assert.deepEqual(a.nkeys, [nkUser]);
+    assert.equal(a.noAuthUser, 'app');
+    assert.deepEqual(a.accounts, [
+      {
+        name: 'SVC',
+        users: [svcUser],
+        nkeys: [],
+        exports: [
+          { stream: 'events.>', accounts: ['APP'] },
+          { service: 'help.>', responseType: 'Stream' },
+          { service: 'time' },
+        ],
+        imports: [],
+      },
+      {
+        name: 'APP',
+        users: [appUser, ownUser],
+        nkeys: [nkUser],
+        exports: [],
+        imports: [
+          { stream: { account: 'SVC', subject: 'events.>' }, prefix: 'svc' },
+          { stream: { account: 'SVC', subject: 'events.a' }, to: 'local.a' },
+          { service: { account: 'SVC', subject: 'help.me' }, to: 'help' },
+          { service: { account: 'SVC', subject: 'time' } },
+        ],
+      },
+    ] satisfies AccountConfig[]);
+    assert.equal(a.user, '');
+  });
+
+  test('response types and the array form', () => {
+    const exports = authz(
+      'accounts { A: { exports: [ {service: a, response: singleton}, {service: b, response_type: Chunked}, {service: c, response_type: single}, {service: d, response: chunk} ] } }',
+    ).accounts[0]!.exports;
+    assert.deepEqual(
+      exports.map((e) => e.responseType),
+      ['Singleton', 'Chunked', 'Singleton', 'Chunked'],
+    );
+    assert.deepEqual(
+      authz('accounts: [A, B]').accounts.map((x) => x.name),
+      ['A', 'B'],
+    );
+  });
+
+  test('authorization users and account users together', () => {
+    const a = authz(
+      'authorization { users: [ {user: g, password: g} ] }\naccounts { A: { users: [ {user: a, password: a} ] } }',
+    );
+    assert.deepEqual(
+      a.users.map((u) => [u.user, u.account]),
+      [
+        ['g', undefined],
+        ['a', 'A'],
+      ],
+    );
+  });
+
+  test('variables inside the accounts block are not accounts', () => {
+    const a = authz('accounts {\n  PW: "x"\n  A: { users: [ {user: a, password: $PW} ] }\n}');
+    assert.deepEqual(
+      a.accounts.map((x) => x.name),
+      ['A'],
+    );
+  });
+});
+
+// -----------------------------------------------------------------------------------------------------
+
+describe('tls', () => {
+  let certs: TestCerts | undefined;
+  before(() => {
+    try {
+      certs = makeCerts();
+    } catch {
+      certs = undefined; // no openssl: these tests are skipped
+    }
+  });
+  after(() => certs?.cleanup());
+
+  test('a full tls block', (t) => {
+    if (certs === undefined) return t.skip('openssl is not available');
+    const { config } = load(`
+tls {
+  cert_file: "${certs.serverCert}"
+  key_file: "${certs.serverKey}"
+  ca_file: "${certs.caCert}"
+  verify: true
+  timeout: 0.5
+  cipher_suites: [ "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_AES_128_GCM_SHA256" ]
+}`);
+    assert.deepEqual(config.tls, {
+      certFile: certs.serverCert,
+      keyFile: certs.serverKey,
+      caFile: certs.caCert,
+      verify: true,
+      verifyAndMap: false,
+      timeout: 500,
+      ciphers: ['ECDHE-RSA-AES128-GCM-SHA256', 'TLS_AES_128_GCM_SHA256'],
+    });
+    // With TLS the default authentication timeout is the TLS timeout plus a second.
+    assert.equal(config.authTimeout, 1500);
+  });
+
+  test('defaults, verify_and_map, duration timeout, explicit auth timeout', (t) => {
+    if (certs === undefined) return t.skip('openssl is not available');
+    const base = `cert_file: "${certs.serverCert}", key_file: "${certs.serverKey}"`;
+    const d = cfg(`tls { ${base} }`);
+    assert.deepEqual(d.tls, {
+      certFile: certs.serverCert,
+      keyFile: certs.serverKey,
+      caFile: '',
+      verify: false,
+      verifyAndMap: false,
+      timeout: 2000,
+    });
+    assert.equal(d.authTimeout, 3000);
+    const m = cfg(
+      `tls { ${base}, ca_file: "${certs.caCert}", verify_and_map: true, timeout: "3s" }\nauthorization { token: t, timeout: 5 }`,
+    );
+    assert.equal(m.tls?.verify, true);
+    assert.equal(m.tls?.verifyAndMap, true);
+    assert.equal(m.tls?.timeout, 3000);
+    assert.equal(m.authTimeout, 5000);
+  });
+
+  test('refusals: keys not supported, unknown keys, missing or bad files, bad ciphers', (t) => {
+    if (certs === undefined) return t.skip('openssl is not available');
+    const base = `cert_file: "${certs.serverCert}"\n  key_file: "${certs.serverKey}"`;
+    refused(
+      `tls {\n  ${base}\n  pinned_certs: []\n}`,
+      [4, 3],
+      'tls.pinned_certs: not supported by tsnats yet',
+    );
+    refused(`tls {\n  ${base}\n  insecure: true\n}`, [4, 3], 'tls.insecure: not supported by tsnats yet');
+    refused(`tls {\n  ${base}\n  curve_preferences: ["X25519"]\n}`, [4, 3], 'tls.curve_preferences');
+    refused(`tls {\n  ${base}\n  connection_rate_limit: 10\n}`, [4, 3], 'tls.connection_rate_limit');
+    refused(
+      `tls {\n  ${base}\n  verify_cert_and_check_known_urls: true\n}`,
+      [4, 3],
+      'tls.verify_cert_and_check_known_urls',
+    );
+    refused(`tls {\n  ${base}\n  bogus: 1\n}`, [4, 3], 'error parsing tls config, unknown field ["bogus"]');
+    refused(
+      `tls {\n  cert_file: "${certs.serverCert}"\n}`,
+      [1, 1],
+      "missing 'key_file' in TLS configuration",
+    );
+    refused(`tls {\n  key_file: "${certs.serverKey}"\n}`, [1, 1], "missing 'cert_file' in TLS configuration");
+    refused('tls {\n  verify: true\n}', [1, 1], "tls: 'cert_file' and 'key_file' are required");
+    refused(`tls {\n  cert_file: 5\n}`, [2, 3], "expected 'cert_file' to be filename");
+    refused(`tls {\n  ${base}\n  verify: "yes"\n}`, [4, 3], "expected 'verify' to be a boolean");
+    refused(`tls {\n  ${base}\n  timeout: true\n}`, [4, 3], "'timeout' wrong type");
+    refused(
+      `tls {\n  cert_file: "${join(dir, 'missing.pem')}"\n  key_file: "${certs.serverKey}"\n}`,
+      [2, 3],
+      'can not read certificate',
+    );
+    refused(
+      `tls {\n  cert_file: "${certs.serverCert}"\n  key_file: "${certs.clientKey}"\n}`,
+      [2, 3],
+      'error parsing X509 certificate/key pair',
+    );
+    refused(
+      `tls {\n  ${base}\n  ca_file: "${certs.serverKey}"\n}`,
+      [4, 3],
+      'failed to parse root ca certificate',
+    );
+    refused(`tls {\n  ${base}\n  cipher_suites: ["NOPE"]\n}`, [4, 20], 'unrecognized cipher NOPE');
+    refused(`tls {\n  ${base}\n  cipher_suites: []\n}`, [4, 3], "'cipher_suites' cannot be empty");
+    refused('ocsp: true', [1, 1], 'ocsp: not supported by tsnats yet');
+  });
+});
+
+// -----------------------------------------------------------------------------------------------------
+
+describe('refusals name the key and its position', () => {
+  test('every key of a later feature is refused as not supported yet', () => {
+    for (const key of Object.keys(NOT_SUPPORTED_YET)) {
+      refused(
+        `port: 4222\n  ${key}: {}\n`,
+        [2, 3],
+        `${key}: not supported by tsnats yet (${NOT_SUPPORTED_YET[key]})`,
+      );
+    }
+    refused('cluster {\n  port: 6222\n}\n', [1, 1], 'cluster: not supported by tsnats yet (clustering)');
+    refused('jetstream: enabled\n', [1, 1], 'jetstream: not supported by tsnats yet (JetStream)');
+    refused('system_account: SYS\n', [1, 1], 'system_account: not supported by tsnats yet');
+    refused(
+      'accounts {\n  A: {\n    jetstream: enabled\n  }\n}\n',
+      [3, 5],
+      'accounts.A.jetstream: not supported by tsnats yet (JetStream)',
+    );
+    refused(
+      'accounts { A: { mappings: { a: b } } }',
+      [1, 17],
+      'accounts.A.mappings: not supported by tsnats yet',
+    );
+    refused('accounts { A: { limits: {} } }', [1, 17], 'accounts.A.limits');
+    refused(
+      `accounts { A: { nkey: ${createUser().getPublicKey()} } }`,
+      [1, 17],
+      'accounts.A.nkey: not supported by tsnats yet',
+    );
+    refused(
+      'accounts { A: { exports: [ { service: a, latency: "lat" } ] } }',
+      [1, 42],
+      'accounts.A.exports[0].latency: not supported by tsnats yet',
+    );
+    refused(
+      'accounts { A: { exports: [ {service: a} ] }, B: { imports: [ { service: {account: A, subject: a}, share: true } ] } }',
+      [1, 99],
+      'accounts.B.imports[0].share',
+    );
+  });
+
+  test('unknown keys at the top level and in every block', () => {
+    refused('port: 4222\nbogus: 1\n', [2, 1], 'unknown field "bogus"');
+    refused('authorization {\n  user: a\n  password: b\n  foo: 1\n}', [4, 3], 'unknown field "foo"');
+    refused('authorization { users: [ { user: a, colour: red } ] }', [1, 37], 'unknown field "colour"');
+    refused(
+      'authorization { users: [ { user: a, permissions: { publish: "x", talk: true } } ] }',
+      [1, 66],
+      'Unknown field "talk" parsing permissions',
+    );
+    refused(
+      'authorization { users: [ { user: a, permissions: { publish: { allow: "x", maybe: "y" } } } ] }',
+      [1, 75],
+      `Unknown field name "maybe" parsing subject permissions, only 'allow' or 'deny' are permitted`,
+    );
+    refused(
+      'authorization { users: [ { user: a, permissions: { allow_responses: { max: 1, often: 2 } } } ] }',
+      [1, 79],
+      'Unknown field "often" parsing permissions',
+    );
+    refused('accounts { A: { color: red } }', [1, 17], 'unknown field "color"');
+    refused('accounts { A: { exports: [ { stream: a, when: now } ] } }', [1, 41], 'unknown field "when"');
+    refused(
+      'accounts { A: { exports: [ {stream: a} ] }, B: { imports: [ { stream: {account: A, subject: a}, why: 1 } ] } }',
+      [1, 97],
+      'unknown field "why"',
+    );
+    refused(
+      'accounts { A: { exports: [ {stream: a} ] }, B: { imports: [ { stream: {account: A, subject: a, x: 1} } ] } }',
+      [1, 96],
+      'unknown field "x"',
+    );
+    // A user entry may not name its account: accounts {} does that.
+    refused('authorization { users: [ { user: a, account: A } ] }', [1, 37], 'unknown field "account"');
+  });
+
+  test('wrong types', () => {
+    refused('port: "abc"', [1, 1], 'port: expected an integer, got string "abc"');
+    refused('port: 1.5', [1, 1], 'port: expected an integer, got float 1.5');
+    refused('debug: "yes"', [1, 1], 'debug: expected a boolean, got string "yes"');
+    refused('server_name: 5', [1, 1], 'server_name: expected a string, got integer 5');
+    refused('max_payload: "big"', [1, 1], 'max_payload: expected an integer');
+    refused(
+      'ping_interval: true',
+      [1, 1],
+      'ping_interval: expected a duration string or an integer number of seconds',
+    );
+    refused('ping_interval: "2 parsecs"', [1, 1], 'error parsing ping_interval: time: ');
+    refused('write_deadline: [ 1 ]', [1, 1], 'write_deadline: expected a duration string');
+    refused('lame_duck_duration: 60', [1, 1], 'lame_duck_duration: expected a duration string');
+    refused('listen: true', [1, 1], 'expected port or host:port, got boolean true');
+    refused('http: [ 1 ]', [1, 1], 'expected port or host:port, got array');
+    refused('authorization: 5', [1, 1], 'authorization: expected a map, got integer 5');
+    refused('authorization { user: 5 }', [1, 17], 'authorization.user: expected a string, got integer 5');
+    refused(
+      'authorization { timeout: true }',
+      [1, 17],
+      'authorization.timeout: expected a number of seconds',
+    );
+    refused('authorization { users: { user: a } }', [1, 17], 'Expected users field to be an array, got map');
+    refused(
+      'authorization { users: [ "a" ] }',
+      [1, 27],
+      'Expected user entry to be a map/struct, got string "a"',
+    );
+    refused('authorization { permissions: "all" }', [1, 17], 'Expected permissions to be a map/struct');
+    refused(
+      'authorization { users: [ {user: a, permissions: { publish: 5 } } ] }',
+      [1, 51],
+      'Expected subject permissions to be a subject, or array of subjects, got integer 5',
+    );
+    refused(
+      'authorization { users: [ {user: a, permissions: { publish: ["a", 5 ] } } ] }',
+      [1, 66],
+      'Subject in permissions array cannot be cast to string',
+    );
+    refused(
+      'authorization { users: [ {user: a, permissions: { allow_responses: "yes" } } ] }',
+      [1, 51],
+      'error parsing response permissions, expected a boolean or a map',
+    );
+    refused(
+      'authorization { users: [ {user: a, permissions: { allow_responses: { expires: 5 } } } ] }',
+      [1, 70],
+      'error parsing expires, not a duration string',
+    );
+    refused('accounts: 5', [1, 1], 'accounts: expected a map of accounts or an array of account names');
+    refused('accounts { A: 5 }', [1, 12], 'Expected map entries for accounts');
+    refused('accounts { A: { exports: "a" } }', [1, 17], 'Exports should be an array, got string "a"');
+    refused('accounts { A: { imports: {} } }', [1, 17], 'Imports should be an array, got map');
+    refused('accounts { A: { exports: [ "a" ] } }', [1, 29], 'Export Items should be a map with type entry');
+    refused('accounts { A: { imports: [ 1 ] } }', [1, 28], 'Import Items should be a map with type entry');
+    refused(
+      'accounts { A: { exports: [ { stream: 5 } ] } }',
+      [1, 30],
+      'Expected stream name to be string, got integer 5',
+    );
+    refused(
+      'accounts { A: { imports: [ { stream: "a" } ] } }',
+      [1, 30],
+      'Stream entry should be an account map',
+    );
+    refused(
+      'accounts { A: { exports: [ { service: a, response_type: 1 } ] } }',
+      [1, 42],
+      'Expected response type to be string',
+    );
+    refused('no_auth_user: 5', [1, 1], 'no_auth_user: expected a string');
+    refused('tls: "on"', [1, 1], 'tls: expected a map');
+  });
+
+  test('values out of range or invalid', () => {
+    refused('max_payload: 3GB', [1, 1], 'max_payload value is too big');
+    refused('max_control_line: 3GB', [1, 1], 'max_control_line value is too big');
+    refused('max_payload: -1', [1, 1], 'max_payload value can not be negative');
+    refused('port: 70000', [1, 1], 'port: invalid port 70000');
+    refused('port: -2', [1, 1], 'port: invalid port -2');
+    refused('http_port: 99999', [1, 1], 'http_port: invalid port 99999');
+    refused('listen: "4222"', [1, 1], 'could not parse address string "4222"');
+    refused('listen: "a:b:4222"', [1, 1], 'could not parse address string "a:b:4222"');
+    refused('listen: "host:port"', [1, 1], 'could not parse port "port"');
+    refused('lame_duck_duration: "10s"', [1, 1], 'invalid lame_duck_duration of 10s, minimum is 30 seconds');
+    refused('lame_duck_grace_period: "-1s"', [1, 1], 'invalid lame_duck_grace_period, needs to be positive');
+    refused('lame_duck_duration: "1h5x"', [1, 1], 'error parsing lame_duck_duration: time: unknown unit');
+    refused(
+      'lame_duck_duration: "30s"\nlame_duck_grace_period: "30s"',
+      [2, 1],
+      'lame duck grace period (30s) should be strictly lower than lame duck duration (30s)',
+    );
+    refused(
+      'max_payload: 10MB\nmax_pending: 1MB',
+      [1, 1],
+      'max_payload (10485760) cannot be higher than max_pending (1048576)',
+    );
+    refused('auth_timeout: -1', [1, 1], 'auth_timeout: can not be negative');
+    refused(
+      'authorization { users: [ {user: a, permissions: { subscribe: "foo..bar" } } ] }',
+      [1, 51],
+      'subject "foo..bar" is not a valid subject',
+    );
+    refused(
+      'authorization { users: [ {user: a, permissions: { subscribe: "foo q extra" } } ] }',
+      [1, 51],
+      'subject "foo q extra" is not a valid subject',
+    );
+    refused(
+      'authorization { users: [ {user: a, clients: ["TELNET"] } ] }',
+      [1, 36],
+      'unknown connection type "TELNET"',
+    );
+  });
+
+  test('users, nkeys and credentials that do not go together', () => {
+    refused('authorization {\n  user: a\n  token: t\n}', [1, 1], 'Cannot have a user/pass and token');
+    refused(
+      'authorization { user: a, users: [] }',
+      [1, 1],
+      'Can not have a single user/pass and a users array',
+    );
+    refused(
+      'authorization { token: t, users: [ {user: b} ] }',
+      [1, 1],
+      'Can not have a token and a users array',
+    );
+    refused(
+      'authorization { user: x, password: y }\naccounts { A: { users: [ {user: a} ] } }',
+      [2, 17],
+      'Can not have a single user/pass and accounts',
+    );
+    refused(
+      'authorization { token: t }\naccounts { A: { users: [ {user: a} ] } }',
+      [2, 17],
+      'Can not have a token and accounts',
+    );
+    refused('authorization { users: [ {user: a}, {user: a} ] }', [1, 37], 'Duplicate user "a" detected');
+    refused(
+      'authorization { users: [ {user: a} ] }\naccounts { A: { users: [ {user: a} ] } }',
+      [2, 26],
+      'Duplicate user "a" detected',
+    );
+    const nk = createUser().getPublicKey();
+    refused(
+      `accounts { A: { users: [ {nkey: ${nk}} ] }, B: { users: [ {nkey: ${nk}} ] } }`,
+      [1, 110],
+      `Duplicate nkey "${nk}" detected`,
+    );
+    refused('authorization { users: [ { password: p } ] }', [1, 26], 'User entry requires a user');
+    refused('authorization { users: [ { nkey: UBAD } ] }', [1, 26], 'Not a valid public nkey for a user');
+    refused(
+      `authorization { users: [ { nkey: ${nk}, password: p } ] }`,
+      [1, 26],
+      'Nkey users do not take usernames or passwords',
+    );
+  });
+
+  test('accounts, exports and imports that do not fit', () => {
+    refused('accounts { $G: {} }', [1, 12], '"$G" is a Reserved Account');
+    refused('accounts: [ A, "$G" ]', [1, 17], '"$G" is a Reserved Account');
+    refused('accounts: [ A, A ]', [1, 16], 'Duplicate Account Entry: A');
+    refused(
+      'accounts { A: { exports: [ { stream: a, accounts: [ B ] } ] } }',
+      [1, 28],
+      '"B" account not defined for stream export',
+    );
+    refused(
+      'accounts { A: { imports: [ { service: { account: B, subject: a } } ] } }',
+      [1, 28],
+      '"B" account not defined for service import',
+    );
+    refused(
+      'accounts { A: { exports: [ { stream: "foo.>" } ] }, B: { imports: [ { stream: { account: A, subject: "bar" } } ] } }',
+      [1, 69],
+      'Error adding stream import "bar": stream import not authorized',
+    );
+    refused(
+      'accounts { A: { exports: [ { service: "s", accounts: [C] } ] }, B: {}, C: {}, D: { imports: [ { service: { account: A, subject: "s" } } ] } }',
+      [1, 95],
+      'Error adding service import "s": service import not authorized',
+    );
+    refused(
+      'accounts { A: { exports: [ { accounts: [] } ] } }',
+      [1, 28],
+      "an export needs a 'stream' or a 'service'",
+    );
+    refused(
+      'accounts { A: { imports: [ { prefix: p } ] } }',
+      [1, 28],
+      "an import needs a 'stream' or a 'service'",
+    );
+    refused(
+      'accounts { A: { exports: [ { stream: a, service: b } ] } }',
+      [1, 41],
+      'Detected service "b" but already saw a stream',
+    );
+    refused(
+      'accounts { A: { exports: [ { stream: a, response_type: stream } ] } }',
+      [1, 41],
+      'Detected response directive on non-service',
+    );
+    refused(
+      'accounts { A: { exports: [ { service: a, response_type: lots } ] } }',
+      [1, 42],
+      'Unknown response type: "lots"',
+    );
+    refused(
+      'accounts { A: { exports: [ { stream: "a b" } ] } }',
+      [1, 30],
+      'Error adding stream export "a b": invalid subject',
+    );
+    refused(
+      'accounts { A: { imports: [ { stream: { account: A } } ] } }',
+      [1, 30],
+      'Expect an account name and a subject',
+    );
+    refused(
+      'accounts { A: { exports: [ {stream: a} ] }, B: { imports: [ { stream: {account: A, subject: a}, prefix: p, to: t } ] } }',
+      [1, 108],
+      "Stream import can not have a 'prefix' and a 'to' property",
+    );
+    refused(
+      'accounts { A: { exports: [ {stream: a} ] }, B: { imports: [ { stream: {account: A, subject: a}, prefix: "p.*" } ] } }',
+      [1, 97],
+      'stream import prefix can not contain wildcard tokens',
+    );
+    refused(
+      'accounts { A: { exports: [ {service: a} ] }, B: { imports: [ { service: {account: A, subject: a}, prefix: p } ] } }',
+      [1, 99],
+      'only stream imports take a prefix',
+    );
+    refused(
+      'accounts { A: { exports: [ {service: a}, {service: b} ] }, B: { imports: [ { service: {account: A, subject: a}, to: x }, { service: {account: A, subject: b}, to: x } ] } }',
+      [1, 122],
+      'Duplicate service import subject "x", previously used in import for account "A", subject "a"',
+    );
+  });
+
+  test('every problem is reported, first one in the error fields', () => {
+    const file = write('port: "x"\nbogus: 1\ncluster {}\nauthorization { user: a, token: b }\n');
+    let err: ConfigError | undefined;
+    try {
+      loadConfigFile(file, { env: NO_ENV });
+    } catch (e) {
+      err = e as ConfigError;
+    }
+    assert.ok(err instanceof ConfigError);
+    assert.equal(err.issues.length, 4);
+    assert.deepEqual(
+      err.issues.map((i) => [i.line, i.column, i.key]),
+      [
+        [1, 1, 'port'],
+        [2, 1, 'bogus'],
+        [3, 1, 'cluster'],
+        [4, 1, 'authorization'],
+      ],
+    );
+    assert.equal(err.file, file);
+    assert.equal(err.line, 1);
+    assert.equal(err.key, 'port');
+    assert.equal(err.message.split('\n').length, 4);
+  });
+
+  test('syntax errors become ConfigErrors with the position', () => {
+    const err = refused('port: 4222\nauthorization {\n  user: [\n', [4, 1]);
+    assert.equal(err.line, 4);
+    assert.throws(
+      () => loadConfigFile(join(dir, 'does-not-exist.conf')),
+      (e: Error) => e instanceof ConfigError && /error opening config file/.test(e.message),
+    );
+    refused('port: $NOPE', [1, 7], "variable reference for 'NOPE' can not be found");
+  });
+});
+
+// -----------------------------------------------------------------------------------------------------
+
+describe('extension hooks', () => {
+  test('registerConfigKey handles a key that is otherwise refused', () => {
+    const seen: string[] = [];
+    const off = registerConfigKey(['cluster', 'CLUSTER_ALIAS'], (field, reader) => {
+      const block = reader.map(field);
+      let port = 6222;
+      reader.forEachKey(block, field.path, {
+        port: (f) => (port = reader.integer(f, { min: 0, max: 65535 })),
+        name: (f) => seen.push(reader.string(f)),
+      });
+      (reader.config as Record<string, unknown>)['clusterPortForTest'] = port;
+    });
+    try {
+      const c = cfg('cluster {\n  name: c1\n  port: 7222\n}\n') as Record<string, unknown>;
+      assert.equal(c['clusterPortForTest'], 7222);
+      assert.deepEqual(seen, ['c1']);
+      assert.equal((cfg('cluster_alias {}') as Record<string, unknown>)['clusterPortForTest'], 6222);
+      // The handler's failures are positioned like the built-in ones.
+      refused('cluster {\n  port: 99999\n}', [2, 3], 'cluster.port: value 99999 is too big (maximum 65535)');
+      refused('cluster {\n  routes: []\n}', [2, 3], 'unknown field "routes"');
+      assert.throws(() => registerConfigKey('cluster', () => {}), /already has a registered handler/);
+    } finally {
+      off();
+    }
+    refused('cluster {}', [1, 1], 'cluster: not supported by tsnats yet');
+  });
+
+  test('registerAccountConfigKey handles a key inside each account', () => {
+    const off = registerAccountConfigKey('jetstream', (field, reader, account) => {
+      (reader.config as Record<string, unknown>)[`js_${account.name}`] = reader.string(field);
+    });
+    try {
+      const c = cfg('accounts { A: { jetstream: enabled }, B: { jetstream: disabled } }') as Record<
+        string,
+        unknown
+      >;
+      assert.equal(c['js_A'], 'enabled');
+      assert.equal(c['js_B'], 'disabled');
+    } finally {
+      off();
+    }
+    refused(
+      'accounts { A: { jetstream: enabled } }',
+      [1, 17],
+      'accounts.A.jetstream: not supported by tsnats yet',
+    );
+  });
+});
+
+// -----------------------------------------------------------------------------------------------------
+
+describe('command line over the file', () => {
+  test('mergeCommandLine: explicit flags win', () => {
+    const file: ServerConfig = { port: 4333, serverName: 'file', debug: true, maxPayload: 100 };
+    assert.deepEqual(mergeCommandLine(file, { port: 0, debug: false }, new Set(['port', 'debug'])), {
+      port: 0,
+      serverName: 'file',
+      debug: false,
+      maxPayload: 100,
+    });
+    assert.deepEqual(mergeCommandLine(file, {}, new Set()), file);
+  });
+
+  test('applyConfigFile: -t, warnings, errors, -t without -c', () => {
+    const out: string[] = [];
+    const w = (s: string): void => {
+      out.push(s);
+    };
+    const ok = write('port: 4333\n');
+    const base = { config: {}, explicit: new Set<string>(), configFile: ok, checkConfig: true };
+    assert.deepEqual(applyConfigFile(base, w), { kind: 'exit', code: 0 });
+    assert.deepEqual(out, [`tsnats: configuration file ${ok} is valid\n`]);
+    out.length = 0;
+    const warn = write('ping_interval: 10\n');
+    assert.deepEqual(applyConfigFile({ ...base, configFile: warn }, w), { kind: 'exit', code: 1 });
+    assert.match(out.join(''), /should be converted to a duration/);
+    out.length = 0;
+    // Without -t a warning is printed and the server runs.
+    const run = applyConfigFile({ ...base, configFile: warn, checkConfig: false }, w);
+    assert.equal(run.kind, 'run');
+    assert.equal(out.length, 1);
+    out.length = 0;
+    assert.deepEqual(applyConfigFile({ ...base, configFile: '' }, w), { kind: 'exit', code: 1 });
+    assert.match(out[0]!, /must specify \[-c, --config\] option to check configuration file syntax/);
+    out.length = 0;
+    const r = applyConfigFile(
+      { config: { port: 0 }, explicit: new Set(['port']), configFile: ok, checkConfig: false },
+      w,
+    );
+    assert.equal(r.kind, 'run');
+    if (r.kind === 'run') {
+      assert.equal(r.config.port, 0);
+      assert.equal(r.config.configFile, ok);
+    }
+  });
+});
+
+// -----------------------------------------------------------------------------------------------------
+
+function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(BIN, args, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function runReference(args: string[]): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    execFile('nats-server', args, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;
+      resolve({ code, output: stdout + stderr });
+    });
+  });
+}
+
+describe('tsnats -c FILE', () => {
+  test('-t: valid → 0, malformed → 1 with file:line:col, unsupported key → 1 naming it', async () => {
+    const ok = write('port: 4333\nserver_name: x\n');
+    const v = await run(['-c', ok, '-t']);
+    assert.equal(v.code, 0, v.stderr);
+    assert.equal(v.stderr, `tsnats: configuration file ${ok} is valid\n`);
+    const bad = write('port: 4333\nauthorization {\n  user = [\n');
+    const b = await run(['-t', '--config', bad]);
+    assert.equal(b.code, 1);
+    assert.match(b.stderr, new RegExp(`^tsnats: ${bad.replaceAll('.', '\\.')}:4:1: `));
+    const un = write('port: 4333\njetstream {\n  store_dir: /tmp\n}\n');
+    const u = await run(['-c', un, '-t']);
+    assert.equal(u.code, 1);
+    assert.equal(u.stderr, `tsnats: ${un}:2:1: jetstream: not supported by tsnats yet (JetStream)\n`);
+    const none = await run(['-t']);
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /must specify \[-c, --config\]/);
+  });
+
+  test('the server runs with the file; INFO reflects it; -p on the command line overrides its port', async () => {
+    // Hold a port so that the file's port is busy: only the -p override lets the server start.
+    const holder: NetServer = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const busy = (holder.address() as { port: number }).port;
+    const portsDir = mkdtempSync(join(tmpdir(), 'tsnats-config-ports-'));
+    const conf = write(`listen: "127.0.0.1:${busy}"\nserver_name: "from-config"\nmax_payload: 512KB\n`);
+    try {
+      // Without -p the file's (busy) port is used, so the server cannot listen.
+      const failed = await run(['-c', conf]);
+      assert.equal(failed.code, 1);
+      assert.match(failed.stderr, /Error listening on port/);
+
+      const child = spawn(BIN, ['-c', conf, '-p', '-1', '--ports_file_dir', portsDir], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      try {
+        let log = '';
+        child.stderr.setEncoding('utf8');
+        await new Promise<void>((resolve, reject) => {
+          child.stderr.on('data', (d: string) => {
+            log += d;
+            if (log.includes('Server is ready')) resolve();
+          });
+          child.once('exit', () => reject(new Error(`exited early: ${log}`)));
+        });
+        const ports = readdirSync(portsDir).filter((f) => f.endsWith('.ports'));
+        const content = JSON.parse(readFileSync(join(portsDir, ports[0]!), 'utf8')) as { nats: string[] };
+        const port = Number(new URL(content.nats[0]!).port);
+        assert.notEqual(port, busy);
+        const conn = await connect(port);
+        try {
+          assert.equal(conn.info['server_name'], 'from-config');
+          assert.equal(conn.info['max_payload'], 512 * 1024);
+          assert.equal(conn.info['host'], '127.0.0.1');
+        } finally {
+          conn.close();
+        }
+      } finally {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      }
+    } finally {
+      holder.close();
+      rmSync(portsDir, { recursive: true, force: true });
+    }
+  });
+});
+
+// -----------------------------------------------------------------------------------------------------
+
+describe('same verdict as nats-server -t', { skip: !hasReference() && 'nats-server is not on PATH' }, () => {
+  const nk = createUser().getPublicKey();
+  const cases: [name: string, text: string, valid: boolean][] = [
+    [
+      'basic keys',
+      'listen: "127.0.0.1:4333"\nserver_name: s\nmax_payload: 2MB\nmax_pending: 64MB\nping_interval: "1m"\nping_max: 3\nwrite_deadline: "5s"\ndebug: true\ntrace: false\nlogtime: true\nmax_connections: 10\nmax_subs: 5\nhttp: 8222\n',
+      true,
+    ],
+    ['lame duck', 'lame_duck_duration: "45s"\nlame_duck_grace_period: "5s"\n', true],
+    ['variables', 'PW = "x"\nauthorization { user: a, password: $PW, timeout: 2 }\n', true],
+    [
+      'users and permissions',
+      `authorization {\n  default_permissions { publish: "p.>" }\n  users = [\n    { user: a, password: b, permissions: { publish: { allow: ["x", "y.*"], deny: "y.z" }, subscribe: ["q g"], allow_responses: { max: 2, expires: "1m" } } }\n    { nkey: ${nk} }\n  ]\n}\n`,
+      true,
+    ],
+    [
+      'accounts with imports and exports',
+      'accounts {\n  A: { users: [{user: a, password: a}], exports: [{stream: "s.>"}, {service: "svc", response_type: "stream"}] }\n  B: { users: [{user: b, password: b}], imports: [{stream: {account: A, subject: "s.>"}, prefix: "from.a"}, {service: {account: A, subject: "svc"}, to: "a.svc"}] }\n}\nno_auth_user: b\n',
+      true,
+    ],
+    ['unknown top-level key', 'port: 4222\nprot: 4223\n', false],
+    ['unknown key in authorization', 'authorization { user: a, pasword: b }\n', false],
+    ['wrong type', 'port: "4222"\n', false],
+    ['bad listen', 'listen: "nohost"\n', false],
+    ['duration as a number', 'write_deadline: 2\n', false],
+    ['lame duck too short', 'lame_duck_duration: "5s"\n', false],
+    [
+      'import not exported',
+      'accounts {\n  A: {}\n  B: { imports: [{stream: {account: A, subject: "x"}}] }\n}\n',
+      false,
+    ],
+    ['reserved account', 'accounts { $G: {} }\n', false],
+    ['user and token', 'authorization { user: a, token: b }\n', false],
+    [
+      'bad permission field',
+      'authorization { users: [{user: a, permissions: {publish: "x", bogus: 1}}] }\n',
+      false,
+    ],
+    ['bad subject', 'authorization { users: [{user: a, permissions: {publish: "a..b"}}] }\n', false],
+    ['tls without key_file', 'tls { cert_file: "x.pem" }\n', false],
+    ['syntax error', 'authorization {\n  user: [\n', false],
+    ['unknown tls field', 'tls { cert_file: "a", key_file: "b", bogus: 1 }\n', false],
+  ];
+  for (const [name, text, valid] of cases) {
+    test(name, async () => {
+      const file = write(text);
+      const [ours, ref] = await Promise.all([run(['-c', file, '-t']), runReference(['-c', file, '-t'])]);
+      assert.equal(ref.code === 0, valid, `nats-server: ${ref.output}`);
+      assert.equal(ours.code === 0, valid, `tsnats: ${ours.stderr}`);
+    });
+  }
+});
