@@ -203,7 +203,7 @@ function subDetail(sub: Subscription, c: Client, withAccount: boolean): SubDetai
 
 /** Bytes queued for a client and not yet taken by the kernel. */
 export function pendingBytes(c: Client): number {
-  if (c.closed) return 0;
+  if (c.closed) return c.pendingAtClose;
   return c.out.len + (c.socket.destroyed ? 0 : c.socket.writableLength);
 }
 

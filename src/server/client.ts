@@ -173,7 +173,9 @@ export class Client implements ParserSink {
   pingsOut = 0;
   private pingTimer: NodeJS.Timeout | undefined;
   private authTimer: NodeJS.Timeout | undefined;
-  /** Round-trip time of the last PING we sent, in ms. */
+  /** Bytes that were still queued when the connection closed (for /connz of closed connections). */
+  pendingAtClose = 0;
+  /** Round-trip time of the last PING we sent, in ms (sub-millisecond resolution). */
   rtt = 0;
   private rttStart = 0;
   /** Counters, as /connz reports them. */
@@ -559,7 +561,7 @@ export class Client implements ParserSink {
     this.server.logger.trace(`${this} - <<- [PONG]`);
     this.pingsOut = 0;
     if (this.rttStart > 0) {
-      this.rtt = Date.now() - this.rttStart;
+      this.rtt = performance.now() - this.rttStart;
       this.rttStart = 0;
     }
   }
@@ -643,6 +645,7 @@ export class Client implements ParserSink {
     srv.logger.notice(
       `${this} - Slow Consumer Detected: ${what} of ${this.out.len + this.socket.writableLength} bytes`,
     );
+    this.pendingAtClose = this.out.len + this.socket.writableLength;
     this.out.len = 0;
     this.close(reason);
   }
@@ -680,9 +683,16 @@ export class Client implements ParserSink {
       return;
     }
     this.pingsOut++;
-    this.rttStart = now;
+    this.rttStart = performance.now();
     this.enqueue(PING);
     this.setPingTimer(o.pingInterval);
+  }
+
+  /** Measure RTT now (monitoring asks when a client has none yet, as nats-server's /connz does). */
+  sendRttPing(): void {
+    if (this.closed || this.rttStart > 0) return;
+    this.rttStart = performance.now();
+    this.enqueue(PING);
   }
 
   private authTimeout(): void {
@@ -731,6 +741,9 @@ export class Client implements ParserSink {
       setTimeout(() => s.destroy(), 1000).unref();
     }
     this.stop = new Date();
+    if (this.pendingAtClose === 0) {
+      this.pendingAtClose = this.out.len + (this.socket.destroyed ? 0 : this.socket.writableLength);
+    }
     this.closedSubs = [...this.subs.values()];
     this.out.discard();
     for (const sub of this.subs.values()) {
