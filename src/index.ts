@@ -1,4 +1,7 @@
 /** tsnats: a NATS server for Node.js. `import { Server } from 'tsnats'` embeds one. */
+
+export type { AuthorizationConfig, Permissions, UserConfig } from './auth/types.js';
+export { ConfigError, loadConfigFile } from './config/index.js';
 export { ClosedReason } from './server/closed-reason.js';
 export { defaultOptions, type ServerOptions } from './server/options.js';
 export { Server, type ServerConfig, type ServerStats } from './server/server.js';

@@ -1,3 +1,5 @@
+import { parseClusterListen, parseRouteUrl, RouteUrlError, splitRoutes } from '../cluster/url.js';
+import { type ClusterOptions, defaultClusterOptions } from '../server/options.js';
 import type { ServerConfig } from '../server/server.js';
 
 /**
@@ -39,6 +41,33 @@ function opt<K extends keyof ServerConfig>(key: K) {
   };
 }
 
+/**
+ * A cluster flag: fills `config.cluster` (created with nats-server's defaults) and records both `cluster`
+ * and `cluster.<field>` as explicit, so a config file's `cluster {}` can be merged field by field.
+ */
+function clusterOpt(field: string, apply: (c: ClusterOptions, v: string | number | boolean) => void) {
+  return (cl: CommandLine, v: string | number | boolean): void => {
+    cl.config.cluster ??= defaultClusterOptions();
+    try {
+      apply(cl.config.cluster, v);
+    } catch (e) {
+      if (e instanceof RouteUrlError) throw new FlagError(e.message);
+      throw e;
+    }
+    cl.explicit.add('cluster');
+    cl.explicit.add(`cluster.${field}`);
+  };
+}
+
+/** `--cluster`/`--cluster_listen nats://[user:pass@]host:port` (port -1: random). */
+const clusterListen = clusterOpt('listen', (c, v) => {
+  const l = parseClusterListen(v as string);
+  c.host = l.host;
+  c.port = l.port;
+  c.user = l.user;
+  c.password = l.password;
+});
+
 /** Flags of later features: recognised, so the message is clear, but refused until they exist. */
 const NOT_YET: [string[], Kind, string][] = [
   [['ms', 'https_port'], 'int', 'monitoring'],
@@ -49,17 +78,9 @@ const NOT_YET: [string[], Kind, string][] = [
   [['tlskey'], 'string', 'TLS'],
   [['tlsverify'], 'bool', 'TLS'],
   [['tlscacert'], 'string', 'TLS'],
-  [['routes'], 'string', 'clustering'],
-  [['cluster'], 'string', 'clustering'],
-  [['cluster_name'], 'string', 'clustering'],
-  [['no_advertise'], 'bool', 'clustering'],
-  [['cluster_advertise'], 'string', 'clustering'],
-  [['connect_retries'], 'int', 'clustering'],
-  [['cluster_listen'], 'string', 'clustering'],
   [['s', 'syslog'], 'bool', 'syslog'],
   [['r', 'remote_syslog'], 'string', 'syslog'],
   [['profile'], 'int', 'profiling'],
-  [['sl', 'signal'], 'string', 'signals'],
   [['log_size_limit'], 'size', 'log rotation'],
 ];
 
@@ -110,11 +131,38 @@ const FLAGS: FlagSpec[] = [
   { names: ['ping_interval'], kind: 'duration', set: opt('pingInterval') },
   { names: ['ping_max'], kind: 'int', set: opt('pingMax') },
   { names: ['write_deadline'], kind: 'duration', set: opt('writeDeadline') },
+  // Clustering (nats-server's cluster flags).
+  {
+    names: ['routes'],
+    kind: 'string',
+    set: clusterOpt('routes', (c, v) => {
+      c.routes = splitRoutes(v as string);
+      for (const r of c.routes) parseRouteUrl(r);
+    }),
+  },
+  { names: ['cluster', 'cluster_listen'], kind: 'string', set: clusterListen },
+  { names: ['cluster_name'], kind: 'string', set: clusterOpt('name', (c, v) => (c.name = v as string)) },
+  {
+    names: ['cluster_advertise'],
+    kind: 'string',
+    set: clusterOpt('advertise', (c, v) => (c.advertise = v as string)),
+  },
+  {
+    names: ['no_advertise'],
+    kind: 'bool',
+    set: clusterOpt('no_advertise', (c, v) => (c.noAdvertise = v as boolean)),
+  },
+  {
+    names: ['connect_retries'],
+    kind: 'int',
+    set: clusterOpt('connect_retries', (c, v) => (c.connectRetries = v as number)),
+  },
   { names: ['h', 'help'], kind: 'bool', set: (cl, v) => (cl.help = v as boolean) },
   { names: ['v', 'version'], kind: 'bool', set: (cl, v) => (cl.version = v as boolean) },
   { names: ['help_tls'], kind: 'bool', set: (cl, v) => (cl.helpTls = v as boolean) },
   { names: ['c', 'config'], kind: 'string', set: (cl, v) => (cl.configFile = v as string) },
   { names: ['t'], kind: 'bool', set: (cl, v) => (cl.checkConfig = v as boolean) },
+  { names: ['sl', 'signal'], kind: 'string', set: (cl, v) => (cl.signal = v as string) },
 ];
 
 const BY_NAME = new Map<string, FlagSpec>();
@@ -236,6 +284,12 @@ export function parseCommandLine(argv: string[]): CommandLine {
     }
     spec.set(cl, parseValue(name, spec.kind, value));
   }
+  // As in nats-server, clustering needs a listen address: without --cluster (and without a config file
+  // that may give one) the other cluster flags change nothing.
+  if (cl.config.cluster !== undefined && !cl.explicit.has('cluster.listen') && cl.configFile === '') {
+    delete cl.config.cluster;
+    for (const k of [...cl.explicit]) if (k === 'cluster' || k.startsWith('cluster.')) cl.explicit.delete(k);
+  }
   return cl;
 }
 
@@ -276,9 +330,20 @@ Limits (tsnats; nats-server sets these in its config file):
         --ping_max <n>               Outstanding PINGs before a connection is stale (default: 2)
         --write_deadline <duration>  Time a blocked write may take before the client is a slow consumer (default: 10s)
 
+Cluster Options:
+        --routes <rurl-1, rurl-2>    Routes to solicit and connect
+        --cluster <cluster-url>      Cluster URL for solicited routes (nats://[user:pass@]host:port; port -1 picks a random free port)
+        --cluster_listen <url>       Same as --cluster
+        --cluster_name <string>      Cluster Name, if not set one will be dynamically generated
+        --no_advertise <bool>        Do not advertise known cluster information to clients
+        --cluster_advertise <string> Cluster URL to advertise to other servers
+        --connect_retries <number>   For implicit routes, number of connect retries
+
 Configuration Options:
     -c, --config <file>              Configuration file (command-line flags override it)
     -t                               Test configuration and exit
+    -sl,--signal <signal>[=<pid>]    Send signal to a tsnats process (ldm, stop, quit, term, reopen, reload);
+                                     <pid> can be a PID or the path to a PID file
 
 Common Options:
     -h, --help                       Show this message

@@ -1,7 +1,9 @@
-import { applyConfigFile } from '../config/cli.js';
+import { applyConfigFile, mergeCommandLine } from '../config/cli.js';
+import { loadConfigFile } from '../config/load.js';
 import { Server } from '../server/server.js';
 import { TSNATS_VERSION, VERSION } from '../server/version.js';
 import { FlagError, parseCommandLine, USAGE } from './flags.js';
+import { sendSignal } from './signal.js';
 
 /** The `tsnats` command: nats-server's flags, a thin wrapper over the embeddable Server. */
 async function main(argv: string[]): Promise<number> {
@@ -23,6 +25,15 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`tsnats: v${TSNATS_VERSION} (nats-server protocol v${VERSION})\n`);
     return 0;
   }
+  if (cl.signal !== '') {
+    try {
+      process.stdout.write(`tsnats: ${sendSignal(cl.signal)}\n`);
+      return 0;
+    } catch (e) {
+      process.stderr.write(`tsnats: ${(e as Error).message}\n`);
+      return 1;
+    }
+  }
   const step = applyConfigFile(cl, (text) => process.stderr.write(text));
   if (step.kind === 'exit') return step.code;
   const server = new Server(step.config);
@@ -32,6 +43,22 @@ async function main(argv: string[]): Promise<number> {
     server.logger.fatal(`Error listening on port: ${(e as Error).message}`);
     return 1;
   }
+  if (cl.configFile !== '') server.logger.notice(`Using configuration file: ${cl.configFile}`);
+  // SIGHUP re-reads the configuration file and applies it with the same command-line flags on top.
+  process.on('SIGHUP', () => {
+    if (cl.configFile === '') {
+      server.logger.error('Failed to reload server configuration: no configuration file (-c) given');
+      return;
+    }
+    try {
+      const loaded = loadConfigFile(cl.configFile);
+      void server.reload(mergeCommandLine(loaded.config, cl.config, cl.explicit)).catch((e: unknown) => {
+        server.logger.error(`Failed to reload server configuration: ${(e as Error).message}`);
+      });
+    } catch (e) {
+      server.logger.error(`Failed to reload server configuration: ${(e as Error).message}`);
+    }
+  });
   return -1; // keep running; signals end the process
 }
 

@@ -5,7 +5,9 @@ import type { SecureContext } from 'node:tls';
 import { createServer as createServerKey } from '@nats-io/nkeys';
 import { Authenticator } from '../auth/authenticator.js';
 import type { AuthorizationConfig } from '../auth/types.js';
+import { RouteManager } from '../cluster/routes.js';
 import { Monitor } from '../monitor/http.js';
+import type { Parser } from '../protocol/parser.js';
 import { buildSecureContext, upgradeToTls } from '../transport/tls.js';
 import {
   type Account,
@@ -23,6 +25,19 @@ import { resolveOptions, type ServerOptions } from './options.js';
 import { authorizationOf, reloadServer } from './reload.js';
 import type { RemoteLink, Subscription } from './subscription.js';
 import { TSNATS_VERSION, VERSION } from './version.js';
+
+/**
+ * What the batched read/flush machinery needs from a connection: clients and routes (src/cluster) both
+ * parse in onRead and are flushed once per read batch.
+ */
+export interface Connection {
+  readonly parser: Parser;
+  closed: boolean;
+  last: number;
+  flushQueued: boolean;
+  flush(): void;
+  close(reason: ClosedReason): void;
+}
 
 /** Server-wide counters, as /varz reports them. */
 export interface ServerStats {
@@ -91,10 +106,12 @@ export class Server {
   port = 0;
   /** The HTTP monitor (/varz, /connz, ..., /metrics, dashboard), when `httpPort` is not 0. */
   monitor: Monitor | undefined;
+  /** Routes to the other servers of the cluster, when `options.cluster` is set. */
+  readonly cluster: RouteManager | undefined;
   private listener: NetServer | undefined;
   private nextCid = 1;
   /** Clients with output queued in this batch; each is flushed once. */
-  private flushList: Client[] = [];
+  private flushList: Connection[] = [];
   private inRead = false;
   private flushScheduled = false;
   private readonly flushAllBound = (): void => this.flushAll();
@@ -120,6 +137,8 @@ export class Server {
     this.tlsContext = this.options.tls !== undefined ? buildSecureContext(this.options.tls) : undefined;
     this.accounts = buildAccounts(authz.accounts);
     this.globalAccount = this.accounts.get(GLOBAL_ACCOUNT)!;
+    this.cluster =
+      this.options.cluster !== undefined ? new RouteManager(this, this.options.cluster) : undefined;
     this.readyPromise = this.start();
     // Keep an unhandled rejection from crashing the process when nobody awaits ready().
     this.readyPromise.catch(() => {});
@@ -159,6 +178,7 @@ export class Server {
       this.monitor = new Monitor(this);
       await this.monitor.start();
     }
+    if (this.cluster !== undefined) await this.cluster.start();
     if (o.portsFileDir !== '') this.writePortsFile();
     if (!o.noSigs) this.installSignalHandlers();
     log.notice('Server is ready');
@@ -174,6 +194,7 @@ export class Server {
       this.options.host === '0.0.0.0' || this.options.host === '' ? '127.0.0.1' : this.options.host;
     const ports: Record<string, string[]> = { nats: [`nats://${hostPort(host, this.port)}`] };
     if (this.monitor) ports.monitoring = [this.monitor.url];
+    if (this.cluster) ports.cluster = [`nats://${hostPort(host, this.cluster.port)}`];
     writeFileSync(this.portsFile, JSON.stringify(ports));
   }
 
@@ -197,7 +218,7 @@ export class Server {
   }
 
   /** The INFO line sent to one client (`ldm` marks the lame-duck notice). */
-  private infoFor(c: Client, ldm = false): string {
+  infoFor(c: Client, ldm = false): string {
     const o = this.options;
     const info: Record<string, unknown> = {
       server_id: this.id,
@@ -219,6 +240,11 @@ export class Server {
     if (ldm) info.ldm = true;
     info.client_id = c.cid;
     info.client_ip = c.host;
+    if (this.cluster !== undefined) {
+      info.cluster = this.cluster.clusterName;
+      const urls = this.cluster.clientConnectURLs();
+      if (urls !== undefined) info.connect_urls = urls;
+    }
     info.tsnats_version = TSNATS_VERSION;
     return `INFO ${JSON.stringify(info)} \r\n`;
   }
@@ -270,7 +296,7 @@ export class Server {
   // ---- reads and batched flushing --------------------------------------------------------------------
 
   /** One socket read: parse it, then write every client's output that the read produced, once each. */
-  onRead(c: Client, buf: Buffer): void {
+  onRead(c: Connection, buf: Buffer): void {
     if (c.closed) return;
     c.last = Date.now();
     this.inRead = true;
@@ -286,7 +312,7 @@ export class Server {
   }
 
   /** Mark a client as having output to write at the end of this batch. */
-  queueFlush(c: Client): void {
+  queueFlush(c: Connection): void {
     if (c.flushQueued) return;
     c.flushQueued = true;
     this.flushList.push(c);
@@ -477,11 +503,17 @@ export class Server {
     );
   }
 
-  onClientPing(_c: Client): void {}
+  onClientPing(c: Client): void {
+    this.cluster?.onClientPing(c);
+  }
 
-  onSubscribe(_c: Client, _sub: Subscription): void {}
+  onSubscribe(c: Client, sub: Subscription): void {
+    this.cluster?.localInterestChanged(c.account, sub, 1);
+  }
 
-  onUnsubscribe(_c: Client, _sub: Subscription): void {}
+  onUnsubscribe(c: Client, sub: Subscription): void {
+    this.cluster?.localInterestChanged(c.account, sub, -1);
+  }
 
   removeClient(c: Client, reason: ClosedReason): void {
     if (!this.clients.delete(c.cid)) return;
@@ -570,6 +602,8 @@ export class Server {
     } else if (interval > 1000) {
       interval = 1000;
     }
+    // Routes first (INFO with "ldm"), so that client INFO lists only the other servers.
+    this.cluster?.enterLameDuck();
     for (const c of clients) {
       if (c.connectReceived && c.opts.protocol >= 1) c.sendInfo(this.infoFor(c, true));
     }
@@ -596,6 +630,7 @@ export class Server {
       this.logger.notice('Initiating Shutdown...');
       await this.readyPromise.catch(() => {});
       await this.monitor?.stop();
+      const routesClosed = this.cluster?.shutdown();
       if (this.sweepTimer) clearInterval(this.sweepTimer);
       for (const [sig, h] of this.signalHandlers) process.off(sig, h);
       const closed = this.closeListener();
@@ -620,6 +655,7 @@ export class Server {
         ),
       );
       await closed;
+      await routesClosed;
       if (this.portsFile !== '') tryUnlink(this.portsFile);
       if (this.options.pidFile !== '') tryUnlink(this.options.pidFile);
       this.logger.notice('Server Exiting..');

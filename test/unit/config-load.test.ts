@@ -534,6 +534,73 @@ no_auth_user: app
   });
 });
 
+describe('a realistic nats-server.conf (test/fixtures/config)', () => {
+  const file = join(ROOT, 'test', 'fixtures', 'config', 'realistic.conf');
+
+  test('loads without warnings into the expected options', () => {
+    const { config, warnings } = loadConfigFile(file, { env: NO_ENV });
+    assert.deepEqual(warnings, []);
+    const { authorization, ...options } = config;
+    assert.deepEqual(options, {
+      serverName: 'edge-1',
+      host: '127.0.0.1',
+      port: 4333,
+      httpHost: '127.0.0.1',
+      httpPort: 8333,
+      maxPayload: 2 * 1024 * 1024,
+      maxPending: 32 * 1024 * 1024,
+      maxControlLine: 8 * 1024,
+      maxConnections: 1000,
+      maxSubscriptions: 500,
+      pingInterval: 60000,
+      pingMax: 3,
+      writeDeadline: 5000,
+      debug: false,
+      trace: false,
+      logtime: true,
+      lameDuckDuration: 60000,
+      lameDuckGracePeriod: 5000,
+      configFile: file,
+    });
+    assert.ok(authorization !== undefined);
+    const billingDefaults: Permissions = {
+      publish: { allow: ['billing.>', 'orders.lookup'], deny: ['billing.admin.>'] },
+      subscribe: { allow: ['billing.>', 'from-orders.>', '_INBOX.>'] },
+      responses: { max: 1, expires: 120000 },
+    };
+    assert.deepEqual(
+      authorization.users.map((u) => [u.user, u.account, u.permissions]),
+      [
+        ['orders', 'ORDERS', undefined],
+        [
+          'guest',
+          'ORDERS',
+          { publish: { allow: ['orders.public.>'] }, subscribe: { allow: ['orders.public.>', '_INBOX.>'] } },
+        ],
+        ['billing', 'BILLING', billingDefaults],
+        ['billing_workers', 'BILLING', { subscribe: { allow: ['billing.jobs workers'] } }],
+      ],
+    );
+    assert.equal(authorization.users[0]!.password, 'orders-secret');
+    assert.match(authorization.users[2]!.password, /^\$2a\$11\$/);
+    assert.equal(authorization.noAuthUser, 'guest');
+    assert.deepEqual(
+      authorization.accounts.map((a) => [a.name, a.exports.length, a.imports.length]),
+      [
+        ['ORDERS', 2, 0],
+        ['BILLING', 0, 2],
+      ],
+    );
+  });
+
+  test('nats-server -t accepts it too', {
+    skip: !hasReference() && 'nats-server is not on PATH',
+  }, async () => {
+    const ref = await runReference(['-c', file, '-t']);
+    assert.equal(ref.code, 0, ref.output);
+  });
+});
+
 // -----------------------------------------------------------------------------------------------------
 
 describe('tls', () => {
