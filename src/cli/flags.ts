@@ -1,5 +1,5 @@
 import { parseClusterListen, parseRouteUrl, RouteUrlError, splitRoutes } from '../cluster/url.js';
-import { type ClusterOptions, defaultClusterOptions } from '../server/options.js';
+import { type ClusterOptions, defaultClusterOptions, TLS_TIMEOUT } from '../server/options.js';
 import type { ServerConfig } from '../server/server.js';
 
 /**
@@ -73,11 +73,6 @@ const NOT_YET: [string[], Kind, string][] = [
   [['ms', 'https_port'], 'int', 'monitoring'],
   [['js', 'jetstream'], 'bool', 'JetStream'],
   [['sd', 'store_dir'], 'string', 'JetStream'],
-  [['tls'], 'bool', 'TLS'],
-  [['tlscert'], 'string', 'TLS'],
-  [['tlskey'], 'string', 'TLS'],
-  [['tlsverify'], 'bool', 'TLS'],
-  [['tlscacert'], 'string', 'TLS'],
   [['s', 'syslog'], 'bool', 'syslog'],
   [['r', 'remote_syslog'], 'string', 'syslog'],
   [['profile'], 'int', 'profiling'],
@@ -119,6 +114,20 @@ const FLAGS: FlagSpec[] = [
     },
   },
   { names: ['max_traced_msg_len'], kind: 'int', set: () => {} },
+  // TLS: --tls turns it on; --tlsverify also requires and verifies client certificates.
+  { names: ['tls'], kind: 'bool', set: (cl, v) => tlsFlag(cl, (t) => (t.enabled = v as boolean)) },
+  { names: ['tlscert'], kind: 'string', set: (cl, v) => tlsFlag(cl, (t) => (t.certFile = v as string)) },
+  { names: ['tlskey'], kind: 'string', set: (cl, v) => tlsFlag(cl, (t) => (t.keyFile = v as string)) },
+  { names: ['tlscacert'], kind: 'string', set: (cl, v) => tlsFlag(cl, (t) => (t.caFile = v as string)) },
+  {
+    names: ['tlsverify'],
+    kind: 'bool',
+    set: (cl, v) =>
+      tlsFlag(cl, (t) => {
+        t.verify = v as boolean;
+        if (v) t.enabled = true;
+      }),
+  },
   { names: ['user'], kind: 'string', set: opt('user') },
   { names: ['pass'], kind: 'string', set: opt('password') },
   { names: ['auth'], kind: 'string', set: opt('token') },
@@ -164,6 +173,42 @@ const FLAGS: FlagSpec[] = [
   { names: ['t'], kind: 'bool', set: (cl, v) => (cl.checkConfig = v as boolean) },
   { names: ['sl', 'signal'], kind: 'string', set: (cl, v) => (cl.signal = v as string) },
 ];
+
+/** TLS flags as given; turned into options.tls by tlsFromFlags once all flags are read. */
+interface TlsFlags {
+  enabled: boolean;
+  certFile: string;
+  keyFile: string;
+  caFile: string;
+  verify: boolean;
+}
+
+const tlsFlagState = new WeakMap<CommandLine, TlsFlags>();
+
+function tlsFlag(cl: CommandLine, set: (t: TlsFlags) => void): void {
+  let t = tlsFlagState.get(cl);
+  if (t === undefined) {
+    t = { enabled: false, certFile: '', keyFile: '', caFile: '', verify: false };
+    tlsFlagState.set(cl, t);
+  }
+  set(t);
+}
+
+/** nats-server: --tls or --tlsverify with --tlscert and --tlskey turn client TLS on. */
+function tlsFromFlags(cl: CommandLine): void {
+  const t = tlsFlagState.get(cl);
+  if (t === undefined || !t.enabled) return;
+  if (t.certFile === '' || t.keyFile === '') throw new FlagError('TLS requires --tlscert and --tlskey');
+  cl.config.tls = {
+    certFile: t.certFile,
+    keyFile: t.keyFile,
+    caFile: t.caFile,
+    verify: t.verify,
+    verifyAndMap: false,
+    timeout: TLS_TIMEOUT,
+  };
+  cl.explicit.add('tls');
+}
 
 const BY_NAME = new Map<string, FlagSpec>();
 for (const f of FLAGS) for (const n of f.names) BY_NAME.set(n, f);
@@ -284,6 +329,7 @@ export function parseCommandLine(argv: string[]): CommandLine {
     }
     spec.set(cl, parseValue(name, spec.kind, value));
   }
+  tlsFromFlags(cl);
   // As in nats-server, clustering needs a listen address: without --cluster (and without a config file
   // that may give one) the other cluster flags change nothing.
   if (cl.config.cluster !== undefined && !cl.explicit.has('cluster.listen') && cl.configFile === '') {
@@ -319,6 +365,13 @@ Authorization Options:
         --user <user>                User required for connections
         --pass <password>            Password required for connections
         --auth <token>               Authorization token required for connections
+
+TLS Options:
+        --tls                        Enable TLS, do not verify clients (default: false)
+        --tlscert <file>             Server certificate file
+        --tlskey <file>              Private key for server certificate
+        --tlsverify                  Enable TLS, verify client certificates
+        --tlscacert <file>           Client certificate CA for verification
 
 Limits (tsnats; nats-server sets these in its config file):
         --max_payload <size>         Maximum message payload (default: 1MB)

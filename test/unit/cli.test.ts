@@ -44,6 +44,28 @@ describe('command line', () => {
     assert.equal(parseCommandLine(['--ping_interval', '2m']).config.pingInterval, 120000);
   });
 
+  test('TLS flags', () => {
+    const cl = parseCommandLine([
+      '--tlsverify',
+      '--tlscert',
+      'c.pem',
+      '--tlskey',
+      'k.pem',
+      '--tlscacert',
+      'ca.pem',
+    ]);
+    assert.deepEqual(cl.config.tls, {
+      certFile: 'c.pem',
+      keyFile: 'k.pem',
+      caFile: 'ca.pem',
+      verify: true,
+      verifyAndMap: false,
+      timeout: 2000,
+    });
+    assert.equal(parseCommandLine(['--tlscert', 'c.pem']).config.tls, undefined);
+    assert.throws(() => parseCommandLine(['--tls']), /requires --tlscert and --tlskey/);
+  });
+
   test('unknown and unsupported flags are refused clearly', () => {
     assert.throws(
       () => parseCommandLine(['--bogus']),
