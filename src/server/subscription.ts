@@ -20,8 +20,21 @@ export interface RemoteLink {
 }
 
 /**
+ * An in-process subscriber (JetStream's API and streams): called synchronously for each message, with
+ * headers + payload as `size` bytes of `buf` from `start` (valid only during the call; copy to keep).
+ */
+export type InternalHandler = (
+  subject: string,
+  reply: string,
+  hdr: number,
+  buf: Buffer,
+  start: number,
+  size: number,
+) => void;
+
+/**
  * One SUB of a client, or one interest (RS+) of a route. Held by the owner and the account's sublist.
- * Exactly one of `client` and `remote` is set.
+ * Exactly one of `client`, `remote` and `internal` is set.
  */
 export class Subscription {
   /** Messages delivered so far, for auto-unsubscribe. */
@@ -38,5 +51,6 @@ export class Subscription {
     readonly queue: string | undefined,
     readonly sid: string,
     readonly remote: RemoteLink | undefined = undefined,
+    readonly internal: InternalHandler | undefined = undefined,
   ) {}
 }

@@ -1,0 +1,102 @@
+/**
+ * The seam between JetStream's stream logic and where messages live (nats-server's StreamStore,
+ * server/store.go). One interface, two implementations (memory and file), one conformance suite run
+ * against both. Sequences start at 1; timestamps are nanoseconds since the epoch as bigint (JetStream's
+ * wire format carries nanoseconds).
+ */
+
+/** A stored message. `hdr` is the raw NATS/1.0 header block (empty when none). */
+export interface StoredMsg {
+  subject: string;
+  seq: number;
+  /** Nanoseconds since the Unix epoch. */
+  ts: bigint;
+  hdr: Buffer;
+  data: Buffer;
+}
+
+/** Limits the store enforces on every append (the stream decides discard policy before calling). */
+export interface StoreLimits {
+  /** Maximum messages, -1 = unlimited. */
+  maxMsgs: number;
+  /** Maximum bytes (as `msgSize` counts them), -1 = unlimited. */
+  maxBytes: number;
+  /** Maximum age in ms, 0 = unlimited. Expiry runs on a timer inside the store. */
+  maxAge: number;
+  /** Maximum messages per subject, -1 or 0 = unlimited. */
+  maxMsgsPerSubject: number;
+}
+
+/** nats-server's StreamState. */
+export interface StreamState {
+  msgs: number;
+  bytes: number;
+  firstSeq: number;
+  /** Nanoseconds; 0n when empty. */
+  firstTs: bigint;
+  lastSeq: number;
+  lastTs: bigint;
+  numSubjects: number;
+  numDeleted: number;
+  /** Deleted (interior) sequences, only when asked for. */
+  deleted?: number[];
+}
+
+/** Per-subject state (nats-server's SimpleState). */
+export interface SimpleState {
+  msgs: number;
+  first: number;
+  last: number;
+}
+
+/** Called after messages are removed by limits or expiry (for consumers and interest tracking). */
+export type StoreRemovalHandler = (seqs: number[]) => void;
+
+export interface StreamStore {
+  /** Append with the next sequence and the current time; returns the sequence and timestamp. */
+  storeMsg(subject: string, hdr: Buffer, data: Buffer): { seq: number; ts: bigint };
+  /** Load one message, undefined when missing or deleted. */
+  loadMsg(seq: number): StoredMsg | undefined;
+  /** The first message at or after `start` whose subject matches `filter` ('' or '>' = any; wildcards allowed). */
+  loadNextMsg(filter: string, start: number): StoredMsg | undefined;
+  /** The last message on exactly this subject (or matching a wildcard filter). */
+  loadLastMsg(subject: string): StoredMsg | undefined;
+  /** Remove (interior deletes allowed); `erase` overwrites the bytes on disk. False when not present. */
+  removeMsg(seq: number, erase?: boolean): boolean;
+  /** Remove everything; returns how many were removed. The next sequence continues after the last one. */
+  purge(): number;
+  /**
+   * nats-server's PurgeEx: remove messages matching `subject` ('' = all) below sequence `seq` (0 = no bound),
+   * keeping the newest `keep` of them (0 = keep none). Returns how many were removed.
+   */
+  purgeEx(subject: string, seq: number, keep: number): number;
+  /** Remove everything below `seq` (first sequence becomes `seq`). */
+  compact(seq: number): number;
+  /** First sequence whose timestamp is >= `ts` (ns); lastSeq+1 when none. */
+  getSeqFromTime(ts: bigint): number;
+  /** State of messages matching `subject` from sequence `start`. */
+  filteredState(start: number, subject: string): SimpleState;
+  /** Per-subject state for subjects matching `filter` ('' = all). */
+  subjectsState(filter: string): Map<string, SimpleState>;
+  state(withDeleted?: boolean): StreamState;
+  /** Change limits (stream update); enforce them at once. */
+  updateLimits(limits: StoreLimits): void;
+  /** Called with sequences removed by limits/expiry. */
+  onRemove(handler: StoreRemovalHandler): void;
+  /** Flush what is buffered to disk (file store); no-op for memory. */
+  flush(): void;
+  /** Stop timers and close files; the data stays. */
+  stop(): void;
+  /** Stop and delete all data. */
+  delete(): void;
+}
+
+/** Bytes a message counts for against max_bytes (nats-server's fileStoreMsgSize / memStoreMsgSize). */
+export function msgSize(subject: string, hdr: Buffer, data: Buffer): number {
+  return Buffer.byteLength(subject) + hdr.length + data.length + 16;
+}
+
+/** Nanoseconds since the epoch, now (monotonic within the process: timeOrigin + a monotonic clock). */
+export function nowNanos(): bigint {
+  return BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000)) * 1000n;
+}
