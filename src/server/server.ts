@@ -23,7 +23,7 @@ import { ClosedReason } from './closed-reason.js';
 import { Logger } from './logger.js';
 import { resolveOptions, type ServerOptions } from './options.js';
 import { authorizationOf, reloadServer } from './reload.js';
-import type { RemoteLink, Subscription } from './subscription.js';
+import { type InternalHandler, type RemoteLink, Subscription } from './subscription.js';
 import { TSNATS_VERSION, VERSION } from './version.js';
 
 /**
@@ -387,6 +387,9 @@ export class Server {
       const client = sub.client;
       if (client !== undefined) {
         if (client.deliver(producer, sub, subject, reply, hdr, buf, start, size)) delivered++;
+      } else if (sub.internal !== undefined) {
+        sub.internal(subject, reply, hdr, buf, start, size);
+        delivered++;
       } else if (!fromRoute) {
         nRemote = this.addRemoteTarget(nRemote, sub.remote!, undefined);
       }
@@ -464,7 +467,7 @@ export class Server {
   /** Responses to mapped replies, stream exports to importers and service imports to exporters. */
   private routeAcrossAccounts(
     acc: Account,
-    producer: Client,
+    producer: Client | null,
     subject: string,
     reply: string,
     hdr: number,
@@ -493,6 +496,51 @@ export class Server {
       }
     }
     return delivered;
+  }
+
+  // ---- in-process subscribers and publishers (JetStream) ------------------------------------------------
+
+  private internalSid = 0;
+
+  /** Subscribe an in-process handler in an account; its interest reaches routes like a client's. */
+  subscribeInternal(acc: Account, subject: string, handler: InternalHandler): Subscription {
+    const sub = new Subscription(
+      undefined,
+      subject,
+      undefined,
+      `$I${++this.internalSid}`,
+      undefined,
+      handler,
+    );
+    acc.sublist.insert(sub);
+    this.cluster?.localInterestChanged(acc, sub, 1);
+    return sub;
+  }
+
+  unsubscribeInternal(acc: Account, sub: Subscription): void {
+    if (sub.closed) return;
+    sub.closed = true;
+    acc.sublist.remove(sub);
+    this.cluster?.localInterestChanged(acc, sub, -1);
+  }
+
+  /**
+   * Publish from inside the server (API responses, acknowledgements, stored messages to consumers):
+   * routed like a client's message. `hdr` is a NATS/1.0 header block or null. Returns whether anyone got it.
+   */
+  publishInternal(acc: Account, subject: string, reply: string, hdr: Buffer | null, data: Buffer): boolean {
+    const hdrLen = hdr !== null && hdr.length > 0 ? hdr.length : -1;
+    const buf = hdrLen > 0 ? Buffer.concat([hdr!, data]) : data;
+    const size = buf.length;
+    const st = this.stats;
+    let delivered = this.deliverInAccount(acc, null, subject, reply, hdrLen, buf, 0, size);
+    if (acc.crossAccount)
+      delivered += this.routeAcrossAccounts(acc, null, subject, reply, hdrLen, buf, 0, size);
+    if (delivered > 0) {
+      st.outMsgs += delivered;
+      st.outBytes += delivered * size;
+    }
+    return delivered > 0;
   }
 
   // ---- hooks for clients (clustering and monitoring build on these) ---------------------------------------
