@@ -1,0 +1,791 @@
+/**
+ * One route: a connection to another server of the cluster, speaking nats-server 2.9's route protocol
+ * (server/route.go and the ROUTER parts of client.go).
+ *
+ *   handshake   the accepting side sends INFO at once; the soliciting side sends CONNECT then INFO. Each
+ *               side registers the route when it gets the other's INFO (processRouteInfo), then sends all
+ *               its local interest as RS+.
+ *   interest    RS+ <account> <subject> [<queue> <weight>] / RS- <account> <subject> [<queue>]
+ *               (LS+ <origin> ... / LS- ... from peers with leafnode-origin interest, handled the same).
+ *   messages    RMSG <account> <subject> [reply] <size>, with queues `+ <reply> <q...>` or `| <q...>`;
+ *               HMSG adds a header size before the total size. A routed message goes to local clients
+ *               only: the cluster is a full mesh and a message makes one hop.
+ *   keepalive   PING/PONG as for clients, the first PING after at most 1s to measure the RTT.
+ *
+ * The route is batched like a client: output goes to `out` and is written once at the end of the read
+ * batch that produced it (the server's flush list).
+ */
+import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
+import { Outbound, writeInt, writeLatin1 } from '../protocol/outbound.js';
+import {
+  ConnKind,
+  ERR_MAX_CONTROL_LINE,
+  type MsgArgs,
+  Parser,
+  type ParserSink,
+  SubOp,
+} from '../protocol/parser.js';
+import type { Account } from '../server/account.js';
+import { ClosedReason } from '../server/closed-reason.js';
+import type { Server } from '../server/server.js';
+import { type RemoteLink, Subscription } from '../server/subscription.js';
+import type { RouteManager } from './routes.js';
+
+/** Why a route closed: the client reasons plus nats-server's DuplicateServerName. */
+export type RouteClosedReason = ClosedReason | 'Duplicate Server Name';
+
+/** nats-server's ErrClientConnectedToRoutePort: a client (its CONNECT has `lang`) on the route port. */
+export const ERR_CLIENT_ON_ROUTE_PORT = 'attempted to connect to route port';
+
+/** nats-server's firstPingInterval for non-client connections. */
+const FIRST_PING_INTERVAL = 1000;
+/** nats-server's DEFAULT_RTT_MEASUREMENT_INTERVAL: a PING goes out at least this often to refresh RTT. */
+const RTT_MEASUREMENT_INTERVAL = 60 * 60 * 1000;
+
+const PING = Buffer.from('PING\r\n');
+const PONG = Buffer.from('PONG\r\n');
+
+/** The INFO a route peer sends (nats-server's Info, route fields). Unknown fields are kept for gossip. */
+export interface RouteInfoProto {
+  server_id: string;
+  server_name: string;
+  host: string;
+  port: number;
+  headers: boolean;
+  auth_required: boolean;
+  ip: string;
+  cluster: string;
+  cluster_dynamic: boolean;
+  connect_urls: string[];
+  ldm: boolean;
+  lnoc: boolean;
+  /** The JSON object as received, re-sent (nonce cleared, ip set) when gossiping a new route. */
+  raw: Record<string, unknown>;
+}
+
+/** The CONNECT a route peer sends (nats-server's connectInfo, plus `lang` to spot clients). */
+interface RouteConnectProto {
+  user: string;
+  pass: string;
+  name: string;
+  lang: string;
+  cluster: string;
+  cluster_dynamic: boolean;
+  headers: boolean;
+  lnoc: boolean;
+  gateway: string;
+}
+
+/** A remote interest: its subscription in `account`'s sublist. */
+interface RemoteSub {
+  account: Account;
+  sub: Subscription;
+}
+
+export class Route implements ParserSink, RemoteLink {
+  readonly parser: Parser;
+  readonly out = new Outbound();
+  readonly start = new Date();
+  /** Remote address of the connection. */
+  readonly host: string;
+  readonly port: number;
+  /** Last inbound activity (ping timer, /routez last_activity). */
+  last = Date.now();
+  closed = false;
+  closeReason: RouteClosedReason | '' = '';
+  /** Queued for the server's end-of-batch flush. */
+  flushQueued = false;
+  sockPending = 0;
+  blockedSince = 0;
+
+  /** The remote server, from its CONNECT (`name`) and INFO. */
+  remoteId = '';
+  remoteName = '';
+  /** Route listener host/port the remote advertised in INFO. */
+  remoteRouteHost = '';
+  remoteRoutePort = 0;
+  remoteAuthRequired = false;
+  /** The remote's client URLs, counted in the server's connect_urls while the route is registered. */
+  connectURLs: string[] = [];
+  /** Where to reconnect: the solicited URL, or one built from the remote's INFO. */
+  url: URL | undefined;
+  /** Registered with the manager (the route that carries traffic for `remoteId`). */
+  registered = false;
+  /** Reconnect even though accepted or implicit: set on the survivor of a duplicate pair (as nats-server). */
+  retry = false;
+  /** The remote understands LS+/LMSG (leafnode origin cluster); we accept them either way. */
+  lnoc = false;
+  headers = false;
+  infoReceived = false;
+  connectReceived = false;
+  /** Do not reconnect after this close (route to self, shutdown). */
+  noReconnect = false;
+
+  /** Remote interest by "account subject[ queue]" (the RS- argument). */
+  readonly subs = new Map<string, RemoteSub>();
+  inMsgs = 0;
+  inBytes = 0;
+  outMsgs = 0;
+  outBytes = 0;
+  /** Round-trip time of the last PING, ms (0 until measured). */
+  rtt = 0;
+  private rttStart = 0;
+  /** performance.now() when the PING went out: sub-millisecond RTTs on loopback must not read as 0. */
+  private rttStartHr = 0;
+  private pingsOut = 0;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private authTimer: NodeJS.Timeout | undefined;
+  private readonly server: Server;
+
+  constructor(
+    private readonly manager: RouteManager,
+    public socket: Socket,
+    readonly rid: number,
+    /** We dialled this connection (nats-server's didSolicit). */
+    public didSolicit: boolean,
+    /** The URL is one of the configured routes (Explicit), not learned by gossip (Implicit). */
+    public isConfigured: boolean,
+    url: URL | undefined,
+  ) {
+    this.server = manager.server;
+    this.url = url;
+    this.parser = new Parser(this, ConnKind.ROUTER, this.server.options.maxControlLine);
+    this.host = socket.remoteAddress ?? '';
+    this.port = socket.remotePort ?? 0;
+  }
+
+  /** "127.0.0.1:6222 - rid:3", the prefix nats-server puts on a route's log lines. */
+  toString(): string {
+    return `${this.host}:${this.port} - rid:${this.rid}`;
+  }
+
+  /**
+   * Start the handshake: CONNECT (when we solicited) and our INFO, then read. The accepting side gives the
+   * peer `authTimeout` to authenticate when the cluster requires it.
+   */
+  attach(): void {
+    const s = this.socket;
+    s.setNoDelay(true);
+    s.on('data', (buf: Buffer) => this.server.onRead(this, buf));
+    s.on('drain', () => {
+      this.sockPending = s.writableLength;
+      this.blockedSince = 0;
+    });
+    s.on('error', (err: NodeJS.ErrnoException) => {
+      if (this.closed) return;
+      this.server.logger.debug(`${this} - Router connection error: ${err.message}`);
+      this.close(
+        err.code === 'EPIPE' || err.code === 'ECONNRESET'
+          ? ClosedReason.ClientClosed
+          : ClosedReason.ReadError,
+      );
+    });
+    s.on('end', () => this.close(ClosedReason.ClientClosed));
+    s.on('close', () => this.close(ClosedReason.ClientClosed));
+    const m = this.manager;
+    if (this.didSolicit) {
+      this.server.logger.debug(`${this} - Route connect msg sent`);
+      this.enqueueProto(m.connectProto(this.url));
+    } else if (m.authRequired) {
+      this.parser.awaitingAuth = true;
+      this.authTimer = setTimeout(() => this.authTimeout(), m.options.authTimeout);
+      this.authTimer.unref();
+    }
+    this.enqueueProto(m.routeInfoProto(true));
+    this.setPingTimer(firstPingDelay(this.server.options.pingInterval));
+  }
+
+  // ---- output ------------------------------------------------------------------------------------------
+
+  /** Queue a protocol line (flushed with the batch). */
+  enqueueProto(line: string): void {
+    if (this.closed) return;
+    this.out.latin1(line);
+    this.server.queueFlush(this);
+  }
+
+  private enqueue(b: Buffer): void {
+    if (this.closed) return;
+    this.out.bytes(b);
+    this.server.queueFlush(this);
+  }
+
+  sendErr(err: string): void {
+    if (this.closed) return;
+    this.server.logger.trace(`${this} - ->> [-ERR ${err}]`);
+    this.out.utf8(`-ERR '${err}'\r\n`);
+    this.server.queueFlush(this);
+  }
+
+  /** Write what is queued. Called once per read batch by the server. */
+  flush(): void {
+    this.flushQueued = false;
+    if (this.out.len === 0 || this.closed) return;
+    const s = this.socket;
+    const ok = s.write(this.out.take());
+    const pending = s.writableLength;
+    this.sockPending = pending;
+    this.out.release(pending === 0);
+    if (!ok && this.blockedSince === 0) this.blockedSince = Date.now();
+    if (pending > this.server.options.maxPending) this.slowConsumer(ClosedReason.SlowConsumerPendingBytes);
+  }
+
+  /**
+   * RemoteLink: one RMSG (HMSG with headers) for a message matched by this route's interest. With queue
+   * names the remote delivers to one member of each of those groups only (nats-server's
+   * msgHeaderForRouteOrLeaf).
+   */
+  sendMsg(
+    account: string,
+    subject: string,
+    reply: string,
+    queues: string[] | null,
+    hdr: number,
+    buf: Buffer,
+    start: number,
+    size: number,
+  ): void {
+    if (this.closed) return;
+    let withHdr = hdr > 0;
+    if (withHdr && !this.headers) {
+      // A peer without header support gets the payload only.
+      start += hdr;
+      size -= hdr;
+      withHdr = false;
+    }
+    let qlen = 0;
+    if (queues !== null) for (let i = 0; i < queues.length; i++) qlen += queues[i]!.length + 1;
+    const out = this.out;
+    out.ensure(account.length + subject.length + reply.length + qlen + size + 40);
+    const b = out.buf;
+    let o = out.len;
+    const lineStart = o;
+    b[o++] = withHdr ? 0x48 : 0x52; // H | R
+    b[o++] = 0x4d; // M
+    b[o++] = 0x53; // S
+    b[o++] = 0x47; // G
+    b[o++] = 0x20;
+    o = writeLatin1(b, o, account);
+    b[o++] = 0x20;
+    o = writeLatin1(b, o, subject);
+    b[o++] = 0x20;
+    if (queues !== null) {
+      if (reply.length > 0) {
+        b[o++] = 0x2b; // +
+        b[o++] = 0x20;
+        o = writeLatin1(b, o, reply);
+        b[o++] = 0x20;
+      } else {
+        b[o++] = 0x7c; // |
+        b[o++] = 0x20;
+      }
+      for (let i = 0; i < queues.length; i++) {
+        o = writeLatin1(b, o, queues[i]!);
+        b[o++] = 0x20;
+      }
+    } else if (reply.length > 0) {
+      o = writeLatin1(b, o, reply);
+      b[o++] = 0x20;
+    }
+    if (withHdr) {
+      o = writeInt(b, o, hdr);
+      b[o++] = 0x20;
+    }
+    o = writeInt(b, o, size);
+    if (this.server.logger.traceEnabled) {
+      this.server.logger.trace(`${this} - ->> [${b.latin1Slice(lineStart, o)}]`);
+    }
+    b[o++] = 0x0d;
+    b[o++] = 0x0a;
+    o += buf.copy(b, o, start, start + size);
+    b[o++] = 0x0d;
+    b[o++] = 0x0a;
+    out.len = o;
+    this.outMsgs++;
+    this.outBytes += size;
+    if (!this.flushQueued) this.server.queueFlush(this);
+    if (out.len + this.sockPending > this.server.options.maxPending) {
+      this.slowConsumer(ClosedReason.SlowConsumerPendingBytes);
+    }
+  }
+
+  // ---- ParserSink: handshake ---------------------------------------------------------------------------
+
+  onConnect(arg: string): boolean {
+    const srv = this.server;
+    const m = this.manager;
+    this.clearAuthTimer();
+    this.parser.awaitingAuth = false;
+    srv.logger.trace(
+      `${this} - <<- [CONNECT ${arg.replace(/"pass"\s*:\s*"(?:[^"\\]|\\.)*"/g, '"pass":"[REDACTED]"')}]`,
+    );
+    let proto: RouteConnectProto;
+    try {
+      proto = parseRouteConnect(arg);
+    } catch (e) {
+      srv.logger.error(`${this} - ${(e as Error).message}`);
+      this.close(ClosedReason.ProtocolViolation);
+      return false;
+    }
+    // nats-server checks the credentials first (processConnect), then what kind of peer this is.
+    if (m.authRequired && !m.checkAuth(proto.user, proto.pass)) {
+      srv.logger.error(`${this} - authentication error${proto.user !== '' ? ` - User "${proto.user}"` : ''}`);
+      this.sendErr('Authorization Violation');
+      this.close(ClosedReason.AuthenticationViolation);
+      return false;
+    }
+    // Clients put `lang` in CONNECT, routes do not: that is how nats-server spots a client on this port.
+    if (proto.lang !== '') {
+      this.sendErr(ERR_CLIENT_ON_ROUTE_PORT);
+      srv.logger.error(`${this} - ${ERR_CLIENT_ON_ROUTE_PORT}`);
+      this.close(ClosedReason.WrongPort);
+      return false;
+    }
+    if (proto.gateway !== '') {
+      const txt = `Rejecting connection from gateway ${JSON.stringify(proto.gateway)} on the Route port`;
+      srv.logger.error(`${this} - ${txt}`);
+      this.sendErr(txt);
+      this.close(ClosedReason.ProtocolViolation);
+      return false;
+    }
+    const ours = m.clusterName;
+    if (proto.cluster !== ours) {
+      // A dynamic (generated) name gives way to a configured one, or to a "bigger" dynamic one.
+      if (m.dynamicName && (!proto.cluster_dynamic || ours < proto.cluster)) {
+        m.setClusterName(proto.cluster, !proto.cluster_dynamic);
+        m.removeAllRoutesExcept(this);
+      } else {
+        const txt = `Rejecting connection, cluster name ${JSON.stringify(proto.cluster)} does not match ${JSON.stringify(ours)}`;
+        srv.logger.error(`${this} - ${txt}`);
+        this.sendErr(txt);
+        this.close(ClosedReason.ClusterNameConflict);
+        return false;
+      }
+    }
+    this.connectReceived = true;
+    this.remoteId = proto.name;
+    this.lnoc = proto.lnoc;
+    this.headers = proto.headers;
+    return true;
+  }
+
+  /** nats-server's processRouteInfo. */
+  onInfo(arg: string): boolean {
+    const srv = this.server;
+    const m = this.manager;
+    let info: RouteInfoProto;
+    try {
+      info = parseRouteInfo(arg);
+    } catch (e) {
+      srv.logger.error(`${this} - ${(e as Error).message}`);
+      this.close(ClosedReason.ProtocolViolation);
+      return false;
+    }
+    srv.logger.trace(`${this} - <<- [INFO ${arg}]`);
+    if (info.server_id === srv.id) {
+      // A route to ourselves (we are in our own routes list, or gossip pointed back at us).
+      this.remoteId = info.server_id;
+      this.noReconnect = true;
+      this.close(ClosedReason.DuplicateRoute);
+      return false;
+    }
+    if (info.cluster !== '' && info.cluster !== m.clusterName) {
+      if (m.dynamicName && (!info.cluster_dynamic || m.clusterName < info.cluster)) {
+        m.setClusterName(info.cluster, false);
+        m.removeAllRoutesExcept(this);
+      } else {
+        this.close(ClosedReason.ClusterNameConflict);
+        return false;
+      }
+    }
+    if (this.infoReceived) {
+      // An update from a registered route: about another server (gossip), or the remote's lame duck mode.
+      if (this.remoteId !== '' && this.remoteId !== info.server_id) {
+        m.processImplicitRoute(info);
+      } else if (info.ldm) {
+        m.remoteEnteredLameDuck(this);
+      }
+      return true;
+    }
+    if (!this.didSolicit && info.server_name === srv.name) {
+      srv.logger.error(`${this} - Remote server has a duplicate name: ${JSON.stringify(info.server_name)}`);
+      this.close('Duplicate Server Name');
+      return false;
+    }
+    this.infoReceived = true;
+    this.headers = info.headers;
+    this.remoteId = info.server_id;
+    this.remoteName = info.server_name;
+    this.remoteRouteHost = info.host;
+    this.remoteRoutePort = info.port;
+    this.remoteAuthRequired = info.auth_required;
+    this.lnoc = info.lnoc;
+    if (this.url === undefined) {
+      try {
+        this.url = new URL(`nats-route://${joinHostPortBracket(info.host, info.port)}/`);
+      } catch {
+        srv.logger.error(`${this} - Error parsing URL from INFO: ${info.host}:${info.port}`);
+        this.close(ClosedReason.ParseError);
+        return false;
+      }
+    }
+    m.registerRoute(this, info);
+    return !this.closed;
+  }
+
+  // ---- ParserSink: interest ----------------------------------------------------------------------------
+
+  /** RS+/LS+ (nats-server's processRemoteSub). */
+  onSub(op: SubOp, args: string[]): boolean {
+    this.last = Date.now();
+    const srv = this.server;
+    if (srv.logger.traceEnabled)
+      srv.logger.trace(`${this} - <<- [${op === SubOp.LS ? 'LS+' : 'RS+'} ${args.join(' ')}]`);
+    if (op === SubOp.SUB) return this.protocolError(`processRouteSub Parse Error: 'SUB ${args.join(' ')}'`);
+    const off = op === SubOp.LS ? 1 : 0;
+    const n = args.length - off;
+    if (n !== 2 && n !== 4) return this.protocolError(`processRemoteSub Parse Error: '${args.join(' ')}'`);
+    const accName = args[off]!;
+    const subject = args[off + 1]!;
+    const queue = n === 4 ? args[off + 2]! : undefined;
+    const weight = n === 4 ? parseWeight(args[off + 3]!) : 1;
+    const acc = srv.lookupAccount(accName);
+    if (acc === undefined) {
+      // nats-server's own system account ($SYS) and accounts only the peer has: nothing to route here.
+      srv.logger.debug(
+        `${this} - Unknown account ${JSON.stringify(accName)} for remote subject ${JSON.stringify(subject)}`,
+      );
+      return true;
+    }
+    const key = queue === undefined ? `${accName} ${subject}` : `${accName} ${subject} ${queue}`;
+    const existing = this.subs.get(key);
+    if (existing !== undefined) {
+      // Same interest again: for a queue group this is the new weight (members on the remote server).
+      if (queue !== undefined) existing.sub.qweight = weight;
+      return true;
+    }
+    const sub = new Subscription(undefined, subject, queue, key, this);
+    sub.qweight = weight;
+    try {
+      acc.sublist.insert(sub);
+    } catch (e) {
+      srv.logger.error(`${this} - Could not insert subscription: ${(e as Error).message}`);
+      this.sendErr('Invalid Subscription');
+      return true;
+    }
+    this.subs.set(key, { account: acc, sub });
+    return true;
+  }
+
+  /** RS-/LS- (nats-server's processRemoteUnsub): `<account> <subject> [queue]`. */
+  onUnsub(op: SubOp, args: string[]): boolean {
+    this.last = Date.now();
+    const srv = this.server;
+    if (srv.logger.traceEnabled)
+      srv.logger.trace(`${this} - <<- [${op === SubOp.LS ? 'LS-' : 'RS-'} ${args.join(' ')}]`);
+    if (op === SubOp.SUB)
+      return this.protocolError(`processRouteUnsub Parse Error: 'UNSUB ${args.join(' ')}'`);
+    if (args.length !== 2 && args.length !== 3) {
+      return this.protocolError(`processRemoteUnsub parse error: '${args.join(' ')}'`);
+    }
+    const key = args.join(' ');
+    const rs = this.subs.get(key);
+    if (rs !== undefined) {
+      this.subs.delete(key);
+      rs.sub.closed = true;
+      rs.account.sublist.remove(rs.sub);
+    }
+    return true;
+  }
+
+  // ---- ParserSink: messages ----------------------------------------------------------------------------
+
+  onMsgArgs(_pa: MsgArgs): boolean {
+    // Routes have no payload limit in nats-server (mpay -1): the publisher's server checked it.
+    return true;
+  }
+
+  /** nats-server's processInboundRoutedMsg: deliver to local clients (and the queue groups named). */
+  onMsg(pa: MsgArgs, buf: Buffer, start: number): void {
+    const size = pa.size;
+    this.inMsgs++;
+    this.inBytes += size;
+    const srv = this.server;
+    if (srv.logger.traceEnabled) {
+      srv.logger.trace(
+        `${this} - <<- [${routedOp(pa)}] ${JSON.stringify(buf.latin1Slice(start, start + size))}`,
+      );
+    }
+    const acc = srv.lookupAccount(pa.account);
+    if (acc === undefined) {
+      srv.logger.debug(
+        `${this} - Unknown account ${JSON.stringify(pa.account)} for routed message on subject: ${JSON.stringify(pa.subject)}`,
+      );
+      return;
+    }
+    const st = srv.stats;
+    st.inMsgs++;
+    st.inBytes += size;
+    const queues = pa.queues.length > 0 ? pa.queues : null;
+    const n = srv.deliverInAccount(acc, null, pa.subject, pa.reply, pa.hdr, buf, start, size, true, queues);
+    if (n > 0) {
+      st.outMsgs += n;
+      st.outBytes += n * size;
+    }
+  }
+
+  // ---- ParserSink: keepalive and errors ----------------------------------------------------------------
+
+  onPing(): void {
+    this.server.logger.trace(`${this} - <<- [PING]`);
+    this.enqueue(PONG);
+  }
+
+  onPong(): void {
+    this.server.logger.trace(`${this} - <<- [PONG]`);
+    this.pingsOut = 0;
+    if (this.rttStartHr > 0) {
+      this.rtt = Math.max(performance.now() - this.rttStartHr, 0.001);
+      this.rttStartHr = 0;
+    }
+  }
+
+  onOk(): void {}
+
+  /** A route that sends -ERR is closed (nats-server's processErr for ROUTER). */
+  onErr(arg: string): void {
+    this.server.logger.error(`${this} - Route Error ${arg}`);
+    this.close(ClosedReason.ParseError);
+  }
+
+  onParseError(err: string, detail: string): void {
+    if (err !== '') this.sendErr(err);
+    this.server.logger.error(`${this} - Router ${detail}`);
+    this.close(
+      err === ERR_MAX_CONTROL_LINE ? ClosedReason.MaxControlLineExceeded : ClosedReason.ProtocolViolation,
+    );
+  }
+
+  onAuthRequiredViolation(): void {
+    this.server.logger.error(`${this} - authentication error`);
+    this.sendErr('Authorization Violation');
+    this.close(ClosedReason.AuthenticationViolation);
+  }
+
+  private protocolError(detail: string): false {
+    this.server.logger.error(`${this} - ${detail}`);
+    this.close(ClosedReason.ProtocolViolation);
+    return false;
+  }
+
+  // ---- timers ------------------------------------------------------------------------------------------
+
+  private setPingTimer(delay: number): void {
+    if (delay <= 0 || this.closed) return;
+    this.pingTimer = setTimeout(() => this.pingTimerFired(), delay);
+    this.pingTimer.unref();
+  }
+
+  /** nats-server's processPingTimer: skip the PING after recent traffic once the RTT is known. */
+  private pingTimerFired(): void {
+    this.pingTimer = undefined;
+    if (this.closed) return;
+    const o = this.server.options;
+    const now = Date.now();
+    const needRtt = this.rtt === 0 || now - this.rttStart > RTT_MEASUREMENT_INTERVAL;
+    if (needRtt || now - this.last >= o.pingInterval) {
+      if (this.pingsOut + 1 > o.pingMax) {
+        this.server.logger.debug(`${this} - Stale Client Connection - Closing`);
+        this.enqueueProto("-ERR 'Stale Connection'\r\n");
+        this.close(ClosedReason.StaleConnection);
+        return;
+      }
+      this.pingsOut++;
+      this.rttStart = now;
+      this.rttStartHr = performance.now();
+      this.server.logger.trace(`${this} - ->> [PING]`);
+      this.enqueue(PING);
+    }
+    this.setPingTimer(o.pingInterval);
+  }
+
+  private authTimeout(): void {
+    this.authTimer = undefined;
+    if (this.closed) return;
+    this.sendErr('Authentication Timeout');
+    this.close(ClosedReason.AuthenticationTimeout);
+  }
+
+  private clearAuthTimer(): void {
+    if (this.authTimer !== undefined) clearTimeout(this.authTimer);
+    this.authTimer = undefined;
+  }
+
+  /** Cut off a peer that cannot keep up (write deadline or pending bytes), as for clients. */
+  slowConsumer(reason: ClosedReason): void {
+    if (this.closed) return;
+    this.server.stats.slowConsumers++;
+    const what = reason === ClosedReason.SlowConsumerWriteDeadline ? 'Write Deadline' : 'Pending Bytes';
+    this.server.logger.notice(
+      `${this} - Slow Consumer Detected: ${what} of ${this.out.len + this.socket.writableLength} bytes`,
+    );
+    this.out.len = 0;
+    this.close(reason);
+  }
+
+  // ---- close -------------------------------------------------------------------------------------------
+
+  /** Close: flush what is queued (an -ERR explaining why), end the socket, drop the remote interest. */
+  close(reason: RouteClosedReason): void {
+    if (this.closed) return;
+    if (this.out.len > 0 && !this.socket.destroyed) this.socket.write(this.out.take());
+    this.closed = true;
+    this.closeReason = reason;
+    if (this.pingTimer !== undefined) clearTimeout(this.pingTimer);
+    this.clearAuthTimer();
+    const s = this.socket;
+    if (
+      reason === ClosedReason.SlowConsumerPendingBytes ||
+      reason === ClosedReason.SlowConsumerWriteDeadline
+    ) {
+      s.destroy();
+    } else {
+      s.end();
+      setTimeout(() => s.destroy(), 1000).unref();
+    }
+    this.out.discard();
+    this.server.logger.notice(`${this} - Router connection closed: ${reason}`);
+    this.removeRemoteSubs();
+    this.manager.routeClosed(this);
+  }
+
+  /** Take every interest of this route out of the account sublists (nats-server's removeRemoteSubs). */
+  private removeRemoteSubs(): void {
+    if (this.subs.size === 0) return;
+    const byAccount = new Map<Account, Subscription[]>();
+    for (const rs of this.subs.values()) {
+      rs.sub.closed = true;
+      let list = byAccount.get(rs.account);
+      if (list === undefined) {
+        list = [];
+        byAccount.set(rs.account, list);
+      }
+      list.push(rs.sub);
+    }
+    this.subs.clear();
+    for (const [acc, list] of byAccount) {
+      this.server.logger.debug(
+        `${this} - Removing ${list.length} subscriptions for account ${JSON.stringify(acc.name)}`,
+      );
+      acc.sublist.removeBatch(list);
+    }
+  }
+}
+
+/** A random nonce for the initial route INFO (nats-server sends one; routes do not sign it). */
+export function routeNonce(): string {
+  return randomBytes(11).toString('base64url');
+}
+
+/** First PING to a route: at most 1s (plus up to 20% jitter), to learn the RTT early. */
+function firstPingDelay(interval: number): number {
+  if (interval <= 0) return 0;
+  const d = Math.min(interval, FIRST_PING_INTERVAL);
+  return d + Math.floor(Math.random() * (d / 5));
+}
+
+/** Queue weight: digits only (nats-server's parseSize); anything else counts as 1. */
+function parseWeight(s: string): number {
+  if (!/^\d{1,9}$/.test(s)) return 1;
+  const n = Number(s);
+  return n > 0 ? n : 1;
+}
+
+function joinHostPortBracket(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** The control line of a routed message, for traces. */
+function routedOp(pa: MsgArgs): string {
+  const hdr = pa.hdr >= 0;
+  const parts: string[] = [hdr ? 'HMSG' : 'RMSG', pa.account, pa.subject];
+  if (pa.queues.length > 0) {
+    if (pa.reply !== '') parts.push('+', pa.reply);
+    else parts.push('|');
+    parts.push(...pa.queues);
+  } else if (pa.reply !== '') {
+    parts.push(pa.reply);
+  }
+  if (hdr) parts.push(String(pa.hdr));
+  parts.push(String(pa.size));
+  return parts.join(' ');
+}
+
+function asObject(json: string, what: string): Record<string, unknown> {
+  const v: unknown = JSON.parse(json);
+  if (v === null || typeof v !== 'object' || Array.isArray(v))
+    throw new Error(`${what} argument is not an object`);
+  return v as Record<string, unknown>;
+}
+
+function str(o: Record<string, unknown>, k: string, what: string): string {
+  const v = o[k];
+  if (v === undefined || v === null) return '';
+  if (typeof v !== 'string') throw new Error(`${what} field ${k} must be a string`);
+  return v;
+}
+
+function bool(o: Record<string, unknown>, k: string, what: string): boolean {
+  const v = o[k];
+  if (v === undefined || v === null) return false;
+  if (typeof v !== 'boolean') throw new Error(`${what} field ${k} must be a boolean`);
+  return v;
+}
+
+/** Parse a route INFO; throws on bad JSON or a field of the wrong type (like Go's json.Unmarshal). */
+export function parseRouteInfo(json: string): RouteInfoProto {
+  const o = asObject(json, 'INFO');
+  const port = o.port;
+  if (port !== undefined && port !== null && (typeof port !== 'number' || !Number.isInteger(port))) {
+    throw new Error('INFO field port must be an integer');
+  }
+  const urls = o.connect_urls;
+  if (
+    urls !== undefined &&
+    urls !== null &&
+    (!Array.isArray(urls) || urls.some((u) => typeof u !== 'string'))
+  ) {
+    throw new Error('INFO field connect_urls must be an array of strings');
+  }
+  return {
+    server_id: str(o, 'server_id', 'INFO'),
+    server_name: str(o, 'server_name', 'INFO'),
+    host: str(o, 'host', 'INFO'),
+    port: typeof port === 'number' ? port : 0,
+    headers: bool(o, 'headers', 'INFO'),
+    auth_required: bool(o, 'auth_required', 'INFO'),
+    ip: str(o, 'ip', 'INFO'),
+    cluster: str(o, 'cluster', 'INFO'),
+    cluster_dynamic: bool(o, 'cluster_dynamic', 'INFO'),
+    connect_urls: Array.isArray(urls) ? (urls as string[]) : [],
+    ldm: bool(o, 'ldm', 'INFO'),
+    lnoc: bool(o, 'lnoc', 'INFO'),
+    raw: o,
+  };
+}
+
+function parseRouteConnect(json: string): RouteConnectProto {
+  const o = asObject(json, 'CONNECT');
+  return {
+    user: str(o, 'user', 'CONNECT'),
+    pass: str(o, 'pass', 'CONNECT'),
+    name: str(o, 'name', 'CONNECT'),
+    lang: str(o, 'lang', 'CONNECT'),
+    cluster: str(o, 'cluster', 'CONNECT'),
+    cluster_dynamic: bool(o, 'cluster_dynamic', 'CONNECT'),
+    headers: bool(o, 'headers', 'CONNECT'),
+    lnoc: bool(o, 'lnoc', 'CONNECT'),
+    gateway: str(o, 'gateway', 'CONNECT'),
+  };
+}
