@@ -1,9 +1,9 @@
-/** /routez: cluster routes. tsnats has no clustering yet, so this is nats-server's answer with no routes. */
+/** /routez: cluster routes, as nats-server's Routez. */
 import type { Server } from '../server/server.js';
 import type { SubDetail } from './connz.js';
-import { decodeSubs, rfc3339 } from './format.js';
+import { decodeSubs, goDurationMs, myUptime, rfc3339 } from './format.js';
 
-/** One route (nats-server's RouteInfo); none exist until clustering does. */
+/** One route (nats-server's RouteInfo). */
 export interface RouteInfo {
   rid: number;
   remote_id: string;
@@ -43,6 +43,43 @@ export function parseRoutezQuery(q: URLSearchParams): RoutezOptions {
   return { subs, subsDetail: detail };
 }
 
-export function routez(server: Server, _opts: Partial<RoutezOptions> = {}): Routez {
-  return { server_id: server.id, now: rfc3339(Date.now()), num_routes: 0, routes: [] };
+export function routez(server: Server, opts: Partial<RoutezOptions> = {}): Routez {
+  const now = Date.now();
+  const statuses =
+    server.cluster?.routez({ subs: opts.subs ?? false, subsDetail: opts.subsDetail ?? false }) ?? [];
+  const routes = statuses.map((r): RouteInfo => {
+    const info: RouteInfo = {
+      rid: r.rid,
+      remote_id: r.remoteId,
+      did_solicit: r.didSolicit,
+      is_configured: r.isConfigured,
+      ip: r.ip,
+      port: r.port,
+      start: rfc3339(r.start),
+      last_activity: rfc3339(r.lastActivity),
+      uptime: myUptime(now - r.start.getTime()),
+      idle: myUptime(now - r.lastActivity.getTime()),
+      pending_size: r.pendingSize,
+      in_msgs: r.inMsgs,
+      out_msgs: r.outMsgs,
+      in_bytes: r.inBytes,
+      out_bytes: r.outBytes,
+      subscriptions: r.subscriptions,
+    };
+    if (r.rtt > 0) info.rtt = goDurationMs(r.rtt);
+    if (opts.subsDetail && r.subscriptionsDetail !== undefined) {
+      info.subscriptions_list_detail = r.subscriptionsDetail.map((d) => ({
+        account: d.account,
+        subject: d.subject,
+        ...(d.queue !== undefined ? { qgroup: d.queue } : {}),
+        sid: d.sid,
+        msgs: 0,
+        cid: r.rid,
+      }));
+    } else if (opts.subs && r.subscriptionsList !== undefined) {
+      info.subscriptions_list = r.subscriptionsList;
+    }
+    return info;
+  });
+  return { server_id: server.id, now: rfc3339(now), num_routes: routes.length, routes };
 }
