@@ -29,6 +29,7 @@ import {
 import type { Account } from '../server/account.js';
 import { ClosedReason } from '../server/closed-reason.js';
 import type { Server } from '../server/server.js';
+import { flushOutput, onDrain, releaseWaiters } from '../server/socket-output.js';
 import { type RemoteLink, Subscription } from '../server/subscription.js';
 import type { RouteManager } from './routes.js';
 
@@ -98,6 +99,8 @@ export class Route implements ParserSink, RemoteLink {
   flushQueued = false;
   sockPending = 0;
   blockedSince = 0;
+  /** Producers stalled until this connection drains. */
+  drainWaiters: (() => void)[] = [];
 
   /** The remote server, from its CONNECT (`name`) and INFO. */
   remoteId = '';
@@ -168,10 +171,7 @@ export class Route implements ParserSink, RemoteLink {
     const s = this.socket;
     s.setNoDelay(true);
     s.on('data', (buf: Buffer) => this.server.onRead(this, buf));
-    s.on('drain', () => {
-      this.sockPending = s.writableLength;
-      this.blockedSince = 0;
-    });
+    s.on('drain', () => onDrain(this));
     s.on('error', (err: NodeJS.ErrnoException) => {
       if (this.closed) return;
       this.server.logger.debug(`${this} - Router connection error: ${err.message}`);
@@ -220,15 +220,7 @@ export class Route implements ParserSink, RemoteLink {
 
   /** Write what is queued. Called once per read batch by the server. */
   flush(): void {
-    this.flushQueued = false;
-    if (this.out.len === 0 || this.closed) return;
-    const s = this.socket;
-    const ok = s.write(this.out.take());
-    const pending = s.writableLength;
-    this.sockPending = pending;
-    this.out.release(pending === 0);
-    if (!ok && this.blockedSince === 0) this.blockedSince = Date.now();
-    if (pending > this.server.options.maxPending) this.slowConsumer(ClosedReason.SlowConsumerPendingBytes);
+    flushOutput(this, this.server.options.maxPending);
   }
 
   /**
@@ -642,6 +634,7 @@ export class Route implements ParserSink, RemoteLink {
     if (this.out.len > 0 && !this.socket.destroyed) this.socket.write(this.out.take());
     this.closed = true;
     this.closeReason = reason;
+    releaseWaiters(this);
     if (this.pingTimer !== undefined) clearTimeout(this.pingTimer);
     this.clearAuthTimer();
     const s = this.socket;

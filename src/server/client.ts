@@ -16,6 +16,7 @@ import { certificateIdentities } from '../transport/tls.js';
 import type { Account } from './account.js';
 import { ClosedReason } from './closed-reason.js';
 import type { Server } from './server.js';
+import { flushOutput, onDrain, releaseWaiters } from './socket-output.js';
 import { Subscription } from './subscription.js';
 
 /** CONNECT fields, as in nats-server's ClientOpts (JSON names are the wire names). */
@@ -170,6 +171,10 @@ export class Client implements ParserSink {
   sockPending = 0;
   /** When the socket last refused to take more (write returned false), 0 when it is draining freely. */
   blockedSince = 0;
+  /** Reading is paused until a slow consumer drains (Server.stall). */
+  stalled = false;
+  /** Producers stalled until this connection drains. */
+  drainWaiters: (() => void)[] = [];
   pingsOut = 0;
   private pingTimer: NodeJS.Timeout | undefined;
   private authTimer: NodeJS.Timeout | undefined;
@@ -218,10 +223,7 @@ export class Client implements ParserSink {
     const s = this.socket;
     s.setNoDelay(true);
     s.on('data', (buf: Buffer) => this.server.onRead(this, buf));
-    s.on('drain', () => {
-      this.sockPending = s.writableLength;
-      this.blockedSince = 0;
-    });
+    s.on('drain', () => onDrain(this));
     s.on('error', (err: NodeJS.ErrnoException) => {
       if (!this.closed) {
         this.server.logger.debug(`${this} - Client connection error: ${err.message}`);
@@ -275,16 +277,7 @@ export class Client implements ParserSink {
 
   /** Write what is queued to the socket. Called once per read batch by the server. */
   flush(): void {
-    this.flushQueued = false;
-    if (this.out.len === 0 || this.closed) return;
-    const s = this.socket;
-    const data = this.out.take();
-    const ok = s.write(data);
-    const pending = s.writableLength;
-    this.sockPending = pending;
-    this.out.release(pending === 0);
-    if (!ok && this.blockedSince === 0) this.blockedSince = Date.now();
-    if (pending > this.server.options.maxPending) this.slowConsumer(ClosedReason.SlowConsumerPendingBytes);
+    flushOutput(this, this.server.options.maxPending);
   }
 
   // ---- ParserSink -----------------------------------------------------------------------------------
@@ -741,6 +734,7 @@ export class Client implements ParserSink {
       setTimeout(() => s.destroy(), 1000).unref();
     }
     this.stop = new Date();
+    releaseWaiters(this);
     if (this.pendingAtClose === 0) {
       this.pendingAtClose = this.out.len + (this.socket.destroyed ? 0 : this.socket.writableLength);
     }

@@ -39,6 +39,20 @@ export interface ClusterOptions {
 
 export const DEFAULT_ROUTE_PORT = 6222;
 
+/** JetStream (`-js`, `-sd`, config `jetstream {}`), as nats-server's JetStream options. */
+export interface JetStreamOptions {
+  /** Parent of the `jetstream` data directory (`-sd`, `store_dir`); '' = `<tmp>/nats`. */
+  storeDir: string;
+  /** Memory storage limit in bytes (`max_memory_store`); -1 or absent = 75% of system memory. */
+  maxMemory?: number;
+  /** File storage limit in bytes (`max_file_store`); -1 or absent = disk space available. */
+  maxFile?: number;
+  /** How often file stores flush to disk, in ms (`sync_interval`); absent = the file store's default. */
+  syncInterval?: number;
+  /** JetStream domain (`domain`), echoed in PubAcks and account info. */
+  domain?: string;
+}
+
 export function defaultClusterOptions(): ClusterOptions {
   return {
     name: '',
@@ -106,6 +120,8 @@ export interface ServerOptions {
   maxClosedClients: number;
   /** Clustering; undefined when this server has no route listener and no routes. */
   cluster: ClusterOptions | undefined;
+  /** JetStream; undefined when off. */
+  jetstream: JetStreamOptions | undefined;
   /** Client TLS; undefined when off. */
   tls: TlsOptions | undefined;
   /** Lame duck mode: time over which clients are closed (`lame_duck_duration`). */
@@ -161,6 +177,7 @@ export function defaultOptions(): ServerOptions {
     httpHost: '',
     maxClosedClients: 10000,
     cluster: undefined,
+    jetstream: undefined,
     tls: undefined,
     lameDuckDuration: DEFAULT_LAME_DUCK_DURATION,
     lameDuckGracePeriod: DEFAULT_LAME_DUCK_GRACE_PERIOD,

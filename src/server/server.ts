@@ -6,6 +6,7 @@ import { createServer as createServerKey } from '@nats-io/nkeys';
 import { Authenticator } from '../auth/authenticator.js';
 import type { AuthorizationConfig } from '../auth/types.js';
 import { RouteManager } from '../cluster/routes.js';
+import { JetStream } from '../jetstream/jetstream.js';
 import { Monitor } from '../monitor/http.js';
 import type { Parser } from '../protocol/parser.js';
 import { buildSecureContext, upgradeToTls } from '../transport/tls.js';
@@ -23,6 +24,7 @@ import { ClosedReason } from './closed-reason.js';
 import { Logger } from './logger.js';
 import { resolveOptions, type ServerOptions } from './options.js';
 import { authorizationOf, reloadServer } from './reload.js';
+import { type OutputTarget, stallDuration } from './socket-output.js';
 import { type InternalHandler, type RemoteLink, Subscription } from './subscription.js';
 import { TSNATS_VERSION, VERSION } from './version.js';
 
@@ -30,11 +32,9 @@ import { TSNATS_VERSION, VERSION } from './version.js';
  * What the batched read/flush machinery needs from a connection: clients and routes (src/cluster) both
  * parse in onRead and are flushed once per read batch.
  */
-export interface Connection {
+export interface Connection extends OutputTarget {
   readonly parser: Parser;
-  closed: boolean;
   last: number;
-  flushQueued: boolean;
   flush(): void;
   close(reason: ClosedReason): void;
 }
@@ -108,13 +108,17 @@ export class Server {
   monitor: Monitor | undefined;
   /** Routes to the other servers of the cluster, when `options.cluster` is set. */
   readonly cluster: RouteManager | undefined;
+  /** JetStream (streams and their API), when `options.jetstream` is set. */
+  readonly jetstream: JetStream | undefined;
   private listener: NetServer | undefined;
   private nextCid = 1;
   /** Clients with output queued in this batch; each is flushed once. */
   private flushList: Connection[] = [];
   private inRead = false;
   private flushScheduled = false;
-  private readonly flushAllBound = (): void => this.flushAll();
+  private readonly flushAllBound = (): void => {
+    this.flushAll();
+  };
   private sweepTimer: NodeJS.Timeout | undefined;
   /** Certificates and keys, loaded once at start (and on reload). */
   private tlsContext: SecureContext | undefined;
@@ -137,6 +141,8 @@ export class Server {
     this.tlsContext = this.options.tls !== undefined ? buildSecureContext(this.options.tls) : undefined;
     this.accounts = buildAccounts(authz.accounts);
     this.globalAccount = this.accounts.get(GLOBAL_ACCOUNT)!;
+    this.jetstream =
+      this.options.jetstream !== undefined ? new JetStream(this, this.options.jetstream) : undefined;
     this.cluster =
       this.options.cluster !== undefined ? new RouteManager(this, this.options.cluster) : undefined;
     this.readyPromise = this.start();
@@ -158,6 +164,8 @@ export class Server {
     log.notice(`  Name:     ${this.name}`);
     log.notice(`  ID:       ${this.id}`);
     if (o.pidFile !== '') writeFileSync(o.pidFile, String(process.pid));
+    // As nats-server: JetStream (and its recovered streams) is up before clients can connect.
+    this.jetstream?.start();
     const listener = createServer({ noDelay: true }, (socket) => this.accept(socket));
     this.listener = listener;
     const port = o.port < 0 ? 0 : o.port;
@@ -237,6 +245,7 @@ export class Server {
     }
     if (c.nonce !== '') info.nonce = c.nonce;
     info.max_payload = o.maxPayload;
+    if (this.jetstream !== undefined) info.jetstream = true;
     if (ldm) info.ldm = true;
     info.client_id = c.cid;
     info.client_ip = c.host;
@@ -308,7 +317,27 @@ export class Server {
       c.close(ClosedReason.ProtocolViolation);
     }
     this.inRead = false;
-    this.flushAll();
+    const consumer = this.flushAll(true);
+    // A client publishing faster than a consumer (or route) drains waits, as nats-server stalls it.
+    if (consumer !== null && consumer !== c && c instanceof Client) this.stall(c, consumer);
+  }
+
+  /**
+   * Pause reading from `producer` until `consumer` drains or the stall times out (nats-server's
+   * stalledWait), so a fast publisher slows down instead of pushing a consumer into slow-consumer cut-off.
+   */
+  private stall(producer: Client, consumer: Connection): void {
+    if (producer.stalled || producer.closed) return;
+    producer.stalled = true;
+    producer.socket.pause();
+    const resume = (): void => {
+      if (!producer.stalled) return;
+      producer.stalled = false;
+      clearTimeout(timer);
+      if (!producer.closed && !producer.parser.suspended) producer.socket.resume();
+    };
+    consumer.drainWaiters.push(resume);
+    const timer = setTimeout(resume, stallDuration(consumer.sockPending, this.options.maxPending));
   }
 
   /** Mark a client as having output to write at the end of this batch. */
@@ -322,12 +351,30 @@ export class Server {
     }
   }
 
-  private flushAll(): void {
+  /**
+   * Flush every connection with queued output, once each. With `findStalled`, returns the connection
+   * left holding the most unsent bytes if that is over half of max_pending (a reason to stall the producer).
+   */
+  private flushAll(findStalled = false): Connection | null {
     this.flushScheduled = false;
     const list = this.flushList;
-    if (list.length === 0) return;
+    if (list.length === 0) return null;
     this.flushList = [];
-    for (let i = 0; i < list.length; i++) list[i]!.flush();
+    const half = this.options.maxPending / 2;
+    let worst: Connection | null = null;
+    for (let i = 0; i < list.length; i++) {
+      const c = list[i]!;
+      c.flush();
+      if (
+        findStalled &&
+        c.sockPending > half &&
+        !c.closed &&
+        (worst === null || c.sockPending > worst.sockPending)
+      ) {
+        worst = c;
+      }
+    }
+    return worst;
   }
 
   // ---- routing ---------------------------------------------------------------------------------------
@@ -703,6 +750,8 @@ export class Server {
         ),
       );
       await closed;
+      // Clients are gone: no more messages for the streams; flush and close their stores.
+      this.jetstream?.stop();
       await routesClosed;
       if (this.portsFile !== '') tryUnlink(this.portsFile);
       if (this.options.pidFile !== '') tryUnlink(this.options.pidFile);
