@@ -71,8 +71,6 @@ const clusterListen = clusterOpt('listen', (c, v) => {
 /** Flags of later features: recognised, so the message is clear, but refused until they exist. */
 const NOT_YET: [string[], Kind, string][] = [
   [['ms', 'https_port'], 'int', 'monitoring'],
-  [['js', 'jetstream'], 'bool', 'JetStream'],
-  [['sd', 'store_dir'], 'string', 'JetStream'],
   [['s', 'syslog'], 'bool', 'syslog'],
   [['r', 'remote_syslog'], 'string', 'syslog'],
   [['profile'], 'int', 'profiling'],
@@ -166,6 +164,13 @@ const FLAGS: FlagSpec[] = [
     kind: 'int',
     set: clusterOpt('connect_retries', (c, v) => (c.connectRetries = v as number)),
   },
+  // JetStream: -js turns it on; -sd alone does not (as in nats-server).
+  { names: ['js', 'jetstream'], kind: 'bool', set: (cl, v) => jsFlag(cl, (j) => (j.enabled = v as boolean)) },
+  {
+    names: ['sd', 'store_dir'],
+    kind: 'string',
+    set: (cl, v) => jsFlag(cl, (j) => (j.storeDir = v as string)),
+  },
   { names: ['h', 'help'], kind: 'bool', set: (cl, v) => (cl.help = v as boolean) },
   { names: ['v', 'version'], kind: 'bool', set: (cl, v) => (cl.version = v as boolean) },
   { names: ['help_tls'], kind: 'bool', set: (cl, v) => (cl.helpTls = v as boolean) },
@@ -208,6 +213,34 @@ function tlsFromFlags(cl: CommandLine): void {
     timeout: TLS_TIMEOUT,
   };
   cl.explicit.add('tls');
+}
+
+/** JetStream flags as given; turned into options.jetstream once all flags are read. */
+interface JsFlags {
+  enabled: boolean;
+  storeDir: string;
+}
+
+const jsFlagState = new WeakMap<CommandLine, JsFlags>();
+
+function jsFlag(cl: CommandLine, set: (j: JsFlags) => void): void {
+  let j = jsFlagState.get(cl);
+  if (j === undefined) {
+    j = { enabled: false, storeDir: '' };
+    jsFlagState.set(cl, j);
+  }
+  set(j);
+}
+
+/**
+ * -js enables JetStream with the -sd store directory. The flags replace a config file's `jetstream` block
+ * as a whole (its limits too).
+ */
+function jetstreamFromFlags(cl: CommandLine): void {
+  const j = jsFlagState.get(cl);
+  if (j === undefined || !j.enabled) return;
+  cl.config.jetstream = { storeDir: j.storeDir };
+  cl.explicit.add('jetstream');
 }
 
 const BY_NAME = new Map<string, FlagSpec>();
@@ -330,6 +363,7 @@ export function parseCommandLine(argv: string[]): CommandLine {
     spec.set(cl, parseValue(name, spec.kind, value));
   }
   tlsFromFlags(cl);
+  jetstreamFromFlags(cl);
   // As in nats-server, clustering needs a listen address: without --cluster (and without a config file
   // that may give one) the other cluster flags change nothing.
   if (cl.config.cluster !== undefined && !cl.explicit.has('cluster.listen') && cl.configFile === '') {
@@ -382,6 +416,10 @@ Limits (tsnats; nats-server sets these in its config file):
         --ping_interval <duration>   Interval between server PINGs (default: 2m)
         --ping_max <n>               Outstanding PINGs before a connection is stale (default: 2)
         --write_deadline <duration>  Time a blocked write may take before the client is a slow consumer (default: 10s)
+
+JetStream Options:
+    -js, --jetstream                 Enable JetStream functionality
+    -sd, --store_dir <dir>           Set the storage directory (data goes to <dir>/jetstream)
 
 Cluster Options:
         --routes <rurl-1, rurl-2>    Routes to solicit and connect

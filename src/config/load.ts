@@ -92,7 +92,6 @@ export const NOT_SUPPORTED_YET: Readonly<Record<string, string>> = {
   resolver_pinned_accounts: 'JWT/operator mode',
   trusted: 'JWT/operator mode',
   trusted_keys: 'JWT/operator mode',
-  system_account: 'the system account',
   system: 'the system account',
   mappings: 'subject mappings',
   maps: 'subject mappings',
@@ -269,10 +268,7 @@ function builtinHandlers(
     set(f, 'maxConnections', n === 0 ? DEFAULT_MAX_CONNECTIONS : n);
   };
   const maxSubscriptions = (f: ConfigField): void => set(f, 'maxSubscriptions', r.integer(f));
-  const noSystemAccount = (f: ConfigField): void => {
-    // tsnats has no system account, so both values describe what it does.
-    r.bool(f);
-  };
+  const noSystemAccount = (f: ConfigField): void => set(f, 'noSystemAccount', r.bool(f));
   return {
     listen: (f) => {
       const hp = parseListen(r, f);
@@ -339,6 +335,7 @@ function builtinHandlers(
     no_auth_user: (f) => parseNoAuthUser(r, f, auth),
     tls: (f) => set(f, 'tls', parseTls(r, f)),
     no_system_account: noSystemAccount,
+    system_account: (f) => set(f, 'systemAccount', r.string(f)),
     no_system: noSystemAccount,
     no_sys_acc: noSystemAccount,
   };

@@ -1,4 +1,9 @@
-/** /jsz: JetStream. tsnats has no JetStream yet: nats-server's answer when JetStream is disabled. */
+/**
+ * /jsz: JetStream (nats-server's Jsz / JSInfo): limits, usage, API counters and totals; with `accounts`,
+ * `streams`, `consumers`, `config` or `acc=<name>`, account details with their streams. When JetStream is
+ * off, nats-server's answer for a disabled JetStream.
+ */
+import type { JsAccount } from '../jetstream/account.js';
 import type { Server } from '../server/server.js';
 import { decodeBool, decodeInt, rfc3339 } from './format.js';
 
@@ -12,6 +17,29 @@ export interface JetStreamConfigJson {
 export interface JetStreamApiStats {
   total: number;
   errors: number;
+}
+
+/** One stream in account details (nats-server's StreamDetail). */
+export interface StreamDetailJson {
+  name: string;
+  created: string;
+  cluster?: { leader: string };
+  config?: Record<string, unknown>;
+  state: Record<string, unknown>;
+}
+
+/** nats-server's AccountDetail (JetStreamStats inlined). */
+export interface AccountDetailJson {
+  name: string;
+  id: string;
+  memory: number;
+  storage: number;
+  reserved_memory: number;
+  reserved_storage: number;
+  accounts: number;
+  ha_assets: number;
+  api: JetStreamApiStats;
+  stream_detail?: StreamDetailJson[];
 }
 
 /** nats-server's JSInfo with JetStreamStats inlined. */
@@ -31,6 +59,7 @@ export interface Jsz {
   consumers: number;
   messages: number;
   bytes: number;
+  account_details?: AccountDetailJson[];
 }
 
 export interface JszOptions {
@@ -57,22 +86,99 @@ export function parseJszQuery(q: URLSearchParams): JszOptions {
   };
 }
 
-export function jsz(server: Server, _opts: Partial<JszOptions> = {}): Jsz {
-  return {
+export function jsz(server: Server, opts: Partial<JszOptions> = {}): Jsz {
+  const js = server.jetstream;
+  if (js === undefined) {
+    return {
+      server_id: server.id,
+      now: rfc3339(Date.now()),
+      disabled: true,
+      config: { max_memory: 0, max_storage: 0 },
+      memory: 0,
+      storage: 0,
+      reserved_memory: 0,
+      reserved_storage: 0,
+      accounts: 0,
+      ha_assets: 0,
+      api: { total: 0, errors: 0 },
+      streams: 0,
+      consumers: 0,
+      messages: 0,
+      bytes: 0,
+    };
+  }
+  const consumers = opts.consumers === true;
+  const streams = consumers || opts.streams === true;
+  const accounts = streams || opts.accounts === true;
+  const usage = js.usage();
+  const reserved = js.reserved();
+  const totals = js.totals();
+  const out: Jsz = {
     server_id: server.id,
     now: rfc3339(Date.now()),
-    disabled: true,
-    config: { max_memory: 0, max_storage: 0 },
-    memory: 0,
-    storage: 0,
+    config: js.configInfo(),
+    memory: usage.memory,
+    storage: usage.storage,
+    reserved_memory: reserved.memory,
+    reserved_storage: reserved.storage,
+    accounts: js.accounts.size,
+    ha_assets: 0,
+    api: { total: js.apiTotal, errors: js.apiErrors },
+    streams: totals.streams,
+    consumers: totals.consumers,
+    messages: totals.messages,
+    bytes: totals.bytes,
+  };
+  let list = [...js.accounts.values()];
+  const filtered =
+    opts.acc !== undefined && opts.acc !== '' ? list.filter((a) => a.account.name === opts.acc) : [];
+  if (filtered.length > 0) {
+    list = filtered;
+  } else if (accounts) {
+    list.sort((a, b) => (a.account.name < b.account.name ? -1 : a.account.name > b.account.name ? 1 : 0));
+    const offset = Math.max(0, opts.offset ?? 0);
+    const limit = opts.limit !== undefined && opts.limit > 0 ? opts.limit : 1024;
+    list = list.slice(offset, offset + limit);
+  } else {
+    list = [];
+  }
+  if (list.length > 0) {
+    out.account_details = list.map((a) => accountDetail(server, a, streams, opts.config === true));
+  }
+  return out;
+}
+
+/** nats-server's accountDetail. Reserved bytes are per-account limits, which tsnats does not set (0). */
+function accountDetail(
+  server: Server,
+  jsa: JsAccount,
+  withStreams: boolean,
+  withConfig: boolean,
+): AccountDetailJson {
+  const u = jsa.usage();
+  const d: AccountDetailJson = {
+    name: jsa.account.name,
+    id: jsa.account.name,
+    memory: u.memory,
+    storage: u.storage,
     reserved_memory: 0,
     reserved_storage: 0,
     accounts: 0,
     ha_assets: 0,
-    api: { total: 0, errors: 0 },
-    streams: 0,
-    consumers: 0,
-    messages: 0,
-    bytes: 0,
+    api: { total: jsa.apiTotal, errors: jsa.apiErrors },
   };
+  if (withStreams && jsa.streams.size > 0) {
+    d.stream_detail = [...jsa.streams.values()].map((st) => {
+      const info = st.info();
+      const sd = {
+        name: st.name,
+        created: info.created,
+        cluster: { leader: server.name },
+      } as StreamDetailJson;
+      if (withConfig) sd.config = info.config;
+      sd.state = info.state as unknown as Record<string, unknown>;
+      return sd;
+    });
+  }
+  return d;
 }

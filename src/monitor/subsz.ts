@@ -67,7 +67,8 @@ export function sublistStats(server: Server, acc = ''): SublistStatsJson {
   for (const a of accountsOf(server)) {
     if (acc !== '' && a.name !== acc) continue;
     const s = a.sublist.stats();
-    out.num_subscriptions += s.numSubscriptions;
+    // The server's own subscriptions (system requests, JetStream) are not clients' interest.
+    out.num_subscriptions += s.numSubscriptions - a.internalSubs;
     out.num_cache += s.numCache;
     out.num_inserts += s.numInserts;
     out.num_removes += s.numRemoves;

@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import type { Server } from '../server/server.js';
 import { VERSION } from '../server/version.js';
 import { myUptime, rfc3339 } from './format.js';
-import { accountsOf, type MonitorState } from './state.js';
+import type { MonitorState } from './state.js';
 
 /** nats-server's default TLS handshake timeout in seconds (reported even without TLS). */
 const DEFAULT_TLS_TIMEOUT = 2;
@@ -131,8 +131,7 @@ export function varz(server: Server, state: MonitorState): Varz {
   const o = server.options;
   const now = Date.now();
   const st = server.stats;
-  let subscriptions = 0;
-  for (const acc of accountsOf(server)) subscriptions += acc.sublist.count();
+  const subscriptions = server.numSubscriptions();
   return {
     server_id: server.id,
     server_name: server.name,

@@ -46,6 +46,8 @@ export class Account {
   readonly streamImporters: StreamImporter[] = [];
   readonly serviceImports: ServiceImport[] = [];
   private readonly responses = new Map<string, ResponseRoute>();
+  /** In-process subscriptions (system requests, JetStream): not counted as clients' subscriptions. */
+  internalSubs = 0;
   /** True when routing in this account must look beyond its own sublist. */
   crossAccount = false;
 

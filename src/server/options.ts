@@ -116,6 +116,10 @@ export interface ServerOptions {
   httpPort: number;
   /** Monitoring bind address (config `http: host:port`); defaults to `host`. */
   httpHost: string;
+  /** The system account (config `system_account`, default `$SYS`): `$SYS.REQ.SERVER...` requests live there. */
+  systemAccount: string;
+  /** No system account at all (config `no_system_account`). */
+  noSystemAccount: boolean;
   /** Closed connections remembered for /connz (nats-server's DEFAULT_MAX_CLOSED_CLIENTS). */
   maxClosedClients: number;
   /** Clustering; undefined when this server has no route listener and no routes. */
@@ -176,6 +180,8 @@ export function defaultOptions(): ServerOptions {
     httpPort: 0,
     httpHost: '',
     maxClosedClients: 10000,
+    systemAccount: '$SYS',
+    noSystemAccount: false,
     cluster: undefined,
     jetstream: undefined,
     tls: undefined,

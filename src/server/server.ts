@@ -8,10 +8,12 @@ import type { AuthorizationConfig } from '../auth/types.js';
 import { RouteManager } from '../cluster/routes.js';
 import { JetStream } from '../jetstream/jetstream.js';
 import { Monitor } from '../monitor/http.js';
+import type { MonitorState } from '../monitor/state.js';
+import { SystemRequests } from '../monitor/sys-requests.js';
 import type { Parser } from '../protocol/parser.js';
 import { buildSecureContext, upgradeToTls } from '../transport/tls.js';
 import {
-  type Account,
+  Account,
   GLOBAL_ACCOUNT,
   importedSubject,
   matchesImport,
@@ -106,6 +108,8 @@ export class Server {
   port = 0;
   /** The HTTP monitor (/varz, /connz, ..., /metrics, dashboard), when `httpPort` is not 0. */
   monitor: Monitor | undefined;
+  /** `$SYS.REQ.SERVER...` monitoring requests in the system account. */
+  private sysRequests: SystemRequests | undefined;
   /** Routes to the other servers of the cluster, when `options.cluster` is set. */
   readonly cluster: RouteManager | undefined;
   /** JetStream (streams and their API), when `options.jetstream` is set. */
@@ -141,6 +145,8 @@ export class Server {
     this.tlsContext = this.options.tls !== undefined ? buildSecureContext(this.options.tls) : undefined;
     this.accounts = buildAccounts(authz.accounts);
     this.globalAccount = this.accounts.get(GLOBAL_ACCOUNT)!;
+    const sys = this.options.systemAccount;
+    if (!this.options.noSystemAccount && !this.accounts.has(sys)) this.accounts.set(sys, new Account(sys));
     this.jetstream =
       this.options.jetstream !== undefined ? new JetStream(this, this.options.jetstream) : undefined;
     this.cluster =
@@ -185,6 +191,17 @@ export class Server {
     if (o.httpPort !== 0) {
       this.monitor = new Monitor(this);
       await this.monitor.start();
+    }
+    if (!o.noSystemAccount) {
+      // Monitoring over NATS for the system account, with or without the HTTP monitor.
+      let own: Monitor | undefined;
+      const state = (): MonitorState => {
+        if (this.monitor !== undefined) return this.monitor.state;
+        if (own === undefined) own = new Monitor(this);
+        return own.state;
+      };
+      this.sysRequests = new SystemRequests(this, this.accounts.get(o.systemAccount)!, state);
+      this.sysRequests.start();
     }
     if (this.cluster !== undefined) await this.cluster.start();
     if (o.portsFileDir !== '') this.writePortsFile();
@@ -560,6 +577,7 @@ export class Server {
       handler,
     );
     acc.sublist.insert(sub);
+    acc.internalSubs++;
     this.cluster?.localInterestChanged(acc, sub, 1);
     return sub;
   }
@@ -567,7 +585,7 @@ export class Server {
   unsubscribeInternal(acc: Account, sub: Subscription): void {
     if (sub.closed) return;
     sub.closed = true;
-    acc.sublist.remove(sub);
+    if (acc.sublist.remove(sub)) acc.internalSubs--;
     this.cluster?.localInterestChanged(acc, sub, -1);
   }
 
@@ -634,7 +652,7 @@ export class Server {
   /** Number of subscriptions across all accounts. */
   numSubscriptions(): number {
     let n = 0;
-    for (const a of this.accounts.values()) n += a.sublist.count();
+    for (const a of this.accounts.values()) n += a.sublist.count() - a.internalSubs;
     return n;
   }
 
@@ -724,6 +742,7 @@ export class Server {
     this.shutdownPromise = (async () => {
       this.logger.notice('Initiating Shutdown...');
       await this.readyPromise.catch(() => {});
+      this.sysRequests?.stop();
       await this.monitor?.stop();
       const routesClosed = this.cluster?.shutdown();
       if (this.sweepTimer) clearInterval(this.sweepTimer);

@@ -196,7 +196,8 @@ describe('server keys', () => {
       serverName: 'x',
       debug: true,
     });
-    assert.deepEqual(cfg('no_system_account: true'), {});
+    assert.deepEqual(cfg('no_system_account: true'), { noSystemAccount: true });
+    assert.deepEqual(cfg('system_account: SYS'), { systemAccount: 'SYS' });
   });
 
   test('configFile is the absolute path of the file', () => {
@@ -721,7 +722,6 @@ describe('refusals name the key and its position', () => {
     }
     refused('cluster {\n  port: 6222\n}\n', [1, 1], 'cluster: not supported by tsnats yet (clustering)');
     refused('jetstream: enabled\n', [1, 1], 'jetstream: not supported by tsnats yet (JetStream)');
-    refused('system_account: SYS\n', [1, 1], 'system_account: not supported by tsnats yet');
     refused(
       'accounts {\n  A: {\n    jetstream: enabled\n  }\n}\n',
       [3, 5],
@@ -1190,10 +1190,10 @@ describe('tsnats -c FILE', () => {
     const b = await run(['-t', '--config', bad]);
     assert.equal(b.code, 1);
     assert.match(b.stderr, new RegExp(`^tsnats: ${bad.replaceAll('.', '\\.')}:4:1: `));
-    const un = write('port: 4333\njetstream {\n  store_dir: /tmp\n}\n');
+    const un = write('port: 4333\nwebsocket {\n  port: 8080\n}\n');
     const u = await run(['-c', un, '-t']);
     assert.equal(u.code, 1);
-    assert.equal(u.stderr, `tsnats: ${un}:2:1: jetstream: not supported by tsnats yet (JetStream)\n`);
+    assert.equal(u.stderr, `tsnats: ${un}:2:1: websocket: not supported by tsnats yet (WebSocket)\n`);
     const none = await run(['-t']);
     assert.equal(none.code, 1);
     assert.match(none.stderr, /must specify \[-c, --config\]/);

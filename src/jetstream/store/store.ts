@@ -68,6 +68,7 @@ export interface StreamStore {
   /**
    * nats-server's PurgeEx: remove messages matching `subject` ('' = all) below sequence `seq` (0 = no bound),
    * keeping the newest `keep` of them (0 = keep none). Returns how many were removed.
+   * Throws StoreError `ERR_PURGE_ARG_MISMATCH` when seq > 1 and keep > 0 (nats-server refuses the pair too).
    */
   purgeEx(subject: string, seq: number, keep: number): number;
   /** Remove everything below `seq` (first sequence becomes `seq`). */
@@ -89,6 +90,32 @@ export interface StreamStore {
   stop(): void;
   /** Stop and delete all data. */
   delete(): void;
+  /**
+   * Added for the file store: what recovery could not keep when the store was opened (a torn or corrupt
+   * record; see filestore/format.ts), undefined when nothing was lost. The stream layer reports it, like
+   * nats-server's StreamState.Lost. Optional because a memory store never loses anything.
+   */
+  lostData?(): LostData | undefined;
+}
+
+/** Messages and bytes dropped by recovery (nats-server's LostStreamData, counted rather than listed). */
+export interface LostData {
+  msgs: number;
+  bytes: number;
+}
+
+/**
+ * Added: errors a store throws, with a stable `code` (STYLE.md: internal errors are classes with a code).
+ * `ERR_STORE_CLOSED` after stop(); `ERR_PURGE_ARG_MISMATCH` for purgeEx with seq > 1 and keep > 0
+ * (nats-server's ErrPurgeArgMismatch); `ERR_STORE_IO` wraps a failed disk operation.
+ */
+export class StoreError extends Error {
+  readonly code: 'ERR_STORE_CLOSED' | 'ERR_PURGE_ARG_MISMATCH' | 'ERR_STORE_IO';
+  constructor(code: StoreError['code'], message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreError';
+    this.code = code;
+  }
 }
 
 /** Bytes a message counts for against max_bytes (nats-server's fileStoreMsgSize / memStoreMsgSize). */

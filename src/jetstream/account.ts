@@ -1,0 +1,237 @@
+/**
+ * JetStream in one account (nats-server's jsAccount): its streams, its API counters and its directory
+ * `<store_dir>/jetstream/<account>/streams/<stream>/`. File streams keep their configuration there in
+ * `meta.inf` (JSON: `created` plus the config, as nats-server's FileStreamInfo) beside the store's data,
+ * so they are recreated when the server starts again; memory streams live only as long as the server.
+ */
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { subjectsCollide } from '../routing/subject.js';
+import type { Account } from '../server/account.js';
+import type { InternalHandler, Subscription } from '../server/subscription.js';
+import {
+  type ApiError,
+  newJSStreamCreateError,
+  newJSStreamNameExistError,
+  newJSStreamSubjectOverlapError,
+} from './api/errors.generated.js';
+import { decodeRequest, goJson } from './api/json.js';
+import { configFromStored, encodeStreamConfig, type StreamConfig, sameConfig } from './config.js';
+import type { JetStream } from './jetstream.js';
+import type { OutQueue } from './outbound.js';
+import { nowNanos } from './store/store.js';
+import { Stream, type StreamHost, storeLimitsOf } from './stream.js';
+import { parseRfc3339Nano, rfc3339Nano } from './time.js';
+
+/** nats-server's stream directory and meta file names. */
+export const STREAMS_DIR = 'streams';
+export const META_FILE = 'meta.inf';
+
+export class JsAccount implements StreamHost {
+  readonly streams = new Map<string, Stream>();
+  /** API requests answered / answered with an error (nats-server's apiTotal / apiErrors). */
+  apiTotal = 0;
+  apiErrors = 0;
+  /** `<store_dir>/jetstream/<account>`. */
+  readonly dir: string;
+
+  constructor(
+    readonly js: JetStream,
+    readonly account: Account,
+  ) {
+    this.dir = join(js.storeDir, account.name);
+  }
+
+  get out(): OutQueue {
+    return this.js.out;
+  }
+
+  get domain(): string {
+    return this.js.domain;
+  }
+
+  // ---- StreamHost --------------------------------------------------------------------------------------
+
+  subscribe(subject: string, handler: InternalHandler): Subscription {
+    return this.js.server.subscribeInternal(this.account, subject, handler);
+  }
+
+  unsubscribe(sub: Subscription): void {
+    this.js.server.unsubscribeInternal(this.account, sub);
+  }
+
+  limitsExceeded(storage: StreamConfig['storage']): boolean {
+    return this.js.limitsExceeded(storage);
+  }
+
+  warn(message: string): void {
+    this.js.server.logger.warn(message);
+  }
+
+  saveConfig(stream: Stream): void {
+    if (stream.config.storage !== 'file') return;
+    const dir = this.streamDir(stream.name);
+    const meta = goJson({ created: rfc3339Nano(stream.created), ...encodeStreamConfig(stream.config) });
+    try {
+      mkdirSync(dir, { recursive: true });
+      const tmp = join(dir, `${META_FILE}.tmp`);
+      writeFileSync(tmp, meta);
+      renameSync(tmp, join(dir, META_FILE));
+    } catch (e) {
+      this.warn(
+        `JetStream could not write the configuration of stream '${this.account.name} > ${stream.name}': ${String(e)}`,
+      );
+    }
+  }
+
+  // ---- streams -----------------------------------------------------------------------------------------
+
+  streamDir(name: string): string {
+    return join(this.dir, STREAMS_DIR, name);
+  }
+
+  lookupStream(name: string): Stream | undefined {
+    return this.streams.get(name);
+  }
+
+  /** Streams whose subjects could match `filter` (nats-server's filteredStreams), any order. */
+  filteredStreams(filter: string): Stream[] {
+    const out: Stream[] = [];
+    for (const s of this.streams.values()) {
+      if (filter === '' || s.config.subjects.some((subj) => subjectsCollide(filter, subj))) out.push(s);
+    }
+    return out;
+  }
+
+  /** Whether `subjects` overlap the subjects of another stream than `self`. */
+  subjectsOverlap(subjects: readonly string[], self?: Stream): boolean {
+    for (const s of this.streams.values()) {
+      if (s === self) continue;
+      for (const subj of s.config.subjects) {
+        for (const t of subjects) if (subjectsCollide(t, subj)) return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Create a stream from a normalised config (nats-server's addStream after checkStreamCfg): an identical
+   * existing stream is returned as is; a different one with the same name is an error, as are subjects
+   * that overlap another stream's.
+   */
+  addStream(cfg: StreamConfig): Stream | ApiError {
+    const existing = this.streams.get(cfg.name);
+    if (existing !== undefined)
+      return sameConfig(existing.config, cfg) ? existing : newJSStreamNameExistError();
+    const limitErr = this.js.checkLimits(cfg, 0);
+    if (limitErr !== undefined) return limitErr;
+    // Templates are not supported, so no stream can be owned by one (nats-server's ownership check).
+    if ((cfg.template_owner ?? '') !== '') return newJSStreamCreateError('stream not owned by template');
+    if (this.subjectsOverlap(cfg.subjects)) return newJSStreamSubjectOverlapError();
+    let stream: Stream;
+    try {
+      stream = this.openStream(cfg, nowNanos());
+    } catch (e) {
+      this.warn(`Stream create failed for '${this.account.name} > ${cfg.name}': ${String(e)}`);
+      return newJSStreamCreateError('error creating store for stream');
+    }
+    this.saveConfig(stream);
+    return stream;
+  }
+
+  private openStream(cfg: StreamConfig, created: bigint): Stream {
+    const store = this.js.createStore(cfg, this.streamDir(cfg.name), storeLimitsOf(cfg));
+    const stream = new Stream(this, cfg, store, created);
+    this.streams.set(cfg.name, stream);
+    this.js.reserve(cfg, 1);
+    stream.start();
+    return stream;
+  }
+
+  /** Delete a stream and its data. */
+  deleteStream(stream: Stream): void {
+    if (this.streams.get(stream.name) !== stream) return;
+    this.streams.delete(stream.name);
+    this.js.reserve(stream.config, -1);
+    stream.stop(true);
+    if (stream.config.storage === 'file') {
+      try {
+        rmSync(this.streamDir(stream.name), { recursive: true, force: true });
+      } catch (e) {
+        this.warn(`JetStream could not remove the directory of stream '${stream.name}': ${String(e)}`);
+      }
+    }
+  }
+
+  /** Re-reserve resources when a stream's max_bytes changes. */
+  updateReservation(old: StreamConfig, next: StreamConfig): void {
+    this.js.reserve(old, -1);
+    this.js.reserve(next, 1);
+  }
+
+  /** Recreate the file streams found on disk (at server start). */
+  recover(): void {
+    const root = join(this.dir, STREAMS_DIR);
+    let names: string[];
+    try {
+      names = readdirSync(root);
+    } catch {
+      return;
+    }
+    for (const name of names.sort()) {
+      const metaPath = join(root, name, META_FILE);
+      let text: string;
+      try {
+        text = readFileSync(metaPath, 'utf8');
+      } catch {
+        continue;
+      }
+      try {
+        const o = decodeRequest(text);
+        const cfg = configFromStored(o);
+        const created = parseRfc3339Nano(o.string('created') ?? '');
+        if (cfg.name !== name) throw new Error(`name "${cfg.name}" does not match its directory`);
+        const stream = this.openStream(cfg, created === 0n ? nowNanos() : created);
+        const st = stream.state();
+        this.js.server.logger.notice(
+          `  Restored ${st.msgs} messages for stream '${this.account.name} > ${name}'`,
+        );
+        const lost = stream.store.lostData?.();
+        if (lost !== undefined) {
+          this.js.server.logger.warn(
+            `  Stream '${this.account.name} > ${name}' lost ${lost.msgs} messages (${lost.bytes} bytes) in recovery`,
+          );
+        }
+      } catch (e) {
+        this.js.server.logger.error(
+          `  Error recovering stream '${this.account.name} > ${name}': ${String(e)}`,
+        );
+      }
+    }
+  }
+
+  /** Stop every stream (server shutdown); data stays. */
+  stop(): void {
+    for (const s of this.streams.values()) s.stop(false);
+    this.streams.clear();
+  }
+
+  /** Bytes used by this account's streams, by storage type. */
+  usage(): { memory: number; storage: number } {
+    let memory = 0;
+    let storage = 0;
+    for (const s of this.streams.values()) {
+      const b = s.state().bytes;
+      if (s.config.storage === 'memory') memory += b;
+      else storage += b;
+    }
+    return { memory, storage };
+  }
+
+  /** Consumers of all streams (as the API counts them). */
+  consumerCount(): number {
+    let n = 0;
+    for (const s of this.streams.values()) n += s.consumerCount;
+    return n;
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * The JetStream API entry point (nats-server's apiDispatch, ADR-1): every request on `$JS.API.>` in a
+ * JetStream-enabled account arrives here and goes to the handler whose subject pattern matches. As with
+ * nats-server, a subject no handler matches gets no answer at all (the requester times out), and so do
+ * direct gets here (streams with allow_direct answer those on their own subscriptions).
+ *
+ * Handlers run synchronously, in the order requests arrive, so a request and the publishes around it keep
+ * their order; responses go out through the out queue (outbound.ts). Handlers count requests for
+ * $JS.API.INFO and /jsz as nats-server does: `respond` counts a request, `respondError` an error too.
+ */
+import type { JsAccount } from '../account.js';
+import type { JetStream } from '../jetstream.js';
+import { goJson } from './json.js';
+
+/** One API request. `body` and `hdr` are views valid only while the handler runs. */
+export interface ApiRequest {
+  readonly jsa: JsAccount;
+  readonly subject: string;
+  readonly reply: string;
+  /** The header block ('' when none). */
+  readonly hdr: Buffer;
+  readonly body: Buffer;
+}
+
+export type ApiHandler = (req: ApiRequest) => void;
+
+interface Route {
+  tokens: string[];
+  handler: ApiHandler;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** Whether `subject` matches the pattern's tokens (`*` one token, `>` the rest). */
+function matches(tokens: readonly string[], subject: string): boolean {
+  const st = subject.split('.');
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t === '>') return st.length > i;
+    if (i >= st.length) return false;
+    if (t !== '*' && t !== st[i]) return false;
+  }
+  return st.length === tokens.length;
+}
+
+export class ApiRouter {
+  private readonly routes: Route[] = [];
+
+  constructor(readonly js: JetStream) {}
+
+  /** Handle requests on `pattern` (e.g. `$JS.API.STREAM.INFO.*`). */
+  register(pattern: string, handler: ApiHandler): void {
+    this.routes.push({ tokens: pattern.split('.'), handler });
+  }
+
+  /** The internal subscription callback for `$JS.API.>`. */
+  dispatch(
+    jsa: JsAccount,
+    subject: string,
+    reply: string,
+    hdr: number,
+    buf: Buffer,
+    start: number,
+    size: number,
+  ): void {
+    let route: Route | undefined;
+    for (const r of this.routes) {
+      if (matches(r.tokens, subject)) {
+        route = r;
+        break;
+      }
+    }
+    if (route === undefined) return;
+    const req: ApiRequest = {
+      jsa,
+      subject,
+      reply,
+      hdr: hdr > 0 ? buf.subarray(start, start + hdr) : EMPTY,
+      body: buf.subarray(start + (hdr > 0 ? hdr : 0), start + size),
+    };
+    try {
+      route.handler(req);
+    } catch (e) {
+      this.js.server.logger.error(
+        `JetStream API request on "${subject}" failed: ${(e as Error).stack ?? String(e)}`,
+      );
+    }
+  }
+
+  /** Send a response and count the request (nats-server's sendAPIResponse). */
+  respond(req: ApiRequest, response: object): void {
+    this.track(req.jsa, false);
+    this.js.out.sendString(req.jsa.account, req.reply, goJson(response));
+  }
+
+  /** Send an error response and count it (nats-server's sendAPIErrResponse). */
+  respondError(req: ApiRequest, response: object): void {
+    this.track(req.jsa, true);
+    this.js.out.sendString(req.jsa.account, req.reply, goJson(response));
+  }
+
+  /** Send without counting (nats-server sends STREAM.MSG.GET results this way). */
+  send(req: ApiRequest, response: object): void {
+    this.js.out.sendString(req.jsa.account, req.reply, goJson(response));
+  }
+
+  private track(jsa: JsAccount, error: boolean): void {
+    jsa.apiTotal++;
+    this.js.apiTotal++;
+    if (error) {
+      jsa.apiErrors++;
+      this.js.apiErrors++;
+    }
+  }
+}

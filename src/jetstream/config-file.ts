@@ -1,0 +1,167 @@
+/**
+ * The configuration file's JetStream keys (nats-server's parseJetStream and the top-level `store_dir`):
+ *
+ *   jetstream: enabled                  # or true / false / "disabled"
+ *   jetstream {
+ *     store_dir: /data/nats             # data goes to /data/nats/jetstream (also `store`, `storedir`)
+ *     max_memory_store: 1G              # bytes, or a string with K/M/G/T (also `max_mem_store`, `max_mem`)
+ *     max_file_store: 10G               # (also `max_file`)
+ *     domain: hub
+ *     sync_interval: "2m"               # tsnats: how often file stores flush (nats-server 2.10's key)
+ *     enabled: true                     # a block can also turn JetStream off
+ *   }
+ *   store_dir: /data/nats               # top level, instead of the block's store_dir
+ *
+ * As in nats-server, `store_dir` alone does not turn JetStream on. The handlers are registered with the
+ * config loader by registerJetStreamConfig() (called by the tsnats command, not on import, so that the
+ * loader's own tests see the keys as unsupported unless they register them).
+ */
+import type { ConfigField, ConfigReader } from '../config/reader.js';
+import { registerConfigKey } from '../config/registry.js';
+import type { JetStreamOptions } from '../server/options.js';
+
+/** What the keys seen so far say, per load (the keys may come in any order). */
+interface Pending {
+  enabled: boolean;
+  storeDir: string;
+  maxMemory: number | undefined;
+  maxFile: number | undefined;
+  domain: string;
+  syncInterval: number | undefined;
+}
+
+const pending = new WeakMap<ConfigReader, Pending>();
+
+function stateOf(r: ConfigReader): Pending {
+  let p = pending.get(r);
+  if (p === undefined) {
+    p = {
+      enabled: false,
+      storeDir: '',
+      maxMemory: undefined,
+      maxFile: undefined,
+      domain: '',
+      syncInterval: undefined,
+    };
+    pending.set(r, p);
+  }
+  return p;
+}
+
+/** Put the options into the configuration being built (or take them out when JetStream is off). */
+function apply(r: ConfigReader, p: Pending): void {
+  if (!p.enabled) {
+    delete r.config.jetstream;
+    return;
+  }
+  const js: JetStreamOptions = { storeDir: p.storeDir };
+  if (p.maxMemory !== undefined) js.maxMemory = p.maxMemory;
+  if (p.maxFile !== undefined) js.maxFile = p.maxFile;
+  if (p.domain !== '') js.domain = p.domain;
+  if (p.syncInterval !== undefined) js.syncInterval = p.syncInterval;
+  r.config.jetstream = js;
+}
+
+const SIZE_SHIFT: Record<string, number> = { K: 10, M: 20, G: 30, T: 40 };
+
+/** nats-server's getStorageSize: an integer, or a string of digits ending in K, M, G or T (powers of 1024). */
+function storageSize(r: ConfigReader, f: ConfigField, name: string): number {
+  const v = f.value;
+  if (typeof v === 'number' && Number.isInteger(v)) return v;
+  if (typeof v !== 'string') return r.fail(f, `${name} must be int64 or string`);
+  if (v === '') return 0;
+  const shift = SIZE_SHIFT[v.slice(-1)];
+  const digits = v.slice(0, -1);
+  if (!/^[+-]?\d+$/.test(digits)) {
+    return r.fail(f, `${name} strconv.ParseInt: parsing ${JSON.stringify(digits)}: invalid syntax`);
+  }
+  if (shift === undefined) return r.fail(f, `${name} sizes defined as strings must end in K, M, G, T`);
+  return Number(digits) * 2 ** shift;
+}
+
+function setStoreDir(r: ConfigReader, f: ConfigField, p: Pending): void {
+  const dir = r.string(f);
+  // store_dir may be given at the top level or in the block, not both (nats-server's message).
+  if (p.storeDir !== '') r.fail(f, "Duplicate 'store_dir' configuration");
+  p.storeDir = dir;
+}
+
+function parseJetStream(r: ConfigReader, f: ConfigField): void {
+  const p = stateOf(r);
+  const v = f.value;
+  if (typeof v === 'boolean') {
+    p.enabled = v;
+  } else if (typeof v === 'string') {
+    switch (v.toLowerCase()) {
+      case 'enabled':
+      case 'enable':
+        p.enabled = true;
+        break;
+      case 'disabled':
+      case 'disable':
+        p.enabled = false;
+        break;
+      default:
+        r.fail(f, `Expected 'enabled' or 'disabled' for string value, got '${v}'`);
+    }
+  } else if (typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date)) {
+    let enable = true;
+    const notYet = (what: string) => (x: ConfigField) =>
+      r.fail(x, `${x.path}: not supported by tsnats yet (${what})`);
+    r.forEachKey(r.map(f), f.path, {
+      store: (x) => setStoreDir(r, x, p),
+      store_dir: (x) => setStoreDir(r, x, p),
+      storedir: (x) => setStoreDir(r, x, p),
+      max_memory_store: (x) => (p.maxMemory = storageSize(r, x, 'max_mem_store')),
+      max_mem_store: (x) => (p.maxMemory = storageSize(r, x, 'max_mem_store')),
+      max_mem: (x) => (p.maxMemory = storageSize(r, x, 'max_mem_store')),
+      max_file_store: (x) => (p.maxFile = storageSize(r, x, 'max_file_store')),
+      max_file: (x) => (p.maxFile = storageSize(r, x, 'max_file_store')),
+      domain: (x) => (p.domain = r.string(x)),
+      enable: (x) => (enable = r.bool(x)),
+      enabled: (x) => (enable = r.bool(x)),
+      sync_interval: (x) => (p.syncInterval = r.duration(x)),
+      sync: (x) => (p.syncInterval = r.duration(x)),
+      key: notYet('encryption at rest'),
+      ek: notYet('encryption at rest'),
+      encryption_key: notYet('encryption at rest'),
+      cipher: notYet('encryption at rest'),
+      limits: notYet('JetStream API limits'),
+      unique_tag: notYet('clustered JetStream'),
+      max_outstanding_catchup: notYet('clustered JetStream'),
+      extension_hint: notYet('JetStream extension hints'),
+    });
+    p.enabled = enable;
+  } else {
+    r.fail(
+      f,
+      `Expected map, bool or string to define JetStream, got ${Array.isArray(v) ? 'array' : typeof v}`,
+    );
+  }
+  apply(r, p);
+}
+
+let unregister: (() => void) | undefined;
+
+/**
+ * Let the config loader handle `jetstream` and the top-level `store_dir` (idempotent). Returns a function
+ * that removes the handlers. The ServerConfig produced carries `jetstream` when JetStream is enabled.
+ */
+export function registerJetStreamConfig(): () => void {
+  if (unregister === undefined) {
+    const offJs = registerConfigKey('jetstream', (field, reader) => parseJetStream(reader, field));
+    const offDir = registerConfigKey(['store_dir', 'storedir'], (field, reader) => {
+      const p = stateOf(reader);
+      setStoreDir(reader, field, p);
+      apply(reader, p);
+    });
+    unregister = () => {
+      offJs();
+      offDir();
+    };
+  }
+  return () => {
+    unregister?.();
+    unregister = undefined;
+  };
+}

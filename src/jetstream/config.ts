@@ -1,0 +1,385 @@
+/**
+ * Stream configuration: the wire type (nats-server 2.9's StreamConfig, snake_case as in the API and in
+ * the stored meta file), decoding from a request, normalisation with nats-server's defaults and
+ * validation errors (stream.go checkStreamCfg, configUpdateCheck), and encoding in Go's field order with
+ * Go's omitempty rules, so responses carry exactly the keys nats-server sends.
+ *
+ * Durations (`max_age`, `duplicate_window`) are nanoseconds, as on the wire.
+ */
+import { isValidSubject, subjectIsSubsetMatch, subjectsCollide } from '../routing/subject.js';
+import {
+  type ApiError,
+  newJSReplicasCountCannotBeNegativeError,
+  newJSStreamInvalidConfigError,
+  newJSStreamReplicasNotSupportedError,
+} from './api/errors.generated.js';
+import { goJson, InvalidJsonError, type JsonObject } from './api/json.js';
+
+export type RetentionPolicy = 'limits' | 'interest' | 'workqueue';
+export type DiscardPolicy = 'old' | 'new';
+export type StorageType = 'file' | 'memory';
+
+export interface Placement {
+  cluster?: string;
+  tags?: string[];
+}
+
+/** nats-server 2.9's StreamConfig after normalisation (defaults filled in). */
+export interface StreamConfig {
+  name: string;
+  description?: string;
+  subjects: string[];
+  retention: RetentionPolicy;
+  /** -1 = unlimited. */
+  max_consumers: number;
+  max_msgs: number;
+  max_bytes: number;
+  /** Nanoseconds; 0 = unlimited. */
+  max_age: number;
+  max_msgs_per_subject: number;
+  /** -1 = unlimited (the server's max_payload still applies to publishes). */
+  max_msg_size: number;
+  discard: DiscardPolicy;
+  storage: StorageType;
+  num_replicas: number;
+  no_ack?: boolean;
+  template_owner?: string;
+  /** Nanoseconds; defaults to 2m (or max_age when shorter). */
+  duplicate_window: number;
+  placement?: Placement;
+  allow_direct: boolean;
+  mirror_direct: boolean;
+  discard_new_per_subject?: boolean;
+  sealed: boolean;
+  deny_delete: boolean;
+  deny_purge: boolean;
+  allow_rollup_hdrs: boolean;
+  /** nats-server 2.10's free-form metadata; 2.9 drops it, tsnats keeps and returns it. */
+  metadata?: Record<string, string>;
+}
+
+/** A stream configuration as requested: what the client sent, before defaults. */
+export interface StreamConfigRequest {
+  name: string;
+  description: string;
+  subjects: string[];
+  retention: RetentionPolicy;
+  max_consumers: number;
+  max_msgs: number;
+  max_bytes: number;
+  max_age: number;
+  max_msgs_per_subject: number;
+  max_msg_size: number;
+  discard: DiscardPolicy;
+  /** '' when not given (file is the default); 'any' is refused. */
+  storage: StorageType | 'any' | '';
+  num_replicas: number;
+  no_ack: boolean;
+  template_owner: string;
+  duplicate_window: number;
+  placement: Placement | undefined;
+  /** Mirrors, sources and republish are decoded only to be refused (not supported by tsnats). */
+  hasMirror: boolean;
+  hasSources: boolean;
+  hasRepublish: boolean;
+  allow_direct: boolean;
+  mirror_direct: boolean;
+  discard_new_per_subject: boolean;
+  sealed: boolean;
+  deny_delete: boolean;
+  deny_purge: boolean;
+  allow_rollup_hdrs: boolean;
+  metadata: Record<string, string> | undefined;
+}
+
+/** nats-server's JSMaxNameLen and JSMaxDescriptionLen (bytes). */
+export const JS_MAX_NAME_LEN = 255;
+export const JS_MAX_DESCRIPTION_LEN = 4 * 1024;
+/** nats-server's StreamDefaultDuplicatesWindow, in ns. */
+export const DEFAULT_DUPLICATE_WINDOW = 2 * 60 * 1e9;
+/** nats-server's StreamMaxReplicas. */
+const STREAM_MAX_REPLICAS = 5;
+const MIN_WINDOW_NS = 100 * 1e6;
+
+function oneOf<T extends string>(v: string | undefined, allowed: readonly T[], field: string): T | undefined {
+  if (v === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(v)) {
+    throw new InvalidJsonError(`field ${field}: can not unmarshal ${JSON.stringify(v)}`);
+  }
+  return v as T;
+}
+
+/** Decode a StreamConfig request body (see json.ts for Go's decoding rules). Throws InvalidJsonError. */
+export function decodeStreamConfig(o: JsonObject): StreamConfigRequest {
+  const placement = o.object('placement');
+  const discard = o.string('discard');
+  return {
+    name: o.string('name') ?? '',
+    description: o.string('description') ?? '',
+    subjects: o.strings('subjects') ?? [],
+    retention: oneOf(o.string('retention'), ['limits', 'interest', 'workqueue'], 'retention') ?? 'limits',
+    max_consumers: o.int('max_consumers') ?? 0,
+    max_msgs: o.int('max_msgs') ?? 0,
+    max_bytes: o.int('max_bytes') ?? 0,
+    max_age: o.int('max_age') ?? 0,
+    max_msgs_per_subject: o.int('max_msgs_per_subject') ?? 0,
+    max_msg_size: o.int('max_msg_size', 32) ?? 0,
+    // Discard is the one policy nats-server reads case-insensitively.
+    discard: oneOf(discard?.toLowerCase(), ['old', 'new'], 'discard') ?? 'old',
+    storage: oneOf(o.string('storage'), ['file', 'memory', 'any'], 'storage') ?? '',
+    num_replicas: o.int('num_replicas') ?? 0,
+    no_ack: o.bool('no_ack') ?? false,
+    template_owner: o.string('template_owner') ?? '',
+    duplicate_window: o.int('duplicate_window') ?? 0,
+    placement:
+      placement === undefined
+        ? undefined
+        : {
+            ...(placement.string('cluster') ? { cluster: placement.string('cluster')! } : {}),
+            ...(placement.strings('tags')?.length ? { tags: placement.strings('tags')! } : {}),
+          },
+    hasMirror: o.object('mirror') !== undefined,
+    hasSources: hasItems(o.get('sources')),
+    hasRepublish: o.object('republish') !== undefined,
+    allow_direct: o.bool('allow_direct') ?? false,
+    mirror_direct: o.bool('mirror_direct') ?? false,
+    discard_new_per_subject: o.bool('discard_new_per_subject') ?? false,
+    sealed: o.bool('sealed') ?? false,
+    deny_delete: o.bool('deny_delete') ?? false,
+    deny_purge: o.bool('deny_purge') ?? false,
+    allow_rollup_hdrs: o.bool('allow_rollup_hdrs') ?? false,
+    metadata: o.stringMap('metadata'),
+  };
+}
+
+function hasItems(v: unknown): boolean {
+  if (v === undefined) return false;
+  if (!Array.isArray(v)) throw new InvalidJsonError('field sources: expected an array');
+  return v.length > 0;
+}
+
+/** A request made from a normalised config (stream update keeps what is not changed). */
+export function requestFromConfig(c: StreamConfig): StreamConfigRequest {
+  return {
+    name: c.name,
+    description: c.description ?? '',
+    subjects: [...c.subjects],
+    retention: c.retention,
+    max_consumers: c.max_consumers,
+    max_msgs: c.max_msgs,
+    max_bytes: c.max_bytes,
+    max_age: c.max_age,
+    max_msgs_per_subject: c.max_msgs_per_subject,
+    max_msg_size: c.max_msg_size,
+    discard: c.discard,
+    storage: c.storage,
+    num_replicas: c.num_replicas,
+    no_ack: c.no_ack ?? false,
+    template_owner: c.template_owner ?? '',
+    duplicate_window: c.duplicate_window,
+    placement: c.placement,
+    hasMirror: false,
+    hasSources: false,
+    hasRepublish: false,
+    allow_direct: c.allow_direct,
+    mirror_direct: c.mirror_direct,
+    discard_new_per_subject: c.discard_new_per_subject ?? false,
+    sealed: c.sealed,
+    deny_delete: c.deny_delete,
+    deny_purge: c.deny_purge,
+    allow_rollup_hdrs: c.allow_rollup_hdrs,
+    metadata: c.metadata,
+  };
+}
+
+/** nats-server's isValidName: non-empty, no whitespace, '.', '*' or '>'. */
+export function isValidName(name: string): boolean {
+  return name !== '' && !/[ \t\r\n\f.*>]/.test(name);
+}
+
+function invalid(reason: string): ApiError {
+  return newJSStreamInvalidConfigError(reason);
+}
+
+/**
+ * nats-server's checkStreamCfg (single server, no mirrors or sources): fill in defaults and validate.
+ * Returns the normalised config or the API error nats-server answers with.
+ */
+export function checkStreamConfig(req: StreamConfigRequest): StreamConfig | ApiError {
+  if (!isValidName(req.name)) return invalid("stream name is required and can not contain '.', '*', '>'");
+  if (Buffer.byteLength(req.name) > JS_MAX_NAME_LEN) {
+    return invalid(`stream name is too long, maximum allowed is ${JS_MAX_NAME_LEN}`);
+  }
+  if (Buffer.byteLength(req.description) > JS_MAX_DESCRIPTION_LEN) {
+    return invalid(`stream description is too long, maximum allowed is ${JS_MAX_DESCRIPTION_LEN}`);
+  }
+  // nats-server 2.9.10 accepts "any" here and then fails to create a store for it.
+  if (req.storage === 'any') return invalid('stream storage type must be file or memory');
+  const replicas = req.num_replicas === 0 ? 1 : req.num_replicas;
+  if (replicas > STREAM_MAX_REPLICAS) return invalid(`maximum replicas is ${STREAM_MAX_REPLICAS}`);
+  if (replicas < 0) return newJSReplicasCountCannotBeNegativeError();
+  let dupes = req.duplicate_window;
+  if (dupes === 0)
+    dupes =
+      req.max_age !== 0 && req.max_age < DEFAULT_DUPLICATE_WINDOW ? req.max_age : DEFAULT_DUPLICATE_WINDOW;
+  if (req.max_age > 0 && req.max_age < MIN_WINDOW_NS) return invalid('max age needs to be >= 100ms');
+  if (dupes < 0) return invalid('duplicates window can not be negative');
+  if (req.max_age !== 0 && dupes > req.max_age)
+    return invalid('duplicates window can not be larger then max age');
+  if (dupes > 0 && dupes < MIN_WINDOW_NS) return invalid('duplicates window needs to be >= 100ms');
+  if (req.deny_purge && req.allow_rollup_hdrs) return invalid('roll-ups require the purge permission');
+  const maxPer = req.max_msgs_per_subject === 0 ? -1 : req.max_msgs_per_subject;
+  if (req.discard_new_per_subject) {
+    if (req.discard !== 'new')
+      return invalid('discard new per subject requires discard new policy to be set');
+    if (maxPer <= 0) return invalid('discard new per subject requires max msgs per subject > 0');
+  }
+  // tsnats: no stream replication, mirrors, sources or republish (yet); refused rather than ignored.
+  if (req.hasMirror) return invalid('stream mirrors are not supported by tsnats yet');
+  if (req.hasSources) return invalid('stream sources are not supported by tsnats yet');
+  if (req.hasRepublish) return invalid('stream republish is not supported by tsnats yet');
+
+  let subjects = req.subjects;
+  if (subjects.length === 0) {
+    subjects = [req.name];
+  } else {
+    const seen = new Set<string>();
+    for (const subj of subjects) {
+      if (seen.has(subj)) return invalid('duplicate subjects detected');
+      if (subjectIsSubsetMatch(subj, '$JS.API.>')) return invalid('subjects overlap with jetstream api');
+      if (!isValidSubject(subj)) return invalid('invalid subject');
+      seen.add(subj);
+    }
+  }
+  if (subjects.length > 1) {
+    for (const subj of subjects) {
+      for (const tsubj of subjects) {
+        if (tsubj !== subj && subjectsCollide(tsubj, subj)) {
+          return invalid(`subject ${JSON.stringify(subj)} overlaps with ${JSON.stringify(tsubj)}`);
+        }
+      }
+    }
+  }
+  const cfg: StreamConfig = {
+    name: req.name,
+    ...(req.description !== '' ? { description: req.description } : {}),
+    subjects: [...subjects],
+    retention: req.retention,
+    max_consumers: req.max_consumers === 0 ? -1 : req.max_consumers,
+    max_msgs: req.max_msgs === 0 ? -1 : req.max_msgs,
+    max_bytes: req.max_bytes === 0 ? -1 : req.max_bytes,
+    max_age: req.max_age,
+    max_msgs_per_subject: maxPer,
+    max_msg_size: req.max_msg_size === 0 ? -1 : req.max_msg_size,
+    discard: req.discard,
+    storage: req.storage === 'memory' ? 'memory' : 'file',
+    num_replicas: replicas,
+    ...(req.no_ack ? { no_ack: true } : {}),
+    ...(req.template_owner !== '' ? { template_owner: req.template_owner } : {}),
+    duplicate_window: dupes,
+    ...(req.placement !== undefined ? { placement: req.placement } : {}),
+    allow_direct: req.allow_direct,
+    mirror_direct: req.mirror_direct,
+    ...(req.discard_new_per_subject ? { discard_new_per_subject: true } : {}),
+    sealed: req.sealed,
+    deny_delete: req.deny_delete,
+    deny_purge: req.deny_purge,
+    allow_rollup_hdrs: req.allow_rollup_hdrs,
+    ...(req.metadata !== undefined && Object.keys(req.metadata).length > 0 ? { metadata: req.metadata } : {}),
+  };
+  return cfg;
+}
+
+/** Replication needs clustered JetStream, which tsnats does not have (nats-server's 10074). */
+export function checkReplicas(cfg: StreamConfig): ApiError | undefined {
+  return cfg.num_replicas > 1 ? newJSStreamReplicasNotSupportedError() : undefined;
+}
+
+/**
+ * nats-server's configUpdateCheck: what an update may not change. `next` is already normalised.
+ * Returns the config to apply (sealing turns on its implied settings) or the error.
+ */
+export function checkStreamUpdate(old: StreamConfig, next: StreamConfig): StreamConfig | ApiError {
+  if (next.name !== old.name) return invalid('stream configuration name must match original');
+  if (next.max_consumers !== old.max_consumers) {
+    return invalid('stream configuration update can not change MaxConsumers');
+  }
+  if (next.storage !== old.storage) return invalid('stream configuration update can not change storage type');
+  if (next.retention !== old.retention) {
+    return invalid('stream configuration update can not change retention policy');
+  }
+  if ((old.template_owner ?? '') !== '') {
+    return invalid('stream configuration update not allowed on template owned stream');
+  }
+  if ((next.template_owner ?? '') !== '') {
+    return invalid('stream configuration update can not be owned by a template');
+  }
+  if (!next.sealed && old.sealed)
+    return invalid('stream configuration update can not unseal a sealed stream');
+  if (!next.deny_delete && old.deny_delete) {
+    return invalid('stream configuration update can not cancel deny message deletes');
+  }
+  if (!next.deny_purge && old.deny_purge)
+    return invalid('stream configuration update can not cancel deny purge');
+  const cfg = { ...next };
+  if (cfg.sealed) {
+    cfg.max_age = 0;
+    cfg.discard = 'new';
+    cfg.deny_delete = true;
+    cfg.deny_purge = true;
+    cfg.allow_rollup_hdrs = false;
+  }
+  return cfg;
+}
+
+/** Whether a value is an ApiError (the validators return either a config or an error). */
+export function isApiError(v: unknown): v is ApiError {
+  return typeof v === 'object' && v !== null && 'err_code' in v && 'description' in v;
+}
+
+/**
+ * The config as nats-server 2.9 marshals it: Go's field order, omitempty fields left out when empty.
+ * (Key order matters to nobody's parser, but keeps responses byte-comparable with the reference.)
+ */
+export function encodeStreamConfig(c: StreamConfig): Record<string, unknown> {
+  const o: Record<string, unknown> = { name: c.name };
+  if (c.description !== undefined && c.description !== '') o.description = c.description;
+  if (c.subjects.length > 0) o.subjects = c.subjects;
+  o.retention = c.retention;
+  o.max_consumers = c.max_consumers;
+  o.max_msgs = c.max_msgs;
+  o.max_bytes = c.max_bytes;
+  o.max_age = c.max_age;
+  o.max_msgs_per_subject = c.max_msgs_per_subject;
+  if (c.max_msg_size !== 0) o.max_msg_size = c.max_msg_size;
+  o.discard = c.discard;
+  o.storage = c.storage;
+  o.num_replicas = c.num_replicas;
+  if (c.no_ack) o.no_ack = true;
+  if (c.template_owner !== undefined && c.template_owner !== '') o.template_owner = c.template_owner;
+  if (c.duplicate_window !== 0) o.duplicate_window = c.duplicate_window;
+  if (c.placement !== undefined) o.placement = c.placement;
+  o.allow_direct = c.allow_direct;
+  o.mirror_direct = c.mirror_direct;
+  if (c.discard_new_per_subject) o.discard_new_per_subject = true;
+  o.sealed = c.sealed;
+  o.deny_delete = c.deny_delete;
+  o.deny_purge = c.deny_purge;
+  o.allow_rollup_hdrs = c.allow_rollup_hdrs;
+  if (c.metadata !== undefined && Object.keys(c.metadata).length > 0) o.metadata = c.metadata;
+  return o;
+}
+
+/** Two normalised configs are the same (nats-server compares with reflect.DeepEqual). */
+export function sameConfig(a: StreamConfig, b: StreamConfig): boolean {
+  return goJson(encodeStreamConfig(a)) === goJson(encodeStreamConfig(b));
+}
+
+/** Read a config back from the stored meta file (trusted input written by encodeStreamConfig). */
+export function configFromStored(o: JsonObject): StreamConfig {
+  const req = decodeStreamConfig(o);
+  const cfg = checkStreamConfig(req);
+  if (isApiError(cfg)) throw new Error(cfg.description);
+  // Keep sealed-implied settings and other normalised values exactly as stored.
+  return cfg;
+}

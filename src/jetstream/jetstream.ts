@@ -1,0 +1,281 @@
+/**
+ * JetStream for one server (nats-server jetstream.go): limits and storage location, the JetStream-enabled
+ * accounts, the API subscription in each of them, recovery of file streams at start, and usage numbers
+ * for $JS.API.INFO and /jsz.
+ *
+ * Data lives in `<store_dir>/jetstream/<account>/streams/<stream>/` as with nats-server (`store_dir`
+ * defaults to `<tmp>/nats`). Which accounts: the global account when no accounts are configured,
+ * otherwise every configured account except the system account (nats-server enables only accounts with
+ * their own `jetstream` setting; tsnats does not read account-level JetStream settings yet).
+ */
+import { mkdirSync, statfsSync } from 'node:fs';
+import { tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import type { Account } from '../server/account.js';
+import type { JetStreamOptions } from '../server/options.js';
+import type { Server } from '../server/server.js';
+import type { Subscription } from '../server/subscription.js';
+import { JsAccount } from './account.js';
+import { ApiRouter } from './api/dispatch.js';
+import {
+  type ApiError,
+  newJSMemoryResourcesExceededError,
+  newJSStorageResourcesExceededError,
+} from './api/errors.generated.js';
+import { registerStreamApi, registerUnsupportedApi } from './api/streams.js';
+import { JS_ALL_API } from './api/types.js';
+import type { StreamConfig } from './config.js';
+import { OutQueue } from './outbound.js';
+import { FileStore } from './store/filestore/filestore.js';
+import { MemStore } from './store/memstore.js';
+import type { StoreLimits, StreamStore } from './store/store.js';
+
+/** The directory nats-server puts under store_dir. */
+export const JETSTREAM_STORE_DIR = 'jetstream';
+/** nats-server's JetStreamMaxMemDefault, when system memory is unknown. */
+const MAX_MEM_DEFAULT = 1024 * 1024 * 1024;
+
+/** What /jsz shows as `config` (nats-server's JetStreamConfig). */
+export interface JetStreamConfigInfo {
+  max_memory: number;
+  max_storage: number;
+  store_dir: string;
+  domain?: string;
+}
+
+/** Creates the store of a stream; replaceable for tests. */
+export type StoreFactory = (
+  cfg: StreamConfig,
+  dir: string,
+  limits: StoreLimits,
+  syncInterval?: number,
+) => StreamStore;
+
+/** nats-server's directory of a stream's message blocks (beside meta.inf). */
+export const MSGS_DIR = 'msgs';
+
+/** Memory streams get a MemStore; file streams a FileStore in `<stream dir>/msgs`. */
+function defaultStoreFactory(
+  cfg: StreamConfig,
+  dir: string,
+  limits: StoreLimits,
+  syncInterval?: number,
+): StreamStore {
+  if (cfg.storage === 'memory') return new MemStore(limits);
+  return new FileStore(
+    join(dir, MSGS_DIR),
+    limits,
+    syncInterval !== undefined ? { syncIntervalMs: syncInterval } : {},
+  );
+}
+
+export class JetStream {
+  readonly server: Server;
+  /** `<store_dir>/jetstream`. */
+  readonly storeDir: string;
+  readonly maxMemory: number;
+  readonly maxStore: number;
+  readonly domain: string;
+  readonly syncInterval: number | undefined;
+  readonly out: OutQueue;
+  /** API subjects and their handlers; consumers (issue 7) register theirs here. */
+  readonly api: ApiRouter;
+  readonly accounts = new Map<string, JsAccount>();
+  /** Totals over all accounts (nats-server's jetStream.apiTotal / apiErrors). */
+  apiTotal = 0;
+  apiErrors = 0;
+  readonly started = new Date();
+  /** Bytes reserved by streams' max_bytes, by storage type. */
+  private memReserved = 0;
+  private storeReserved = 0;
+  private readonly apiSubs = new Map<string, Subscription>();
+  private storeFactory: StoreFactory = defaultStoreFactory;
+  /** Usage is summed over all streams at most this often (the publish path checks the limits). */
+  private usageAt = 0;
+  private usageCache = { memory: 0, storage: 0 };
+
+  constructor(server: Server, opts: JetStreamOptions) {
+    this.server = server;
+    const base = opts.storeDir !== '' ? opts.storeDir : join(tmpdir(), 'nats');
+    this.storeDir = join(base, JETSTREAM_STORE_DIR);
+    this.domain = opts.domain ?? '';
+    this.syncInterval = opts.syncInterval;
+    const mem = opts.maxMemory ?? -1;
+    this.maxMemory = mem >= 0 ? mem : Math.floor((totalmem() / 4) * 3) || MAX_MEM_DEFAULT;
+    const file = opts.maxFile ?? -1;
+    this.maxStore = file >= 0 ? file : -1;
+    this.out = new OutQueue((acc, subject, reply, hdr, data) => {
+      server.publishInternal(acc, subject, reply, hdr, data);
+    });
+    this.api = new ApiRouter(this);
+    registerStreamApi(this.api);
+    registerUnsupportedApi(this.api);
+  }
+
+  /** Use another store implementation (tests). */
+  setStoreFactory(f: StoreFactory): void {
+    this.storeFactory = f;
+  }
+
+  createStore(cfg: StreamConfig, dir: string, limits: StoreLimits): StreamStore {
+    return this.storeFactory(cfg, dir, limits, this.syncInterval);
+  }
+
+  /** Create the store directory, enable the accounts and restore their file streams. */
+  start(): void {
+    const log = this.server.logger;
+    log.notice('Starting JetStream');
+    mkdirSync(this.storeDir, { recursive: true });
+    const maxStore = this.maxStore >= 0 ? this.maxStore : this.diskAvailable();
+    (this as { maxStore: number }).maxStore = maxStore;
+    log.notice('---------------- JETSTREAM ----------------');
+    log.notice(`  Max Memory:      ${friendlyBytes(this.maxMemory)}`);
+    log.notice(`  Max Storage:     ${friendlyBytes(maxStore)}`);
+    log.notice(`  Store Directory: "${this.storeDir}"`);
+    if (this.domain !== '') log.notice(`  Domain:          ${this.domain}`);
+    log.notice('-------------------------------------------');
+    for (const acc of this.jetStreamAccounts()) this.enableAccount(acc);
+    for (const jsa of this.accounts.values()) {
+      log.notice(`  Recovering JetStream state for account "${jsa.account.name}"`);
+      jsa.recover();
+    }
+    log.notice('JetStream started');
+  }
+
+  /**
+   * The accounts that get JetStream: the global account when no accounts are configured, else every
+   * configured account. Never the system account (nats-server keeps JetStream out of it too).
+   */
+  private jetStreamAccounts(): Account[] {
+    const o = this.server.options;
+    const sys = o.noSystemAccount ? undefined : o.systemAccount;
+    const configured = [...this.server.accounts.values()].filter((a) => a.name !== sys);
+    if (configured.length === 1) return configured;
+    return configured.filter((a) => a !== this.server.globalAccount);
+  }
+
+  private diskAvailable(): number {
+    try {
+      const s = statfsSync(this.storeDir);
+      return Number(s.bavail) * Number(s.bsize);
+    } catch {
+      return 1024 * 1024 * 1024 * 1024;
+    }
+  }
+
+  /** Turn JetStream on in an account: its API subscription and its directory. */
+  enableAccount(acc: Account): JsAccount {
+    let jsa = this.accounts.get(acc.name);
+    if (jsa !== undefined) return jsa;
+    jsa = new JsAccount(this, acc);
+    this.accounts.set(acc.name, jsa);
+    const a = jsa;
+    const sub = this.server.subscribeInternal(acc, JS_ALL_API, (subject, reply, hdr, buf, start, size) =>
+      this.api.dispatch(a, subject, reply, hdr, buf, start, size),
+    );
+    this.apiSubs.set(acc.name, sub);
+    return jsa;
+  }
+
+  lookupAccount(name: string): JsAccount | undefined {
+    return this.accounts.get(name);
+  }
+
+  /** Stop every stream (flushing file stores) and the API subscriptions; data stays. */
+  stop(): void {
+    this.out.drain();
+    for (const [name, sub] of this.apiSubs) {
+      const jsa = this.accounts.get(name);
+      if (jsa !== undefined) this.server.unsubscribeInternal(jsa.account, sub);
+    }
+    this.apiSubs.clear();
+    for (const jsa of this.accounts.values()) jsa.stop();
+    this.out.drain();
+  }
+
+  // ---- limits and usage -------------------------------------------------------------------------------
+
+  /** Bytes used by all streams, by storage type. */
+  usage(): { memory: number; storage: number } {
+    let memory = 0;
+    let storage = 0;
+    for (const jsa of this.accounts.values()) {
+      const u = jsa.usage();
+      memory += u.memory;
+      storage += u.storage;
+    }
+    this.usageCache = { memory, storage };
+    this.usageAt = Date.now();
+    return { memory, storage };
+  }
+
+  /** Whether the server's memory or file limit is already exceeded (refresh at most every 100 ms). */
+  limitsExceeded(storage: StreamConfig['storage']): boolean {
+    const u = Date.now() - this.usageAt > 100 ? this.usage() : this.usageCache;
+    return storage === 'memory' ? u.memory > this.maxMemory : u.storage > this.maxStore;
+  }
+
+  /** Bytes reserved by max_bytes of streams. */
+  reserved(): { memory: number; storage: number } {
+    return { memory: this.memReserved, storage: this.storeReserved };
+  }
+
+  /** Add (`sign` 1) or release (-1) the reservation of a stream's max_bytes. */
+  reserve(cfg: StreamConfig, sign: 1 | -1): void {
+    if (cfg.max_bytes <= 0) return;
+    if (cfg.storage === 'memory') this.memReserved += sign * cfg.max_bytes;
+    else this.storeReserved += sign * cfg.max_bytes;
+  }
+
+  /**
+   * nats-server's checkBytesLimits for a new or grown stream: its max_bytes (1 when unlimited) must fit in
+   * what the server has not reserved yet. `already` is what the stream itself reserves now (updates).
+   */
+  checkLimits(cfg: StreamConfig, already: number): ApiError | undefined {
+    const add = (cfg.max_bytes > 0 ? cfg.max_bytes : 1) - already;
+    if (cfg.storage === 'memory') {
+      if (this.memReserved + add > this.maxMemory) return newJSMemoryResourcesExceededError();
+    } else if (this.storeReserved + add > this.maxStore) {
+      return newJSStorageResourcesExceededError();
+    }
+    return undefined;
+  }
+
+  /** Streams, consumers, messages and bytes over all accounts (for /jsz). */
+  totals(): { streams: number; consumers: number; messages: number; bytes: number } {
+    let streams = 0;
+    let consumers = 0;
+    let messages = 0;
+    let bytes = 0;
+    for (const jsa of this.accounts.values()) {
+      for (const s of jsa.streams.values()) {
+        streams++;
+        consumers += s.consumerCount;
+        const st = s.state();
+        messages += st.msgs;
+        bytes += st.bytes;
+      }
+    }
+    return { streams, consumers, messages, bytes };
+  }
+
+  configInfo(): JetStreamConfigInfo {
+    const c: JetStreamConfigInfo = {
+      max_memory: this.maxMemory,
+      max_storage: this.maxStore,
+      store_dir: this.storeDir,
+    };
+    if (this.domain !== '') c.domain = this.domain;
+    return c;
+  }
+}
+
+/** nats-server's friendlyBytes: 1024-based units with two decimals. */
+export function friendlyBytes(bytes: number): string {
+  const base = 1024;
+  const pre = ['K', 'M', 'G', 'T', 'P', 'E'];
+  if (bytes < base) return `${bytes} B`;
+  const exp = Math.floor(Math.log(bytes) / Math.log(base));
+  const index = exp - 1;
+  return `${(bytes / base ** exp).toFixed(2)} ${pre[index]}B`;
+}

@@ -1,0 +1,802 @@
+/**
+ * The file store (nats-server's filestore.go, much reduced): an append-only log of checksummed records in
+ * block files (format.ts), indexed in memory by the IndexedStore shared with the memory store. The log is
+ * the only source of truth: opening a store re-reads every block (scan.ts) and rebuilds the index.
+ *
+ * Writes. All appends go to the last ("active") block. Its bytes are mirrored in `active.buf`, so a record
+ * is encoded once, straight into that buffer, and written from it with fs.writeSync at the file offset;
+ * reads of recent messages come from the same buffer. Every mutating operation ends with one writeSync of
+ * everything it appended (message record, plus any tombstones/floor it caused). No fsync, no file open and
+ * no JSON on that path.
+ *
+ * Removals. Removing the oldest message (limits, expiry, compact, an ack of the first message) is recorded
+ * by a FLOOR record, "every sequence below N is gone", at most one per operation. Any other removal gets
+ * a TOMBSTONE record. Both go to the active block, so a delete never writes to an old file; the tombstones
+ * an active block holds for messages in older blocks are remembered (`tombs`) and carried forward into the
+ * newest block if their block is deleted first. A block file is deleted as soon as it holds no live message
+ * (it is never the active one); the floor survives because each new block's header records the floor at
+ * its creation. Purge (and compact past the end, and a store that became empty with a large active block)
+ * starts a new block whose header floor covers everything, syncs it, then deletes all older files.
+ * `erase` also overwrites the record's header block and payload in place with random bytes (and a valid
+ * payload checksum), after the tombstone is written.
+ *
+ * Durability (what survives what):
+ * - storeMsg returns only after its record was handed to the OS with writeSync (unless `writeBehindMs` is
+ *   set, see FileStoreOptions). A process crash, including SIGKILL, therefore loses nothing that was
+ *   acknowledged, and neither does a removal or purge that returned.
+ * - A machine crash (power loss, kernel panic) can lose whatever was written since the last fsync: with the
+ *   default `syncIntervalMs` (2 minutes, nats-server's sync_interval) up to that much, including deletes
+ *   (a deleted message may come back). With `syncAlways` every operation ends with fdatasync, and new or
+ *   deleted block files with an fsync of the directory.
+ * - Purge and block resets always fsync the new block and the directory before deleting older files, so a
+ *   crash cannot leave the store without its last sequence (sequence numbers are never reused).
+ * - stop() writes and fsyncs everything.
+ * Recovery keeps every record whose checksums match, reports what it could not keep (lostData) and repairs
+ * the files so the same loss is not reported twice (scan.ts describes the cases).
+ */
+
+import { randomFillSync } from 'node:crypto';
+import {
+  closeSync,
+  fdatasyncSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  rmdirSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { type IndexedMsg, IndexedStore, SubjectIndex } from '../memstore.js';
+import { type LostData, type StoredMsg, StoreError, type StoreLimits } from '../store.js';
+import { crc32 } from './crc32.js';
+import {
+  BLOCK_HEADER_SIZE,
+  type BlockHeader,
+  blockFileName,
+  encodeBlockHeader,
+  encodeMarkRecord,
+  encodeMsgRecord,
+  MAX_SUBJECT_BYTES,
+  parseBlockFileName,
+  payloadIntact,
+  REC_FIXED,
+  REC_FLOOR,
+  REC_OVERHEAD,
+  REC_PAD,
+  REC_TOMBSTONE,
+} from './format.js';
+import { type BlockScan, scanBlock } from './scan.js';
+
+export interface FileStoreOptions {
+  /**
+   * Target size of a block file in bytes. Default 8 MiB, or max_bytes / 4 clamped to [64 KiB, 8 MiB] when
+   * the stream has max_bytes (like nats-server's dynBlkSize), so space is reclaimed in useful steps.
+   */
+  blockSize?: number;
+  /** fsync every this many ms (nats-server's sync_interval). Default 120000; 0 disables the timer. */
+  syncIntervalMs?: number;
+  /** fdatasync at the end of every operation. Default false. */
+  syncAlways?: boolean;
+  /**
+   * 0 (default): write-through, every operation's records reach the OS before it returns. > 0: appends
+   * are buffered and written when 64 KiB are pending, after this many ms, or on flush(); a caller must
+   * then call flush() before acknowledging. For bulk loads only.
+   */
+  writeBehindMs?: number;
+  /** Most block files kept open besides the active one (reads and erases of older blocks). Default 16. */
+  maxOpenFiles?: number;
+}
+
+const DEFAULT_BLOCK_SIZE = 8 * 1024 * 1024;
+const MIN_DYNAMIC_BLOCK_SIZE = 64 * 1024;
+const DEFAULT_SYNC_INTERVAL_MS = 120_000;
+const WRITE_BEHIND_MAX = 64 * 1024;
+const INITIAL_BUFFER = 64 * 1024;
+
+/** One block file. */
+class Block {
+  /** Open descriptor, -1 when closed (older blocks are opened on demand, see FileStore.fdFor). */
+  fd = -1;
+  /** Live messages whose record is in this block; at 0 a non-active block is deleted. */
+  live = 0;
+  /** Range of message records in the file (empty: minSeq = base, maxSeq = base - 1). */
+  minSeq: number;
+  maxSeq: number;
+  /** Tombstones in this file for messages in older blocks (to carry forward if this file goes first). */
+  tombs: number[] = [];
+  /** Written since the last fsync. */
+  dirty = false;
+  removed = false;
+  /** Active block only: the file's bytes [0, size) plus room to grow. */
+  buf: Buffer | undefined;
+
+  constructor(
+    readonly index: number,
+    readonly path: string,
+    public size: number,
+    base: number,
+  ) {
+    this.minSeq = base;
+    this.maxSeq = base - 1;
+  }
+
+  hasMsgRecords(): boolean {
+    return this.maxSeq >= this.minSeq;
+  }
+}
+
+/** Index entry: where the message's record is. */
+class FileEntry implements IndexedMsg {
+  constructor(
+    readonly seq: number,
+    readonly ts: bigint,
+    readonly subj: SubjectIndex,
+    readonly size: number,
+    readonly blk: Block,
+    readonly off: number,
+    readonly len: number,
+  ) {}
+}
+
+export class FileStore extends IndexedStore<FileEntry> {
+  readonly dir: string;
+  private readonly blockSize: number;
+  private readonly syncAlways: boolean;
+  private readonly writeBehindMs: number;
+  private readonly maxOpenFiles: number;
+  /** An empty store whose active block is at least this big starts a fresh block (reclaims disk). */
+  private readonly resetThreshold: number;
+  /** Existing block files, ascending; the last is the active one. */
+  private blocks: Block[] = [];
+  private active!: Block;
+  private nextIndex = 1;
+  /** Offset in the active block up to which records were written to the OS. */
+  private pendingFrom = 0;
+  /** The first message was removed in this operation: write a FLOOR record at commit. */
+  private floorDirty = false;
+  private eraseQueue: FileEntry[] = [];
+  private retireQueue: Block[] = [];
+  /** Open non-active blocks, least recently used first. */
+  private readonly lru: Block[] = [];
+  private dirDirty = false;
+  private syncTimer: NodeJS.Timeout | undefined;
+  private writeBehindTimer: NodeJS.Timeout | undefined;
+  private lost: LostData | undefined;
+  private failure: StoreError | undefined;
+
+  constructor(dir: string, limits?: Partial<StoreLimits>, opts: FileStoreOptions = {}) {
+    super(limits);
+    this.dir = dir;
+    const maxBytes = this.limits.maxBytes;
+    this.blockSize =
+      opts.blockSize ??
+      (maxBytes > 0
+        ? Math.min(DEFAULT_BLOCK_SIZE, Math.max(MIN_DYNAMIC_BLOCK_SIZE, Math.ceil(maxBytes / 4)))
+        : DEFAULT_BLOCK_SIZE);
+    this.syncAlways = opts.syncAlways ?? false;
+    this.writeBehindMs = opts.writeBehindMs ?? 0;
+    this.maxOpenFiles = Math.max(1, opts.maxOpenFiles ?? 16);
+    this.resetThreshold = Math.max(BLOCK_HEADER_SIZE + 1, this.blockSize >> 2);
+    try {
+      mkdirSync(dir, { recursive: true });
+      this.recover();
+      this.enforceAllLimits();
+      this.finishOp();
+    } catch (err) {
+      this.shutdown();
+      throw err instanceof StoreError ? err : this.ioError(err);
+    }
+    const syncMs = opts.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS;
+    if (syncMs > 0 && !this.syncAlways) {
+      this.syncTimer = setInterval(this.onSyncTimer, syncMs);
+      this.syncTimer.unref();
+    }
+  }
+
+  /** What recovery dropped when this store was opened (torn or corrupt records), if anything. */
+  lostData(): LostData | undefined {
+    return this.lost === undefined ? undefined : { ...this.lost };
+  }
+
+  /** Write what is buffered to the OS and fsync it. */
+  flush(): void {
+    if (this.closed) return;
+    this.guard(() => {
+      this.commitWrites();
+      this.syncNow();
+    });
+  }
+
+  stop(): void {
+    if (this.closed) return;
+    try {
+      this.commitWrites();
+      this.syncNow();
+    } finally {
+      this.shutdown();
+    }
+  }
+
+  delete(): void {
+    this.shutdown();
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch {
+      return; // already gone
+    }
+    for (const name of names) {
+      if (parseBlockFileName(name) > 0) unlinkSync(join(this.dir, name));
+    }
+    try {
+      rmdirSync(this.dir);
+    } catch {
+      // Not empty: the stream keeps its own files here; leave the directory to it.
+    }
+  }
+
+  // ---- IndexedStore hooks ----
+
+  protected override checkOpen(): void {
+    if (this.failure !== undefined) throw this.failure;
+    super.checkOpen();
+  }
+
+  protected append(
+    seq: number,
+    ts: bigint,
+    subj: SubjectIndex,
+    hdr: Buffer,
+    data: Buffer,
+    size: number,
+  ): FileEntry {
+    const subjLen = size - 16 - hdr.length - data.length;
+    if (subjLen > MAX_SUBJECT_BYTES) throw new RangeError(`subject longer than ${MAX_SUBJECT_BYTES} bytes`);
+    const recLen = REC_OVERHEAD + subjLen + hdr.length + data.length;
+    if (this.active.size + recLen > this.blockSize && this.active.size > BLOCK_HEADER_SIZE) {
+      this.guard(() => this.rollover(seq));
+    }
+    this.ensureRoom(recLen);
+    const a = this.active;
+    const off = a.size;
+    encodeMsgRecord(a.buf!, off, seq, ts, subj.subject, subjLen, hdr, data);
+    a.size += recLen;
+    a.live++;
+    if (!a.hasMsgRecords()) a.minSeq = seq;
+    a.maxSeq = seq;
+    return new FileEntry(seq, ts, subj, size, a, off, recLen);
+  }
+
+  protected read(e: FileEntry): StoredMsg | undefined {
+    if (this.closed) return undefined;
+    const b = e.blk;
+    let rec: Buffer;
+    let o: number;
+    if (b.buf !== undefined) {
+      rec = b.buf;
+      o = e.off;
+    } else {
+      rec = Buffer.allocUnsafe(e.len);
+      this.guard(() => this.readFull(this.fdFor(b), rec, e.len, e.off));
+      // Bit rot since it was written: treat the message as unreadable rather than return garbage.
+      if (!payloadIntact(rec, 0, e.len)) return undefined;
+      o = 0;
+    }
+    const subjLen = rec.readUInt16LE(o + 6);
+    const hdrLen = rec.readUInt32LE(o + 24);
+    const dataLen = rec.readUInt32LE(o + 28);
+    const p = o + REC_FIXED + subjLen;
+    let payload = rec.subarray(p, p + hdrLen + dataLen);
+    // The active block's buffer is overwritten by erase and replaced as it grows: hand out a copy.
+    if (b.buf !== undefined) payload = Buffer.from(payload);
+    return {
+      subject: e.subj.subject,
+      seq: e.seq,
+      ts: e.ts,
+      hdr: payload.subarray(0, hdrLen),
+      data: payload.subarray(hdrLen),
+    };
+  }
+
+  protected dropped(e: FileEntry, erase: boolean): void {
+    const b = e.blk;
+    b.live--;
+    if (e.seq < this.firstSeq) {
+      // Everything below the new first sequence is gone: one FLOOR record at commit says so.
+      this.floorDirty = true;
+    } else {
+      this.appendMark(REC_TOMBSTONE, e.seq);
+      if (b !== this.active) this.active.tombs.push(e.seq);
+    }
+    if (erase) this.eraseQueue.push(e);
+    if (b.live === 0 && b !== this.active) this.retireQueue.push(b);
+  }
+
+  protected droppedAll(): void {
+    this.floorDirty = false;
+    this.eraseQueue = [];
+    this.retireQueue = [];
+    this.guard(() => this.resetBlocks());
+  }
+
+  protected commit(): void {
+    this.guard(() => {
+      if (this.floorDirty) {
+        this.floorDirty = false;
+        this.appendMark(REC_FLOOR, this.firstSeq);
+      }
+      const urgent = this.eraseQueue.length > 0 || this.retireQueue.length > 0;
+      if (this.writeBehindMs > 0 && !urgent && !this.syncAlways) {
+        const pending = this.active.size - this.pendingFrom;
+        if (pending >= WRITE_BEHIND_MAX) this.commitWrites();
+        else if (pending > 0 && this.writeBehindTimer === undefined) {
+          this.writeBehindTimer = setTimeout(this.onWriteBehindTimer, this.writeBehindMs);
+        }
+      } else {
+        this.commitWrites();
+      }
+      if (this.eraseQueue.length > 0) {
+        const q = this.eraseQueue;
+        this.eraseQueue = [];
+        for (const e of q) this.eraseOnDisk(e);
+      }
+      if (this.retireQueue.length > 0) this.retireBlocks();
+      if (this.msgs === 0 && this.active.hasMsgRecords() && this.active.size >= this.resetThreshold) {
+        this.resetBlocks();
+      }
+      if (this.syncAlways) this.syncNow();
+    });
+  }
+
+  // ---- recovery ----
+
+  private recover(): void {
+    const found: [number, string][] = [];
+    for (const name of readdirSync(this.dir)) {
+      const index = parseBlockFileName(name);
+      if (index > 0) found.push([index, join(this.dir, name)]);
+    }
+    found.sort((a, b) => a[0] - b[0]);
+
+    const scans: { index: number; path: string; data: Buffer; scan: BlockScan }[] = [];
+    let lostMsgs = 0;
+    let lostBytes = 0;
+    let prevLast = 0;
+    for (const [index, path] of found) {
+      this.nextIndex = index + 1;
+      let data = readFileSync(path);
+      const scan = scanBlock(data);
+      if (scan.header === undefined && data.length <= BLOCK_HEADER_SIZE) {
+        // Created but its first write never completed: nothing was ever acknowledged from it.
+        unlinkSync(path);
+        this.dirDirty = true;
+        continue;
+      }
+      lostMsgs += scan.lostMsgs;
+      lostBytes += scan.lostBytes;
+      let header: BlockHeader | undefined;
+      if (scan.header === undefined) {
+        // Damaged header: the records still count; rewrite it from them (the floor it held is lost).
+        lostBytes += BLOCK_HEADER_SIZE;
+        header = { base: scan.msgs[0]?.seq ?? prevLast + 1, floor: 0, lastTs: 0n };
+        scan.header = header;
+      }
+      if (scan.msgs.length > 0) prevLast = scan.msgs[scan.msgs.length - 1]!.seq;
+      if (scan.truncateAt >= 0 || scan.pads.length > 0 || header !== undefined) {
+        const fd = openSync(path, 'r+');
+        try {
+          if (header !== undefined) {
+            encodeBlockHeader(data, 0, header);
+            this.writeFull(fd, data, 0, BLOCK_HEADER_SIZE, 0);
+          }
+          for (const [off, len] of scan.pads) {
+            encodeMarkRecord(data, off, REC_PAD, 0, 0n, len);
+            this.writeFull(fd, data, off, REC_FIXED, off);
+          }
+          if (scan.truncateAt >= 0) {
+            ftruncateSync(fd, scan.truncateAt);
+            data = data.subarray(0, scan.truncateAt);
+          }
+          fdatasyncSync(fd);
+        } finally {
+          closeSync(fd);
+        }
+      }
+      scans.push({ index, path, data, scan });
+    }
+
+    // The floor: every sequence below it is gone (block headers and FLOOR records).
+    let floor = 0;
+    for (const { scan } of scans) {
+      if (scan.header !== undefined && scan.header.floor > floor) floor = scan.header.floor;
+      if (scan.floor > floor) floor = scan.floor;
+    }
+    // The last sequence: the newest block's base - 1, or a later message record in any block.
+    let lastSeq = 0;
+    let lastTs = 0n;
+    const newest = scans[scans.length - 1]?.scan.header;
+    if (newest !== undefined) {
+      lastSeq = newest.base - 1;
+      lastTs = newest.lastTs;
+    }
+    const tombstoned = new Set<number>();
+    for (const { scan } of scans) {
+      for (const m of scan.msgs) {
+        if (m.seq > lastSeq) {
+          lastSeq = m.seq;
+          lastTs = m.ts;
+        }
+      }
+      for (const t of scan.tombs) tombstoned.add(t);
+    }
+    if (floor - 1 > lastSeq) lastSeq = floor - 1;
+
+    const entries: FileEntry[] = [];
+    const damaged: [number, Block][] = [];
+    let prev = 0;
+    for (const { index, path, data, scan } of scans) {
+      const first = scan.msgs[0];
+      const base = scan.header?.base ?? first?.seq ?? prev + 1;
+      const b = new Block(index, path, data.length, base);
+      if (first !== undefined) {
+        b.minSeq = first.seq;
+        b.maxSeq = scan.msgs[scan.msgs.length - 1]!.seq;
+      }
+      for (const m of scan.msgs) {
+        if (m.seq < floor || m.seq <= prev || tombstoned.has(m.seq)) continue;
+        if (m.bad) {
+          lostMsgs++;
+          lostBytes += m.recLen;
+          damaged.push([m.seq, b]);
+          continue;
+        }
+        let subj = this.subjects.get(m.subject);
+        if (subj === undefined) {
+          subj = new SubjectIndex(m.subject);
+          this.subjects.set(m.subject, subj);
+        }
+        entries.push(new FileEntry(m.seq, m.ts, subj, m.size, b, m.off, m.recLen));
+        b.live++;
+        prev = m.seq;
+      }
+      for (const t of scan.tombs) if (t >= floor && t < b.minSeq) b.tombs.push(t);
+      this.blocks.push(b);
+      if (b.buf === undefined && scans[scans.length - 1]!.index === index) {
+        const room = Math.min(data.length * 2, this.blockSize + 4096);
+        b.buf = Buffer.allocUnsafe(Math.max(INITIAL_BUFFER, room, data.length + REC_OVERHEAD));
+        data.copy(b.buf, 0);
+      }
+    }
+
+    // Rebuild the index.
+    this.lastSeq = lastSeq;
+    this.lastTs = lastTs;
+    if (entries.length > 0) {
+      const e0 = entries[0]!;
+      this.base = e0.seq;
+      this.firstSeq = e0.seq;
+      this.firstTs = e0.ts;
+      let seq = e0.seq;
+      let ts = e0.ts;
+      for (const e of entries) {
+        for (; seq < e.seq; seq++) {
+          this.slots.push(undefined);
+          this.times.push(ts);
+        }
+        this.slots.push(e);
+        this.times.push(e.ts);
+        ts = e.ts;
+        seq++;
+        e.subj.seqs.push(e.seq);
+        this.msgs++;
+        this.bytes += e.size;
+      }
+      for (; seq <= lastSeq; seq++) {
+        this.slots.push(undefined);
+        this.times.push(ts);
+      }
+    } else {
+      this.firstSeq = lastSeq === 0 && floor === 0 ? 0 : lastSeq + 1;
+      this.base = lastSeq + 1;
+    }
+
+    // The active block: the newest file, or a new one.
+    const last = this.blocks[this.blocks.length - 1];
+    if (last === undefined) {
+      this.createBlock(lastSeq + 1, this.firstSeq, lastTs);
+      this.commitWrites();
+    } else {
+      this.active = last;
+      last.fd = openSync(last.path, 'r+');
+      this.pendingFrom = last.size;
+    }
+    for (const b of this.blocks) if (b.live === 0 && b !== this.active) this.retireQueue.push(b);
+    // Damaged messages get a tombstone, so the next open does not report them again.
+    for (const [seq, b] of damaged) {
+      this.appendMark(REC_TOMBSTONE, seq);
+      if (b !== this.active) this.active.tombs.push(seq);
+    }
+    if (lostMsgs > 0 || lostBytes > 0) this.lost = { msgs: lostMsgs, bytes: lostBytes };
+  }
+
+  // ---- blocks ----
+
+  /** Make a new, empty active block (its header is written with the next commit). */
+  private createBlock(base: number, floor: number, lastTs: bigint): Block {
+    const index = this.nextIndex++;
+    const path = join(this.dir, blockFileName(index));
+    const b = new Block(index, path, BLOCK_HEADER_SIZE, base);
+    b.fd = openSync(path, 'w+');
+    b.buf = Buffer.allocUnsafe(INITIAL_BUFFER);
+    encodeBlockHeader(b.buf, 0, { base, floor, lastTs });
+    this.blocks.push(b);
+    this.active = b;
+    this.pendingFrom = 0;
+    this.dirDirty = true;
+    return b;
+  }
+
+  /** The active block is full: write it out and start the next one with `nextSeq`. */
+  private rollover(nextSeq: number): void {
+    this.commitWrites();
+    const old = this.active;
+    old.buf = undefined;
+    this.lru.push(old);
+    this.trimLru();
+    this.createBlock(nextSeq, this.msgs > 0 ? this.firstSeq : nextSeq, this.lastTs);
+    if (old.live === 0) this.retireQueue.push(old);
+  }
+
+  /**
+   * Replace every block by one empty block whose header floor is lastSeq + 1 (purge, compact past the end,
+   * or an empty store with a large active block). The new block is fsynced, with the directory, before
+   * any old file is deleted, so a crash in between still finds the floor.
+   */
+  private resetBlocks(): void {
+    const old = this.blocks;
+    this.blocks = [];
+    this.pendingFrom = this.active.size; // unwritten records only concern blocks about to go
+    const b = this.createBlock(this.lastSeq + 1, this.lastSeq + 1, this.lastTs);
+    this.commitWrites();
+    fdatasyncSync(b.fd);
+    b.dirty = false;
+    this.fsyncDir();
+    for (const o of old) {
+      this.closeFd(o);
+      unlinkSync(o.path);
+      o.removed = true;
+      o.tombs = [];
+    }
+    this.lru.length = 0;
+    this.dirDirty = true;
+  }
+
+  /** Delete blocks that hold no live message, first carrying their still-needed tombstones forward. */
+  private retireBlocks(): void {
+    const q = this.retireQueue;
+    this.retireQueue = [];
+    const gone: Block[] = [];
+    for (const b of q) {
+      if (b.removed || b === this.active || b.live > 0) continue;
+      b.removed = true; // from here on: leaving (also makes a repeated queue entry a no-op)
+      for (const t of b.tombs) {
+        if (t < this.firstSeq) continue;
+        const target = this.blockFor(t);
+        if (target === undefined || target === b) continue;
+        this.appendMark(REC_TOMBSTONE, t);
+        if (target !== this.active) this.active.tombs.push(t);
+      }
+      gone.push(b);
+    }
+    if (gone.length === 0) return;
+    this.commitWrites();
+    if (this.syncAlways) this.syncNow();
+    for (const b of gone) {
+      this.closeFd(b);
+      unlinkSync(b.path);
+      b.tombs = [];
+    }
+    this.blocks = this.blocks.filter((b) => !b.removed);
+    this.dirDirty = true;
+  }
+
+  /** The existing block whose message records span `seq`. */
+  private blockFor(seq: number): Block | undefined {
+    const blocks = this.blocks;
+    let lo = 0;
+    let hi = blocks.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (blocks[mid]!.maxSeq < seq) lo = mid + 1;
+      else hi = mid;
+    }
+    const b = blocks[lo];
+    return b !== undefined && !b.removed && b.minSeq <= seq ? b : undefined;
+  }
+
+  private eraseOnDisk(e: FileEntry): void {
+    const b = e.blk;
+    if (b.removed) return;
+    const subjLen = Buffer.byteLength(e.subj.subject);
+    const payloadLen = e.len - REC_OVERHEAD - subjLen;
+    const at = e.off + REC_FIXED + subjLen;
+    const patch = Buffer.allocUnsafe(payloadLen + 4);
+    randomFillSync(patch, 0, payloadLen);
+    patch.writeUInt32LE(crc32(patch, 0, payloadLen), payloadLen);
+    if (b.buf !== undefined) patch.copy(b.buf, at);
+    this.writeFull(this.fdFor(b), patch, 0, patch.length, at);
+    b.dirty = true;
+  }
+
+  // ---- I/O ----
+
+  private ensureRoom(n: number): void {
+    const a = this.active;
+    const buf = a.buf!;
+    const need = a.size + n;
+    if (need <= buf.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(need, Math.min(buf.length * 2, this.blockSize + 4096)));
+    buf.copy(grown, 0, 0, a.size);
+    a.buf = grown;
+  }
+
+  private appendMark(type: number, seq: number): void {
+    this.ensureRoom(REC_OVERHEAD);
+    const a = this.active;
+    encodeMarkRecord(a.buf!, a.size, type, seq, this.lastTs);
+    a.size += REC_OVERHEAD;
+  }
+
+  /** Hand everything appended to the active block since the last call to the OS. */
+  private commitWrites(): void {
+    const a = this.active;
+    const from = this.pendingFrom;
+    if (a === undefined || from === a.size) return;
+    this.writeFull(a.fd, a.buf!, from, a.size - from, from);
+    this.pendingFrom = a.size;
+    a.dirty = true;
+  }
+
+  private writeFull(fd: number, buf: Buffer, off: number, len: number, pos: number): void {
+    while (len > 0) {
+      const n = writeSync(fd, buf, off, len, pos);
+      off += n;
+      pos += n;
+      len -= n;
+    }
+  }
+
+  private readFull(fd: number, buf: Buffer, len: number, pos: number): void {
+    let off = 0;
+    while (off < len) {
+      const n = readSync(fd, buf, off, len - off, pos + off);
+      if (n === 0) throw new Error(`short read at ${pos + off}`);
+      off += n;
+    }
+  }
+
+  /** Descriptor of a block, opening it (and closing the least recently used one) when needed. */
+  private fdFor(b: Block): number {
+    if (b === this.active) return b.fd;
+    const lru = this.lru;
+    if (b.fd >= 0) {
+      const i = lru.indexOf(b);
+      if (i >= 0 && i !== lru.length - 1) {
+        lru.splice(i, 1);
+        lru.push(b);
+      }
+      return b.fd;
+    }
+    b.fd = openSync(b.path, 'r+');
+    lru.push(b);
+    this.trimLru();
+    return b.fd;
+  }
+
+  private trimLru(): void {
+    while (this.lru.length > this.maxOpenFiles) {
+      const b = this.lru.shift()!;
+      if (b.dirty) fdatasyncSync(b.fd);
+      b.dirty = false;
+      closeSync(b.fd);
+      b.fd = -1;
+    }
+  }
+
+  private closeFd(b: Block): void {
+    if (b.fd < 0) return;
+    const i = this.lru.indexOf(b);
+    if (i >= 0) this.lru.splice(i, 1);
+    closeSync(b.fd);
+    b.fd = -1;
+  }
+
+  private syncNow(): void {
+    const a = this.active;
+    if (a?.dirty && a.fd >= 0) {
+      fdatasyncSync(a.fd);
+      a.dirty = false;
+    }
+    for (const b of this.lru) {
+      if (b.dirty && b.fd >= 0) {
+        fdatasyncSync(b.fd);
+        b.dirty = false;
+      }
+    }
+    if (this.dirDirty) this.fsyncDir();
+  }
+
+  private fsyncDir(): void {
+    const fd = openSync(this.dir, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    this.dirDirty = false;
+  }
+
+  private readonly onSyncTimer = (): void => {
+    if (this.closed) return;
+    try {
+      this.syncNow();
+    } catch (err) {
+      this.failure = this.ioError(err);
+      this.shutdown();
+    }
+  };
+
+  private readonly onWriteBehindTimer = (): void => {
+    this.writeBehindTimer = undefined;
+    if (this.closed) return;
+    try {
+      this.commitWrites();
+    } catch (err) {
+      this.failure = this.ioError(err);
+      this.shutdown();
+    }
+  };
+
+  /** Run a disk operation; on failure the store stops (its files and index may disagree) and throws. */
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      if (err instanceof StoreError) throw err;
+      this.failure = this.ioError(err);
+      this.shutdown();
+      throw this.failure;
+    }
+  }
+
+  private ioError(err: unknown): StoreError {
+    const msg = err instanceof Error ? err.message : String(err);
+    return new StoreError('ERR_STORE_IO', `file store ${this.dir}: ${msg}`, { cause: err });
+  }
+
+  /** Close everything without writing (stop() writes first). */
+  private shutdown(): void {
+    this.closed = true;
+    this.stopTimers();
+    if (this.syncTimer !== undefined) clearInterval(this.syncTimer);
+    if (this.writeBehindTimer !== undefined) clearTimeout(this.writeBehindTimer);
+    this.syncTimer = undefined;
+    this.writeBehindTimer = undefined;
+    for (const b of this.blocks) {
+      if (b.fd >= 0) {
+        try {
+          closeSync(b.fd);
+        } catch {
+          // already failing; nothing more to do
+        }
+        b.fd = -1;
+      }
+    }
+    this.lru.length = 0;
+  }
+}

@@ -1,0 +1,704 @@
+/**
+ * A stream: the policy around a StreamStore (nats-server stream.go). It subscribes to its subjects,
+ * checks each published message (expected-* headers, deduplication, limits with discard policy,
+ * roll-ups), stores it and acknowledges with a PubAck; it answers direct gets, purges and deletes
+ * messages, and reports its state.
+ *
+ * Consumers (issue 7) build on three things here:
+ * - `store`: the StreamStore to read messages from (loadMsg / loadNextMsg / getSeqFromTime ...);
+ * - listeners (`addListener`): `stored` after each new message, `removed` when messages leave by limits,
+ *   expiry or deletion, `purged` after a purge, `stopped` when the stream stops or is deleted. Listeners run
+ *   synchronously inside message routing: they must not publish directly, only through `jetstream.out`
+ *   (see outbound.ts);
+ * - the consumer registry (`addConsumer` / `removeConsumer` / `consumers`): it enforces max_consumers,
+ *   feeds consumer_count, and tells interest retention whether anyone wants a message.
+ *
+ * Everything runs on the event loop: a message is checked, stored and acknowledged in one synchronous
+ * step, so the order of publishes is the order of sequences, and no two operations on a stream interleave.
+ */
+
+import { matchLiteral } from '../routing/subject.js';
+import type { Account } from '../server/account.js';
+import type { InternalHandler, Subscription } from '../server/subscription.js';
+import {
+  type ApiError,
+  newJSInsufficientResourcesError,
+  newJSStreamHeaderExceedsMaximumError,
+  newJSStreamMessageExceedsMaximumError,
+  newJSStreamNotMatchError,
+  newJSStreamRollupFailedError,
+  newJSStreamSealedError,
+  newJSStreamStoreFailedError,
+  newJSStreamWrongLastMsgIDError,
+  newJSStreamWrongLastSequenceError,
+} from './api/errors.generated.js';
+import { decodeRequest, goJson, type JsonObject } from './api/json.js';
+import { JS_DIRECT_GET_PREFIX, type StreamInfoJson, type StreamStateJson } from './api/types.js';
+import { encodeStreamConfig, type StreamConfig } from './config.js';
+import {
+  appendHeader,
+  getHeader,
+  JSMsgId,
+  JSSequence,
+  JSStream,
+  JSSubject,
+  JSTimeStamp,
+  readPublishHeaders,
+  statusHeader,
+} from './headers.js';
+import type { OutQueue } from './outbound.js';
+import type { StoredMsg, StoreLimits, StreamState, StreamStore } from './store/store.js';
+import { rfc3339Nano } from './time.js';
+
+/** What a stream needs from the JetStream layer that owns it. */
+export interface StreamHost {
+  readonly account: Account;
+  readonly out: OutQueue;
+  /** JetStream domain ('' when none), echoed in PubAcks. */
+  readonly domain: string;
+  subscribe(subject: string, handler: InternalHandler): Subscription;
+  unsubscribe(sub: Subscription): void;
+  /** Whether the server's memory or file storage limit is already exceeded. */
+  limitsExceeded(storage: StreamConfig['storage']): boolean;
+  /** Persist the config (file streams); called after an update. */
+  saveConfig(stream: Stream): void;
+  warn(message: string): void;
+}
+
+/** What a purge did, for consumers (nats-server calls consumer.purge(firstSeq, lastSeq)). */
+export interface PurgeInfo {
+  /** Subject filter of the purge ('' = all). */
+  filter: string;
+  /** First sequence (matching `filter`) left after the purge; lastSeq + 1 when none. */
+  firstSeq: number;
+  lastSeq: number;
+  purged: number;
+}
+
+/** Stream events for consumers. Called synchronously; publish only through the out queue. */
+export interface StreamListener {
+  stored?(seq: number, subject: string): void;
+  removed?(seqs: readonly number[]): void;
+  purged?(info: PurgeInfo): void;
+  stopped?(deleted: boolean): void;
+}
+
+/** What the stream needs from a consumer (issue 7). */
+export interface StreamConsumer {
+  readonly name: string;
+  /** Filter subject ('' = every message of the stream); used by interest retention. */
+  readonly filterSubject: string;
+  /** Whether the consumer is visible to the API (nats-server hides internal "direct" consumers). */
+  readonly internal?: boolean;
+  /** The stream is stopping (`deleted`: because it is being deleted). */
+  stop(deleted: boolean): void;
+}
+
+/** A purge request (STREAM.PURGE body; nats-server's JSApiStreamPurgeRequest). */
+export interface PurgeRequest {
+  filter?: string;
+  seq?: number;
+  keep?: number;
+}
+
+/** A get request (STREAM.MSG.GET and direct get bodies; nats-server's JSApiMsgGetRequest). */
+export interface MsgGetRequest {
+  seq: number;
+  last_by_subj: string;
+  next_by_subj: string;
+}
+
+/** Decode a get request body (throws InvalidJsonError). */
+export function decodeMsgGetRequest(o: JsonObject): MsgGetRequest {
+  return {
+    seq: o.uint('seq') ?? 0,
+    last_by_subj: o.string('last_by_subj') ?? '',
+    next_by_subj: o.string('next_by_subj') ?? '',
+  };
+}
+
+interface DedupeEntry {
+  id: string;
+  seq: number;
+  /** ms since the epoch. */
+  ts: number;
+}
+
+/** nats-server: headers larger than this are refused (math.MaxUint16). */
+const MAX_HEADER_SIZE = 65535;
+/** The purge timer of the dedupe window never fires sooner than this (nats-server's minFire). */
+const DEDUPE_MIN_FIRE_MS = 50;
+const EMPTY = Buffer.alloc(0);
+
+/** Store limits from a stream config (max_age is ns on the wire, ms in the store). */
+export function storeLimitsOf(cfg: StreamConfig): StoreLimits {
+  return {
+    maxMsgs: cfg.max_msgs,
+    maxBytes: cfg.max_bytes,
+    maxAge: cfg.max_age > 0 ? Math.max(1, Math.ceil(cfg.max_age / 1e6)) : 0,
+    maxMsgsPerSubject: cfg.max_msgs_per_subject,
+  };
+}
+
+export class Stream {
+  config: StreamConfig;
+  /** Nanoseconds since the epoch. */
+  readonly created: bigint;
+  readonly store: StreamStore;
+  /** Set once stopped or deleted: nothing is processed any more. */
+  closed = false;
+  /** Consumers by name (issue 7 registers them). */
+  readonly consumers = new Map<string, StreamConsumer>();
+
+  private readonly host: StreamHost;
+  private readonly subs = new Map<string, Subscription>();
+  private directSubs: Subscription[] = [];
+  private readonly listeners: StreamListener[] = [];
+  /** Last sequence assigned (the store's last sequence). */
+  private lseq: number;
+  /** Nats-Msg-Id of the last message ('' when it had none), for Nats-Expected-Last-Msg-Id. */
+  private lmsgId = '';
+  /** Deduplication: message ids seen within duplicate_window, oldest first in ddarr. */
+  private readonly ddmap = new Map<string, DedupeEntry>();
+  private ddarr: DedupeEntry[] = [];
+  private ddindex = 0;
+  private ddtimer: NodeJS.Timeout | undefined;
+  /** Whether ddmap reflects stored messages (rebuilt lazily after a restart, as nats-server does). */
+  private ddloaded: boolean;
+  private readonly inboundBound = this.processInbound.bind(this);
+
+  constructor(host: StreamHost, config: StreamConfig, store: StreamStore, created: bigint) {
+    this.host = host;
+    this.config = config;
+    this.store = store;
+    this.created = created;
+    const st = store.state();
+    this.lseq = st.lastSeq;
+    this.ddloaded = st.msgs === 0;
+    store.onRemove((seqs) => this.emitRemoved(seqs));
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  get account(): Account {
+    return this.host.account;
+  }
+
+  /** Start taking messages: subscribe to the subjects (and to direct gets when allowed). */
+  start(): void {
+    for (const subject of this.config.subjects) this.subscribeSubject(subject);
+    if (this.config.allow_direct) this.subscribeDirect();
+  }
+
+  // ---- listeners and consumers ------------------------------------------------------------------------
+
+  addListener(l: StreamListener): void {
+    this.listeners.push(l);
+  }
+
+  removeListener(l: StreamListener): void {
+    const i = this.listeners.indexOf(l);
+    if (i >= 0) this.listeners.splice(i, 1);
+  }
+
+  /** Consumers the API shows (nats-server's numPublicConsumers). */
+  get consumerCount(): number {
+    let n = 0;
+    for (const c of this.consumers.values()) if (!c.internal) n++;
+    return n;
+  }
+
+  /** Whether one more consumer is allowed by max_consumers. */
+  canAddConsumer(): boolean {
+    const max = this.config.max_consumers;
+    return max <= 0 || this.consumerCount < max;
+  }
+
+  addConsumer(c: StreamConsumer): void {
+    this.consumers.set(c.name, c);
+  }
+
+  removeConsumer(name: string): boolean {
+    return this.consumers.delete(name);
+  }
+
+  private emitStored(seq: number, subject: string): void {
+    const ls = this.listeners;
+    for (let i = 0; i < ls.length; i++) ls[i]!.stored?.(seq, subject);
+  }
+
+  private emitRemoved(seqs: readonly number[]): void {
+    if (seqs.length === 0) return;
+    for (const l of this.listeners) l.removed?.(seqs);
+  }
+
+  // ---- subscriptions ----------------------------------------------------------------------------------
+
+  private subscribeSubject(subject: string): void {
+    if (this.subs.has(subject)) return;
+    this.subs.set(subject, this.host.subscribe(subject, this.inboundBound));
+  }
+
+  private unsubscribeSubject(subject: string): void {
+    const sub = this.subs.get(subject);
+    if (sub === undefined) return;
+    this.subs.delete(subject);
+    this.host.unsubscribe(sub);
+  }
+
+  private subscribeDirect(): void {
+    if (this.directSubs.length > 0) return;
+    const base = `${JS_DIRECT_GET_PREFIX}.${this.name}`;
+    this.directSubs = [
+      this.host.subscribe(base, (_subject, reply, hdr, buf, start, size) => {
+        const body = hdr > 0 ? buf.subarray(start + hdr, start + size) : buf.subarray(start, start + size);
+        this.directGet(reply, body);
+      }),
+      this.host.subscribe(`${base}.>`, (subject, reply, hdr, _buf, _start, size) => {
+        this.directGetLastBySubject(subject, reply, hdr > 0 ? size - hdr : size);
+      }),
+    ];
+  }
+
+  private unsubscribeDirect(): void {
+    for (const s of this.directSubs) this.host.unsubscribe(s);
+    this.directSubs = [];
+  }
+
+  // ---- publishing ---------------------------------------------------------------------------------------
+
+  /** The internal subscription handler: copy the message out of the read buffer and process it. */
+  private processInbound(
+    subject: string,
+    reply: string,
+    hdr: number,
+    buf: Buffer,
+    start: number,
+    size: number,
+  ): void {
+    if (this.closed) return;
+    // One copy of header + payload; the store keeps references to it.
+    const copy = Buffer.allocUnsafe(size);
+    buf.copy(copy, 0, start, start + size);
+    const h = hdr > 0 ? copy.subarray(0, hdr) : EMPTY;
+    const data = hdr > 0 ? copy.subarray(hdr) : copy;
+    this.processMsg(subject, reply, h, data);
+  }
+
+  /**
+   * Store one published message (nats-server's processJetStreamMsg) and answer `reply` with the PubAck
+   * or the error. Returns the sequence, or 0 when the message was not stored.
+   */
+  processMsg(subject: string, reply: string, hdr: Buffer, data: Buffer): number {
+    if (this.closed) return 0;
+    const cfg = this.config;
+    const name = cfg.name;
+    if (cfg.sealed) {
+      this.nak(reply, newJSStreamSealedError());
+      return 0;
+    }
+    const canRespond = !cfg.no_ack && reply !== '';
+    const fail = (err: ApiError): number => {
+      if (canRespond) this.nak(reply, err);
+      return 0;
+    };
+    let msgId = '';
+    let rollupSub = false;
+    let rollupAll = false;
+    if (hdr.length > 0) {
+      const h = readPublishHeaders(hdr);
+      if (h.expectedStream !== '' && h.expectedStream !== name) return fail(newJSStreamNotMatchError());
+      msgId = h.msgId;
+      if (msgId !== '') {
+        const dde = this.checkMsgId(msgId);
+        if (dde !== undefined) {
+          if (canRespond) this.ack(reply, dde.seq, true);
+          return 0;
+        }
+      }
+      if (h.expectedLastSubjSeq !== undefined) {
+        const last = this.store.loadLastMsg(subject);
+        const fseq = last?.seq ?? 0;
+        if (fseq !== h.expectedLastSubjSeq) return fail(newJSStreamWrongLastSequenceError(fseq));
+      }
+      if (h.expectedLastSeq !== undefined && h.expectedLastSeq !== this.lseq) {
+        return fail(newJSStreamWrongLastSequenceError(this.lseq));
+      }
+      if (h.expectedLastMsgId !== '') {
+        if (this.lmsgId === '' && !this.ddloaded) this.rebuildDedupe();
+        if (h.expectedLastMsgId !== this.lmsgId) return fail(newJSStreamWrongLastMsgIDError(this.lmsgId));
+      }
+      if (h.rollup !== '') {
+        if (!cfg.allow_rollup_hdrs || cfg.deny_purge) {
+          return fail(newJSStreamRollupFailedError('rollup not permitted'));
+        }
+        if (h.rollup === 'sub') rollupSub = true;
+        else if (h.rollup === 'all') rollupAll = true;
+        // nats-server drops a message with an unknown roll-up value without answering.
+        else return 0;
+      }
+    }
+    if (cfg.max_msg_size >= 0 && hdr.length + data.length > cfg.max_msg_size) {
+      return fail(newJSStreamMessageExceedsMaximumError());
+    }
+    if (hdr.length > MAX_HEADER_SIZE) return fail(newJSStreamHeaderExceedsMaximumError());
+    if (this.host.limitsExceeded(cfg.storage)) return fail(newJSInsufficientResourcesError());
+
+    // Interest retention keeps a message only when some consumer wants it; the sequence still advances.
+    if (cfg.retention === 'interest' && !this.hasInterest(subject)) {
+      const seq = this.skipMsg(subject, hdr, data);
+      if (seq === 0) return fail(newJSStreamStoreFailedError('store failed'));
+      this.lmsgId = msgId;
+      if (msgId !== '') this.storeMsgId({ id: msgId, seq, ts: Date.now() });
+      if (canRespond) this.ack(reply, seq, false);
+      return seq;
+    }
+
+    if (cfg.discard === 'new') {
+      const reason = this.discardNewCheck(subject, hdr.length + data.length);
+      if (reason !== '') return fail(newJSStreamStoreFailedError(reason));
+    }
+
+    let seq: number;
+    try {
+      seq = this.store.storeMsg(subject, hdr, data).seq;
+    } catch (e) {
+      this.host.warn(
+        `JetStream failed to store a msg on stream '${this.account.name} > ${name}': ${String(e)}`,
+      );
+      return fail(newJSStreamStoreFailedError((e as Error).message ?? String(e)));
+    }
+    this.lseq = seq;
+    this.lmsgId = msgId;
+    if (msgId !== '') this.storeMsgId({ id: msgId, seq, ts: Date.now() });
+
+    if (rollupSub) this.purge({ filter: subject, keep: 1 });
+    else if (rollupAll) this.purge({ keep: 1 });
+
+    if (canRespond) this.ack(reply, seq, false);
+    this.emitStored(seq, subject);
+    return seq;
+  }
+
+  /**
+   * Discard new: refuse a message that would go past a limit (nats-server checks this inside its stores).
+   * Returns the store error text, '' when the message may be stored. At the per-subject limit (without
+   * discard_new_per_subject) the message replaces the subject's oldest, so the other limits allow it.
+   */
+  private discardNewCheck(subject: string, len: number): string {
+    const cfg = this.config;
+    let asl = false;
+    let firstOfSubject = 0;
+    if (cfg.max_msgs_per_subject > 0) {
+      const ss = this.store.subjectsState(subject).get(subject);
+      if (ss !== undefined && ss.msgs >= cfg.max_msgs_per_subject) {
+        if (cfg.discard_new_per_subject) return 'maximum messages per subject exceeded';
+        asl = true;
+        firstOfSubject = ss.first;
+      }
+    }
+    if (cfg.max_msgs <= 0 && cfg.max_bytes <= 0) return '';
+    const st = this.store.state();
+    if (cfg.max_msgs > 0 && st.msgs >= cfg.max_msgs && !asl) return 'maximum messages exceeded';
+    if (cfg.max_bytes > 0 && st.bytes + len >= cfg.max_bytes) {
+      if (!asl) return 'maximum bytes exceeded';
+      const first = this.store.loadMsg(firstOfSubject);
+      const size = first === undefined ? 0 : first.hdr.length + first.data.length;
+      if (size <= len) return 'maximum bytes exceeded';
+    }
+    return '';
+  }
+
+  /** Whether a consumer would take a message on `subject` (interest retention). */
+  private hasInterest(subject: string): boolean {
+    for (const c of this.consumers.values()) {
+      if (c.filterSubject === '' || c.filterSubject === '>' || matchLiteral(subject, c.filterSubject))
+        return true;
+    }
+    return false;
+  }
+
+  /** Advance the sequence without keeping the message (nats-server's SkipMsg), via store + remove. */
+  private skipMsg(subject: string, hdr: Buffer, data: Buffer): number {
+    try {
+      const { seq } = this.store.storeMsg(subject, hdr, data);
+      this.store.removeMsg(seq, false);
+      this.lseq = seq;
+      return seq;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** PubAck: `{"stream":"S", "seq":N}` written exactly as nats-server writes it (its template has spaces). */
+  private ack(reply: string, seq: number, duplicate: boolean): void {
+    const name = JSON.stringify(this.name);
+    const domain = this.host.domain;
+    let s =
+      domain !== ''
+        ? `{"stream":${name}, "domain":${JSON.stringify(domain)}, "seq":${seq}`
+        : `{"stream":${name}, "seq":${seq}`;
+    s += duplicate ? ',"duplicate": true}' : '}';
+    this.host.out.sendString(this.account, reply, s);
+  }
+
+  /** Error PubAck: `{"error":{...},"stream":"S","seq":0}`. */
+  private nak(reply: string, err: ApiError): void {
+    if (reply === '') return;
+    this.host.out.sendString(this.account, reply, goJson({ error: err, stream: this.name, seq: 0 }));
+  }
+
+  // ---- deduplication ----------------------------------------------------------------------------------
+
+  private checkMsgId(id: string): DedupeEntry | undefined {
+    if (!this.ddloaded) this.rebuildDedupe();
+    if (this.ddmap.size === 0) return undefined;
+    return this.ddmap.get(id);
+  }
+
+  private storeMsgId(dde: DedupeEntry): void {
+    this.ddmap.set(dde.id, dde);
+    this.ddarr.push(dde);
+    if (this.ddtimer === undefined) this.armDedupeTimer(this.windowMs());
+  }
+
+  private windowMs(): number {
+    return Math.max(1, Math.floor(this.config.duplicate_window / 1e6));
+  }
+
+  private armDedupeTimer(ms: number): void {
+    if (this.ddtimer !== undefined) clearTimeout(this.ddtimer);
+    this.ddtimer = setTimeout(() => this.purgeMsgIds(), Math.min(ms, 0x7fffffff));
+    this.ddtimer.unref();
+  }
+
+  /** Forget ids older than the window; re-arm for the next one to expire (nats-server's purgeMsgIds). */
+  private purgeMsgIds(): void {
+    this.ddtimer = undefined;
+    const now = Date.now();
+    const window = this.windowMs();
+    let next = window;
+    let i = this.ddindex;
+    for (; i < this.ddarr.length; i++) {
+      const dde = this.ddarr[i]!;
+      if (now - dde.ts >= window) {
+        if (this.ddmap.get(dde.id) === dde) this.ddmap.delete(dde.id);
+      } else {
+        next = window - (now - dde.ts);
+        break;
+      }
+    }
+    this.ddindex = i;
+    if (this.ddindex > 1024 && this.ddindex * 2 > this.ddarr.length) {
+      this.ddarr = this.ddarr.slice(this.ddindex);
+      this.ddindex = 0;
+    }
+    if (this.ddmap.size > 0) {
+      this.armDedupeTimer(Math.max(next, DEDUPE_MIN_FIRE_MS));
+    } else {
+      this.ddarr = [];
+      this.ddindex = 0;
+    }
+  }
+
+  /** After a restart: find message ids stored within the window (nats-server's rebuildDedupe). */
+  private rebuildDedupe(): void {
+    if (this.ddloaded) return;
+    this.ddloaded = true;
+    const windowNs = BigInt(this.config.duplicate_window);
+    const nowNs = BigInt(Date.now()) * 1_000_000n;
+    const st = this.store.state();
+    if (st.msgs === 0) return;
+    const start = this.store.getSeqFromTime(nowNs - windowNs);
+    for (let seq = start; seq <= st.lastSeq; seq++) {
+      const m = this.store.loadMsg(seq);
+      if (m === undefined) continue;
+      let id = '';
+      if (m.hdr.length > 0) {
+        id = getHeader(m.hdr, JSMsgId) ?? '';
+        if (id !== '') this.storeMsgId({ id, seq: m.seq, ts: Number(m.ts / 1_000_000n) });
+      }
+      if (seq === st.lastSeq) this.lmsgId = id;
+    }
+  }
+
+  // ---- direct get (ADR-31; nats-server's processDirectGetRequest) ---------------------------------------
+
+  /** `$JS.API.DIRECT.GET.<stream>` with a JSON body: the message, or a status reply. */
+  private directGet(reply: string, body: Buffer): void {
+    if (reply === '' || this.closed) return;
+    if (body.length === 0) {
+      this.directStatus(reply, 408, 'Empty Request');
+      return;
+    }
+    let req: MsgGetRequest;
+    try {
+      req = decodeMsgGetRequest(decodeRequest(body));
+    } catch {
+      this.directStatus(reply, 408, 'Malformed Request');
+      return;
+    }
+    if (req.seq === 0 && req.last_by_subj === '' && req.next_by_subj === '') {
+      this.directStatus(reply, 408, 'Empty Request');
+      return;
+    }
+    if ((req.seq > 0 && req.last_by_subj !== '') || (req.last_by_subj !== '' && req.next_by_subj !== '')) {
+      this.directStatus(reply, 408, 'Bad Request');
+      return;
+    }
+    this.directReply(reply, req);
+  }
+
+  /** `$JS.API.DIRECT.GET.<stream>.<subject>`: the last message on the subject; the body must be empty. */
+  private directGetLastBySubject(subject: string, reply: string, payloadLen: number): void {
+    if (reply === '' || this.closed) return;
+    if (payloadLen !== 0) {
+      this.directStatus(reply, 408, 'Bad Request');
+      return;
+    }
+    // The key is everything after the fifth token ($JS.API.DIRECT.GET.<stream>.).
+    let dots = 0;
+    let key = '';
+    for (let i = 0; i < subject.length; i++) {
+      if (subject.charCodeAt(i) === 46 && ++dots === 5) {
+        key = subject.slice(i + 1);
+        break;
+      }
+    }
+    if (key === '') {
+      this.directStatus(reply, 408, 'Bad Request');
+      return;
+    }
+    this.directReply(reply, { seq: 0, last_by_subj: key, next_by_subj: '' });
+  }
+
+  private directReply(reply: string, req: MsgGetRequest): void {
+    const m = this.lookupMsg(req);
+    if (m === undefined) {
+      this.directStatus(reply, 404, 'Message Not Found');
+      return;
+    }
+    const ts = rfc3339Nano(m.ts);
+    let hdr: Buffer;
+    if (m.hdr.length === 0) {
+      hdr = Buffer.from(
+        `NATS/1.0\r\n${JSStream}: ${this.name}\r\n${JSSubject}: ${m.subject}\r\n${JSSequence}: ${m.seq}\r\n${JSTimeStamp}: ${ts}\r\n\r\n`,
+        'utf8',
+      );
+    } else {
+      hdr = appendHeader(m.hdr, JSStream, this.name);
+      hdr = appendHeader(hdr, JSSubject, m.subject);
+      hdr = appendHeader(hdr, JSSequence, String(m.seq));
+      hdr = appendHeader(hdr, JSTimeStamp, ts);
+    }
+    this.host.out.send(this.account, reply, hdr, m.data);
+  }
+
+  private directStatus(reply: string, code: number, description: string): void {
+    this.host.out.send(this.account, reply, statusHeader(code, description), EMPTY);
+  }
+
+  /**
+   * The message a get request asks for (STREAM.MSG.GET and direct get): by sequence, the first at or
+   * after `seq` matching `next_by_subj`, or the last on `last_by_subj`.
+   */
+  lookupMsg(req: MsgGetRequest): StoredMsg | undefined {
+    if (req.seq > 0 && req.next_by_subj === '') return this.store.loadMsg(req.seq);
+    if (req.next_by_subj !== '') return this.store.loadNextMsg(req.next_by_subj, req.seq);
+    return this.store.loadLastMsg(req.last_by_subj);
+  }
+
+  // ---- operations -------------------------------------------------------------------------------------
+
+  /** Purge (nats-server's mset.purge): everything, or by subject filter / sequence / keep. */
+  purge(req?: PurgeRequest): number {
+    const filter = req?.filter ?? '';
+    const purged =
+      req === undefined ? this.store.purge() : this.store.purgeEx(filter, req.seq ?? 0, req.keep ?? 0);
+    const st = this.store.state();
+    let firstSeq = st.firstSeq;
+    if (filter !== '') {
+      const fs = this.store.filteredState(st.firstSeq, filter);
+      firstSeq = fs.msgs > 0 ? fs.first : st.lastSeq + 1;
+    }
+    const info: PurgeInfo = { filter, firstSeq, lastSeq: st.lastSeq, purged };
+    for (const l of this.listeners) l.purged?.(info);
+    return purged;
+  }
+
+  /** Delete one message; `erase` overwrites it on disk. False when there is no such message. */
+  removeMsg(seq: number, erase: boolean): boolean {
+    const removed = this.store.removeMsg(seq, erase);
+    if (removed) this.emitRemoved([seq]);
+    return removed;
+  }
+
+  /**
+   * Apply an already validated config (subjects, direct get, limits, dedupe window). The caller has
+   * checked overlaps and what may not change.
+   */
+  update(cfg: StreamConfig): void {
+    const old = this.config;
+    const next = new Set(cfg.subjects);
+    for (const s of old.subjects) if (!next.has(s)) this.unsubscribeSubject(s);
+    for (const s of cfg.subjects) this.subscribeSubject(s);
+    this.config = cfg;
+    if (cfg.allow_direct) this.subscribeDirect();
+    else this.unsubscribeDirect();
+    if (cfg.duplicate_window !== old.duplicate_window && this.ddtimer !== undefined) this.armDedupeTimer(1);
+    this.store.updateLimits(storeLimitsOf(cfg));
+    this.host.saveConfig(this);
+  }
+
+  /** The stream's state (nats-server's StreamState); `details` adds the deleted sequences. */
+  state(details = false): StreamState {
+    return this.store.state(details);
+  }
+
+  stateJson(details = false): StreamStateJson {
+    const st = this.store.state(details);
+    const j: StreamStateJson = {
+      messages: st.msgs,
+      bytes: st.bytes,
+      first_seq: st.firstSeq,
+      first_ts: rfc3339Nano(st.firstTs),
+      last_seq: st.lastSeq,
+      last_ts: rfc3339Nano(st.lastTs),
+      consumer_count: 0,
+    };
+    if (st.numSubjects > 0) j.num_subjects = st.numSubjects;
+    if (st.numDeleted > 0) j.num_deleted = st.numDeleted;
+    if (details && st.deleted !== undefined && st.deleted.length > 0) j.deleted = st.deleted;
+    // Go's field order: consumer_count comes last.
+    delete (j as Partial<StreamStateJson>).consumer_count;
+    j.consumer_count = this.consumerCount;
+    return j;
+  }
+
+  /** StreamInfo: config, created, state (+ domain). */
+  info(details = false): StreamInfoJson {
+    const i: StreamInfoJson = {
+      config: encodeStreamConfig(this.config),
+      created: rfc3339Nano(this.created),
+      state: this.stateJson(details),
+    };
+    if (this.host.domain !== '') i.domain = this.host.domain;
+    return i;
+  }
+
+  /** Stop taking messages and close the store (data stays). `deleted`: the stream is being deleted. */
+  stop(deleted = false): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const s of [...this.subs.keys()]) this.unsubscribeSubject(s);
+    this.unsubscribeDirect();
+    if (this.ddtimer !== undefined) clearTimeout(this.ddtimer);
+    this.ddtimer = undefined;
+    for (const c of [...this.consumers.values()]) c.stop(deleted);
+    for (const l of [...this.listeners]) l.stopped?.(deleted);
+    if (deleted) this.store.delete();
+    else this.store.stop();
+  }
+}

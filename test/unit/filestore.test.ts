@@ -1,0 +1,576 @@
+// File store specifics: recovery after restart, torn and corrupt tails, erase on disk, block files and
+// disk reclaim, sync modes. Behaviour shared with the memory store is in test/conformance/store.test.ts.
+
+import assert from 'node:assert/strict';
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { crc32 } from '../../src/jetstream/store/filestore/crc32.js';
+import { FileStore, type FileStoreOptions } from '../../src/jetstream/store/filestore/filestore.js';
+import {
+  BLOCK_HEADER_SIZE,
+  checkRecord,
+  REC_MSG,
+  viewRecord,
+} from '../../src/jetstream/store/filestore/format.js';
+import type { StoreLimits, StreamStore } from '../../src/jetstream/store/store.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+const root = mkdtempSync(join(tmpdir(), 'tsnats-fs-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+let n = 0;
+const newDir = (): string => join(root, `d${++n}`);
+
+const EMPTY = Buffer.alloc(0);
+const b = (s: string): Buffer => Buffer.from(s);
+
+function open(dir: string, limits?: Partial<StoreLimits>, opts?: FileStoreOptions): FileStore {
+  return new FileStore(dir, limits, opts);
+}
+
+function blockFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.blk'))
+    .sort();
+}
+
+function lastBlock(dir: string): string {
+  const files = blockFiles(dir);
+  return join(dir, files[files.length - 1]!);
+}
+
+/** Offsets and sequences of the message records in a block file. */
+function msgRecords(path: string): { off: number; len: number; seq: number }[] {
+  const data = readFileSync(path);
+  const out: { off: number; len: number; seq: number }[] = [];
+  let off = BLOCK_HEADER_SIZE;
+  while (off < data.length) {
+    const len = checkRecord(data, off, data.length);
+    assert.ok(len > 0, `sound record at ${off}`);
+    const r = viewRecord(data, off);
+    if (r.type === REC_MSG) out.push({ off, len, seq: r.seq });
+    off += len;
+  }
+  return out;
+}
+
+/** Everything observable about a store, for before/after-restart comparisons. */
+function snapshot(s: StreamStore): unknown {
+  const st = s.state(true);
+  const msgs = [];
+  for (let seq = st.firstSeq; seq <= st.lastSeq; seq++) msgs.push(s.loadMsg(seq));
+  return { st, msgs, subjects: s.subjectsState('') };
+}
+
+function payload(seq: number): Buffer {
+  return Buffer.from(`payload-${seq}-`.repeat(1 + (seq % 5)));
+}
+
+function fill(s: StreamStore, count: number, subjects = ['a.1', 'a.2', 'b.1']): void {
+  for (let i = 0; i < count; i++) {
+    const seq = s.state().lastSeq + 1;
+    const hdr = seq % 4 === 0 ? b(`NATS/1.0\r\nSeq: ${seq}\r\n\r\n`) : EMPTY;
+    assert.equal(s.storeMsg(subjects[seq % subjects.length]!, hdr, payload(seq)).seq, seq);
+  }
+}
+
+describe('crc32', () => {
+  test('standard check values', () => {
+    assert.equal(crc32(b('123456789')), 0xcbf43926);
+    assert.equal(crc32(EMPTY), 0);
+    assert.equal(crc32(b('The quick brown fox jumps over the lazy dog')), 0x414fa339);
+  });
+
+  test('matches a bytewise reference, chunked and at odd offsets', () => {
+    const ref = (buf: Uint8Array): number => {
+      let c = ~0;
+      for (const x of buf) {
+        c ^= x;
+        for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      }
+      return ~c >>> 0;
+    };
+    const buf = Buffer.alloc(1000);
+    for (let i = 0; i < buf.length; i++) buf[i] = (i * 131 + 7) & 0xff;
+    for (const len of [0, 1, 7, 8, 9, 15, 16, 17, 100, 999]) {
+      const part = buf.subarray(1, 1 + len);
+      assert.equal(crc32(buf, 1, 1 + len), ref(part), `len ${len}`);
+      const mid = len >> 1;
+      assert.equal(crc32(buf, 1 + mid, 1 + len, crc32(buf, 1, 1 + mid)), ref(part), `chained ${len}`);
+    }
+  });
+});
+
+describe('file store: restart', () => {
+  test('reopen gives identical state and contents across blocks; the sequence continues', () => {
+    const dir = newDir();
+    let s = open(dir, {}, { blockSize: 4096 });
+    fill(s, 300);
+    for (let seq = 40; seq <= 120; seq += 2) assert.ok(s.removeMsg(seq));
+    for (let seq = 1; seq <= 5; seq++) assert.ok(s.removeMsg(seq));
+    s.removeMsg(300);
+    assert.ok(blockFiles(dir).length > 3, 'several blocks');
+    const before = snapshot(s);
+    s.stop();
+    s = open(dir, {}, { blockSize: 4096 });
+    assert.equal(s.lostData(), undefined);
+    assert.deepEqual(snapshot(s), before);
+    assert.equal(s.storeMsg('c', EMPTY, b('next')).seq, 301);
+    assert.equal(s.loadMsg(301)!.data.toString(), 'next');
+    s.stop();
+  });
+
+  test('removals of first, last and everything survive restart (RemovePartialRecovery)', () => {
+    const dir = newDir();
+    let s = open(dir);
+    fill(s, 100);
+    for (let seq = 1; seq <= 50; seq++) s.removeMsg(seq);
+    s.removeMsg(100);
+    s.removeMsg(75);
+    let before = snapshot(s);
+    s.stop();
+    s = open(dir);
+    assert.deepEqual(snapshot(s), before);
+    for (let seq = 51; seq <= 99; seq++) s.removeMsg(seq);
+    assert.equal(s.state().firstSeq, 101);
+    before = snapshot(s);
+    s.stop();
+    s = open(dir);
+    assert.deepEqual(snapshot(s), before);
+    assert.equal(s.storeMsg('x', EMPTY, EMPTY).seq, 101);
+    s.stop();
+  });
+
+  test('a fresh store reopens at sequence 0; a purged one keeps first = last + 1 and lastTs', () => {
+    const dir = newDir();
+    let s = open(dir);
+    s.stop();
+    s = open(dir);
+    assert.equal(s.state().firstSeq, 0);
+    assert.equal(s.state().lastSeq, 0);
+    fill(s, 10);
+    const lastTs = s.state().lastTs;
+    s.purge();
+    s.stop();
+    s = open(dir);
+    const st = s.state();
+    assert.equal(st.firstSeq, 11);
+    assert.equal(st.lastSeq, 10);
+    assert.equal(st.lastTs, lastTs);
+    assert.equal(st.msgs, 0);
+    s.stop();
+  });
+
+  test('compact past the end survives restart (FileStoreCompact)', () => {
+    const dir = newDir();
+    let s = open(dir, {}, { blockSize: 350 });
+    fill(s, 10);
+    assert.equal(s.compact(6), 5);
+    assert.equal(s.compact(100), 5);
+    s.stop();
+    s = open(dir, {}, { blockSize: 350 });
+    assert.equal(s.state().firstSeq, 100);
+    assert.equal(s.state().lastSeq, 99);
+    assert.equal(s.storeMsg('a', EMPTY, EMPTY).seq, 100);
+    s.stop();
+  });
+
+  test('interior compact survives restart', () => {
+    const dir = newDir();
+    let s = open(dir, {}, { blockSize: 512 });
+    fill(s, 60);
+    s.removeMsg(33);
+    assert.equal(s.compact(30), 29);
+    const before = snapshot(s);
+    s.stop();
+    s = open(dir, {}, { blockSize: 512 });
+    assert.deepEqual(snapshot(s), before);
+    s.stop();
+  });
+
+  test('tombstones held by a deleted block are carried forward', () => {
+    const dir = newDir();
+    const opts = { blockSize: 300 };
+    let s = open(dir, {}, opts);
+    const blockOf = (): number => blockFiles(dir).length;
+    // Block 1: messages 1..k.
+    fill(s, 1);
+    while (blockOf() === 1) fill(s, 1);
+    const firstOfBlock2 = s.state().lastSeq;
+    // Now in block 2: delete a message of block 1 (its tombstone lands in block 2).
+    assert.ok(s.removeMsg(2));
+    // Move on to block 3, then delete every message of block 2, so block 2's file goes.
+    while (blockOf() === 2) fill(s, 1);
+    const firstOfBlock3 = s.state().lastSeq;
+    const block2 = blockFiles(dir)[1]!;
+    for (let seq = firstOfBlock2; seq < firstOfBlock3; seq++) assert.ok(s.removeMsg(seq));
+    assert.ok(!blockFiles(dir).includes(block2), 'block 2 removed');
+    const before = snapshot(s);
+    s.stop();
+    s = open(dir, {}, opts);
+    assert.equal(s.loadMsg(2), undefined, 'message 2 stays deleted');
+    assert.deepEqual(snapshot(s), before);
+    s.stop();
+  });
+
+  test('max_age applies on open to messages that aged while stopped (AgeLimitRecovery)', async () => {
+    const dir = newDir();
+    let s = open(dir, { maxAge: 40 });
+    fill(s, 20);
+    s.stop();
+    await new Promise((r) => setTimeout(r, 60));
+    s = open(dir, { maxAge: 40 });
+    assert.equal(s.state().msgs, 0);
+    assert.equal(s.state().firstSeq, 21);
+    s.stop();
+  });
+
+  test('limits given on open are enforced on the recovered messages', () => {
+    const dir = newDir();
+    let s = open(dir);
+    fill(s, 30);
+    s.stop();
+    s = open(dir, { maxMsgs: 10 });
+    assert.equal(s.state().msgs, 10);
+    assert.equal(s.state().firstSeq, 21);
+    s.stop();
+  });
+});
+
+describe('file store: damaged files', () => {
+  function setup(count = 10): {
+    dir: string;
+    recs: { off: number; len: number; seq: number }[];
+    size: number;
+  } {
+    const dir = newDir();
+    const s = open(dir);
+    fill(s, count);
+    s.stop();
+    const path = lastBlock(dir);
+    return { dir, recs: msgRecords(path), size: statSync(path).size };
+  }
+
+  test('torn tail: the valid prefix is kept, the loss reported once, the file truncated', () => {
+    const { dir, recs, size } = setup();
+    const last = recs[recs.length - 1]!;
+    truncateSync(lastBlock(dir), size - 7);
+    let s = open(dir);
+    assert.deepEqual(s.lostData(), { msgs: 1, bytes: last.len - 7 });
+    const st = s.state();
+    assert.equal(st.msgs, 9);
+    assert.equal(st.lastSeq, 9);
+    for (let seq = 1; seq <= 9; seq++) assert.deepEqual(s.loadMsg(seq)!.data, payload(seq));
+    assert.equal(statSync(lastBlock(dir)).size, last.off, 'truncated at the last good record');
+    assert.equal(s.storeMsg('a.1', EMPTY, payload(10)).seq, 10, 'the unacknowledged sequence is reissued');
+    s.stop();
+    s = open(dir);
+    assert.equal(s.lostData(), undefined);
+    assert.equal(s.state().msgs, 10);
+    s.stop();
+  });
+
+  test('every possible cut through the last records recovers a clean prefix', () => {
+    const { dir, recs, size } = setup(6);
+    const from = recs[recs.length - 3]!.off;
+    for (let cut = from; cut < size; cut++) {
+      const copy = newDir();
+      cpSync(dir, copy, { recursive: true });
+      truncateSync(lastBlock(copy), cut);
+      const s = open(copy);
+      const whole = recs.filter((r) => r.off + r.len <= cut).length;
+      assert.equal(s.state().msgs, whole, `cut at ${cut}`);
+      assert.equal(s.state().lastSeq, whole);
+      const partial = recs.some((r) => r.off < cut && r.off + r.len > cut);
+      assert.equal(s.lostData()?.msgs ?? 0, partial ? 1 : 0, `cut at ${cut}`);
+      for (let seq = 1; seq <= whole; seq++) assert.deepEqual(s.loadMsg(seq)!.data, payload(seq));
+      s.delete();
+    }
+  });
+
+  test('a corrupt payload checksum in the middle drops that message only, reported once', () => {
+    const { dir, recs } = setup();
+    const r5 = recs[4]!;
+    const path = lastBlock(dir);
+    const data = readFileSync(path);
+    data[r5.off + r5.len - 1]! ^= 0xff; // a byte of the payload checksum
+    writeFileSync(path, data);
+    let s = open(dir);
+    assert.deepEqual(s.lostData(), { msgs: 1, bytes: r5.len });
+    assert.equal(s.loadMsg(5), undefined);
+    for (const seq of [1, 2, 3, 4, 6, 7, 8, 9, 10]) assert.deepEqual(s.loadMsg(seq)!.data, payload(seq));
+    const st = s.state(true);
+    assert.deepEqual(st.deleted, [5]);
+    s.stop();
+    s = open(dir);
+    assert.equal(s.lostData(), undefined, 'the damaged record was tombstoned');
+    assert.deepEqual(s.state(true), st);
+    s.stop();
+  });
+
+  test('corrupt framing in the middle: resynchronised on the next record, gap padded', () => {
+    const { dir, recs } = setup();
+    const r5 = recs[4]!;
+    const path = lastBlock(dir);
+    const data = readFileSync(path);
+    data.writeUInt32LE(0xdeadbeef, r5.off); // the record length
+    data[r5.off + 10]! ^= 0x55; // and the sequence
+    writeFileSync(path, data);
+    let s = open(dir);
+    assert.deepEqual(s.lostData(), { msgs: 1, bytes: r5.len });
+    assert.equal(s.loadMsg(5), undefined);
+    for (const seq of [1, 2, 3, 4, 6, 7, 8, 9, 10]) assert.deepEqual(s.loadMsg(seq)!.data, payload(seq));
+    assert.equal(s.state().lastSeq, 10);
+    const st = s.state(true);
+    s.stop();
+    s = open(dir);
+    assert.equal(s.lostData(), undefined, 'the gap is now a PAD record');
+    assert.deepEqual(s.state(true), st);
+    s.stop();
+  });
+
+  test('a corrupt last record and trailing garbage are truncated', () => {
+    const { dir, recs } = setup();
+    const path = lastBlock(dir);
+    const data = readFileSync(path);
+    const last = recs[recs.length - 1]!;
+    data[last.off + last.len - 3]! ^= 0x01;
+    const garbage = Buffer.from('garbage that is not a record at all, 0123456789');
+    writeFileSync(path, Buffer.concat([data, garbage]));
+    const s = open(dir);
+    assert.deepEqual(s.lostData(), { msgs: 2, bytes: last.len + garbage.length });
+    assert.equal(s.state().msgs, 9);
+    assert.equal(s.state().lastSeq, 9);
+    assert.equal(statSync(path).size, last.off);
+    s.stop();
+  });
+
+  test('a damaged block header is rewritten from the records', () => {
+    const { dir } = setup();
+    const path = lastBlock(dir);
+    const data = readFileSync(path);
+    data[2]! ^= 0xff; // the magic
+    writeFileSync(path, data);
+    let s = open(dir);
+    assert.deepEqual(s.lostData(), { msgs: 0, bytes: BLOCK_HEADER_SIZE });
+    assert.equal(s.state().msgs, 10);
+    for (let seq = 1; seq <= 10; seq++) assert.deepEqual(s.loadMsg(seq)!.data, payload(seq));
+    s.stop();
+    s = open(dir);
+    assert.equal(s.lostData(), undefined);
+    s.stop();
+  });
+
+  test('a purge interrupted before the old blocks were deleted still takes effect', () => {
+    const dir = newDir();
+    const s = open(dir, {}, { blockSize: 512 });
+    fill(s, 40);
+    s.removeMsg(20);
+    s.stop();
+    const copy = newDir();
+    cpSync(dir, copy, { recursive: true });
+    const t = open(dir, {}, { blockSize: 512 });
+    t.purge();
+    t.stop();
+    // The crash: the new block (with its floor) exists, the old files were not deleted yet.
+    const [fresh] = blockFiles(dir);
+    cpSync(join(dir, fresh!), join(copy, fresh!));
+    const u = open(copy, {}, { blockSize: 512 });
+    const st = u.state();
+    assert.equal(st.msgs, 0);
+    assert.equal(st.firstSeq, 41);
+    assert.equal(st.lastSeq, 40);
+    assert.deepEqual(blockFiles(copy), [fresh], 'the old files are deleted on open');
+    assert.equal(u.storeMsg('a', EMPTY, EMPTY).seq, 41);
+    u.stop();
+  });
+
+  test('a block whose creation never completed is dropped', () => {
+    const { dir } = setup();
+    writeFileSync(join(dir, '0000000099.blk'), Buffer.alloc(12));
+    const s = open(dir);
+    assert.equal(s.lostData(), undefined);
+    assert.equal(s.state().msgs, 10);
+    assert.ok(!existsSync(join(dir, '0000000099.blk')));
+    assert.equal(s.storeMsg('x', EMPTY, EMPTY).seq, 11);
+    s.stop();
+  });
+});
+
+describe('file store: erase and disk reclaim', () => {
+  function rawContains(dir: string, needle: string): boolean {
+    return blockFiles(dir).some((f) => readFileSync(join(dir, f)).includes(needle));
+  }
+
+  test('erase overwrites the header and payload bytes on disk', () => {
+    const dir = newDir();
+    let s = open(dir, {}, { blockSize: 512 });
+    s.storeMsg('foo', b('NATS/1.0\r\nX-Secret: hdr-secret\r\n\r\n'), b('first-secret-payload'));
+    fill(s, 30);
+    s.storeMsg('foo', EMPTY, b('second-secret-payload'));
+    fill(s, 3);
+    assert.ok(rawContains(dir, 'first-secret-payload'));
+    assert.ok(s.removeMsg(1, true), 'erase in an old block');
+    assert.ok(s.removeMsg(32, true), 'erase in the active block');
+    for (const secret of ['first-secret-payload', 'hdr-secret', 'second-secret-payload']) {
+      assert.ok(!rawContains(dir, secret), `${secret} gone from disk`);
+    }
+    assert.ok(rawContains(dir, payload(33).toString()), 'other messages untouched');
+    assert.equal(s.loadMsg(1), undefined);
+    s.stop();
+    s = open(dir, {}, { blockSize: 512 });
+    assert.equal(s.lostData(), undefined);
+    assert.equal(s.loadMsg(1), undefined);
+    assert.equal(s.loadMsg(32), undefined);
+    assert.deepEqual(s.loadMsg(33)!.data, payload(33));
+    s.stop();
+  });
+
+  test('blocks roll over at the block size and a block with no live message is deleted', () => {
+    const dir = newDir();
+    const s = open(dir, {}, { blockSize: 1024 });
+    fill(s, 100);
+    const files = blockFiles(dir);
+    assert.ok(files.length >= 5, `${files.length} blocks`);
+    for (const f of files.slice(0, -1)) assert.ok(statSync(join(dir, f)).size <= 1024 + 200);
+    // Delete the messages of the second block (an interior block).
+    const second = msgRecords(join(dir, files[1]!)).map((r) => r.seq);
+    for (const seq of second) s.removeMsg(seq);
+    assert.ok(!blockFiles(dir).includes(files[1]!), 'interior block removed');
+    // Compact into the fourth block: the first and third go.
+    const fourth = msgRecords(join(dir, files[3]!)).map((r) => r.seq);
+    s.compact(fourth[1]!);
+    const now = blockFiles(dir);
+    assert.equal(now[0], files[3]);
+    const before = snapshot(s);
+    s.stop();
+    const t = open(dir, {}, { blockSize: 1024 });
+    assert.deepEqual(snapshot(t), before);
+    t.stop();
+  });
+
+  test('purge leaves one empty block', () => {
+    const dir = newDir();
+    const s = open(dir, {}, { blockSize: 1024 });
+    fill(s, 100);
+    assert.ok(blockFiles(dir).length > 3);
+    s.purge();
+    const files = blockFiles(dir);
+    assert.equal(files.length, 1);
+    assert.equal(statSync(join(dir, files[0]!)).size, BLOCK_HEADER_SIZE);
+    s.stop();
+    const t = open(dir, {}, { blockSize: 1024 });
+    assert.equal(t.state().firstSeq, 101);
+    assert.equal(blockFiles(dir).length, 1);
+    t.stop();
+  });
+
+  test('max_age expiry deletes expired blocks', async () => {
+    const dir = newDir();
+    const s = open(dir, { maxAge: 50 }, { blockSize: 1024 });
+    let timer: NodeJS.Timeout | undefined;
+    const done = new Promise<void>((resolve, reject) => {
+      let seen = 0;
+      timer = setTimeout(() => reject(new Error(`${seen} of 100 expired after 3s`)), 3000);
+      s.onRemove((seqs) => {
+        seen += seqs.length;
+        if (seen >= 100) resolve();
+      });
+    });
+    fill(s, 100);
+    assert.ok(blockFiles(dir).length > 3);
+    await done.finally(() => clearTimeout(timer));
+    const files = blockFiles(dir);
+    assert.equal(files.length, 1);
+    assert.equal(statSync(join(dir, files[0]!)).size, BLOCK_HEADER_SIZE);
+    assert.equal(s.state().firstSeq, 101);
+    s.stop();
+  });
+
+  test('max_msgs in steady state keeps disk use bounded', () => {
+    const dir = newDir();
+    const s = open(dir, { maxMsgs: 50 }, { blockSize: 2048 });
+    fill(s, 2000);
+    assert.equal(s.state().msgs, 50);
+    const total = blockFiles(dir).reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
+    assert.ok(total < 4 * 2048 + 50 * 200, `${total} bytes on disk`);
+    s.stop();
+  });
+});
+
+describe('file store: modes and lifecycle', () => {
+  test('syncAlways works', () => {
+    const dir = newDir();
+    let s = open(dir, {}, { syncAlways: true, blockSize: 512 });
+    fill(s, 20);
+    s.removeMsg(3);
+    s.compact(2);
+    const before = snapshot(s);
+    s.stop();
+    s = open(dir, {}, { syncAlways: true });
+    assert.deepEqual(snapshot(s), before);
+    s.stop();
+  });
+
+  test('writeBehindMs buffers appends until flush()', () => {
+    const dir = newDir();
+    const s = open(dir, {}, { writeBehindMs: 10_000 });
+    fill(s, 10);
+    assert.equal(statSync(lastBlock(dir)).size, BLOCK_HEADER_SIZE, 'nothing written yet');
+    assert.deepEqual(s.loadMsg(3)!.data, payload(3), 'readable before it is written');
+    s.flush();
+    assert.ok(statSync(lastBlock(dir)).size > BLOCK_HEADER_SIZE);
+    const copy = newDir();
+    cpSync(dir, copy, { recursive: true });
+    const t = open(copy);
+    assert.equal(t.state().msgs, 10);
+    t.stop();
+    s.stop();
+  });
+
+  test('writeBehindMs writes on its timer', async () => {
+    const dir = newDir();
+    const s = open(dir, {}, { writeBehindMs: 5 });
+    fill(s, 3);
+    await waitFor(() => statSync(lastBlock(dir)).size > BLOCK_HEADER_SIZE, 2000, 'the write-behind timer');
+    s.stop();
+  });
+
+  test('a stopped store loads nothing; delete removes the block files and the directory', () => {
+    const dir = newDir();
+    const s = open(dir);
+    fill(s, 3);
+    s.stop();
+    assert.equal(s.loadMsg(1), undefined);
+    s.delete();
+    assert.ok(!existsSync(dir));
+  });
+
+  test('delete leaves files it does not own', () => {
+    const dir = newDir();
+    const s = open(dir);
+    fill(s, 3);
+    writeFileSync(join(dir, 'meta.json'), '{}');
+    s.delete();
+    assert.deepEqual(readdirSync(dir), ['meta.json']);
+  });
+
+  test('the block size follows max_bytes when not given', () => {
+    const dir = newDir();
+    const s = open(dir, { maxBytes: 256 * 1024 });
+    fill(s, 2000);
+    assert.ok(blockFiles(dir).length >= 2, 'blocks of max_bytes / 4');
+    s.stop();
+  });
+});
