@@ -1,4 +1,5 @@
 import { parseClusterListen, parseRouteUrl, RouteUrlError, splitRoutes } from '../cluster/url.js';
+import { parseDuration } from '../conf/index.js';
 import { type ClusterOptions, defaultClusterOptions, TLS_TIMEOUT } from '../server/options.js';
 import type { ServerConfig } from '../server/server.js';
 
@@ -273,32 +274,14 @@ export function parseSizeValue(s: string): number {
   return Number(m[1]) * unit;
 }
 
-const DURATION_UNITS: Record<string, number> = {
-  ns: 1e-6,
-  us: 1e-3,
-  µs: 1e-3,
-  ms: 1,
-  s: 1000,
-  m: 60000,
-  h: 3600000,
-};
-
 /** A Go duration ("2m", "1h30m", "500ms") or a bare number of seconds; returns milliseconds. */
 export function parseDurationValue(s: string): number {
   const t = s.trim();
-  if (/^\d+(\.\d+)?$/.test(t)) return Number(t) * 1000;
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/y;
-  let total = 0;
-  let pos = 0;
-  while (pos < t.length) {
-    re.lastIndex = pos;
-    const m = re.exec(t);
-    if (!m) throw new FlagError(`invalid duration "${s}"`);
-    total += Number(m[1]) * DURATION_UNITS[m[2]!]!;
-    pos = re.lastIndex;
+  try {
+    return parseDuration(/^\d+(\.\d+)?$/.test(t) ? Number(t) : t);
+  } catch {
+    throw new FlagError(`invalid duration "${s}"`);
   }
-  if (t.length === 0) throw new FlagError(`invalid duration "${s}"`);
-  return total;
 }
 
 function parseValue(name: string, kind: Kind, raw: string): string | number | boolean {
