@@ -29,7 +29,7 @@ import {
 import type { Account } from '../server/account.js';
 import { ClosedReason } from '../server/closed-reason.js';
 import type { Server } from '../server/server.js';
-import { flushOutput, onDrain, releaseWaiters } from '../server/socket-output.js';
+import { flushOutput, releaseWaiters, wireSocket } from '../server/socket-output.js';
 import { type RemoteLink, Subscription } from '../server/subscription.js';
 import type { RouteManager } from './routes.js';
 
@@ -168,21 +168,12 @@ export class Route implements ParserSink, RemoteLink {
    * peer `authTimeout` to authenticate when the cluster requires it.
    */
   attach(): void {
-    const s = this.socket;
-    s.setNoDelay(true);
-    s.on('data', (buf: Buffer) => this.server.onRead(this, buf));
-    s.on('drain', () => onDrain(this));
-    s.on('error', (err: NodeJS.ErrnoException) => {
-      if (this.closed) return;
-      this.server.logger.debug(`${this} - Router connection error: ${err.message}`);
-      this.close(
-        err.code === 'EPIPE' || err.code === 'ECONNRESET'
-          ? ClosedReason.ClientClosed
-          : ClosedReason.ReadError,
-      );
-    });
-    s.on('end', () => this.close(ClosedReason.ClientClosed));
-    s.on('close', () => this.close(ClosedReason.ClientClosed));
+    wireSocket(
+      this,
+      'Router',
+      (buf) => this.server.onRead(this, buf),
+      (m) => this.server.logger.debug(m),
+    );
     const m = this.manager;
     if (this.didSolicit) {
       this.server.logger.debug(`${this} - Route connect msg sent`);

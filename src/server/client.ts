@@ -16,7 +16,7 @@ import { certificateIdentities } from '../transport/tls.js';
 import type { Account } from './account.js';
 import { ClosedReason } from './closed-reason.js';
 import type { Server } from './server.js';
-import { flushOutput, onDrain, releaseWaiters } from './socket-output.js';
+import { flushOutput, releaseWaiters, wireSocket } from './socket-output.js';
 import { Subscription } from './subscription.js';
 
 /** CONNECT fields, as in nats-server's ClientOpts (JSON names are the wire names). */
@@ -220,22 +220,12 @@ export class Client implements ParserSink {
    * auth and ping timers.
    */
   attach(authRequired: boolean): void {
-    const s = this.socket;
-    s.setNoDelay(true);
-    s.on('data', (buf: Buffer) => this.server.onRead(this, buf));
-    s.on('drain', () => onDrain(this));
-    s.on('error', (err: NodeJS.ErrnoException) => {
-      if (!this.closed) {
-        this.server.logger.debug(`${this} - Client connection error: ${err.message}`);
-        this.close(
-          err.code === 'EPIPE' || err.code === 'ECONNRESET'
-            ? ClosedReason.ClientClosed
-            : ClosedReason.ReadError,
-        );
-      }
-    });
-    s.on('end', () => this.close(ClosedReason.ClientClosed));
-    s.on('close', () => this.close(ClosedReason.ClientClosed));
+    wireSocket(
+      this,
+      'Client',
+      (buf) => this.server.onRead(this, buf),
+      (m) => this.server.logger.debug(m),
+    );
     if (authRequired) {
       this.parser.awaitingAuth = true;
       this.authTimer = setTimeout(() => this.authTimeout(), this.server.options.authTimeout);

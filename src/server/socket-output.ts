@@ -17,6 +17,36 @@ export interface OutputTarget {
   slowConsumer(reason: ClosedReason): void;
 }
 
+/** What wiring a socket needs: the read path, the output state and how to close. */
+export interface SocketOwner extends OutputTarget {
+  close(reason: ClosedReason): void;
+}
+
+/**
+ * Wire a connection's socket: reads go to `onData`, 'drain' releases the output, errors and the peer's
+ * close end the connection (`kind` names it in the debug log: "Client", "Router").
+ */
+export function wireSocket(
+  t: SocketOwner,
+  kind: string,
+  onData: (buf: Buffer) => void,
+  debug: (msg: string) => void,
+): void {
+  const s = t.socket;
+  s.setNoDelay(true);
+  s.on('data', onData);
+  s.on('drain', () => onDrain(t));
+  s.on('error', (err: NodeJS.ErrnoException) => {
+    if (t.closed) return;
+    debug(`${t} - ${kind} connection error: ${err.message}`);
+    t.close(
+      err.code === 'EPIPE' || err.code === 'ECONNRESET' ? ClosedReason.ClientClosed : ClosedReason.ReadError,
+    );
+  });
+  s.on('end', () => t.close(ClosedReason.ClientClosed));
+  s.on('close', () => t.close(ClosedReason.ClientClosed));
+}
+
 /** Write what is queued in one socket write; a socket holding more than `maxPending` is a slow consumer. */
 export function flushOutput(t: OutputTarget, maxPending: number): void {
   t.flushQueued = false;
