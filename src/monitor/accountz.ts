@@ -1,6 +1,6 @@
 /**
  * /accountz: the server's accounts, or one account's detail with `acc=`; /accstatz: per-account traffic.
- * tsnats has no system account, so `system_account` is left out (nats-server omits it when empty).
+ * `system_account` names the system account (left out with `no_system_account`, as nats-server omits it).
  */
 import type { Account } from '../server/account.js';
 import type { Server } from '../server/server.js';
@@ -49,7 +49,8 @@ export function accountz(server: Server, opts: Partial<AccountzOptions> = {}): A
   const name = opts.account ?? '';
   const accounts = accountsOf(server);
   if (name === '') {
-    return { server_id: server.id, now, accounts: accounts.map((a) => a.name) };
+    const sys = server.options.noSystemAccount ? {} : { system_account: server.options.systemAccount };
+    return { server_id: server.id, now, ...sys, accounts: accounts.map((a) => a.name) };
   }
   const acc = accounts.find((a) => a.name === name);
   if (acc === undefined) throw new BadRequest(`Account ${name} does not exist`);

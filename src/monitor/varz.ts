@@ -184,6 +184,7 @@ export function varz(server: Server, state: MonitorState): Varz {
     subscriptions,
     http_req_stats: { ...state.httpReqStats },
     config_load_time: rfc3339(server.startTime),
+    ...(o.noSystemAccount ? {} : { system_account: o.systemAccount }),
   };
 }
 

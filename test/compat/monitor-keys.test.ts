@@ -28,15 +28,8 @@ function onPath(exe: string): boolean {
 
 const HAVE_REFERENCE = onPath('nats-server');
 
-/**
- * Keys the reference has and tsnats deliberately does not:
- * - `system_account`: nats-server always creates the `$SYS` system account; tsnats has no system account
- *   (no `$SYS` subjects or system requests), and the field is `omitempty` in nats-server, as here.
- */
-const ONLY_IN_REFERENCE: Record<string, string[]> = {
-  '/varz': ['system_account'],
-  '/accountz': ['system_account'],
-};
+/** Keys the reference has and tsnats deliberately does not (none now: the system account exists too). */
+const ONLY_IN_REFERENCE: Record<string, string[]> = {};
 
 const ENDPOINTS = [
   '/varz',
