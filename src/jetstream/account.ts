@@ -17,6 +17,7 @@ import {
 } from './api/errors.generated.js';
 import { decodeRequest, goJson } from './api/json.js';
 import { configFromStored, encodeStreamConfig, type StreamConfig, sameConfig } from './config.js';
+import { recoverConsumers } from './consumer/registry.js';
 import type { JetStream } from './jetstream.js';
 import type { OutQueue } from './outbound.js';
 import { nowNanos } from './store/store.js';
@@ -202,6 +203,7 @@ export class JsAccount implements StreamHost {
             `  Stream '${this.account.name} > ${name}' lost ${lost.msgs} messages (${lost.bytes} bytes) in recovery`,
           );
         }
+        recoverConsumers(this, stream);
       } catch (e) {
         this.js.server.logger.error(
           `  Error recovering stream '${this.account.name} > ${name}': ${String(e)}`,

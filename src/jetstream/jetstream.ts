@@ -16,6 +16,7 @@ import type { JetStreamOptions } from '../server/options.js';
 import type { Server } from '../server/server.js';
 import type { Subscription } from '../server/subscription.js';
 import { JsAccount } from './account.js';
+import { registerConsumerApi } from './api/consumers.js';
 import { ApiRouter } from './api/dispatch.js';
 import {
   type ApiError,
@@ -109,6 +110,7 @@ export class JetStream {
     });
     this.api = new ApiRouter(this);
     registerStreamApi(this.api);
+    registerConsumerApi(this.api);
     registerUnsupportedApi(this.api);
   }
 

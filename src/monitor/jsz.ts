@@ -4,6 +4,7 @@
  * off, nats-server's answer for a disabled JetStream.
  */
 import type { JsAccount } from '../jetstream/account.js';
+import { publicConsumers } from '../jetstream/consumer/registry.js';
 import type { Server } from '../server/server.js';
 import { decodeBool, decodeInt, rfc3339 } from './format.js';
 
@@ -26,6 +27,8 @@ export interface StreamDetailJson {
   cluster?: { leader: string };
   config?: Record<string, unknown>;
   state: Record<string, unknown>;
+  /** With `consumers`: the stream's consumers (ConsumerInfo; `config` only with `config`). */
+  consumer_detail?: Record<string, unknown>[];
 }
 
 /** nats-server's AccountDetail (JetStreamStats inlined). */
@@ -143,7 +146,7 @@ export function jsz(server: Server, opts: Partial<JszOptions> = {}): Jsz {
     list = [];
   }
   if (list.length > 0) {
-    out.account_details = list.map((a) => accountDetail(server, a, streams, opts.config === true));
+    out.account_details = list.map((a) => accountDetail(server, a, streams, opts.config === true, consumers));
   }
   return out;
 }
@@ -154,6 +157,7 @@ function accountDetail(
   jsa: JsAccount,
   withStreams: boolean,
   withConfig: boolean,
+  withConsumers = false,
 ): AccountDetailJson {
   const u = jsa.usage();
   const d: AccountDetailJson = {
@@ -177,6 +181,14 @@ function accountDetail(
       } as StreamDetailJson;
       if (withConfig) sd.config = info.config;
       sd.state = info.state as unknown as Record<string, unknown>;
+      if (withConsumers) {
+        const cs = publicConsumers(st).map((c) => {
+          const ci: Record<string, unknown> = { ...c.info() };
+          if (!withConfig) delete ci.config;
+          return ci;
+        });
+        if (cs.length > 0) sd.consumer_detail = cs;
+      }
       return sd;
     });
   }
