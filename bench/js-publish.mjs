@@ -11,8 +11,14 @@ import { connect } from '@nats-io/transport-node';
 
 const [rounds = 3, count = 100000, size = 128, windowSize = 256] = process.argv.slice(2).map(Number);
 const SERVERS = {
-  tsnats: (dir) => ['./bin/tsnats', ['-a', '127.0.0.1', '-p', '-1', '--ports_file_dir', dir, '-js', '-sd', dir]],
-  'nats-server': (dir) => ['nats-server', ['-a', '127.0.0.1', '-p', '-1', '--ports_file_dir', dir, '-js', '-sd', dir]],
+  tsnats: (dir) => [
+    './bin/tsnats',
+    ['-a', '127.0.0.1', '-p', '-1', '--ports_file_dir', dir, '-js', '-sd', dir],
+  ],
+  'nats-server': (dir) => [
+    'nats-server',
+    ['-a', '127.0.0.1', '-p', '-1', '--ports_file_dir', dir, '-js', '-sd', dir],
+  ],
 };
 
 async function start(kind) {
@@ -23,7 +29,14 @@ async function start(kind) {
     const f = readdirSync(dir).find((n) => n.endsWith('.ports'));
     if (f) {
       const url = JSON.parse(readFileSync(join(dir, f), 'utf8')).nats[0];
-      return { url, stop: async () => { child.kill('SIGTERM'); await new Promise((r) => child.once('exit', r)); rmSync(dir, { recursive: true, force: true }); } };
+      return {
+        url,
+        stop: async () => {
+          child.kill('SIGTERM');
+          await new Promise((r) => child.once('exit', r));
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
     }
     await new Promise((r) => setTimeout(r, 25));
   }
@@ -59,7 +72,9 @@ for (let r = 1; r <= rounds; r++) {
       const s = await start(kind);
       try {
         const rate = await run(s.url, storage);
-        (results[`${storage} ${kind}`] ??= []).push(rate);
+        const key = `${storage} ${kind}`;
+        if (results[key] === undefined) results[key] = [];
+        results[key].push(rate);
         console.log(JSON.stringify({ round: r, storage, server: kind, msgs_per_sec: Math.round(rate) }));
       } finally {
         await s.stop();
@@ -68,10 +83,14 @@ for (let r = 1; r <= rounds; r++) {
   }
 }
 const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
-console.log(`\n| storage | tsnats msgs/s | nats-server msgs/s | tsnats / nats-server | per-round |\n|---|---:|---:|---:|---|`);
+console.log(
+  `\n| storage | tsnats msgs/s | nats-server msgs/s | tsnats / nats-server | per-round |\n|---|---:|---:|---:|---|`,
+);
 for (const storage of ['file', 'memory']) {
   const a = results[`${storage} tsnats`];
   const b = results[`${storage} nats-server`];
   const per = a.map((x, i) => (x / b[i]).toFixed(3)).join(' ');
-  console.log(`| ${storage} | ${Math.round(median(a)).toLocaleString('en')} | ${Math.round(median(b)).toLocaleString('en')} | ${(median(a) / median(b)).toFixed(3)} | ${per} |`);
+  console.log(
+    `| ${storage} | ${Math.round(median(a)).toLocaleString('en')} | ${Math.round(median(b)).toLocaleString('en')} | ${(median(a) / median(b)).toFixed(3)} | ${per} |`,
+  );
 }
