@@ -15,10 +15,7 @@ import {
   DeliverPolicy,
   JetStreamApiError,
   type JetStreamClient,
-  type JetStreamManager,
   type JsMsg,
-  jetstream,
-  jetstreamManager,
   ReplayPolicy,
   RetentionPolicy,
   StorageType,
@@ -31,51 +28,23 @@ import {
   nanos,
   type Subscription,
 } from '@nats-io/transport-node';
-import type { Server, ServerConfig } from '../../src/index.js';
+import type { ServerConfig } from '../../src/index.js';
 import { JSErrors } from '../../src/jetstream/api/errors.generated.js';
 import { goDurationString } from '../../src/jetstream/consumer/config.js';
 import { parseNextRequest } from '../../src/jetstream/consumer/consumer.js';
 import { decodeState, encodeState } from '../../src/jetstream/consumer/store.js';
 import { jsz } from '../../src/monitor/jsz.js';
+import { closeJetStream, type JsEnv, jsonRequest, openJetStream } from '../helpers/jetstream.js';
 import { hasReference, startReference } from '../helpers/reference.js';
-import { startServer, urlOf } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-interface Env {
-  server: Server;
-  dir: string;
-  nc: NatsConnection;
-  jsm: JetStreamManager;
-  js: JetStreamClient;
-}
-
-async function open(config: ServerConfig = {}): Promise<Env> {
-  const dir = mkdtempSync(join(tmpdir(), 'tsnats-jsc-'));
-  const server = await startServer({ jetstream: { storeDir: dir }, ...config });
-  const nc = await connect({ servers: urlOf(server), reconnect: false });
-  const jsm = await jetstreamManager(nc);
-  return { server, dir, nc, jsm, js: jetstream(nc) };
-}
-
-async function close(env: Env): Promise<void> {
-  await env.nc.close();
-  await env.server.shutdown();
-  rmSync(env.dir, { recursive: true, force: true });
-}
-
-/** A raw request; the reply parsed as JSON. */
-async function req(
-  nc: NatsConnection,
-  subject: string,
-  body: unknown = undefined,
-): Promise<Record<string, unknown>> {
-  const data = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
-  const m = await nc.request(subject, data, { timeout: 2000 });
-  return JSON.parse(dec.decode(m.data)) as Record<string, unknown>;
-}
+type Env = JsEnv;
+const open = (config: ServerConfig = {}): Promise<Env> => openJetStream(config);
+const close = (env: Env): Promise<void> => closeJetStream(env);
+const req = jsonRequest;
 
 function errCode(r: Record<string, unknown>): number | undefined {
   return (r.error as { err_code?: number } | undefined)?.err_code;

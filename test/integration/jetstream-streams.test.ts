@@ -14,7 +14,6 @@ import { fileURLToPath } from 'node:url';
 import {
   DiscardPolicy,
   JetStreamApiError,
-  type JetStreamClient,
   type JetStreamManager,
   jetstream,
   jetstreamManager,
@@ -22,57 +21,17 @@ import {
   StorageType,
 } from '@nats-io/jetstream';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
-import type { Server, ServerConfig } from '../../src/index.js';
+import { closeJetStream, type JsEnv, jsonRequest, openJetStream } from '../helpers/jetstream.js';
 import { hasReference, startReference } from '../helpers/reference.js';
-import { startServer, urlOf } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-interface Env {
-  server: Server;
-  dir: string;
-  nc: NatsConnection;
-  jsm: JetStreamManager;
-  js: JetStreamClient;
-}
-
-async function open(
-  config: ServerConfig = {},
-  dir = mkdtempSync(join(tmpdir(), 'tsnats-js-')),
-): Promise<Env> {
-  let server: Server | undefined;
-  let nc: NatsConnection | undefined;
-  try {
-    server = await startServer({ jetstream: { storeDir: dir }, ...config });
-    nc = await connect({ servers: urlOf(server), reconnect: false });
-    const jsm = await jetstreamManager(nc);
-    return { server, dir, nc, jsm, js: jetstream(nc) };
-  } catch (e) {
-    await nc?.close();
-    await server?.shutdown();
-    rmSync(dir, { recursive: true, force: true });
-    throw e;
-  }
-}
-
-async function close(env: Env, keepDir = false): Promise<void> {
-  await env.nc.close();
-  await env.server.shutdown();
-  if (!keepDir) rmSync(env.dir, { recursive: true, force: true });
-}
-
-/** A raw request; the reply parsed as JSON. */
-async function req(
-  nc: NatsConnection,
-  subject: string,
-  body: unknown = undefined,
-): Promise<Record<string, unknown>> {
-  const data = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
-  const m = await nc.request(subject, data, { timeout: 2000 });
-  return JSON.parse(dec.decode(m.data)) as Record<string, unknown>;
-}
+type Env = JsEnv;
+const open = openJetStream;
+const close = closeJetStream;
+const req = jsonRequest;
 
 /** A raw publish with headers; the reply as text. */
 async function pub(

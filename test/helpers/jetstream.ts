@@ -1,0 +1,54 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { Server, ServerConfig } from '../../src/index.js';
+import { startServer, urlOf } from './server.js';
+
+/** A JetStream-enabled tsnats with a connected client, its manager and a fresh store directory. */
+export interface JsEnv {
+  server: Server;
+  dir: string;
+  nc: NatsConnection;
+  jsm: JetStreamManager;
+  js: JetStreamClient;
+}
+
+/** Start one (a store directory may be passed to reopen it after a restart). */
+export async function openJetStream(
+  config: ServerConfig = {},
+  dir = mkdtempSync(join(tmpdir(), 'tsnats-js-')),
+): Promise<JsEnv> {
+  let server: Server | undefined;
+  let nc: NatsConnection | undefined;
+  try {
+    server = await startServer({ jetstream: { storeDir: dir }, ...config });
+    nc = await connect({ servers: urlOf(server), reconnect: false });
+    const jsm = await jetstreamManager(nc);
+    return { server, dir, nc, jsm, js: jetstream(nc) };
+  } catch (e) {
+    await nc?.close();
+    await server?.shutdown();
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** Close the client and the server; remove the store unless `keepDir` (to reopen it). */
+export async function closeJetStream(env: JsEnv, keepDir = false): Promise<void> {
+  await env.nc.close();
+  await env.server.shutdown();
+  if (!keepDir) rmSync(env.dir, { recursive: true, force: true });
+}
+
+/** A raw request; the reply parsed as JSON. */
+export async function jsonRequest(
+  nc: NatsConnection,
+  subject: string,
+  body: unknown = undefined,
+): Promise<Record<string, unknown>> {
+  const data = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
+  const m = await nc.request(subject, data, { timeout: 2000 });
+  return JSON.parse(new TextDecoder().decode(m.data)) as Record<string, unknown>;
+}
