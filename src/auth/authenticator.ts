@@ -29,6 +29,14 @@ function safeEqual(a: string, b: string): boolean {
   return ba.length === bb.length && timingSafeEqual(ba, bb);
 }
 
+/**
+ * `allowed_connection_types`: an empty list allows every kind; tsnats' clients are all plain NATS
+ * connections, nats-server's "STANDARD" (websocket, MQTT and leafnode connections do not exist here).
+ */
+function connectionTypeAllowed(types: string[] | undefined): boolean {
+  return types === undefined || types.length === 0 || types.some((t) => t.toUpperCase() === 'STANDARD');
+}
+
 function isBcrypt(s: string): boolean {
   return s.startsWith('$2a$') || s.startsWith('$2b$') || s.startsWith('$2y$');
 }
@@ -103,7 +111,7 @@ export class Authenticator {
       // TLS verify_and_map: the verified certificate names the user; no password.
       for (const id of certIdentities) {
         const u = this.users.get(id);
-        if (u !== undefined)
+        if (u !== undefined && connectionTypeAllowed(u.allowedConnectionTypes))
           return { name: u.user, account: u.account, permissions: u.permissions ?? cfg.defaultPermissions };
       }
       return undefined;
@@ -111,6 +119,7 @@ export class Authenticator {
     if (this.nkeys.size > 0 && cr.nkey !== undefined && cr.nkey !== '') {
       const nk = this.nkeys.get(cr.nkey);
       if (nk === undefined || cr.sig === undefined || nonce === '') return undefined;
+      if (!connectionTypeAllowed(nk.allowedConnectionTypes)) return undefined;
       const sig = decodeSig(cr.sig);
       if (sig === undefined) return undefined;
       try {
@@ -127,6 +136,7 @@ export class Authenticator {
       if (noCreds) {
         const na = this.noAuthUser();
         if (na !== undefined) {
+          if (!connectionTypeAllowed(na.allowedConnectionTypes)) return undefined;
           name = na.user;
           pass = na.password;
           return { name, account: na.account, permissions: na.permissions ?? cfg.defaultPermissions };
@@ -134,7 +144,8 @@ export class Authenticator {
       }
       if (name !== '') {
         const u = this.users.get(name);
-        if (u === undefined || !(await secretMatches(pass, u.password))) return undefined;
+        if (u === undefined || !connectionTypeAllowed(u.allowedConnectionTypes)) return undefined;
+        if (!(await secretMatches(pass, u.password))) return undefined;
         return { name: u.user, account: u.account, permissions: u.permissions ?? cfg.defaultPermissions };
       }
     }

@@ -94,6 +94,23 @@ describe('authentication', () => {
     }
   });
 
+  test('allowed_connection_types: a user limited to websocket cannot connect as a plain client', async () => {
+    const server = await startServer({
+      authorization: authz({
+        users: [
+          { user: 'ws', password: 'p', allowedConnectionTypes: ['WEBSOCKET'] },
+          { user: 'std', password: 'p', allowedConnectionTypes: ['standard', 'MQTT'] },
+        ],
+      }),
+    });
+    try {
+      assert.match(String(await tryConnect(server, { user: 'ws', pass: 'p' })), /Authorization Violation/i);
+      await (await mustConnect(server, { user: 'std', pass: 'p' })).close();
+    } finally {
+      await server.shutdown();
+    }
+  });
+
   test('NKey users sign the nonce', async () => {
     const good = createUser();
     const other = createUser();
