@@ -505,6 +505,32 @@ export class Server {
     return delivered;
   }
 
+  /** Exporting accounts whose mapped replies (`_R_.>`) this server listens for. */
+  private readonly responseListeners = new Set<Account>();
+
+  /**
+   * Responses to a service import come back on a mapped reply subject in the exporting account, from a
+   * local responder or, through a route, from a responder on another server: an internal `_R_.>`
+   * subscription (whose interest reaches the routes) catches both and hands each to the requester's
+   * account. Delivery is deferred to a microtask because routing is not re-entrant.
+   */
+  private listenForResponses(acc: Account): void {
+    if (this.responseListeners.has(acc)) return;
+    this.responseListeners.add(acc);
+    this.subscribeInternal(acc, `${RESPONSE_PREFIX}>`, (subject, reply, hdr, buf, start, size) => {
+      const back = acc.takeResponse(subject);
+      if (back === undefined) return;
+      const data = Buffer.from(buf.subarray(start, start + size));
+      queueMicrotask(() => {
+        const n = this.deliverInAccount(back.account, null, back.reply, reply, hdr, data, 0, size);
+        if (n > 0) {
+          this.stats.outMsgs += n;
+          this.stats.outBytes += n * size;
+        }
+      });
+    });
+  }
+
   /** Reused per message: the routes to send to and the queue groups for each. */
   private readonly remoteTargets: { link: RemoteLink; queues: string[] }[] = [];
 
@@ -540,12 +566,6 @@ export class Server {
     size: number,
   ): number {
     let delivered = 0;
-    if (subject.startsWith(RESPONSE_PREFIX)) {
-      const back = acc.takeResponse(subject);
-      if (back !== undefined) {
-        delivered += this.deliverInAccount(back.account, producer, back.reply, reply, hdr, buf, start, size);
-      }
-    }
     for (const imp of acc.streamImporters) {
       if (matchesImport(subject, imp.subject)) {
         const to = importedSubject(imp, subject);
@@ -554,7 +574,11 @@ export class Server {
     }
     for (const imp of acc.serviceImports) {
       if (matchesImport(subject, imp.local)) {
-        const mappedReply = reply !== '' ? imp.exporter.mapResponse(acc, reply, imp.singleton) : '';
+        let mappedReply = '';
+        if (reply !== '') {
+          mappedReply = imp.exporter.mapResponse(acc, reply, imp.singleton);
+          this.listenForResponses(imp.exporter);
+        }
         const to = serviceSubject(imp, subject);
         delivered += this.deliverInAccount(imp.exporter, producer, to, mappedReply, hdr, buf, start, size);
       }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { connect } from '@nats-io/transport-node';
 import { stopAll, TsNode, waitForInterest, waitForMesh } from '../helpers/cluster.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 test('/routez and /varz report the routes, their interest and traffic', async () => {
   const a = await TsNode.start({ name: 'a', config: { httpPort: -1 } });
@@ -21,7 +22,7 @@ test('/routez and /varz report the routes, their interest and traffic', async ()
     for (let i = 0; i < 5; i++) na.publish('metrics.x', 'hello');
     await na.flush();
     // Wait for delivery on b before reading counters.
-    while (got.length < 5) await nb.flush();
+    await waitFor(() => got.length === 5, 5000, 'delivery on b');
     const base = a.server.monitor!.url;
     const routez = (await (await fetch(`${base}/routez?subs=1`)).json()) as {
       num_routes: number;
