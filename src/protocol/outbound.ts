@@ -116,8 +116,7 @@ export class Outbound {
   }
 
   /**
-   * The bytes to write. When `reusable` (the socket took the previous write synchronously) the same
-   * memory is used again; otherwise the socket still holds it and a fresh buffer is needed.
+   * The bytes to write; `release()` afterwards decides whether the same memory can be used again.
    */
   take(): Buffer {
     const out = this.buf.subarray(0, this.len);

@@ -67,7 +67,6 @@ export class Account {
   mapResponse(account: Account, reply: string, singleton: boolean): string {
     const mapped = RESPONSE_PREFIX + randomBytes(12).toString('base64url');
     this.responses.set(mapped, { account, reply, singleton, expires: Date.now() + RESPONSE_TTL });
-    this.crossAccount = true;
     return mapped;
   }
 

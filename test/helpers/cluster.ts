@@ -5,13 +5,14 @@
  *
  * Route state has no events a test can await, so `waitForMesh` and `waitForInterest` poll (wait-for.ts).
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Server, type ServerConfig } from '../../src/index.js';
 import { type ClusterOptions, defaultClusterOptions } from '../../src/server/options.js';
+import { spawnNatsServer } from './reference.js';
 import { waitFor } from './wait-for.js';
 
 /** One server of a test cluster, whichever implementation. */
@@ -113,8 +114,6 @@ export class TsNode implements ClusterNode {
   }
 }
 
-const EXE = 'nats-server';
-
 export interface RefNodeOptions {
   name: string;
   clusterName?: string;
@@ -159,29 +158,13 @@ export class RefNode implements ClusterNode {
       opts.clusterName ?? 'test',
     ];
     if (opts.routes !== undefined && opts.routes.length > 0) args.push('--routes', opts.routes.join(','));
-    const child = spawn(EXE, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let log = '';
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (d: string) => {
-      if (log.length < 65536) log += d;
-    });
-    let exited = false;
-    const exitedP = new Promise<void>((resolve) => {
-      child.once('exit', () => {
-        exited = true;
-        resolve();
-      });
-      child.once('error', () => {
-        exited = true;
-        resolve();
-      });
-    });
-    const node = new RefNode(opts.name, child, dir, exitedP, () => log);
+    const { child, exited: exitedP, hasExited, log } = spawnNatsServer(args, 65536);
+    const node = new RefNode(opts.name, child, dir, exitedP, log);
     try {
       // The ports file is nats-server's only readiness signal.
       await waitFor(
         () => {
-          if (exited) throw new Error(`nats-server exited: ${log}`);
+          if (hasExited()) throw new Error(`nats-server exited: ${log()}`);
           return node.readPorts();
         },
         5000,

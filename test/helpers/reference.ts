@@ -17,6 +17,29 @@ import { delimiter, join } from 'node:path';
 
 const EXE = 'nats-server';
 
+/** A nats-server child process with its stderr captured (up to `logLimit` chars) and its exit awaited. */
+export function spawnNatsServer(
+  args: string[],
+  logLimit: number,
+): { child: ChildProcess; exited: Promise<void>; hasExited: () => boolean; log: () => string } {
+  const child = spawn(EXE, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (d: string) => {
+    if (log.length < logLimit) log += d;
+  });
+  let done = false;
+  const exited = new Promise<void>((resolve) => {
+    const finish = (): void => {
+      done = true;
+      resolve();
+    };
+    child.once('exit', finish);
+    child.once('error', finish);
+  });
+  return { child, exited, hasExited: () => done, log: () => log };
+}
+
 export interface ReferenceServer {
   port: number;
   /** The temp dir holding the ports file (and the config file, if any). */
@@ -102,40 +125,21 @@ export async function startReference(
     argv.push('-c', conf);
   }
   argv.push(...args);
-  const child = spawn(EXE, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (d: string) => {
-    if (stderr.length < 16384) stderr += d;
-  });
-  let exited = false;
-  const exitedP = new Promise<void>((resolve) => {
-    child.once('exit', () => {
-      exited = true;
-      resolve();
-    });
-    child.once('error', () => {
-      exited = true;
-      resolve();
-    });
-  });
+  const { child, exited: exitedP, hasExited, log } = spawnNatsServer(argv, 16384);
+  const exited = hasExited;
+  const stderr = log;
 
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopped ??= (async () => {
-      await killChild(child, exitedP, () => exited);
+      await killChild(child, exitedP, exited);
       rmSync(dir, { recursive: true, force: true });
     })();
     return stopped;
   };
 
   try {
-    const port = await waitForPort(
-      dir,
-      opts.timeoutMs ?? 5000,
-      () => exited,
-      () => stderr,
-    );
+    const port = await waitForPort(dir, opts.timeoutMs ?? 5000, exited, stderr);
     return { port, dir, stop };
   } catch (err) {
     await stop();
