@@ -42,7 +42,7 @@ function isBcrypt(s: string): boolean {
 }
 
 /** Compare a presented secret with a configured one, plain or bcrypt-hashed. */
-async function secretMatches(given: string, configured: string): Promise<boolean> {
+export async function secretMatches(given: string, configured: string): Promise<boolean> {
   if (isBcrypt(configured)) return bcrypt.compare(given, configured);
   return safeEqual(given, configured);
 }

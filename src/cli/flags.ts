@@ -1,7 +1,7 @@
 import { parseClusterListen, parseRouteUrl, RouteUrlError, splitRoutes } from '../cluster/url.js';
 import { parseDuration } from '../conf/index.js';
+import type { ServerConfig } from '../server/options.js';
 import { type ClusterOptions, defaultClusterOptions, TLS_TIMEOUT } from '../server/options.js';
-import type { ServerConfig } from '../server/server.js';
 
 /**
  * nats-server's command line, parsed the way Go's flag package does: `-f value`, `-f=value`, `--f value`

@@ -16,36 +16,21 @@
  * batch that produced it (the server's flush list).
  */
 import { randomBytes } from 'node:crypto';
-import type { Socket } from 'node:net';
-import { Outbound, writeInt, writeLatin1 } from '../protocol/outbound.js';
-import {
-  ConnKind,
-  ERR_MAX_CONTROL_LINE,
-  type MsgArgs,
-  Parser,
-  type ParserSink,
-  SubOp,
-} from '../protocol/parser.js';
+import type { Duplex } from 'node:stream';
+import { writeInt, writeLatin1 } from '../protocol/outbound.js';
+import { ConnKind, type MsgArgs, SubOp } from '../protocol/parser.js';
 import type { Account } from '../server/account.js';
 import { ClosedReason } from '../server/closed-reason.js';
-import type { Server } from '../server/server.js';
-import { flushOutput, releaseWaiters, wireSocket } from '../server/socket-output.js';
+import { Connection } from '../server/connection.js';
+import type { ServerCore } from '../server/core.js';
 import { type RemoteLink, Subscription } from '../server/subscription.js';
 import type { RouteManager } from './routes.js';
-
-/** Why a route closed: the client reasons plus nats-server's DuplicateServerName. */
-export type RouteClosedReason = ClosedReason | 'Duplicate Server Name';
 
 /** nats-server's ErrClientConnectedToRoutePort: a client (its CONNECT has `lang`) on the route port. */
 export const ERR_CLIENT_ON_ROUTE_PORT = 'attempted to connect to route port';
 
 /** nats-server's firstPingInterval for non-client connections. */
 const FIRST_PING_INTERVAL = 1000;
-/** nats-server's DEFAULT_RTT_MEASUREMENT_INTERVAL: a PING goes out at least this often to refresh RTT. */
-const RTT_MEASUREMENT_INTERVAL = 60 * 60 * 1000;
-
-const PING = Buffer.from('PING\r\n');
-const PONG = Buffer.from('PONG\r\n');
 
 /** The INFO a route peer sends (nats-server's Info, route fields). Unknown fields are kept for gossip. */
 export interface RouteInfoProto {
@@ -84,23 +69,12 @@ interface RemoteSub {
   sub: Subscription;
 }
 
-export class Route implements ParserSink, RemoteLink {
-  readonly parser: Parser;
-  readonly out = new Outbound();
-  readonly start = new Date();
-  /** Remote address of the connection. */
-  readonly host: string;
-  readonly port: number;
-  /** Last inbound activity (ping timer, /routez last_activity). */
-  last = Date.now();
-  closed = false;
-  closeReason: RouteClosedReason | '' = '';
-  /** Queued for the server's end-of-batch flush. */
-  flushQueued = false;
-  sockPending = 0;
-  blockedSince = 0;
-  /** Producers stalled until this connection drains. */
-  drainWaiters: (() => void)[] = [];
+export class Route extends Connection implements RemoteLink {
+  protected readonly kindName = 'Router';
+  protected readonly errName = 'Route Error';
+  protected readonly firstPingInterval = FIRST_PING_INTERVAL;
+  /** Routed messages are forwarded, not published: a route is never stalled (nats-server stalls clients). */
+  readonly stallable = false;
 
   /** The remote server, from its CONNECT (`name`) and INFO. */
   remoteId = '';
@@ -127,23 +101,13 @@ export class Route implements ParserSink, RemoteLink {
 
   /** Remote interest by "account subject[ queue]" (the RS- argument). */
   readonly subs = new Map<string, RemoteSub>();
-  inMsgs = 0;
-  inBytes = 0;
-  outMsgs = 0;
-  outBytes = 0;
-  /** Round-trip time of the last PING, ms (0 until measured). */
-  rtt = 0;
-  private rttStart = 0;
-  /** performance.now() when the PING went out: sub-millisecond RTTs on loopback must not read as 0. */
-  private rttStartHr = 0;
-  private pingsOut = 0;
-  private pingTimer: NodeJS.Timeout | undefined;
-  private authTimer: NodeJS.Timeout | undefined;
-  private readonly server: Server;
+  private readonly server: ServerCore;
 
   constructor(
     private readonly manager: RouteManager,
-    public socket: Socket,
+    socket: Duplex,
+    host: string,
+    port: number,
     readonly rid: number,
     /** We dialled this connection (nats-server's didSolicit). */
     public didSolicit: boolean,
@@ -151,11 +115,9 @@ export class Route implements ParserSink, RemoteLink {
     public isConfigured: boolean,
     url: URL | undefined,
   ) {
+    super(manager.server, socket, ConnKind.ROUTER, host, port);
     this.server = manager.server;
     this.url = url;
-    this.parser = new Parser(this, ConnKind.ROUTER, this.server.options.maxControlLine);
-    this.host = socket.remoteAddress ?? '';
-    this.port = socket.remotePort ?? 0;
   }
 
   /** "127.0.0.1:6222 - rid:3", the prefix nats-server puts on a route's log lines. */
@@ -168,51 +130,19 @@ export class Route implements ParserSink, RemoteLink {
    * peer `authTimeout` to authenticate when the cluster requires it.
    */
   attach(): void {
-    wireSocket(
-      this,
-      'Router',
-      (buf) => this.server.onRead(this, buf),
-      (m) => this.server.logger.debug(m),
-    );
+    this.wire();
     const m = this.manager;
     if (this.didSolicit) {
       this.server.logger.debug(`${this} - Route connect msg sent`);
-      this.enqueueProto(m.connectProto(this.url));
+      this.sendInfo(m.connectProto(this.url));
     } else if (m.authRequired) {
-      this.parser.awaitingAuth = true;
-      this.authTimer = setTimeout(() => this.authTimeout(), m.options.authTimeout);
-      this.authTimer.unref();
+      this.startAuthTimer(m.options.authTimeout);
     }
-    this.enqueueProto(m.routeInfoProto(true));
-    this.setPingTimer(firstPingDelay(this.server.options.pingInterval));
+    this.sendInfo(m.routeInfoProto(true));
+    this.setFirstPingTimer();
   }
 
   // ---- output ------------------------------------------------------------------------------------------
-
-  /** Queue a protocol line (flushed with the batch). */
-  enqueueProto(line: string): void {
-    if (this.closed) return;
-    this.out.latin1(line);
-    this.server.queueFlush(this);
-  }
-
-  private enqueue(b: Buffer): void {
-    if (this.closed) return;
-    this.out.bytes(b);
-    this.server.queueFlush(this);
-  }
-
-  sendErr(err: string): void {
-    if (this.closed) return;
-    this.server.logger.trace(`${this} - ->> [-ERR ${err}]`);
-    this.out.utf8(`-ERR '${err}'\r\n`);
-    this.server.queueFlush(this);
-  }
-
-  /** Write what is queued. Called once per read batch by the server. */
-  flush(): void {
-    flushOutput(this, this.server.options.maxPending);
-  }
 
   /**
    * RemoteLink: one RMSG (HMSG with headers) for a message matched by this route's interest. With queue
@@ -311,13 +241,30 @@ export class Route implements ParserSink, RemoteLink {
       this.close(ClosedReason.ProtocolViolation);
       return false;
     }
-    // nats-server checks the credentials first (processConnect), then what kind of peer this is.
-    if (m.authRequired && !m.checkAuth(proto.user, proto.pass)) {
-      srv.logger.error(`${this} - authentication error${proto.user !== '' ? ` - User "${proto.user}"` : ''}`);
-      this.sendErr('Authorization Violation');
-      this.close(ClosedReason.AuthenticationViolation);
-      return false;
+    // nats-server checks the credentials first (processConnect), then what kind of peer this is. A bcrypt
+    // comparison takes a while: the rest of the input waits for it, nothing else does.
+    if (!m.authRequired) return this.acceptConnect(proto);
+    this.suspendInput();
+    m.checkAuth(proto.user, proto.pass).then(
+      (ok) => this.authChecked(ok, proto),
+      () => this.authChecked(false, proto),
+    );
+    return true;
+  }
+
+  private authChecked(ok: boolean, proto: RouteConnectProto): void {
+    if (this.closed) return;
+    if (!ok) {
+      this.authFailed(proto.user);
+      return;
     }
+    if (this.acceptConnect(proto)) this.resumeInput();
+  }
+
+  /** The rest of processConnect once the peer is authenticated: is it a route of our cluster? */
+  private acceptConnect(proto: RouteConnectProto): boolean {
+    const srv = this.server;
+    const m = this.manager;
     // Clients put `lang` in CONNECT, routes do not: that is how nats-server spots a client on this port.
     if (proto.lang !== '') {
       this.sendErr(ERR_CLIENT_ON_ROUTE_PORT);
@@ -393,7 +340,7 @@ export class Route implements ParserSink, RemoteLink {
     }
     if (!this.didSolicit && info.server_name === srv.name) {
       srv.logger.error(`${this} - Remote server has a duplicate name: ${JSON.stringify(info.server_name)}`);
-      this.close('Duplicate Server Name');
+      this.close(ClosedReason.DuplicateServerName);
       return false;
     }
     this.infoReceived = true;
@@ -511,134 +458,28 @@ export class Route implements ParserSink, RemoteLink {
     st.inMsgs++;
     st.inBytes += size;
     const queues = pa.queues.length > 0 ? pa.queues : null;
-    const n = srv.deliverInAccount(acc, null, pa.subject, pa.reply, pa.hdr, buf, start, size, true, queues);
+    const n = srv.delivery.deliverInAccount(
+      acc,
+      null,
+      pa.subject,
+      pa.reply,
+      pa.hdr,
+      buf,
+      start,
+      size,
+      true,
+      queues,
+    );
     if (n > 0) {
       st.outMsgs += n;
       st.outBytes += n * size;
     }
   }
 
-  // ---- ParserSink: keepalive and errors ----------------------------------------------------------------
-
-  onPing(): void {
-    this.server.logger.trace(`${this} - <<- [PING]`);
-    this.enqueue(PONG);
-  }
-
-  onPong(): void {
-    this.server.logger.trace(`${this} - <<- [PONG]`);
-    this.pingsOut = 0;
-    if (this.rttStartHr > 0) {
-      this.rtt = Math.max(performance.now() - this.rttStartHr, 0.001);
-      this.rttStartHr = 0;
-    }
-  }
-
-  onOk(): void {}
-
-  /** A route that sends -ERR is closed (nats-server's processErr for ROUTER). */
-  onErr(arg: string): void {
-    this.server.logger.error(`${this} - Route Error ${arg}`);
-    this.close(ClosedReason.ParseError);
-  }
-
-  onParseError(err: string, detail: string): void {
-    if (err !== '') this.sendErr(err);
-    this.server.logger.error(`${this} - Router ${detail}`);
-    this.close(
-      err === ERR_MAX_CONTROL_LINE ? ClosedReason.MaxControlLineExceeded : ClosedReason.ProtocolViolation,
-    );
-  }
-
-  onAuthRequiredViolation(): void {
-    this.server.logger.error(`${this} - authentication error`);
-    this.sendErr('Authorization Violation');
-    this.close(ClosedReason.AuthenticationViolation);
-  }
-
-  private protocolError(detail: string): false {
-    this.server.logger.error(`${this} - ${detail}`);
-    this.close(ClosedReason.ProtocolViolation);
-    return false;
-  }
-
-  // ---- timers ------------------------------------------------------------------------------------------
-
-  private setPingTimer(delay: number): void {
-    if (delay <= 0 || this.closed) return;
-    this.pingTimer = setTimeout(() => this.pingTimerFired(), delay);
-    this.pingTimer.unref();
-  }
-
-  /** nats-server's processPingTimer: skip the PING after recent traffic once the RTT is known. */
-  private pingTimerFired(): void {
-    this.pingTimer = undefined;
-    if (this.closed) return;
-    const o = this.server.options;
-    const now = Date.now();
-    const needRtt = this.rtt === 0 || now - this.rttStart > RTT_MEASUREMENT_INTERVAL;
-    if (needRtt || now - this.last >= o.pingInterval) {
-      if (this.pingsOut + 1 > o.pingMax) {
-        this.server.logger.debug(`${this} - Stale Client Connection - Closing`);
-        this.enqueueProto("-ERR 'Stale Connection'\r\n");
-        this.close(ClosedReason.StaleConnection);
-        return;
-      }
-      this.pingsOut++;
-      this.rttStart = now;
-      this.rttStartHr = performance.now();
-      this.server.logger.trace(`${this} - ->> [PING]`);
-      this.enqueue(PING);
-    }
-    this.setPingTimer(o.pingInterval);
-  }
-
-  private authTimeout(): void {
-    this.authTimer = undefined;
-    if (this.closed) return;
-    this.sendErr('Authentication Timeout');
-    this.close(ClosedReason.AuthenticationTimeout);
-  }
-
-  private clearAuthTimer(): void {
-    if (this.authTimer !== undefined) clearTimeout(this.authTimer);
-    this.authTimer = undefined;
-  }
-
-  /** Cut off a peer that cannot keep up (write deadline or pending bytes), as for clients. */
-  slowConsumer(reason: ClosedReason): void {
-    if (this.closed) return;
-    this.server.stats.slowConsumers++;
-    const what = reason === ClosedReason.SlowConsumerWriteDeadline ? 'Write Deadline' : 'Pending Bytes';
-    this.server.logger.notice(
-      `${this} - Slow Consumer Detected: ${what} of ${this.out.len + this.socket.writableLength} bytes`,
-    );
-    this.out.len = 0;
-    this.close(reason);
-  }
-
   // ---- close -------------------------------------------------------------------------------------------
 
-  /** Close: flush what is queued (an -ERR explaining why), end the socket, drop the remote interest. */
-  close(reason: RouteClosedReason): void {
-    if (this.closed) return;
-    if (this.out.len > 0 && !this.socket.destroyed) this.socket.write(this.out.take());
-    this.closed = true;
-    this.closeReason = reason;
-    releaseWaiters(this);
-    if (this.pingTimer !== undefined) clearTimeout(this.pingTimer);
-    this.clearAuthTimer();
-    const s = this.socket;
-    if (
-      reason === ClosedReason.SlowConsumerPendingBytes ||
-      reason === ClosedReason.SlowConsumerWriteDeadline
-    ) {
-      s.destroy();
-    } else {
-      s.end();
-      setTimeout(() => s.destroy(), 1000).unref();
-    }
-    this.out.discard();
+  /** After the socket closed: drop the remote interest, let the manager unregister and maybe reconnect. */
+  protected onClosed(reason: ClosedReason): void {
     this.server.logger.notice(`${this} - Router connection closed: ${reason}`);
     this.removeRemoteSubs();
     this.manager.routeClosed(this);
@@ -670,13 +511,6 @@ export class Route implements ParserSink, RemoteLink {
 /** A random nonce for the initial route INFO (nats-server sends one; routes do not sign it). */
 export function routeNonce(): string {
   return randomBytes(11).toString('base64url');
-}
-
-/** First PING to a route: at most 1s (plus up to 20% jitter), to learn the RTT early. */
-function firstPingDelay(interval: number): number {
-  if (interval <= 0) return 0;
-  const d = Math.min(interval, FIRST_PING_INTERVAL);
-  return d + Math.floor(Math.random() * (d / 5));
 }
 
 /** Queue weight: digits only (nats-server's parseSize); anything else counts as 1. */

@@ -11,16 +11,16 @@
  *   group's RS+ carries its weight (the member count) and is re-sent whenever the count changes.
  * - Messages from a route are never sent to another route (full mesh, one hop); see Server.deliverInAccount.
  */
-import { timingSafeEqual } from 'node:crypto';
 import { createServer, isIP, type Server as NetServer, connect as netConnect, type Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { type SecureContext, TLSSocket, connect as tlsConnect } from 'node:tls';
-import bcrypt from 'bcryptjs';
+import { secretMatches } from '../auth/authenticator.js';
 import type { Account } from '../server/account.js';
 import type { Client } from '../server/client.js';
 import { ClosedReason } from '../server/closed-reason.js';
+import type { ClusterView, ServerCore } from '../server/core.js';
+import type { InterestObserver } from '../server/delivery.js';
 import type { ClusterOptions } from '../server/options.js';
-import type { Server } from '../server/server.js';
 import type { Subscription } from '../server/subscription.js';
 import { VERSION } from '../server/version.js';
 import { buildSecureContext } from '../transport/tls.js';
@@ -37,8 +37,6 @@ export const DEFAULT_ROUTE_RECONNECT = 1000;
 export const DEFAULT_ROUTE_DIAL = 1000;
 /** nats-server's connectErrorReports: while first connecting, log every Nth failure as an error. */
 const CONNECT_ERROR_REPORTS = 3600;
-/** How often blocked route sockets are checked against write_deadline. */
-const SWEEP_INTERVAL = 250;
 
 /** One route as /routez shows it (nats-server's RouteInfo), raw values for the monitor to format. */
 export interface RouteStatus {
@@ -81,7 +79,7 @@ export interface RouteSubDetail {
 /** A free-form JSON object (INFO fields). */
 type Json = Record<string, unknown>;
 
-export class RouteManager {
+export class RouteManager implements ClusterView, InterestObserver {
   readonly options: ClusterOptions;
   /** Registered routes, by rid. */
   readonly routes = new Map<number, Route>();
@@ -100,7 +98,6 @@ export class RouteManager {
   private stopped: Promise<void> | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly dialing = new Set<Socket>();
-  private sweepTimer: NodeJS.Timeout | undefined;
   /** host:port (lower case) of every configured route, for routeStillValid/hasThisRouteConfigured. */
   private readonly configured = new Set<string>();
   private readonly configuredUrls: URL[] = [];
@@ -121,7 +118,7 @@ export class RouteManager {
   private readonly tlsContext: SecureContext | undefined;
 
   constructor(
-    readonly server: Server,
+    readonly server: ServerCore,
     options: ClusterOptions,
   ) {
     this.options = options;
@@ -166,8 +163,6 @@ export class RouteManager {
     if (this.advertiseHost !== '' && this.advertisePort === 0) this.advertisePort = this.port;
     log.notice(`Listening for route connections on ${joinHostPort(o.host, this.port)}`);
     this.ownClientURLs = this.computeOwnClientURLs();
-    this.sweepTimer = setInterval(() => this.sweep(), SWEEP_INTERVAL);
-    this.sweepTimer.unref();
     for (const u of this.configuredUrls) this.connectToRoute(u, true, true);
   }
 
@@ -227,7 +222,16 @@ export class RouteManager {
 
   private createRoute(socket: Socket, url: URL | undefined): void {
     const isConfigured = url !== undefined && this.configured.has(urlHostPort(url));
-    const r = new Route(this, socket, this.nextRid++, url !== undefined, isConfigured, url);
+    const r = new Route(
+      this,
+      socket,
+      socket.remoteAddress ?? '',
+      socket.remotePort ?? 0,
+      this.nextRid++,
+      url !== undefined,
+      isConfigured,
+      url,
+    );
     this.handshaking.add(r);
     r.attach();
     this.server.logger.notice(`${r} - Route connection created`);
@@ -244,7 +248,7 @@ export class RouteManager {
       if (this.stopping) return;
       if (tryForever && !this.configured.has(urlHostPort(url))) return;
       log.debug(`Trying to connect to route on ${url.host}`);
-      const sock = netConnect({ host: hostOfUrl(url), port: Number(url.port) });
+      const sock = netConnect({ host: hostOfUrl(url), port: Number(url.port), noDelay: true });
       this.dialing.add(sock);
       const timer = setTimeout(() => sock.destroy(new Error('i/o timeout')), DEFAULT_ROUTE_DIAL);
       const onError = (err: Error): void => {
@@ -422,14 +426,10 @@ export class RouteManager {
     if (configured) this.dynamicName = false;
   }
 
-  /** Route authorization: the cluster's user and password (plain or bcrypt). */
-  checkAuth(user: string, pass: string): boolean {
+  /** Route authorization: the cluster's user and password (plain, or bcrypt compared asynchronously). */
+  async checkAuth(user: string, pass: string): Promise<boolean> {
     const o = this.options;
-    if (user !== o.user) return false;
-    if (/^\$2[abxy]?\$/.test(o.password)) return bcrypt.compareSync(pass, o.password);
-    const a = Buffer.from(pass);
-    const b = Buffer.from(o.password);
-    return a.length === b.length && timingSafeEqual(a, b);
+    return user === o.user && secretMatches(pass, o.password);
   }
 
   // ---- protocol lines ------------------------------------------------------------------------------------
@@ -488,7 +488,7 @@ export class RouteManager {
    * route when the interest appears, disappears, or a queue group's weight changes
    * (nats-server's updateRouteSubscriptionMap).
    */
-  localInterestChanged(acc: Account, sub: Subscription, delta: number): void {
+  localInterestChanged(acc: Account, sub: Subscription, delta: 1 | -1): void {
     // Only local interest is announced: a route's own subscriptions came from that route.
     if (sub.remote !== undefined) return;
     let m = this.interest.get(acc.name);
@@ -693,23 +693,12 @@ export class RouteManager {
 
   // ---- housekeeping ------------------------------------------------------------------------------------
 
-  /** Close routes whose socket stayed blocked past write_deadline. */
-  private sweep(): void {
-    const deadline = this.server.options.writeDeadline;
-    const now = Date.now();
-    for (const r of this.routes.values()) {
-      if (r.blockedSince !== 0 && now - r.blockedSince > deadline)
-        r.slowConsumer(ClosedReason.SlowConsumerWriteDeadline);
-    }
-  }
-
   /** Stop listening and dialling, close every route. Resolves when the listener is closed. */
   shutdown(): Promise<void> {
     if (this.stopped !== undefined) return this.stopped;
     this.stopping = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
     for (const s of this.dialing) s.destroy();
     this.dialing.clear();
     const l = this.listener;

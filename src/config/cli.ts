@@ -3,7 +3,7 @@
  * nats-server's ConfigureOptions does: flags given explicitly win), or check it and exit.
  */
 import type { CommandLine } from '../cli/flags.js';
-import type { ServerConfig } from '../server/server.js';
+import type { ServerConfig } from '../server/options.js';
 import { ConfigError } from './errors.js';
 import { type LoadedConfig, loadConfigFile } from './load.js';
 

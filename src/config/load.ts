@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ConfError, type ConfMap, parseConf, parseConfFile } from '../conf/index.js';
+import type { ServerConfig } from '../server/options.js';
 import {
   DEFAULT_HOST,
   DEFAULT_LAME_DUCK_DURATION,
@@ -17,7 +18,6 @@ import {
   MAX_PENDING_SIZE,
   type ServerOptions,
 } from '../server/options.js';
-import type { ServerConfig } from '../server/server.js';
 import {
   AuthState,
   finishAuthorization,

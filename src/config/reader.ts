@@ -12,7 +12,7 @@ import {
   keyPosition,
   parseGoDurationNanos,
 } from '../conf/index.js';
-import type { ServerConfig } from '../server/server.js';
+import type { ServerConfig } from '../server/options.js';
 import { type ConfigIssue, IssueSignal, makeIssue } from './errors.js';
 
 /** A value in the configuration together with where it sits: a key of a map or an element of an array. */

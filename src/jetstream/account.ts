@@ -8,6 +8,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { subjectsCollide } from '../routing/subject.js';
 import type { Account } from '../server/account.js';
+import type { Delivery } from '../server/delivery.js';
 import type { InternalHandler, Subscription } from '../server/subscription.js';
 import {
   type ApiError,
@@ -19,7 +20,6 @@ import { decodeRequest, goJson } from './api/json.js';
 import { configFromStored, encodeStreamConfig, type StreamConfig, sameConfig } from './config.js';
 import { recoverConsumers } from './consumer/registry.js';
 import type { JetStream } from './jetstream.js';
-import type { OutQueue } from './outbound.js';
 import { nowNanos } from './store/store.js';
 import { Stream, type StreamHost, storeLimitsOf } from './stream.js';
 import { parseRfc3339Nano, rfc3339Nano } from './time.js';
@@ -43,7 +43,7 @@ export class JsAccount implements StreamHost {
     this.dir = join(js.storeDir, account.name);
   }
 
-  get out(): OutQueue {
+  get out(): Delivery {
     return this.js.out;
   }
 

@@ -12,8 +12,9 @@ import { mkdirSync, statfsSync } from 'node:fs';
 import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { Account } from '../server/account.js';
+import type { ServerCore } from '../server/core.js';
+import type { Delivery } from '../server/delivery.js';
 import type { JetStreamOptions } from '../server/options.js';
-import type { Server } from '../server/server.js';
 import type { Subscription } from '../server/subscription.js';
 import { JsAccount } from './account.js';
 import { registerConsumerApi } from './api/consumers.js';
@@ -26,7 +27,6 @@ import {
 import { registerStreamApi, registerUnsupportedApi } from './api/streams.js';
 import { JS_ALL_API } from './api/types.js';
 import type { StreamConfig } from './config.js';
-import { OutQueue } from './outbound.js';
 import { FileStore } from './store/filestore/filestore.js';
 import { MemStore } from './store/memstore.js';
 import type { StoreLimits, StreamStore } from './store/store.js';
@@ -71,14 +71,15 @@ function defaultStoreFactory(
 }
 
 export class JetStream {
-  readonly server: Server;
+  readonly server: ServerCore;
   /** `<store_dir>/jetstream`. */
   readonly storeDir: string;
   readonly maxMemory: number;
   readonly maxStore: number;
   readonly domain: string;
   readonly syncInterval: number | undefined;
-  readonly out: OutQueue;
+  /** Where JetStream publishes: the server's deferred delivery (delivery.ts, re-entrancy rule). */
+  readonly out: Delivery;
   /** API subjects and their handlers; consumers (issue 7) register theirs here. */
   readonly api: ApiRouter;
   readonly accounts = new Map<string, JsAccount>();
@@ -95,7 +96,7 @@ export class JetStream {
   private usageAt = 0;
   private usageCache = { memory: 0, storage: 0 };
 
-  constructor(server: Server, opts: JetStreamOptions) {
+  constructor(server: ServerCore, opts: JetStreamOptions) {
     this.server = server;
     const base = opts.storeDir !== '' ? opts.storeDir : join(tmpdir(), 'nats');
     this.storeDir = join(base, JETSTREAM_STORE_DIR);
@@ -105,9 +106,7 @@ export class JetStream {
     this.maxMemory = mem >= 0 ? mem : Math.floor((totalmem() / 4) * 3) || MAX_MEM_DEFAULT;
     const file = opts.maxFile ?? -1;
     this.maxStore = file >= 0 ? file : -1;
-    this.out = new OutQueue((acc, subject, reply, hdr, data) => {
-      server.publishInternal(acc, subject, reply, hdr, data);
-    });
+    this.out = server.delivery;
     this.api = new ApiRouter(this);
     registerStreamApi(this.api);
     registerConsumerApi(this.api);

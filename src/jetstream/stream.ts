@@ -19,6 +19,7 @@
 
 import { matchLiteral } from '../routing/subject.js';
 import type { Account } from '../server/account.js';
+import type { Delivery } from '../server/delivery.js';
 import type { InternalHandler, Subscription } from '../server/subscription.js';
 import {
   type ApiError,
@@ -46,14 +47,13 @@ import {
   readPublishHeaders,
   statusHeader,
 } from './headers.js';
-import type { OutQueue } from './outbound.js';
 import type { StoredMsg, StoreLimits, StreamState, StreamStore } from './store/store.js';
 import { rfc3339Nano } from './time.js';
 
 /** What a stream needs from the JetStream layer that owns it. */
 export interface StreamHost {
   readonly account: Account;
-  readonly out: OutQueue;
+  readonly out: Delivery;
   /** JetStream domain ('' when none), echoed in PubAcks. */
   readonly domain: string;
   subscribe(subject: string, handler: InternalHandler): Subscription;
@@ -441,13 +441,13 @@ export class Stream {
         ? `{"stream":${name}, "domain":${JSON.stringify(domain)}, "seq":${seq}`
         : `{"stream":${name}, "seq":${seq}`;
     s += duplicate ? ',"duplicate": true}' : '}';
-    this.host.out.sendString(this.account, reply, s);
+    this.host.out.deferString(this.account, reply, s);
   }
 
   /** Error PubAck: `{"error":{...},"stream":"S","seq":0}`. */
   private nak(reply: string, err: ApiError): void {
     if (reply === '') return;
-    this.host.out.sendString(this.account, reply, goJson({ error: err, stream: this.name, seq: 0 }));
+    this.host.out.deferString(this.account, reply, goJson({ error: err, stream: this.name, seq: 0 }));
   }
 
   // ---- deduplication ----------------------------------------------------------------------------------
@@ -593,11 +593,11 @@ export class Stream {
       hdr = appendHeader(hdr, JSSequence, String(m.seq));
       hdr = appendHeader(hdr, JSTimeStamp, ts);
     }
-    this.host.out.send(this.account, reply, hdr, m.data);
+    this.host.out.defer(this.account, reply, '', hdr, m.data);
   }
 
   private directStatus(reply: string, code: number, description: string): void {
-    this.host.out.send(this.account, reply, statusHeader(code, description), EMPTY);
+    this.host.out.defer(this.account, reply, '', statusHeader(code, description), EMPTY);
   }
 
   /**

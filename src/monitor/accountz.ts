@@ -3,9 +3,8 @@
  * `system_account` names the system account (left out with `no_system_account`, as nats-server omits it).
  */
 import type { Account } from '../server/account.js';
-import type { Server } from '../server/server.js';
 import { BadRequest, decodeBool, rfc3339 } from './format.js';
-import { accountsOf } from './state.js';
+import { accountsOf, type MonitoredServer } from './state.js';
 import { type SublistStatsJson, sublistStats } from './subsz.js';
 
 /** nats-server's AccountInfo, without the JWT, import and export details tsnats does not have. */
@@ -38,13 +37,13 @@ export function parseAccountzQuery(q: URLSearchParams): AccountzOptions {
   return { account: q.get('acc') ?? '' };
 }
 
-function clientCount(server: Server, acc: Account): number {
+function clientCount(server: MonitoredServer, acc: Account): number {
   let n = 0;
   for (const c of server.clients.values()) if (c.account === acc) n++;
   return n;
 }
 
-export function accountz(server: Server, opts: Partial<AccountzOptions> = {}): Accountz {
+export function accountz(server: MonitoredServer, opts: Partial<AccountzOptions> = {}): Accountz {
   const now = rfc3339(Date.now());
   const name = opts.account ?? '';
   const accounts = accountsOf(server);
@@ -108,7 +107,7 @@ export function parseAccountStatzQuery(q: URLSearchParams): AccountStatzOptions 
  * sum over its open and recently closed connections (exact while no closed connection has been dropped
  * from the ring); with only the global account it is the server's own counters.
  */
-export function accountStatz(server: Server, opts: Partial<AccountStatzOptions> = {}): AccountStatz {
+export function accountStatz(server: MonitoredServer, opts: Partial<AccountStatzOptions> = {}): AccountStatz {
   const accounts = accountsOf(server);
   const out: AccountStat[] = [];
   for (const acc of accounts) {

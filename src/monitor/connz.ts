@@ -3,7 +3,6 @@
  * sort options, pagination and errors.
  */
 import type { Client } from '../server/client.js';
-import type { Server } from '../server/server.js';
 import type { Subscription } from '../server/subscription.js';
 import {
   BadRequest,
@@ -15,6 +14,7 @@ import {
   myUptime,
   rfc3339,
 } from './format.js';
+import type { MonitoredServer } from './state.js';
 
 /** nats-server's DefaultConnListSize. */
 export const DEFAULT_CONN_LIST_SIZE = 1024;
@@ -299,7 +299,7 @@ function cmpStr(a: string, b: string): number {
 }
 
 /** Compute /connz. Throws BadRequest for option combinations nats-server refuses. */
-export function connz(server: Server, opts: Partial<ConnzOptions> = {}): Connz {
+export function connz(server: MonitoredServer, opts: Partial<ConnzOptions> = {}): Connz {
   const o: ConnzOptions = { ...defaultConnzOptions(), ...opts };
   if (o.sort === 'stop' && o.state !== 'closed') {
     throw new BadRequest('sort by stop only valid on closed connections');

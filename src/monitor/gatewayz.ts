@@ -1,7 +1,7 @@
 /** /gatewayz: super-cluster gateways. None exist in tsnats yet: nats-server's answer with gateways off. */
-import type { Server } from '../server/server.js';
 import type { ConnInfo } from './connz.js';
 import { decodeBool, rfc3339 } from './format.js';
+import type { MonitoredServer } from './state.js';
 
 /** Interest mode of one account over a gateway (nats-server's AccountGatewayz). */
 export interface AccountGatewayz {
@@ -44,6 +44,6 @@ export function parseGatewayzQuery(q: URLSearchParams): GatewayzOptions {
   return { name: q.get('gw_name') ?? '', accounts: accs || accountName !== '', accountName };
 }
 
-export function gatewayz(server: Server, _opts: Partial<GatewayzOptions> = {}): Gatewayz {
+export function gatewayz(server: MonitoredServer, _opts: Partial<GatewayzOptions> = {}): Gatewayz {
   return { server_id: server.id, now: rfc3339(Date.now()), outbound_gateways: {}, inbound_gateways: {} };
 }

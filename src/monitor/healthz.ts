@@ -2,9 +2,8 @@
  * /healthz: 200 `{"status":"ok"}` while the server accepts clients; 503 with `status` "unavailable" and
  * the reason otherwise (shutting down, or a failing registered check).
  */
-import type { Server } from '../server/server.js';
 import { decodeBool } from './format.js';
-import type { MonitorState } from './state.js';
+import type { MonitoredServer, MonitorState } from './state.js';
 
 export interface HealthStatus {
   status: 'ok' | 'unavailable';
@@ -24,7 +23,7 @@ export function parseHealthzQuery(q: URLSearchParams): HealthzOptions {
 }
 
 export function healthz(
-  server: Server,
+  server: MonitoredServer,
   state: MonitorState,
   _opts: Partial<HealthzOptions> = {},
 ): HealthStatus {

@@ -12,7 +12,6 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Server } from '../server/server.js';
 import { accountStatz, accountz, parseAccountStatzQuery, parseAccountzQuery } from './accountz.js';
 import { connz, parseConnzQuery } from './connz.js';
 import { DASHBOARD_HTML, DASHBOARD_SCRIPT, DASHBOARD_STYLE } from './dashboard.js';
@@ -23,7 +22,7 @@ import { jsz, parseJszQuery } from './jsz.js';
 import { leafz, parseLeafzQuery } from './leafz.js';
 import { metrics, parseMetricsQuery } from './metrics.js';
 import { parseRoutezQuery, routez } from './routez.js';
-import type { HealthCheck, MonitorState } from './state.js';
+import type { HealthCheck, MonitoredServer, MonitorState } from './state.js';
 import { parseSubszQuery, subsz } from './subsz.js';
 import { CpuSampler, varz } from './varz.js';
 
@@ -67,7 +66,7 @@ export class Monitor {
   private http: HttpServer | undefined;
   private readonly routes = new Map<string, [stat: string, handler: Handler]>();
 
-  constructor(readonly server: Server) {
+  constructor(readonly server: MonitoredServer) {
     const o = server.options;
     this.state = {
       httpHost: o.httpHost !== '' ? o.httpHost : o.host,

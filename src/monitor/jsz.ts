@@ -5,8 +5,8 @@
  */
 import type { JsAccount } from '../jetstream/account.js';
 import { publicConsumers } from '../jetstream/consumer/registry.js';
-import type { Server } from '../server/server.js';
 import { decodeBool, decodeInt, rfc3339 } from './format.js';
+import type { MonitoredServer } from './state.js';
 
 export interface JetStreamConfigJson {
   max_memory: number;
@@ -89,7 +89,7 @@ export function parseJszQuery(q: URLSearchParams): JszOptions {
   };
 }
 
-export function jsz(server: Server, opts: Partial<JszOptions> = {}): Jsz {
+export function jsz(server: MonitoredServer, opts: Partial<JszOptions> = {}): Jsz {
   const js = server.jetstream;
   if (js === undefined) {
     return {
@@ -153,7 +153,7 @@ export function jsz(server: Server, opts: Partial<JszOptions> = {}): Jsz {
 
 /** nats-server's accountDetail. Reserved bytes are per-account limits, which tsnats does not set (0). */
 function accountDetail(
-  server: Server,
+  server: MonitoredServer,
   jsa: JsAccount,
   withStreams: boolean,
   withConfig: boolean,

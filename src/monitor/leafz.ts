@@ -1,6 +1,6 @@
 /** /leafz: leafnode connections. None exist in tsnats yet: nats-server's answer with no leafnodes. */
-import type { Server } from '../server/server.js';
 import { decodeBool, rfc3339 } from './format.js';
+import type { MonitoredServer } from './state.js';
 
 /** One leafnode connection (nats-server's LeafInfo). */
 export interface LeafInfo {
@@ -33,6 +33,6 @@ export function parseLeafzQuery(q: URLSearchParams): LeafzOptions {
   return { subs: decodeBool(q, 'subs'), acc: q.get('acc') ?? '' };
 }
 
-export function leafz(server: Server, _opts: Partial<LeafzOptions> = {}): Leafz {
+export function leafz(server: MonitoredServer, _opts: Partial<LeafzOptions> = {}): Leafz {
   return { server_id: server.id, now: rfc3339(Date.now()), leafnodes: 0, leafs: null };
 }

@@ -6,12 +6,11 @@
  * declares everything a gauge, monotonic counters are typed `counter`. `connz=1` adds one series per open
  * connection (`gnatsd_connz_details_*`, labelled with cid, name, ip, ...).
  */
-import type { Server } from '../server/server.js';
 import { TSNATS_VERSION } from '../server/version.js';
 import { connz } from './connz.js';
 import { decodeBool } from './format.js';
 import { healthz } from './healthz.js';
-import type { MonitorState } from './state.js';
+import type { MonitoredServer, MonitorState } from './state.js';
 import { sublistStats } from './subsz.js';
 import { type Varz, varz } from './varz.js';
 
@@ -110,7 +109,11 @@ function render(families: Family[]): string {
 }
 
 /** The Prometheus exposition of the server's monitoring data. */
-export function metrics(server: Server, state: MonitorState, opts: Partial<MetricsOptions> = {}): string {
+export function metrics(
+  server: MonitoredServer,
+  state: MonitorState,
+  opts: Partial<MetricsOptions> = {},
+): string {
   const id = { server_id: server.id };
   const families: Family[] = [];
   const one = (name: string, type: MetricType, help: string, value: number): void => {
@@ -122,13 +125,13 @@ export function metrics(server: Server, state: MonitorState, opts: Partial<Metri
   one(
     'gnatsd_varz_start_time_seconds',
     'gauge',
-    'Server start time in seconds since the epoch',
+    'MonitoredServer start time in seconds since the epoch',
     server.startTime.getTime() / 1000,
   );
   families.push({
     name: 'gnatsd_varz_server_name',
     type: 'gauge',
-    help: 'Server name (in the value label)',
+    help: 'MonitoredServer name (in the value label)',
     samples: [{ labels: { ...id, value: server.name }, value: 1 }],
   });
   families.push({
@@ -263,7 +266,7 @@ function secondsSince(rfc: string): number {
   return Math.max(0, (Date.now() - Date.parse(rfc)) / 1000);
 }
 
-function rttSeconds(server: Server, cid: number): number {
+function rttSeconds(server: MonitoredServer, cid: number): number {
   const c = server.clients.get(cid);
   return c === undefined ? 0 : c.rtt / 1000;
 }

@@ -1,7 +1,7 @@
 /** /routez: cluster routes, as nats-server's Routez. */
-import type { Server } from '../server/server.js';
 import type { SubDetail } from './connz.js';
 import { decodeSubs, goDurationMs, myUptime, rfc3339 } from './format.js';
+import type { MonitoredServer } from './state.js';
 
 /** One route (nats-server's RouteInfo). */
 export interface RouteInfo {
@@ -43,7 +43,7 @@ export function parseRoutezQuery(q: URLSearchParams): RoutezOptions {
   return { subs, subsDetail: detail };
 }
 
-export function routez(server: Server, opts: Partial<RoutezOptions> = {}): Routez {
+export function routez(server: MonitoredServer, opts: Partial<RoutezOptions> = {}): Routez {
   const now = Date.now();
   const statuses =
     server.cluster?.routez({ subs: opts.subs ?? false, subsDetail: opts.subsDetail ?? false }) ?? [];

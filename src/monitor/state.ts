@@ -1,5 +1,7 @@
+import type { RouteManager } from '../cluster/routes.js';
+import type { JetStream } from '../jetstream/jetstream.js';
 import type { Account } from '../server/account.js';
-import type { Server } from '../server/server.js';
+import type { ServerCore } from '../server/core.js';
 import type { CpuSampler } from './varz.js';
 
 /** A named readiness check for /healthz: returns an error text when unhealthy, '' when fine. */
@@ -18,7 +20,13 @@ export interface MonitorState {
   stopping: boolean;
 }
 
+/** What monitoring sees of a server: its core and the modules it reports on. */
+export interface MonitoredServer extends ServerCore {
+  readonly cluster: RouteManager | undefined;
+  readonly jetstream: JetStream | undefined;
+}
+
 /** The server's accounts, the global account included. */
-export function accountsOf(server: Server): Account[] {
+export function accountsOf(server: MonitoredServer): Account[] {
   return server.accounts.size > 0 ? [...server.accounts.values()] : [server.globalAccount];
 }

@@ -3,10 +3,9 @@
  * themselves (`subs=1`), paginated and filtered by a publish subject (`test=`), as nats-server 2.9 does.
  */
 import { isValidLiteralSubject, matchLiteral } from '../routing/subject.js';
-import type { Server } from '../server/server.js';
 import type { SubDetail } from './connz.js';
 import { BadRequest, decodeBool, decodeInt, rfc3339 } from './format.js';
-import { accountsOf } from './state.js';
+import { accountsOf, type MonitoredServer } from './state.js';
 
 /** nats-server's DefaultSubListSize. */
 export const DEFAULT_SUB_LIST_SIZE = 1024;
@@ -51,7 +50,7 @@ export function parseSubszQuery(q: URLSearchParams): SubszOptions {
 }
 
 /** Sum of the accounts' sublist stats, combined as nats-server's SublistStats.add does. */
-export function sublistStats(server: Server, acc = ''): SublistStatsJson {
+export function sublistStats(server: MonitoredServer, acc = ''): SublistStatsJson {
   const out: SublistStatsJson = {
     num_subscriptions: 0,
     num_cache: 0,
@@ -86,7 +85,7 @@ export function sublistStats(server: Server, acc = ''): SublistStatsJson {
  * Compute /subsz. Without `subs`, or when the page is empty, nats-server answers with the bare stats (no
  * server_id, no paging fields); this returns the same.
  */
-export function subsz(server: Server, opts: Partial<SubszOptions> = {}): Subsz | SublistStatsJson {
+export function subsz(server: MonitoredServer, opts: Partial<SubszOptions> = {}): Subsz | SublistStatsJson {
   const o: SubszOptions = { subs: false, offset: 0, limit: 0, test: '', acc: '', ...opts };
   const offset = o.offset < 0 ? 0 : o.offset;
   const limit = o.limit <= 0 ? DEFAULT_SUB_LIST_SIZE : o.limit;

@@ -6,7 +6,6 @@
  * reply is `{"server": {...}, "data": {...}}` or `{"server": {...}, "error": {"code", "description"}}`.
  */
 import type { Account } from '../server/account.js';
-import type { Server } from '../server/server.js';
 import type { Subscription } from '../server/subscription.js';
 import { VERSION } from '../server/version.js';
 import { accountz, parseAccountzQuery } from './accountz.js';
@@ -17,7 +16,7 @@ import { healthz, parseHealthzQuery } from './healthz.js';
 import { jsz, parseJszQuery } from './jsz.js';
 import { leafz, parseLeafzQuery } from './leafz.js';
 import { parseRoutezQuery, routez } from './routez.js';
-import type { MonitorState } from './state.js';
+import type { MonitoredServer, MonitorState } from './state.js';
 import { parseSubszQuery, subsz } from './subsz.js';
 import { varz } from './varz.js';
 
@@ -66,7 +65,7 @@ export class SystemRequests {
   private seq = 0;
 
   constructor(
-    private readonly server: Server,
+    private readonly server: MonitoredServer,
     private readonly account: Account,
     private readonly state: () => MonitorState,
   ) {}

@@ -3,10 +3,9 @@
  * names, types and units (durations in nanoseconds, timeouts in seconds, times in RFC 3339).
  */
 import { availableParallelism } from 'node:os';
-import type { Server } from '../server/server.js';
 import { VERSION } from '../server/version.js';
 import { myUptime, rfc3339 } from './format.js';
-import type { MonitorState } from './state.js';
+import type { MonitoredServer, MonitorState } from './state.js';
 
 /** nats-server's default TLS handshake timeout in seconds (reported even without TLS). */
 const DEFAULT_TLS_TIMEOUT = 2;
@@ -127,7 +126,7 @@ function round2(x: number): number {
 /** Logical CPUs this process may use (Go's runtime.NumCPU). */
 export const CORES = availableParallelism();
 
-export function varz(server: Server, state: MonitorState): Varz {
+export function varz(server: MonitoredServer, state: MonitorState): Varz {
   const o = server.options;
   const now = Date.now();
   const st = server.stats;
@@ -204,7 +203,7 @@ function routeHost(url: string): string {
   }
 }
 
-function clusterVarz(server: Server): ClusterOptsVarz {
+function clusterVarz(server: MonitoredServer): ClusterOptsVarz {
   const c = server.options.cluster;
   if (c === undefined) return {};
   return {

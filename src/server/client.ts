@@ -1,22 +1,14 @@
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { Identity } from '../auth/authenticator.js';
 import { ClientPermissions } from '../auth/permissions.js';
-import { Outbound } from '../protocol/outbound.js';
-import {
-  ConnKind,
-  ERR_MAX_CONTROL_LINE,
-  type MsgArgs,
-  Parser,
-  type ParserSink,
-  type SubOp,
-} from '../protocol/parser.js';
+import { ConnKind, type MsgArgs, type SubOp } from '../protocol/parser.js';
 import { isValidLiteralSubject } from '../routing/subject.js';
 import { certificateIdentities } from '../transport/tls.js';
 import type { Account } from './account.js';
 import { ClosedReason } from './closed-reason.js';
-import type { Server } from './server.js';
-import { flushOutput, releaseWaiters, wireSocket } from './socket-output.js';
+import { Connection } from './connection.js';
+import type { ServerCore } from './core.js';
 import { Subscription } from './subscription.js';
 
 /** CONNECT fields, as in nats-server's ClientOpts (JSON names are the wire names). */
@@ -127,31 +119,25 @@ const CLIENT_PROTO_INFO = 1;
 /** nats-server's firstClientPingInterval. */
 const FIRST_CLIENT_PING_INTERVAL = 2000;
 
-const PONG = Buffer.from('PONG\r\n');
-const PING = Buffer.from('PING\r\n');
 const OK = Buffer.from('+OK\r\n');
 
 /** Status message sent when a request finds no responders: an HMSG with only a `NATS/1.0 503` header. */
 const NO_RESPONDERS_HDR = Buffer.from('NATS/1.0 503\r\n\r\n');
 
 /**
- * A client connection: reads feed the parser, whose callbacks (this class is the ParserSink) handle each
- * op. Output goes to `out` and is written once per read batch by the server's flush.
+ * A client connection (nats-server's CLIENT kind): CONNECT with authentication, SUB/UNSUB, PUB/HPUB
+ * routed by the server's delivery, and delivery of matched messages as MSG/HMSG. Reading, output,
+ * keepalive and close are the connection core's (connection.ts).
  */
-export class Client implements ParserSink {
+export class Client extends Connection {
   readonly cid: number;
-  readonly parser: Parser;
-  readonly out = new Outbound();
   readonly subs = new Map<string, Subscription>();
-  readonly start = new Date();
+  protected readonly kindName = 'Client';
+  protected readonly errName = 'Client Error';
+  protected readonly firstPingInterval = FIRST_CLIENT_PING_INTERVAL;
+  readonly stallable = true;
   opts: ConnectOptions = defaultConnectOptions();
   account: Account;
-  /** Time of the last inbound activity, for the ping timer and /connz `last_activity`. */
-  last = Date.now();
-  closed = false;
-  closeReason: ClosedReason | '' = '';
-  /** When the connection closed (closed connections stay listed in /connz?state=closed). */
-  stop: Date | undefined;
   /** The subscriptions the client had when it closed, for /connz of closed connections. */
   closedSubs: Subscription[] = [];
   connectReceived = false;
@@ -165,43 +151,17 @@ export class Client implements ParserSink {
   perms: ClientPermissions | undefined;
   headers = false;
   echo = true;
-  /** Queued for the server's end-of-batch flush. */
-  flushQueued = false;
-  /** Bytes the socket has not yet written, as of the last flush or drain. */
-  sockPending = 0;
-  /** When the socket last refused to take more (write returned false), 0 when it is draining freely. */
-  blockedSince = 0;
-  /** Reading is paused until a slow consumer drains (Server.stall). */
-  stalled = false;
-  /** Producers stalled until this connection drains. */
-  drainWaiters: (() => void)[] = [];
-  pingsOut = 0;
-  private pingTimer: NodeJS.Timeout | undefined;
-  private authTimer: NodeJS.Timeout | undefined;
-  /** Bytes that were still queued when the connection closed (for /connz of closed connections). */
-  pendingAtClose = 0;
-  /** Round-trip time of the last PING we sent, in ms (sub-millisecond resolution). */
-  rtt = 0;
-  private rttStart = 0;
-  /** Counters, as /connz reports them. */
-  inMsgs = 0;
-  inBytes = 0;
-  outMsgs = 0;
-  outBytes = 0;
-  readonly host: string;
-  readonly port: number;
 
   constructor(
-    readonly server: Server,
-    public socket: Socket,
+    readonly server: ServerCore,
+    socket: Duplex,
     cid: number,
+    host: string,
+    port: number,
   ) {
+    super(server, socket, ConnKind.CLIENT, host, port);
     this.cid = cid;
     this.account = server.globalAccount;
-    const o = server.options;
-    this.parser = new Parser(this, ConnKind.CLIENT, o.maxControlLine);
-    this.host = socket.remoteAddress ?? '';
-    this.port = socket.remotePort ?? 0;
   }
 
   /** "127.0.0.1:54321 - cid:5", the prefix nats-server puts on a client's log lines. */
@@ -209,28 +169,13 @@ export class Client implements ParserSink {
     return `${this.host}:${this.port} - cid:${this.cid}`;
   }
 
-  /** Queue INFO (flushed with the next batch). */
-  sendInitialInfo(info: string): void {
-    this.out.utf8(info);
-    this.server.queueFlush(this);
-  }
-
   /**
    * Start reading: wire the socket's events (after the TLS handshake, when there is one) and start the
    * auth and ping timers.
    */
   attach(authRequired: boolean): void {
-    wireSocket(
-      this,
-      'Client',
-      (buf) => this.server.onRead(this, buf),
-      (m) => this.server.logger.debug(m),
-    );
-    if (authRequired) {
-      this.parser.awaitingAuth = true;
-      this.authTimer = setTimeout(() => this.authTimeout(), this.server.options.authTimeout);
-      this.authTimer.unref();
-    }
+    this.wire();
+    if (authRequired) this.startAuthTimer(this.server.options.authTimeout);
     this.setFirstPingTimer();
   }
 
@@ -240,44 +185,15 @@ export class Client implements ParserSink {
     this.tls = tls;
   }
 
-  // ---- output helpers -------------------------------------------------------------------------------
-
-  private enqueue(b: Buffer): void {
-    if (this.closed) return;
-    this.out.bytes(b);
-    this.server.queueFlush(this);
-  }
-
-  sendErr(err: string): void {
-    if (this.closed) return;
-    this.server.logger.trace(`${this} - ->> [-ERR '${err}']`);
-    this.out.utf8(`-ERR '${err}'\r\n`);
-    this.server.queueFlush(this);
-  }
-
   sendOK(): void {
     this.enqueue(OK);
-  }
-
-  sendInfo(info: string): void {
-    if (this.closed) return;
-    this.out.utf8(info);
-    this.server.queueFlush(this);
-  }
-
-  /** Write what is queued to the socket. Called once per read batch by the server. */
-  flush(): void {
-    flushOutput(this, this.server.options.maxPending);
   }
 
   // ---- ParserSink -----------------------------------------------------------------------------------
 
   onConnect(arg: string): boolean {
     const srv = this.server;
-    if (this.authTimer) {
-      clearTimeout(this.authTimer);
-      this.authTimer = undefined;
-    }
+    this.clearAuthTimer();
     srv.logger.trace(`${this} - <<- [CONNECT ${redactConnect(arg)}]`);
     this.last = Date.now();
     try {
@@ -292,8 +208,7 @@ export class Client implements ParserSink {
     this.headers = this.opts.headers;
     if (!srv.auth.required) return this.finishConnect();
     // Checking credentials may take a while (bcrypt): hold the rest of the input until it is done.
-    this.parser.suspended = true;
-    this.socket.pause();
+    this.suspendInput();
     const certIds = this.tls !== undefined ? certificateIdentities(this.tls.getPeerCertificate()) : [];
     srv.auth.authenticate(this.opts, this.nonce, certIds).then(
       (identity) => this.authenticated(identity),
@@ -325,8 +240,7 @@ export class Client implements ParserSink {
     this.parser.awaitingAuth = false;
     if (!this.finishConnect()) return;
     // Carry on with whatever arrived after CONNECT.
-    this.server.onRead(this, this.parser.resume());
-    if (!this.closed) this.socket.resume();
+    this.resumeInput();
   }
 
   /** The checks after authentication (nats-server's processConnect, in its order). */
@@ -401,12 +315,12 @@ export class Client implements ParserSink {
     if (this.opts.verbose) this.sendOK();
     // A zero-length header section is no header at all (nats-server delivers it as MSG).
     const hdr = pa.hdr > 0 ? pa.hdr : -1;
-    const srv = this.server;
-    srv.msgSzb = pa.szb;
-    srv.msgHdb = pa.hdb;
-    const delivered = srv.route(this, pa.subject, pa.reply, hdr, buf, start, pa.size);
-    srv.msgSzb = '';
-    srv.msgHdb = '';
+    const d = this.server.delivery;
+    d.msgSzb = pa.szb;
+    d.msgHdb = pa.hdb;
+    const delivered = d.route(this, pa.subject, pa.reply, hdr, buf, start, pa.size);
+    d.msgSzb = '';
+    d.msgHdb = '';
     if (!delivered && pa.reply.length > 0 && this.opts.no_responders) this.sendNoResponders(pa.reply);
   }
 
@@ -534,39 +448,9 @@ export class Client implements ParserSink {
     this.server.onUnsubscribe(this, sub);
   }
 
-  onPing(): void {
-    this.server.logger.trace(`${this} - <<- [PING]`);
-    this.enqueue(PONG);
+  override onPing(): void {
+    super.onPing();
     this.server.onClientPing(this);
-  }
-
-  onPong(): void {
-    this.server.logger.trace(`${this} - <<- [PONG]`);
-    this.pingsOut = 0;
-    if (this.rttStart > 0) {
-      this.rtt = performance.now() - this.rttStart;
-      this.rttStart = 0;
-    }
-  }
-
-  onOk(): void {}
-
-  onErr(arg: string): void {
-    // A client has no business sending -ERR: nats-server logs it and closes the connection.
-    this.server.logger.error(`${this} - Client Error ${arg}`);
-    this.close(ClosedReason.ParseError);
-  }
-
-  onParseError(err: string, detail: string): void {
-    if (err !== '') this.sendErr(err);
-    this.server.logger.error(`${this} - Client ${detail}`);
-    this.close(
-      err === ERR_MAX_CONTROL_LINE ? ClosedReason.MaxControlLineExceeded : ClosedReason.ProtocolViolation,
-    );
-  }
-
-  onAuthRequiredViolation(): void {
-    this.authViolation();
   }
 
   // ---- delivery -------------------------------------------------------------------------------------
@@ -609,8 +493,8 @@ export class Client implements ParserSink {
     } else {
       // The publisher's own size digits go out again, as nats-server repeats them.
       this.outBytes += size;
-      const srv = this.server;
-      this.out.msg(subject, sub.sid, reply, hdr, buf, start, size, srv.msgHdb, srv.msgSzb);
+      const d = this.server.delivery;
+      this.out.msg(subject, sub.sid, reply, hdr, buf, start, size, d.msgHdb, d.msgSzb);
     }
     if (!this.flushQueued) this.server.queueFlush(this);
     if (this.out.len + this.sockPending > this.server.options.maxPending) {
@@ -619,117 +503,16 @@ export class Client implements ParserSink {
     return true;
   }
 
-  /** Cut off a client that cannot keep up, without slowing anyone else. */
-  slowConsumer(reason: ClosedReason): void {
-    if (this.closed) return;
-    const srv = this.server;
-    srv.stats.slowConsumers++;
-    const what = reason === ClosedReason.SlowConsumerWriteDeadline ? 'Write Deadline' : 'Pending Bytes';
-    srv.logger.notice(
-      `${this} - Slow Consumer Detected: ${what} of ${this.out.len + this.socket.writableLength} bytes`,
-    );
-    this.pendingAtClose = this.out.len + this.socket.writableLength;
-    this.out.len = 0;
-    this.close(reason);
-  }
-
-  // ---- timers ----------------------------------------------------------------------------------------
-
-  private setPingTimer(interval: number): void {
-    if (interval <= 0) return;
-    this.pingTimer = setTimeout(() => this.pingTimerFired(), interval);
-    this.pingTimer.unref();
-  }
-
-  /** The first PING goes out early (at most 2s, plus up to 20% jitter) to measure RTT, as nats-server's. */
-  private setFirstPingTimer(): void {
-    const interval = this.server.options.pingInterval;
-    if (interval <= 0) return;
-    const d = Math.min(interval, FIRST_CLIENT_PING_INTERVAL);
-    this.setPingTimer(d + Math.floor(Math.random() * (d / 5)));
-  }
-
-  private pingTimerFired(): void {
-    this.pingTimer = undefined;
-    if (this.closed) return;
-    const o = this.server.options;
-    const now = Date.now();
-    // Recent traffic from the client proves it is alive: no PING needed (once RTT is known).
-    if (this.rtt > 0 && now - this.last < o.pingInterval) {
-      this.setPingTimer(o.pingInterval);
-      return;
-    }
-    if (this.pingsOut + 1 > o.pingMax) {
-      this.server.logger.debug(`${this} - Stale Client Connection - Closing`);
-      this.sendErr('Stale Connection');
-      this.close(ClosedReason.StaleConnection);
-      return;
-    }
-    this.pingsOut++;
-    this.rttStart = performance.now();
-    this.enqueue(PING);
-    this.setPingTimer(o.pingInterval);
-  }
-
-  /** Measure RTT now (monitoring asks when a client has none yet, as nats-server's /connz does). */
-  sendRttPing(): void {
-    if (this.closed || this.rttStart > 0) return;
-    this.rttStart = performance.now();
-    this.enqueue(PING);
-  }
-
-  private authTimeout(): void {
-    this.authTimer = undefined;
-    if (this.closed) return;
-    this.sendErr('Authentication Timeout');
-    this.close(ClosedReason.AuthenticationTimeout);
-  }
-
+  /** Authentication failed (or no longer holds after a reload). */
   authViolation(): void {
-    const user = this.opts.user;
-    this.server.logger.error(
-      `${this} - authentication error${user !== undefined && user !== '' ? ` - User "${user}"` : ''}`,
-    );
-    this.sendErr('Authorization Violation');
-    this.close(ClosedReason.AuthenticationViolation);
+    this.authFailed(this.opts.user ?? '');
   }
 
   // ---- close -------------------------------------------------------------------------------------------
 
-  /**
-   * Close the connection: flush what is queued (the -ERR that explains the close), end the socket and
-   * remove the client's interest. Idempotent.
-   */
-  close(reason: ClosedReason): void {
-    if (this.closed) return;
-    if (this.out.len > 0 && !this.socket.destroyed) {
-      const data = this.out.take();
-      this.socket.write(data);
-    }
-    this.closed = true;
-    this.closeReason = reason;
-    if (this.pingTimer) clearTimeout(this.pingTimer);
-    if (this.authTimer) clearTimeout(this.authTimer);
-    const s = this.socket;
-    if (
-      reason === ClosedReason.SlowConsumerPendingBytes ||
-      reason === ClosedReason.SlowConsumerWriteDeadline
-    ) {
-      s.destroy();
-    } else {
-      s.end();
-      // Read (and drop) until the peer closes its side, so the socket can finish closing even if it
-      // was paused; do not wait forever for a peer that never closes.
-      s.resume();
-      setTimeout(() => s.destroy(), 1000).unref();
-    }
-    this.stop = new Date();
-    releaseWaiters(this);
-    if (this.pendingAtClose === 0) {
-      this.pendingAtClose = this.out.len + (this.socket.destroyed ? 0 : this.socket.writableLength);
-    }
+  /** After the socket closed: drop the client's interest and unregister it (kept for /connz). */
+  protected onClosed(reason: ClosedReason): void {
     this.closedSubs = [...this.subs.values()];
-    this.out.discard();
     for (const sub of this.subs.values()) {
       sub.closed = true;
       this.account.sublist.remove(sub);

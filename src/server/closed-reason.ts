@@ -18,6 +18,7 @@ export const ClosedReason = {
   MaxControlLineExceeded: 'Maximum Control Line Exceeded',
   MaxSubscriptionsExceeded: 'Maximum Subscriptions Exceeded',
   DuplicateRoute: 'Duplicate Route',
+  DuplicateServerName: 'Duplicate Server Name',
   RouteRemoved: 'Route Removed',
   ServerShutdown: 'Server Shutdown',
   NoRespondersRequiresHeaders: 'No Responders Requires Headers',

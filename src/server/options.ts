@@ -1,3 +1,5 @@
+import { type AuthorizationConfig, emptyAuthorization } from '../auth/types.js';
+
 /** TLS for client connections (config `tls {}`, flags `--tls --tlscert --tlskey --tlscacert --tlsverify`). */
 export interface TlsOptions {
   certFile: string;
@@ -201,4 +203,23 @@ export function resolveOptions(partial: Partial<ServerOptions> = {}): ServerOpti
     if (value !== undefined) (opts as unknown as Record<string, unknown>)[key] = value;
   }
   return opts;
+}
+
+/** Options accepted by the embedding API, plus credentials for the simple auth methods. */
+export interface ServerConfig extends Partial<ServerOptions> {
+  /** Shorthands for a single user (`--user/--pass`) or a token (`--auth`). */
+  user?: string;
+  password?: string;
+  token?: string;
+  /** Users, NKeys, permissions and accounts (config `authorization {}` and `accounts {}`). */
+  authorization?: AuthorizationConfig;
+}
+
+/** The authorization a config describes, with the user/password/token shorthands folded in. */
+export function authorizationOf(config: ServerConfig): AuthorizationConfig {
+  const authz = config.authorization !== undefined ? { ...config.authorization } : emptyAuthorization();
+  if (config.user !== undefined) authz.user = config.user;
+  if (config.password !== undefined) authz.password = config.password;
+  if (config.token !== undefined) authz.token = config.token;
+  return authz;
 }

@@ -1,9 +1,9 @@
 import { ClientPermissions } from '../auth/permissions.js';
-import { type AuthorizationConfig, emptyAuthorization } from '../auth/types.js';
+import type { AuthorizationConfig } from '../auth/types.js';
 import { certificateIdentities } from '../transport/tls.js';
 import type { Client } from './client.js';
-import { resolveOptions, type ServerOptions } from './options.js';
-import type { Server, ServerConfig } from './server.js';
+import type { ServerCore } from './core.js';
+import { authorizationOf, resolveOptions, type ServerConfig, type ServerOptions } from './options.js';
 
 /** Options a running server cannot change (nats-server refuses to reload them too). */
 const FIXED: (keyof ServerOptions)[] = [
@@ -37,15 +37,6 @@ const RELOADABLE: (keyof ServerOptions)[] = [
 
 export class ReloadError extends Error {}
 
-/** The authorization a config describes, with the user/password/token shorthands folded in. */
-export function authorizationOf(config: ServerConfig): AuthorizationConfig {
-  const authz = config.authorization !== undefined ? { ...config.authorization } : emptyAuthorization();
-  if (config.user !== undefined) authz.user = config.user;
-  if (config.password !== undefined) authz.password = config.password;
-  if (config.token !== undefined) authz.token = config.token;
-  return authz;
-}
-
 function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
@@ -61,7 +52,7 @@ function accountShape(authz: AuthorizationConfig): unknown {
  * users and permissions, and subscriptions it may no longer hold are removed with nats-server's error.
  */
 export async function reloadServer(
-  server: Server,
+  server: ServerCore,
   next: ServerConfig,
   current: AuthorizationConfig,
 ): Promise<void> {
@@ -91,7 +82,7 @@ export async function reloadServer(
   server.logger.notice('Reloaded server configuration');
 }
 
-async function recheckClient(server: Server, c: Client): Promise<void> {
+async function recheckClient(server: ServerCore, c: Client): Promise<void> {
   if (!c.connectReceived || c.closed) return;
   const certIds = c.tls !== undefined ? certificateIdentities(c.tls.getPeerCertificate()) : [];
   const identity = await server.auth.authenticate(c.opts, c.nonce, certIds);

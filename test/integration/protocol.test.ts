@@ -62,7 +62,7 @@ async function expectClose(
 function serverSocketOf(s: Server, c: RawConn): Socket {
   const local = c.socket.localPort;
   for (const client of s.clients.values()) {
-    if (client.socket.remotePort === local) return client.socket;
+    if (client.port === local) return client.socket as Socket;
   }
   throw new Error(`no server-side socket for local port ${local}`);
 }

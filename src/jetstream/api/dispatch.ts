@@ -90,18 +90,18 @@ export class ApiRouter {
   /** Send a response and count the request (nats-server's sendAPIResponse). */
   respond(req: ApiRequest, response: object): void {
     this.track(req.jsa, false);
-    this.js.out.sendString(req.jsa.account, req.reply, goJson(response));
+    this.js.out.deferString(req.jsa.account, req.reply, goJson(response));
   }
 
   /** Send an error response and count it (nats-server's sendAPIErrResponse). */
   respondError(req: ApiRequest, response: object): void {
     this.track(req.jsa, true);
-    this.js.out.sendString(req.jsa.account, req.reply, goJson(response));
+    this.js.out.deferString(req.jsa.account, req.reply, goJson(response));
   }
 
   /** Send without counting (nats-server sends STREAM.MSG.GET results this way). */
   send(req: ApiRequest, response: object): void {
-    this.js.out.sendString(req.jsa.account, req.reply, goJson(response));
+    this.js.out.deferString(req.jsa.account, req.reply, goJson(response));
   }
 
   private track(jsa: JsAccount, error: boolean): void {

@@ -1,0 +1,287 @@
+/**
+ * The server core: what every module of the server builds on, and all that it may see of the server.
+ *
+ * - identity and configuration: id, name, options, logger, start time, counters;
+ * - accounts and authentication;
+ * - the client listener and the registry of client connections (closed ones kept for /connz);
+ * - the read loop and batched output of every connection (io.ts);
+ * - delivery, in-process subscriptions and internal publishing (delivery.ts).
+ *
+ * Modules (cluster/, jetstream/, monitor/ and the system services) are built by the composition root
+ * (server.ts) and given this core. The core knows them only through the small interfaces it declares
+ * (ClusterView, InterestObserver), so nothing here imports a module.
+ */
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import type { SecureContext } from 'node:tls';
+import { createServer as createServerKey } from '@nats-io/nkeys';
+import { Authenticator } from '../auth/authenticator.js';
+import type { AuthorizationConfig } from '../auth/types.js';
+import { buildSecureContext, upgradeToTls } from '../transport/tls.js';
+import { Account, GLOBAL_ACCOUNT } from './account.js';
+import { buildAccounts } from './account-config.js';
+import { Client } from './client.js';
+import { ClosedReason } from './closed-reason.js';
+import type { Connection, ConnectionHost } from './connection.js';
+import { Delivery } from './delivery.js';
+import { IoLoop } from './io.js';
+import { Logger } from './logger.js';
+import { authorizationOf, resolveOptions, type ServerConfig, type ServerOptions } from './options.js';
+
+import { newServerStats, type ServerStats } from './stats.js';
+import type { InternalHandler, Subscription } from './subscription.js';
+import { TSNATS_VERSION, VERSION } from './version.js';
+
+/** What the core needs from the cluster for client INFO and PONGs. */
+export interface ClusterView {
+  readonly clusterName: string;
+  /** `connect_urls` for client INFO, undefined when not to be sent. */
+  clientConnectURLs(): string[] | undefined;
+  /** A client's PING was answered (the first one may earn it an INFO with the cluster's URLs). */
+  onClientPing(c: Client): void;
+}
+
+export class ServerCore implements ConnectionHost {
+  readonly options: ServerOptions;
+  readonly logger: Logger;
+  /** 56-character NKey server id, as nats-server generates. */
+  readonly id: string;
+  readonly name: string;
+  readonly globalAccount: Account;
+  /** Configured accounts by name, the global account included. */
+  readonly accounts: Map<string, Account>;
+  readonly auth: Authenticator;
+  readonly stats: ServerStats = newServerStats();
+  readonly startTime = new Date();
+  readonly clients = new Map<number, Client>();
+  /** Recently closed clients, oldest first, at most `maxClosedClients` (for /connz?state=closed). */
+  readonly closedClients: Client[] = [];
+  readonly io: IoLoop;
+  readonly delivery: Delivery;
+  /** The port the client listener is bound to (known after the listener started). */
+  port = 0;
+  /** Set by the composition root when clustering is on. */
+  clusterView: ClusterView | undefined;
+  /** Set by the composition root when JetStream is on (client INFO says `jetstream: true`). */
+  jetstreamEnabled = false;
+  /** The authorization in force (replaced on reload). */
+  protected authorization: AuthorizationConfig;
+  /** No new clients are accepted (shutdown or lame duck mode). */
+  protected accepting = true;
+  /** Every accepted socket until it is fully closed (closed clients may still be finishing). */
+  protected readonly openSockets = new Set<Socket>();
+  private listener: NetServer | undefined;
+  private listenerClosed: Promise<void> | undefined;
+  private nextCid = 1;
+  /** Certificates and keys, loaded once at start (and on reload). */
+  private readonly tlsContext: SecureContext | undefined;
+
+  constructor(config: ServerConfig) {
+    this.options = resolveOptions(config);
+    this.logger = new Logger(this.options);
+    this.id = createServerKey().getPublicKey();
+    this.name = this.options.serverName !== '' ? this.options.serverName : this.id;
+    const authz = authorizationOf(config);
+    this.authorization = authz;
+    this.auth = new Authenticator(authz, this.options.tls?.verifyAndMap ?? false);
+    this.tlsContext = this.options.tls !== undefined ? buildSecureContext(this.options.tls) : undefined;
+    this.accounts = buildAccounts(authz.accounts);
+    this.globalAccount = this.accounts.get(GLOBAL_ACCOUNT)!;
+    const sys = this.options.systemAccount;
+    if (!this.options.noSystemAccount && !this.accounts.has(sys)) this.accounts.set(sys, new Account(sys));
+    this.io = new IoLoop(this.options, this.logger, (now) => {
+      for (const a of this.accounts.values()) a.pruneResponses(now);
+    });
+    this.delivery = new Delivery(this.stats);
+  }
+
+  lookupAccount(name: string): Account | undefined {
+    return this.accounts.get(name);
+  }
+
+  /** The system account, unless there is none (`no_system_account`). */
+  get systemAccount(): Account | undefined {
+    return this.options.noSystemAccount ? undefined : this.accounts.get(this.options.systemAccount);
+  }
+
+  /** Number of subscriptions across all accounts (the server's own in-process ones left out). */
+  numSubscriptions(): number {
+    let n = 0;
+    for (const a of this.accounts.values()) n += a.sublist.count() - a.internalSubs;
+    return n;
+  }
+
+  // ---- ConnectionHost -----------------------------------------------------------------------------------
+
+  onRead(c: Connection, buf: Buffer): void {
+    this.io.onRead(c, buf);
+  }
+
+  queueFlush(c: Connection): void {
+    this.io.queueFlush(c);
+  }
+
+  track(c: Connection, live: boolean): void {
+    this.io.track(c, live);
+  }
+
+  // ---- in-process subscribers and publishers ------------------------------------------------------------
+
+  /** Subscribe an in-process handler in an account; its interest reaches routes like a client's. */
+  subscribeInternal(acc: Account, subject: string, handler: InternalHandler): Subscription {
+    return this.delivery.subscribeInternal(acc, subject, handler);
+  }
+
+  unsubscribeInternal(acc: Account, sub: Subscription): void {
+    this.delivery.unsubscribeInternal(acc, sub);
+  }
+
+  /**
+   * Publish from inside the server, outside any delivery (delivery.ts, re-entrancy rule): routed like a
+   * client's message. Returns whether anyone got it.
+   */
+  publishInternal(acc: Account, subject: string, reply: string, hdr: Buffer | null, data: Buffer): boolean {
+    return this.delivery.publishInternal(acc, subject, reply, hdr, data) > 0;
+  }
+
+  // ---- the client listener ------------------------------------------------------------------------------
+
+  /** Listen for clients on the configured host and port. */
+  protected async listenForClients(): Promise<void> {
+    const o = this.options;
+    const listener = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    this.listener = listener;
+    const port = o.port < 0 ? 0 : o.port;
+    await new Promise<void>((resolve, reject) => {
+      listener.once('error', reject);
+      listener.listen({ host: o.host, port, backlog: 8192 }, () => {
+        listener.off('error', reject);
+        resolve();
+      });
+    });
+    listener.on('error', (err) => this.logger.error(`Client listener error: ${err.message}`));
+    const addr = listener.address();
+    this.port = typeof addr === 'object' && addr !== null ? addr.port : port;
+    this.logger.notice(`Listening for client connections on ${hostPort(o.host, this.port)}`);
+  }
+
+  /** Close the client listener once; resolves when it and its connections are closed. */
+  protected closeListener(): Promise<void> {
+    if (this.listenerClosed === undefined) {
+      const l = this.listener;
+      this.listenerClosed = l ? new Promise<void>((resolve) => l.close(() => resolve())) : Promise.resolve();
+    }
+    return this.listenerClosed;
+  }
+
+  private accept(socket: Socket): void {
+    if (!this.accepting) {
+      socket.destroy();
+      return;
+    }
+    this.openSockets.add(socket);
+    socket.once('close', () => this.openSockets.delete(socket));
+    const c = new Client(this, socket, this.nextCid++, socket.remoteAddress ?? '', socket.remotePort ?? 0);
+    if (this.auth.nonceRequired) c.nonce = this.auth.newNonce();
+    this.stats.totalConnections++;
+    const max = this.options.maxConnections;
+    const full = max > 0 && this.clients.size >= max;
+    this.clients.set(c.cid, c);
+    this.logger.debug(`${c} - Client connection created`);
+    c.sendInfo(this.infoFor(c));
+    if (full) {
+      c.attach(false);
+      this.logger.error(`${c} - maximum connections exceeded`);
+      c.sendErr('maximum connections exceeded');
+      c.close(ClosedReason.MaxConnectionsExceeded);
+      return;
+    }
+    const authRequired = this.auth.required;
+    const tlsOpts = this.options.tls;
+    if (tlsOpts === undefined || this.tlsContext === undefined) {
+      c.attach(authRequired);
+      return;
+    }
+    // INFO goes out in plain text; then the client must start TLS (nats-server 2.9's upgrade).
+    this.io.flushAll();
+    void upgradeToTls(socket, this.tlsContext, tlsOpts).then((r) => {
+      if (c.closed) return;
+      if (!r.ok) {
+        this.logger.error(`${c} - TLS handshake error: ${r.error}`);
+        if (r.plain) c.sendErr('Secure Connection - TLS Required');
+        c.close(ClosedReason.TLSHandshakeError);
+        return;
+      }
+      c.useTlsSocket(r.socket);
+      this.logger.debug(`${c} - TLS handshake complete`);
+      c.attach(authRequired);
+    });
+  }
+
+  /** The INFO line sent to one client (`ldm` marks the lame-duck notice). */
+  infoFor(c: Client, ldm = false): string {
+    const o = this.options;
+    const info: Record<string, unknown> = {
+      server_id: this.id,
+      server_name: this.name,
+      version: VERSION,
+      proto: 1,
+      go: `node${process.versions.node}`,
+      host: o.host,
+      port: this.port,
+      headers: true,
+    };
+    if (this.auth.required) info.auth_required = true;
+    if (o.tls !== undefined) {
+      info.tls_required = true;
+      if (o.tls.verify || o.tls.verifyAndMap) info.tls_verify = true;
+    }
+    if (c.nonce !== '') info.nonce = c.nonce;
+    info.max_payload = o.maxPayload;
+    if (this.jetstreamEnabled) info.jetstream = true;
+    if (ldm) info.ldm = true;
+    info.client_id = c.cid;
+    info.client_ip = c.host;
+    const cluster = this.clusterView;
+    if (cluster !== undefined) {
+      info.cluster = cluster.clusterName;
+      const urls = cluster.clientConnectURLs();
+      if (urls !== undefined) info.connect_urls = urls;
+    }
+    info.tsnats_version = TSNATS_VERSION;
+    return `INFO ${JSON.stringify(info)} \r\n`;
+  }
+
+  // ---- client events ------------------------------------------------------------------------------------
+
+  onClientConnected(c: Client): void {
+    this.logger.debug(
+      `${c} - Client connected: name="${c.opts.name}" lang="${c.opts.lang}" version="${c.opts.version}"`,
+    );
+  }
+
+  onClientPing(c: Client): void {
+    this.clusterView?.onClientPing(c);
+  }
+
+  onSubscribe(c: Client, sub: Subscription): void {
+    this.delivery.interestObserver?.localInterestChanged(c.account, sub, 1);
+  }
+
+  onUnsubscribe(c: Client, sub: Subscription): void {
+    this.delivery.interestObserver?.localInterestChanged(c.account, sub, -1);
+  }
+
+  removeClient(c: Client, reason: ClosedReason): void {
+    if (!this.clients.delete(c.cid)) return;
+    const ring = this.closedClients;
+    ring.push(c);
+    if (ring.length > this.options.maxClosedClients)
+      ring.splice(0, ring.length - this.options.maxClosedClients);
+    this.logger.debug(`${c} - Client connection closed: ${reason}`);
+  }
+}
+
+/** host:port with IPv6 hosts bracketed. */
+export function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}

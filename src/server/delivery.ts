@@ -1,0 +1,419 @@
+/**
+ * Message delivery: the one path every message takes, whoever published it (a client, a route, or the
+ * server itself: JetStream API responses, acknowledgements, consumer deliveries, system replies).
+ *
+ *   match      the account's sublist gives plain subscribers (each gets a copy) and queue groups (one
+ *              member each, a local member first, else one route that has members).
+ *   local      clients get the message at once (Client.deliver queues it in their output); in-process
+ *              subscribers (`internal`) are called synchronously.
+ *   routes     each route with matching interest gets one RMSG, naming the queue groups it should serve.
+ *              A message that came from a route goes to local subscribers only (full mesh, one hop).
+ *   accounts   stream exports to importers, service imports to exporters (with mapped reply subjects).
+ *
+ * Re-entrancy rule. Delivery is not re-entrant: it reuses scratch state (the route targets, the
+ * publisher's size digits). Code that runs inside a delivery (any internal subscription handler) must
+ * not publish synchronously: it calls `defer()`, and the message is delivered in a microtask once the
+ * current delivery has returned, in the order deferred. Code that runs outside a delivery (timers, I/O
+ * callbacks, start-up) may call `publishInternal` directly, or `defer` as well.
+ */
+import { type Account, importedSubject, matchesImport, RESPONSE_PREFIX, serviceSubject } from './account.js';
+import type { Client } from './client.js';
+import type { ServerStats } from './stats.js';
+import { type InternalHandler, type RemoteLink, Subscription } from './subscription.js';
+
+/** Told when local interest (client or in-process subscriptions) appears or goes: the cluster's RS+/RS-. */
+export interface InterestObserver {
+  localInterestChanged(acc: Account, sub: Subscription, delta: 1 | -1): void;
+}
+
+/** Told when a deferred delivery reached nobody (a push consumer's message with no subscriber left). */
+export interface UndeliveredListener {
+  didNotDeliver(seq: number): void;
+}
+
+/** One deferred message (see the re-entrancy rule). */
+interface Deferred {
+  acc: Account;
+  subject: string;
+  /** What receivers see as the subject ('' = `subject`): JetStream deliveries show the stored subject. */
+  deliverAs: string;
+  reply: string;
+  hdr: Buffer | null;
+  data: Buffer;
+  listener: UndeliveredListener | undefined;
+  seq: number;
+  /** Delivered within `acc` only (a service response reaching its requester's account). */
+  withinAccount: boolean;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** Placeholder for an unused route-target slot. */
+const NO_LINK: RemoteLink = { sendMsg: () => {} };
+
+export class Delivery {
+  /**
+   * Size/header-size digits of the message being routed when the publisher wrote them with leading
+   * zeros (see MsgArgs.szb); '' otherwise. Set by the publishing client around route().
+   */
+  msgSzb = '';
+  msgHdb = '';
+  /** The cluster, once there is one: local interest changes are announced to it. */
+  interestObserver: InterestObserver | undefined;
+  /** Reused per message: the routes to send to and the queue groups for each. */
+  private readonly remoteTargets: { link: RemoteLink; queues: string[] }[] = [];
+  /** Exporting accounts whose mapped replies (`_R_.>`) this server listens for. */
+  private readonly responseListeners = new Set<Account>();
+  private internalSid = 0;
+  private deferred: Deferred[] = [];
+  private draining = false;
+  private drainScheduled = false;
+  private readonly drainBound = (): void => this.drain();
+
+  constructor(private readonly stats: ServerStats) {}
+
+  // ---- publishing -------------------------------------------------------------------------------------
+
+  /**
+   * Deliver a client's message to every matching subscription of its account and through the account's
+   * imports and exports. Returns whether anyone got it.
+   */
+  route(
+    producer: Client,
+    subject: string,
+    reply: string,
+    hdr: number,
+    buf: Buffer,
+    start: number,
+    size: number,
+  ): boolean {
+    const st = this.stats;
+    st.inMsgs++;
+    st.inBytes += size;
+    const acc = producer.account;
+    let delivered = this.deliverInAccount(acc, producer, subject, reply, hdr, buf, start, size);
+    if (acc.crossAccount)
+      delivered += this.routeAcrossAccounts(acc, producer, subject, reply, hdr, buf, start, size, '');
+    if (delivered > 0) {
+      st.outMsgs += delivered;
+      st.outBytes += delivered * size;
+    }
+    return delivered > 0;
+  }
+
+  /**
+   * Publish from inside the server, outside any delivery (see the re-entrancy rule): routed like a
+   * client's message. `hdr` is a NATS/1.0 header block or null; receivers see `deliverAs` as the subject
+   * when it is given. Returns how many got it.
+   */
+  publishInternal(
+    acc: Account,
+    subject: string,
+    reply: string,
+    hdr: Buffer | null,
+    data: Buffer,
+    deliverAs = '',
+  ): number {
+    const hdrLen = hdr !== null && hdr.length > 0 ? hdr.length : -1;
+    const buf = hdrLen > 0 ? Buffer.concat([hdr!, data]) : data;
+    const size = buf.length;
+    let delivered = this.deliverInAccount(
+      acc,
+      null,
+      subject,
+      reply,
+      hdrLen,
+      buf,
+      0,
+      size,
+      false,
+      null,
+      deliverAs,
+    );
+    if (acc.crossAccount)
+      delivered += this.routeAcrossAccounts(acc, null, subject, reply, hdrLen, buf, 0, size, deliverAs);
+    if (delivered > 0) {
+      this.stats.outMsgs += delivered;
+      this.stats.outBytes += delivered * size;
+    }
+    return delivered;
+  }
+
+  /**
+   * Publish after the current delivery (the re-entrancy rule). `listener` hears of a message that reached
+   * nobody, with `seq` (consumers use it to redeliver).
+   */
+  defer(
+    acc: Account,
+    subject: string,
+    reply: string,
+    hdr: Buffer | null,
+    data: Buffer = EMPTY,
+    deliverAs = '',
+    listener: UndeliveredListener | undefined = undefined,
+    seq = 0,
+  ): void {
+    if (subject === '') return;
+    this.push({ acc, subject, deliverAs, reply, hdr, data, listener, seq, withinAccount: false });
+  }
+
+  private push(m: Deferred): void {
+    this.deferred.push(m);
+    if (!this.drainScheduled && !this.draining) {
+      this.drainScheduled = true;
+      queueMicrotask(this.drainBound);
+    }
+  }
+
+  /** Defer a text payload (JSON responses). */
+  deferString(acc: Account, subject: string, text: string): void {
+    this.defer(acc, subject, '', null, Buffer.from(text, 'utf8'));
+  }
+
+  /** Deliver everything deferred, in order; what is deferred meanwhile goes out in this drain too. */
+  drain(): void {
+    this.drainScheduled = false;
+    if (this.draining) return;
+    this.draining = true;
+    const q = this.deferred;
+    for (let i = 0; i < q.length; i++) {
+      const m = q[i]!;
+      q[i] = undefined as unknown as Deferred;
+      try {
+        const n = m.withinAccount
+          ? this.deliverWithinAccount(m.acc, m.subject, m.reply, m.hdr, m.data)
+          : this.publishInternal(m.acc, m.subject, m.reply, m.hdr, m.data, m.deliverAs);
+        if (n === 0) m.listener?.didNotDeliver(m.seq);
+      } catch {
+        // One failed delivery must not stop the others (delivery problems are logged where they happen).
+      }
+    }
+    this.deferred = [];
+    this.draining = false;
+  }
+
+  // ---- delivery within an account ---------------------------------------------------------------------
+
+  /**
+   * Delivery within one account; returns the number of copies delivered. Local clients get theirs at
+   * once; routes with interest are collected and sent one RMSG each at the end. A queue group prefers a
+   * local member and falls back to a route's. A message that came from a route (`fromRoute`) goes to
+   * local clients only, and to the queue groups the sender named (`routeQueues`). Receivers see
+   * `deliverAs` as the subject when given; routes get `subject` with `@<deliverAs>` after the reply, as
+   * nats-server sends it.
+   */
+  deliverInAccount(
+    acc: Account,
+    producer: Client | null,
+    subject: string,
+    reply: string,
+    hdr: number,
+    buf: Buffer,
+    start: number,
+    size: number,
+    fromRoute = false,
+    routeQueues: string[] | null = null,
+    deliverAs = '',
+  ): number {
+    const r = acc.sublist.match(subject);
+    const shown = deliverAs === '' ? subject : deliverAs;
+    let delivered = 0;
+    let nRemote = 0;
+    const psubs = r.psubs;
+    for (let i = 0; i < psubs.length; i++) {
+      const sub = psubs[i]!;
+      const client = sub.client;
+      if (client !== undefined) {
+        if (client.deliver(producer, sub, shown, reply, hdr, buf, start, size)) delivered++;
+      } else if (sub.internal !== undefined) {
+        sub.internal(shown, reply, hdr, buf, start, size);
+        delivered++;
+      } else if (!fromRoute) {
+        nRemote = this.addRemoteTarget(nRemote, sub.remote!, undefined);
+      }
+    }
+    const qsubs = r.qsubs;
+    for (let g = 0; g < qsubs.length; g++) {
+      const group = qsubs[g]!;
+      if (fromRoute && (routeQueues === null || !routeQueues.includes(group[0]!.queue!))) continue;
+      const n = group.length;
+      const first = n === 1 ? 0 : Math.floor(Math.random() * n);
+      let fallback: Subscription | undefined;
+      let done = false;
+      for (let k = 0; k < n; k++) {
+        const sub = group[(first + k) % n]!;
+        const client = sub.client;
+        if (client === undefined) {
+          if (fallback === undefined && sub.remote !== undefined) fallback = sub;
+          continue;
+        }
+        if (client.deliver(producer, sub, shown, reply, hdr, buf, start, size)) {
+          delivered++;
+          done = true;
+          break;
+        }
+      }
+      if (!done && fallback !== undefined && !fromRoute) {
+        nRemote = this.addRemoteTarget(nRemote, fallback.remote!, fallback.queue);
+      }
+    }
+    if (nRemote > 0) {
+      const rreply = deliverAs !== '' && reply !== '' ? `${reply}@${deliverAs}` : reply;
+      const targets = this.remoteTargets;
+      for (let i = 0; i < nRemote; i++) {
+        const t = targets[i]!;
+        t.link.sendMsg(
+          acc.name,
+          subject,
+          rreply,
+          t.queues.length > 0 ? t.queues : null,
+          hdr,
+          buf,
+          start,
+          size,
+        );
+        t.link = NO_LINK;
+        t.queues.length = 0;
+      }
+      delivered += nRemote;
+    }
+    return delivered;
+  }
+
+  private addRemoteTarget(n: number, link: RemoteLink, queue: string | undefined): number {
+    const targets = this.remoteTargets;
+    for (let i = 0; i < n; i++) {
+      const t = targets[i]!;
+      if (t.link === link) {
+        if (queue !== undefined) t.queues.push(queue);
+        return n;
+      }
+    }
+    let t = targets[n];
+    if (t === undefined) {
+      t = { link, queues: [] };
+      targets[n] = t;
+    } else {
+      t.link = link;
+    }
+    if (queue !== undefined) t.queues.push(queue);
+    return n + 1;
+  }
+
+  // ---- across accounts --------------------------------------------------------------------------------
+
+  /** Stream exports to importers and service imports to exporters (with mapped reply subjects). */
+  private routeAcrossAccounts(
+    acc: Account,
+    producer: Client | null,
+    subject: string,
+    reply: string,
+    hdr: number,
+    buf: Buffer,
+    start: number,
+    size: number,
+    deliverAs: string,
+  ): number {
+    let delivered = 0;
+    for (const imp of acc.streamImporters) {
+      if (matchesImport(subject, imp.subject)) {
+        const to = importedSubject(imp, subject);
+        delivered += this.deliverInAccount(
+          imp.importer,
+          producer,
+          to,
+          reply,
+          hdr,
+          buf,
+          start,
+          size,
+          false,
+          null,
+          deliverAs,
+        );
+      }
+    }
+    for (const imp of acc.serviceImports) {
+      if (matchesImport(subject, imp.local)) {
+        let mappedReply = '';
+        if (reply !== '') {
+          mappedReply = imp.exporter.mapResponse(acc, reply, imp.singleton);
+          this.listenForResponses(imp.exporter);
+        }
+        const to = serviceSubject(imp, subject);
+        delivered += this.deliverInAccount(imp.exporter, producer, to, mappedReply, hdr, buf, start, size);
+      }
+    }
+    return delivered;
+  }
+
+  /**
+   * Responses to a service import come back on a mapped reply subject in the exporting account, from a
+   * local responder or, through a route, from a responder on another server: an internal `_R_.>`
+   * subscription (whose interest reaches the routes) catches both and hands each to the requester's
+   * account, deferred (the re-entrancy rule).
+   */
+  private listenForResponses(acc: Account): void {
+    if (this.responseListeners.has(acc)) return;
+    this.responseListeners.add(acc);
+    this.subscribeInternal(acc, `${RESPONSE_PREFIX}>`, (subject, reply, hdr, buf, start, size) => {
+      const back = acc.takeResponse(subject);
+      if (back === undefined) return;
+      const hdrBlock = hdr > 0 ? Buffer.from(buf.subarray(start, start + hdr)) : null;
+      const data = Buffer.from(buf.subarray(start + Math.max(hdr, 0), start + size));
+      this.push({
+        acc: back.account,
+        subject: back.reply,
+        deliverAs: '',
+        reply,
+        hdr: hdrBlock,
+        data,
+        listener: undefined,
+        seq: 0,
+        withinAccount: true,
+      });
+    });
+  }
+
+  private deliverWithinAccount(
+    acc: Account,
+    subject: string,
+    reply: string,
+    hdr: Buffer | null,
+    data: Buffer,
+  ): number {
+    const hdrLen = hdr !== null && hdr.length > 0 ? hdr.length : -1;
+    const buf = hdrLen > 0 ? Buffer.concat([hdr!, data]) : data;
+    const n = this.deliverInAccount(acc, null, subject, reply, hdrLen, buf, 0, buf.length);
+    if (n > 0) {
+      this.stats.outMsgs += n;
+      this.stats.outBytes += n * buf.length;
+    }
+    return n;
+  }
+
+  // ---- in-process subscribers -------------------------------------------------------------------------
+
+  /** Subscribe an in-process handler in an account; its interest reaches routes like a client's. */
+  subscribeInternal(acc: Account, subject: string, handler: InternalHandler): Subscription {
+    const sub = new Subscription(
+      undefined,
+      subject,
+      undefined,
+      `$I${++this.internalSid}`,
+      undefined,
+      handler,
+    );
+    acc.sublist.insert(sub);
+    acc.internalSubs++;
+    this.interestObserver?.localInterestChanged(acc, sub, 1);
+    return sub;
+  }
+
+  unsubscribeInternal(acc: Account, sub: Subscription): void {
+    if (sub.closed) return;
+    sub.closed = true;
+    if (acc.sublist.remove(sub)) acc.internalSubs--;
+    this.interestObserver?.localInterestChanged(acc, sub, -1);
+  }
+}
