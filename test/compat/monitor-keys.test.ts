@@ -4,29 +4,12 @@
  * with the same keys, recursively, with the same JSON types. Runs when `nats-server` is on the PATH.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Server } from '../../src/index.js';
+import { type Launched, launch } from '../helpers/launcher.js';
+import { hasReference } from '../helpers/reference.js';
 import { startServer } from '../helpers/server.js';
-
-function onPath(exe: string): boolean {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (dir === '') continue;
-    try {
-      accessSync(join(dir, exe), constants.X_OK);
-      return true;
-    } catch {
-      // not here
-    }
-  }
-  return false;
-}
-
-const HAVE_REFERENCE = onPath('nats-server');
 
 /** Keys the reference has and tsnats deliberately does not (none now: the system account exists too). */
 const ONLY_IN_REFERENCE: Record<string, string[]> = {};
@@ -113,37 +96,17 @@ async function closedTotal(base: string): Promise<number> {
 }
 
 describe('monitoring keys: tsnats vs nats-server', {
-  skip: !HAVE_REFERENCE && 'nats-server not on PATH',
+  skip: !hasReference() && 'nats-server not on PATH',
 }, () => {
-  let ref: ChildProcess | undefined;
-  let refDir = '';
+  let ref: Launched | undefined;
   let refBase = '';
   let server: Server | undefined;
   const clients: Raw[] = [];
 
   before(async () => {
-    refDir = mkdtempSync(join(tmpdir(), 'tsnats-refmon-'));
-    ref = spawn('nats-server', ['-a', '127.0.0.1', '-p', '-1', '-m', '-1', '--ports_file_dir', refDir], {
-      stdio: 'ignore',
-    });
-    let ports: { nats: string[]; monitoring: string[] } | undefined;
-    const deadline = Date.now() + 5000;
-    while (ports === undefined) {
-      const f = readdirSync(refDir).find((n) => n.endsWith('.ports'));
-      if (f !== undefined) {
-        try {
-          ports = JSON.parse(readFileSync(join(refDir, f), 'utf8')) as typeof ports;
-        } catch {
-          // Written but not complete yet.
-        }
-      }
-      if (ports === undefined) {
-        if (Date.now() > deadline) throw new Error('nats-server wrote no ports file');
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    }
-    refBase = ports!.monitoring[0]!;
-    const refPort = Number(new URL(ports!.nats[0]!).port);
+    ref = await launch({ kind: 'nats-server', args: ['-m', '-1'], listeners: ['nats', 'monitoring'] });
+    refBase = ref.monitorUrl!;
+    const refPort = ref.port;
     clients.push(await scenario(refPort, () => closedTotal(refBase)));
 
     server = await startServer({ httpPort: -1 });
@@ -154,12 +117,7 @@ describe('monitoring keys: tsnats vs nats-server', {
   after(async () => {
     for (const c of clients) c.socket.destroy();
     await server?.shutdown();
-    if (ref !== undefined && ref.exitCode === null) {
-      const exited = new Promise((r) => ref!.once('exit', r));
-      ref.kill('SIGKILL');
-      await exited;
-    }
-    if (refDir !== '') rmSync(refDir, { recursive: true, force: true });
+    await ref?.stop('SIGKILL');
   });
 
   for (const path of ENDPOINTS) {

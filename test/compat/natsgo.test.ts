@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Server } from '../../src/index.js';
+import { type RunResult, runProcess } from '../helpers/launcher.js';
 import { startServer, urlOf } from '../helpers/server.js';
 
 /** Debian's nats.go sources (golang-github-nats-io-go-nats-dev), built in GOPATH mode like the benchmark. */
@@ -21,15 +22,8 @@ function haveGo(): boolean {
   return existsSync(join(GOPATH, 'src/github.com/nats-io/nats.go'));
 }
 
-function run(bin: string, url: string): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    execFile(bin, [url], { timeout: 60000 }, (err, stdout, stderr) => {
-      resolve({
-        code: err === null ? 0 : Number((err as { code?: number }).code ?? 1),
-        out: stdout + stderr,
-      });
-    });
-  });
+function run(bin: string, url: string): Promise<RunResult> {
+  return runProcess(bin, [url], { timeoutMs: 60000 });
 }
 
 describe('nats.go JetStream client', {
@@ -54,8 +48,8 @@ describe('nats.go JetStream client', {
     try {
       server = await startServer({ jetstream: { storeDir: store } });
       const r = await run(bin, urlOf(server));
-      assert.equal(r.code, 0, r.out);
-      assert.deepEqual(r.out.trim().split('\n'), ['OK streams', 'OK pull', 'OK push', 'OK kv']);
+      assert.equal(r.code, 0, r.output);
+      assert.deepEqual(r.output.trim().split('\n'), ['OK streams', 'OK pull', 'OK push', 'OK kv']);
     } finally {
       await server?.shutdown();
       rmSync(store, { recursive: true, force: true });

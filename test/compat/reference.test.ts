@@ -7,14 +7,9 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import type { Server, ServerConfig } from '../../src/index.js';
+import { type Launched, launch } from '../helpers/launcher.js';
 import { connect, type RawConn } from '../helpers/raw-conn.js';
-import {
-  hasReference,
-  type ReferenceLimits,
-  type ReferenceServer,
-  referenceConfig,
-  startReference,
-} from '../helpers/reference.js';
+import { hasReference, type ReferenceLimits, referenceConfig } from '../helpers/reference.js';
 import { startServer } from '../helpers/server.js';
 
 /** Server setups, named; each gets one nats-server and one tsnats (started on first use). */
@@ -373,7 +368,7 @@ interface Outcome {
 }
 
 interface Pair {
-  ref: ReferenceServer;
+  ref: Launched;
   ts: Server;
 }
 
@@ -385,7 +380,7 @@ function pair(name: ConfigName): Promise<Pair> {
     const cfg: ReferenceLimits & ServerConfig = CONFIGS[name];
     p = (async () => {
       const [ref, ts] = await Promise.all([
-        startReference([], { config: referenceConfig(cfg) }),
+        launch({ kind: 'nats-server', config: referenceConfig(cfg) }),
         startServer({ ...cfg }),
       ]);
       return { ref, ts };
@@ -537,7 +532,7 @@ describe('byte-for-byte compatibility with nats-server', {
     await Promise.all(
       all.map(async (r) => {
         if (r.status !== 'fulfilled') return;
-        await Promise.all([r.value.ref.stop(), r.value.ts.shutdown()]);
+        await Promise.all([r.value.ref.stop('SIGKILL'), r.value.ts.shutdown()]);
       }),
     );
   });

@@ -18,6 +18,7 @@ import {
   type StreamState,
   type StreamStore,
 } from '../../src/jetstream/store/store.js';
+import { rng } from '../helpers/random.js';
 
 interface Factory {
   name: string;
@@ -673,18 +674,6 @@ for (const f of FACTORIES) {
 }
 
 // ---- both stores, same operations, same answers ----
-
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function stateNoTs(s: StreamStore): Omit<StreamState, 'firstTs' | 'lastTs'> {
   const { firstTs: _f, lastTs: _l, ...rest } = s.state(true);

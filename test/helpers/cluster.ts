@@ -5,14 +5,13 @@
  *
  * Route state has no events a test can await, so `waitForMesh` and `waitForInterest` poll (wait-for.ts).
  */
-import { type ChildProcess, execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Server, type ServerConfig } from '../../src/index.js';
 import { type ClusterOptions, defaultClusterOptions } from '../../src/server/options.js';
-import { spawnNatsServer } from './reference.js';
+import { type Launched, launch } from './launcher.js';
 import { waitFor } from './wait-for.js';
 
 /** One server of a test cluster, whichever implementation. */
@@ -126,50 +125,32 @@ export interface RefNodeOptions {
 export class RefNode implements ClusterNode {
   readonly kind = 'nats-server' as const;
   id = '';
-  clientPort = 0;
-  routePort = 0;
-  httpPort = 0;
-  private stopped: Promise<void> | undefined;
 
   private constructor(
     readonly name: string,
-    private readonly child: ChildProcess,
-    private readonly dir: string,
-    private readonly exited: Promise<void>,
-    private readonly stderr: () => string,
+    private readonly proc: Launched,
   ) {}
 
   static async start(opts: RefNodeOptions): Promise<RefNode> {
-    const dir = mkdtempSync(join(tmpdir(), 'tsnats-cluster-'));
     const args = [
-      '-a',
-      '127.0.0.1',
-      '-p',
-      '-1',
       '-m',
       '-1',
       '-n',
       opts.name,
-      '--ports_file_dir',
-      dir,
       '--cluster',
       `nats://127.0.0.1:${opts.routePort ?? -1}`,
       '--cluster_name',
       opts.clusterName ?? 'test',
     ];
     if (opts.routes !== undefined && opts.routes.length > 0) args.push('--routes', opts.routes.join(','));
-    const { child, exited: exitedP, hasExited, log } = spawnNatsServer(args, 65536);
-    const node = new RefNode(opts.name, child, dir, exitedP, log);
+    const proc = await launch({
+      kind: 'nats-server',
+      args,
+      listeners: ['nats', 'cluster', 'monitoring'],
+      timeoutMs: 5000,
+    });
+    const node = new RefNode(opts.name, proc);
     try {
-      // The ports file is nats-server's only readiness signal.
-      await waitFor(
-        () => {
-          if (hasExited()) throw new Error(`nats-server exited: ${log()}`);
-          return node.readPorts();
-        },
-        5000,
-        'nats-server ports file',
-      );
       const varz = (await node.http('/varz')) as { server_id: string };
       node.id = varz.server_id;
       return node;
@@ -179,28 +160,17 @@ export class RefNode implements ClusterNode {
     }
   }
 
-  private readPorts(): boolean {
-    for (const f of readdirSync(this.dir)) {
-      if (!f.endsWith('.ports')) continue;
-      try {
-        const p = JSON.parse(readFileSync(join(this.dir, f), 'utf8')) as Record<string, string[]>;
-        const port = (k: string): number => Number(new URL(p[k]?.[0] ?? 'nats://x:0').port);
-        this.clientPort = port('nats');
-        this.routePort = port('cluster');
-        this.httpPort = port('monitoring');
-        return this.clientPort > 0 && this.routePort > 0 && this.httpPort > 0;
-      } catch {
-        // Not completely written yet.
-      }
-    }
-    return false;
-  }
-
   async http(path: string): Promise<unknown> {
-    const res = await fetch(`http://127.0.0.1:${this.httpPort}${path}`);
+    const res = await fetch(`${this.proc.monitorUrl}${path}`);
     return res.json();
   }
 
+  get clientPort(): number {
+    return this.proc.port;
+  }
+  get routePort(): number {
+    return this.proc.clusterPort;
+  }
   get url(): string {
     return `nats://127.0.0.1:${this.clientPort}`;
   }
@@ -209,7 +179,7 @@ export class RefNode implements ClusterNode {
   }
   /** What nats-server logged so far (for failure messages). */
   log(): string {
-    return this.stderr();
+    return this.proc.log();
   }
   async numRoutes(): Promise<number> {
     const r = (await this.http('/routez')) as { num_routes: number };
@@ -221,13 +191,8 @@ export class RefNode implements ClusterNode {
     };
     return r.routes.some((x) => x.remote_id === fromId && (x.subscriptions_list ?? []).includes(subject));
   }
-  stop(): Promise<void> {
-    this.stopped ??= (async () => {
-      if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
-      await this.exited;
-      rmSync(this.dir, { recursive: true, force: true });
-    })();
-    return this.stopped;
+  async stop(): Promise<void> {
+    await this.proc.stop('SIGKILL');
   }
 }
 

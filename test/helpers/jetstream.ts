@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Server, ServerConfig } from '../../src/index.js';
+import { launch } from './launcher.js';
 import { startServer, urlOf } from './server.js';
 
 /** A JetStream-enabled tsnats with a connected client, its manager and a fresh store directory. */
@@ -40,6 +41,24 @@ export async function closeJetStream(env: JsEnv, keepDir = false): Promise<void>
   await env.nc.close();
   await env.server.shutdown();
   if (!keepDir) rmSync(env.dir, { recursive: true, force: true });
+}
+
+/**
+ * `run` against a reference `nats-server -js`, then against an embedded tsnats with JetStream (each given
+ * its client port); both are stopped afterwards. Resolves with [reference's result, tsnats' result].
+ */
+export async function runOnBoth<T>(run: (port: number) => Promise<T>): Promise<[T, T]> {
+  const ref = await launch({ kind: 'nats-server', jetstream: true });
+  try {
+    const ours = await openJetStream();
+    try {
+      return [await run(ref.port), await run(ours.server.port)];
+    } finally {
+      await closeJetStream(ours);
+    }
+  } finally {
+    await ref.stop('SIGKILL');
+  }
 }
 
 /** A raw request; the reply parsed as JSON. */

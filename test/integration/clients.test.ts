@@ -16,38 +16,11 @@ import {
 } from '@nats-io/transport-node';
 import { connect as connectV2, StringCodec } from 'nats';
 import type { Server } from '../../src/index.js';
+import { deferred, within } from '../helpers/async.js';
 import { startServer, urlOf } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const enc = new TextEncoder();
-
-/** A promise with its resolve/reject exposed, settled by message callbacks. */
-function deferred<T = void>(): {
-  promise: Promise<T>;
-  resolve: (v: T) => void;
-  reject: (e: unknown) => void;
-} {
-  let resolve!: (v: T) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
-
-/** Reject if `p` has not settled within `ms` (so a missing message fails the test instead of hanging it). */
-async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms}ms waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([p, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 function nc(server: Server, opts: Record<string, unknown> = {}): Promise<NatsConnection> {
   return connect({ servers: urlOf(server), reconnect: false, ...opts });

@@ -3,20 +3,13 @@
  * file's `cluster {}` block, down to two `bin/tsnats` processes forming a route.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
 import { FlagError, parseCommandLine } from '../../src/cli/flags.js';
 import '../../src/cluster/config.js';
 import { ConfigError, loadConfigText } from '../../src/config/index.js';
+import { type Launched, launch } from '../helpers/launcher.js';
 import { waitFor } from '../helpers/wait-for.js';
-
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const BIN = join(ROOT, 'bin', 'tsnats');
 
 describe('cluster flags', () => {
   test('nats-server flag forms fill the cluster options', () => {
@@ -122,48 +115,9 @@ describe('cluster {} in the configuration file', () => {
   });
 });
 
-/** Start `bin/tsnats` with `args` and a ports file; resolves with its ports. */
-async function startBin(
-  args: string[],
-): Promise<{ child: ChildProcess; client: number; cluster: number; dir: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'tsnats-cl-'));
-  const child = spawn(BIN, ['-a', '127.0.0.1', '-p', '-1', '--ports_file_dir', dir, ...args], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let log = '';
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (d: string) => {
-    log += d;
-  });
-  let ports: { nats?: string[]; cluster?: string[] } = {};
-  await waitFor(
-    () => {
-      if (child.exitCode !== null) throw new Error(`tsnats exited: ${log}`);
-      for (const f of readdirSync(dir)) {
-        if (!f.endsWith('.ports')) continue;
-        try {
-          ports = JSON.parse(readFileSync(join(dir, f), 'utf8')) as typeof ports;
-          return ports.cluster !== undefined;
-        } catch {
-          return false;
-        }
-      }
-      return false;
-    },
-    10000,
-    'the ports file',
-  );
-  const port = (u: string | undefined): number => Number(new URL(u ?? 'nats://x:0').port);
-  return { child, client: port(ports.nats?.[0]), cluster: port(ports.cluster?.[0]), dir };
-}
-
-async function stopBin(p: { child: ChildProcess; dir: string }): Promise<void> {
-  if (p.child.exitCode === null) {
-    const exited = new Promise((r) => p.child.once('exit', r));
-    p.child.kill('SIGTERM');
-    await exited;
-  }
-  rmSync(p.dir, { recursive: true, force: true });
+/** Start `bin/tsnats` with `args`; resolves once its ports file lists the route port too. */
+function startBin(args: string[]): Promise<Launched> {
+  return launch({ args, listeners: ['nats', 'cluster'] });
 }
 
 describe('bin/tsnats', () => {
@@ -177,11 +131,11 @@ describe('bin/tsnats', () => {
         '--cluster_name',
         'cli',
         '--routes',
-        `nats://127.0.0.1:${a.cluster}`,
+        `nats://127.0.0.1:${a.clusterPort}`,
       ]);
       procs.push(b);
-      const na = await connect({ servers: `127.0.0.1:${a.client}`, reconnect: false });
-      const nb = await connect({ servers: `127.0.0.1:${b.client}`, reconnect: false });
+      const na = await connect({ servers: `127.0.0.1:${a.port}`, reconnect: false });
+      const nb = await connect({ servers: `127.0.0.1:${b.port}`, reconnect: false });
       try {
         // Route state is not visible from outside: the client learns the other server once routes formed.
         await waitFor(() => (nb.info?.connect_urls?.length ?? 0) === 2, 10000, 'connect_urls of both');
@@ -200,7 +154,7 @@ describe('bin/tsnats', () => {
         await Promise.all([na.close(), nb.close()]);
       }
     } finally {
-      await Promise.all(procs.map(stopBin));
+      await Promise.all(procs.map((p) => p.stop()));
     }
   });
 });

@@ -3,29 +3,22 @@
  * child processes against an embedded tsnats with JetStream and checks what they print.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Server } from '../../src/index.js';
+import { type RunResult, runProcess } from '../helpers/launcher.js';
 import { startServer, urlOf } from '../helpers/server.js';
 
 /** dist/test/integration/ -> dist/examples/ */
 const examplesDir = fileURLToPath(new URL('../../examples/', import.meta.url));
 
-function run(script: string, url: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [`${examplesDir}${script}`],
-      { env: { ...process.env, NATS_URL: url }, timeout: 15000 },
-      (err, stdout, stderr) => {
-        const code = err === null ? 0 : typeof err.code === 'number' ? err.code : null;
-        resolve({ code, stdout, stderr });
-      },
-    );
+function run(script: string, url: string): Promise<RunResult> {
+  return runProcess(process.execPath, [`${examplesDir}${script}`], {
+    env: { ...process.env, NATS_URL: url },
+    timeoutMs: 15000,
   });
 }
 

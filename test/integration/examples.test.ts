@@ -1,27 +1,17 @@
 /** Runs the examples as child processes against an embedded tsnats and checks what they print. */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { type RunResult, runProcess } from '../helpers/launcher.js';
 import { startServer, urlOf } from '../helpers/server.js';
 
 /** dist/test/integration/ -> dist/examples/ */
 const examplesDir = fileURLToPath(new URL('../../examples/', import.meta.url));
 
-function run(
-  script: string,
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [`${examplesDir}${script}`],
-      { env: { ...process.env, ...env }, timeout: 15000 },
-      (err, stdout, stderr) => {
-        const code = err === null ? 0 : typeof err.code === 'number' ? err.code : null;
-        resolve({ code, stdout, stderr });
-      },
-    );
+function run(script: string, env: Record<string, string>): Promise<RunResult> {
+  return runProcess(process.execPath, [`${examplesDir}${script}`], {
+    env: { ...process.env, ...env },
+    timeoutMs: 15000,
   });
 }
 

@@ -2,18 +2,8 @@ import assert from 'node:assert/strict';
 import { createConnection } from 'node:net';
 import { test } from 'node:test';
 import { connect } from '@nats-io/transport-node';
+import { rng } from '../helpers/random.js';
 import { startServer, urlOf } from '../helpers/server.js';
-
-/** Deterministic pseudo-random numbers (mulberry32), so a failure can be replayed from the seed. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const VALID = [
   'CONNECT {"verbose":false,"headers":true,"no_responders":true,"protocol":1}\r\n',

@@ -4,20 +4,18 @@
  * no message; ordered consumers (pull, and push as KV watchers use) carry on through a restart.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { AckPolicy, type JsMsg, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection, nanos } from '@nats-io/transport-node';
 import type { Server } from '../../src/index.js';
+import { launch } from '../helpers/launcher.js';
 import { startServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const enc = new TextEncoder();
-const BIN = fileURLToPath(new URL('../../../bin/tsnats', import.meta.url));
 
 /** An embedded server on a fixed port (so clients reconnect to it after a restart). */
 async function serverAt(dir: string, port = 0): Promise<Server> {
@@ -106,50 +104,11 @@ describe('durable consumers across a clean restart', () => {
   });
 });
 
-/** A tsnats process: `bin/tsnats -js -sd DIR -p -1 --ports_file_dir PORTS`. */
-async function spawnTsnats(
-  storeDir: string,
-): Promise<{ child: ChildProcess; port: number; portsDir: string }> {
-  const portsDir = mkdtempSync(join(tmpdir(), 'tsnats-jsk-ports-'));
-  const child = spawn(
-    BIN,
-    ['-a', '127.0.0.1', '-js', '-sd', storeDir, '-p', '-1', '--ports_file_dir', portsDir],
-    {
-      stdio: 'ignore',
-    },
-  );
-  let port = 0;
-  await waitFor(
-    () => {
-      const f = readdirSync(portsDir).find((n) => n.endsWith('.ports'));
-      if (f === undefined) return false;
-      try {
-        port = Number(
-          new URL((JSON.parse(readFileSync(join(portsDir, f), 'utf8')) as { nats: string[] }).nats[0]!).port,
-        );
-      } catch {
-        return false;
-      }
-      return port > 0;
-    },
-    10000,
-    'the ports file',
-  );
-  return { child, port, portsDir };
-}
-
-function killed(child: ChildProcess): Promise<void> {
-  return new Promise((r) => {
-    if (child.exitCode !== null || child.signalCode !== null) r();
-    else child.once('exit', () => r());
-  });
-}
-
 describe('kill -9 in the middle of acknowledging', () => {
   test('no confirmed ack is redelivered, no message is skipped', async () => {
     const storeDir = mkdtempSync(join(tmpdir(), 'tsnats-jsk-'));
     const N = 300;
-    let first = await spawnTsnats(storeDir);
+    let first = await launch({ jetstream: storeDir });
     const confirmed = new Set<number>();
     const received = new Set<number>();
     const neverAcked = new Set<number>();
@@ -185,7 +144,7 @@ describe('kill -9 in the middle of acknowledging', () => {
                   if (confirmed.size >= 120 && killedAt === 0) {
                     // Kill while the rest of this batch's acks are still on their way.
                     killedAt = Date.now();
-                    first.child.kill('SIGKILL');
+                    first.kill('SIGKILL');
                   }
                 },
                 () => {},
@@ -197,17 +156,15 @@ describe('kill -9 in the middle of acknowledging', () => {
       } catch {
         // The connection died with the server.
       }
-      await killed(first.child);
+      await first.exited;
       await nc.close().catch(() => {});
     } finally {
-      first.child.kill('SIGKILL');
-      await killed(first.child);
-      rmSync(first.portsDir, { recursive: true, force: true });
+      await first.stop('SIGKILL');
     }
     assert.ok(killedAt > 0, 'the server was killed while acking');
     assert.ok(confirmed.size >= 120 && confirmed.size < N);
 
-    first = await spawnTsnats(storeDir);
+    first = await launch({ jetstream: storeDir });
     try {
       const nc = await connect({ servers: `127.0.0.1:${first.port}`, reconnect: false });
       const js = jetstream(nc);
@@ -241,9 +198,7 @@ describe('kill -9 in the middle of acknowledging', () => {
       assert.deepEqual([ci.ack_floor.stream_seq, ci.num_ack_pending, ci.num_pending], [N, 0, 0]);
       await nc.close();
     } finally {
-      first.child.kill('SIGTERM');
-      await killed(first.child);
-      rmSync(first.portsDir, { recursive: true, force: true });
+      await first.stop();
       rmSync(storeDir, { recursive: true, force: true });
     }
   });

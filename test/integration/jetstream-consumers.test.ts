@@ -6,9 +6,6 @@
  * comparison with the reference nats-server for a handful of responses.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   AckPolicy,
@@ -34,8 +31,8 @@ import { goDurationString } from '../../src/jetstream/consumer/config.js';
 import { parseNextRequest } from '../../src/jetstream/consumer/consumer.js';
 import { decodeState, encodeState } from '../../src/jetstream/consumer/store.js';
 import { jsz } from '../../src/monitor/jsz.js';
-import { closeJetStream, type JsEnv, jsonRequest, openJetStream } from '../helpers/jetstream.js';
-import { hasReference, startReference } from '../helpers/reference.js';
+import { closeJetStream, type JsEnv, jsonRequest, openJetStream, runOnBoth } from '../helpers/jetstream.js';
+import { hasReference } from '../helpers/reference.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const enc = new TextEncoder();
@@ -1291,22 +1288,13 @@ describe('JetStream consumers compared with nats-server -js', {
   }
 
   test('same keys, error codes and pull statuses', async () => {
-    const refDir = mkdtempSync(join(tmpdir(), 'tsnats-jscref-'));
-    const ref = await startReference(['-js', '-sd', refDir]);
-    const ours = await open();
-    try {
-      const [a, b] = [await run(ref.port), await run(ours.server.port)];
-      for (let i = 0; i < a.length; i++) {
-        assert.deepEqual(
-          b[i],
-          a[i],
-          `${REQUESTS[i]?.subject ?? 'pull'} ${JSON.stringify(REQUESTS[i]?.body ?? '')}`,
-        );
-      }
-    } finally {
-      await ref.stop();
-      rmSync(refDir, { recursive: true, force: true });
-      await close(ours);
+    const [a, b] = await runOnBoth(run);
+    for (let i = 0; i < a.length; i++) {
+      assert.deepEqual(
+        b[i],
+        a[i],
+        `${REQUESTS[i]?.subject ?? 'pull'} ${JSON.stringify(REQUESTS[i]?.body ?? '')}`,
+      );
     }
   });
 });

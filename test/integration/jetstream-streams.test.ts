@@ -5,12 +5,9 @@
  * and a comparison with the reference nats-server for a handful of responses.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import {
   DiscardPolicy,
   JetStreamApiError,
@@ -21,8 +18,9 @@ import {
   StorageType,
 } from '@nats-io/jetstream';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
-import { closeJetStream, type JsEnv, jsonRequest, openJetStream } from '../helpers/jetstream.js';
-import { hasReference, startReference } from '../helpers/reference.js';
+import { closeJetStream, type JsEnv, jsonRequest, openJetStream, runOnBoth } from '../helpers/jetstream.js';
+import { launch } from '../helpers/launcher.js';
+import { hasReference } from '../helpers/reference.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const enc = new TextEncoder();
@@ -649,25 +647,10 @@ describe('JetStream persistence', () => {
 
 describe('the tsnats command', () => {
   test('-js -sd DIR serves JetStream and keeps data in DIR/jetstream/<account>/streams/<name>', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tsnats-jscli-'));
-    const bin = fileURLToPath(new URL('../../../bin/tsnats', import.meta.url));
-    const child = spawn(bin, ['-a', '127.0.0.1', '-p', '-1', '--ports_file_dir', dir, '-js', '-sd', dir], {
-      stdio: 'ignore',
-    });
+    const srv = await launch({ jetstream: true });
+    const dir = srv.storeDir!;
     try {
-      let port = 0;
-      await waitFor(
-        () => {
-          const f = readdirSync(dir).find((n) => n.endsWith('.ports'));
-          if (f === undefined) return false;
-          port = Number(
-            new URL((JSON.parse(readFileSync(join(dir, f), 'utf8')) as { nats: string[] }).nats[0]!).port,
-          );
-          return port > 0;
-        },
-        5000,
-        'the ports file',
-      );
+      const port = srv.port;
       const nc = await connect({ servers: `127.0.0.1:${port}`, reconnect: false });
       try {
         assert.equal(nc.info?.jetstream, true);
@@ -679,9 +662,7 @@ describe('the tsnats command', () => {
         await nc.close();
       }
     } finally {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-      rmSync(dir, { recursive: true, force: true });
+      await srv.stop();
     }
   });
 });
@@ -748,18 +729,9 @@ describe('JetStream compared with nats-server -js', {
   }
 
   test('same keys and error codes for the stream API and publish acks', async () => {
-    const refDir = mkdtempSync(join(tmpdir(), 'tsnats-jsref-'));
-    const ref = await startReference(['-js', '-sd', refDir]);
-    const ours = await open();
-    try {
-      const [a, b] = [await run(ref.port), await run(ours.server.port)];
-      for (let i = 0; i < REQUESTS.length; i++) {
-        assert.deepEqual(b[i], a[i], `${REQUESTS[i]!.subject} ${JSON.stringify(REQUESTS[i]!.body ?? '')}`);
-      }
-    } finally {
-      await ref.stop();
-      rmSync(refDir, { recursive: true, force: true });
-      await close(ours);
+    const [a, b] = await runOnBoth(run);
+    for (let i = 0; i < REQUESTS.length; i++) {
+      assert.deepEqual(b[i], a[i], `${REQUESTS[i]!.subject} ${JSON.stringify(REQUESTS[i]!.body ?? '')}`);
     }
   });
 });

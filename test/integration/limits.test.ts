@@ -13,6 +13,7 @@ import {
   type Status,
 } from '@nats-io/transport-node';
 import type { Server } from '../../src/index.js';
+import { deferred, within } from '../helpers/async.js';
 import { startServer, urlOf } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -90,26 +91,6 @@ async function rawConnect(server: Server): Promise<Raw> {
 /** The text after the INFO line. */
 function afterInfo(text: string): string {
   return text.slice(text.indexOf('\r\n') + 2);
-}
-
-function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void } {
-  let resolve!: (v: T) => void;
-  const promise = new Promise<T>((res) => {
-    resolve = res;
-  });
-  return { promise, resolve };
-}
-
-async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms}ms waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([p, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function nc(server: Server): Promise<NatsConnection> {

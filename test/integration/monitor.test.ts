@@ -17,6 +17,7 @@ import type { ConnInfo, Connz } from '../../src/monitor/connz.js';
 import { goDuration, myUptime, rfc3339 } from '../../src/monitor/format.js';
 import type { Subsz } from '../../src/monitor/subsz.js';
 import type { Varz } from '../../src/monitor/varz.js';
+import { deferred, within } from '../helpers/async.js';
 import { startServer, urlOf } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -50,26 +51,6 @@ async function getJSON<T>(server: Server, path: string): Promise<T> {
 
 function nc(server: Server, name: string): Promise<NatsConnection> {
   return connect({ servers: urlOf(server), reconnect: false, name });
-}
-
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
-}
-
-async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms}ms waiting for ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([p, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 const byName = (cz: Connz, name: string): ConnInfo => {

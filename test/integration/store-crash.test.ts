@@ -13,22 +13,11 @@ import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { FileStore } from '../../src/jetstream/store/filestore/filestore.js';
 import { crashPayload, crashSubject } from '../fixtures/store-crash-shared.js';
+import { rng } from '../helpers/random.js';
 
 const CHILD = fileURLToPath(new URL('../fixtures/store-crash-child.js', import.meta.url));
 const ROUNDS = 7;
 const SEED = 0x5702e;
-
-/** Deterministic PRNG (mulberry32), so kill delays are the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Round {
   acked: number[];

@@ -1,24 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { FlagError, parseCommandLine, parseDurationValue, parseSizeValue } from '../../src/cli/flags.js';
 import { TSNATS_VERSION } from '../../src/server/version.js';
+import { launch, runTsnats as run } from '../helpers/launcher.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const BIN = join(ROOT, 'bin', 'tsnats');
-
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(BIN, args, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 describe('command line', () => {
   test('nats-server flag forms', () => {
@@ -103,33 +92,21 @@ describe('command line', () => {
   });
 
   test('-p -1 --ports_file_dir writes the ports file; SIGTERM shuts down and removes it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tsnats-cli-'));
-    const pidFile = join(dir, 'tsnats.pid');
+    const srv = await launch({ pidFile: true });
     try {
-      const child = spawn(BIN, ['-a', '127.0.0.1', '-p', '-1', '--ports_file_dir', dir, '-P', pidFile], {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-      let log = '';
-      child.stderr.setEncoding('utf8');
-      await new Promise<void>((resolve, reject) => {
-        child.stderr.on('data', (d: string) => {
-          log += d;
-          if (log.includes('Server is ready')) resolve();
-        });
-        child.once('exit', () => reject(new Error(`exited early: ${log}`)));
-      });
+      await srv.waitForLog('Server is ready');
+      const dir = srv.dir;
       const ports = readdirSync(dir).filter((f) => f.endsWith('.ports'));
-      assert.deepEqual(ports, [`nats-server_${child.pid}.ports`]);
+      assert.deepEqual(ports, [`nats-server_${srv.pid}.ports`]);
       const content = JSON.parse(readFileSync(join(dir, ports[0]!), 'utf8')) as { nats: string[] };
       assert.match(content.nats[0]!, /^nats:\/\/127\.0\.0\.1:\d+$/);
-      assert.equal(readFileSync(pidFile, 'utf8'), String(child.pid));
-      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-      child.kill('SIGTERM');
-      assert.equal(await exited, 0);
+      assert.equal(readFileSync(srv.pidFile!, 'utf8'), String(srv.pid));
+      srv.kill('SIGTERM');
+      assert.equal((await srv.exited).code, 0);
       assert.deepEqual(readdirSync(dir), []);
-      assert.match(log, /\[INF\] Server Exiting\.\./);
+      assert.match(srv.log(), /\[INF\] Server Exiting\.\./);
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      await srv.stop();
     }
   });
 });

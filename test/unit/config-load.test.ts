@@ -2,8 +2,7 @@
 // AuthorizationConfig / TlsOptions shapes, every refusal with its file:line:col, the extension hooks,
 // the command line (-c, -t, flags over the file) and the same verdict as `nats-server -t`.
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server as NetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -26,11 +25,11 @@ import {
 } from '../../src/config/index.js';
 import type { ServerConfig } from '../../src/server/server.js';
 import { makeCerts, type TestCerts } from '../helpers/certs.js';
+import { launch, type RunResult, runTsnats as run, runProcess } from '../helpers/launcher.js';
 import { connect } from '../helpers/raw-conn.js';
 import { hasReference } from '../helpers/reference.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const BIN = join(ROOT, 'bin', 'tsnats');
 const NO_ENV = {};
 
 let dir: string;
@@ -1162,22 +1161,8 @@ describe('command line over the file', () => {
 
 // -----------------------------------------------------------------------------------------------------
 
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(BIN, args, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-function runReference(args: string[]): Promise<{ code: number; output: string }> {
-  return new Promise((resolve) => {
-    execFile('nats-server', args, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;
-      resolve({ code, output: stdout + stderr });
-    });
-  });
+function runReference(args: string[]): Promise<RunResult> {
+  return runProcess('nats-server', args);
 }
 
 describe('tsnats -c FILE', () => {
@@ -1204,7 +1189,6 @@ describe('tsnats -c FILE', () => {
     const holder: NetServer = createServer();
     await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
     const busy = (holder.address() as { port: number }).port;
-    const portsDir = mkdtempSync(join(tmpdir(), 'tsnats-config-ports-'));
     const conf = write(`listen: "127.0.0.1:${busy}"\nserver_name: "from-config"\nmax_payload: 512KB\n`);
     try {
       // Without -p the file's (busy) port is used, so the server cannot listen.
@@ -1212,22 +1196,10 @@ describe('tsnats -c FILE', () => {
       assert.equal(failed.code, 1);
       assert.match(failed.stderr, /Error listening on port/);
 
-      const child = spawn(BIN, ['-c', conf, '-p', '-1', '--ports_file_dir', portsDir], {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
+      // No -a: the host comes from the file's listen.
+      const srv = await launch({ host: false, args: ['-c', conf] });
       try {
-        let log = '';
-        child.stderr.setEncoding('utf8');
-        await new Promise<void>((resolve, reject) => {
-          child.stderr.on('data', (d: string) => {
-            log += d;
-            if (log.includes('Server is ready')) resolve();
-          });
-          child.once('exit', () => reject(new Error(`exited early: ${log}`)));
-        });
-        const ports = readdirSync(portsDir).filter((f) => f.endsWith('.ports'));
-        const content = JSON.parse(readFileSync(join(portsDir, ports[0]!), 'utf8')) as { nats: string[] };
-        const port = Number(new URL(content.nats[0]!).port);
+        const port = srv.port;
         assert.notEqual(port, busy);
         const conn = await connect(port);
         try {
@@ -1238,13 +1210,10 @@ describe('tsnats -c FILE', () => {
           conn.close();
         }
       } finally {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        await exited;
+        await srv.stop();
       }
     } finally {
       holder.close();
-      rmSync(portsDir, { recursive: true, force: true });
     }
   });
 });

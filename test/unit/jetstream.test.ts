@@ -3,7 +3,6 @@
  * generated error catalogue, stream config validation, and the `jetstream` configuration keys and flags.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +34,7 @@ import {
   statusHeader,
 } from '../../src/jetstream/headers.js';
 import { GO_ZERO_TIME, parseRfc3339Nano, rfc3339Nano } from '../../src/jetstream/time.js';
+import { runTsnats } from '../helpers/launcher.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -307,11 +307,7 @@ describe('configuration: jetstream {} and store_dir; -js and -sd', () => {
     try {
       const file = join(dir, 'js.conf');
       writeFileSync(file, `jetstream {\n  store_dir: ${JSON.stringify(dir)}\n  max_file_store: 1G\n}\n`);
-      const r = await new Promise<{ code: number; stderr: string }>((resolve) => {
-        execFile(join(ROOT, 'bin', 'tsnats'), ['-c', file, '-t'], (err, _out, stderr) => {
-          resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stderr });
-        });
-      });
+      const r = await runTsnats(['-c', file, '-t']);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stderr, /is valid/);
     } finally {

@@ -8,6 +8,7 @@ import {
   SublistError,
   type SublistResult,
 } from '../../src/routing/sublist.js';
+import { rng } from '../helpers/random.js';
 
 interface Sub {
   readonly id: number;
@@ -63,18 +64,6 @@ function bruteForce(
 
 function ids(subs: readonly Sub[]): number[] {
   return subs.map((s) => s.id).sort((a, b) => a - b);
-}
-
-/** Deterministic PRNG (mulberry32) so failures are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // Every behavioural test runs with and without the cache.
