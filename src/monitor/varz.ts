@@ -6,16 +6,28 @@ import { availableParallelism } from 'node:os';
 import type { Server } from '../server/server.js';
 import { VERSION } from '../server/version.js';
 import { myUptime, rfc3339 } from './format.js';
+import { type JetStreamConfigJson, type JetStreamStatsJson, jetStreamStats } from './jsz.js';
 import type { MonitorState } from './state.js';
 
 /** nats-server's default TLS handshake timeout in seconds (reported even without TLS). */
 const DEFAULT_TLS_TIMEOUT = 2;
 
 /**
- * Gateway, leafnode, MQTT, websocket and JetStream settings: every field of these is `omitempty` in
- * nats-server, so with none of those configured (tsnats has none of them yet) each is `{}`.
+ * Gateway, leafnode, MQTT and websocket settings: every field of these is `omitempty` in nats-server, so
+ * with none of those configured (tsnats has none of them yet) each is `{}`.
  */
 export type EmptyOptsVarz = Record<string, never>;
+
+/**
+ * nats-server's JetStreamVarz: `{}` without JetStream; with it, the limits and store directory
+ * (`config`) and the usage and API counters (`stats`, as in /jsz). nats-server adds `meta` (the meta
+ * group's leader and peers) only with clustered JetStream, which tsnats does not have: a single server
+ * has no `meta` either.
+ */
+export interface JetStreamVarz {
+  config?: JetStreamConfigJson;
+  stats?: JetStreamStatsJson;
+}
 
 /** Cluster settings (nats-server's ClusterOptsVarz); `{}` without clustering. */
 export interface ClusterOptsVarz {
@@ -61,7 +73,7 @@ export interface Varz {
   leaf: EmptyOptsVarz;
   mqtt: EmptyOptsVarz;
   websocket: EmptyOptsVarz;
-  jetstream: EmptyOptsVarz;
+  jetstream: JetStreamVarz;
   /** Seconds. */
   tls_timeout: number;
   /** Nanoseconds. */
@@ -160,7 +172,7 @@ export function varz(server: Server, state: MonitorState): Varz {
     leaf: {},
     mqtt: {},
     websocket: {},
-    jetstream: {},
+    jetstream: jetStreamVarz(server),
     tls_timeout: o.tls !== undefined ? o.tls.timeout / 1000 : DEFAULT_TLS_TIMEOUT,
     write_deadline: o.writeDeadline * 1e6,
     start: rfc3339(server.startTime),
@@ -202,6 +214,12 @@ function routeHost(url: string): string {
   } catch {
     return url;
   }
+}
+
+function jetStreamVarz(server: Server): JetStreamVarz {
+  const js = server.jetstream;
+  if (js === undefined) return {};
+  return { config: js.configInfo(), stats: jetStreamStats(js) };
 }
 
 function clusterVarz(server: Server): ClusterOptsVarz {

@@ -1,7 +1,8 @@
 /**
  * The monitoring endpoints of tsnats and of the reference nats-server, on the same scenario (one client
  * with one subscription that published a message, one client that subscribed and left), must answer
- * with the same keys, recursively, with the same JSON types. Runs when `nats-server` is on the PATH.
+ * with the same keys, recursively, with the same JSON types; once without and once with JetStream.
+ * Runs when `nats-server` is on the PATH.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -10,7 +11,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Server } from '../../src/index.js';
+import type { Server, ServerConfig } from '../../src/index.js';
 import { startServer } from '../helpers/server.js';
 
 function onPath(exe: string): boolean {
@@ -112,66 +113,93 @@ async function closedTotal(base: string): Promise<number> {
   return ((await getJSON(base, '/connz?state=closed')) as { total: number }).total;
 }
 
-describe('monitoring keys: tsnats vs nats-server', {
-  skip: !HAVE_REFERENCE && 'nats-server not on PATH',
-}, () => {
-  let ref: ChildProcess | undefined;
-  let refDir = '';
-  let refBase = '';
-  let server: Server | undefined;
-  const clients: Raw[] = [];
+/**
+ * Start nats-server with `refArgs` and tsnats with `config`, run the scenario on both, and compare the
+ * key shapes of `endpoints`.
+ */
+function compareKeys(
+  name: string,
+  refArgs: (dir: string) => string[],
+  config: (dir: string) => ServerConfig,
+  endpoints: readonly string[],
+): void {
+  describe(name, { skip: !HAVE_REFERENCE && 'nats-server not on PATH' }, () => {
+    let ref: ChildProcess | undefined;
+    let refDir = '';
+    let ourDir = '';
+    let refBase = '';
+    let server: Server | undefined;
+    const clients: Raw[] = [];
 
-  before(async () => {
-    refDir = mkdtempSync(join(tmpdir(), 'tsnats-refmon-'));
-    ref = spawn('nats-server', ['-a', '127.0.0.1', '-p', '-1', '-m', '-1', '--ports_file_dir', refDir], {
-      stdio: 'ignore',
-    });
-    let ports: { nats: string[]; monitoring: string[] } | undefined;
-    const deadline = Date.now() + 5000;
-    while (ports === undefined) {
-      const f = readdirSync(refDir).find((n) => n.endsWith('.ports'));
-      if (f !== undefined) {
-        try {
-          ports = JSON.parse(readFileSync(join(refDir, f), 'utf8')) as typeof ports;
-        } catch {
-          // Written but not complete yet.
+    before(async () => {
+      refDir = mkdtempSync(join(tmpdir(), 'tsnats-refmon-'));
+      ourDir = mkdtempSync(join(tmpdir(), 'tsnats-mon-'));
+      ref = spawn(
+        'nats-server',
+        ['-a', '127.0.0.1', '-p', '-1', '-m', '-1', '--ports_file_dir', refDir, ...refArgs(refDir)],
+        { stdio: 'ignore' },
+      );
+      let ports: { nats: string[]; monitoring: string[] } | undefined;
+      const deadline = Date.now() + 5000;
+      while (ports === undefined) {
+        const f = readdirSync(refDir).find((n) => n.endsWith('.ports'));
+        if (f !== undefined) {
+          try {
+            ports = JSON.parse(readFileSync(join(refDir, f), 'utf8')) as typeof ports;
+          } catch {
+            // Written but not complete yet.
+          }
+        }
+        if (ports === undefined) {
+          if (Date.now() > deadline) throw new Error('nats-server wrote no ports file');
+          await new Promise((r) => setTimeout(r, 20));
         }
       }
-      if (ports === undefined) {
-        if (Date.now() > deadline) throw new Error('nats-server wrote no ports file');
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    }
-    refBase = ports!.monitoring[0]!;
-    const refPort = Number(new URL(ports!.nats[0]!).port);
-    clients.push(await scenario(refPort, () => closedTotal(refBase)));
+      refBase = ports!.monitoring[0]!;
+      const refPort = Number(new URL(ports!.nats[0]!).port);
+      clients.push(await scenario(refPort, () => closedTotal(refBase)));
 
-    server = await startServer({ httpPort: -1 });
-    const base = `http://127.0.0.1:${server.monitor!.port}`;
-    clients.push(await scenario(server.port, () => closedTotal(base)));
-  });
-
-  after(async () => {
-    for (const c of clients) c.socket.destroy();
-    await server?.shutdown();
-    if (ref !== undefined && ref.exitCode === null) {
-      const exited = new Promise((r) => ref!.once('exit', r));
-      ref.kill('SIGKILL');
-      await exited;
-    }
-    if (refDir !== '') rmSync(refDir, { recursive: true, force: true });
-  });
-
-  for (const path of ENDPOINTS) {
-    test(path, async () => {
-      const base = `http://127.0.0.1:${server!.monitor!.port}`;
-      const theirs = shape(await getJSON(refBase, path));
-      const ours = shape(await getJSON(base, path));
-      const endpoint = path.replace(/\?.*/, '');
-      for (const k of ONLY_IN_REFERENCE[endpoint] ?? []) {
-        for (const p of [...theirs]) if (p.startsWith(`.${k}:`) || p.startsWith(`.${k}.`)) theirs.delete(p);
-      }
-      assert.deepEqual([...ours].sort(), [...theirs].sort());
+      server = await startServer({ httpPort: -1, ...config(ourDir) });
+      const base = `http://127.0.0.1:${server.monitor!.port}`;
+      clients.push(await scenario(server.port, () => closedTotal(base)));
     });
-  }
-});
+
+    after(async () => {
+      for (const c of clients) c.socket.destroy();
+      await server?.shutdown();
+      if (ref !== undefined && ref.exitCode === null) {
+        const exited = new Promise((r) => ref!.once('exit', r));
+        ref.kill('SIGKILL');
+        await exited;
+      }
+      for (const d of [refDir, ourDir]) if (d !== '') rmSync(d, { recursive: true, force: true });
+    });
+
+    for (const path of endpoints) {
+      test(path, async () => {
+        const base = `http://127.0.0.1:${server!.monitor!.port}`;
+        const theirs = shape(await getJSON(refBase, path));
+        const ours = shape(await getJSON(base, path));
+        const endpoint = path.replace(/\?.*/, '');
+        for (const k of ONLY_IN_REFERENCE[endpoint] ?? []) {
+          for (const p of [...theirs]) if (p.startsWith(`.${k}:`) || p.startsWith(`.${k}.`)) theirs.delete(p);
+        }
+        assert.deepEqual([...ours].sort(), [...theirs].sort());
+      });
+    }
+  });
+}
+
+compareKeys(
+  'monitoring keys: tsnats vs nats-server',
+  () => [],
+  () => ({}),
+  ENDPOINTS,
+);
+
+compareKeys(
+  'monitoring keys with JetStream: tsnats vs nats-server',
+  (dir) => ['-js', '-sd', dir],
+  (dir) => ({ jetstream: { storeDir: dir } }),
+  ['/varz', '/jsz', '/jsz?accounts=true'],
+);
