@@ -3,6 +3,7 @@
  * names, types and units (durations in nanoseconds, timeouts in seconds, times in RFC 3339).
  */
 import { availableParallelism } from 'node:os';
+import { configLoadTime } from '../server/reload.js';
 import type { Server } from '../server/server.js';
 import { VERSION } from '../server/version.js';
 import { myUptime, rfc3339 } from './format.js';
@@ -99,6 +100,7 @@ export interface Varz {
   slow_consumers: number;
   subscriptions: number;
   http_req_stats: Record<string, number>;
+  /** When the configuration was last loaded: the start, then each successful reload. */
   config_load_time: string;
   system_account?: string;
 }
@@ -195,7 +197,7 @@ export function varz(server: Server, state: MonitorState): Varz {
     slow_consumers: st.slowConsumers,
     subscriptions,
     http_req_stats: { ...state.httpReqStats },
-    config_load_time: rfc3339(server.startTime),
+    config_load_time: rfc3339(configLoadTime(server)),
     ...(o.noSystemAccount ? {} : { system_account: o.systemAccount }),
   };
 }

@@ -37,6 +37,17 @@ const RELOADABLE: (keyof ServerOptions)[] = [
 
 export class ReloadError extends Error {}
 
+/** When each server's configuration was last reloaded successfully (nats-server's configTime). */
+const reloadedAt = new WeakMap<Server, Date>();
+
+/**
+ * When the server's configuration was last loaded: its start, then each successful reload (`/varz`
+ * `config_load_time`).
+ */
+export function configLoadTime(server: Server): Date {
+  return reloadedAt.get(server) ?? server.startTime;
+}
+
 /** The authorization a config describes, with the user/password/token shorthands folded in. */
 export function authorizationOf(config: ServerConfig): AuthorizationConfig {
   const authz = config.authorization !== undefined ? { ...config.authorization } : emptyAuthorization();
@@ -59,6 +70,7 @@ function accountShape(authz: AuthorizationConfig): unknown {
  * Apply a new configuration to a running server without dropping connections (SIGHUP / --signal
  * reload): limits, logging and authorization change; every client is checked again against the new
  * users and permissions, and subscriptions it may no longer hold are removed with nats-server's error.
+ * Once it all applied, the time is recorded as the configuration's load time (see configLoadTime).
  */
 export async function reloadServer(
   server: Server,
@@ -88,6 +100,7 @@ export async function reloadServer(
   const clients = [...server.clients.values()];
   for (const c of clients) c.parser.maxControlLine = opts.maxControlLine;
   await Promise.all(clients.map((c) => recheckClient(server, c)));
+  reloadedAt.set(server, new Date());
   server.logger.notice('Reloaded server configuration');
 }
 
