@@ -11,7 +11,6 @@ import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { connect } from '@nats-io/transport-node';
 import { FlagError, parseCommandLine } from '../../src/cli/flags.js';
-import '../../src/cluster/config.js';
 import { ConfigError, loadConfigText } from '../../src/config/index.js';
 import { waitFor } from '../helpers/wait-for.js';
 
