@@ -1,6 +1,5 @@
 import { applyConfigFile, mergeCommandLine } from '../config/cli.js';
 import { loadConfigFile } from '../config/load.js';
-import { registerJetStreamConfig } from '../jetstream/config-file.js';
 import { Server } from '../server/server.js';
 import { TSNATS_VERSION, VERSION } from '../server/version.js';
 import { FlagError, parseCommandLine, USAGE } from './flags.js';
@@ -35,8 +34,6 @@ async function main(argv: string[]): Promise<number> {
       return 1;
     }
   }
-  // The configuration file's `jetstream {}` block and `store_dir`.
-  registerJetStreamConfig();
   const step = applyConfigFile(cl, (text) => process.stderr.write(text));
   if (step.kind === 'exit') return step.code;
   const server = new Server(step.config);

@@ -12,12 +12,10 @@
  *     tls { cert_file, key_file, ca_file, verify, timeout }
  *   }
  *
- * As in nats-server, clustering is on only when the block gives a port. The handler is registered with the
- * config loader when this module is loaded (the route manager imports it, so every program that can run a
- * cluster can also read its configuration).
+ * As in nats-server, clustering is on only when the block gives a port. The config loader
+ * (config/load.ts) calls parseClusterBlock for the key.
  */
 import type { ConfigField, ConfigReader } from '../config/reader.js';
-import { registerConfigKey } from '../config/registry.js';
 import { parseTls } from '../config/tls.js';
 import { type ClusterOptions, defaultClusterOptions } from '../server/options.js';
 import { parseRouteUrl, RouteUrlError } from './url.js';
@@ -143,22 +141,3 @@ function parseClusterAuthorization(r: ConfigReader, f: ConfigField, c: ClusterOp
   });
   return timeout;
 }
-
-let unregister: (() => void) | undefined;
-
-/**
- * Let the config loader handle `cluster {}` (idempotent). Returns a function that removes the handler.
- * The ServerConfig it produces carries `cluster: ClusterOptions` when the block gives a port.
- */
-export function registerClusterConfig(): () => void {
-  unregister ??= registerConfigKey('cluster', (field, reader) => {
-    const c = parseClusterBlock(reader, field);
-    if (c !== undefined) reader.config.cluster = c;
-  });
-  return () => {
-    unregister?.();
-    unregister = undefined;
-  };
-}
-
-registerClusterConfig();

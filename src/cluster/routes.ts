@@ -24,8 +24,6 @@ import type { ClusterOptions } from '../server/options.js';
 import type { Subscription } from '../server/subscription.js';
 import { VERSION } from '../server/version.js';
 import { buildSecureContext } from '../transport/tls.js';
-// Side effect: the config loader learns the `cluster {}` block.
-import './config.js';
 import { Route, type RouteInfoProto, routeNonce } from './route.js';
 import { hostOfUrl, joinHostPort, parseRouteUrl, urlHostPort } from './url.js';
 

@@ -6,7 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { parseClusterBlock } from '../cluster/config.js';
 import { ConfError, type ConfMap, parseConf, parseConfFile } from '../conf/index.js';
+import { parseJetStreamKey, parseStoreDirKey } from '../jetstream/config-file.js';
 import type { ServerConfig } from '../server/options.js';
 import {
   DEFAULT_HOST,
@@ -65,12 +67,8 @@ const MIN_LAME_DUCK_DURATION = 30 * 1000;
  * `<key>: not supported by tsnats yet (<feature>)` unless a handler is registered (registerConfigKey).
  */
 export const NOT_SUPPORTED_YET: Readonly<Record<string, string>> = {
-  cluster: 'clustering',
   connect_error_reports: 'clustering',
   reconnect_error_reports: 'clustering',
-  jetstream: 'JetStream',
-  store_dir: 'JetStream',
-  storedir: 'JetStream',
   default_js_domain: 'JetStream',
   gateway: 'gateways',
   leaf: 'leaf nodes',
@@ -338,6 +336,14 @@ function builtinHandlers(
     system_account: (f) => set(f, 'systemAccount', r.string(f)),
     no_system: noSystemAccount,
     no_sys_acc: noSystemAccount,
+    // Features with their own modules: cluster/config.ts and jetstream/config-file.ts.
+    cluster: (f) => {
+      const cluster = parseClusterBlock(r, f);
+      if (cluster !== undefined) c.cluster = cluster;
+    },
+    jetstream: (f) => parseJetStreamKey(r, f),
+    store_dir: (f) => parseStoreDirKey(r, f),
+    storedir: (f) => parseStoreDirKey(r, f),
   };
 }
 

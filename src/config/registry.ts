@@ -1,17 +1,20 @@
 /**
- * Extension points for configuration keys of later features (cluster, jetstream, ...): a feature
- * registers a handler for its key and the loader calls it instead of refusing the key as "not supported
- * by tsnats yet". The handler validates its block with the reader's typed helpers (every failure is
- * reported with the file, line and column) and stores its options in `reader.config`.
+ * Extension points for configuration keys the loader does not handle itself (gateways, leaf nodes, ...,
+ * or an embedding program's own keys): a handler registered for a key is called instead of refusing the
+ * key as "not supported by tsnats yet". The handler validates its block with the reader's typed helpers
+ * (every failure is reported with the file, line and column) and stores its options in `reader.config`.
+ *
+ * The keys of tsnats' own features (`cluster`, `jetstream`, `store_dir`) are built into the loader
+ * (config/load.ts), so that every program using it knows them without registering anything.
  *
  * ```ts
- * registerConfigKey('cluster', (field, reader) => {
+ * registerConfigKey('gateway', (field, reader) => {
  *   const block = reader.map(field);
  *   reader.forEachKey(block, field.path, {
- *     name: (f) => (clusterName = reader.string(f)),
+ *     name: (f) => (gatewayName = reader.string(f)),
  *     listen: (f) => { ... },
  *   });
- *   (reader.config as ServerConfig & { cluster?: ClusterOptions }).cluster = { ... };
+ *   (reader.config as ServerConfig & { gateway?: GatewayOptions }).gateway = { ... };
  * });
  * ```
  */

@@ -12,12 +12,11 @@
  *   }
  *   store_dir: /data/nats               # top level, instead of the block's store_dir
  *
- * As in nats-server, `store_dir` alone does not turn JetStream on. The handlers are registered with the
- * config loader by registerJetStreamConfig() (called by the tsnats command, not on import, so that the
- * loader's own tests see the keys as unsupported unless they register them).
+ * As in nats-server, `store_dir` alone does not turn JetStream on. The config loader (config/load.ts)
+ * calls parseJetStreamKey and parseStoreDirKey for the keys; the ServerConfig it produces carries
+ * `jetstream` when JetStream is enabled.
  */
 import type { ConfigField, ConfigReader } from '../config/reader.js';
-import { registerConfigKey } from '../config/registry.js';
 import type { JetStreamOptions } from '../server/options.js';
 
 /** What the keys seen so far say, per load (the keys may come in any order). */
@@ -86,7 +85,8 @@ function setStoreDir(r: ConfigReader, f: ConfigField, p: Pending): void {
   p.storeDir = dir;
 }
 
-function parseJetStream(r: ConfigReader, f: ConfigField): void {
+/** The top-level `jetstream` key: a boolean, `enabled`/`disabled`, or a block. */
+export function parseJetStreamKey(r: ConfigReader, f: ConfigField): void {
   const p = stateOf(r);
   const v = f.value;
   if (typeof v === 'boolean') {
@@ -141,27 +141,9 @@ function parseJetStream(r: ConfigReader, f: ConfigField): void {
   apply(r, p);
 }
 
-let unregister: (() => void) | undefined;
-
-/**
- * Let the config loader handle `jetstream` and the top-level `store_dir` (idempotent). Returns a function
- * that removes the handlers. The ServerConfig produced carries `jetstream` when JetStream is enabled.
- */
-export function registerJetStreamConfig(): () => void {
-  if (unregister === undefined) {
-    const offJs = registerConfigKey('jetstream', (field, reader) => parseJetStream(reader, field));
-    const offDir = registerConfigKey(['store_dir', 'storedir'], (field, reader) => {
-      const p = stateOf(reader);
-      setStoreDir(reader, field, p);
-      apply(reader, p);
-    });
-    unregister = () => {
-      offJs();
-      offDir();
-    };
-  }
-  return () => {
-    unregister?.();
-    unregister = undefined;
-  };
+/** The top-level `store_dir` (`storedir`) key. */
+export function parseStoreDirKey(r: ConfigReader, f: ConfigField): void {
+  const p = stateOf(r);
+  setStoreDir(r, f, p);
+  apply(r, p);
 }

@@ -36,7 +36,7 @@ export const JETSTREAM_STORE_DIR = 'jetstream';
 /** nats-server's JetStreamMaxMemDefault, when system memory is unknown. */
 const MAX_MEM_DEFAULT = 1024 * 1024 * 1024;
 
-/** What /jsz shows as `config` (nats-server's JetStreamConfig). */
+/** What /jsz and /varz show as `config` (nats-server's JetStreamConfig). */
 export interface JetStreamConfigInfo {
   max_memory: number;
   max_storage: number;

@@ -5,6 +5,7 @@
  */
 import type { JsAccount } from '../jetstream/account.js';
 import { publicConsumers } from '../jetstream/consumer/registry.js';
+import type { JetStream } from '../jetstream/jetstream.js';
 import { decodeBool, decodeInt, rfc3339 } from './format.js';
 import type { MonitoredServer } from './state.js';
 
@@ -45,19 +46,24 @@ export interface AccountDetailJson {
   stream_detail?: StreamDetailJson[];
 }
 
-/** nats-server's JSInfo with JetStreamStats inlined. */
-export interface Jsz {
-  server_id: string;
-  now: string;
-  disabled?: boolean;
-  config: JetStreamConfigJson;
+/** nats-server's JetStreamStats: usage, reservations and API counters of the whole server. */
+export interface JetStreamStatsJson {
   memory: number;
   storage: number;
   reserved_memory: number;
   reserved_storage: number;
   accounts: number;
+  /** Raft groups (clustered JetStream); always 0 in tsnats. */
   ha_assets: number;
   api: JetStreamApiStats;
+}
+
+/** nats-server's JSInfo with JetStreamStats inlined. */
+export interface Jsz extends JetStreamStatsJson {
+  server_id: string;
+  now: string;
+  disabled?: boolean;
+  config: JetStreamConfigJson;
   streams: number;
   consumers: number;
   messages: number;
@@ -89,6 +95,21 @@ export function parseJszQuery(q: URLSearchParams): JszOptions {
   };
 }
 
+/** nats-server's jetStream.usageStats, shared by /jsz and the `jetstream.stats` of /varz. */
+export function jetStreamStats(js: JetStream): JetStreamStatsJson {
+  const usage = js.usage();
+  const reserved = js.reserved();
+  return {
+    memory: usage.memory,
+    storage: usage.storage,
+    reserved_memory: reserved.memory,
+    reserved_storage: reserved.storage,
+    accounts: js.accounts.size,
+    ha_assets: 0,
+    api: { total: js.apiTotal, errors: js.apiErrors },
+  };
+}
+
 export function jsz(server: MonitoredServer, opts: Partial<JszOptions> = {}): Jsz {
   const js = server.jetstream;
   if (js === undefined) {
@@ -113,20 +134,12 @@ export function jsz(server: MonitoredServer, opts: Partial<JszOptions> = {}): Js
   const consumers = opts.consumers === true;
   const streams = consumers || opts.streams === true;
   const accounts = streams || opts.accounts === true;
-  const usage = js.usage();
-  const reserved = js.reserved();
   const totals = js.totals();
   const out: Jsz = {
     server_id: server.id,
     now: rfc3339(Date.now()),
     config: js.configInfo(),
-    memory: usage.memory,
-    storage: usage.storage,
-    reserved_memory: reserved.memory,
-    reserved_storage: reserved.storage,
-    accounts: js.accounts.size,
-    ha_assets: 0,
-    api: { total: js.apiTotal, errors: js.apiErrors },
+    ...jetStreamStats(js),
     streams: totals.streams,
     consumers: totals.consumers,
     messages: totals.messages,

@@ -5,16 +5,28 @@
 import { availableParallelism } from 'node:os';
 import { VERSION } from '../server/version.js';
 import { myUptime, rfc3339 } from './format.js';
+import { type JetStreamConfigJson, type JetStreamStatsJson, jetStreamStats } from './jsz.js';
 import type { MonitoredServer, MonitorState } from './state.js';
 
 /** nats-server's default TLS handshake timeout in seconds (reported even without TLS). */
 const DEFAULT_TLS_TIMEOUT = 2;
 
 /**
- * Gateway, leafnode, MQTT, websocket and JetStream settings: every field of these is `omitempty` in
- * nats-server, so with none of those configured (tsnats has none of them yet) each is `{}`.
+ * Gateway, leafnode, MQTT and websocket settings: every field of these is `omitempty` in nats-server, so
+ * with none of those configured (tsnats has none of them yet) each is `{}`.
  */
 export type EmptyOptsVarz = Record<string, never>;
+
+/**
+ * nats-server's JetStreamVarz: `{}` without JetStream; with it, the limits and store directory
+ * (`config`) and the usage and API counters (`stats`, as in /jsz). nats-server adds `meta` (the meta
+ * group's leader and peers) only with clustered JetStream, which tsnats does not have: a single server
+ * has no `meta` either.
+ */
+export interface JetStreamVarz {
+  config?: JetStreamConfigJson;
+  stats?: JetStreamStatsJson;
+}
 
 /** Cluster settings (nats-server's ClusterOptsVarz); `{}` without clustering. */
 export interface ClusterOptsVarz {
@@ -60,7 +72,7 @@ export interface Varz {
   leaf: EmptyOptsVarz;
   mqtt: EmptyOptsVarz;
   websocket: EmptyOptsVarz;
-  jetstream: EmptyOptsVarz;
+  jetstream: JetStreamVarz;
   /** Seconds. */
   tls_timeout: number;
   /** Nanoseconds. */
@@ -86,6 +98,7 @@ export interface Varz {
   slow_consumers: number;
   subscriptions: number;
   http_req_stats: Record<string, number>;
+  /** When the configuration was last loaded: the start, then each successful reload. */
   config_load_time: string;
   system_account?: string;
 }
@@ -159,7 +172,7 @@ export function varz(server: MonitoredServer, state: MonitorState): Varz {
     leaf: {},
     mqtt: {},
     websocket: {},
-    jetstream: {},
+    jetstream: jetStreamVarz(server),
     tls_timeout: o.tls !== undefined ? o.tls.timeout / 1000 : DEFAULT_TLS_TIMEOUT,
     write_deadline: o.writeDeadline * 1e6,
     start: rfc3339(server.startTime),
@@ -182,7 +195,7 @@ export function varz(server: MonitoredServer, state: MonitorState): Varz {
     slow_consumers: st.slowConsumers,
     subscriptions,
     http_req_stats: { ...state.httpReqStats },
-    config_load_time: rfc3339(server.startTime),
+    config_load_time: rfc3339(server.configLoadTime),
     ...(o.noSystemAccount ? {} : { system_account: o.systemAccount }),
   };
 }
@@ -201,6 +214,12 @@ function routeHost(url: string): string {
   } catch {
     return url;
   }
+}
+
+function jetStreamVarz(server: MonitoredServer): JetStreamVarz {
+  const js = server.jetstream;
+  if (js === undefined) return {};
+  return { config: js.configInfo(), stats: jetStreamStats(js) };
 }
 
 function clusterVarz(server: MonitoredServer): ClusterOptsVarz {

@@ -52,6 +52,8 @@ export class ServerCore implements ConnectionHost {
   readonly auth: Authenticator;
   readonly stats: ServerStats = newServerStats();
   readonly startTime = new Date();
+  /** When the configuration was last loaded: the start, then each successful reload (/varz). */
+  configLoadTime: Date = this.startTime;
   readonly clients = new Map<number, Client>();
   /** Recently closed clients, oldest first, at most `maxClosedClients` (for /connz?state=closed). */
   readonly closedClients: Client[] = [];

@@ -50,6 +50,7 @@ function accountShape(authz: AuthorizationConfig): unknown {
  * Apply a new configuration to a running server without dropping connections (SIGHUP / --signal
  * reload): limits, logging and authorization change; every client is checked again against the new
  * users and permissions, and subscriptions it may no longer hold are removed with nats-server's error.
+ * Once it all applied, the time is recorded as the configuration's load time (`configLoadTime`).
  */
 export async function reloadServer(
   server: ServerCore,
@@ -79,6 +80,7 @@ export async function reloadServer(
   const clients = [...server.clients.values()];
   for (const c of clients) c.parser.maxControlLine = opts.maxControlLine;
   await Promise.all(clients.map((c) => recheckClient(server, c)));
+  server.configLoadTime = new Date();
   server.logger.notice('Reloaded server configuration');
 }
 

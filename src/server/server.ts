@@ -143,7 +143,7 @@ export class Server extends ServerCore {
     };
     process.on('SIGUSR2', ldm);
     this.signalHandlers.push(['SIGUSR2', ldm]);
-    const reopen = (): void => this.logger.notice('Re-opening log file');
+    const reopen = (): void => this.logger.reopen();
     process.on('SIGUSR1', reopen);
     this.signalHandlers.push(['SIGUSR1', reopen]);
   }
@@ -252,6 +252,7 @@ export class Server extends ServerCore {
       if (this.portsFile !== '') tryUnlink(this.portsFile);
       if (this.options.pidFile !== '') tryUnlink(this.options.pidFile);
       this.logger.notice('Server Exiting..');
+      this.logger.close();
     })();
     return this.shutdownPromise;
   }

@@ -1,12 +1,16 @@
 /**
  * The monitoring endpoints of tsnats and of the reference nats-server, on the same scenario (one client
  * with one subscription that published a message, one client that subscribed and left), must answer
- * with the same keys, recursively, with the same JSON types. Runs when `nats-server` is on the PATH.
+ * with the same keys, recursively, with the same JSON types; once without and once with JetStream.
+ * Runs when `nats-server` is on the PATH.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Server } from '../../src/index.js';
+import type { Server, ServerConfig } from '../../src/index.js';
 import { type Launched, launch } from '../helpers/launcher.js';
 import { hasReference } from '../helpers/reference.js';
 import { startServer } from '../helpers/server.js';
@@ -95,41 +99,66 @@ async function closedTotal(base: string): Promise<number> {
   return ((await getJSON(base, '/connz?state=closed')) as { total: number }).total;
 }
 
-describe('monitoring keys: tsnats vs nats-server', {
-  skip: !hasReference() && 'nats-server not on PATH',
-}, () => {
-  let ref: Launched | undefined;
-  let refBase = '';
-  let server: Server | undefined;
-  const clients: Raw[] = [];
+/**
+ * Start nats-server (with JetStream when `jetstream`) and tsnats with `config`, run the scenario on both, and compare the
+ * key shapes of `endpoints`.
+ */
+function compareKeys(
+  name: string,
+  jetstream: boolean,
+  config: (dir: string) => ServerConfig,
+  endpoints: readonly string[],
+): void {
+  describe(name, { skip: !hasReference() && 'nats-server not on PATH' }, () => {
+    let ref: Launched | undefined;
+    let ourDir = '';
+    let refBase = '';
+    let server: Server | undefined;
+    const clients: Raw[] = [];
 
-  before(async () => {
-    ref = await launch({ kind: 'nats-server', args: ['-m', '-1'], listeners: ['nats', 'monitoring'] });
-    refBase = ref.monitorUrl!;
-    const refPort = ref.port;
-    clients.push(await scenario(refPort, () => closedTotal(refBase)));
+    before(async () => {
+      ourDir = mkdtempSync(join(tmpdir(), 'tsnats-mon-'));
+      ref = await launch({
+        kind: 'nats-server',
+        args: ['-m', '-1'],
+        jetstream,
+        listeners: ['nats', 'monitoring'],
+      });
+      refBase = ref.monitorUrl!;
+      clients.push(await scenario(ref.port, () => closedTotal(refBase)));
 
-    server = await startServer({ httpPort: -1 });
-    const base = `http://127.0.0.1:${server.monitor!.port}`;
-    clients.push(await scenario(server.port, () => closedTotal(base)));
-  });
-
-  after(async () => {
-    for (const c of clients) c.socket.destroy();
-    await server?.shutdown();
-    await ref?.stop('SIGKILL');
-  });
-
-  for (const path of ENDPOINTS) {
-    test(path, async () => {
-      const base = `http://127.0.0.1:${server!.monitor!.port}`;
-      const theirs = shape(await getJSON(refBase, path));
-      const ours = shape(await getJSON(base, path));
-      const endpoint = path.replace(/\?.*/, '');
-      for (const k of ONLY_IN_REFERENCE[endpoint] ?? []) {
-        for (const p of [...theirs]) if (p.startsWith(`.${k}:`) || p.startsWith(`.${k}.`)) theirs.delete(p);
-      }
-      assert.deepEqual([...ours].sort(), [...theirs].sort());
+      server = await startServer({ httpPort: -1, ...config(ourDir) });
+      const base = `http://127.0.0.1:${server.monitor!.port}`;
+      clients.push(await scenario(server.port, () => closedTotal(base)));
     });
-  }
-});
+
+    after(async () => {
+      for (const c of clients) c.socket.destroy();
+      await server?.shutdown();
+      await ref?.stop('SIGKILL');
+      if (ourDir !== '') rmSync(ourDir, { recursive: true, force: true });
+    });
+
+    for (const path of endpoints) {
+      test(path, async () => {
+        const base = `http://127.0.0.1:${server!.monitor!.port}`;
+        const theirs = shape(await getJSON(refBase, path));
+        const ours = shape(await getJSON(base, path));
+        const endpoint = path.replace(/\?.*/, '');
+        for (const k of ONLY_IN_REFERENCE[endpoint] ?? []) {
+          for (const p of [...theirs]) if (p.startsWith(`.${k}:`) || p.startsWith(`.${k}.`)) theirs.delete(p);
+        }
+        assert.deepEqual([...ours].sort(), [...theirs].sort());
+      });
+    }
+  });
+}
+
+compareKeys('monitoring keys: tsnats vs nats-server', false, () => ({}), ENDPOINTS);
+
+compareKeys(
+  'monitoring keys with JetStream: tsnats vs nats-server',
+  true,
+  (dir) => ({ jetstream: { storeDir: dir } }),
+  ['/varz', '/jsz', '/jsz?accounts=true'],
+);

@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { connect } from '@nats-io/transport-node';
 import { FlagError, parseCommandLine } from '../../src/cli/flags.js';
-import '../../src/cluster/config.js';
 import { ConfigError, loadConfigText } from '../../src/config/index.js';
 import { type Launched, launch } from '../helpers/launcher.js';
 import { waitFor } from '../helpers/wait-for.js';

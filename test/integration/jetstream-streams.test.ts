@@ -587,6 +587,49 @@ describe('JetStream streams (one server)', () => {
     assert.deepEqual([jzs.config.name, jzs.state.messages], ['JZ', 1]);
     await jsm.streams.delete('JZ');
   });
+
+  test('/varz shows the JetStream config and the stats of /jsz', async () => {
+    const { jsm, js, server } = env;
+    await jsm.streams.add({ name: 'VZ', subjects: ['vz'], storage: StorageType.File, max_bytes: 1 << 20 });
+    await js.publish('vz', enc.encode('hello'));
+    const base = server.monitor!.url;
+    // No API request in between: the counters of both answers are the same.
+    const jz = (await (await fetch(`${base}/jsz`)).json()) as Record<string, unknown>;
+    const v = (await (await fetch(`${base}/varz`)).json()) as { jetstream: Record<string, unknown> };
+    assert.deepEqual(Object.keys(v.jetstream), ['config', 'stats']);
+    assert.deepEqual(v.jetstream.config, jz.config);
+    assert.deepEqual(v.jetstream.config, {
+      max_memory: server.jetstream!.maxMemory,
+      max_storage: server.jetstream!.maxStore,
+      store_dir: join(env.dir, 'jetstream'),
+    });
+    const stats = v.jetstream.stats as Record<string, unknown>;
+    for (const k of [
+      'memory',
+      'storage',
+      'reserved_memory',
+      'reserved_storage',
+      'accounts',
+      'ha_assets',
+      'api',
+    ]) {
+      assert.deepEqual(stats[k], jz[k], k);
+    }
+    assert.deepEqual(Object.keys(stats).sort(), [
+      'accounts',
+      'api',
+      'ha_assets',
+      'memory',
+      'reserved_memory',
+      'reserved_storage',
+      'storage',
+    ]);
+    assert.ok((stats.storage as number) > 0);
+    assert.ok((stats.reserved_storage as number) >= 1 << 20);
+    assert.equal(stats.accounts, 1);
+    assert.ok((stats.api as { total: number }).total > 0);
+    await jsm.streams.delete('VZ');
+  });
 });
 
 describe('JetStream persistence', () => {

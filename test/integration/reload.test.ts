@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { type AuthorizationConfig, emptyAuthorization } from '../../src/auth/types.js';
+import { rfc3339 } from '../../src/monitor/format.js';
+import type { Varz } from '../../src/monitor/varz.js';
 import { startServer, urlOf } from '../helpers/server.js';
 
 function users(list: AuthorizationConfig['users']): AuthorizationConfig {
@@ -57,6 +60,34 @@ test('reload adds and removes users and shrinks permissions while connections st
     await assert.rejects(server.reload({ port: server.port + 1 }), /config reload not supported for port/);
   } finally {
     await alice.close();
+    await server.shutdown();
+  }
+});
+
+test('/varz config_load_time is the start, then the time of each successful reload', async () => {
+  const server = await startServer({ httpPort: -1, maxPayload: 1024 });
+  const varz = async (): Promise<Varz> => (await (await fetch(`${server.monitor!.url}/varz`)).json()) as Varz;
+  const loadTime = async (): Promise<string> => (await varz()).config_load_time;
+  try {
+    const first = await loadTime();
+    assert.equal(first, rfc3339(server.startTime));
+    await sleep(20);
+    const before = Date.now();
+    await server.reload({ maxPayload: 2048 });
+    const reloaded = await loadTime();
+    assert.ok(Date.parse(reloaded) >= before, `${reloaded} is not after the reload began`);
+    assert.ok(Date.parse(reloaded) <= Date.now());
+    assert.notEqual(reloaded, first);
+    // The start stays the start.
+    assert.equal((await varz()).start, first);
+    // A refused reload loads nothing.
+    await sleep(20);
+    await assert.rejects(server.reload({ port: server.port + 1 }), /config reload not supported for port/);
+    assert.equal(await loadTime(), reloaded);
+    await sleep(20);
+    await server.reload({ maxPayload: 4096 });
+    assert.ok(Date.parse(await loadTime()) > Date.parse(reloaded));
+  } finally {
     await server.shutdown();
   }
 });

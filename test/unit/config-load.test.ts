@@ -23,6 +23,7 @@ import {
   registerAccountConfigKey,
   registerConfigKey,
 } from '../../src/config/index.js';
+import { loadConfigFile as packageLoadConfigFile } from '../../src/index.js';
 import type { ServerConfig } from '../../src/server/server.js';
 import { makeCerts, type TestCerts } from '../helpers/certs.js';
 import { launch, type RunResult, runTsnats as run, runProcess } from '../helpers/launcher.js';
@@ -719,8 +720,8 @@ describe('refusals name the key and its position', () => {
         `${key}: not supported by tsnats yet (${NOT_SUPPORTED_YET[key]})`,
       );
     }
-    refused('cluster {\n  port: 6222\n}\n', [1, 1], 'cluster: not supported by tsnats yet (clustering)');
-    refused('jetstream: enabled\n', [1, 1], 'jetstream: not supported by tsnats yet (JetStream)');
+    refused('gateway {\n  port: 7222\n}\n', [1, 1], 'gateway: not supported by tsnats yet (gateways)');
+    refused('default_js_domain: {}\n', [1, 1], 'default_js_domain: not supported by tsnats yet (JetStream)');
     refused(
       'accounts {\n  A: {\n    jetstream: enabled\n  }\n}\n',
       [3, 5],
@@ -1025,7 +1026,7 @@ describe('refusals name the key and its position', () => {
   });
 
   test('every problem is reported, first one in the error fields', () => {
-    const file = write('port: "x"\nbogus: 1\ncluster {}\nauthorization { user: a, token: b }\n');
+    const file = write('port: "x"\nbogus: 1\ngateway {}\nauthorization { user: a, token: b }\n');
     let err: ConfigError | undefined;
     try {
       loadConfigFile(file, { env: NO_ENV });
@@ -1039,7 +1040,7 @@ describe('refusals name the key and its position', () => {
       [
         [1, 1, 'port'],
         [2, 1, 'bogus'],
-        [3, 1, 'cluster'],
+        [3, 1, 'gateway'],
         [4, 1, 'authorization'],
       ],
     );
@@ -1065,28 +1066,28 @@ describe('refusals name the key and its position', () => {
 describe('extension hooks', () => {
   test('registerConfigKey handles a key that is otherwise refused', () => {
     const seen: string[] = [];
-    const off = registerConfigKey(['cluster', 'CLUSTER_ALIAS'], (field, reader) => {
+    const off = registerConfigKey(['gateway', 'GATEWAY_ALIAS'], (field, reader) => {
       const block = reader.map(field);
       let port = 6222;
       reader.forEachKey(block, field.path, {
         port: (f) => (port = reader.integer(f, { min: 0, max: 65535 })),
         name: (f) => seen.push(reader.string(f)),
       });
-      (reader.config as Record<string, unknown>)['clusterPortForTest'] = port;
+      (reader.config as Record<string, unknown>)['gatewayPortForTest'] = port;
     });
     try {
-      const c = cfg('cluster {\n  name: c1\n  port: 7222\n}\n') as Record<string, unknown>;
-      assert.equal(c['clusterPortForTest'], 7222);
+      const c = cfg('gateway {\n  name: c1\n  port: 7222\n}\n') as Record<string, unknown>;
+      assert.equal(c['gatewayPortForTest'], 7222);
       assert.deepEqual(seen, ['c1']);
-      assert.equal((cfg('cluster_alias {}') as Record<string, unknown>)['clusterPortForTest'], 6222);
+      assert.equal((cfg('gateway_alias {}') as Record<string, unknown>)['gatewayPortForTest'], 6222);
       // The handler's failures are positioned like the built-in ones.
-      refused('cluster {\n  port: 99999\n}', [2, 3], 'cluster.port: value 99999 is too big (maximum 65535)');
-      refused('cluster {\n  routes: []\n}', [2, 3], 'unknown field "routes"');
-      assert.throws(() => registerConfigKey('cluster', () => {}), /already has a registered handler/);
+      refused('gateway {\n  port: 99999\n}', [2, 3], 'gateway.port: value 99999 is too big (maximum 65535)');
+      refused('gateway {\n  routes: []\n}', [2, 3], 'unknown field "routes"');
+      assert.throws(() => registerConfigKey('gateway', () => {}), /already has a registered handler/);
     } finally {
       off();
     }
-    refused('cluster {}', [1, 1], 'cluster: not supported by tsnats yet');
+    refused('gateway {}', [1, 1], 'gateway: not supported by tsnats yet');
   });
 
   test('registerAccountConfigKey handles a key inside each account', () => {
@@ -1112,6 +1113,51 @@ describe('extension hooks', () => {
 });
 
 // -----------------------------------------------------------------------------------------------------
+
+describe('feature keys are known to the library', () => {
+  /** A file with every feature block, as the package's own loadConfigFile sees it. */
+  const FEATURES = (storeDir: string): string =>
+    `jetstream {\n  store_dir: "${storeDir}"\n  max_file_store: "1G"\n}\n` +
+    'cluster {\n  name: c1\n  listen: 127.0.0.1:-1\n  routes: [nats://127.0.0.1:7001]\n}\n';
+
+  test('the exported loadConfigFile reads jetstream {} and cluster {} blocks', () => {
+    const empty = packageLoadConfigFile(write('jetstream {}\ncluster {}\n'), { env: NO_ENV }).config;
+    // An empty jetstream block turns JetStream on; a cluster block without a port enables nothing.
+    assert.deepEqual(empty.jetstream, { storeDir: '' });
+    assert.equal(empty.cluster, undefined);
+    const { config } = packageLoadConfigFile(write(FEATURES('/data/js')), { env: NO_ENV });
+    assert.deepEqual(config.jetstream, { storeDir: '/data/js', maxFile: 2 ** 30 });
+    assert.deepEqual(
+      [config.cluster?.name, config.cluster?.host, config.cluster?.port, config.cluster?.routes],
+      ['c1', '127.0.0.1', 0, ['nats://127.0.0.1:7001']],
+    );
+    assert.deepEqual(load('store_dir: /x\njetstream: enabled\n').config.jetstream, { storeDir: '/x' });
+  });
+
+  test('a registered handler for a feature key replaces the built-in one only while registered', () => {
+    const off = registerConfigKey('jetstream', (_f, reader) => {
+      (reader.config as Record<string, unknown>)['mine'] = true;
+    });
+    try {
+      assert.equal((cfg('jetstream {}') as Record<string, unknown>)['mine'], true);
+    } finally {
+      off();
+    }
+    assert.deepEqual(cfg('jetstream {}').jetstream, { storeDir: '' });
+  });
+
+  test('a program that imports only the package reads them (no registration by side effect)', async () => {
+    const file = write(FEATURES('/data/js'));
+    const index = join(ROOT, 'dist', 'src', 'index.js');
+    const script =
+      `const { loadConfigFile } = await import(${JSON.stringify(index)});\n` +
+      `const { config } = loadConfigFile(${JSON.stringify(file)});\n` +
+      'process.stdout.write(JSON.stringify([config.jetstream, config.cluster?.name]));\n';
+    const r = await runProcess(process.execPath, ['--input-type=module', '-e', script]);
+    assert.equal(r.code, 0, r.output);
+    assert.deepEqual(JSON.parse(r.stdout), [{ storeDir: '/data/js', maxFile: 2 ** 30 }, 'c1']);
+  });
+});
 
 describe('command line over the file', () => {
   test('mergeCommandLine: explicit flags win', () => {

@@ -2,6 +2,7 @@
 // disk reclaim, sync modes. Behaviour shared with the memory store is in test/conformance/store.test.ts.
 
 import assert from 'node:assert/strict';
+import { randomBytes, randomInt } from 'node:crypto';
 import {
   cpSync,
   existsSync,
@@ -16,7 +17,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { crc32 } from '../../src/jetstream/store/filestore/crc32.js';
+import * as zlib from 'node:zlib';
+import { crc32, crc32Js, HAS_NATIVE_CRC32, NATIVE_MIN } from '../../src/jetstream/store/filestore/crc32.js';
 import { FileStore, type FileStoreOptions } from '../../src/jetstream/store/filestore/filestore.js';
 import {
   BLOCK_HEADER_SIZE,
@@ -108,6 +110,43 @@ describe('crc32', () => {
       assert.equal(crc32(buf, 1, 1 + len), ref(part), `len ${len}`);
       const mid = len >> 1;
       assert.equal(crc32(buf, 1 + mid, 1 + len, crc32(buf, 1, 1 + mid)), ref(part), `chained ${len}`);
+    }
+  });
+
+  test('the JavaScript version gives the known check values too', () => {
+    assert.equal(crc32Js(b('123456789')), 0xcbf43926);
+    assert.equal(crc32Js(EMPTY), 0);
+    assert.equal(crc32Js(b('The quick brown fox jumps over the lazy dog')), 0x414fa339);
+    // 1 KiB of zeros and of 0xff (zlib's values), long enough for the native path of crc32.
+    assert.equal(crc32Js(Buffer.alloc(1024)), 0xefb5af2e);
+    assert.equal(crc32(Buffer.alloc(1024)), 0xefb5af2e);
+    assert.equal(crc32Js(Buffer.alloc(1024, 0xff)), 0xb83afff4);
+    assert.equal(crc32(Buffer.alloc(1024, 0xff)), 0xb83afff4);
+  });
+
+  test('zlib.crc32, crc32 and the JavaScript version agree on random buffers, ranges and chains', {
+    skip: !HAS_NATIVE_CRC32 && 'this Node has no zlib.crc32',
+  }, () => {
+    const native = (zlib as { crc32?: (d: Uint8Array, v?: number) => number }).crc32!;
+    const lengths = [0, 1, 7, 8, 9, 31, 32, 33, NATIVE_MIN - 1, NATIVE_MIN, NATIVE_MIN + 1, 4096, 65_537];
+    for (let i = 0; i < 200; i++) lengths.push(randomInt(0, 3 * NATIVE_MIN));
+    for (const len of lengths) {
+      const buf = randomBytes(len + 16);
+      const start = randomInt(0, 16);
+      const end = start + len;
+      const part = buf.subarray(start, end);
+      const want = native(part);
+      assert.equal(crc32Js(buf, start, end), want, `js, len ${len}`);
+      assert.equal(crc32(buf, start, end), want, `crc32, len ${len}`);
+      assert.equal(crc32(part), want, `crc32 of the whole buffer, len ${len}`);
+      // Continuing from an earlier checksum, across the size where crc32 switches to zlib.
+      const prev = randomInt(0, 2 ** 32);
+      const chained = native(part, prev);
+      assert.equal(crc32Js(buf, start, end, prev), chained, `js chained, len ${len}`);
+      assert.equal(crc32(buf, start, end, prev), chained, `crc32 chained, len ${len}`);
+      const mid = start + randomInt(0, len + 1);
+      assert.equal(crc32(buf, mid, end, crc32Js(buf, start, mid)), want, `split at ${mid - start} of ${len}`);
+      assert.equal(crc32Js(buf, mid, end, crc32(buf, start, mid)), want, `split at ${mid - start} of ${len}`);
     }
   });
 });

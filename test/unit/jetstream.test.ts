@@ -24,7 +24,6 @@ import {
   isApiError,
   type StreamConfig,
 } from '../../src/jetstream/config.js';
-import { registerJetStreamConfig } from '../../src/jetstream/config-file.js';
 import {
   appendHeader,
   buildHeaders,
@@ -250,12 +249,7 @@ describe('stream config (checkStreamCfg)', () => {
 
 describe('configuration: jetstream {} and store_dir; -js and -sd', () => {
   function load(text: string) {
-    const off = registerJetStreamConfig();
-    try {
-      return loadConfigText(text, 'js.conf').config.jetstream;
-    } finally {
-      off();
-    }
+    return loadConfigText(text, 'js.conf').config.jetstream;
   }
 
   test('block, bool and string forms', () => {

@@ -1,9 +1,26 @@
 /**
- * CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), the checksum zlib, gzip and PNG use. node:zlib only
- * exposes crc32 from Node 22, so the file store carries its own. Slicing-by-8 (Intel's technique: eight
- * 256-entry tables, eight input bytes per step) is about four times faster in V8 than the classic
- * byte-at-a-time loop, which matters because every stored record is checksummed on the append path.
+ * CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), the checksum zlib, gzip and PNG use; every stored
+ * record is checksummed on the append path.
+ *
+ * `zlib.crc32` (Node 20.15+ and 22.2+) computes it natively, but each call costs a crossing into C++ that
+ * the JavaScript version below does not pay: measured on Node 20, the JavaScript version is faster up to
+ * about 512 bytes (a record's 32-byte header: ~30 ns against ~120 ns) and the native one beyond (64 KiB:
+ * ~11 µs against ~40 µs). So ranges of at least NATIVE_MIN bytes go to zlib when it has crc32, and the
+ * rest (and everything on older Node versions) to the JavaScript version. Both give the same results.
+ *
+ * The JavaScript version is slicing-by-8 (Intel's technique: eight 256-entry tables, eight input bytes per
+ * step), about four times faster in V8 than the classic byte-at-a-time loop.
  */
+import * as zlib from 'node:zlib';
+
+/** zlib's crc32 where Node has it (a namespace import, so that older versions load this module too). */
+const native = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
+
+/** Ranges at least this long are checksummed by zlib when it can. */
+export const NATIVE_MIN = 512;
+
+/** Whether this Node has zlib.crc32. */
+export const HAS_NATIVE_CRC32 = typeof native === 'function';
 
 const TABLES: Int32Array = buildTables();
 
@@ -29,6 +46,15 @@ function buildTables(): Int32Array {
  * `crc32(b, 0, n, crc32(a, 0, m))` equals the checksum of a followed by b. Returns an unsigned 32-bit value.
  */
 export function crc32(buf: Uint8Array, start = 0, end: number = buf.length, crc = 0): number {
+  if (end - start >= NATIVE_MIN && native !== undefined) {
+    const part = start === 0 && end === buf.length ? buf : buf.subarray(start, end);
+    return native(part, crc >>> 0);
+  }
+  return crc32Js(buf, start, end, crc);
+}
+
+/** The JavaScript CRC-32 (same arguments and result as crc32), whatever zlib offers. */
+export function crc32Js(buf: Uint8Array, start = 0, end: number = buf.length, crc = 0): number {
   const t = TABLES;
   let c = ~crc;
   let i = start;
