@@ -3,6 +3,7 @@
 export type { AuthorizationConfig, Permissions, UserConfig } from './auth/types.js';
 export { ConfigError, loadConfigFile } from './config/index.js';
 export { ClosedReason } from './server/closed-reason.js';
+export { CONNECTION_ERROR_CHANNEL, type ConnectionErrorEvent } from './server/io.js';
 export { defaultOptions, type ServerOptions } from './server/options.js';
 export { Server, type ServerConfig, type ServerStats } from './server/server.js';
 export { TSNATS_VERSION, VERSION } from './server/version.js';

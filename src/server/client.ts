@@ -318,9 +318,13 @@ export class Client extends Connection {
     const d = this.server.delivery;
     d.msgSzb = pa.szb;
     d.msgHdb = pa.hdb;
-    const delivered = d.route(this, pa.subject, pa.reply, hdr, buf, start, pa.size);
-    d.msgSzb = '';
-    d.msgHdb = '';
+    let delivered: boolean;
+    try {
+      delivered = d.route(this, pa.subject, pa.reply, hdr, buf, start, pa.size);
+    } finally {
+      d.msgSzb = '';
+      d.msgHdb = '';
+    }
     if (!delivered && pa.reply.length > 0 && this.opts.no_responders) this.sendNoResponders(pa.reply);
   }
 

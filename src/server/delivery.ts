@@ -295,6 +295,8 @@ export class Delivery {
       targets[n] = t;
     } else {
       t.link = link;
+      // Normally emptied after sending; not if a delivery was cut short by an exception.
+      t.queues.length = 0;
     }
     if (queue !== undefined) t.queues.push(queue);
     return n + 1;

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createConnection } from 'node:net';
 import { test } from 'node:test';
 import { connect } from '@nats-io/transport-node';
+import { CONNECTION_ERROR_CHANNEL, type ConnectionErrorEvent } from '../../src/index.js';
 import { rng } from '../helpers/random.js';
+import { connect as rawConnect } from '../helpers/raw-conn.js';
 import { startServer, urlOf } from '../helpers/server.js';
 
 const VALID = [
@@ -38,6 +41,12 @@ function mutant(r: () => number): Buffer {
 }
 
 test('random and damaged protocol input never crashes the server or disturbs other clients', async () => {
+  // Bad input must be refused by the protocol code, never by an exception caught as a last resort.
+  const internalErrors: ConnectionErrorEvent[] = [];
+  const onError = (e: unknown): void => {
+    internalErrors.push(e as ConnectionErrorEvent);
+  };
+  subscribe(CONNECTION_ERROR_CHANNEL, onError);
   const server = await startServer({ maxPayload: 4096, maxControlLine: 512 });
   const watcher = await connect({ servers: urlOf(server) });
   try {
@@ -74,8 +83,42 @@ test('random and damaged protocol input never crashes the server or disturbs oth
       Array.from({ length: 25 }, (_, i) => String(i)),
     );
     assert.equal(watcher.isClosed(), false);
+    assert.deepEqual(internalErrors, [], 'no internal error closed a connection');
   } finally {
+    unsubscribe(CONNECTION_ERROR_CHANNEL, onError);
     await watcher.close();
+    await server.shutdown();
+  }
+});
+
+test('an internal error costs the one connection and is published on the diagnostics channel', async () => {
+  const events: ConnectionErrorEvent[] = [];
+  const onError = (e: unknown): void => {
+    events.push(e as ConnectionErrorEvent);
+  };
+  subscribe(CONNECTION_ERROR_CHANNEL, onError);
+  const server = await startServer({});
+  const bystander = await connect({ servers: urlOf(server) });
+  const victim = await rawConnect(server.port);
+  try {
+    // An in-process subscriber with a bug: delivering to it throws inside the publisher's read.
+    server.subscribeInternal(server.globalAccount, 'boom', () => {
+      throw new Error('handler bug');
+    });
+    victim.send('CONNECT {"verbose":false}\r\nPUB boom 1\r\nx\r\nPING\r\n');
+    const r = await victim.readUntilClosed();
+    assert.equal(r.closed, true, 'the publisher is closed');
+    assert.equal(events.length, 1);
+    assert.match(events[0]!.connection, /cid:\d+$/);
+    assert.equal((events[0]!.error as Error).message, 'handler bug');
+    // Everyone else carries on.
+    const sub = bystander.subscribe('still', { max: 1 });
+    bystander.publish('still', 'here');
+    for await (const m of sub) assert.equal(m.string(), 'here');
+  } finally {
+    unsubscribe(CONNECTION_ERROR_CHANNEL, onError);
+    await bystander.close();
+    victim.close();
     await server.shutdown();
   }
 });
