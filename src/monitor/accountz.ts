@@ -61,7 +61,7 @@ export function accountz(server: MonitoredServer, opts: Partial<AccountzOptions>
       update_time: rfc3339(server.startTime),
       expired: false,
       complete: true,
-      jetstream_enabled: false,
+      jetstream_enabled: server.jetstream?.lookupAccount(acc.name) !== undefined,
       leafnode_connections: 0,
       client_connections: clientCount(server, acc),
       subscriptions: acc.sublist.count(),

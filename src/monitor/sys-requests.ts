@@ -107,7 +107,7 @@ export class SystemRequests {
     if (s.cluster !== undefined) info.cluster = s.cluster.clusterName;
     info.ver = VERSION;
     info.seq = ++this.seq;
-    info.jetstream = false;
+    info.jetstream = s.jetstream !== undefined;
     info.time = rfc3339(Date.now());
     return info;
   }
