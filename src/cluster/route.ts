@@ -23,6 +23,7 @@ import type { Account } from '../server/account.js';
 import { ClosedReason } from '../server/closed-reason.js';
 import { Connection } from '../server/connection.js';
 import type { ServerCore } from '../server/core.js';
+import { DeliveryFlags } from '../server/delivery.js';
 import { type RemoteLink, Subscription } from '../server/subscription.js';
 import type { RouteManager } from './routes.js';
 
@@ -46,6 +47,9 @@ export interface RouteInfoProto {
   connect_urls: string[];
   ldm: boolean;
   lnoc: boolean;
+  /** The peer runs JetStream. */
+  jetstream: boolean;
+  domain: string;
   /** The JSON object as received, re-sent (nonce cleared, ip set) when gossiping a new route. */
   raw: Record<string, unknown>;
 }
@@ -467,7 +471,7 @@ export class Route extends Connection implements RemoteLink {
       buf,
       start,
       size,
-      true,
+      DeliveryFlags.FromRoute,
       queues,
     );
     if (n > 0) {
@@ -589,6 +593,8 @@ export function parseRouteInfo(json: string): RouteInfoProto {
     connect_urls: Array.isArray(urls) ? (urls as string[]) : [],
     ldm: bool(o, 'ldm', 'INFO'),
     lnoc: bool(o, 'lnoc', 'INFO'),
+    jetstream: bool(o, 'jetstream', 'INFO'),
+    domain: str(o, 'domain', 'INFO'),
     raw: o,
   };
 }

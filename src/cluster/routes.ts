@@ -109,6 +109,7 @@ export class RouteManager implements ClusterView, InterestObserver {
   /** Clients that have had their first PONG (only those get async INFO, as in nats-server). */
   private readonly pongSent = new WeakSet<Client>();
   private ldm = false;
+  private readonly routeListeners: ((info: RouteInfoProto) => void)[] = [];
   /** Route listener address as advertised (`cluster_advertise`), '' when not set. */
   private advertiseHost = '';
   private advertisePort = 0;
@@ -345,6 +346,12 @@ export class RouteManager implements ClusterView, InterestObserver {
       this.forwardNewRouteInfo(info, ip);
     }
     if (!this.options.noAdvertise) this.addConnectURLs(info.connect_urls);
+    for (const l of this.routeListeners) l(info);
+  }
+
+  /** Called with the INFO of each route that registers (clustered JetStream learns its peers from it). */
+  onRouteRegistered(listener: (info: RouteInfoProto) => void): void {
+    this.routeListeners.push(listener);
   }
 
   /** nats-server's forwardNewRouteInfoToKnownServers. */
@@ -458,6 +465,8 @@ export class RouteManager implements ClusterView, InterestObserver {
     info.cluster = this.clusterName;
     if (this.dynamicName) info.cluster_dynamic = true;
     if (!o.noAdvertise && this.ownClientURLs.length > 0) info.connect_urls = this.ownClientURLs;
+    // Go servers count a peer as a JetStream server from this flag (clustered JetStream sizing).
+    if (srv.jetstreamEnabled) info.jetstream = true;
     if (ldm) info.ldm = true;
     info.lnoc = true;
     return `INFO ${JSON.stringify(info)} \r\n`;

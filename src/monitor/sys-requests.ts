@@ -134,7 +134,8 @@ export class SystemRequests {
       }
     }
     if (error !== undefined) response.error = error;
-    this.server.publishInternal(this.account, reply, '', null, Buffer.from(JSON.stringify(response)));
+    // Inside a delivery: deferred (delivery.ts, re-entrancy rule).
+    this.server.delivery.defer(this.account, reply, '', null, Buffer.from(JSON.stringify(response)));
   }
 
   /** nats-server's EventFilterOptions: server_name, cluster and host must match when given. */

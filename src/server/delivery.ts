@@ -42,11 +42,21 @@ interface Deferred {
   data: Buffer;
   listener: UndeliveredListener | undefined;
   seq: number;
+  /** DeliveryFlags for deliverInAccount. */
+  flags: number;
   /** Delivered within `acc` only (a service response reaching its requester's account). */
   withinAccount: boolean;
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** How deliverInAccount delivers (bit flags). */
+export const DeliveryFlags = {
+  /** The message came from a route: local subscribers only, and only the queue groups it names. */
+  FromRoute: 1,
+  /** Skip in-process subscribers: the server's own messages to the other servers (Raft, Go's noIcb). */
+  NoInternal: 2,
+} as const;
 
 /** Placeholder for an unused route-target slot. */
 const NO_LINK: RemoteLink = { sendMsg: () => {} };
@@ -113,6 +123,7 @@ export class Delivery {
     hdr: Buffer | null,
     data: Buffer,
     deliverAs = '',
+    flags = 0,
   ): number {
     const hdrLen = hdr !== null && hdr.length > 0 ? hdr.length : -1;
     const buf = hdrLen > 0 ? Buffer.concat([hdr!, data]) : data;
@@ -126,7 +137,7 @@ export class Delivery {
       buf,
       0,
       size,
-      false,
+      flags,
       null,
       deliverAs,
     );
@@ -154,7 +165,26 @@ export class Delivery {
     seq = 0,
   ): void {
     if (subject === '') return;
-    this.push({ acc, subject, deliverAs, reply, hdr, data, listener, seq, withinAccount: false });
+    this.push({ acc, subject, deliverAs, reply, hdr, data, listener, seq, flags: 0, withinAccount: false });
+  }
+
+  /**
+   * Defer a message for everyone but the server's own in-process subscribers: clients and routes only
+   * (the Raft layer's messages, which a node must never receive from itself).
+   */
+  deferToOthers(acc: Account, subject: string, reply: string, data: Buffer): void {
+    this.push({
+      acc,
+      subject,
+      deliverAs: '',
+      reply,
+      hdr: null,
+      data,
+      listener: undefined,
+      seq: 0,
+      flags: DeliveryFlags.NoInternal,
+      withinAccount: false,
+    });
   }
 
   private push(m: Deferred): void {
@@ -182,7 +212,7 @@ export class Delivery {
       try {
         const n = m.withinAccount
           ? this.deliverWithinAccount(m.acc, m.subject, m.reply, m.hdr, m.data)
-          : this.publishInternal(m.acc, m.subject, m.reply, m.hdr, m.data, m.deliverAs);
+          : this.publishInternal(m.acc, m.subject, m.reply, m.hdr, m.data, m.deliverAs, m.flags);
         if (n === 0) m.listener?.didNotDeliver(m.seq);
       } catch {
         // One failed delivery must not stop the others (delivery problems are logged where they happen).
@@ -197,8 +227,9 @@ export class Delivery {
   /**
    * Delivery within one account; returns the number of copies delivered. Local clients get theirs at
    * once; routes with interest are collected and sent one RMSG each at the end. A queue group prefers a
-   * local member and falls back to a route's. A message that came from a route (`fromRoute`) goes to
-   * local clients only, and to the queue groups the sender named (`routeQueues`). Receivers see
+   * local member and falls back to a route's. A message that came from a route (DeliveryFlags.FromRoute)
+   * goes to local subscribers only, and to the queue groups the sender named (`routeQueues`);
+   * DeliveryFlags.NoInternal skips in-process subscribers. Receivers see
    * `deliverAs` as the subject when given; routes get `subject` with `@<deliverAs>` after the reply, as
    * nats-server sends it.
    */
@@ -211,11 +242,13 @@ export class Delivery {
     buf: Buffer,
     start: number,
     size: number,
-    fromRoute = false,
+    flags = 0,
     routeQueues: string[] | null = null,
     deliverAs = '',
   ): number {
     const r = acc.sublist.match(subject);
+    const fromRoute = (flags & DeliveryFlags.FromRoute) !== 0;
+    const noInternal = (flags & DeliveryFlags.NoInternal) !== 0;
     const shown = deliverAs === '' ? subject : deliverAs;
     let delivered = 0;
     let nRemote = 0;
@@ -226,6 +259,7 @@ export class Delivery {
       if (client !== undefined) {
         if (client.deliver(producer, sub, shown, reply, hdr, buf, start, size)) delivered++;
       } else if (sub.internal !== undefined) {
+        if (noInternal) continue;
         sub.internal(shown, reply, hdr, buf, start, size);
         delivered++;
       } else if (!fromRoute) {
@@ -329,7 +363,7 @@ export class Delivery {
           buf,
           start,
           size,
-          false,
+          0,
           null,
           deliverAs,
         );
@@ -372,6 +406,7 @@ export class Delivery {
         data,
         listener: undefined,
         seq: 0,
+        flags: 0,
         withinAccount: true,
       });
     });
