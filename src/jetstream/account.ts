@@ -53,8 +53,8 @@ export class JsAccount implements StreamHost {
 
   // ---- StreamHost --------------------------------------------------------------------------------------
 
-  subscribe(subject: string, handler: InternalHandler): Subscription {
-    return this.js.server.subscribeInternal(this.account, subject, handler);
+  subscribe(subject: string, handler: InternalHandler, queue?: string): Subscription {
+    return this.js.server.subscribeInternal(this.account, subject, handler, queue);
   }
 
   unsubscribe(sub: Subscription): void {
@@ -140,13 +140,31 @@ export class JsAccount implements StreamHost {
     return stream;
   }
 
-  private openStream(cfg: StreamConfig, created: bigint): Stream {
+  private openStream(cfg: StreamConfig, created: bigint, setup?: (s: Stream) => void): Stream {
     const store = this.js.createStore(cfg, this.streamDir(cfg.name), storeLimitsOf(cfg));
     const stream = new Stream(this, cfg, store, created);
     this.streams.set(cfg.name, stream);
     this.js.reserve(cfg, 1);
+    setup?.(stream);
     stream.start();
     return stream;
+  }
+
+  /**
+   * Open (or create) a stream the meta group assigned to this server, with the data already on disk.
+   * `setup` runs before the stream subscribes (a replicated stream attaches its Raft group there).
+   */
+  openAssignedStream(cfg: StreamConfig, created: bigint, setup?: (s: Stream) => void): Stream | ApiError {
+    const existing = this.streams.get(cfg.name);
+    if (existing !== undefined) return existing;
+    try {
+      const stream = this.openStream(cfg, created, setup);
+      this.saveConfig(stream);
+      return stream;
+    } catch (e) {
+      this.warn(`Stream create failed for '${this.account.name} > ${cfg.name}': ${String(e)}`);
+      return newJSStreamCreateError('error creating store for stream');
+    }
   }
 
   /** Delete a stream and its data. */

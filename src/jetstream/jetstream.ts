@@ -26,6 +26,7 @@ import {
 } from './api/errors.generated.js';
 import { registerStreamApi, registerUnsupportedApi } from './api/streams.js';
 import { JS_ALL_API } from './api/types.js';
+import { JetStreamCluster } from './cluster/cluster.js';
 import type { StreamConfig } from './config.js';
 import { FileStore } from './store/filestore/filestore.js';
 import { MemStore } from './store/memstore.js';
@@ -83,6 +84,11 @@ export class JetStream {
   /** API subjects and their handlers; consumers (issue 7) register theirs here. */
   readonly api: ApiRouter;
   readonly accounts = new Map<string, JsAccount>();
+  /**
+   * Clustered JetStream (cluster/), when the server is in a cluster and has a server name: streams and
+   * consumers are placed by the meta group and replicated; the API is answered in the system account.
+   */
+  readonly cluster: JetStreamCluster | undefined;
   /** Totals over all accounts (nats-server's jetStream.apiTotal / apiErrors). */
   apiTotal = 0;
   apiErrors = 0;
@@ -111,6 +117,11 @@ export class JetStream {
     registerStreamApi(this.api);
     registerConsumerApi(this.api);
     registerUnsupportedApi(this.api);
+    const o = server.options;
+    const sys = server.systemAccount;
+    if (o.cluster !== undefined && o.serverName !== '' && sys !== undefined) {
+      this.cluster = new JetStreamCluster(this, sys);
+    }
   }
 
   /** Use another store implementation (tests). */
@@ -136,6 +147,12 @@ export class JetStream {
     if (this.domain !== '') log.notice(`  Domain:          ${this.domain}`);
     log.notice('-------------------------------------------');
     for (const acc of this.jetStreamAccounts()) this.enableAccount(acc);
+    if (this.cluster !== undefined) {
+      // Clustered: the meta group's log (replayed as it starts) says which streams this server hosts.
+      this.cluster.start();
+      log.notice('JetStream started (clustered)');
+      return;
+    }
     for (const jsa of this.accounts.values()) {
       log.notice(`  Recovering JetStream state for account "${jsa.account.name}"`);
       jsa.recover();
@@ -170,6 +187,19 @@ export class JetStream {
     if (jsa !== undefined) return jsa;
     jsa = new JsAccount(this, acc);
     this.accounts.set(acc.name, jsa);
+    const cluster = this.cluster;
+    if (cluster !== undefined) {
+      // As nats-server: the account imports the API from the system account, where every server of the
+      // cluster sees the request with its requester (the Nats-Request-Info header).
+      acc.addServiceImport({
+        local: JS_ALL_API,
+        exporter: cluster.sys,
+        remote: JS_ALL_API,
+        singleton: true,
+        requestInfo: (from, producer) => cluster.requestInfo(from, producer),
+      });
+      return jsa;
+    }
     const a = jsa;
     const sub = this.server.subscribeInternal(acc, JS_ALL_API, (subject, reply, hdr, buf, start, size) =>
       this.api.dispatch(a, subject, reply, hdr, buf, start, size),
@@ -184,6 +214,7 @@ export class JetStream {
 
   /** Stop every stream (flushing file stores) and the API subscriptions; data stays. */
   stop(): void {
+    this.cluster?.stop();
     this.out.drain();
     for (const [name, sub] of this.apiSubs) {
       const jsa = this.accounts.get(name);

@@ -56,7 +56,7 @@ export interface StreamHost {
   readonly out: Delivery;
   /** JetStream domain ('' when none), echoed in PubAcks. */
   readonly domain: string;
-  subscribe(subject: string, handler: InternalHandler): Subscription;
+  subscribe(subject: string, handler: InternalHandler, queue?: string): Subscription;
   unsubscribe(sub: Subscription): void;
   /** Whether the server's memory or file storage limit is already exceeded. */
   limitsExceeded(storage: StreamConfig['storage']): boolean;
@@ -64,6 +64,34 @@ export interface StreamHost {
   saveConfig(stream: Stream): void;
   warn(message: string): void;
 }
+
+/**
+ * A replicated stream's link to its Raft group (cluster/stream-replica.ts). When a stream has one, only
+ * the leader subscribes to the subjects; a message it takes is checked, then proposed, and stored by every
+ * replica when the group commits it (`applyMsg`).
+ */
+export interface StreamReplica {
+  /** Propose a published message (leader; the checks before proposing passed). */
+  propose(subject: string, reply: string, hdr: Buffer, data: Buffer): void;
+}
+
+/** A replicated message being applied (see processMsg). */
+export interface ReplicatedMsg {
+  /** Messages (stored or failed) before this one, as the leader counted them. */
+  lseq: number;
+  /** When the leader took it, ns. */
+  ts: bigint;
+  /** This server is the stream leader: it answers the publisher. */
+  leader: boolean;
+}
+
+/** Results of applying a replicated message that the replica must act on. */
+export const ApplyResult = {
+  /** Already applied (a replayed entry, or one a snapshot covered). */
+  Skipped: -1,
+  /** The entry does not follow what this replica holds: the replica must resynchronise. */
+  Mismatch: -2,
+} as const;
 
 /** What a purge did, for consumers (nats-server calls consumer.purge(firstSeq, lastSeq)). */
 export interface PurgeInfo {
@@ -166,6 +194,15 @@ export class Stream {
   /** Whether ddmap reflects stored messages (rebuilt lazily after a restart, as nats-server does). */
   private ddloaded: boolean;
   private readonly inboundBound = this.processInbound.bind(this);
+  /** Replicated streams: the Raft group link; undefined for a stream that lives on this server only. */
+  replica: StreamReplica | undefined;
+  /** Replicated streams: this server leads the group (a stream of this server only always leads). */
+  leader = true;
+  /**
+   * Replicated streams: messages the group committed but this stream refused (nats-server's clfs), so
+   * that every replica maps the same entries to the same sequences.
+   */
+  clfs = 0;
 
   constructor(host: StreamHost, config: StreamConfig, store: StreamStore, created: bigint) {
     this.host = host;
@@ -186,10 +223,21 @@ export class Stream {
     return this.host.account;
   }
 
-  /** Start taking messages: subscribe to the subjects (and to direct gets when allowed). */
+  /**
+   * Start taking messages: subscribe to the subjects (a replicated stream only while it leads) and to
+   * direct gets when allowed.
+   */
   start(): void {
-    for (const subject of this.config.subjects) this.subscribeSubject(subject);
+    if (this.leader) for (const subject of this.config.subjects) this.subscribeSubject(subject);
     if (this.config.allow_direct) this.subscribeDirect();
+  }
+
+  /** A replicated stream became leader of its group (subscribe to the subjects) or stopped being it. */
+  setLeader(leader: boolean): void {
+    if (this.closed || leader === this.leader) return;
+    this.leader = leader;
+    if (leader) for (const subject of this.config.subjects) this.subscribeSubject(subject);
+    else for (const subject of [...this.subs.keys()]) this.unsubscribeSubject(subject);
   }
 
   // ---- listeners and consumers ------------------------------------------------------------------------
@@ -251,14 +299,24 @@ export class Stream {
   private subscribeDirect(): void {
     if (this.directSubs.length > 0) return;
     const base = `${JS_DIRECT_GET_PREFIX}.${this.name}`;
+    // Replicas answer as members of one queue group, so each request gets one answer (nats-server's _sys_).
+    const queue = this.replica !== undefined ? '_sys_' : undefined;
     this.directSubs = [
-      this.host.subscribe(base, (_subject, reply, hdr, buf, start, size) => {
-        const body = hdr > 0 ? buf.subarray(start + hdr, start + size) : buf.subarray(start, start + size);
-        this.directGet(reply, body);
-      }),
-      this.host.subscribe(`${base}.>`, (subject, reply, hdr, _buf, _start, size) => {
-        this.directGetLastBySubject(subject, reply, hdr > 0 ? size - hdr : size);
-      }),
+      this.host.subscribe(
+        base,
+        (_subject, reply, hdr, buf, start, size) => {
+          const body = hdr > 0 ? buf.subarray(start + hdr, start + size) : buf.subarray(start, start + size);
+          this.directGet(reply, body);
+        },
+        queue,
+      ),
+      this.host.subscribe(
+        `${base}.>`,
+        (subject, reply, hdr, _buf, _start, size) => {
+          this.directGetLastBySubject(subject, reply, hdr > 0 ? size - hdr : size);
+        },
+        queue,
+      ),
     ];
   }
 
@@ -284,26 +342,79 @@ export class Stream {
     buf.copy(copy, 0, start, start + size);
     const h = hdr > 0 ? copy.subarray(0, hdr) : EMPTY;
     const data = hdr > 0 ? copy.subarray(hdr) : copy;
-    this.processMsg(subject, reply, h, data);
+    const replica = this.replica;
+    if (replica === undefined) {
+      this.processMsg(subject, reply, h, data);
+      return;
+    }
+    if (!this.leader) return;
+    if (this.checkBeforeProposal(subject, reply, h, data)) replica.propose(subject, reply, h, data);
+  }
+
+  /**
+   * nats-server's processClusteredInboundMsg checks, made by the leader before proposing (the rest is
+   * decided by every replica when the message is applied). Answers the publisher and returns false when
+   * the message is refused.
+   */
+  private checkBeforeProposal(subject: string, reply: string, hdr: Buffer, data: Buffer): boolean {
+    const cfg = this.config;
+    const canRespond = !cfg.no_ack && reply !== '';
+    const refuse = (err: ApiError): boolean => {
+      if (canRespond) this.nak(reply, err);
+      return false;
+    };
+    if (cfg.sealed) return refuse(newJSStreamSealedError());
+    if (this.host.limitsExceeded(cfg.storage)) return refuse(newJSInsufficientResourcesError());
+    if (cfg.max_msg_size >= 0 && hdr.length + data.length > cfg.max_msg_size) {
+      return refuse(newJSStreamMessageExceedsMaximumError());
+    }
+    if (hdr.length > 0) {
+      const h = readPublishHeaders(hdr);
+      if (h.expectedLastSubjSeq !== undefined && h.expectedLastSubjSeq > 0) {
+        const fseq = this.store.loadLastMsg(subject)?.seq ?? 0;
+        if (fseq !== h.expectedLastSubjSeq) return refuse(newJSStreamWrongLastSequenceError(fseq));
+      }
+      if (h.expectedStream !== '' && h.expectedStream !== cfg.name) return refuse(newJSStreamNotMatchError());
+      // An unknown roll-up value would be dropped by every replica without a count: refuse it here
+      // (nats-server 2.9.10 proposes it and its replicas then disagree on the next sequence).
+      if (h.rollup !== '' && h.rollup !== 'sub' && h.rollup !== 'all') {
+        return refuse(newJSStreamRollupFailedError('rollup value invalid'));
+      }
+    }
+    if (hdr.length > MAX_HEADER_SIZE) return refuse(newJSStreamHeaderExceedsMaximumError());
+    return true;
   }
 
   /**
    * Store one published message (nats-server's processJetStreamMsg) and answer `reply` with the PubAck
    * or the error. Returns the sequence, or 0 when the message was not stored.
    */
-  processMsg(subject: string, reply: string, hdr: Buffer, data: Buffer): number {
+  processMsg(subject: string, reply: string, hdr: Buffer, data: Buffer, rep?: ReplicatedMsg): number {
     if (this.closed) return 0;
     const cfg = this.config;
     const name = cfg.name;
-    if (cfg.sealed) {
+    if (rep !== undefined) {
+      // nats-server's applyStreamEntries / processJetStreamMsg with a cluster sequence.
+      const last = this.lseq;
+      if (rep.lseq - this.clfs < last) return ApplyResult.Skipped;
+      if (rep.lseq !== last + this.clfs) {
+        if (last !== 0) return ApplyResult.Mismatch;
+        // An empty replica takes the group's position as it is.
+        this.store.compact(rep.lseq + 1);
+        this.lseq = rep.lseq;
+        this.clfs = 0;
+      }
+    } else if (cfg.sealed) {
       this.nak(reply, newJSStreamSealedError());
       return 0;
     }
-    const canRespond = !cfg.no_ack && reply !== '';
+    const canRespond = !cfg.no_ack && reply !== '' && (rep === undefined || rep.leader);
     const fail = (err: ApiError): number => {
+      if (rep !== undefined) this.clfs++;
       if (canRespond) this.nak(reply, err);
       return 0;
     };
+    const ts = rep?.ts;
     let msgId = '';
     let rollupSub = false;
     let rollupAll = false;
@@ -314,6 +425,7 @@ export class Stream {
       if (msgId !== '') {
         const dde = this.checkMsgId(msgId);
         if (dde !== undefined) {
+          if (rep !== undefined) this.clfs++;
           if (canRespond) this.ack(reply, dde.seq, true);
           return 0;
         }
@@ -348,7 +460,7 @@ export class Stream {
 
     // Interest retention keeps a message only when some consumer wants it; the sequence still advances.
     if (cfg.retention === 'interest' && !this.hasInterest(subject)) {
-      const seq = this.skipMsg(subject, hdr, data);
+      const seq = this.skipMsg(subject, hdr, data, ts);
       if (seq === 0) return fail(newJSStreamStoreFailedError('store failed'));
       this.lmsgId = msgId;
       if (msgId !== '') this.storeMsgId({ id: msgId, seq, ts: Date.now() });
@@ -363,7 +475,7 @@ export class Stream {
 
     let seq: number;
     try {
-      seq = this.store.storeMsg(subject, hdr, data).seq;
+      seq = this.store.storeMsg(subject, hdr, data, ts).seq;
     } catch (e) {
       this.host.warn(
         `JetStream failed to store a msg on stream '${this.account.name} > ${name}': ${String(e)}`,
@@ -421,9 +533,9 @@ export class Stream {
   }
 
   /** Advance the sequence without keeping the message (nats-server's SkipMsg), via store + remove. */
-  private skipMsg(subject: string, hdr: Buffer, data: Buffer): number {
+  private skipMsg(subject: string, hdr: Buffer, data: Buffer, ts?: bigint): number {
     try {
-      const { seq } = this.store.storeMsg(subject, hdr, data);
+      const { seq } = this.store.storeMsg(subject, hdr, data, ts);
       this.store.removeMsg(seq, false);
       this.lseq = seq;
       return seq;
@@ -650,6 +762,86 @@ export class Stream {
     if (cfg.duplicate_window !== old.duplicate_window && this.ddtimer !== undefined) this.armDedupeTimer(1);
     this.store.updateLimits(storeLimitsOf(cfg));
     this.host.saveConfig(this);
+  }
+
+  // ---- replication (cluster/stream-replica.ts) --------------------------------------------------------
+
+  /** The last sequence this stream assigned. */
+  get lastSeq(): number {
+    return this.lseq;
+  }
+
+  /** What a Raft snapshot of this replica says (nats-server's stateSnapshot). */
+  snapshotState(): {
+    messages: number;
+    bytes: number;
+    first_seq: number;
+    last_seq: number;
+    clfs: number;
+    deleted?: number[];
+  } {
+    const st = this.store.state(true);
+    const snap: {
+      messages: number;
+      bytes: number;
+      first_seq: number;
+      last_seq: number;
+      clfs: number;
+      deleted?: number[];
+    } = {
+      messages: st.msgs,
+      bytes: st.bytes,
+      first_seq: st.firstSeq,
+      last_seq: st.lastSeq,
+      clfs: this.clfs,
+    };
+    if (st.deleted !== undefined && st.deleted.length > 0) snap.deleted = st.deleted;
+    return snap;
+  }
+
+  /**
+   * A snapshot from the leader (nats-server's processSnapshotDeletes): drop what it no longer has and take
+   * its failure count. Returns the first sequence this replica still lacks (last_seq + 1 when none).
+   */
+  applySnapshotDeletes(snap: {
+    first_seq: number;
+    last_seq: number;
+    clfs: number;
+    deleted?: number[];
+  }): number {
+    const st = this.store.state();
+    if (snap.first_seq > st.firstSeq) {
+      this.store.compact(snap.first_seq);
+      this.lseq = this.store.state().lastSeq;
+    }
+    const last = this.store.state().lastSeq;
+    for (const d of snap.deleted ?? []) if (d <= last) this.store.removeMsg(d, false);
+    this.clfs = snap.clfs;
+    this.emitRemoved([]);
+    return last + 1;
+  }
+
+  /**
+   * One message of a catch-up (nats-server's processCatchupMsg): stored at its own sequence with its own
+   * time, or a skipped sequence. No PubAck, no consumer signal beyond `stored`.
+   */
+  storeCatchupMsg(seq: number, subject: string, hdr: Buffer, data: Buffer, ts: bigint): void {
+    const last = this.store.state().lastSeq;
+    if (seq <= last) return;
+    if (seq > last + 1) this.store.compact(seq);
+    if (subject === '' && ts === 0n) {
+      // A sequence the leader does not have (deleted): keep the numbering.
+      const { seq: got } = this.store.storeMsg('', EMPTY, EMPTY);
+      this.store.removeMsg(got, false);
+    } else {
+      this.store.storeMsg(subject, hdr, data, ts);
+      if (hdr.length > 0 && this.ddloaded) {
+        const id = getHeader(hdr, JSMsgId) ?? '';
+        if (id !== '') this.storeMsgId({ id, seq, ts: Number(ts / 1_000_000n) });
+      }
+      this.emitStored(seq, subject);
+    }
+    this.lseq = seq;
   }
 
   /** The stream's state (nats-server's StreamState); `details` adds the deleted sequences. */

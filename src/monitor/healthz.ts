@@ -25,12 +25,18 @@ export function parseHealthzQuery(q: URLSearchParams): HealthzOptions {
 export function healthz(
   server: MonitoredServer,
   state: MonitorState,
-  _opts: Partial<HealthzOptions> = {},
+  opts: Partial<HealthzOptions> = {},
 ): HealthStatus {
   if (state.stopping) return { status: 'unavailable', error: 'server is shutting down' };
   if (server.port === 0) return { status: 'unavailable', error: 'server is not ready for connections' };
   for (const check of state.healthChecks.values()) {
     const err = check();
+    if (err !== '') return { status: 'unavailable', error: err };
+  }
+  // Clustered JetStream (nats-server's healthz): a meta leader, current with it, and current replicas.
+  const cluster = server.jetstream?.cluster;
+  if (cluster !== undefined && opts.jsEnabledOnly !== true) {
+    const err = cluster.health(opts.jsServerOnly === true);
     if (err !== '') return { status: 'unavailable', error: err };
   }
   return { status: 'ok' };

@@ -68,6 +68,8 @@ export interface Jsz extends JetStreamStatsJson {
   consumers: number;
   messages: number;
   bytes: number;
+  /** Clustered JetStream: the meta group (nats-server's MetaClusterInfo). */
+  meta_cluster?: Record<string, unknown>;
   account_details?: AccountDetailJson[];
 }
 
@@ -105,7 +107,7 @@ export function jetStreamStats(js: JetStream): JetStreamStatsJson {
     reserved_memory: reserved.memory,
     reserved_storage: reserved.storage,
     accounts: js.accounts.size,
-    ha_assets: 0,
+    ha_assets: js.cluster?.haAssets() ?? 0,
     api: { total: js.apiTotal, errors: js.apiErrors },
   };
 }
@@ -145,6 +147,8 @@ export function jsz(server: MonitoredServer, opts: Partial<JszOptions> = {}): Js
     messages: totals.messages,
     bytes: totals.bytes,
   };
+  const meta = js.cluster?.metaClusterInfo();
+  if (meta !== undefined) out.meta_cluster = meta;
   let list = [...js.accounts.values()];
   const filtered =
     opts.acc !== undefined && opts.acc !== '' ? list.filter((a) => a.account.name === opts.acc) : [];

@@ -5,6 +5,7 @@
  * endpoint's options as JSON (nats-server's *EventOptions: the endpoint options plus server filters); the
  * reply is `{"server": {...}, "data": {...}}` or `{"server": {...}, "error": {"code", "description"}}`.
  */
+import { availableParallelism } from 'node:os';
 import type { Account } from '../server/account.js';
 import type { Subscription } from '../server/subscription.js';
 import { VERSION } from '../server/version.js';
@@ -13,7 +14,7 @@ import { connz, parseConnzQuery } from './connz.js';
 import { rfc3339 } from './format.js';
 import { gatewayz, parseGatewayzQuery } from './gatewayz.js';
 import { healthz, parseHealthzQuery } from './healthz.js';
-import { jsz, parseJszQuery } from './jsz.js';
+import { jetStreamStats, jsz, parseJszQuery } from './jsz.js';
 import { leafz, parseLeafzQuery } from './leafz.js';
 import { parseRoutezQuery, routez } from './routez.js';
 import type { MonitoredServer, MonitorState } from './state.js';
@@ -60,9 +61,15 @@ function toQuery(opts: Json): URLSearchParams {
 
 type Endpoint = (q: URLSearchParams) => unknown;
 
+/** nats-server's statsz heartbeat: first after 250 ms, doubling up to 30 s (events.go heartbeatStatsz). */
+const STATSZ_FIRST = 250;
+const STATSZ_MAX = 30_000;
+
 export class SystemRequests {
   private readonly subs: Subscription[] = [];
   private seq = 0;
+  private statszDelay = STATSZ_FIRST;
+  private statszTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly server: MonitoredServer,
@@ -94,11 +101,97 @@ export class SystemRequests {
         );
       }
     }
+    // Server statistics (statsz): on a back-off timer, when asked, and when another server appears (the
+    // clustered JetStream layer calls sendStatsz). Go servers learn from it which servers run JetStream.
+    const statsz = (_subj: string, reply: string): void => {
+      if (reply === '') this.sendStatsz();
+      else
+        this.server.delivery.defer(
+          this.account,
+          reply,
+          '',
+          null,
+          Buffer.from(JSON.stringify(this.statszMsg())),
+        );
+    };
+    for (const subject of [
+      '$SYS.REQ.SERVER.PING',
+      '$SYS.REQ.SERVER.PING.STATSZ',
+      `$SYS.REQ.SERVER.${s.id}.STATSZ`,
+    ]) {
+      this.subs.push(s.subscribeInternal(this.account, subject, statsz));
+    }
+    this.scheduleStatsz();
+  }
+
+  private scheduleStatsz(): void {
+    this.statszTimer = setTimeout(() => {
+      this.sendStatsz();
+      this.statszDelay = Math.min(this.statszDelay * 2, STATSZ_MAX);
+      this.scheduleStatsz();
+    }, this.statszDelay);
+    this.statszTimer.unref();
+  }
+
+  /** Publish this server's statistics on `$SYS.SERVER.<id>.STATSZ` (deferred). */
+  sendStatsz(): void {
+    const data = Buffer.from(JSON.stringify(this.statszMsg()));
+    this.server.delivery.defer(this.account, `$SYS.SERVER.${this.server.id}.STATSZ`, '', null, data);
+  }
+
+  /** nats-server's ServerStatsMsg. */
+  private statszMsg(): Json {
+    const s = this.server;
+    const st = s.stats;
+    const statsz: Json = {
+      start: rfc3339(s.startTime.getTime()),
+      mem: process.memoryUsage.rss(),
+      cores: availableParallelism(),
+      cpu: 0,
+      connections: s.clients.size,
+      total_connections: st.totalConnections,
+      active_accounts: s.accounts.size,
+      subscriptions: s.numSubscriptions(),
+      sent: { msgs: st.outMsgs, bytes: st.outBytes },
+      received: { msgs: st.inMsgs, bytes: st.inBytes },
+      slow_consumers: st.slowConsumers,
+    };
+    const routes = s.cluster?.routez() ?? [];
+    if (routes.length > 0) {
+      statsz.routes = routes.map((r) => ({
+        rid: r.rid,
+        name: r.remoteName,
+        sent: { msgs: r.outMsgs, bytes: r.outBytes },
+        received: { msgs: r.inMsgs, bytes: r.inBytes },
+        pending: r.pendingSize,
+      }));
+    }
+    statsz.active_servers = routes.length + 1;
+    const js = s.jetstream;
+    if (js !== undefined) {
+      const cfg = js.configInfo();
+      const jsOut: Json = {
+        config: { max_memory: cfg.max_memory, max_storage: cfg.max_storage },
+        stats: jetStreamStats(js),
+      };
+      const meta = js.cluster?.metaClusterInfo(true);
+      if (meta !== undefined) jsOut.meta = meta;
+      statsz.jetstream = jsOut;
+    }
+    return { server: this.serverInfo(), statsz };
   }
 
   stop(): void {
+    if (this.statszTimer !== undefined) clearTimeout(this.statszTimer);
+    this.statszTimer = undefined;
     for (const sub of this.subs) this.server.unsubscribeInternal(this.account, sub);
     this.subs.length = 0;
+  }
+
+  /** Tell the other servers that this one is going away (`$SYS.SERVER.<id>.SHUTDOWN`), right now. */
+  sendShutdown(): void {
+    const data = Buffer.from(JSON.stringify(this.serverInfo()));
+    this.server.publishInternal(this.account, `$SYS.SERVER.${this.server.id}.SHUTDOWN`, '', null, data);
   }
 
   private serverInfo(): Json {

@@ -72,6 +72,8 @@ export interface RaftApplier {
   apply(ce: CommittedEntry): void;
   /** This node became leader (true) or stopped being leader (false). */
   leaderChanged(isLeader: boolean): void;
+  /** Index `index` is applied (whether or not it carried entries for the upper layer). */
+  applied?(index: number): void;
 }
 
 export type RaftState = 'follower' | 'candidate' | 'leader' | 'closed';
@@ -194,6 +196,9 @@ export class RaftNode {
   private lsut = 0;
   private proposals: Entry[] = [];
   private proposalBytes = 0;
+  /** Leader: callbacks waiting for the queued proposals to commit, then for their index. */
+  private batchWaiters: (() => void)[] = [];
+  private commitWaiters: { index: number; cb: () => void }[] = [];
   private flushScheduled = false;
   private readonly vreply = newReplyInbox();
   private readonly areply = newReplyInbox();
@@ -296,6 +301,17 @@ export class RaftNode {
     if (this.st !== 'leader') return false;
     for (const e of entries) this.queueEntry(e);
     return true;
+  }
+
+  /**
+   * Call `cb` once what was proposed so far is committed (leader only; dropped if leadership is lost
+   * first). Lets the upper layer confirm something to a client only when it is safe on a quorum.
+   */
+  whenCommitted(cb: () => void): void {
+    if (this.st !== 'leader') return;
+    if (this.proposals.length > 0) this.batchWaiters.push(cb);
+    else if (this.commitIndex >= this.pindex) cb();
+    else this.commitWaiters.push({ index: this.pindex, cb });
   }
 
   /** A non-leader hands a proposal to the leader on $NRG.P (fire and forget); the leader proposes it. */
@@ -570,6 +586,8 @@ export class RaftNode {
     this.acks.clear();
     this.proposals = [];
     this.proposalBytes = 0;
+    this.batchWaiters = [];
+    this.commitWaiters = [];
   }
 
   private setClusterSize(n: number): void {
@@ -703,7 +721,26 @@ export class RaftNode {
     const entries = this.proposals;
     this.proposals = [];
     this.proposalBytes = 0;
+    const waiters = this.batchWaiters;
+    this.batchWaiters = [];
     this.sendAppendEntry(entries);
+    for (const cb of waiters) this.commitWaiters.push({ index: this.pindex, cb });
+    this.runCommitWaiters();
+  }
+
+  private runCommitWaiters(): void {
+    const w = this.commitWaiters;
+    if (w.length === 0 || w[0]!.index > this.commitIndex) return;
+    let i = 0;
+    while (i < w.length && w[i]!.index <= this.commitIndex) i++;
+    const ready = w.splice(0, i);
+    for (const { cb } of ready) {
+      try {
+        cb();
+      } catch (e) {
+        this.logFn('warn', `[${this.group}] commit callback failed: ${(e as Error).message}`);
+      }
+    }
   }
 
   private onForwardedProposal(data: Buffer): void {
@@ -824,6 +861,7 @@ export class RaftNode {
       if (!this.applyCommit(i)) break;
       this.acks.delete(i);
     }
+    this.runCommitWaiters();
   }
 
   // ---- committing and applying --------------------------------------------------------------------------
@@ -880,6 +918,7 @@ export class RaftNode {
     }
     if (up.length > 0) this.applier.apply({ index, entries: up });
     this.appliedIndex = index;
+    this.applier.applied?.(index);
     return true;
   }
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { matchLiteral, subjectIsLiteral } from '../routing/subject.js';
 import { Sublist } from '../routing/sublist.js';
+import type { Client } from './client.js';
 import type { Subscription } from './subscription.js';
 
 /** The global account every client belongs to unless configured otherwise. */
@@ -27,6 +28,11 @@ export interface ServiceImport {
   remote: string;
   /** Singleton: one response per request; Stream/Chunked: many until the mapping expires. */
   singleton: boolean;
+  /**
+   * Add nats-server's `Nats-Request-Info` header (the requester, as JSON) when a request crosses: the
+   * `$JS.API.>` import of clustered JetStream. Returns the header's value.
+   */
+  requestInfo?: (from: Account, producer: Client | null) => string;
 }
 
 /** Where a response published in an exporting account goes. */

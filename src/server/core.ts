@@ -128,9 +128,9 @@ export class ServerCore implements ConnectionHost {
 
   // ---- in-process subscribers and publishers ------------------------------------------------------------
 
-  /** Subscribe an in-process handler in an account; its interest reaches routes like a client's. */
-  subscribeInternal(acc: Account, subject: string, handler: InternalHandler): Subscription {
-    return this.delivery.subscribeInternal(acc, subject, handler);
+  /** Subscribe an in-process handler in an account (a queue member when `queue` is given). */
+  subscribeInternal(acc: Account, subject: string, handler: InternalHandler, queue?: string): Subscription {
+    return this.delivery.subscribeInternal(acc, subject, handler, queue);
   }
 
   unsubscribeInternal(acc: Account, sub: Subscription): void {

@@ -278,6 +278,13 @@ export class Delivery {
         const sub = group[(first + k) % n]!;
         const client = sub.client;
         if (client === undefined) {
+          if (sub.internal !== undefined && !noInternal) {
+            // An in-process member (a stream replica answering direct gets in `_sys_`).
+            sub.internal(shown, reply, hdr, buf, start, size);
+            delivered++;
+            done = true;
+            break;
+          }
           if (fallback === undefined && sub.remote !== undefined) fallback = sub;
           continue;
         }
@@ -377,6 +384,22 @@ export class Delivery {
           this.listenForResponses(imp.exporter);
         }
         const to = serviceSubject(imp, subject);
+        if (imp.requestInfo !== undefined) {
+          const h = withHeader(buf, start, hdr, 'Nats-Request-Info', imp.requestInfo(acc, producer));
+          const data = buf.subarray(start + Math.max(hdr, 0), start + size);
+          const b = Buffer.concat([h, data]);
+          delivered += this.deliverInAccount(
+            imp.exporter,
+            producer,
+            to,
+            mappedReply,
+            h.length,
+            b,
+            0,
+            b.length,
+          );
+          continue;
+        }
         delivered += this.deliverInAccount(imp.exporter, producer, to, mappedReply, hdr, buf, start, size);
       }
     }
@@ -431,16 +454,12 @@ export class Delivery {
 
   // ---- in-process subscribers -------------------------------------------------------------------------
 
-  /** Subscribe an in-process handler in an account; its interest reaches routes like a client's. */
-  subscribeInternal(acc: Account, subject: string, handler: InternalHandler): Subscription {
-    const sub = new Subscription(
-      undefined,
-      subject,
-      undefined,
-      `$I${++this.internalSid}`,
-      undefined,
-      handler,
-    );
+  /**
+   * Subscribe an in-process handler in an account (in queue group `queue` when given); its interest
+   * reaches routes like a client's.
+   */
+  subscribeInternal(acc: Account, subject: string, handler: InternalHandler, queue?: string): Subscription {
+    const sub = new Subscription(undefined, subject, queue, `$I${++this.internalSid}`, undefined, handler);
     acc.sublist.insert(sub);
     acc.internalSubs++;
     this.interestObserver?.localInterestChanged(acc, sub, 1);
@@ -453,4 +472,12 @@ export class Delivery {
     if (acc.sublist.remove(sub)) acc.internalSubs--;
     this.interestObserver?.localInterestChanged(acc, sub, -1);
   }
+}
+
+/** The message's header block with one more header (a new block when it had none). */
+function withHeader(buf: Buffer, start: number, hdr: number, key: string, value: string): Buffer {
+  const line = `${key}: ${value}\r\n\r\n`;
+  if (hdr <= 0) return Buffer.from(`NATS/1.0\r\n${line}`);
+  // The block ends with an empty line: the new header goes before it.
+  return Buffer.concat([buf.subarray(start, start + hdr - 2), Buffer.from(line)]);
 }

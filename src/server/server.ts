@@ -66,6 +66,7 @@ export class Server extends ServerCore {
       this.cluster = cluster;
       this.clusterView = cluster;
       this.delivery.interestObserver = cluster;
+      this.jetstream?.cluster?.attachRoutes(cluster);
     }
     this.readyPromise = this.start();
     // Keep an unhandled rejection from crashing the process when nobody awaits ready().
@@ -103,8 +104,11 @@ export class Server extends ServerCore {
         if (own === undefined) own = new Monitor(this);
         return own.state;
       };
-      this.sysRequests = new SystemRequests(this, sys, state);
-      this.sysRequests.start();
+      const sysRequests = new SystemRequests(this, sys, state);
+      this.sysRequests = sysRequests;
+      sysRequests.start();
+      const jsCluster = this.jetstream?.cluster;
+      if (jsCluster !== undefined) jsCluster.onNewServer = () => sysRequests.sendStatsz();
     }
     if (this.cluster !== undefined) await this.cluster.start();
     if (o.portsFileDir !== '') this.writePortsFile();
@@ -219,6 +223,7 @@ export class Server extends ServerCore {
     this.shutdownPromise = (async () => {
       this.logger.notice('Initiating Shutdown...');
       await this.readyPromise.catch(() => {});
+      if (this.jetstream?.cluster !== undefined) this.sysRequests?.sendShutdown();
       this.sysRequests?.stop();
       await this.monitor?.stop();
       const routesClosed = this.cluster?.shutdown();

@@ -88,13 +88,13 @@ export class SimNet {
 
 /** An applier that records what it is given. */
 export class Recorder implements RaftApplier {
-  readonly applied: CommittedEntry[] = [];
+  readonly entries: CommittedEntry[] = [];
   leader = false;
   leaderChanges = 0;
   private waiters: { check: () => boolean; resolve: () => void }[] = [];
 
   apply(ce: CommittedEntry): void {
-    this.applied.push(ce);
+    this.entries.push(ce);
     this.notify();
   }
 
@@ -107,7 +107,7 @@ export class Recorder implements RaftApplier {
   /** The Normal entries' data, as strings, in the order applied (a snapshot resets to its content). */
   normals(): string[] {
     const out: string[] = [];
-    for (const ce of this.applied) {
+    for (const ce of this.entries) {
       for (const e of ce.entries as Entry[]) {
         if (e.type === 0) out.push(e.data.toString());
         else if (e.type === 6) {

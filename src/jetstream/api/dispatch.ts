@@ -8,6 +8,7 @@
  * their order; responses go out through the out queue (outbound.ts). Handlers count requests for
  * $JS.API.INFO and /jsz as nats-server does: `respond` counts a request, `respondError` an error too.
  */
+import type { Account } from '../../server/account.js';
 import type { JsAccount } from '../account.js';
 import type { JetStream } from '../jetstream.js';
 import { goJson } from './json.js';
@@ -20,6 +21,13 @@ export interface ApiRequest {
   /** The header block ('' when none). */
   readonly hdr: Buffer;
   readonly body: Buffer;
+  /**
+   * Where the response is published: the requester's account, or (clustered JetStream) the system
+   * account, where the request arrived through the `$JS.API.>` import.
+   */
+  readonly replyAccount?: Account;
+  /** Clustered JetStream adds to a response (the `cluster` block of infos). */
+  readonly decorate?: (response: Record<string, unknown>) => Record<string, unknown>;
 }
 
 export type ApiHandler = (req: ApiRequest) => void;
@@ -71,13 +79,28 @@ export class ApiRouter {
       }
     }
     if (route === undefined) return;
-    const req: ApiRequest = {
+    this.handle(route, {
       jsa,
       subject,
       reply,
       hdr: hdr > 0 ? buf.subarray(start, start + hdr) : EMPTY,
       body: buf.subarray(start + (hdr > 0 ? hdr : 0), start + size),
-    };
+    });
+  }
+
+  /** Handle a request built elsewhere (clustered JetStream hands the requests this server answers). */
+  dispatchRequest(req: ApiRequest): boolean {
+    for (const r of this.routes) {
+      if (matches(r.tokens, req.subject)) {
+        this.handle(r, req);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private handle(route: Route, req: ApiRequest): void {
+    const subject = req.subject;
     try {
       route.handler(req);
     } catch (e) {
@@ -90,18 +113,22 @@ export class ApiRouter {
   /** Send a response and count the request (nats-server's sendAPIResponse). */
   respond(req: ApiRequest, response: object): void {
     this.track(req.jsa, false);
-    this.js.out.deferString(req.jsa.account, req.reply, goJson(response));
+    this.send(req, response);
   }
 
   /** Send an error response and count it (nats-server's sendAPIErrResponse). */
   respondError(req: ApiRequest, response: object): void {
     this.track(req.jsa, true);
-    this.js.out.deferString(req.jsa.account, req.reply, goJson(response));
+    this.js.out.deferString(req.replyAccount ?? req.jsa.account, req.reply, goJson(response));
   }
 
   /** Send without counting (nats-server sends STREAM.MSG.GET results this way). */
   send(req: ApiRequest, response: object): void {
-    this.js.out.deferString(req.jsa.account, req.reply, goJson(response));
+    const r =
+      req.decorate !== undefined && !('error' in response)
+        ? req.decorate(response as Record<string, unknown>)
+        : response;
+    this.js.out.deferString(req.replyAccount ?? req.jsa.account, req.reply, goJson(r));
   }
 
   private track(jsa: JsAccount, error: boolean): void {

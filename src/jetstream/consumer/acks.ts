@@ -208,9 +208,11 @@ export class Acks {
       this.processTerm(sseq, dseq, dc);
     }
     if (reply !== '' && !skipAckReply) {
-      // The requester waits for this confirmation: make the ack durable first.
+      // The requester waits for this confirmation: make the ack durable first (on a quorum of replicas,
+      // for a replicated consumer).
       if (c.persist.dirty) c.persist.write();
-      c.hub.publish(c.acc, reply, null);
+      if (c.replica !== undefined) c.replica.whenCommitted(() => c.hub.publish(c.acc, reply, null));
+      else c.hub.publish(c.acc, reply, null);
     }
     if (c.cfg.inactive_threshold > 0) c.inactivity.suppressDeletion();
   }
@@ -278,6 +280,7 @@ export class Acks {
         return;
     }
     c.persist.updateAcks();
+    c.replica?.acked(dseq, sseq);
     if (c.stream.config.retention !== 'limits') {
       if (sagap > 1) for (let seq = sseq; seq > sseq - sagap; seq--) c.streamAck(seq);
       else c.streamAck(sseq);

@@ -21,6 +21,7 @@
  */
 import { matchLiteral, subjectIsSubsetMatch } from '../../routing/subject.js';
 import type { Account } from '../../server/account.js';
+import type { Subscription } from '../../server/subscription.js';
 import type { JsAccount } from '../account.js';
 import type { StoredMsg } from '../store/store.js';
 import type { PurgeInfo, Stream, StreamConsumer, StreamListener } from '../stream.js';
@@ -90,6 +91,17 @@ interface SavedCursor {
 
 const MAX_ACK_PENDING = 'max ack pending';
 
+/**
+ * A replicated consumer's link to its Raft group (cluster/consumer-replica.ts). Only the leader delivers
+ * and takes acks; it proposes each delivery and each ack so that the other replicas keep the same state.
+ */
+export interface ConsumerReplica {
+  delivered(dseq: number, sseq: number, dc: number): void;
+  acked(dseq: number, sseq: number): void;
+  /** Run `confirm` once what was proposed so far is committed (ack confirmations). */
+  whenCommitted(confirm: () => void): void;
+}
+
 /** Options when a consumer is built (see registry.ts). */
 export interface ConsumerInit {
   name: string;
@@ -124,6 +136,13 @@ export class Consumer implements StreamConsumer, HubConsumer, StreamListener {
   private maxdc: number;
   private scheduled = false;
   private readonly passBound = (): void => this.pass();
+  /** Replicated consumers: the Raft group link (undefined for a consumer of this server only). */
+  replica: ConsumerReplica | undefined;
+  /** Delivering and taking acks (always, unless a replicated consumer's follower). */
+  leader = true;
+  private active = false;
+  /** Clustered: the pull request subscription of the leader. */
+  private nextSub: Subscription | undefined;
 
   constructor(jsa: JsAccount, stream: Stream, init: ConsumerInit) {
     this.jsa = jsa;
@@ -171,18 +190,65 @@ export class Consumer implements StreamConsumer, HubConsumer, StreamListener {
     return this.stream.account;
   }
 
-  /** Subscribe, register with the stream and start delivering (nats-server's setLeader(true)). */
+  /** Register with the stream and, when leading, start delivering (nats-server's setLeader(true)). */
   start(): void {
+    this.stream.addListener(this);
+    this.stream.addConsumer(this);
+    if (this.leader) this.activate(true);
+  }
+
+  /** Subscribe and deliver: a consumer of this server only, or the leader of a replicated one. */
+  private activate(created: boolean): void {
+    if (this.active || this.closed) return;
+    this.active = true;
     this.streamNumPending();
     this.acks.subscribe();
     this.push.start();
     this.inactivity.start();
     this.pacing.start();
     this.push.startHeartbeat();
-    this.stream.addListener(this);
-    this.stream.addConsumer(this);
-    this.advisories.action('create');
+    if (this.jsa.js.cluster !== undefined && !this.isPush) {
+      // Clustered: pull requests reach the consumer's leader through this subscription, wherever the
+      // client is connected (the API dispatcher leaves them alone).
+      this.nextSub = this.jsa.subscribe(
+        `$JS.API.CONSUMER.MSG.NEXT.${this.stream.name}.${this.name}`,
+        (_s, reply, hdr, buf, start, size) =>
+          this.processNextMsgRequest(
+            reply,
+            Buffer.from(buf.subarray(hdr > 0 ? start + hdr : start, start + size)),
+          ),
+      );
+    }
+    if (created) this.advisories.action('create');
     this.kick();
+  }
+
+  /** Stop delivering (a replicated consumer lost leadership); the state stays. */
+  private deactivate(): void {
+    if (!this.active) return;
+    this.active = false;
+    if (this.nextSub !== undefined) this.jsa.unsubscribe(this.nextSub);
+    this.nextSub = undefined;
+    this.acks.stop();
+    this.push.stop();
+    this.pull.cancelAll('Leadership Change');
+    this.pull.stop();
+    this.pacing.stop();
+    this.inactivity.stop();
+  }
+
+  /** A replicated consumer became leader of its group (resume from the replicated state) or not. */
+  setLeader(leader: boolean): void {
+    if (this.closed || leader === this.leader) return;
+    this.leader = leader;
+    if (leader) {
+      this.acks.recovered();
+      this.acks.checkRedelivered(this.stream.state().lastSeq);
+      this.state.npcm = 0;
+      this.activate(false);
+    } else {
+      this.deactivate();
+    }
   }
 
   // ---- configuration ----------------------------------------------------------------------------------
@@ -315,7 +381,7 @@ export class Consumer implements StreamConsumer, HubConsumer, StreamListener {
 
   /** Schedule a delivery pass. */
   kick(): void {
-    if (this.scheduled || this.closed) return;
+    if (this.scheduled || this.closed || !this.active) return;
     this.scheduled = true;
     queueMicrotask(this.passBound);
   }
@@ -440,7 +506,7 @@ export class Consumer implements StreamConsumer, HubConsumer, StreamListener {
         if (wr.n > 0 && wr.hb > 0) wr.hbt = Date.now() + wr.hb;
       }
       this.pacing.delivered(m.ts);
-      this.deliverMsg(dsubj, ackReply, m, hdr, data);
+      this.deliverMsg(dsubj, ackReply, m, hdr, data, dc);
       count++;
       bytes += sz;
     }
@@ -449,7 +515,14 @@ export class Consumer implements StreamConsumer, HubConsumer, StreamListener {
   }
 
   /** nats-server's deliverMsg. */
-  private deliverMsg(dsubj: string, ackReply: string, m: StoredMsg, hdr: Buffer, data: Buffer): void {
+  private deliverMsg(
+    dsubj: string,
+    ackReply: string,
+    m: StoredMsg,
+    hdr: Buffer,
+    data: Buffer,
+    dc: number,
+  ): void {
     const s = this.state;
     const dseq = s.dseq++;
     const psz = m.subject.length + ackReply.length + hdr.length + data.length;
@@ -466,6 +539,7 @@ export class Consumer implements StreamConsumer, HubConsumer, StreamListener {
     if (!this.isPush && this.inactivity.threshold > 0) this.pull.last = now;
     this.push.lastDelivery = now;
     this.persist.updateDelivered();
+    this.replica?.delivered(dseq, m.seq, dc);
     if (ap === 'none' && this.stream.config.retention !== 'limits') this.streamAck(m.seq);
   }
 
@@ -561,6 +635,8 @@ export class Consumer implements StreamConsumer, HubConsumer, StreamListener {
     if (!dflag && this.persist.dirty) this.persist.write();
     this.closed = true;
     // Timers, subscriptions and the hub's interest watch.
+    if (this.nextSub !== undefined) this.jsa.unsubscribe(this.nextSub);
+    this.nextSub = undefined;
     this.acks.stop();
     this.push.stop();
     this.pull.stop();

@@ -252,10 +252,13 @@ export class Pull {
     this.wrTimer.unref();
   }
 
-  /** The consumer is deleted: every waiting request gets `409 Consumer Deleted`. */
-  cancelAll(): void {
+  /**
+   * The consumer is deleted (`409 Consumer Deleted`) or a replicated consumer lost its leadership
+   * (`409 Leadership Change`, so that the clients ask the new leader): every waiting request is told.
+   */
+  cancelAll(description = 'Consumer Deleted'): void {
     const c = this.c;
-    for (const wr of this.waiting) c.hub.publish(c.acc, wr.reply, statusHdr(409, 'Consumer Deleted'));
+    for (const wr of this.waiting) c.hub.publish(c.acc, wr.reply, statusHdr(409, description));
     this.waiting = [];
   }
 

@@ -39,11 +39,11 @@ import {
 /** nats-server's errConsumerStoreFailed (answered as 10012). */
 export const CONSUMER_STORE_FAILED = 'error creating store for consumer';
 
-/** What a recovered consumer brings along. */
-interface Recovered {
+/** What a recovered (or assigned) consumer brings along. */
+export interface Recovered {
   name: string;
   created: bigint;
-  store: ConsumerFileStore;
+  store: ConsumerFileStore | undefined;
   state: ConsumerState | undefined;
 }
 
@@ -78,6 +78,7 @@ export function addConsumer(
   stream: Stream,
   config: ConsumerConfig,
   recovered?: Recovered,
+  setup?: (c: Consumer) => void,
 ): Consumer | ApiError | UpdateRefusal {
   setConsumerDefaults(config);
   const bad = checkConsumerConfig(config, stream.config, recovered !== undefined);
@@ -141,8 +142,40 @@ export function addConsumer(
     }
   }
   const c = new Consumer(jsa, stream, { name, config, created, store, state: recovered?.state });
+  setup?.(c);
   c.start();
   return c;
+}
+
+/**
+ * Open a consumer the meta group assigned to this server: its state from disk when it was here before
+ * (file streams), else new. `setup` runs before it starts (a replicated consumer attaches its group).
+ */
+export function openAssignedConsumer(
+  jsa: JsAccount,
+  stream: Stream,
+  name: string,
+  created: bigint,
+  config: ConsumerConfig,
+  setup: (c: Consumer) => void,
+): Consumer | ApiError | UpdateRefusal {
+  let store: ConsumerFileStore | undefined;
+  let state: ConsumerState | undefined;
+  if (stream.config.storage === 'file' && !config.mem_storage && !config.direct) {
+    store = new ConsumerFileStore(consumerDir(jsa.streamDir(stream.name), name));
+    try {
+      state = store.readState();
+    } catch {
+      state = undefined;
+    }
+    try {
+      store.writeMeta({ name, created, config });
+    } catch (e) {
+      jsa.warn(`Consumer create failed for '${jsa.account.name} > ${stream.name} > ${name}': ${String(e)}`);
+      return CONSUMER_STORE_FAILED;
+    }
+  }
+  return addConsumer(jsa, stream, config, { name, created, store, state }, setup);
 }
 
 /** Recreate the consumers stored under a file stream's directory (at server start). */

@@ -183,10 +183,10 @@ export abstract class IndexedStore<E extends IndexedMsg> implements StreamStore 
 
   // ---- StreamStore ----
 
-  storeMsg(subject: string, hdr: Buffer, data: Buffer): { seq: number; ts: bigint } {
+  storeMsg(subject: string, hdr: Buffer, data: Buffer, at?: bigint): { seq: number; ts: bigint } {
     this.checkOpen();
     const seq = this.lastSeq + 1;
-    let ts = nowNanos();
+    let ts = at ?? nowNanos();
     // The time index needs non-decreasing timestamps; the wall clock may have stepped back since the
     // last message (for example across a restart), so never go below the previous one.
     if (ts < this.lastTs) ts = this.lastTs;

@@ -53,8 +53,11 @@ export interface SimpleState {
 export type StoreRemovalHandler = (seqs: number[]) => void;
 
 export interface StreamStore {
-  /** Append with the next sequence and the current time; returns the sequence and timestamp. */
-  storeMsg(subject: string, hdr: Buffer, data: Buffer): { seq: number; ts: bigint };
+  /**
+   * Append with the next sequence and the current time (or `ts`, the time a replicated message got on its
+   * stream leader, in ns); returns the sequence and timestamp. Timestamps never go below the last one.
+   */
+  storeMsg(subject: string, hdr: Buffer, data: Buffer, ts?: bigint): { seq: number; ts: bigint };
   /** Load one message, undefined when missing or deleted. */
   loadMsg(seq: number): StoredMsg | undefined;
   /** The first message at or after `start` whose subject matches `filter` ('' or '>' = any; wildcards allowed). */
