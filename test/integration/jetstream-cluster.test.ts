@@ -113,7 +113,6 @@ describe('replicated JetStream on three tsnats servers', { timeout: 240_000 }, (
     await publisher;
     await waitHealthy(jsm, 'ORDERS', 'all replicas current');
     // Every replica holds the same messages.
-    const expected = acked.size;
     await waitFor(
       async () => {
         const counts = await Promise.all(
