@@ -145,8 +145,15 @@ export class JsAccount implements StreamHost {
     const stream = new Stream(this, cfg, store, created);
     this.streams.set(cfg.name, stream);
     this.js.reserve(cfg, 1);
-    setup?.(stream);
-    stream.start();
+    try {
+      setup?.(stream);
+      stream.start();
+    } catch (e) {
+      this.streams.delete(cfg.name);
+      this.js.reserve(cfg, -1);
+      stream.stop(false);
+      throw e;
+    }
     return stream;
   }
 

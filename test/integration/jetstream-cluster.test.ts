@@ -44,12 +44,11 @@ describe('replicated JetStream on three tsnats servers', { timeout: 240_000 }, (
   before(async () => {
     cluster = await JsCluster.start(['tsnats', 'tsnats', 'tsnats']);
     nc = await connect({ servers: cluster.urls(), reconnectTimeWait: 100, maxReconnectAttempts: -1 });
-    jsm = await jetstreamManager(nc, { timeout: 5000 });
     // The meta group needs a leader before the API answers.
     await waitFor(
       async () => {
         try {
-          await jsm.getAccountInfo();
+          jsm = await jetstreamManager(nc, { timeout: 5000 });
           return true;
         } catch {
           return false;

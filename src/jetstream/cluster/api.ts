@@ -74,6 +74,9 @@ import { selectPeerGroup } from './placement.js';
 /** nats-server's ClientInfoHdr. */
 export const REQUEST_INFO_HEADER = 'Nats-Request-Info';
 
+/** A meta group without a leader this long after start makes every server say "unavailable". */
+const LEADERLESS_GRACE = 10_000;
+
 /** How long the meta leader gathers infos from stream and consumer leaders for a list. */
 const LIST_GATHER_MS = 4000;
 
@@ -182,7 +185,13 @@ export class ClusterApi {
   private metaLeaderOnly(req: Request, type: string): boolean {
     const meta = this.ctx.meta;
     if (meta.isLeader()) return true;
-    if (meta.node !== undefined && meta.node.leader === '' && !meta.recovering) {
+    // nats-server's isLeaderless: no meta leader for more than 10 s after start.
+    if (
+      meta.node !== undefined &&
+      meta.node.leader === '' &&
+      !meta.recovering &&
+      meta.age() > LEADERLESS_GRACE
+    ) {
       this.fail(req, type, newJSClusterNotAvailError());
     }
     return false;

@@ -110,8 +110,8 @@ export class ReplicatedConsumer implements ConsumerReplica, RaftApplier {
 
   apply(ce: CommittedEntry): void {
     if (this.stopped) return;
-    // The leader already holds what it proposed.
-    const leader = this.node.isLeader();
+    // The leader already holds what it proposed (the node is being built while it replays its log).
+    const leader = this.node?.isLeader() ?? false;
     for (const e of ce.entries) {
       try {
         if (e.type === EntryType.Snapshot) {
@@ -150,6 +150,8 @@ export class ReplicatedConsumer implements ConsumerReplica, RaftApplier {
   }
 
   applied(index: number): void {
+    // The node replays its log while it is being built: nothing to do until it exists.
+    if (this.node === undefined) return;
     if (this.waitIndex >= 0 && index >= this.waitIndex && this.node.isLeader()) this.activate();
     // Here the applied index includes `index`, so a snapshot covers exactly what was applied.
     if (!this.stopped) this.maybeSnapshot();

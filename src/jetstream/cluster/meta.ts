@@ -40,6 +40,7 @@ export class MetaGroup implements RaftApplier {
   /** Replaying our own log at start-up: nothing is answered. */
   recovering = true;
   private appliedSinceSnapshot = 0;
+  private readonly started = Date.now();
   private lastSnapshot: Buffer | undefined;
 
   constructor(
@@ -69,6 +70,11 @@ export class MetaGroup implements RaftApplier {
 
   isLeader(): boolean {
     return this.node?.isLeader() ?? false;
+  }
+
+  /** Milliseconds since this meta group started. */
+  age(): number {
+    return Date.now() - this.started;
   }
 
   /** The replay of our own log is over (called once the node has started). */

@@ -106,6 +106,8 @@ export class ReplicatedStream implements StreamReplica, RaftApplier {
   }
 
   applied(index: number): void {
+    // The node replays its log while it is being built: nothing to do until it exists.
+    if (this.node === undefined) return;
     if (this.waitIndex >= 0 && index >= this.waitIndex && this.node.isLeader()) this.activate();
     // Here the applied index includes `index`, so a snapshot covers exactly what was applied.
     if (!this.stopped) this.maybeSnapshot(false);
@@ -247,7 +249,7 @@ export class ReplicatedStream implements StreamReplica, RaftApplier {
       this.ctx.log('warn', `JetStream stream '${this.name}' got a snapshot it cannot read`);
       return;
     }
-    if (this.node.isLeader()) return;
+    if (this.node?.isLeader()) return;
     const s = this.stream;
     // Our own snapshot replayed at start-up: the persisted failure count is the newer one.
     if (s.lastSeq >= snap.last_seq) {
@@ -265,7 +267,7 @@ export class ReplicatedStream implements StreamReplica, RaftApplier {
       'warn',
       `JetStream stream '${this.jsa.account.name} > ${this.name}' is out of step (entry ${lseq}, have ${this.stream.lastSeq}+${this.stream.clfs}): catching up`,
     );
-    if (this.node.isLeader()) this.node.stepDown();
+    if (this.node?.isLeader()) this.node.stepDown();
     this.startCatchup(this.stream.lastSeq + 1, Number.MAX_SAFE_INTEGER);
   }
 
