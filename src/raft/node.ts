@@ -259,6 +259,11 @@ export class RaftNode {
     return [...this.peers].filter(([, p]) => p.kp).map(([id]) => id);
   }
 
+  /** Every peer this node has heard of, members or not (nats-server's Peers(), used for placement). */
+  allPeerIds(): string[] {
+    return [...this.peers.keys()];
+  }
+
   /** Per-peer view for monitoring: last contact and last index acknowledged (leader's view). */
   peerInfo(): { id: string; lastSeen: number; index: number; current: boolean }[] {
     const now = Date.now();

@@ -192,14 +192,24 @@ describe('replicated JetStream on three tsnats servers', { timeout: 240_000 }, (
   });
 
   test('a KV bucket with replicas: 3 keeps answering puts and gets after its leader is killed', async () => {
-    await waitHealthy(jsm, 'ORDERS', 'the cluster to settle');
     const kvm = new Kvm(nc);
     const kv = await kvm.create('cfg', { replicas: 3 });
+    await waitHealthy(jsm, 'KV_cfg', 'the bucket to be replicated');
     for (let i = 0; i < 20; i++) await kv.put(`k${i}`, `v${i}`);
     const leader = await streamLeader(jsm, 'KV_cfg');
     await cluster.kill(leader);
-    // Gets are answered by the remaining replicas at once; puts once a new leader is elected.
-    assert.equal((await kv.get('k3'))?.string(), 'v3');
+    // Gets are answered by the remaining replicas (a request in flight to the killed server, or from a
+    // client reconnecting, is retried); puts once a new leader is elected.
+    let got = '';
+    await waitFor(
+      async () => {
+        got = (await kv.get('k3').catch(() => null))?.string() ?? '';
+        return got !== '';
+      },
+      10_000,
+      'a get after the leader is gone',
+    );
+    assert.equal(got, 'v3');
     await waitFor(
       async () => {
         try {

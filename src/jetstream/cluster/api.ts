@@ -286,7 +286,7 @@ export class ClusterApi {
       cfg.num_replicas,
       cluster,
       cfg,
-      meta.node?.peerIds() ?? [this.ctx.selfId],
+      meta.node?.allPeerIds() ?? [this.ctx.selfId],
       this.ctx.peers,
     );
     if (placed.error !== '') return this.fail(req, type, newJSClusterNoPeersError(placed.error));

@@ -36,7 +36,9 @@ export function selectPeerGroup(
       continue;
     }
     if (ni.cluster !== cluster) continue;
-    if (ni.offline || ni.cfg === undefined || ni.stats === undefined) {
+    if (ni.offline || ((ni.cfg === undefined || ni.stats === undefined) && (!ni.js || maxBytes > 0))) {
+      // nats-server also refuses a JetStream peer whose statsz it has not seen yet; tsnats accepts one
+      // its route announced as a JetStream server when the stream asks for no space (right after start).
       flags.offline = true;
       continue;
     }
@@ -50,15 +52,19 @@ export function selectPeerGroup(
       for (const t of missing) noMatchTags.add(t);
       continue;
     }
+    const c = ni.cfg;
+    const st = ni.stats;
     const avail =
-      cfg.storage === 'memory'
-        ? Math.max(0, ni.cfg.max_memory - Math.max(ni.stats.memory, ni.stats.reserved_memory))
-        : Math.max(0, ni.cfg.max_storage - Math.max(ni.stats.storage, ni.stats.reserved_storage));
+      c === undefined || st === undefined
+        ? 0
+        : cfg.storage === 'memory'
+          ? Math.max(0, c.max_memory - Math.max(st.memory, st.reserved_memory))
+          : Math.max(0, c.max_storage - Math.max(st.storage, st.reserved_storage));
     if (avail < maxBytes) {
       flags.noStorage = true;
       continue;
     }
-    candidates.push({ id, avail, ha: ni.stats.ha_assets });
+    candidates.push({ id, avail, ha: st?.ha_assets ?? 0 });
   }
   const need = r - existing.length;
   if (candidates.length < need) {
