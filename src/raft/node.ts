@@ -358,7 +358,9 @@ export class RaftNode {
     if (this.st !== 'leader') return false;
     const now = Date.now();
     let target = '';
-    for (const [id, p] of this.peers) {
+    // In random order, as Go's map iteration: no peer is always the one chosen.
+    const order = [...this.peers].sort(() => Math.random() - 0.5);
+    for (const [id, p] of order) {
       if (id === this.id || !p.kp) continue;
       if (now - p.ts > 3 * this.timing.heartbeat) continue;
       if (preferred !== '' && id !== preferred) continue;

@@ -1,0 +1,82 @@
+/**
+ * Replicated JetStream in one cluster with the reference nats-server 2.9.10: one nats-server and two
+ * tsnats, then two nats-servers and one tsnats. The same checks as the tsnats-only cluster (an R3 stream
+ * across SIGKILLs of its leader, a durable consumer across a SIGKILL of its leader, a KV bucket with three
+ * replicas), with the stream and meta leaders moved onto both kinds of server with the step-down APIs.
+ * Runs when `nats-server` is on the PATH.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { type JetStreamManager, jetstream } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { JsCluster } from '../helpers/js-cluster.js';
+import {
+  clusterClient,
+  durableAcrossKill,
+  kvAcrossKill,
+  moveMetaLeader,
+  moveStreamLeader,
+  r3StreamAcrossKills,
+  streamLeader,
+} from '../helpers/js-cluster-checks.js';
+import type { ServerKind } from '../helpers/launcher.js';
+import { hasReference } from '../helpers/reference.js';
+
+const TOPOLOGIES: [string, ServerKind[]][] = [
+  ['one nats-server and two tsnats', ['nats-server', 'tsnats', 'tsnats']],
+  ['two nats-servers and one tsnats', ['tsnats', 'nats-server', 'nats-server']],
+];
+
+for (const [title, kinds] of TOPOLOGIES) {
+  describe(`replicated JetStream with ${title}`, {
+    skip: !hasReference() && 'nats-server not on PATH',
+    timeout: 420_000,
+  }, () => {
+    let cluster: JsCluster;
+    let nc: NatsConnection;
+    let jsm: JetStreamManager;
+
+    before(async () => {
+      cluster = await JsCluster.start(kinds);
+      ({ nc, jsm } = await clusterClient(cluster));
+    });
+
+    after(async () => {
+      await nc?.close().catch(() => {});
+      await cluster?.stop();
+    });
+
+    test('the meta leader moves to each kind; streams created under each are replicated', async () => {
+      for (const kind of ['tsnats', 'nats-server'] as const) {
+        const leader = await moveMetaLeader(cluster, nc, kind);
+        assert.equal(cluster.node(leader).kind, kind);
+        const name = `META_${kind === 'tsnats' ? 'TS' : 'GO'}`;
+        const si = await jsm.streams.add({ name, subjects: [`${name.toLowerCase()}.>`], num_replicas: 3 });
+        assert.equal(si.cluster?.replicas?.length, 2);
+        const js = jetstream(nc, { timeout: 5000 });
+        for (let i = 0; i < 50; i++) await js.publish(`${name.toLowerCase()}.x`, `v${i}`);
+        assert.equal((await jsm.streams.info(name)).state.messages, 50);
+      }
+    });
+
+    test('an R3 stream keeps every acknowledged message across SIGKILLs of its leader, led by both kinds', async () => {
+      const kindsSeen = new Set<ServerKind>();
+      await r3StreamAcrossKills(cluster, nc, jsm, 'ORDERS', 2, async (round) => {
+        // Between kills, hand the leadership to the other kind of server.
+        const want: ServerKind = round % 2 === 0 ? 'tsnats' : 'nats-server';
+        const leader = await moveStreamLeader(cluster, nc, jsm, 'ORDERS', want);
+        kindsSeen.add(cluster.node(leader).kind);
+      });
+      kindsSeen.add(cluster.node(await streamLeader(jsm, 'ORDERS')).kind);
+      assert.ok(kindsSeen.has('tsnats') && kindsSeen.has('nats-server'), 'both kinds led the stream');
+    });
+
+    test('a durable pull consumer survives a SIGKILL of its leader', async () => {
+      await durableAcrossKill(cluster, nc, jsm, 'WORK');
+    });
+
+    test('a KV bucket with replicas: 3 keeps answering after its leader is killed', async () => {
+      await kvAcrossKill(cluster, nc, jsm, 'cfg');
+    });
+  });
+}

@@ -1,0 +1,314 @@
+/**
+ * The checks of replicated JetStream, run by the tsnats-only cluster test and by the mixed clusters with
+ * nats-server: an R3 stream across SIGKILLs of its leader, a durable pull consumer across a SIGKILL of
+ * its leader, a KV bucket with three replicas, and leaders moved with the step-down APIs.
+ */
+import assert from 'node:assert/strict';
+import { AckPolicy, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { JsCluster } from './js-cluster.js';
+import { waitFor } from './wait-for.js';
+
+/** A client to every node, and a JetStream manager once the meta group answers. */
+export async function clusterClient(
+  cluster: JsCluster,
+): Promise<{ nc: NatsConnection; jsm: JetStreamManager }> {
+  const nc = await connect({ servers: cluster.urls(), reconnectTimeWait: 100, maxReconnectAttempts: -1 });
+  let jsm: JetStreamManager | undefined;
+  await waitFor(
+    async () => {
+      try {
+        jsm = await jetstreamManager(nc, { timeout: 5000 });
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    30_000,
+    'a meta leader',
+  );
+  return { nc, jsm: jsm! };
+}
+
+/** The server name of a stream's leader. */
+export async function streamLeader(jsm: JetStreamManager, stream: string): Promise<string> {
+  const si = await jsm.streams.info(stream);
+  return si.cluster?.leader ?? '';
+}
+
+/** Wait until the stream has a leader and every replica is current, from the leader's view. */
+export async function waitHealthy(jsm: JetStreamManager, stream: string, what: string): Promise<void> {
+  await waitFor(
+    async () => {
+      try {
+        const si = await jsm.streams.info(stream);
+        const reps = si.cluster?.replicas ?? [];
+        return (si.cluster?.leader ?? '') !== '' && reps.length === 2 && reps.every((r) => r.current);
+      } catch {
+        return false;
+      }
+    },
+    60_000,
+    what,
+  );
+}
+
+/**
+ * Move a stream's leadership with STREAM.LEADER.STEPDOWN until a node of `kind` leads it (the new
+ * leader is chosen by the group; a few step-downs reach any kind).
+ */
+export async function moveStreamLeader(
+  cluster: JsCluster,
+  nc: NatsConnection,
+  jsm: JetStreamManager,
+  stream: string,
+  kind: 'tsnats' | 'nats-server',
+): Promise<string> {
+  for (let i = 0; i < 12; i++) {
+    // A replica still catching up cannot take over: step down only with every replica current.
+    await waitHealthy(jsm, stream, 'the replicas to be current');
+    const leader = await streamLeader(jsm, stream).catch(() => '');
+    if (leader !== '' && cluster.node(leader).kind === kind) return leader;
+    if (leader !== '')
+      await nc.request(`$JS.API.STREAM.LEADER.STEPDOWN.${stream}`, '', { timeout: 5000 }).catch(() => {});
+    await waitFor(
+      async () => ((await streamLeader(jsm, stream).catch(() => '')) ?? '') !== leader,
+      20_000,
+      'a new stream leader',
+    ).catch(() => {});
+  }
+  throw new Error(`could not move the leader of ${stream} to a ${kind} node`);
+}
+
+/** The same with META.LEADER.STEPDOWN for the meta group (read from a node's /jsz). */
+export async function moveMetaLeader(
+  cluster: JsCluster,
+  nc: NatsConnection,
+  kind: 'tsnats' | 'nats-server',
+): Promise<string> {
+  const metaLeader = async (): Promise<string> => {
+    for (const n of cluster.nodes) {
+      if (n.proc === undefined) continue;
+      const jsz = (await cluster.monitor(n.name, '/jsz').catch(() => ({}))) as {
+        meta_cluster?: { leader?: string };
+      };
+      const l = jsz.meta_cluster?.leader ?? '';
+      if (l !== '') return l;
+    }
+    return '';
+  };
+  for (let i = 0; i < 12; i++) {
+    const leader = await metaLeader();
+    if (leader !== '' && cluster.node(leader).kind === kind) return leader;
+    if (leader !== '')
+      await nc.request('$JS.API.META.LEADER.STEPDOWN', '{}', { timeout: 5000 }).catch(() => {});
+    await waitFor(
+      async () => (await metaLeader()) !== leader && (await metaLeader()) !== '',
+      30_000,
+      'a new meta leader',
+    ).catch(() => {});
+  }
+  throw new Error(`could not move the meta leader to a ${kind} node`);
+}
+
+/**
+ * An R3 stream takes asynchronous publishes with acks (retried with the same message id) while its
+ * leader is SIGKILLed and restarted `rounds` times; afterwards every acknowledged message is there
+ * exactly once and the replicas agree. `between` runs after each round (e.g. to move the leader).
+ */
+export async function r3StreamAcrossKills(
+  cluster: JsCluster,
+  nc: NatsConnection,
+  jsm: JetStreamManager,
+  stream: string,
+  rounds: number,
+  between: (round: number) => Promise<void> = async () => {},
+): Promise<void> {
+  const subj = stream.toLowerCase();
+  const si = await jsm.streams.add({ name: stream, subjects: [`${subj}.>`], num_replicas: 3 });
+  assert.equal(si.config.num_replicas, 3);
+  await waitHealthy(jsm, stream, 'the new stream to be replicated');
+  const js = jetstream(nc, { timeout: 3000 });
+  const acked = new Set<number>();
+  let next = 0;
+  let stop = false;
+  const publisher = (async () => {
+    const inflight = new Set<Promise<void>>();
+    while (!stop || inflight.size > 0) {
+      while (!stop && inflight.size < 64) {
+        const i = next++;
+        const p = (async () => {
+          for (;;) {
+            try {
+              await js.publish(`${subj}.${i % 7}`, `m${i}`, { msgID: `id-${i}` });
+              acked.add(i);
+              return;
+            } catch {
+              await new Promise((r) => setTimeout(r, 50));
+            }
+          }
+        })();
+        inflight.add(p);
+        void p.then(() => inflight.delete(p));
+      }
+      await Promise.race(inflight);
+    }
+  })();
+  for (let round = 0; round < rounds; round++) {
+    await waitFor(() => acked.size > (round + 1) * 300, 60_000, `round ${round}: publishes acknowledged`);
+    const leader = await streamLeader(jsm, stream);
+    assert.notEqual(leader, '');
+    await cluster.kill(leader);
+    const before = acked.size;
+    await waitFor(
+      () => acked.size > before + 200,
+      60_000,
+      `round ${round}: publishes go on without ${leader}`,
+    );
+    await cluster.startNode(cluster.node(leader));
+    await between(round);
+  }
+  stop = true;
+  await publisher;
+  await waitHealthy(jsm, stream, 'all replicas current');
+  await waitFor(
+    async () => {
+      const counts = await Promise.all(
+        cluster.nodes.map(async (n) => {
+          const jsz = (await cluster.monitor(n.name, '/jsz?streams=true')) as {
+            account_details?: {
+              stream_detail?: { name: string; state: { messages: number; last_seq: number } }[];
+            }[];
+          };
+          const sd = jsz.account_details?.[0]?.stream_detail?.find((s) => s.name === stream);
+          return sd === undefined ? -1 : sd.state.messages * 1e9 + sd.state.last_seq;
+        }),
+      );
+      return counts.every((c) => c === counts[0]);
+    },
+    30_000,
+    'the three replicas to agree',
+  );
+  const info = await jsm.streams.info(stream);
+  assert.equal(info.state.messages, next, 'each published message is stored once (duplicates refused)');
+  assert.ok(
+    info.cluster?.replicas?.every((r) => r.current),
+    'replicas are current',
+  );
+  const c = await jetstream(nc).consumers.get(stream);
+  const seen = new Map<string, number>();
+  const it = await c.fetch({ max_messages: info.state.messages, expires: 10_000 });
+  for await (const m of it) seen.set(m.string(), (seen.get(m.string()) ?? 0) + 1);
+  for (const i of acked) assert.equal(seen.get(`m${i}`), 1, `acknowledged m${i} is in the stream once`);
+  assert.ok(acked.size > rounds * 300, `${acked.size} acknowledged`);
+}
+
+/**
+ * A durable pull consumer with explicit acks (each confirmed with ackAck) keeps working across a SIGKILL
+ * of its leader: every message is delivered and acknowledged, none acknowledged is delivered again.
+ */
+export async function durableAcrossKill(
+  cluster: JsCluster,
+  nc: NatsConnection,
+  jsm: JetStreamManager,
+  stream: string,
+): Promise<void> {
+  const subj = stream.toLowerCase();
+  await jsm.streams.add({ name: stream, subjects: [`${subj}.>`], num_replicas: 3 });
+  const js = jetstream(nc, { timeout: 5000 });
+  const total = 600;
+  for (let i = 0; i < total; i++) await js.publish(`${subj}.x`, `w${i}`);
+  await jsm.consumers.add(stream, {
+    durable_name: 'proc',
+    ack_policy: AckPolicy.Explicit,
+    ack_wait: 10_000_000_000,
+  });
+  const consumer = await js.consumers.get(stream, 'proc');
+  const acked = new Set<number>();
+  let redeliveredAcked = 0;
+  const take = async (n: number): Promise<void> => {
+    const msgs = await consumer.fetch({ max_messages: n, expires: 2000 });
+    for await (const m of msgs) {
+      if (acked.has(m.seq)) redeliveredAcked++;
+      if (await m.ackAck().catch(() => false)) acked.add(m.seq);
+    }
+  };
+  await take(200);
+  const ci = await jsm.consumers.info(stream, 'proc');
+  const leader = ci.cluster?.leader ?? '';
+  assert.notEqual(leader, '');
+  await cluster.kill(leader);
+  await waitFor(
+    async () => {
+      try {
+        const i = await jsm.consumers.info(stream, 'proc');
+        return (i.cluster?.leader ?? '') !== '' && i.cluster?.leader !== leader;
+      } catch {
+        return false;
+      }
+    },
+    60_000,
+    'a new consumer leader',
+  );
+  for (let k = 0; k < 60 && acked.size < total; k++) await take(100).catch(() => {});
+  await cluster.startNode(cluster.node(leader));
+  assert.equal(redeliveredAcked, 0, 'no acknowledged message was delivered again');
+  for (let i = 1; i <= total; i++) assert.ok(acked.has(i), `message ${i} was delivered and acknowledged`);
+  let last = '';
+  await waitFor(
+    async () => {
+      const after = await jsm.consumers.info(stream, 'proc').catch(() => undefined);
+      if (after !== undefined) {
+        last = `leader ${after.cluster?.leader}, ack floor ${after.ack_floor.stream_seq}, pending ${after.num_ack_pending}, delivered ${after.delivered.stream_seq}`;
+      }
+      return after !== undefined && after.num_ack_pending === 0 && after.ack_floor.stream_seq === total;
+    },
+    30_000,
+    'the ack floor to reach the end',
+  ).catch((e: Error) => {
+    throw new Error(`${e.message} (${last}; killed ${leader})`);
+  });
+}
+
+/** A KV bucket with three replicas answers puts and gets after its leader is SIGKILLed. */
+export async function kvAcrossKill(
+  cluster: JsCluster,
+  nc: NatsConnection,
+  jsm: JetStreamManager,
+  bucket: string,
+): Promise<void> {
+  const kvm = new Kvm(nc);
+  const kv = await kvm.create(bucket, { replicas: 3 });
+  await waitHealthy(jsm, `KV_${bucket}`, 'the bucket to be replicated');
+  for (let i = 0; i < 20; i++) await kv.put(`k${i}`, `v${i}`);
+  const leader = await streamLeader(jsm, `KV_${bucket}`);
+  await cluster.kill(leader);
+  // Gets are answered by the remaining replicas (a request in flight to the killed server, or from a
+  // client reconnecting, is retried); puts once a new leader is elected.
+  let got = '';
+  await waitFor(
+    async () => {
+      got = (await kv.get('k3').catch(() => null))?.string() ?? '';
+      return got !== '';
+    },
+    10_000,
+    'a get after the leader is gone',
+  );
+  assert.equal(got, 'v3');
+  await waitFor(
+    async () => {
+      try {
+        await kv.put('after', 'kill');
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    60_000,
+    'puts after the leader is gone',
+  );
+  assert.equal((await kv.get('after'))?.string(), 'kill');
+  for (let i = 0; i < 20; i++) assert.equal((await kv.get(`k${i}`))?.string(), `v${i}`);
+  await cluster.startNode(cluster.node(leader));
+}
