@@ -232,6 +232,12 @@ export class Stream {
     if (this.config.allow_direct) this.subscribeDirect();
   }
 
+  /** Subscribe to direct gets again (the stream became replicated: replicas answer as a queue group). */
+  refreshDirect(): void {
+    this.unsubscribeDirect();
+    if (this.config.allow_direct && !this.closed) this.subscribeDirect();
+  }
+
   /** A replicated stream became leader of its group (subscribe to the subjects) or stopped being it. */
   setLeader(leader: boolean): void {
     if (this.closed || leader === this.leader) return;

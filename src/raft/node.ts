@@ -319,6 +319,16 @@ export class RaftNode {
     else this.commitWaiters.push({ index: this.pindex, cb });
   }
 
+  /**
+   * Propose the upper layer's snapshot as a replicated entry (nats-server's SendSnapshot): followers that
+   * lack the state it describes fetch it (a stream that grew from one replica).
+   */
+  proposeSnapshot(data: Buffer): boolean {
+    if (this.st !== 'leader') return false;
+    this.queueEntry({ type: EntryType.Snapshot, data });
+    return true;
+  }
+
   /** A non-leader hands a proposal to the leader on $NRG.P (fire and forget); the leader proposes it. */
   forwardProposal(data: Buffer): void {
     if (this.st === 'leader') {

@@ -223,7 +223,16 @@ export class Server extends ServerCore {
     this.shutdownPromise = (async () => {
       this.logger.notice('Initiating Shutdown...');
       await this.readyPromise.catch(() => {});
-      if (this.jetstream?.cluster !== undefined) this.sysRequests?.sendShutdown();
+      const jsCluster = this.jetstream?.cluster;
+      if (jsCluster !== undefined) {
+        // As nats-server: hand over the groups this server leads, and say it is going, while the routes
+        // still carry it (a leader elected by timeout would take seconds).
+        jsCluster.stepDownAll();
+        this.sysRequests?.sendShutdown();
+        await new Promise((r) => setImmediate(r));
+        this.delivery.drain();
+        this.io.flushAll();
+      }
       this.sysRequests?.stop();
       await this.monitor?.stop();
       const routesClosed = this.cluster?.shutdown();

@@ -312,3 +312,59 @@ export async function kvAcrossKill(
   for (let i = 0; i < 20; i++) assert.equal((await kv.get(`k${i}`))?.string(), `v${i}`);
   await cluster.startNode(cluster.node(leader));
 }
+
+/** Messages of `stream` on each node (from its /jsz), '-' where the node does not hold it. */
+export async function replicaCounts(cluster: JsCluster, stream: string): Promise<string[]> {
+  return Promise.all(
+    cluster.nodes.map(async (n) => {
+      const jsz = (await cluster.monitor(n.name, '/jsz?streams=true')) as {
+        account_details?: { stream_detail?: { name: string; state: { messages: number } }[] }[];
+      };
+      const sd = jsz.account_details?.[0]?.stream_detail?.find((s) => s.name === stream);
+      return sd === undefined ? '-' : String(sd.state.messages);
+    }),
+  );
+}
+
+/** A stream scaled from one replica to three by update and back: the data follows, nothing is lost. */
+export async function scaleUpAndDown(
+  cluster: JsCluster,
+  nc: NatsConnection,
+  jsm: JetStreamManager,
+  stream: string,
+): Promise<void> {
+  const subj = stream.toLowerCase();
+  await jsm.streams.add({ name: stream, subjects: [`${subj}.>`], num_replicas: 1 });
+  const js = jetstream(nc, { timeout: 5000 });
+  for (let i = 0; i < 100; i++) await js.publish(`${subj}.a`, `v${i}`);
+  assert.deepEqual(
+    (await replicaCounts(cluster, stream)).filter((c) => c !== '-'),
+    ['100'],
+  );
+  const up = await jsm.streams.update(stream, { subjects: [`${subj}.>`], num_replicas: 3 });
+  assert.equal(up.config.num_replicas, 3);
+  await waitHealthy(jsm, stream, 'the new replicas to catch up');
+  await waitFor(
+    async () => (await replicaCounts(cluster, stream)).every((c) => c === '100'),
+    30_000,
+    'the three replicas to hold the messages',
+  );
+  for (let i = 0; i < 50; i++) await js.publish(`${subj}.a`, `w${i}`);
+  await waitFor(
+    async () => (await replicaCounts(cluster, stream)).every((c) => c === '150'),
+    30_000,
+    'the three replicas to take new messages',
+  );
+  const down = await jsm.streams.update(stream, { subjects: [`${subj}.>`], num_replicas: 1 });
+  assert.equal(down.config.num_replicas, 1);
+  await waitFor(
+    async () => {
+      const counts = await replicaCounts(cluster, stream);
+      return counts.filter((c) => c === '-').length === 2 && counts.includes('150');
+    },
+    30_000,
+    'two replicas to leave',
+  );
+  for (let i = 0; i < 10; i++) await js.publish(`${subj}.a`, `z${i}`);
+  assert.equal((await jsm.streams.info(stream)).state.messages, 160);
+}

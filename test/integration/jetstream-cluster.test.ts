@@ -14,6 +14,7 @@ import {
   durableAcrossKill,
   kvAcrossKill,
   r3StreamAcrossKills,
+  scaleUpAndDown,
 } from '../helpers/js-cluster-checks.js';
 
 describe('replicated JetStream on three tsnats servers', { timeout: 300_000 }, () => {
@@ -41,5 +42,9 @@ describe('replicated JetStream on three tsnats servers', { timeout: 300_000 }, (
 
   test('a KV bucket with replicas: 3 keeps answering puts and gets after its leader is killed', async () => {
     await kvAcrossKill(cluster, nc, jsm, 'cfg');
+  });
+
+  test('a stream scales from one replica to three by update, and back', async () => {
+    await scaleUpAndDown(cluster, nc, jsm, 'SCALED');
   });
 });

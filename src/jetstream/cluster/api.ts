@@ -34,7 +34,6 @@ import {
   newJSStreamNameExistError,
   newJSStreamNotFoundError,
   newJSStreamPurgeFailedError,
-  newJSStreamReplicasNotSupportedError,
   newJSStreamSealedError,
   newJSStreamSubjectOverlapError,
 } from '../api/errors.generated.js';
@@ -353,10 +352,6 @@ export class ClusterApi {
     if (sa === undefined) return this.fail(req, type, newJSStreamNotFoundError());
     const cfg = checkStreamUpdate(sa.config, checked);
     if (isApiError(cfg)) return this.fail(req, type, cfg);
-    if (cfg.num_replicas !== sa.config.num_replicas) {
-      // Scaling a stream's replicas is not supported by tsnats yet.
-      return this.fail(req, type, newJSStreamReplicasNotSupportedError());
-    }
     for (const other of this.ctx.meta.accountStreams(req.jsa.account.name)) {
       if (other === sa) continue;
       for (const subj of other.config.subjects) {
@@ -365,17 +360,59 @@ export class ClusterApi {
         }
       }
     }
-    const next: StreamAssignment = {
-      ...sa,
-      client: req.ci,
-      config: cfg,
-      group: { ...sa.group, preferred: '' },
-      subject: req.subject,
-      reply: req.reply,
-      consumers: new Map(),
-      responded: false,
+    const propose = (group: RaftGroupInfo): void => {
+      const next: StreamAssignment = {
+        ...sa,
+        client: req.ci,
+        config: cfg,
+        group,
+        subject: req.subject,
+        reply: req.reply,
+        consumers: new Map(),
+        responded: false,
+      };
+      const node = this.ctx.meta.node!;
+      node.propose(encodeStreamEntry(EntryOp.UpdateStream, next));
+      // Consumers follow a stream that shrinks: their groups keep only the stream's remaining peers.
+      for (const ca of sa.consumers.values()) {
+        if (ca.group.peers.every((p) => group.peers.includes(p))) continue;
+        let peers = ca.group.peers.filter((p) => group.peers.includes(p));
+        if (peers.length === 0) peers = [group.peers[0]!];
+        node.propose(
+          encodeConsumerEntry(EntryOp.AssignConsumer, {
+            ...ca,
+            group: { ...ca.group, peers, preferred: '' },
+          }),
+        );
+      }
     };
-    this.ctx.meta.node!.propose(encodeStreamEntry(EntryOp.UpdateStream, next));
+    const cur = sa.group.peers;
+    const want = cfg.num_replicas;
+    if (want === cur.length) {
+      propose({ ...sa.group, preferred: '' });
+      return;
+    }
+    if (want > cur.length) {
+      // Scale up (nats-server's jsClusteredStreamUpdateRequest): the current peers stay, new ones are placed.
+      const placed = selectPeerGroup(
+        want,
+        sa.group.cluster !== undefined && sa.group.cluster !== '' ? sa.group.cluster : this.ctx.clusterName,
+        cfg,
+        this.ctx.meta.node?.allPeerIds() ?? [this.ctx.selfId],
+        this.ctx.peers,
+        cur,
+      );
+      if (placed.error !== '') return this.fail(req, type, newJSClusterNoPeersError(placed.error));
+      propose({ ...sa.group, peers: placed.peers, preferred: cur.length === 1 ? cur[0]! : '' });
+      return;
+    }
+    // Scale down: keep the stream's leader (asked for its info), then the other peers.
+    this.gather([`$JSC.SI.${req.jsa.account.name}.${name}`], ([info]) => {
+      const leaderName = ((info?.cluster as { leader?: string } | undefined)?.leader ?? '') as string;
+      const leader = cur.find((p) => this.ctx.peers.nameOf(p) === leaderName) ?? cur[0]!;
+      const peers = [leader, ...cur.filter((p) => p !== leader)].slice(0, want);
+      propose({ ...sa.group, peers, preferred: leader });
+    });
   }
 
   private streamDelete(req: Request): undefined {

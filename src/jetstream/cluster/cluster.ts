@@ -273,6 +273,13 @@ export class JetStreamCluster implements ClusterContext {
     return '';
   }
 
+  /** Step down from every group this server leads (shutdown; nats-server's stepdownRaftNodes). */
+  stepDownAll(): void {
+    for (const r of this.local.streams.values()) if (r.node.isLeader()) r.node.stepDown();
+    for (const c of this.local.consumers.values()) if (c.node.isLeader()) c.node.stepDown();
+    if (this.meta.node?.isLeader()) this.meta.node.stepDown();
+  }
+
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;

@@ -79,7 +79,9 @@ export class ReplicatedConsumer implements ConsumerReplica, RaftApplier {
   }
 
   update(ca: ConsumerAssignment): void {
+    const shrunk = ca.group.peers.length < this.ca.group.peers.length;
     this.ca = ca;
+    if (shrunk) this.node.updateKnownPeers(ca.group.peers);
     this.consumer.update(ca.config);
     if (this.isLeader() && !ca.responded) {
       ca.responded = true;

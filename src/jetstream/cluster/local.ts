@@ -64,7 +64,7 @@ export class LocalAssets implements AssignmentHandler {
     }
     const existing = this.streams.get(key);
     if (existing !== undefined) {
-      existing.sa = sa;
+      existing.reassigned(sa);
       if (isUpdate) {
         existing.stream.update(sa.config);
         if (existing.isLeader() && !sa.responded) {
@@ -78,6 +78,13 @@ export class LocalAssets implements AssignmentHandler {
       return;
     }
     const local = jsa.lookupStream(sa.config.name);
+    if (local !== undefined && sa.group.peers.length > 1) {
+      // Scaled up from one replica: the running stream joins a group it leads first, and sends its
+      // state to the new replicas once elected.
+      if (isUpdate) local.update(sa.config);
+      this.streams.set(key, new ReplicatedStream(this.ctx, jsa, sa, local, true));
+      return;
+    }
     if (local !== undefined && sa.config.num_replicas <= 1) {
       if (isUpdate) local.update(sa.config);
       if (!sa.responded) {

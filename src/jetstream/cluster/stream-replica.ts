@@ -65,9 +65,13 @@ export class ReplicatedStream implements StreamReplica, RaftApplier {
     readonly jsa: JsAccount,
     public sa: StreamAssignment,
     readonly stream: Stream,
+    /** The stream had one replica and now has more: once leader, send its state to the new replicas. */
+    private sendSnapshot = false,
   ) {
     stream.replica = this;
-    stream.leader = false;
+    // A stream that was running alone stops taking messages until its group elects it.
+    stream.setLeader(false);
+    stream.refreshDirect();
     this.clfsPath =
       stream.config.storage === 'file' ? join(jsa.streamDir(stream.name), CLFS_FILE) : undefined;
     stream.clfs = this.readClfs();
@@ -144,12 +148,17 @@ export class ReplicatedStream implements StreamReplica, RaftApplier {
       `JetStream cluster new stream leader for '${this.jsa.account.name} > ${this.name}'`,
     );
     this.advisoryLeaderElected();
+    if (this.sendSnapshot) {
+      this.sendSnapshot = false;
+      this.node.proposeSnapshot(Buffer.from(JSON.stringify(this.stream.snapshotState())));
+    }
     if (!this.sa.responded) {
       this.sa.responded = true;
+      const update = this.sa.subject.startsWith('$JS.API.STREAM.UPDATE.');
       this.ctx.respond(this.sa.reply, {
-        type: 'io.nats.jetstream.api.v1.stream_create_response',
+        type: `io.nats.jetstream.api.v1.stream_${update ? 'update' : 'create'}_response`,
         ...this.info(),
-        did_create: true,
+        ...(update ? {} : { did_create: true }),
       });
     }
     this.maybeSnapshot(false);
@@ -281,6 +290,13 @@ export class ReplicatedStream implements StreamReplica, RaftApplier {
       this.held = [];
       for (const ce of held) this.apply(ce);
     });
+  }
+
+  /** The assignment changed (an update): fewer peers means members leave the group. */
+  reassigned(sa: StreamAssignment): void {
+    const shrunk = sa.group.peers.length < this.sa.group.peers.length;
+    this.sa = sa;
+    if (shrunk) this.node.updateKnownPeers(sa.group.peers);
   }
 
   /** Whether this replica is up to date with its group (health checks, cluster info). */
