@@ -5,8 +5,9 @@
  * consumer with explicit acks keeps going across a kill of its leader without losing a message or
  * delivering an acknowledged one again; a KV bucket with three replicas keeps answering.
  */
+import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { JetStreamManager } from '@nats-io/jetstream';
+import { type JetStreamManager, jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { JsCluster } from '../helpers/js-cluster.js';
 import {
@@ -14,8 +15,11 @@ import {
   durableAcrossKill,
   kvAcrossKill,
   r3StreamAcrossKills,
+  replicaCounts,
   scaleUpAndDown,
+  waitHealthy,
 } from '../helpers/js-cluster-checks.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 describe('replicated JetStream on three tsnats servers', { timeout: 300_000 }, () => {
   let cluster: JsCluster;
@@ -46,5 +50,63 @@ describe('replicated JetStream on three tsnats servers', { timeout: 300_000 }, (
 
   test('a stream scales from one replica to three by update, and back', async () => {
     await scaleUpAndDown(cluster, nc, jsm, 'SCALED');
+  });
+});
+
+describe('stream peer removal on four tsnats servers', { timeout: 120_000 }, () => {
+  let cluster: JsCluster;
+  let nc: NatsConnection;
+  let jsm: JetStreamManager;
+
+  before(async () => {
+    cluster = await JsCluster.start(['tsnats', 'tsnats', 'tsnats', 'tsnats']);
+    ({ nc, jsm } = await clusterClient(cluster));
+  });
+
+  after(async () => {
+    await nc?.close().catch(() => {});
+    await cluster?.stop();
+  });
+
+  test('STREAM.PEER.REMOVE replaces the peer; the new replica catches up and the old one lets go', async () => {
+    await jsm.streams.add({ name: 'MOVE', subjects: ['move.>'], num_replicas: 3 });
+    await waitHealthy(jsm, 'MOVE', 'the stream to be replicated');
+    const js = jetstream(nc, { timeout: 5000 });
+    for (let i = 0; i < 100; i++) await js.publish('move.a', `v${i}`);
+    const si = await jsm.streams.info('MOVE');
+    const members = [si.cluster!.leader!, ...(si.cluster!.replicas ?? []).map((r) => r.name)];
+    const victim = members.find((m) => m !== si.cluster!.leader)!;
+    const r = await nc.request('$JS.API.STREAM.PEER.REMOVE.MOVE', JSON.stringify({ peer: victim }), {
+      timeout: 5000,
+    });
+    assert.deepEqual(JSON.parse(r.string()), {
+      type: 'io.nats.jetstream.api.v1.stream_remove_peer_response',
+      success: true,
+    });
+    await waitFor(
+      async () => {
+        const i = await jsm.streams.info('MOVE').catch(() => undefined);
+        const names = [i?.cluster?.leader ?? '', ...(i?.cluster?.replicas ?? []).map((x) => x.name)];
+        return (
+          i !== undefined &&
+          names.length === 3 &&
+          !names.includes(victim) &&
+          (i.cluster?.replicas ?? []).every((x) => x.current)
+        );
+      },
+      60_000,
+      'the replacement to be current',
+    );
+    await waitFor(
+      async () => {
+        const counts = await replicaCounts(cluster, 'MOVE');
+        return (
+          counts.filter((c) => c === '100').length === 3 &&
+          counts[cluster.nodes.findIndex((n) => n.name === victim)] === '-'
+        );
+      },
+      30_000,
+      'three replicas with the messages, none on the removed peer',
+    );
   });
 });

@@ -20,6 +20,9 @@ import type { JsAccount } from '../account.js';
 import {
   type ApiError,
   newJSBadRequestError,
+  newJSClusterPeerNotMemberError,
+  newJSClusterServerNotMemberError,
+  newJSPeerRemapError,
   newJSClusterNoPeersError,
   newJSClusterNotAvailError,
   newJSConsumerCreateError,
@@ -55,6 +58,7 @@ import {
 } from '../consumer/config.js';
 import { randomToken } from '../consumer/token.js';
 import { getHeader } from '../headers.js';
+import { nodeIdOf } from '../../raft/ids.js';
 import { nowNanos } from '../store/store.js';
 import {
   accountOf,
@@ -142,6 +146,10 @@ export class ClusterApi {
           return this.streamPurge(req);
         case 'STREAM.LEADER':
           return this.streamStepDown(req);
+        case 'STREAM.PEER':
+          return this.streamPeerRemove(req);
+        case 'SERVER.REMOVE':
+          return this.serverRemove(req);
         case 'CONSUMER.CREATE':
         case 'CONSUMER.DURABLE':
           return this.consumerCreate(req);
@@ -646,6 +654,103 @@ export class ClusterApi {
     if (!isEmptyRequest(req.body)) return this.fail(req, type, newJSNotEmptyRequestError());
     this.respond(req, { type, success: true });
     setTimeout(() => replica.node.stepDown(), 50).unref();
+  }
+
+  // ---- peers -----------------------------------------------------------------------------------------------
+
+  /** `$JS.API.STREAM.PEER.REMOVE.<stream>` `{"peer":"<server name>"}` (meta leader). */
+  private streamPeerRemove(req: Request): undefined {
+    const type = 'io.nats.jetstream.api.v1.stream_remove_peer_response';
+    if (!this.metaLeaderOnly(req, type)) return;
+    if (isEmptyRequest(req.body)) return this.fail(req, type, newJSBadRequestError());
+    const o = this.decode(req, type);
+    if (o === undefined) return;
+    let peer: string;
+    try {
+      peer = o.string('peer') ?? '';
+    } catch (e) {
+      if (!(e instanceof InvalidJsonError)) throw e;
+      return this.fail(req, type, newJSInvalidJSONError());
+    }
+    if (peer === '') return this.fail(req, type, newJSBadRequestError());
+    const sa = this.ctx.meta.stream(req.jsa.account.name, tokenAt(req.subject, 6));
+    if (sa === undefined) return this.fail(req, type, newJSStreamNotFoundError());
+    const id = nodeIdOf(peer);
+    if (!sa.group.peers.includes(id)) return this.fail(req, type, newJSClusterPeerNotMemberError());
+    const remapped = this.remapStream(sa, id, req);
+    if (!remapped) return this.fail(req, type, newJSPeerRemapError());
+    this.respond(req, { type, success: true });
+  }
+
+  /** `$JS.API.SERVER.REMOVE` `{"peer":"<name>","peer_id":"<id>"}`: the server leaves the meta group. */
+  private serverRemove(req: Request): undefined {
+    const type = 'io.nats.jetstream.api.v1.meta_server_remove_response';
+    if (!this.metaLeaderOnly(req, type)) return;
+    if (isEmptyRequest(req.body)) return this.fail(req, type, newJSBadRequestError());
+    const o = this.decode(req, type);
+    if (o === undefined) return;
+    let id: string;
+    try {
+      const peerId = o.string('peer_id') ?? '';
+      id = peerId !== '' ? peerId : nodeIdOf(o.string('peer') ?? '');
+    } catch (e) {
+      if (!(e instanceof InvalidJsonError)) throw e;
+      return this.fail(req, type, newJSInvalidJSONError());
+    }
+    const node = this.ctx.meta.node!;
+    if (!node.peerIds().includes(id)) return this.fail(req, type, newJSClusterServerNotMemberError());
+    // nats-server answers this one through its error path (it counts as an error).
+    this.respond(req, { type, success: true }, true);
+    node.proposeRemovePeer(id);
+  }
+
+  /**
+   * The meta group removed a server (nats-server's processRemovePeer): every stream it held gets a
+   * replacement peer, or loses one (meta leader).
+   */
+  peerRemoved(id: string): void {
+    if (!this.ctx.meta.isLeader()) return;
+    for (const sa of this.ctx.meta.allStreams()) {
+      if (sa.group.peers.includes(id)) this.remapStream(sa, id, undefined);
+    }
+  }
+
+  /**
+   * nats-server's remapStreamAssignment: replace `id` in the stream's group by another peer of its
+   * cluster, or drop it when there is none (false), and propose the new assignment and its consumers'.
+   */
+  private remapStream(sa: StreamAssignment, id: string, req: Request | undefined): boolean {
+    const rest = sa.group.peers.filter((p) => p !== id);
+    const placed = selectPeerGroup(
+      sa.group.peers.length,
+      sa.group.cluster !== undefined && sa.group.cluster !== '' ? sa.group.cluster : this.ctx.clusterName,
+      sa.config,
+      (this.ctx.meta.node?.allPeerIds() ?? []).filter((p) => p !== id),
+      this.ctx.peers,
+      rest,
+    );
+    const replacement = placed.error === '' ? placed.peers.find((p) => !rest.includes(p)) : undefined;
+    const peers = placed.error === '' ? placed.peers : rest;
+    if (peers.length === 0) return false;
+    const node = this.ctx.meta.node!;
+    const next: StreamAssignment = {
+      ...sa,
+      group: { ...sa.group, peers, preferred: '' },
+      ...(req !== undefined ? { client: { ...req.ci, acc: accountOf(sa.client) }, subject: req.subject, reply: '' } : {}),
+      consumers: new Map(),
+      responded: true,
+    };
+    node.propose(encodeStreamEntry(EntryOp.AssignStream, next));
+    for (const ca of sa.consumers.values()) {
+      if (!ca.group.peers.includes(id)) continue;
+      let cpeers = ca.group.peers.filter((p) => p !== id);
+      if (replacement !== undefined) cpeers = [...cpeers, replacement];
+      if (cpeers.length === 0) cpeers = [peers[0]!];
+      node.propose(
+        encodeConsumerEntry(EntryOp.AssignConsumer, { ...ca, group: { ...ca.group, peers: cpeers, preferred: '' } }),
+      );
+    }
+    return replacement !== undefined;
   }
 
   // ---- consumers -----------------------------------------------------------------------------------------------

@@ -73,6 +73,7 @@ export class JetStreamCluster implements ClusterContext {
     this.local = new LocalAssets(this, (isLeader) => this.metaLeaderChanged(isLeader));
     this.meta = new MetaGroup(this.local, (m) => this.log('warn', m));
     this.api = new ClusterApi(this, this.local);
+    this.local.onPeerRemoved = (id) => this.api.peerRemoved(id);
   }
 
   get clusterName(): string {

@@ -82,6 +82,9 @@ export class ReplicatedConsumer implements ConsumerReplica, RaftApplier {
     const shrunk = ca.group.peers.length < this.ca.group.peers.length;
     this.ca = ca;
     if (shrunk) this.node.updateKnownPeers(ca.group.peers);
+    if (this.isLeader()) {
+      for (const p of this.node.peerIds()) if (!ca.group.peers.includes(p)) this.node.proposeRemovePeer(p);
+    }
     this.consumer.update(ca.config);
     if (this.isLeader() && !ca.responded) {
       ca.responded = true;

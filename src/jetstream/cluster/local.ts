@@ -248,7 +248,12 @@ export class LocalAssets implements AssignmentHandler {
 
   peerAdded(_id: string): void {}
 
-  peerRemoved(_id: string): void {}
+  /** Set by the cluster: the meta leader remaps the streams of a removed server. */
+  onPeerRemoved: (id: string) => void = () => {};
+
+  peerRemoved(id: string): void {
+    this.onPeerRemoved(id);
+  }
 
   /** Raft groups hosted here (the meta group included): nats-server's ha_assets. */
   haAssets(): number {

@@ -141,6 +141,7 @@ export class ReplicatedStream implements StreamReplica, RaftApplier {
     if (this.activeLeader || this.stopped) return;
     this.activeLeader = true;
     this.clseq = this.stream.lastSeq + this.stream.clfs;
+    this.checkPeers();
     this.catchupServer = new CatchupServer(this.ctx, this.stream, this.sa.sync);
     this.stream.setLeader(true);
     this.ctx.log(
@@ -297,6 +298,13 @@ export class ReplicatedStream implements StreamReplica, RaftApplier {
     const shrunk = sa.group.peers.length < this.sa.group.peers.length;
     this.sa = sa;
     if (shrunk) this.node.updateKnownPeers(sa.group.peers);
+    this.checkPeers();
+  }
+
+  /** nats-server's checkPeers: the leader removes from the group the members the assignment dropped. */
+  private checkPeers(): void {
+    if (!this.isLeader()) return;
+    for (const p of this.node.peerIds()) if (!this.sa.group.peers.includes(p)) this.node.proposeRemovePeer(p);
   }
 
   /** Whether this replica is up to date with its group (health checks, cluster info). */
