@@ -14,23 +14,23 @@
  * (api/streams.ts, api/consumers.ts) with the response published in the system account and the `cluster`
  * block added.
  */
-import { groupName, randomToken8 } from '../../raft/ids.js';
+import { groupName, nodeIdOf, randomToken8 } from '../../raft/ids.js';
 import { subjectsCollide, tokenAt } from '../../routing/subject.js';
 import type { JsAccount } from '../account.js';
 import {
   type ApiError,
   newJSBadRequestError,
-  newJSClusterPeerNotMemberError,
-  newJSClusterServerNotMemberError,
-  newJSPeerRemapError,
   newJSClusterNoPeersError,
   newJSClusterNotAvailError,
+  newJSClusterPeerNotMemberError,
+  newJSClusterServerNotMemberError,
   newJSConsumerCreateError,
   newJSConsumerDurableNameNotMatchSubjectError,
   newJSConsumerNotFoundError,
   newJSInvalidJSONError,
   newJSMaximumConsumersLimitError,
   newJSNotEmptyRequestError,
+  newJSPeerRemapError,
   newJSStreamInvalidConfigError,
   newJSStreamMismatchError,
   newJSStreamMsgDeleteFailedError,
@@ -58,7 +58,6 @@ import {
 } from '../consumer/config.js';
 import { randomToken } from '../consumer/token.js';
 import { getHeader } from '../headers.js';
-import { nodeIdOf } from '../../raft/ids.js';
 import { nowNanos } from '../store/store.js';
 import {
   accountOf,
@@ -736,7 +735,9 @@ export class ClusterApi {
     const next: StreamAssignment = {
       ...sa,
       group: { ...sa.group, peers, preferred: '' },
-      ...(req !== undefined ? { client: { ...req.ci, acc: accountOf(sa.client) }, subject: req.subject, reply: '' } : {}),
+      ...(req !== undefined
+        ? { client: { ...req.ci, acc: accountOf(sa.client) }, subject: req.subject, reply: '' }
+        : {}),
       consumers: new Map(),
       responded: true,
     };
@@ -747,7 +748,10 @@ export class ClusterApi {
       if (replacement !== undefined) cpeers = [...cpeers, replacement];
       if (cpeers.length === 0) cpeers = [peers[0]!];
       node.propose(
-        encodeConsumerEntry(EntryOp.AssignConsumer, { ...ca, group: { ...ca.group, peers: cpeers, preferred: '' } }),
+        encodeConsumerEntry(EntryOp.AssignConsumer, {
+          ...ca,
+          group: { ...ca.group, peers: cpeers, preferred: '' },
+        }),
       );
     }
     return replacement !== undefined;
