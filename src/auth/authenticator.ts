@@ -29,12 +29,34 @@ function safeEqual(a: string, b: string): boolean {
   return ba.length === bb.length && timingSafeEqual(ba, bb);
 }
 
+/** How a client connected, as `allowed_connection_types` names it (nats-server's jwt.ConnectionType*). */
+export type ConnectionType = 'STANDARD' | 'WEBSOCKET';
+
 /**
- * `allowed_connection_types`: an empty list allows every kind; tsnats' clients are all plain NATS
- * connections, nats-server's "STANDARD" (websocket, MQTT and leafnode connections do not exist here).
+ * Authentication settings that replace the server's for one kind of connection: a `websocket {}` block
+ * with its own user, token or `no_auth_user` (nats-server's authOverride).
  */
-function connectionTypeAllowed(types: string[] | undefined): boolean {
-  return types === undefined || types.length === 0 || types.some((t) => t.toUpperCase() === 'STANDARD');
+export interface AuthOverride {
+  user: string;
+  password: string;
+  token: string;
+  noAuthUser: string;
+}
+
+/** What authentication needs to know about the connection besides its CONNECT. */
+export interface AuthContext {
+  connectionType: ConnectionType;
+  /** The kind's own settings (websocket), when it has some. */
+  override?: AuthOverride | undefined;
+  /** TLS `verify_and_map` of the listener the client came through; the server's when absent. */
+  verifyAndMap?: boolean;
+}
+
+const STANDARD: AuthContext = { connectionType: 'STANDARD' };
+
+/** `allowed_connection_types`: an empty list allows every kind. */
+function connectionTypeAllowed(types: string[] | undefined, kind: ConnectionType): boolean {
+  return types === undefined || types.length === 0 || types.some((t) => t.toUpperCase() === kind);
 }
 
 function isBcrypt(s: string): boolean {
@@ -84,6 +106,11 @@ export class Authenticator {
     return c.token !== '' || c.user !== '' || this.users.size > 0 || this.nkeys.size > 0;
   }
 
+  /** Clients of this kind must authenticate: the server requires it, or the kind has its own settings. */
+  requiredFor(ctx: AuthContext): boolean {
+    return this.required || ctx.override !== undefined;
+  }
+
   /** NKey users exist, so INFO carries a nonce for the client to sign. */
   get nonceRequired(): boolean {
     return this.nkeys.size > 0;
@@ -94,8 +121,8 @@ export class Authenticator {
   }
 
   /** The user clients without credentials are logged in as, if configured and known. */
-  noAuthUser(): UserConfig | undefined {
-    const name = this.config.noAuthUser;
+  noAuthUser(ctx: AuthContext = STANDARD): UserConfig | undefined {
+    const name = ctx.override !== undefined ? ctx.override.noAuthUser : this.config.noAuthUser;
     return name !== '' ? this.users.get(name) : undefined;
   }
 
@@ -104,14 +131,16 @@ export class Authenticator {
     cr: Credentials,
     nonce: string,
     certIdentities: string[] = [],
+    ctx: AuthContext = STANDARD,
   ): Promise<Identity | undefined> {
     const cfg = this.config;
-    if (!this.required) return { name: '', account: undefined, permissions: undefined };
-    if (this.verifyAndMap) {
+    const kind = ctx.connectionType;
+    if (!this.requiredFor(ctx)) return { name: '', account: undefined, permissions: undefined };
+    if (ctx.verifyAndMap ?? this.verifyAndMap) {
       // TLS verify_and_map: the verified certificate names the user; no password.
       for (const id of certIdentities) {
         const u = this.users.get(id);
-        if (u !== undefined && connectionTypeAllowed(u.allowedConnectionTypes))
+        if (u !== undefined && connectionTypeAllowed(u.allowedConnectionTypes, kind))
           return { name: u.user, account: u.account, permissions: u.permissions ?? cfg.defaultPermissions };
       }
       return undefined;
@@ -119,7 +148,7 @@ export class Authenticator {
     if (this.nkeys.size > 0 && cr.nkey !== undefined && cr.nkey !== '') {
       const nk = this.nkeys.get(cr.nkey);
       if (nk === undefined || cr.sig === undefined || nonce === '') return undefined;
-      if (!connectionTypeAllowed(nk.allowedConnectionTypes)) return undefined;
+      if (!connectionTypeAllowed(nk.allowedConnectionTypes, kind)) return undefined;
       const sig = decodeSig(cr.sig);
       if (sig === undefined) return undefined;
       try {
@@ -134,9 +163,9 @@ export class Authenticator {
       let pass = cr.pass ?? '';
       const noCreds = name === '' && pass === '' && (cr.auth_token ?? '') === '';
       if (noCreds) {
-        const na = this.noAuthUser();
+        const na = this.noAuthUser(ctx);
         if (na !== undefined) {
-          if (!connectionTypeAllowed(na.allowedConnectionTypes)) return undefined;
+          if (!connectionTypeAllowed(na.allowedConnectionTypes, kind)) return undefined;
           name = na.user;
           pass = na.password;
           return { name, account: na.account, permissions: na.permissions ?? cfg.defaultPermissions };
@@ -144,18 +173,24 @@ export class Authenticator {
       }
       if (name !== '') {
         const u = this.users.get(name);
-        if (u === undefined || !connectionTypeAllowed(u.allowedConnectionTypes)) return undefined;
+        if (u === undefined || !connectionTypeAllowed(u.allowedConnectionTypes, kind)) return undefined;
         if (!(await secretMatches(pass, u.password))) return undefined;
         return { name: u.user, account: u.account, permissions: u.permissions ?? cfg.defaultPermissions };
       }
     }
-    if (cfg.token !== '') {
-      const ok = await secretMatches(cr.auth_token ?? '', cfg.token);
-      return ok ? { name: '', account: undefined, permissions: cfg.permissions } : undefined;
+    // The single user or token: the kind's own when it has some (they carry no permissions).
+    const o = ctx.override;
+    const token = o !== undefined ? o.token : cfg.token;
+    const user = o !== undefined ? o.user : cfg.user;
+    const password = o !== undefined ? o.password : cfg.password;
+    const permissions = o !== undefined ? undefined : cfg.permissions;
+    if (token !== '') {
+      const ok = await secretMatches(cr.auth_token ?? '', token);
+      return ok ? { name: '', account: undefined, permissions } : undefined;
     }
-    if (cfg.user !== '') {
-      const ok = (cr.user ?? '') === cfg.user && (await secretMatches(cr.pass ?? '', cfg.password));
-      return ok ? { name: cfg.user, account: undefined, permissions: cfg.permissions } : undefined;
+    if (user !== '') {
+      const ok = (cr.user ?? '') === user && (await secretMatches(cr.pass ?? '', password));
+      return ok ? { name: user, account: undefined, permissions } : undefined;
     }
     return undefined;
   }

@@ -15,6 +15,7 @@
  * As in nats-server, clustering is on only when the block gives a port. The config loader
  * (config/load.ts) calls parseClusterBlock for the key.
  */
+import { parseBlockListen } from '../config/listen.js';
 import type { ConfigField, ConfigReader } from '../config/reader.js';
 import { parseTls } from '../config/tls.js';
 import { type ClusterOptions, defaultClusterOptions } from '../server/options.js';
@@ -35,7 +36,7 @@ export function parseClusterBlock(r: ConfigReader, f: ConfigField): ClusterOptio
       if (/[\s]/.test(c.name)) r.fail(x, `${x.path}: cluster name cannot contain spaces or new lines`);
     },
     listen: (x) => {
-      const [host, p] = parseListen(r, x);
+      const [host, p] = parseBlockListen(r, x);
       if (host !== '') c.host = host;
       port = p;
     },
@@ -89,21 +90,6 @@ export function parseClusterBlock(r: ConfigReader, f: ConfigField): ClusterOptio
   c.port = port < 0 ? 0 : port;
   c.authTimeout = authTimeout > 0 ? authTimeout : c.tls !== undefined ? c.tls.timeout + 1000 : AUTH_TIMEOUT;
   return c;
-}
-
-/** `listen: "host:port"`, `listen: ":port"` or `listen: port` (nats-server's parseListen). */
-function parseListen(r: ConfigReader, f: ConfigField): [string, number] {
-  const v = f.value;
-  if (typeof v === 'number') {
-    if (!Number.isInteger(v)) r.fail(f, `${f.path}: expected an integer port`);
-    return ['', v < 0 ? -1 : v];
-  }
-  if (typeof v !== 'string') return r.fail(f, `${f.path}: expected port or host:port, got ${typeof v}`);
-  const m = /^(?:\[([^\]]*)\]|([^:]*)):(-?\d+)$/.exec(v.trim());
-  if (m === null) return r.fail(f, `${f.path}: could not parse address string ${JSON.stringify(v)}`);
-  const port = Number(m[3]);
-  if (port < -1 || port > 65535) return r.fail(f, `${f.path}: could not parse port ${JSON.stringify(m[3])}`);
-  return [m[1] ?? m[2] ?? '', port];
 }
 
 /** `authorization { user, password, timeout }`: one user only, no token (nats-server's checks). */

@@ -48,6 +48,8 @@ export interface RouteInfoProto {
   cluster: string;
   cluster_dynamic: boolean;
   connect_urls: string[];
+  /** The peer's websocket client URLs. */
+  ws_connect_urls: string[];
   ldm: boolean;
   lnoc: boolean;
   /** The peer runs JetStream. */
@@ -92,6 +94,8 @@ export class Route extends Connection implements RemoteLink {
   remoteAuthRequired = false;
   /** The remote's client URLs, counted in the server's connect_urls while the route is registered. */
   connectURLs: string[] = [];
+  /** The remote's websocket client URLs, counted likewise. */
+  wsConnectURLs: string[] = [];
   /** Where to reconnect: the solicited URL, or one built from the remote's INFO. */
   url: URL | undefined;
   /** Registered with the manager (the route that carries traffic for `remoteId`). */
@@ -587,14 +591,8 @@ export function parseRouteInfo(json: string): RouteInfoProto {
   if (port !== undefined && port !== null && (typeof port !== 'number' || !Number.isInteger(port))) {
     throw new Error('INFO field port must be an integer');
   }
-  const urls = o.connect_urls;
-  if (
-    urls !== undefined &&
-    urls !== null &&
-    (!Array.isArray(urls) || urls.some((u) => typeof u !== 'string'))
-  ) {
-    throw new Error('INFO field connect_urls must be an array of strings');
-  }
+  const urls = stringList(o, 'connect_urls');
+  const wsUrls = stringList(o, 'ws_connect_urls');
   return {
     server_id: str(o, 'server_id', 'INFO'),
     server_name: str(o, 'server_name', 'INFO'),
@@ -605,7 +603,8 @@ export function parseRouteInfo(json: string): RouteInfoProto {
     ip: str(o, 'ip', 'INFO'),
     cluster: str(o, 'cluster', 'INFO'),
     cluster_dynamic: bool(o, 'cluster_dynamic', 'INFO'),
-    connect_urls: Array.isArray(urls) ? (urls as string[]) : [],
+    connect_urls: urls,
+    ws_connect_urls: wsUrls,
     ldm: bool(o, 'ldm', 'INFO'),
     lnoc: bool(o, 'lnoc', 'INFO'),
     jetstream: bool(o, 'jetstream', 'INFO'),
@@ -627,4 +626,14 @@ function parseRouteConnect(json: string): RouteConnectProto {
     lnoc: bool(o, 'lnoc', 'CONNECT'),
     gateway: str(o, 'gateway', 'CONNECT'),
   };
+}
+
+/** An optional list of strings of an INFO (absent or null: empty). */
+function stringList(o: Record<string, unknown>, key: string): string[] {
+  const v = o[key];
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v) || v.some((u) => typeof u !== 'string')) {
+    throw new Error(`INFO field ${key} must be an array of strings`);
+  }
+  return v as string[];
 }

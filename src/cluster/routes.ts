@@ -24,6 +24,7 @@ import type { ClusterOptions } from '../server/options.js';
 import type { Subscription } from '../server/subscription.js';
 import { VERSION } from '../server/version.js';
 import { buildSecureContext } from '../transport/tls.js';
+import { ConnectUrls } from './connect-urls.js';
 import { Route, type RouteInfoProto, routeNonce } from './route.js';
 import { hostOfUrl, joinHostPort, parseRouteUrl, urlHostPort } from './url.js';
 
@@ -100,11 +101,9 @@ export class RouteManager implements ClusterView, InterestObserver {
   private readonly configured = new Set<string>();
   private readonly configuredUrls: URL[] = [];
   private readonly interest = new Map<string, Map<string, number>>();
-  /** This server's client URLs; then the other servers' (refcounted: nats-server's refCountedUrlSet). */
-  private ownClientURLs: string[] = [];
-  private readonly remoteClientURLs = new Map<string, number>();
-  /** connect_urls appear in client INFO once the cluster topology has been learned. */
-  private curlsUpdated = false;
+  /** The cluster's URLs for TCP clients and for websocket clients (INFO `connect_urls`). */
+  private readonly clientURLs = new ConnectUrls();
+  private readonly wsURLs = new ConnectUrls();
   private lastCURLsUpdate = 0;
   /** Clients that have had their first PONG (only those get async INFO, as in nats-server). */
   private readonly pongSent = new WeakSet<Client>();
@@ -161,7 +160,10 @@ export class RouteManager implements ClusterView, InterestObserver {
     this.port = typeof addr === 'object' && addr !== null ? addr.port : o.port;
     if (this.advertiseHost !== '' && this.advertisePort === 0) this.advertisePort = this.port;
     log.notice(`Listening for route connections on ${joinHostPort(o.host, this.port)}`);
-    this.ownClientURLs = this.computeOwnClientURLs();
+    const so = this.server.options;
+    this.clientURLs.own = this.ownURLs(so.clientAdvertise, so.host, this.server.port);
+    const ws = so.websocket;
+    if (ws !== undefined) this.wsURLs.own = this.ownURLs(ws.advertise, ws.host, this.server.websocketPort);
     for (const u of this.configuredUrls) this.connectToRoute(u, true, true);
   }
 
@@ -338,6 +340,7 @@ export class RouteManager implements ClusterView, InterestObserver {
     this.remotes.set(r.remoteId, r);
     r.registered = true;
     r.connectURLs = info.connect_urls;
+    r.wsConnectURLs = info.ws_connect_urls;
     log.debug(`${r} - Registering remote route ${JSON.stringify(r.remoteId)}`);
     this.sendSubsToRoute(r);
     if (this.routes.size > 1) {
@@ -345,7 +348,7 @@ export class RouteManager implements ClusterView, InterestObserver {
       const ip = info.ip !== '' ? info.ip : `nats-route://${joinHostPort(plainIp(r.host), info.port)}/`;
       this.forwardNewRouteInfo(info, ip);
     }
-    if (!this.options.noAdvertise) this.addConnectURLs(info.connect_urls);
+    if (!this.options.noAdvertise) this.addConnectURLs(info.connect_urls, info.ws_connect_urls);
     for (const l of this.routeListeners) l(info);
   }
 
@@ -389,8 +392,7 @@ export class RouteManager implements ClusterView, InterestObserver {
     if (r.registered) {
       this.routes.delete(r.rid);
       if (this.remotes.get(r.remoteId) === r) this.remotes.delete(r.remoteId);
-      if (r.connectURLs.length > 0 && !this.options.noAdvertise) this.removeConnectURLs(r.connectURLs);
-      r.connectURLs = [];
+      this.dropConnectURLs(r);
     }
     this.reconnect(r);
   }
@@ -464,7 +466,8 @@ export class RouteManager implements ClusterView, InterestObserver {
     if (nonce) info.nonce = routeNonce();
     info.cluster = this.clusterName;
     if (this.dynamicName) info.cluster_dynamic = true;
-    if (!o.noAdvertise && this.ownClientURLs.length > 0) info.connect_urls = this.ownClientURLs;
+    if (!o.noAdvertise && this.clientURLs.own.length > 0) info.connect_urls = this.clientURLs.own;
+    if (!o.noAdvertise && this.wsURLs.own.length > 0) info.ws_connect_urls = this.wsURLs.own;
     // Go servers count a peer as a JetStream server from this flag (clustered JetStream sizing).
     if (srv.jetstreamEnabled) info.jetstream = true;
     if (ldm) info.ldm = true;
@@ -551,54 +554,48 @@ export class RouteManager implements ClusterView, InterestObserver {
   // ---- client URLs (connect_urls) and async INFO -----------------------------------------------------
 
   /**
-   * `connect_urls` for client INFO: this server's client URLs and the other servers' — once the topology
-   * has been learned, never with `no_advertise`, and without our own in lame duck mode.
+   * `connect_urls` for client INFO (websocket clients get the websocket URLs): this server's and the
+   * other servers' — once the cluster's URLs have changed, never with `no_advertise`, and without our own
+   * in lame duck mode.
    */
-  clientConnectURLs(): string[] | undefined {
+  clientConnectURLs(websocket: boolean): string[] | undefined {
     if (this.options.noAdvertise) return undefined;
+    const set = websocket ? this.wsURLs : this.clientURLs;
     if (this.ldm) {
-      const others = [...this.remoteClientURLs.keys()];
+      const others = set.others();
       return others.length > 0 ? others : undefined;
     }
-    if (!this.curlsUpdated) return undefined;
-    return [...this.ownClientURLs, ...this.remoteClientURLs.keys()];
+    if (!set.updated) return undefined;
+    return set.all();
   }
 
-  private addConnectURLs(urls: string[]): void {
-    let changed = false;
-    for (const u of urls) {
-      const n = this.remoteClientURLs.get(u) ?? 0;
-      this.remoteClientURLs.set(u, n + 1);
-      if (n === 0) changed = true;
+  private addConnectURLs(urls: string[], wsUrls: string[]): void {
+    const cli = this.clientURLs.add(urls);
+    const ws = this.wsURLs.add(wsUrls);
+    if (cli || ws) this.connectURLsChanged(cli, ws);
+  }
+
+  /** A route's URLs are no longer offered (it closed or entered lame duck mode). */
+  private dropConnectURLs(r: Route): void {
+    if (!this.options.noAdvertise) {
+      const cli = this.clientURLs.remove(r.connectURLs);
+      const ws = this.wsURLs.remove(r.wsConnectURLs);
+      if (cli || ws) this.connectURLsChanged(cli, ws);
     }
-    if (changed) this.connectURLsChanged();
+    r.connectURLs = [];
+    r.wsConnectURLs = [];
   }
 
-  private removeConnectURLs(urls: string[]): void {
-    let changed = false;
-    for (const u of urls) {
-      const n = this.remoteClientURLs.get(u);
-      if (n === undefined) continue;
-      if (n <= 1) {
-        this.remoteClientURLs.delete(u);
-        changed = true;
-      } else {
-        this.remoteClientURLs.set(u, n - 1);
-      }
-    }
-    if (changed) this.connectURLsChanged();
-  }
-
-  private connectURLsChanged(): void {
-    this.curlsUpdated = true;
+  private connectURLsChanged(cli: boolean, ws: boolean): void {
     this.lastCURLsUpdate = Date.now();
-    this.sendAsyncInfoToClients();
+    this.sendAsyncInfoToClients(cli, ws);
   }
 
   /** INFO with the new connect_urls to clients that take async INFO (nats-server's sendAsyncInfoToClients). */
-  private sendAsyncInfoToClients(): void {
+  private sendAsyncInfoToClients(cli: boolean, ws: boolean): void {
     if (this.stopping) return;
     for (const c of this.server.clients.values()) {
+      if (!(c.ws !== undefined ? ws : cli)) continue;
       if (!c.closed && c.connectReceived && c.opts.protocol >= 1 && this.pongSent.has(c)) {
         c.sendInfo(this.server.infoFor(c));
       }
@@ -626,29 +623,29 @@ export class RouteManager implements ClusterView, InterestObserver {
 
   /** A peer entered lame duck mode: its clients URLs are no longer offered to our clients. */
   remoteEnteredLameDuck(r: Route): void {
-    if (r.connectURLs.length > 0 && !this.options.noAdvertise) this.removeConnectURLs(r.connectURLs);
-    r.connectURLs = [];
+    this.dropConnectURLs(r);
   }
 
-  /** nats-server's getClientConnectURLs: client_advertise, the listen host, or every global IP for 0.0.0.0. */
-  private computeOwnClientURLs(): string[] {
-    const o = this.server.options;
-    const port = this.server.port;
-    if (o.clientAdvertise !== '') {
-      const [h, p] = splitHostPort(o.clientAdvertise, port);
+  /**
+   * nats-server's getConnectURLs for a listener: the advertised address, the listen host, or every global
+   * IP for 0.0.0.0.
+   */
+  private ownURLs(advertise: string, host: string, port: number): string[] {
+    if (advertise !== '') {
+      const [h, p] = splitHostPort(advertise, port);
       return [joinHostPort(h, p)];
     }
-    if (o.host === '0.0.0.0' || o.host === '::' || o.host === '') {
+    if (host === '0.0.0.0' || host === '::' || host === '') {
       const ips: string[] = [];
       for (const list of Object.values(networkInterfaces())) {
         for (const a of list ?? []) if (isGlobalUnicast(a.address, a.family)) ips.push(a.address);
       }
       if (ips.length === 0) {
-        this.server.logger.error(`Address ${JSON.stringify(o.host)} can not be resolved properly`);
+        this.server.logger.error(`Address ${JSON.stringify(host)} can not be resolved properly`);
       }
       return ips.map((ip) => joinHostPort(ip, port));
     }
-    return [joinHostPort(o.host, port)];
+    return [joinHostPort(host, port)];
   }
 
   // ---- monitoring --------------------------------------------------------------------------------------

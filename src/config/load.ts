@@ -6,20 +6,23 @@
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { emptyAuthorization } from '../auth/types.js';
 import { parseClusterBlock } from '../cluster/config.js';
 import { ConfError, type ConfMap, parseConf, parseConfFile } from '../conf/index.js';
 import { parseJetStreamKey, parseStoreDirKey } from '../jetstream/config-file.js';
-import type { ServerConfig } from '../server/options.js';
 import {
   DEFAULT_HOST,
   DEFAULT_LAME_DUCK_DURATION,
   DEFAULT_LAME_DUCK_GRACE_PERIOD,
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_PORT,
+  defaultWebsocketOptions,
   MAX_PAYLOAD_SIZE,
   MAX_PENDING_SIZE,
+  type ServerConfig,
   type ServerOptions,
 } from '../server/options.js';
+import { parseWebsocketBlock, websocketOptionsProblem } from '../websocket/config.js';
 import {
   AuthState,
   finishAuthorization,
@@ -73,8 +76,6 @@ export const NOT_SUPPORTED_YET: Readonly<Record<string, string>> = {
   gateway: 'gateways',
   leaf: 'leaf nodes',
   leafnodes: 'leaf nodes',
-  websocket: 'WebSocket',
-  ws: 'WebSocket',
   mqtt: 'MQTT',
   operator: 'JWT/operator mode',
   operators: 'JWT/operator mode',
@@ -170,6 +171,15 @@ export function configFromMap(map: ConfMap, file: string, opts: MapOptions = {})
   crossChecks(r, seen);
   const authz = finishAuthorization(r, auth);
   if (authz !== undefined) r.config.authorization = authz;
+  const ws = r.config.websocket;
+  const wsField = seen.get('websocket');
+  if (ws !== undefined && wsField !== undefined) {
+    const problem = websocketOptionsProblem(
+      { ...defaultWebsocketOptions(), ...ws },
+      authz ?? emptyAuthorization(),
+    );
+    if (problem !== undefined) r.error(wsField, problem);
+  }
 
   if (r.errors.length > 0) throw new ConfigError(r.errors);
   return { config: r.config, warnings: r.warnings.map((w) => w.message) };
@@ -336,11 +346,13 @@ function builtinHandlers(
     system_account: (f) => set(f, 'systemAccount', r.string(f)),
     no_system: noSystemAccount,
     no_sys_acc: noSystemAccount,
-    // Features with their own modules: cluster/config.ts and jetstream/config-file.ts.
+    // Features with their own modules: cluster/config.ts, websocket/config.ts and jetstream/config-file.ts.
     cluster: (f) => {
       const cluster = parseClusterBlock(r, f);
       if (cluster !== undefined) c.cluster = cluster;
     },
+    websocket: (f) => set(f, 'websocket', parseWebsocketBlock(r, f)),
+    ws: (f) => set(f, 'websocket', parseWebsocketBlock(r, f)),
     jetstream: (f) => parseJetStreamKey(r, f),
     store_dir: (f) => parseStoreDirKey(r, f),
     storedir: (f) => parseStoreDirKey(r, f),

@@ -227,7 +227,7 @@ function row(c: Client, now: number, o: ConnzOptions): Row {
   const info: ConnInfo = {
     cid: c.cid,
     kind: 'Client',
-    type: 'nats',
+    type: c.clientType,
     ip: c.host,
     port: c.port,
     start: rfc3339(start),

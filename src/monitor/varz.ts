@@ -12,10 +12,28 @@ import type { MonitoredServer, MonitorState } from './state.js';
 const DEFAULT_TLS_TIMEOUT = 2;
 
 /**
- * Gateway, leafnode, MQTT and websocket settings: every field of these is `omitempty` in nats-server, so
- * with none of those configured (tsnats has none of them yet) each is `{}`.
+ * Gateway, leafnode and MQTT settings: every field of these is `omitempty` in nats-server, so with none
+ * of those configured (tsnats has none of them yet) each is `{}`.
  */
 export type EmptyOptsVarz = Record<string, never>;
+
+/** Websocket settings (nats-server's WebsocketOptsVarz, every field `omitempty`); `{}` without websocket. */
+export interface WebsocketOptsVarz {
+  host?: string;
+  port?: number;
+  advertise?: string;
+  no_auth_user?: string;
+  jwt_cookie?: string;
+  /** Nanoseconds. */
+  handshake_timeout?: number;
+  /** Seconds. */
+  auth_timeout?: number;
+  no_tls?: boolean;
+  tls_map?: boolean;
+  same_origin?: boolean;
+  allowed_origins?: string[];
+  compression?: boolean;
+}
 
 /**
  * nats-server's JetStreamVarz: `{}` without JetStream; with it, the limits and store directory
@@ -53,6 +71,10 @@ export interface Varz {
   auth_required?: boolean;
   tls_required?: boolean;
   tls_verify?: boolean;
+  /** The cluster's client URLs, once learned from the routes. */
+  connect_urls?: string[];
+  /** The cluster's websocket URLs, once learned from the routes. */
+  ws_connect_urls?: string[];
   max_connections: number;
   max_subscriptions?: number;
   /** Nanoseconds. */
@@ -71,7 +93,7 @@ export interface Varz {
   gateway: EmptyOptsVarz;
   leaf: EmptyOptsVarz;
   mqtt: EmptyOptsVarz;
-  websocket: EmptyOptsVarz;
+  websocket: WebsocketOptsVarz;
   jetstream: JetStreamVarz;
   /** Seconds. */
   tls_timeout: number;
@@ -155,6 +177,8 @@ export function varz(server: MonitoredServer, state: MonitorState): Varz {
     ...(server.auth.required ? { auth_required: true } : {}),
     ...(o.tls !== undefined ? { tls_required: true } : {}),
     ...(o.tls !== undefined && (o.tls.verify || o.tls.verifyAndMap) ? { tls_verify: true } : {}),
+    ...nonEmpty('connect_urls', server.cluster?.clientConnectURLs(false) ?? []),
+    ...nonEmpty('ws_connect_urls', server.cluster?.clientConnectURLs(true) ?? []),
     max_connections: o.maxConnections,
     ...(o.maxSubscriptions > 0 ? { max_subscriptions: o.maxSubscriptions } : {}),
     ping_interval: o.pingInterval * 1e6,
@@ -171,7 +195,7 @@ export function varz(server: MonitoredServer, state: MonitorState): Varz {
     gateway: {},
     leaf: {},
     mqtt: {},
-    websocket: {},
+    websocket: websocketVarz(server),
     jetstream: jetStreamVarz(server),
     tls_timeout: o.tls !== undefined ? o.tls.timeout / 1000 : DEFAULT_TLS_TIMEOUT,
     write_deadline: o.writeDeadline * 1e6,
@@ -220,6 +244,25 @@ function jetStreamVarz(server: MonitoredServer): JetStreamVarz {
   const js = server.jetstream;
   if (js === undefined) return {};
   return { config: js.configInfo(), stats: jetStreamStats(js) };
+}
+
+function websocketVarz(server: MonitoredServer): WebsocketOptsVarz {
+  const w = server.options.websocket;
+  if (w === undefined) return {};
+  return {
+    ...nonEmpty('host', w.host),
+    ...nonEmpty('port', server.websocketPort),
+    ...nonEmpty('advertise', w.advertise),
+    ...nonEmpty('no_auth_user', w.noAuthUser),
+    ...nonEmpty('jwt_cookie', w.jwtCookie),
+    ...nonEmpty('handshake_timeout', w.handshakeTimeout * 1e6),
+    ...nonEmpty('auth_timeout', w.authTimeout / 1000),
+    ...nonEmpty('no_tls', w.noTls),
+    ...nonEmpty('tls_map', w.tls?.verifyAndMap ?? false),
+    ...nonEmpty('same_origin', w.sameOrigin),
+    ...nonEmpty('allowed_origins', w.allowedOrigins),
+    ...nonEmpty('compression', w.compression),
+  };
 }
 
 function clusterVarz(server: MonitoredServer): ClusterOptsVarz {

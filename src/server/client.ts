@@ -113,6 +113,18 @@ export function parseConnect(json: string, into: ConnectOptions): void {
   }
 }
 
+/** What a websocket client brings from its HTTP upgrade (websocket/listener.ts). */
+export interface WebsocketInfo {
+  /** Sets the close frame the connection ends with. */
+  setCloseReason(reason: ClosedReason): void;
+  /** The User-Agent is a browser's. */
+  browser: boolean;
+  /** The address in `X-Forwarded-For`, '' when none (a proxy's client). */
+  clientIP: string;
+  /** The value of the `jwt_cookie` cookie, '' when none: the user JWT when CONNECT has none. */
+  cookieJwt: string;
+}
+
 const CLIENT_PROTO_ZERO = 0;
 const CLIENT_PROTO_INFO = 1;
 
@@ -151,6 +163,8 @@ export class Client extends Connection {
   perms: ClientPermissions | undefined;
   headers = false;
   echo = true;
+  /** Set for a websocket client (nats-server's `c.ws`). */
+  ws: WebsocketInfo | undefined;
 
   constructor(
     readonly server: ServerCore,
@@ -164,18 +178,29 @@ export class Client extends Connection {
     this.account = server.globalAccount;
   }
 
-  /** "127.0.0.1:54321 - cid:5", the prefix nats-server puts on a client's log lines. */
+  /**
+   * "127.0.0.1:54321 - cid:5" ("- wid:5" for websocket, with the forwarded client address in front when
+   * there is one): the prefix nats-server puts on a client's log lines.
+   */
   toString(): string {
-    return `${this.host}:${this.port} - cid:${this.cid}`;
+    const ws = this.ws;
+    if (ws === undefined) return `${this.host}:${this.port} - cid:${this.cid}`;
+    const fwd = ws.clientIP === '' ? '' : ws.clientIP.includes(':') ? `[${ws.clientIP}]/` : `${ws.clientIP}/`;
+    return `${fwd}${this.host}:${this.port} - wid:${this.cid}`;
+  }
+
+  /** /connz `type`: "nats" or "websocket" (nats-server's clientTypeString). */
+  get clientType(): string {
+    return this.ws === undefined ? 'nats' : 'websocket';
   }
 
   /**
    * Start reading: wire the socket's events (after the TLS handshake, when there is one) and start the
    * auth and ping timers.
    */
-  attach(authRequired: boolean): void {
+  attach(authRequired: boolean, authTimeout = this.server.options.authTimeout): void {
     this.wire();
-    if (authRequired) this.startAuthTimer(this.server.options.authTimeout);
+    if (authRequired) this.startAuthTimer(authTimeout);
     this.setFirstPingTimer();
   }
 
@@ -206,11 +231,16 @@ export class Client extends Connection {
     this.connectReceived = true;
     this.echo = this.opts.echo;
     this.headers = this.opts.headers;
-    if (!srv.auth.required) return this.finishConnect();
+    const ctx = srv.authContext(this);
+    if (!srv.auth.requiredFor(ctx)) return this.finishConnect();
+    // A websocket client's JWT may come in a cookie of its HTTP upgrade (nats-server's jwt_cookie).
+    if (this.ws !== undefined && (this.opts.jwt ?? '') === '' && this.ws.cookieJwt !== '') {
+      this.opts.jwt = this.ws.cookieJwt;
+    }
     // Checking credentials may take a while (bcrypt): hold the rest of the input until it is done.
     this.suspendInput();
     const certIds = this.tls !== undefined ? certificateIdentities(this.tls.getPeerCertificate()) : [];
-    srv.auth.authenticate(this.opts, this.nonce, certIds).then(
+    srv.auth.authenticate(this.opts, this.nonce, certIds, ctx).then(
       (identity) => this.authenticated(identity),
       (err: unknown) => {
         srv.logger.error(`${this} - authentication error: ${(err as Error).message}`);
@@ -515,6 +545,11 @@ export class Client extends Connection {
   // ---- close -------------------------------------------------------------------------------------------
 
   /** After the socket closed: drop the client's interest and unregister it (kept for /connz). */
+  override close(reason: ClosedReason): void {
+    if (!this.closed) this.ws?.setCloseReason(reason);
+    super.close(reason);
+  }
+
   protected onClosed(reason: ClosedReason): void {
     this.closedSubs = [...this.subs.values()];
     for (const sub of this.subs.values()) {

@@ -12,14 +12,15 @@
  * (ClusterView, InterestObserver), so nothing here imports a module.
  */
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
-import type { SecureContext } from 'node:tls';
+import type { Duplex } from 'node:stream';
+import type { SecureContext, TLSSocket } from 'node:tls';
 import { createServer as createServerKey } from '@nats-io/nkeys';
-import { Authenticator } from '../auth/authenticator.js';
+import { type AuthContext, Authenticator } from '../auth/authenticator.js';
 import type { AuthorizationConfig } from '../auth/types.js';
 import { buildSecureContext, upgradeToTls } from '../transport/tls.js';
 import { Account, GLOBAL_ACCOUNT } from './account.js';
 import { buildAccounts } from './account-config.js';
-import { Client } from './client.js';
+import { Client, type WebsocketInfo } from './client.js';
 import { ClosedReason } from './closed-reason.js';
 import type { Connection, ConnectionHost } from './connection.js';
 import { Delivery } from './delivery.js';
@@ -34,8 +35,11 @@ import { TSNATS_VERSION, VERSION } from './version.js';
 /** What the core needs from the cluster for client INFO and PONGs. */
 export interface ClusterView {
   readonly clusterName: string;
-  /** `connect_urls` for client INFO, undefined when not to be sent. */
-  clientConnectURLs(): string[] | undefined;
+  /**
+   * `connect_urls` for client INFO (for websocket clients: the cluster's websocket URLs), undefined when
+   * not to be sent.
+   */
+  clientConnectURLs(websocket: boolean): string[] | undefined;
   /** A client's PING was answered (the first one may earn it an INFO with the cluster's URLs). */
   onClientPing(c: Client): void;
 }
@@ -65,6 +69,10 @@ export class ServerCore implements ConnectionHost {
   clusterView: ClusterView | undefined;
   /** Set by the composition root when JetStream is on (client INFO says `jetstream: true`). */
   jetstreamEnabled = false;
+  /** The port the websocket listener is bound to, 0 when there is none (set by websocket/listener.ts). */
+  websocketPort = 0;
+  /** How websocket clients authenticate (their block's own user, token or no_auth_user, TLS map). */
+  private readonly websocketAuth: AuthContext;
   /** The authorization in force (replaced on reload). */
   protected authorization: AuthorizationConfig;
   /** No new clients are accepted (shutdown or lame duck mode). */
@@ -86,6 +94,15 @@ export class ServerCore implements ConnectionHost {
     this.authorization = authz;
     this.auth = new Authenticator(authz, this.options.tls?.verifyAndMap ?? false);
     this.tlsContext = this.options.tls !== undefined ? buildSecureContext(this.options.tls) : undefined;
+    const ws = this.options.websocket;
+    this.websocketAuth = {
+      connectionType: 'WEBSOCKET',
+      override:
+        ws !== undefined && (ws.user !== '' || ws.token !== '' || ws.noAuthUser !== '')
+          ? { user: ws.user, password: ws.password, token: ws.token, noAuthUser: ws.noAuthUser }
+          : undefined,
+      verifyAndMap: ws?.tls?.verifyAndMap ?? false,
+    };
     this.accounts = buildAccounts(authz.accounts);
     this.globalAccount = this.accounts.get(GLOBAL_ACCOUNT)!;
     const sys = this.options.systemAccount;
@@ -94,6 +111,16 @@ export class ServerCore implements ConnectionHost {
       for (const a of this.accounts.values()) a.pruneResponses(now);
     });
     this.delivery = new Delivery(this.stats);
+  }
+
+  /** The authorization in force (users, accounts, single user or token). */
+  get authorizationConfig(): AuthorizationConfig {
+    return this.authorization;
+  }
+
+  /** How a client authenticates: as a TCP client, or with the websocket block's settings. */
+  authContext(c: Client): AuthContext {
+    return c.ws !== undefined ? this.websocketAuth : STANDARD_AUTH;
   }
 
   lookupAccount(name: string): Account | undefined {
@@ -180,23 +207,9 @@ export class ServerCore implements ConnectionHost {
       socket.destroy();
       return;
     }
-    this.openSockets.add(socket);
-    socket.once('close', () => this.openSockets.delete(socket));
+    this.trackSocket(socket);
     const c = new Client(this, socket, this.nextCid++, socket.remoteAddress ?? '', socket.remotePort ?? 0);
-    if (this.auth.nonceRequired) c.nonce = this.auth.newNonce();
-    this.stats.totalConnections++;
-    const max = this.options.maxConnections;
-    const full = max > 0 && this.clients.size >= max;
-    this.clients.set(c.cid, c);
-    this.logger.debug(`${c} - Client connection created`);
-    c.sendInfo(this.infoFor(c));
-    if (full) {
-      c.attach(false);
-      this.logger.error(`${c} - maximum connections exceeded`);
-      c.sendErr('maximum connections exceeded');
-      c.close(ClosedReason.MaxConnectionsExceeded);
-      return;
-    }
+    if (!this.admit(c)) return;
     const authRequired = this.auth.required;
     const tlsOpts = this.options.tls;
     if (tlsOpts === undefined || this.tlsContext === undefined) {
@@ -219,6 +232,51 @@ export class ServerCore implements ConnectionHost {
     });
   }
 
+  /**
+   * A websocket client whose HTTP upgrade is done (websocket/listener.ts): `stream` carries its messages,
+   * `socket` is the connection underneath (a TLSSocket for `wss://`). As nats-server's createWSClient.
+   */
+  acceptWebsocket(stream: Duplex, socket: Socket, ws: WebsocketInfo): void {
+    if (!this.accepting) {
+      stream.destroy();
+      return;
+    }
+    this.trackSocket(socket);
+    const c = new Client(this, stream, this.nextCid++, socket.remoteAddress ?? '', socket.remotePort ?? 0);
+    c.ws = ws;
+    if ('getPeerCertificate' in socket) c.tls = socket as TLSSocket;
+    if (!this.admit(c)) return;
+    const timeout = this.options.websocket?.authTimeout ?? 0;
+    c.attach(this.auth.requiredFor(this.websocketAuth), timeout > 0 ? timeout : this.options.authTimeout);
+  }
+
+  private trackSocket(socket: Socket): void {
+    this.openSockets.add(socket);
+    socket.once('close', () => this.openSockets.delete(socket));
+  }
+
+  /**
+   * Register a new client and send it INFO; false when the server is full (the client is told and
+   * closed). What createClient and createWSClient share.
+   */
+  private admit(c: Client): boolean {
+    if (this.auth.nonceRequired) c.nonce = this.auth.newNonce();
+    this.stats.totalConnections++;
+    const max = this.options.maxConnections;
+    const full = max > 0 && this.clients.size >= max;
+    this.clients.set(c.cid, c);
+    this.logger.debug(`${c} - Client connection created`);
+    c.sendInfo(this.infoFor(c));
+    if (full) {
+      c.attach(false);
+      this.logger.error(`${c} - maximum connections exceeded`);
+      c.sendErr('maximum connections exceeded');
+      c.close(ClosedReason.MaxConnectionsExceeded);
+      return false;
+    }
+    return true;
+  }
+
   /** The INFO line sent to one client (`ldm` marks the lame-duck notice). */
   infoFor(c: Client, ldm = false): string {
     const o = this.options;
@@ -232,7 +290,7 @@ export class ServerCore implements ConnectionHost {
       port: this.port,
       headers: true,
     };
-    if (this.auth.required) info.auth_required = true;
+    if (this.auth.requiredFor(this.authContext(c))) info.auth_required = true;
     if (o.tls !== undefined) {
       info.tls_required = true;
       if (o.tls.verify || o.tls.verifyAndMap) info.tls_verify = true;
@@ -246,7 +304,7 @@ export class ServerCore implements ConnectionHost {
     const cluster = this.clusterView;
     if (cluster !== undefined) {
       info.cluster = cluster.clusterName;
-      const urls = cluster.clientConnectURLs();
+      const urls = cluster.clientConnectURLs(c.ws !== undefined);
       if (urls !== undefined) info.connect_urls = urls;
     }
     info.tsnats_version = TSNATS_VERSION;
@@ -282,6 +340,8 @@ export class ServerCore implements ConnectionHost {
     this.logger.debug(`${c} - Client connection closed: ${reason}`);
   }
 }
+
+const STANDARD_AUTH: AuthContext = { connectionType: 'STANDARD' };
 
 /** host:port with IPv6 hosts bracketed. */
 export function hostPort(host: string, port: number): string {

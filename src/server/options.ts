@@ -41,6 +41,64 @@ export interface ClusterOptions {
 
 export const DEFAULT_ROUTE_PORT = 6222;
 
+/**
+ * Websocket clients (config `websocket {}`), as nats-server's WebsocketOpts: browsers and other websocket
+ * clients speak the NATS protocol in binary frames on their own port.
+ */
+export interface WebsocketOptions {
+  /** Bind address (`host`/`net`/`listen`; default 0.0.0.0) and port (0 or -1 in a file: a free port). */
+  host: string;
+  port: number;
+  /** `host:port` offered to websocket clients of the cluster (`ws_connect_urls`) instead of the listener's. */
+  advertise: string;
+  /** Serve plain `ws://` without a `tls {}` block (nats-server refuses to start otherwise). */
+  noTls: boolean;
+  /** `wss://`: the HTTP upgrade and every frame over TLS. */
+  tls: TlsOptions | undefined;
+  /** The `Origin` header, when present, must be the request's own host and port. */
+  sameOrigin: boolean;
+  /** When not empty, the `Origin` header, when present, must be one of these (scheme, host and port). */
+  allowedOrigins: string[];
+  /** Negotiate `permessage-deflate` with clients that offer it. */
+  compression: boolean;
+  /** Time allowed for the HTTP upgrade (and TLS handshake), in ms; 0 = no limit. */
+  handshakeTimeout: number;
+  /**
+   * `authorization { user, password, token, timeout }` of the block: when any of user, token or
+   * `no_auth_user` is set, websocket clients authenticate with these instead of the server's single
+   * user or token (the server's users still apply).
+   */
+  user: string;
+  password: string;
+  token: string;
+  /** Time a websocket client has to send CONNECT, in ms; 0 = the server's `auth_timeout`. */
+  authTimeout: number;
+  /** User that websocket clients without credentials are logged in as (overrides `no_auth_user`). */
+  noAuthUser: string;
+  /** Cookie of the HTTP upgrade whose value is used as the user JWT when CONNECT has none. */
+  jwtCookie: string;
+}
+
+export function defaultWebsocketOptions(): WebsocketOptions {
+  return {
+    host: DEFAULT_HOST,
+    port: 0,
+    advertise: '',
+    noTls: false,
+    tls: undefined,
+    sameOrigin: false,
+    allowedOrigins: [],
+    compression: false,
+    handshakeTimeout: 0,
+    user: '',
+    password: '',
+    token: '',
+    authTimeout: 0,
+    noAuthUser: '',
+    jwtCookie: '',
+  };
+}
+
 /** JetStream (`-js`, `-sd`, config `jetstream {}`), as nats-server's JetStream options. */
 export interface JetStreamOptions {
   /** Parent of the `jetstream` data directory (`-sd`, `store_dir`); '' = `<tmp>/nats`. */
@@ -130,6 +188,8 @@ export interface ServerOptions {
   jetstream: JetStreamOptions | undefined;
   /** Client TLS; undefined when off. */
   tls: TlsOptions | undefined;
+  /** Websocket clients; undefined when off. */
+  websocket: WebsocketOptions | undefined;
   /** Lame duck mode: time over which clients are closed (`lame_duck_duration`). */
   lameDuckDuration: number;
   /** Lame duck mode: wait before closing the first client (`lame_duck_grace_period`). */
@@ -187,6 +247,7 @@ export function defaultOptions(): ServerOptions {
     cluster: undefined,
     jetstream: undefined,
     tls: undefined,
+    websocket: undefined,
     lameDuckDuration: DEFAULT_LAME_DUCK_DURATION,
     lameDuckGracePeriod: DEFAULT_LAME_DUCK_GRACE_PERIOD,
     configFile: '',
@@ -196,17 +257,26 @@ export function defaultOptions(): ServerOptions {
 }
 
 /** Fill in defaults for every option not given. */
-export function resolveOptions(partial: Partial<ServerOptions> = {}): ServerOptions {
+export function resolveOptions(partial: OptionsInput = {}): ServerOptions {
   const opts = defaultOptions();
   for (const key of Object.keys(partial) as (keyof ServerOptions)[]) {
     const value = partial[key];
     if (value !== undefined) (opts as unknown as Record<string, unknown>)[key] = value;
   }
+  // Blocks given in part take the rest from their defaults.
+  if (partial.websocket !== undefined)
+    opts.websocket = { ...defaultWebsocketOptions(), ...partial.websocket };
   return opts;
 }
 
+/** Options as the embedding API takes them: any of them, and blocks such as `websocket` in part. */
+export type OptionsInput = Partial<Omit<ServerOptions, 'websocket'>> & {
+  /** Websocket clients; fields left out take their defaults (host 0.0.0.0, no compression, ...). */
+  websocket?: Partial<WebsocketOptions> | undefined;
+};
+
 /** Options accepted by the embedding API, plus credentials for the simple auth methods. */
-export interface ServerConfig extends Partial<ServerOptions> {
+export interface ServerConfig extends OptionsInput {
   /** Shorthands for a single user (`--user/--pass`) or a token (`--auth`). */
   user?: string;
   password?: string;

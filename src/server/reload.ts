@@ -14,6 +14,7 @@ const FIXED: (keyof ServerOptions)[] = [
   'httpPort',
   'httpHost',
   'tls',
+  'websocket',
 ];
 
 /** Options applied in place on reload: limits, logging, timers. */
@@ -87,7 +88,7 @@ export async function reloadServer(
 async function recheckClient(server: ServerCore, c: Client): Promise<void> {
   if (!c.connectReceived || c.closed) return;
   const certIds = c.tls !== undefined ? certificateIdentities(c.tls.getPeerCertificate()) : [];
-  const identity = await server.auth.authenticate(c.opts, c.nonce, certIds);
+  const identity = await server.auth.authenticate(c.opts, c.nonce, certIds, server.authContext(c));
   if (c.closed) return;
   const account =
     identity?.account !== undefined ? server.lookupAccount(identity.account) : server.globalAccount;

@@ -6,6 +6,7 @@
  *   core         client listener, connections, delivery, accounts (server/)
  *   jetstream    streams, consumers and their API, when `jetstream` is set (jetstream/)
  *   cluster      routes to the other servers, when `cluster` is set (cluster/)
+ *   websocket    the websocket listener, when `websocket` is set (websocket/)
  *   monitor      HTTP monitoring when `httpPort` is set, and the same data over NATS in the system
  *                account (monitor/)
  *
@@ -27,6 +28,7 @@ import { JetStream } from '../jetstream/jetstream.js';
 import { Monitor } from '../monitor/http.js';
 import type { MonitorState } from '../monitor/state.js';
 import { SystemRequests } from '../monitor/sys-requests.js';
+import { WebsocketListener } from '../websocket/listener.js';
 import { ClosedReason } from './closed-reason.js';
 import { hostPort, ServerCore } from './core.js';
 import { authorizationOf, type ServerConfig } from './options.js';
@@ -44,6 +46,8 @@ export class Server extends ServerCore {
   readonly cluster: RouteManager | undefined;
   /** JetStream (streams and their API), when `options.jetstream` is set. */
   readonly jetstream: JetStream | undefined;
+  /** The websocket listener, when `options.websocket` is set. */
+  readonly websocket: WebsocketListener | undefined;
   /** `$SYS.REQ.SERVER...` monitoring requests in the system account. */
   private sysRequests: SystemRequests | undefined;
   private readonly readyPromise: Promise<void>;
@@ -57,6 +61,7 @@ export class Server extends ServerCore {
   constructor(config: ServerConfig = {}) {
     super(config);
     const o = this.options;
+    if (o.websocket !== undefined) this.websocket = new WebsocketListener(this, o.websocket);
     if (o.jetstream !== undefined) {
       this.jetstream = new JetStream(this, o.jetstream);
       this.jetstreamEnabled = true;
@@ -90,6 +95,7 @@ export class Server extends ServerCore {
     // As nats-server: JetStream (and its recovered streams) is up before clients can connect.
     this.jetstream?.start();
     await this.listenForClients();
+    if (this.websocket !== undefined) await this.websocket.start();
     this.io.start();
     if (o.httpPort !== 0) {
       this.monitor = new Monitor(this);
@@ -127,6 +133,11 @@ export class Server extends ServerCore {
     const ports: Record<string, string[]> = { nats: [`nats://${hostPort(host, this.port)}`] };
     if (this.monitor) ports.monitoring = [this.monitor.url];
     if (this.cluster) ports.cluster = [`nats://${hostPort(host, this.cluster.port)}`];
+    const ws = this.websocket;
+    if (ws !== undefined) {
+      const wsHost = ws.host === '0.0.0.0' || ws.host === '' ? '127.0.0.1' : ws.host;
+      ports.websocket = [`${ws.scheme}://${hostPort(wsHost, ws.port)}`];
+    }
     // Written whole, then renamed: a harness polling the directory never reads half a file.
     const tmp = `${this.portsFile}.tmp`;
     writeFileSync(tmp, JSON.stringify(ports));
@@ -159,6 +170,11 @@ export class Server extends ServerCore {
   async reload(config: ServerConfig): Promise<void> {
     await reloadServer(this, config, this.authorization);
     this.authorization = authorizationOf(config);
+  }
+
+  /** Stop accepting clients on every listener (TCP and websocket); resolves once their clients are gone. */
+  protected override closeListener(): Promise<void> {
+    return Promise.all([super.closeListener(), this.websocket?.close()]).then(() => undefined);
   }
 
   /** Whether the server is in lame duck mode. */

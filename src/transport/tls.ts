@@ -1,19 +1,30 @@
 import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import { createSecureContext, type PeerCertificate, type SecureContext, TLSSocket } from 'node:tls';
+import {
+  createSecureContext,
+  type PeerCertificate,
+  type SecureContext,
+  type SecureContextOptions,
+  TLSSocket,
+} from 'node:tls';
 import type { TlsOptions } from '../server/options.js';
 
 /** A TLS record of type "handshake" starts with this byte: how we tell a TLS client from a plain one. */
 const TLS_HANDSHAKE_RECORD = 0x16;
 
-export function buildSecureContext(o: TlsOptions): SecureContext {
-  return createSecureContext({
+/** The certificate, key, CA and ciphers of a `tls {}` block, read from their files. */
+export function secureContextOptions(o: TlsOptions): SecureContextOptions {
+  return {
     cert: readFileSync(o.certFile),
     key: readFileSync(o.keyFile),
     ...(o.caFile !== '' ? { ca: readFileSync(o.caFile) } : {}),
     ...(o.ciphers !== undefined && o.ciphers.length > 0 ? { ciphers: o.ciphers.join(':') } : {}),
     minVersion: 'TLSv1.2',
-  });
+  };
+}
+
+export function buildSecureContext(o: TlsOptions): SecureContext {
+  return createSecureContext(secureContextOptions(o));
 }
 
 export type UpgradeResult = { ok: true; socket: TLSSocket } | { ok: false; plain: boolean; error: string };

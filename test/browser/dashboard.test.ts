@@ -8,7 +8,7 @@
  * keep laptop and phone screenshots.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -16,20 +16,9 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import type { Server } from '../../src/index.js';
 import type { Varz } from '../../src/monitor/varz.js';
+import { CHROMIUM, CHROMIUM_ARGS, chromiumMissing } from '../helpers/chromium.js';
 import { startServer, urlOf } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait-for.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 /**
  * The page's globals, typed for the few uses here: this project compiles without the DOM library, and
@@ -68,7 +57,7 @@ async function polls(page: Page, n: number): Promise<void> {
   );
 }
 
-describe('dashboard in chromium', { skip: !existsSync(CHROMIUM) && `${CHROMIUM} not installed` }, () => {
+describe('dashboard in chromium', { skip: chromiumMissing() }, () => {
   test('shows live numbers that match /varz and charts that move', async () => {
     const server: Server = await startServer({ httpPort: -1, serverName: 'dash-test' });
     const base = `http://127.0.0.1:${server.monitor!.port}`;
@@ -102,7 +91,7 @@ describe('dashboard in chromium', { skip: !existsSync(CHROMIUM) && `${CHROMIUM} 
 
       context = await chromium.launchPersistentContext(userDataDir, {
         executablePath: CHROMIUM,
-        args: ARGS,
+        args: CHROMIUM_ARGS,
         headless: true,
         viewport: { width: 1280, height: 900 },
       });

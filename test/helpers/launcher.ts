@@ -29,7 +29,7 @@ export const TSNATS_BIN = fileURLToPath(new URL('../../../bin/tsnats', import.me
 export type ServerKind = 'tsnats' | 'nats-server';
 
 /** The listeners a ports file can list. */
-export type Listener = 'nats' | 'monitoring' | 'cluster';
+export type Listener = 'nats' | 'monitoring' | 'cluster' | 'websocket';
 
 /** The ports file's JSON: URLs per listener. */
 export type PortsFile = Partial<Record<Listener, string[]>> & Record<string, unknown>;
@@ -77,6 +77,8 @@ export interface Launched {
   readonly clusterPort: number;
   /** `http://host:port` of the monitor, if it listens. */
   readonly monitorUrl: string | undefined;
+  /** `ws://host:port` (or `wss://`) of the websocket listener, if it listens. */
+  readonly websocketUrl: string | undefined;
   /** Everything it wrote to stdout and stderr so far (the first MiB). */
   log(): string;
   /** Resolves once the log contains `pattern`; rejects if the process exits first or after `timeoutMs`. */
@@ -290,6 +292,7 @@ class ServerProcess {
       url: s.ports.nats?.[0] ?? '',
       clusterPort: portOf(s.ports.cluster?.[0]),
       monitorUrl: s.ports.monitoring?.[0],
+      websocketUrl: s.ports.websocket?.[0],
       exited: this.exited,
       log: () => this.log(),
       waitForLog: (pattern, timeoutMs) => this.waitForLog(pattern, timeoutMs),

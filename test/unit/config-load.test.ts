@@ -711,6 +711,75 @@ tls {
 
 // -----------------------------------------------------------------------------------------------------
 
+describe('websocket', () => {
+  test('every key and alias maps onto WebsocketOptions', () => {
+    const c = cfg(`ws {
+  listen: "127.0.0.1:8443"
+  advertise: "ws.example.com:443"
+  no_tls: true
+  compress: true
+  same_origin: true
+  origins: ["https://a.example.com", "http://b.example.com:8080"]
+  handshake_timeout: "3s"
+  authentication { username: wsu, pass: wsp, timeout: 1.5 }
+}
+`);
+    assert.deepEqual(c.websocket, {
+      host: '127.0.0.1',
+      port: 8443,
+      advertise: 'ws.example.com:443',
+      noTls: true,
+      tls: undefined,
+      sameOrigin: true,
+      allowedOrigins: ['https://a.example.com', 'http://b.example.com:8080'],
+      compression: true,
+      handshakeTimeout: 3000,
+      user: 'wsu',
+      password: 'wsp',
+      token: '',
+      authTimeout: 1500,
+      noAuthUser: '',
+      jwtCookie: '',
+    });
+    const w = cfg(
+      'websocket { host: "::1", port: -1, no_tls: true, allowed_origin: "http://x", handshake_timeout: 2 }\n',
+    );
+    assert.equal(w.websocket?.host, '::1');
+    assert.equal(w.websocket?.port, 0, '-1 is a free port');
+    assert.deepEqual(w.websocket?.allowedOrigins, ['http://x']);
+    assert.equal(w.websocket?.handshakeTimeout, 2000, 'a number is seconds');
+    // Without a port the block enables nothing, as in nats-server.
+    assert.equal(cfg('websocket { no_tls: true }\n').websocket, undefined);
+    assert.equal(cfg('websocket { port: 8080, no_tls: true }\n').websocket?.host, '0.0.0.0');
+  });
+
+  test("nats-server's start-time checks are made when the file is loaded", () => {
+    refused('websocket {\n  port: 8080\n}\n', [1, 1], 'websocket requires TLS configuration');
+    refused(
+      'websocket { port: 8080, no_tls: true, no_auth_user: nobody }\n',
+      [1, 1],
+      'no_auth_user: "nobody" present, but users are not defined',
+    );
+    refused(
+      'authorization { users: [{user: a, password: b}] }\nwebsocket { port: 8080, no_tls: true, no_auth_user: zz }\n',
+      [2, 1],
+      'no_auth_user: "zz" not present as user in authorization block or account configuration',
+    );
+    refused(
+      'authorization { users: [{user: a, password: b}] }\nwebsocket { port: 8080, no_tls: true, authorization { user: u, password: p } }\n',
+      [2, 1],
+      'websocket authentication username not compatible with presence of users/nkeys',
+    );
+    refused(
+      'websocket { port: 8080, no_tls: true, jwt_cookie: my_jwt }\n',
+      [1, 1],
+      'trusted operators or trusted keys configuration is required for JWT authentication via cookie "my_jwt"',
+    );
+    refused('websocket { port: 8080, no_tls: true, bogus: 1 }\n', [1, 39], 'unknown field "bogus"');
+    refused('websocket { port: 8080, no_tls: true, compression: "yes please" }\n', [1, 39], 'compression');
+  });
+});
+
 describe('refusals name the key and its position', () => {
   test('every key of a later feature is refused as not supported yet', () => {
     for (const key of Object.keys(NOT_SUPPORTED_YET)) {
@@ -1221,10 +1290,10 @@ describe('tsnats -c FILE', () => {
     const b = await run(['-t', '--config', bad]);
     assert.equal(b.code, 1);
     assert.match(b.stderr, new RegExp(`^tsnats: ${bad.replaceAll('.', '\\.')}:4:1: `));
-    const un = write('port: 4333\nwebsocket {\n  port: 8080\n}\n');
+    const un = write('port: 4333\nmqtt {\n  port: 1883\n}\n');
     const u = await run(['-c', un, '-t']);
     assert.equal(u.code, 1);
-    assert.equal(u.stderr, `tsnats: ${un}:2:1: websocket: not supported by tsnats yet (WebSocket)\n`);
+    assert.equal(u.stderr, `tsnats: ${un}:2:1: mqtt: not supported by tsnats yet (MQTT)\n`);
     const none = await run(['-t']);
     assert.equal(none.code, 1);
     assert.match(none.stderr, /must specify \[-c, --config\]/);
@@ -1308,6 +1377,12 @@ describe('same verdict as nats-server -t', { skip: !hasReference() && 'nats-serv
     ['tls without key_file', 'tls { cert_file: "x.pem" }\n', false],
     ['syntax error', 'authorization {\n  user: [\n', false],
     ['unknown tls field', 'tls { cert_file: "a", key_file: "b", bogus: 1 }\n', false],
+    [
+      'websocket',
+      'websocket { listen: "127.0.0.1:8080", no_tls: true, compression: true, same_origin: true, allowed_origins: ["http://a.b"], handshake_timeout: "2s", authorization { user: u, password: p, timeout: 2 } }\n',
+      true,
+    ],
+    ['unknown websocket field', 'websocket { port: 8080, no_tls: true, bogus: 1 }\n', false],
   ];
   for (const [name, text, valid] of cases) {
     test(name, async () => {
