@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { type RunResult, runProcess } from '../helpers/launcher.js';
+import { type RunResult, runProcess, runTsnats } from '../helpers/launcher.js';
+import { hasReference } from '../helpers/reference.js';
 import { startServer, urlOf } from '../helpers/server.js';
 
 /** dist/test/integration/ -> dist/examples/ */
@@ -47,4 +48,14 @@ test('examples/classic.js exits non-zero when no server is listening', async () 
   const { code, stderr } = await run('classic.js', { NATS_URL: url });
   assert.equal(code, 1);
   assert.match(stderr, /^error: /);
+});
+
+test('examples/browser/websocket.conf is valid for tsnats and nats-server', async () => {
+  const conf = fileURLToPath(new URL('../../../examples/browser/websocket.conf', import.meta.url));
+  const ours = await runTsnats(['-c', conf, '-t']);
+  assert.equal(ours.code, 0, ours.output);
+  if (hasReference()) {
+    const ref = await runProcess('nats-server', ['-c', conf, '-t']);
+    assert.equal(ref.code, 0, ref.output);
+  }
 });

@@ -287,6 +287,22 @@ for (const kind of KINDS) {
       }
     });
 
+    test('lame duck mode: websocket clients are told (INFO with ldm) and the websocket port stops accepting', async () => {
+      const srv = await startWs(kind, `lame_duck_duration: "30s"\nlame_duck_grace_period: "10s"\n${PLAIN}`);
+      const raw = await RawWs.open(srv.websocketUrl!);
+      try {
+        await raw.waitFor('\r\n');
+        raw.send('CONNECT {"verbose":false,"protocol":1}\r\nPING\r\n');
+        await raw.waitFor('PONG\r\n');
+        srv.kill('SIGUSR2');
+        await raw.waitFor('"ldm":true', 5000);
+        await assert.rejects(RawWs.open(srv.websocketUrl!), /ECONNREFUSED/);
+      } finally {
+        raw.close();
+        await srv.stop('SIGKILL');
+      }
+    });
+
     test('a websocket client that does not read is cut off as a slow consumer', async () => {
       const srv = await startWs(kind, `max_pending: 1MB\n${PLAIN}`, true);
       const raw = await RawWs.open(srv.websocketUrl!);
