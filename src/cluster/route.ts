@@ -17,14 +17,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import { writeInt, writeLatin1 } from '../protocol/outbound.js';
 import { ConnKind, type MsgArgs, SubOp } from '../protocol/parser.js';
 import type { Account } from '../server/account.js';
 import { ClosedReason } from '../server/closed-reason.js';
 import { Connection } from '../server/connection.js';
 import type { ServerCore } from '../server/core.js';
 import { DeliveryFlags } from '../server/delivery.js';
-import { type RemoteLink, Subscription } from '../server/subscription.js';
+import { RemoteKind, type RemoteLink, Subscription } from '../server/subscription.js';
 import type { RouteManager } from './routes.js';
 
 /** nats-server's ErrClientConnectedToRoutePort: a client (its CONNECT has `lang`) on the route port. */
@@ -84,6 +83,9 @@ export class Route extends Connection implements RemoteLink {
   protected readonly firstPingInterval = FIRST_PING_INTERVAL;
   /** Routed messages are forwarded, not published: a route is never stalled (nats-server stalls clients). */
   readonly stallable = false;
+  readonly linkKind = RemoteKind.ROUTE;
+  readonly spoke = false;
+  readonly remoteCluster = '';
 
   /** The remote server, from its CONNECT (`name`) and INFO. */
   remoteId = '';
@@ -178,54 +180,11 @@ export class Route extends Connection implements RemoteLink {
       size -= hdr;
       withHdr = false;
     }
-    let qlen = 0;
-    if (queues !== null) for (let i = 0; i < queues.length; i++) qlen += queues[i]!.length + 1;
     const out = this.out;
-    out.ensure(account.length + subject.length + reply.length + qlen + size + 40);
-    const b = out.buf;
-    let o = out.len;
-    const lineStart = o;
-    b[o++] = withHdr ? 0x48 : 0x52; // H | R
-    b[o++] = 0x4d; // M
-    b[o++] = 0x53; // S
-    b[o++] = 0x47; // G
-    b[o++] = 0x20;
-    o = writeLatin1(b, o, account);
-    b[o++] = 0x20;
-    o = writeLatin1(b, o, subject);
-    b[o++] = 0x20;
-    if (queues !== null) {
-      if (reply.length > 0) {
-        b[o++] = 0x2b; // +
-        b[o++] = 0x20;
-        o = writeLatin1(b, o, reply);
-        b[o++] = 0x20;
-      } else {
-        b[o++] = 0x7c; // |
-        b[o++] = 0x20;
-      }
-      for (let i = 0; i < queues.length; i++) {
-        o = writeLatin1(b, o, queues[i]!);
-        b[o++] = 0x20;
-      }
-    } else if (reply.length > 0) {
-      o = writeLatin1(b, o, reply);
-      b[o++] = 0x20;
-    }
-    if (withHdr) {
-      o = writeInt(b, o, hdr);
-      b[o++] = 0x20;
-    }
-    o = writeInt(b, o, size);
+    const lineStart = out.remoteMsg(account, subject, reply, queues, withHdr ? hdr : -1, buf, start, size);
     if (this.server.logger.traceEnabled) {
-      this.server.logger.trace(`${this} - ->> [${b.latin1Slice(lineStart, o)}]`);
+      this.server.logger.trace(`${this} - ->> [${out.buf.latin1Slice(lineStart, out.len - size - 4)}]`);
     }
-    b[o++] = 0x0d;
-    b[o++] = 0x0a;
-    o += buf.copy(b, o, start, start + size);
-    b[o++] = 0x0d;
-    b[o++] = 0x0a;
-    out.len = o;
     this.outMsgs++;
     this.outBytes += size;
     if (!this.flushQueued) this.server.queueFlush(this);
@@ -403,7 +362,11 @@ export class Route extends Connection implements RemoteLink {
     const existing = this.subs.get(key);
     if (existing !== undefined) {
       // Same interest again: for a queue group this is the new weight (members on the remote server).
-      if (queue !== undefined) existing.sub.qweight = weight;
+      if (queue !== undefined && existing.sub.qweight !== weight) {
+        const delta = weight - existing.sub.qweight;
+        existing.sub.qweight = weight;
+        srv.delivery.notifyInterest(acc, existing.sub, delta);
+      }
       return true;
     }
     const sub = new Subscription(undefined, subject, queue, key, this);
@@ -416,6 +379,7 @@ export class Route extends Connection implements RemoteLink {
       return true;
     }
     this.subs.set(key, { account: acc, sub });
+    srv.delivery.notifyInterest(acc, sub, weight);
     return true;
   }
 
@@ -436,6 +400,7 @@ export class Route extends Connection implements RemoteLink {
       this.subs.delete(key);
       rs.sub.closed = true;
       rs.account.sublist.remove(rs.sub);
+      srv.delivery.notifyInterest(rs.account, rs.sub, -rs.sub.qweight);
     }
     return true;
   }
@@ -527,6 +492,7 @@ export class Route extends Connection implements RemoteLink {
         `${this} - Removing ${list.length} subscriptions for account ${JSON.stringify(acc.name)}`,
       );
       acc.sublist.removeBatch(list);
+      for (const sub of list) this.server.delivery.notifyInterest(acc, sub, -sub.qweight);
     }
   }
 }

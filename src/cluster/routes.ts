@@ -21,7 +21,7 @@ import { ClosedReason } from '../server/closed-reason.js';
 import type { ClusterView, ServerCore } from '../server/core.js';
 import type { InterestObserver } from '../server/delivery.js';
 import type { ClusterOptions } from '../server/options.js';
-import type { Subscription } from '../server/subscription.js';
+import { RemoteKind, type Subscription } from '../server/subscription.js';
 import { VERSION } from '../server/version.js';
 import { buildSecureContext } from '../transport/tls.js';
 import { ConnectUrls } from './connect-urls.js';
@@ -494,13 +494,14 @@ export class RouteManager implements ClusterView, InterestObserver {
   // ---- interest --------------------------------------------------------------------------------------------
 
   /**
-   * A local client (or in-process subscriber) subscribed (`delta` 1) or unsubscribed (-1): update the account's count and tell every
-   * route when the interest appears, disappears, or a queue group's weight changes
-   * (nats-server's updateRouteSubscriptionMap).
+   * Interest in `acc` changed: update the account's count and tell every route when the interest
+   * appears, disappears, or a queue group's weight changes (nats-server's updateRouteSubscriptionMap).
+   * Only this server's interest counts: its clients, in-process subscribers and the leaf nodes it is the
+   * hub of; a route's own interest came from that route, a spoke's leaf interest stays in its cluster.
    */
-  localInterestChanged(acc: Account, sub: Subscription, delta: 1 | -1): void {
-    // Only local interest is announced: a route's own subscriptions came from that route.
-    if (sub.remote !== undefined) return;
+  interestChanged(acc: Account, sub: Subscription, delta: number): void {
+    const link = sub.remote;
+    if (link !== undefined && (link.linkKind === RemoteKind.ROUTE || link.spoke)) return;
     let m = this.interest.get(acc.name);
     if (m === undefined) {
       m = new Map();

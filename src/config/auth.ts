@@ -77,7 +77,7 @@ export class AuthState {
 // ---------------------------------------------------------------------------------------------------
 // Permissions
 
-function parsePermSubjects(r: ConfigReader, f: ConfigField): string[] {
+export function parsePermSubjects(r: ConfigReader, f: ConfigField): string[] {
   let subjects: string[];
   if (typeof f.value === 'string') subjects = [f.value];
   else if (Array.isArray(f.value)) {

@@ -56,8 +56,12 @@ function readPem(r: ConfigReader, f: ConfigField, file: string, what: string): s
   }
 }
 
-/** `tls { cert_file, key_file, ca_file, verify, verify_and_map, timeout, cipher_suites }`. */
-export function parseTls(r: ConfigReader, f: ConfigField): TlsOptions {
+/**
+ * `tls { cert_file, key_file, ca_file, verify, verify_and_map, timeout, cipher_suites }`. A server side
+ * block needs a certificate; a client side one (`client`: a leaf connection to its hub) may have none,
+ * only a CA to verify the other side with.
+ */
+export function parseTls(r: ConfigReader, f: ConfigField, opts: { client?: boolean } = {}): TlsOptions {
   const m = r.map(f);
   const tls: TlsOptions = {
     certFile: '',
@@ -122,6 +126,10 @@ export function parseTls(r: ConfigReader, f: ConfigField): TlsOptions {
   // nats-server's GenTLSConfig: the certificate and key are loaded now.
   if (tls.certFile !== '' && tls.keyFile === '') r.fail(f, "missing 'key_file' in TLS configuration");
   if (tls.certFile === '' && tls.keyFile !== '') r.fail(f, "missing 'cert_file' in TLS configuration");
+  if (tls.certFile === '' && opts.client === true) {
+    checkCaFile(r, fields, tls);
+    return tls;
+  }
   if (tls.certFile === '') {
     r.fail(f, `${f.path}: 'cert_file' and 'key_file' are required (tsnats serves TLS with a certificate)`);
   }
@@ -136,6 +144,12 @@ export function parseTls(r: ConfigReader, f: ConfigField): TlsOptions {
   } catch (err) {
     return r.fail(certField, `error parsing X509 certificate/key pair: ${(err as Error).message}`);
   }
+  checkCaFile(r, fields, tls);
+  return tls;
+}
+
+/** The CA file must hold at least one certificate, all parseable (nats-server's check). */
+function checkCaFile(r: ConfigReader, fields: Record<string, ConfigField>, tls: TlsOptions): void {
   if (tls.caFile !== '') {
     const caField = fields['ca_file']!;
     const caPem = readPem(r, caField, tls.caFile, 'CA file');
@@ -150,5 +164,4 @@ export function parseTls(r: ConfigReader, f: ConfigField): TlsOptions {
     }
     if (!ok) r.fail(caField, 'failed to parse root ca certificate');
   }
-  return tls;
 }

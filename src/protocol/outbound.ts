@@ -116,6 +116,72 @@ export class Outbound {
   }
 
   /**
+   * Append a message for another server: `RMSG <account> <subject> ...` on a route (HMSG with headers),
+   * `LMSG <subject> ...` on a leaf node connection (HMSG with headers, no account). Between subject and
+   * sizes: the reply, or `+ <reply> <queue...>` / `| <queue...>` naming the queue groups the other
+   * server delivers to (nats-server's msgHeaderForRouteOrLeaf). Returns where the control line starts
+   * (it ends before the CRLF preceding the payload), for traces.
+   */
+  remoteMsg(
+    account: string | null,
+    subject: string,
+    reply: string,
+    queues: string[] | null,
+    hdr: number,
+    src: Buffer,
+    start: number,
+    size: number,
+  ): number {
+    let qlen = 0;
+    if (queues !== null) for (let i = 0; i < queues.length; i++) qlen += queues[i]!.length + 1;
+    this.ensure((account?.length ?? 0) + subject.length + reply.length + qlen + size + 40);
+    const b = this.buf;
+    let o = this.len;
+    const lineStart = o;
+    b[o++] = hdr > 0 ? 0x48 : account === null ? 0x4c : 0x52; // H | L | R
+    b[o++] = 0x4d; // M
+    b[o++] = 0x53; // S
+    b[o++] = 0x47; // G
+    b[o++] = 0x20;
+    if (account !== null) {
+      o = writeLatin1(b, o, account);
+      b[o++] = 0x20;
+    }
+    o = writeLatin1(b, o, subject);
+    b[o++] = 0x20;
+    if (queues !== null) {
+      if (reply.length > 0) {
+        b[o++] = 0x2b; // +
+        b[o++] = 0x20;
+        o = writeLatin1(b, o, reply);
+        b[o++] = 0x20;
+      } else {
+        b[o++] = 0x7c; // |
+        b[o++] = 0x20;
+      }
+      for (let i = 0; i < queues.length; i++) {
+        o = writeLatin1(b, o, queues[i]!);
+        b[o++] = 0x20;
+      }
+    } else if (reply.length > 0) {
+      o = writeLatin1(b, o, reply);
+      b[o++] = 0x20;
+    }
+    if (hdr > 0) {
+      o = writeInt(b, o, hdr);
+      b[o++] = 0x20;
+    }
+    o = writeInt(b, o, size);
+    b[o++] = 0x0d;
+    b[o++] = 0x0a;
+    o += src.copy(b, o, start, start + size);
+    b[o++] = 0x0d;
+    b[o++] = 0x0a;
+    this.len = o;
+    return lineStart;
+  }
+
+  /**
    * The bytes to write; `release()` afterwards decides whether the same memory can be used again.
    */
   take(): Buffer {

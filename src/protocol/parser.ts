@@ -11,7 +11,7 @@ import '../util/buffer-methods.js';
  */
 
 /** The ops that end up in a sink call; which ones a connection accepts depends on its kind. */
-export const ConnKind = { CLIENT: 0, ROUTER: 1 } as const;
+export const ConnKind = { CLIENT: 0, ROUTER: 1, LEAF: 2 } as const;
 export type ConnKind = (typeof ConnKind)[keyof typeof ConnKind];
 
 const S = {
@@ -123,7 +123,7 @@ export class MsgArgs {
    */
   szb = '';
   hdb = '';
-  /** Routes only: account name and queue-group names (RMSG/LMSG). */
+  /** Routes only: account name (RMSG/LMSG). Routes and leaf nodes: queue-group names. */
   account = '';
   queues: string[] = [];
   /** LMSG only: origin cluster. */
@@ -887,13 +887,16 @@ export class Parser {
   /**
    * RMSG <account> <subject> [reply] <size>, or with queues:
    * RMSG <account> <subject> + <reply> <queue...> <size> | RMSG <account> <subject> | <queue...> <size>.
-   * HMSG has a header size before the total size. LMSG has the origin cluster first.
+   * HMSG has a header size before the total size. LMSG has the origin cluster first. On a leaf node
+   * connection there is no account and no origin: LMSG <subject> ..., HMSG <subject> ... <hdr> <size>.
    */
   private routedMsgArgs(lb: Buffer, n: number): boolean {
     const pa = this.pa;
     const hasHdr = pa.op === MsgOp.HRMSG || pa.op === MsgOp.HLMSG;
+    const leaf = this.kind === ConnKind.LEAF;
+    const what = leaf ? 'processLeafMsgArgs' : 'processRoutedMsgArgs';
     let first = 0;
-    if (pa.op === MsgOp.LMSG || pa.op === MsgOp.HLMSG) {
+    if (!leaf && (pa.op === MsgOp.LMSG || pa.op === MsgOp.HLMSG)) {
       if (n < 1) return this.argError(`processRoutedOriginClusterMsgArgs Parse Error: '${this.line()}'`);
       pa.origin = this.tokStr(lb, 0);
       first = 1;
@@ -901,23 +904,25 @@ export class Parser {
       pa.origin = '';
     }
     const sizes = hasHdr ? 2 : 1;
-    const rest = n - first; // account subject ... sizes
-    if (rest < 2 + sizes) return this.argError(`processRoutedMsgArgs Parse Error: '${this.line()}'`);
-    pa.account = this.tokStr(lb, first);
-    pa.subject = this.subjectStr(lb, first + 1);
+    const named = leaf ? 1 : 2; // [account] subject
+    const rest = n - first; // [account] subject ... sizes
+    if (rest < named + sizes) return this.argError(`${what} Parse Error: '${this.line()}'`);
+    pa.account = leaf ? '' : this.tokStr(lb, first);
+    first += named - 1;
+    pa.subject = this.subjectStr(lb, first);
     pa.queues.length = 0;
     pa.reply = '';
-    const middle = rest - 2 - sizes; // tokens between subject and sizes
+    const middle = rest - named - sizes; // tokens between subject and sizes
     if (middle === 1) {
-      pa.reply = this.tokStr(lb, first + 2);
+      pa.reply = this.tokStr(lb, first + 1);
     } else if (middle > 1) {
-      const ind = this.tokStr(lb, first + 2);
-      let q = first + 3;
+      const ind = this.tokStr(lb, first + 1);
+      let q = first + 2;
       if (ind === '+') {
         pa.reply = this.tokStr(lb, q);
         q++;
       } else if (ind !== '|') {
-        return this.argError(`processRoutedMsgArgs Bad or Missing Reply Indicator: '${ind}'`);
+        return this.argError(`${what} Bad or Missing Reply Indicator: '${ind}'`);
       }
       for (; q < n - sizes; q++) pa.queues.push(this.tokStr(lb, q));
     }
@@ -929,7 +934,7 @@ export class Parser {
       pa.hdr = -1;
     }
     pa.size = this.tokSize(lb, n - 1);
-    if (pa.size < 0) return this.argError(`processRoutedMsgArgs Bad or Missing Size: '${this.line()}'`);
+    if (pa.size < 0) return this.argError(`${what} Bad or Missing Size: '${this.line()}'`);
     if (hasHdr && pa.hdr > pa.size) {
       return this.argError(`processRoutedHeaderMsgArgs Header Size larger then TotalSize: '${this.line()}'`);
     }

@@ -324,11 +324,11 @@ export class ServerCore implements ConnectionHost {
   }
 
   onSubscribe(c: Client, sub: Subscription): void {
-    this.delivery.interestObserver?.localInterestChanged(c.account, sub, 1);
+    this.delivery.notifyInterest(c.account, sub, 1);
   }
 
   onUnsubscribe(c: Client, sub: Subscription): void {
-    this.delivery.interestObserver?.localInterestChanged(c.account, sub, -1);
+    this.delivery.notifyInterest(c.account, sub, -1);
   }
 
   removeClient(c: Client, reason: ClosedReason): void {

@@ -3,11 +3,14 @@
  * server itself: JetStream API responses, acknowledgements, consumer deliveries, system replies).
  *
  *   match      the account's sublist gives plain subscribers (each gets a copy) and queue groups (one
- *              member each, a local member first, else one route that has members).
+ *              member each: a local member first, else a route's, else a leaf node's).
  *   local      clients get the message at once (Client.deliver queues it in their output); in-process
  *              subscribers (`internal`) are called synchronously.
- *   routes     each route with matching interest gets one RMSG, naming the queue groups it should serve.
- *              A message that came from a route goes to local subscribers only (full mesh, one hop).
+ *   remote     each route or leaf node connection with matching interest gets one message (RMSG, LMSG),
+ *              naming the queue groups it should serve. A message that came from a route goes to local
+ *              subscribers and to the leaf nodes this server is the hub of (full mesh, one hop); one that
+ *              came from a leaf node goes to the routes only when this server is that leaf's hub, and
+ *              never back to its own connection (nats-server's processMsgResults).
  *   accounts   stream exports to importers, service imports to exporters (with mapped reply subjects).
  *
  * Re-entrancy rule. Delivery is not re-entrant: it reuses scratch state (the route targets, the
@@ -19,11 +22,16 @@
 import { type Account, importedSubject, matchesImport, RESPONSE_PREFIX, serviceSubject } from './account.js';
 import type { Client } from './client.js';
 import type { ServerStats } from './stats.js';
-import { type InternalHandler, type RemoteLink, Subscription } from './subscription.js';
+import { type InternalHandler, RemoteKind, type RemoteLink, Subscription } from './subscription.js';
 
-/** Told when local interest (client or in-process subscriptions) appears or goes: the cluster's RS+/RS-. */
+/**
+ * Told when interest in an account changes: a subscription of a client, an in-process subscriber, a
+ * route or a leaf node appears (`delta` > 0) or goes (< 0). For a remote queue subscription `delta` is
+ * the change of its weight. The cluster announces local interest to the routes (RS+/RS-); leaf node
+ * connections announce what their role allows (LS+/LS-).
+ */
 export interface InterestObserver {
-  localInterestChanged(acc: Account, sub: Subscription, delta: 1 | -1): void;
+  interestChanged(acc: Account, sub: Subscription, delta: number): void;
 }
 
 /** Told when a deferred delivery reached nobody (a push consumer's message with no subscriber left). */
@@ -52,14 +60,30 @@ const EMPTY = Buffer.alloc(0);
 
 /** How deliverInAccount delivers (bit flags). */
 export const DeliveryFlags = {
-  /** The message came from a route: local subscribers only, and only the queue groups it names. */
+  /**
+   * The message came from a route: local subscribers and hub-side leaf nodes only, and only the queue
+   * groups it names.
+   */
   FromRoute: 1,
   /** Skip in-process subscribers: the server's own messages to the other servers (Raft, Go's noIcb). */
   NoInternal: 2,
+  /**
+   * The message came from a leaf node connection (`Delivery.sourceLink`): only the queue groups it names,
+   * not back to that connection, to the routes only when this server is its hub.
+   */
+  FromLeaf: 4,
 } as const;
 
 /** Placeholder for an unused route-target slot. */
-const NO_LINK: RemoteLink = { sendMsg: () => {} };
+const NO_LINK: RemoteLink = {
+  linkKind: RemoteKind.ROUTE,
+  spoke: false,
+  remoteCluster: '',
+  sendMsg: () => {},
+};
+
+/** Reply subjects of service imports cross to spoke-side leaf nodes too (nats-server's isServiceReply). */
+const SERVICE_REPLY_PREFIX = '_R_.';
 
 export class Delivery {
   /**
@@ -68,8 +92,13 @@ export class Delivery {
    */
   msgSzb = '';
   msgHdb = '';
-  /** The cluster, once there is one: local interest changes are announced to it. */
-  interestObserver: InterestObserver | undefined;
+  /** The cluster and the leaf nodes, when configured: interest changes are announced to them. */
+  readonly interestObservers: InterestObserver[] = [];
+  /**
+   * The leaf node connection the message being delivered came from (with DeliveryFlags.FromLeaf), set by
+   * that connection around its delivery call.
+   */
+  sourceLink: RemoteLink | null = null;
   /** Reused per message: the routes to send to and the queue groups for each. */
   private readonly remoteTargets: { link: RemoteLink; queues: string[] }[] = [];
   /** Exporting accounts whose mapped replies (`_R_.>`) this server listens for. */
@@ -248,7 +277,11 @@ export class Delivery {
   ): number {
     const r = acc.sublist.match(subject);
     const fromRoute = (flags & DeliveryFlags.FromRoute) !== 0;
+    const fromLeaf = (flags & DeliveryFlags.FromLeaf) !== 0;
     const noInternal = (flags & DeliveryFlags.NoInternal) !== 0;
+    const src = fromLeaf ? this.sourceLink : null;
+    // Routes get what did not come from one, nor from a leaf this server is a spoke of.
+    const toRoutes = !fromRoute && (src === null || !src.spoke);
     const shown = deliverAs === '' ? subject : deliverAs;
     let delivered = 0;
     let nRemote = 0;
@@ -262,30 +295,41 @@ export class Delivery {
         if (noInternal) continue;
         sub.internal(shown, reply, hdr, buf, start, size);
         delivered++;
-      } else if (!fromRoute) {
-        nRemote = this.addRemoteTarget(nRemote, sub.remote!, undefined);
+      } else {
+        const link = sub.remote!;
+        if (link.linkKind === RemoteKind.ROUTE ? toRoutes : leafGets(link, src, fromRoute, subject)) {
+          nRemote = this.addRemoteTarget(nRemote, link, undefined);
+        }
       }
     }
     const qsubs = r.qsubs;
+    const namedOnly = fromRoute || fromLeaf;
     for (let g = 0; g < qsubs.length; g++) {
       const group = qsubs[g]!;
-      if (fromRoute && (routeQueues === null || !routeQueues.includes(group[0]!.queue!))) continue;
+      if (namedOnly && (routeQueues === null || !routeQueues.includes(group[0]!.queue!))) continue;
       const n = group.length;
       const first = n === 1 ? 0 : Math.floor(Math.random() * n);
-      let fallback: Subscription | undefined;
+      let viaRoute: Subscription | undefined;
+      let viaLeaf: Subscription | undefined;
       let done = false;
       for (let k = 0; k < n; k++) {
         const sub = group[(first + k) % n]!;
         const client = sub.client;
         if (client === undefined) {
-          if (sub.internal !== undefined && !noInternal) {
+          if (sub.internal !== undefined) {
+            if (noInternal) continue;
             // An in-process member (a stream replica answering direct gets in `_sys_`).
             sub.internal(shown, reply, hdr, buf, start, size);
             delivered++;
             done = true;
             break;
           }
-          if (fallback === undefined && sub.remote !== undefined) fallback = sub;
+          const link = sub.remote!;
+          if (link.linkKind === RemoteKind.ROUTE) {
+            if (viaRoute === undefined && toRoutes) viaRoute = sub;
+          } else if (viaLeaf === undefined && leafGets(link, src, fromRoute, subject)) {
+            viaLeaf = sub;
+          }
           continue;
         }
         if (client.deliver(producer, sub, shown, reply, hdr, buf, start, size)) {
@@ -294,8 +338,10 @@ export class Delivery {
           break;
         }
       }
-      if (!done && fallback !== undefined && !fromRoute) {
-        nRemote = this.addRemoteTarget(nRemote, fallback.remote!, fallback.queue);
+      if (!done) {
+        // No local member took it: one remote member, a route's before a leaf node's.
+        const via = viaRoute ?? viaLeaf;
+        if (via !== undefined) nRemote = this.addRemoteTarget(nRemote, via.remote!, via.queue);
       }
     }
     if (nRemote > 0) {
@@ -462,7 +508,7 @@ export class Delivery {
     const sub = new Subscription(undefined, subject, queue, `$I${++this.internalSid}`, undefined, handler);
     acc.sublist.insert(sub);
     acc.internalSubs++;
-    this.interestObserver?.localInterestChanged(acc, sub, 1);
+    this.notifyInterest(acc, sub, 1);
     return sub;
   }
 
@@ -470,7 +516,13 @@ export class Delivery {
     if (sub.closed) return;
     sub.closed = true;
     if (acc.sublist.remove(sub)) acc.internalSubs--;
-    this.interestObserver?.localInterestChanged(acc, sub, -1);
+    this.notifyInterest(acc, sub, -1);
+  }
+
+  /** Tell the observers (cluster, leaf nodes) that interest in `acc` changed by `delta`. */
+  notifyInterest(acc: Account, sub: Subscription, delta: number): void {
+    const obs = this.interestObservers;
+    for (let i = 0; i < obs.length; i++) obs[i]!.interestChanged(acc, sub, delta);
   }
 }
 
@@ -480,4 +532,15 @@ function withHeader(buf: Buffer, start: number, hdr: number, key: string, value:
   if (hdr <= 0) return Buffer.from(`NATS/1.0\r\n${line}`);
   // The block ends with an empty line: the new header goes before it.
   return Buffer.concat([buf.subarray(start, start + hdr - 2), Buffer.from(line)]);
+}
+
+/**
+ * Whether a leaf node connection gets a message: never the connection it came from, nor a leaf of the
+ * same remote cluster (no echo); from a route only when this server is that leaf's hub, or for a
+ * service import reply.
+ */
+function leafGets(link: RemoteLink, src: RemoteLink | null, fromRoute: boolean, subject: string): boolean {
+  if (link === src) return false;
+  if (fromRoute && link.spoke && !subject.startsWith(SERVICE_REPLY_PREFIX)) return false;
+  return src === null || src.remoteCluster === '' || src.remoteCluster !== link.remoteCluster;
 }

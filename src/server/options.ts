@@ -79,6 +79,100 @@ export interface WebsocketOptions {
   jwtCookie: string;
 }
 
+/** A user of `leafnodes { authorization { users } }`: the leaf connection is bound to its account. */
+export interface LeafUserConfig {
+  user: string;
+  password: string;
+  /** The account the leaf connection binds to; the global account when absent. */
+  account?: string;
+}
+
+/** A solicited leaf connection (`leafnodes { remotes [ ... ] }`), as nats-server's RemoteLeafOpts. */
+export interface RemoteLeafOptions {
+  /** Hub URLs (`nats-leaf://`, `nats://`, `tls://`, `ws://`, `wss://`), with credentials if any. */
+  urls: string[];
+  /** Local account the connection binds to (`account`/`local`); '' = the global account. */
+  account: string;
+  /** A `.creds` file (user JWT and NKey seed) for a hub in operator mode. */
+  credentials: string;
+  /** TLS to the hub (`tls {}` of the remote); a `tls://` URL turns it on with the system's CAs. */
+  tls: TlsOptions | undefined;
+  /** This server is the hub of that connection (`hub: true`). */
+  hub: boolean;
+  /** Subjects not accepted from (imports) / not sent to (exports) the hub. */
+  denyImports: string[];
+  denyExports: string[];
+  /** Use the URLs in the order given instead of shuffled (`no_randomize`). */
+  noRandomize: boolean;
+  /** `ws_compression`: ask for permessage-deflate on websocket URLs. */
+  wsCompression: boolean;
+  /** `ws_no_masking`: ask the hub not to expect masked frames. */
+  wsNoMasking: boolean;
+}
+
+/** Leaf nodes (`leafnodes {}`), as nats-server's LeafNodeOpts. */
+export interface LeafNodeOptions {
+  /** Where leaf connections are accepted (the hub side); port 0 = no listener (remotes only). */
+  host: string;
+  port: number;
+  /** host:port advertised to leafs (`advertise`), instead of the listener's. */
+  advertise: string;
+  /** Do not tell leafs about the other servers of the cluster (`leafnode_urls`). */
+  noAdvertise: boolean;
+  /** `authorization { user, password, account, users, timeout }` for accepted leafs. */
+  user: string;
+  password: string;
+  /** Account for the single user (or for leafs that need no credentials); '' = the global account. */
+  account: string;
+  users: LeafUserConfig[];
+  /** Time an accepted leaf has to send CONNECT, ms; 0 = the default. */
+  authTimeout: number;
+  /** TLS for accepted leafs. */
+  tls: TlsOptions | undefined;
+  /** Time between attempts to reach a hub (`reconnect`), ms. */
+  reconnectInterval: number;
+  /** Leafs older than this version are refused (`min_version`). */
+  minVersion: string;
+  remotes: RemoteLeafOptions[];
+}
+
+export const DEFAULT_LEAFNODE_PORT = 7422;
+/** nats-server's DEFAULT_LEAF_NODE_RECONNECT. */
+export const DEFAULT_LEAF_RECONNECT = 1000;
+
+export function defaultLeafNodeOptions(): LeafNodeOptions {
+  return {
+    host: DEFAULT_HOST,
+    port: 0,
+    advertise: '',
+    noAdvertise: false,
+    user: '',
+    password: '',
+    account: '',
+    users: [],
+    authTimeout: 0,
+    tls: undefined,
+    reconnectInterval: DEFAULT_LEAF_RECONNECT,
+    minVersion: '',
+    remotes: [],
+  };
+}
+
+export function defaultRemoteLeafOptions(): RemoteLeafOptions {
+  return {
+    urls: [],
+    account: '',
+    credentials: '',
+    tls: undefined,
+    hub: false,
+    denyImports: [],
+    denyExports: [],
+    noRandomize: false,
+    wsCompression: false,
+    wsNoMasking: false,
+  };
+}
+
 export function defaultWebsocketOptions(): WebsocketOptions {
   return {
     host: DEFAULT_HOST,
@@ -190,6 +284,8 @@ export interface ServerOptions {
   tls: TlsOptions | undefined;
   /** Websocket clients; undefined when off. */
   websocket: WebsocketOptions | undefined;
+  /** Leaf nodes (accepted, solicited or both); undefined when off. */
+  leafnodes: LeafNodeOptions | undefined;
   /** Lame duck mode: time over which clients are closed (`lame_duck_duration`). */
   lameDuckDuration: number;
   /** Lame duck mode: wait before closing the first client (`lame_duck_grace_period`). */
@@ -248,6 +344,7 @@ export function defaultOptions(): ServerOptions {
     jetstream: undefined,
     tls: undefined,
     websocket: undefined,
+    leafnodes: undefined,
     lameDuckDuration: DEFAULT_LAME_DUCK_DURATION,
     lameDuckGracePeriod: DEFAULT_LAME_DUCK_GRACE_PERIOD,
     configFile: '',
@@ -266,13 +363,25 @@ export function resolveOptions(partial: OptionsInput = {}): ServerOptions {
   // Blocks given in part take the rest from their defaults.
   if (partial.websocket !== undefined)
     opts.websocket = { ...defaultWebsocketOptions(), ...partial.websocket };
+  if (partial.leafnodes !== undefined) {
+    const { remotes, ...rest } = partial.leafnodes;
+    opts.leafnodes = {
+      ...defaultLeafNodeOptions(),
+      ...rest,
+      remotes: (remotes ?? []).map((r) => ({ ...defaultRemoteLeafOptions(), ...r })),
+    };
+  }
   return opts;
 }
 
 /** Options as the embedding API takes them: any of them, and blocks such as `websocket` in part. */
-export type OptionsInput = Partial<Omit<ServerOptions, 'websocket'>> & {
+export type OptionsInput = Partial<Omit<ServerOptions, 'websocket' | 'leafnodes'>> & {
   /** Websocket clients; fields left out take their defaults (host 0.0.0.0, no compression, ...). */
   websocket?: Partial<WebsocketOptions> | undefined;
+  /** Leaf nodes; fields left out take their defaults, remotes too. */
+  leafnodes?:
+    | (Partial<Omit<LeafNodeOptions, 'remotes'>> & { remotes?: Partial<RemoteLeafOptions>[] })
+    | undefined;
 };
 
 /** Options accepted by the embedding API, plus credentials for the simple auth methods. */

@@ -70,7 +70,7 @@ export class Server extends ServerCore {
       const cluster = new RouteManager(this, o.cluster);
       this.cluster = cluster;
       this.clusterView = cluster;
-      this.delivery.interestObserver = cluster;
+      this.delivery.interestObservers.push(cluster);
       this.jetstream?.cluster?.attachRoutes(cluster);
     }
     this.readyPromise = this.start();

@@ -1,12 +1,24 @@
 import type { Client } from './client.js';
 
+/** What kind of server connection a RemoteLink is. */
+export const RemoteKind = { ROUTE: 0, LEAF: 1 } as const;
+export type RemoteKind = (typeof RemoteKind)[keyof typeof RemoteKind];
+
 /**
- * The far end of a route, as delivery sees it: a message matched by the route's interest is sent once
- * per route (with the names of the queue groups it should reach there), however many of the route's
- * subscriptions matched. Implemented by the cluster layer.
+ * The far end of a route or a leaf node connection, as delivery sees it: a message matched by its
+ * interest is sent once per connection (with the names of the queue groups it should reach there),
+ * however many of its subscriptions matched. Implemented by the cluster and leaf node layers.
  */
 export interface RemoteLink {
-  /** Send RMSG/HMSG for `account`; `queues` lists queue groups the remote side should deliver to. */
+  readonly linkKind: RemoteKind;
+  /**
+   * Leaf nodes: this server is the spoke of the connection (it solicited it without `hub: true`). A spoke
+   * sends only local interest and does not pass the hub's messages to its routes.
+   */
+  readonly spoke: boolean;
+  /** Leaf nodes: the cluster of the server at the other end ('' when none), for cluster-wide no-echo. */
+  readonly remoteCluster: string;
+  /** Send RMSG/LMSG for `account`; `queues` lists queue groups the remote side should deliver to. */
   sendMsg(
     account: string,
     subject: string,
@@ -33,7 +45,8 @@ export type InternalHandler = (
 ) => void;
 
 /**
- * One SUB of a client, or one interest (RS+) of a route. Held by the owner and the account's sublist.
+ * One SUB of a client, or one interest (RS+, LS+) of a route or leaf node. Held by the owner and the
+ * account's sublist.
  * Exactly one of `client`, `remote` and `internal` is set.
  */
 export class Subscription {
@@ -42,7 +55,7 @@ export class Subscription {
   /** Auto-unsubscribe after this many messages; 0 = no limit. */
   max = 0;
   closed = false;
-  /** Queue weight of a route's queue interest (how many members the remote server has). */
+  /** Queue weight of a remote queue interest (how many members the remote server has). */
   qweight = 1;
 
   constructor(
