@@ -30,7 +30,7 @@ function safeEqual(a: string, b: string): boolean {
 }
 
 /** How a client connected, as `allowed_connection_types` names it (nats-server's jwt.ConnectionType*). */
-export type ConnectionType = 'STANDARD' | 'WEBSOCKET';
+export type ConnectionType = 'STANDARD' | 'WEBSOCKET' | 'LEAFNODE';
 
 /**
  * Authentication settings that replace the server's for one kind of connection: a `websocket {}` block
@@ -55,7 +55,7 @@ export interface AuthContext {
 const STANDARD: AuthContext = { connectionType: 'STANDARD' };
 
 /** `allowed_connection_types`: an empty list allows every kind. */
-function connectionTypeAllowed(types: string[] | undefined, kind: ConnectionType): boolean {
+export function connectionTypeAllowed(types: string[] | undefined, kind: ConnectionType): boolean {
   return types === undefined || types.length === 0 || types.some((t) => t.toUpperCase() === kind);
 }
 

@@ -12,7 +12,6 @@
  * - Messages from a route are never sent to another route (full mesh, one hop); see Server.deliverInAccount.
  */
 import { createServer, isIP, type Server as NetServer, connect as netConnect, type Socket } from 'node:net';
-import { networkInterfaces } from 'node:os';
 import { type SecureContext, TLSSocket, connect as tlsConnect } from 'node:tls';
 import { secretMatches } from '../auth/authenticator.js';
 import type { Account } from '../server/account.js';
@@ -23,7 +22,9 @@ import type { InterestObserver } from '../server/delivery.js';
 import type { ClusterOptions } from '../server/options.js';
 import { RemoteKind, type Subscription } from '../server/subscription.js';
 import { VERSION } from '../server/version.js';
+import { listenerUrls, plainIp, splitHostPort } from '../transport/addresses.js';
 import { buildSecureContext } from '../transport/tls.js';
+import { nuid } from '../util/nuid.js';
 import { ConnectUrls } from './connect-urls.js';
 import { Route, type RouteInfoProto, routeNonce } from './route.js';
 import { hostOfUrl, joinHostPort, parseRouteUrl, urlHostPort } from './url.js';
@@ -121,7 +122,7 @@ export class RouteManager implements ClusterView, InterestObserver {
   ) {
     this.options = options;
     this.dynamicName = options.name === '';
-    this.clusterName = options.name !== '' ? options.name : generateName();
+    this.clusterName = options.name !== '' ? options.name : nuid();
     for (const r of options.routes) {
       const u = parseRouteUrl(r);
       this.configuredUrls.push(u);
@@ -632,21 +633,10 @@ export class RouteManager implements ClusterView, InterestObserver {
    * IP for 0.0.0.0.
    */
   private ownURLs(advertise: string, host: string, port: number): string[] {
-    if (advertise !== '') {
-      const [h, p] = splitHostPort(advertise, port);
-      return [joinHostPort(h, p)];
-    }
-    if (host === '0.0.0.0' || host === '::' || host === '') {
-      const ips: string[] = [];
-      for (const list of Object.values(networkInterfaces())) {
-        for (const a of list ?? []) if (isGlobalUnicast(a.address, a.family)) ips.push(a.address);
-      }
-      if (ips.length === 0) {
-        this.server.logger.error(`Address ${JSON.stringify(host)} can not be resolved properly`);
-      }
-      return ips.map((ip) => joinHostPort(ip, port));
-    }
-    return [joinHostPort(host, port)];
+    const urls = listenerUrls(advertise, host, port);
+    if (urls.length === 0)
+      this.server.logger.error(`Address ${JSON.stringify(host)} can not be resolved properly`);
+    return urls;
   }
 
   // ---- monitoring --------------------------------------------------------------------------------------
@@ -716,50 +706,6 @@ export class RouteManager implements ClusterView, InterestObserver {
     this.stopped = closed;
     return closed;
   }
-}
-
-/** A generated cluster name: 22 base62 characters, like nats-server's nuid.Next(). */
-function generateName(): string {
-  const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-  let s = '';
-  for (let i = 0; i < 22; i++) s += alphabet[Math.floor(Math.random() * alphabet.length)];
-  return s;
-}
-
-/** `host[:port]` (optionally with a scheme) with a default port, as nats-server's parseHostPort. */
-function splitHostPort(s: string, defaultPort: number): [string, number] {
-  let t = s.trim().replace(/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//, '');
-  t = t.replace(/\/.*$/, '');
-  const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(t) ?? /^([^:]+)(?::(\d+))?$/.exec(t);
-  if (m === null) return [t, defaultPort];
-  const port = m[2] !== undefined ? Number(m[2]) : defaultPort;
-  return [m[1]!, port > 0 ? port : defaultPort];
-}
-
-/** An IPv4 peer address as Node reports it on a dual-stack socket (`::ffff:1.2.3.4`), without the prefix. */
-function plainIp(ip: string): string {
-  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
-}
-
-/** Go's net.IP.IsGlobalUnicast: not loopback, link-local, multicast or unspecified. */
-function isGlobalUnicast(address: string, family: string | number): boolean {
-  if (family === 'IPv4' || family === 4) {
-    if (address.startsWith('127.') || address.startsWith('169.254.') || address === '0.0.0.0') return false;
-    const first = Number(address.split('.')[0]);
-    return first < 224;
-  }
-  const a = address.toLowerCase();
-  if (
-    a === '::1' ||
-    a === '::' ||
-    a.startsWith('fe8') ||
-    a.startsWith('fe9') ||
-    a.startsWith('fea') ||
-    a.startsWith('feb')
-  ) {
-    return false;
-  }
-  return !a.startsWith('ff');
 }
 
 function redacted(u: URL): string {

@@ -65,10 +65,7 @@ export function urlHostPort(u: URL): string {
   return `${u.hostname}:${u.port}`.toLowerCase();
 }
 
-/** `host:port` with IPv6 hosts bracketed (Go's net.JoinHostPort). */
-export function joinHostPort(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
+export { joinHostPort } from '../transport/addresses.js';
 
 function parseUrl(s: string): URL {
   // A bare host:port has no scheme: read it as nats://host:port.

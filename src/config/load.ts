@@ -10,12 +10,15 @@ import { emptyAuthorization } from '../auth/types.js';
 import { parseClusterBlock } from '../cluster/config.js';
 import { ConfError, type ConfMap, parseConf, parseConfFile } from '../conf/index.js';
 import { parseJetStreamKey, parseStoreDirKey } from '../jetstream/config-file.js';
+import { leafNodeOptionsProblem, parseLeafNodesBlock } from '../leafnode/config.js';
 import {
   DEFAULT_HOST,
   DEFAULT_LAME_DUCK_DURATION,
   DEFAULT_LAME_DUCK_GRACE_PERIOD,
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_PORT,
+  defaultLeafNodeOptions,
+  defaultRemoteLeafOptions,
   defaultWebsocketOptions,
   MAX_PAYLOAD_SIZE,
   MAX_PENDING_SIZE,
@@ -74,8 +77,6 @@ export const NOT_SUPPORTED_YET: Readonly<Record<string, string>> = {
   reconnect_error_reports: 'clustering',
   default_js_domain: 'JetStream',
   gateway: 'gateways',
-  leaf: 'leaf nodes',
-  leafnodes: 'leaf nodes',
   mqtt: 'MQTT',
   operator: 'JWT/operator mode',
   operators: 'JWT/operator mode',
@@ -179,6 +180,19 @@ export function configFromMap(map: ConfMap, file: string, opts: MapOptions = {})
       authz ?? emptyAuthorization(),
     );
     if (problem !== undefined) r.error(wsField, problem);
+  }
+  const leaf = r.config.leafnodes;
+  const leafField = seen.get('leafnodes');
+  if (leaf !== undefined && leafField !== undefined) {
+    const accounts = new Set((authz?.accounts ?? []).map((a) => a.name));
+    const sys = r.config.noSystemAccount === true ? undefined : (r.config.systemAccount ?? '$SYS');
+    const full = {
+      ...defaultLeafNodeOptions(),
+      ...leaf,
+      remotes: (leaf.remotes ?? []).map((x) => ({ ...defaultRemoteLeafOptions(), ...x })),
+    };
+    const problem = leafNodeOptionsProblem(full, accounts, sys);
+    if (problem !== undefined) r.error(leafField, problem);
   }
 
   if (r.errors.length > 0) throw new ConfigError(r.errors);
@@ -353,6 +367,8 @@ function builtinHandlers(
     },
     websocket: (f) => set(f, 'websocket', parseWebsocketBlock(r, f)),
     ws: (f) => set(f, 'websocket', parseWebsocketBlock(r, f)),
+    leafnodes: (f) => set(f, 'leafnodes', parseLeafNodesBlock(r, f)),
+    leaf: (f) => set(f, 'leafnodes', parseLeafNodesBlock(r, f)),
     jetstream: (f) => parseJetStreamKey(r, f),
     store_dir: (f) => parseStoreDirKey(r, f),
     storedir: (f) => parseStoreDirKey(r, f),

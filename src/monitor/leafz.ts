@@ -1,5 +1,5 @@
-/** /leafz: leafnode connections. None exist in tsnats yet: nats-server's answer with no leafnodes. */
-import { decodeBool, rfc3339 } from './format.js';
+/** /leafz: the leaf node connections, accepted and solicited, with nats-server's LeafInfo fields. */
+import { decodeBool, goDurationMs, rfc3339 } from './format.js';
 import type { MonitoredServer } from './state.js';
 
 /** One leafnode connection (nats-server's LeafInfo). */
@@ -33,6 +33,24 @@ export function parseLeafzQuery(q: URLSearchParams): LeafzOptions {
   return { subs: decodeBool(q, 'subs'), acc: q.get('acc') ?? '' };
 }
 
-export function leafz(server: MonitoredServer, _opts: Partial<LeafzOptions> = {}): Leafz {
-  return { server_id: server.id, now: rfc3339(Date.now()), leafnodes: 0, leafs: null };
+export function leafz(server: MonitoredServer, opts: Partial<LeafzOptions> = {}): Leafz {
+  const list = server.leafnodes?.status(opts.acc ?? '') ?? [];
+  const leafs: LeafInfo[] = list.map((l) => ({
+    account: l.account,
+    ip: l.ip,
+    port: l.port,
+    rtt: goDurationMs(l.rtt),
+    in_msgs: l.inMsgs,
+    out_msgs: l.outMsgs,
+    in_bytes: l.inBytes,
+    out_bytes: l.outBytes,
+    subscriptions: l.subscriptions.length,
+    ...(opts.subs === true ? { subscriptions_list: l.subscriptions } : {}),
+  }));
+  return {
+    server_id: server.id,
+    now: rfc3339(Date.now()),
+    leafnodes: leafs.length,
+    leafs: leafs.length > 0 ? leafs : null,
+  };
 }

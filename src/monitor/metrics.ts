@@ -251,8 +251,8 @@ export function metrics(
 
   const sl = sublistStats(server) as unknown as Record<string, number>;
   for (const [key, type, help] of SUBSZ_FIELDS) one(`gnatsd_subsz_${key}`, type, help, sl[key]!);
-  one('gnatsd_routez_num_routes', 'gauge', 'Cluster routes', 0);
-  one('gnatsd_leafz_leafnodes', 'gauge', 'Leafnode connections', 0);
+  one('gnatsd_routez_num_routes', 'gauge', 'Cluster routes', server.cluster?.numRoutes() ?? 0);
+  one('gnatsd_leafz_leafnodes', 'gauge', 'Leafnode connections', server.leafnodes?.connections().length ?? 0);
   one(
     'gnatsd_healthz_status',
     'gauge',

@@ -1,5 +1,6 @@
 import type { RouteManager } from '../cluster/routes.js';
 import type { JetStream } from '../jetstream/jetstream.js';
+import type { LeafNodeManager } from '../leafnode/leafnodes.js';
 import type { Account } from '../server/account.js';
 import type { ServerCore } from '../server/core.js';
 import type { CpuSampler } from './varz.js';
@@ -24,6 +25,7 @@ export interface MonitorState {
 export interface MonitoredServer extends ServerCore {
   readonly cluster: RouteManager | undefined;
   readonly jetstream: JetStream | undefined;
+  readonly leafnodes: LeafNodeManager | undefined;
 }
 
 /** The server's accounts, the global account included. */

@@ -17,6 +17,23 @@ const DEFAULT_TLS_TIMEOUT = 2;
  */
 export type EmptyOptsVarz = Record<string, never>;
 
+/** Leaf node settings (nats-server's LeafNodeOptsVarz, every field `omitempty`); `{}` without leaf nodes. */
+export interface LeafNodeOptsVarz {
+  host?: string;
+  port?: number;
+  /** Seconds. */
+  auth_timeout?: number;
+  tls_timeout?: number;
+  tls_required?: boolean;
+  tls_verify?: boolean;
+  remotes?: {
+    local_account?: string;
+    tls_timeout?: number;
+    urls?: string[];
+    deny?: { exports?: string[]; imports?: string[] };
+  }[];
+}
+
 /** Websocket settings (nats-server's WebsocketOptsVarz, every field `omitempty`); `{}` without websocket. */
 export interface WebsocketOptsVarz {
   host?: string;
@@ -91,7 +108,7 @@ export interface Varz {
   max_pending: number;
   cluster: ClusterOptsVarz;
   gateway: EmptyOptsVarz;
-  leaf: EmptyOptsVarz;
+  leaf: LeafNodeOptsVarz;
   mqtt: EmptyOptsVarz;
   websocket: WebsocketOptsVarz;
   jetstream: JetStreamVarz;
@@ -193,7 +210,7 @@ export function varz(server: MonitoredServer, state: MonitorState): Varz {
     max_pending: o.maxPending,
     cluster: clusterVarz(server),
     gateway: {},
-    leaf: {},
+    leaf: leafVarz(server),
     mqtt: {},
     websocket: websocketVarz(server),
     jetstream: jetStreamVarz(server),
@@ -211,7 +228,7 @@ export function varz(server: MonitoredServer, state: MonitorState): Varz {
     total_connections: st.totalConnections,
     routes: server.cluster?.numRoutes() ?? 0,
     remotes: server.cluster?.numRoutes() ?? 0,
-    leafnodes: 0,
+    leafnodes: server.leafnodes?.connections().length ?? 0,
     in_msgs: st.inMsgs,
     out_msgs: st.outMsgs,
     in_bytes: st.inBytes,
@@ -244,6 +261,39 @@ function jetStreamVarz(server: MonitoredServer): JetStreamVarz {
   const js = server.jetstream;
   if (js === undefined) return {};
   return { config: js.configInfo(), stats: jetStreamStats(js) };
+}
+
+function leafVarz(server: MonitoredServer): LeafNodeOptsVarz {
+  const l = server.options.leafnodes;
+  if (l === undefined) return {};
+  const port = server.leafnodes?.port ?? 0;
+  const authTimeout = l.authTimeout > 0 ? l.authTimeout : l.tls !== undefined ? l.tls.timeout + 1000 : 2000;
+  const remotes = l.remotes.map((r) => {
+    const deny = { ...nonEmpty('exports', r.denyExports), ...nonEmpty('imports', r.denyImports) };
+    return {
+      local_account: r.account === '' ? '$G' : r.account,
+      ...nonEmpty('tls_timeout', r.tls !== undefined ? r.tls.timeout / 1000 : 0),
+      urls: r.urls.map(urlHostPort),
+      ...(Object.keys(deny).length > 0 ? { deny } : {}),
+    };
+  });
+  return {
+    ...(port !== 0 ? { host: l.host, port, auth_timeout: authTimeout / 1000 } : {}),
+    ...(port !== 0 ? { tls_timeout: l.tls !== undefined ? l.tls.timeout / 1000 : DEFAULT_TLS_TIMEOUT } : {}),
+    ...nonEmpty('tls_required', l.tls !== undefined),
+    ...nonEmpty('tls_verify', l.tls !== undefined && (l.tls.verify || l.tls.verifyAndMap)),
+    ...nonEmpty('remotes', remotes),
+  };
+}
+
+/** host:port of a remote's URL, without scheme and credentials (nats-server's urlsToStrings). */
+function urlHostPort(u: string): string {
+  try {
+    const url = new URL(u.includes('://') ? u : `nats-leaf://${u}`);
+    return `${url.hostname}:${url.port !== '' ? url.port : '7422'}`;
+  } catch {
+    return u;
+  }
 }
 
 function websocketVarz(server: MonitoredServer): WebsocketOptsVarz {

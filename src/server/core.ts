@@ -118,6 +118,11 @@ export class ServerCore implements ConnectionHost {
     return this.authorization;
   }
 
+  /** A new connection id: clients and leaf nodes share one sequence, as in nats-server. */
+  newConnectionId(): number {
+    return this.nextCid++;
+  }
+
   /** How a client authenticates: as a TCP client, or with the websocket block's settings. */
   authContext(c: Client): AuthContext {
     return c.ws !== undefined ? this.websocketAuth : STANDARD_AUTH;
@@ -208,7 +213,13 @@ export class ServerCore implements ConnectionHost {
       return;
     }
     this.trackSocket(socket);
-    const c = new Client(this, socket, this.nextCid++, socket.remoteAddress ?? '', socket.remotePort ?? 0);
+    const c = new Client(
+      this,
+      socket,
+      this.newConnectionId(),
+      socket.remoteAddress ?? '',
+      socket.remotePort ?? 0,
+    );
     if (!this.admit(c)) return;
     const authRequired = this.auth.required;
     const tlsOpts = this.options.tls;
@@ -242,7 +253,13 @@ export class ServerCore implements ConnectionHost {
       return;
     }
     this.trackSocket(socket);
-    const c = new Client(this, stream, this.nextCid++, socket.remoteAddress ?? '', socket.remotePort ?? 0);
+    const c = new Client(
+      this,
+      stream,
+      this.newConnectionId(),
+      socket.remoteAddress ?? '',
+      socket.remotePort ?? 0,
+    );
     c.ws = ws;
     if ('getPeerCertificate' in socket) c.tls = socket as TLSSocket;
     if (!this.admit(c)) return;

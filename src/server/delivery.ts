@@ -141,6 +141,53 @@ export class Delivery {
   }
 
   /**
+   * Deliver a message that came from a leaf node connection, in the account it is bound to (and through
+   * that account's imports): plain subscribers, and the queue groups the leaf named (nats-server's
+   * processInboundLeafMsg). Returns how many got it.
+   */
+  routeFromLeaf(
+    leaf: RemoteLink,
+    acc: Account,
+    subject: string,
+    reply: string,
+    hdr: number,
+    buf: Buffer,
+    start: number,
+    size: number,
+    queues: string[],
+  ): number {
+    const st = this.stats;
+    st.inMsgs++;
+    st.inBytes += size;
+    this.sourceLink = leaf;
+    let delivered: number;
+    try {
+      delivered = this.deliverInAccount(
+        acc,
+        null,
+        subject,
+        reply,
+        hdr,
+        buf,
+        start,
+        size,
+        DeliveryFlags.FromLeaf,
+        queues,
+      );
+      if (acc.crossAccount) {
+        delivered += this.routeAcrossAccounts(acc, null, subject, reply, hdr, buf, start, size, '');
+      }
+    } finally {
+      this.sourceLink = null;
+    }
+    if (delivered > 0) {
+      st.outMsgs += delivered;
+      st.outBytes += delivered * size;
+    }
+    return delivered;
+  }
+
+  /**
    * Publish from inside the server, outside any delivery (see the re-entrancy rule): routed like a
    * client's message. `hdr` is a NATS/1.0 header block or null; receivers see `deliverAs` as the subject
    * when it is given. Returns how many got it.

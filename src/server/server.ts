@@ -7,6 +7,7 @@
  *   jetstream    streams, consumers and their API, when `jetstream` is set (jetstream/)
  *   cluster      routes to the other servers, when `cluster` is set (cluster/)
  *   websocket    the websocket listener, when `websocket` is set (websocket/)
+ *   leafnodes    leaf node connections, accepted and solicited, when `leafnodes` is set (leafnode/)
  *   monitor      HTTP monitoring when `httpPort` is set, and the same data over NATS in the system
  *                account (monitor/)
  *
@@ -25,6 +26,7 @@ import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RouteManager } from '../cluster/routes.js';
 import { JetStream } from '../jetstream/jetstream.js';
+import { LeafNodeManager } from '../leafnode/leafnodes.js';
 import { Monitor } from '../monitor/http.js';
 import type { MonitorState } from '../monitor/state.js';
 import { SystemRequests } from '../monitor/sys-requests.js';
@@ -48,6 +50,8 @@ export class Server extends ServerCore {
   readonly jetstream: JetStream | undefined;
   /** The websocket listener, when `options.websocket` is set. */
   readonly websocket: WebsocketListener | undefined;
+  /** Leaf node connections, when `options.leafnodes` is set. */
+  readonly leafnodes: LeafNodeManager | undefined;
   /** `$SYS.REQ.SERVER...` monitoring requests in the system account. */
   private sysRequests: SystemRequests | undefined;
   private readonly readyPromise: Promise<void>;
@@ -72,6 +76,11 @@ export class Server extends ServerCore {
       this.clusterView = cluster;
       this.delivery.interestObservers.push(cluster);
       this.jetstream?.cluster?.attachRoutes(cluster);
+    }
+    if (o.leafnodes !== undefined) {
+      const leafnodes = new LeafNodeManager(this, o.leafnodes);
+      this.leafnodes = leafnodes;
+      this.delivery.interestObservers.push(leafnodes);
     }
     this.readyPromise = this.start();
     // Keep an unhandled rejection from crashing the process when nobody awaits ready().
@@ -117,6 +126,7 @@ export class Server extends ServerCore {
       if (jsCluster !== undefined) jsCluster.onNewServer = () => sysRequests.sendStatsz();
     }
     if (this.cluster !== undefined) await this.cluster.start();
+    if (this.leafnodes !== undefined) await this.leafnodes.start();
     if (o.portsFileDir !== '') this.writePortsFile();
     if (!o.noSigs) this.installSignalHandlers();
     log.notice('Server is ready');
@@ -133,6 +143,7 @@ export class Server extends ServerCore {
     const ports: Record<string, string[]> = { nats: [`nats://${hostPort(host, this.port)}`] };
     if (this.monitor) ports.monitoring = [this.monitor.url];
     if (this.cluster) ports.cluster = [`nats://${hostPort(host, this.cluster.port)}`];
+
     const ws = this.websocket;
     if (ws !== undefined) {
       const wsHost = ws.host === '0.0.0.0' || ws.host === '' ? '127.0.0.1' : ws.host;
@@ -251,6 +262,7 @@ export class Server extends ServerCore {
       }
       this.sysRequests?.stop();
       await this.monitor?.stop();
+      const leafsClosed = this.leafnodes?.shutdown();
       const routesClosed = this.cluster?.shutdown();
       this.io.stop();
       for (const [sig, h] of this.signalHandlers) process.off(sig, h);
@@ -279,6 +291,7 @@ export class Server extends ServerCore {
       // Clients are gone: no more messages for the streams; flush and close their stores.
       this.jetstream?.stop();
       await routesClosed;
+      await leafsClosed;
       if (this.portsFile !== '') tryUnlink(this.portsFile);
       if (this.options.pidFile !== '') tryUnlink(this.options.pidFile);
       this.logger.notice('Server Exiting..');

@@ -1,0 +1,54 @@
+/**
+ * Who an accepted leaf node connection is, and which account it binds to (nats-server's
+ * isLeafNodeAuthorized), from the CONNECT the leaf sent:
+ *
+ *   1. `leafnodes { authorization { user, password, account } }`: that user, bound to `account`;
+ *   2. `leafnodes { authorization { users: [ { user, password, account } ] } }`: one of those users;
+ *   3. otherwise the server's own authentication: without any, every leaf is bound to the global account;
+ *      with users, a leaf naming one must give its password (and the user must allow LEAFNODE
+ *      connections), and gets its permissions and account; a leaf naming no user is accepted and bound
+ *      to `authorization { account }` of the leafnodes block (nats-server 2.9 does the same).
+ *
+ * Passwords may be bcrypt hashes; checks are asynchronous so they never block the server.
+ */
+import { connectionTypeAllowed, secretMatches } from '../auth/authenticator.js';
+import type { AuthorizationConfig, Permissions } from '../auth/types.js';
+import type { LeafNodeOptions } from '../server/options.js';
+
+/** What an accepted leaf presents in CONNECT. */
+export interface LeafCredentials {
+  user: string;
+  pass: string;
+}
+
+/** The outcome of a successful check: the account ('' = global) and the user's permissions, if any. */
+export interface LeafIdentity {
+  account: string;
+  user: string;
+  permissions: Permissions | undefined;
+}
+
+export async function authenticateLeaf(
+  cfg: LeafNodeOptions,
+  authz: AuthorizationConfig,
+  serverAuthRequired: boolean,
+  cr: LeafCredentials,
+): Promise<LeafIdentity | undefined> {
+  if (cfg.user !== '') {
+    const ok = cr.user === cfg.user && (await secretMatches(cr.pass, cfg.password));
+    return ok ? { account: cfg.account, user: cfg.user, permissions: undefined } : undefined;
+  }
+  if (cfg.users.length > 0) {
+    const u = cfg.users.find((x) => x.user === cr.user);
+    if (u === undefined || !(await secretMatches(cr.pass, u.password))) return undefined;
+    return { account: u.account ?? '', user: u.user, permissions: undefined };
+  }
+  if (!serverAuthRequired) return { account: '', user: '', permissions: undefined };
+  if (cr.user !== '') {
+    const u = authz.users.find((x) => x.user === cr.user);
+    if (u === undefined || !connectionTypeAllowed(u.allowedConnectionTypes, 'LEAFNODE')) return undefined;
+    if (!(await secretMatches(cr.pass, u.password))) return undefined;
+    return { account: u.account ?? '', user: u.user, permissions: u.permissions ?? authz.defaultPermissions };
+  }
+  return { account: cfg.account, user: '', permissions: undefined };
+}
