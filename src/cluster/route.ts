@@ -49,6 +49,8 @@ export interface RouteInfoProto {
   connect_urls: string[];
   /** The peer's websocket client URLs. */
   ws_connect_urls: string[];
+  /** The peer's leaf node URLs. */
+  leafnode_urls: string[];
   ldm: boolean;
   lnoc: boolean;
   /** The peer runs JetStream. */
@@ -98,6 +100,8 @@ export class Route extends Connection implements RemoteLink {
   connectURLs: string[] = [];
   /** The remote's websocket client URLs, counted likewise. */
   wsConnectURLs: string[] = [];
+  /** The remote's leaf node URLs, counted in the cluster's leafnode_urls while registered. */
+  leafURLs: string[] = [];
   /** Where to reconnect: the solicited URL, or one built from the remote's INFO. */
   url: URL | undefined;
   /** Registered with the manager (the route that carries traffic for `remoteId`). */
@@ -571,6 +575,7 @@ export function parseRouteInfo(json: string): RouteInfoProto {
     cluster_dynamic: bool(o, 'cluster_dynamic', 'INFO'),
     connect_urls: urls,
     ws_connect_urls: wsUrls,
+    leafnode_urls: stringList(o, 'leafnode_urls'),
     ldm: bool(o, 'ldm', 'INFO'),
     lnoc: bool(o, 'lnoc', 'INFO'),
     jetstream: bool(o, 'jetstream', 'INFO'),

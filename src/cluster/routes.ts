@@ -105,6 +105,13 @@ export class RouteManager implements ClusterView, InterestObserver {
   /** The cluster's URLs for TCP clients and for websocket clients (INFO `connect_urls`). */
   private readonly clientURLs = new ConnectUrls();
   private readonly wsURLs = new ConnectUrls();
+  /**
+   * The cluster's leaf node URLs (route INFO `leafnode_urls`): ours, set by the composition root unless
+   * the leafnodes block says `no_advertise`, and the other servers'.
+   */
+  private readonly leafURLs = new ConnectUrls();
+  /** Told the other servers' leaf URLs when they change (the leaf node module tells its leafs). */
+  onLeafUrlsChanged: ((urls: string[]) => void) | undefined;
   private lastCURLsUpdate = 0;
   /** Clients that have had their first PONG (only those get async INFO, as in nats-server). */
   private readonly pongSent = new WeakSet<Client>();
@@ -342,6 +349,8 @@ export class RouteManager implements ClusterView, InterestObserver {
     r.registered = true;
     r.connectURLs = info.connect_urls;
     r.wsConnectURLs = info.ws_connect_urls;
+    r.leafURLs = info.leafnode_urls;
+    if (this.leafURLs.add(info.leafnode_urls)) this.onLeafUrlsChanged?.(this.leafURLs.others());
     log.debug(`${r} - Registering remote route ${JSON.stringify(r.remoteId)}`);
     this.sendSubsToRoute(r);
     if (this.routes.size > 1) {
@@ -469,6 +478,7 @@ export class RouteManager implements ClusterView, InterestObserver {
     if (this.dynamicName) info.cluster_dynamic = true;
     if (!o.noAdvertise && this.clientURLs.own.length > 0) info.connect_urls = this.clientURLs.own;
     if (!o.noAdvertise && this.wsURLs.own.length > 0) info.ws_connect_urls = this.wsURLs.own;
+    if (this.leafURLs.own.length > 0) info.leafnode_urls = this.leafURLs.own;
     // Go servers count a peer as a JetStream server from this flag (clustered JetStream sizing).
     if (srv.jetstreamEnabled) info.jetstream = true;
     if (ldm) info.ldm = true;
@@ -577,8 +587,15 @@ export class RouteManager implements ClusterView, InterestObserver {
     if (cli || ws) this.connectURLsChanged(cli, ws);
   }
 
+  /** This server's leaf node URLs, given to the other servers in route INFO (before the routes start). */
+  setLeafUrls(urls: string[]): void {
+    this.leafURLs.own = urls;
+  }
+
   /** A route's URLs are no longer offered (it closed or entered lame duck mode). */
   private dropConnectURLs(r: Route): void {
+    if (this.leafURLs.remove(r.leafURLs)) this.onLeafUrlsChanged?.(this.leafURLs.others());
+    r.leafURLs = [];
     if (!this.options.noAdvertise) {
       const cli = this.clientURLs.remove(r.connectURLs);
       const ws = this.wsURLs.remove(r.wsConnectURLs);

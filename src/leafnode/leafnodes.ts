@@ -154,7 +154,8 @@ export class LeafNodeManager implements InterestObserver {
 
   // ---- start and stop ----------------------------------------------------------------------------------
 
-  async start(): Promise<void> {
+  /** Listen for leafs (when a port is configured). */
+  async listen(): Promise<void> {
     const o = this.options;
     const log = this.server.logger;
     if (o.port !== 0) {
@@ -173,6 +174,10 @@ export class LeafNodeManager implements InterestObserver {
       this.port = typeof addr === 'object' && addr !== null ? addr.port : port;
       log.notice(`Listening for leafnode connections on ${joinHostPort(o.host, this.port)}`);
     }
+  }
+
+  /** Start soliciting the remotes. */
+  solicit(): void {
     for (const rs of this.remotes) this.connectRemote(rs);
   }
 

@@ -836,6 +836,8 @@ export class Parser {
     const n = this.tokenize(lb, start, end, pa.op !== MsgOp.PUB && pa.op !== MsgOp.HPUB);
     pa.szb = '';
     pa.hdb = '';
+    // A leaf connection takes PUB as well as LMSG: no queue names may carry over to it.
+    if (this.kind === ConnKind.LEAF) pa.queues.length = 0;
     switch (pa.op) {
       case MsgOp.PUB:
         if (n === 2) {
@@ -892,8 +894,9 @@ export class Parser {
    */
   private routedMsgArgs(lb: Buffer, n: number): boolean {
     const pa = this.pa;
-    const hasHdr = pa.op === MsgOp.HRMSG || pa.op === MsgOp.HLMSG;
     const leaf = this.kind === ConnKind.LEAF;
+    // On a route LMSG always has a header size (0 without headers: processRoutedOriginClusterMsgArgs).
+    const hasHdr = pa.op === MsgOp.HRMSG || pa.op === MsgOp.HLMSG || (!leaf && pa.op === MsgOp.LMSG);
     const what = leaf ? 'processLeafMsgArgs' : 'processRoutedMsgArgs';
     let first = 0;
     if (!leaf && (pa.op === MsgOp.LMSG || pa.op === MsgOp.HLMSG)) {
@@ -938,6 +941,7 @@ export class Parser {
     if (hasHdr && pa.hdr > pa.size) {
       return this.argError(`processRoutedHeaderMsgArgs Header Size larger then TotalSize: '${this.line()}'`);
     }
+    if (pa.op === MsgOp.LMSG && pa.hdr === 0) pa.hdr = -1;
     return true;
   }
 

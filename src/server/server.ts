@@ -125,8 +125,17 @@ export class Server extends ServerCore {
       const jsCluster = this.jetstream?.cluster;
       if (jsCluster !== undefined) jsCluster.onNewServer = () => sysRequests.sendStatsz();
     }
+    const leafnodes = this.leafnodes;
+    if (leafnodes !== undefined) {
+      // The leaf listener first: its URL goes into the route INFO.
+      await leafnodes.listen();
+      if (this.cluster !== undefined) {
+        if (!leafnodes.options.noAdvertise) this.cluster.setLeafUrls(leafnodes.ownUrls().slice(0, 1));
+        this.cluster.onLeafUrlsChanged = (urls) => leafnodes.setPeerLeafUrls(urls);
+      }
+    }
     if (this.cluster !== undefined) await this.cluster.start();
-    if (this.leafnodes !== undefined) await this.leafnodes.start();
+    leafnodes?.solicit();
     if (o.portsFileDir !== '') this.writePortsFile();
     if (!o.noSigs) this.installSignalHandlers();
     log.notice('Server is ready');

@@ -50,8 +50,11 @@ class RecordingSink implements ParserSink {
   onErr(arg: string): void {
     this.events.push(`err ${arg}`);
   }
-  onParseError(err: string): void {
+  /** Details of parse errors, for the tests that look at them. */
+  details: string[] = [];
+  onParseError(err: string, detail: string): void {
     this.events.push(`parse-error ${err}`);
+    this.details.push(detail);
   }
   onAuthRequiredViolation(): void {
     this.events.push('auth-violation');
@@ -211,7 +214,8 @@ describe('parser', () => {
         'RMSG $G foo | q1 2\r\nhi\r\n' +
         'HMSG $G foo 12 14\r\nNATS/1.0\r\n\r\nhi\r\n' +
         'HMSG $G foo + r q 12 14\r\nNATS/1.0\r\n\r\nhi\r\n' +
-        'LMSG C1 $G foo r 2\r\nhi\r\n',
+        'LMSG C1 $G foo r 0 2\r\nhi\r\n' +
+        'LMSG C1 $G foo 12 14\r\nNATS/1.0\r\n\r\nhi\r\n',
     );
     const EXPECTED = [
       'info {"server_id":"S"}',
@@ -227,6 +231,7 @@ describe('parser', () => {
       `msg op=${MsgOp.HRMSG} acc=$G foo reply= hdr=12 size=14 "NATS/1.0\\r\\n\\r\\nhi"`,
       `msg op=${MsgOp.HRMSG} acc=$G foo reply=r hdr=12 size=14 q=q "NATS/1.0\\r\\n\\r\\nhi"`,
       `msg op=${MsgOp.LMSG} origin=C1 acc=$G foo reply=r hdr=-1 size=2 "hi"`,
+      `msg op=${MsgOp.LMSG} origin=C1 acc=$G foo reply= hdr=12 size=14 "NATS/1.0\\r\\n\\r\\nhi"`,
     ];
     test('route ops in one read', () => {
       assert.deepEqual(run([ROUTE_SCRIPT], ConnKind.ROUTER), EXPECTED);
@@ -236,6 +241,46 @@ describe('parser', () => {
         const got = run([ROUTE_SCRIPT.subarray(0, i), ROUTE_SCRIPT.subarray(i)], ConnKind.ROUTER);
         assert.deepEqual(got, EXPECTED, `split at ${i}`);
       }
+    });
+  });
+
+  describe('leaf node protocol', () => {
+    // No account and no origin on a leaf connection; HMSG for headers (docs/design/leafnodes.md).
+    const LEAF_SCRIPT = Buffer.from(
+      'LS+ foo\r\nLS+ qs g1 2\r\nLS- qs g1\r\n' +
+        'LMSG foo 2\r\nhi\r\n' +
+        'LMSG foo rep.x 2\r\nhi\r\n' +
+        'LMSG qs + rep.x g1 g2 2\r\nhi\r\n' +
+        'LMSG qs | g1 2\r\nhi\r\n' +
+        'HMSG bar.h 12 14\r\nNATS/1.0\r\n\r\nhi\r\n' +
+        'HMSG leafq + r1 G 12 14\r\nNATS/1.0\r\n\r\nhi\r\n' +
+        'PUB foo.a 2\r\nhi\r\n',
+    );
+    const EXPECTED = [
+      `sub ${SubOp.LS} foo`,
+      `sub ${SubOp.LS} qs|g1|2`,
+      `unsub ${SubOp.LS} qs|g1`,
+      `msg op=${MsgOp.LMSG} foo reply= hdr=-1 size=2 "hi"`,
+      `msg op=${MsgOp.LMSG} foo reply=rep.x hdr=-1 size=2 "hi"`,
+      `msg op=${MsgOp.LMSG} qs reply=rep.x hdr=-1 size=2 q=g1,g2 "hi"`,
+      `msg op=${MsgOp.LMSG} qs reply= hdr=-1 size=2 q=g1 "hi"`,
+      `msg op=${MsgOp.HRMSG} bar.h reply= hdr=12 size=14 "NATS/1.0\\r\\n\\r\\nhi"`,
+      `msg op=${MsgOp.HRMSG} leafq reply=r1 hdr=12 size=14 q=G "NATS/1.0\\r\\n\\r\\nhi"`,
+      `msg op=${MsgOp.PUB} foo.a reply= hdr=-1 size=2 "hi"`,
+    ];
+    test('leaf ops, whole and split at every offset', () => {
+      assert.deepEqual(run([LEAF_SCRIPT], ConnKind.LEAF), EXPECTED);
+      for (let i = 1; i < LEAF_SCRIPT.length; i++) {
+        const got = run([LEAF_SCRIPT.subarray(0, i), LEAF_SCRIPT.subarray(i)], ConnKind.LEAF);
+        assert.deepEqual(got, EXPECTED, `split at ${i}`);
+      }
+    });
+    test('a bad reply indicator is a parse error', () => {
+      const sink = new RecordingSink();
+      const p = new Parser(sink, ConnKind.LEAF);
+      assert.equal(p.parse(Buffer.from('LMSG foo x g1 2\r\nhi\r\n')), false);
+      assert.deepEqual(sink.events, ['parse-error ']);
+      assert.match(sink.details[0]!, /^processLeafMsgArgs Bad or Missing Reply Indicator: 'x'/);
     });
   });
 });
