@@ -48,7 +48,8 @@ async function start(kind) {
 function wsClient(url) {
   return wsconnect({
     servers: url,
-    wsFactory: (u) => Promise.resolve({ socket: new WebSocket(u, { perMessageDeflate: false }), encrypted: false }),
+    wsFactory: (u) =>
+      Promise.resolve({ socket: new WebSocket(u, { perMessageDeflate: false }), encrypted: false }),
   });
 }
 
@@ -97,12 +98,16 @@ for (let r = 0; r < rounds; r++) {
   for (const kind of ['tsnats', 'nats-server']) {
     const res = await once(kind);
     results[kind].push(res);
-    console.log(`round ${r + 1} ${kind}: ws->tcp ${Math.round(res.wsToTcp)} msgs/s, tcp->ws ${Math.round(res.tcpToWs)} msgs/s`);
+    console.log(
+      `round ${r + 1} ${kind}: ws->tcp ${Math.round(res.wsToTcp)} msgs/s, tcp->ws ${Math.round(res.tcpToWs)} msgs/s`,
+    );
   }
 }
 const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 for (const k of ['wsToTcp', 'tcpToWs']) {
   const t = median(results.tsnats.map((x) => x[k]));
   const n = median(results['nats-server'].map((x) => x[k]));
-  console.log(`${k}: tsnats ${Math.round(t)} / nats-server ${Math.round(n)} msgs/s, ratio ${(t / n).toFixed(2)}`);
+  console.log(
+    `${k}: tsnats ${Math.round(t)} / nats-server ${Math.round(n)} msgs/s, ratio ${(t / n).toFixed(2)}`,
+  );
 }

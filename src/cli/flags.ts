@@ -234,14 +234,15 @@ function jsFlag(cl: CommandLine, set: (j: JsFlags) => void): void {
 }
 
 /**
- * -js enables JetStream with the -sd store directory. The flags replace a config file's `jetstream` block
- * as a whole (its limits too).
+ * -js enables JetStream, -sd sets its store directory. As with nats-server, they override only those
+ * settings: a config file's `jetstream` block keeps its domain and limits (mergeCommandLine).
  */
 function jetstreamFromFlags(cl: CommandLine): void {
   const j = jsFlagState.get(cl);
   if (j === undefined || !j.enabled) return;
   cl.config.jetstream = { storeDir: j.storeDir };
   cl.explicit.add('jetstream');
+  if (j.storeDir !== '') cl.explicit.add('jetstream.storeDir');
 }
 
 const BY_NAME = new Map<string, FlagSpec>();

@@ -22,15 +22,12 @@ import type { Account } from '../server/account.js';
 import { ClosedReason } from '../server/closed-reason.js';
 import { Connection } from '../server/connection.js';
 import type { ServerCore } from '../server/core.js';
-import { DeliveryFlags } from '../server/delivery.js';
+import { DeliveryFlags, deliverySubjectAt } from '../server/delivery.js';
 import { RemoteKind, type RemoteLink, Subscription } from '../server/subscription.js';
 import type { RouteManager } from './routes.js';
 
 /** nats-server's ErrClientConnectedToRoutePort: a client (its CONNECT has `lang`) on the route port. */
 export const ERR_CLIENT_ON_ROUTE_PORT = 'attempted to connect to route port';
-
-/** Ack subjects of JetStream deliveries (nats-server's jsAckPre). */
-const JS_ACK_PREFIX = '$JS.ACK.';
 
 /** nats-server's firstPingInterval for non-client connections. */
 const FIRST_PING_INTERVAL = 1000;
@@ -438,17 +435,10 @@ export class Route extends Connection implements RemoteLink {
     st.inMsgs++;
     st.inBytes += size;
     const queues = pa.queues.length > 0 ? pa.queues : null;
-    // A JetStream delivery from another server carries the message's subject after the ack reply
-    // (`$JS.ACK...@<subject>`): the client sees the subject and the plain reply (processMsgResults).
-    let reply = pa.reply;
-    let deliverAs = '';
-    if (reply.startsWith(JS_ACK_PREFIX)) {
-      const at = reply.lastIndexOf('@');
-      if (at !== -1 && at < reply.length - 1) {
-        deliverAs = reply.slice(at + 1);
-        reply = reply.slice(0, at);
-      }
-    }
+    // A JetStream delivery from another server: the client sees the subject and the plain reply.
+    const at = deliverySubjectAt(pa.reply);
+    const reply = at < 0 ? pa.reply : pa.reply.slice(0, at);
+    const deliverAs = at < 0 ? '' : pa.reply.slice(at + 1);
     const n = srv.delivery.deliverInAccount(
       acc,
       null,

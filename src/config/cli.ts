@@ -20,6 +20,14 @@ export function mergeCommandLine(
   const out = merged as Record<string, unknown>;
   const given = flags as Record<string, unknown>;
   for (const key of explicit) {
+    if (key === 'jetstream' && file.jetstream !== undefined && flags.jetstream !== undefined) {
+      // -js turns JetStream on with the file's settings; -sd (when given) replaces its store directory.
+      merged.jetstream = {
+        ...file.jetstream,
+        ...(explicit.has('jetstream.storeDir') ? { storeDir: flags.jetstream.storeDir } : {}),
+      };
+      continue;
+    }
     if (given[key] !== undefined) out[key] = given[key];
   }
   return merged;

@@ -187,6 +187,7 @@ export class JetStream {
     if (jsa !== undefined) return jsa;
     jsa = new JsAccount(this, acc);
     this.accounts.set(acc.name, jsa);
+    if (this.domain !== '') this.serveDomainApi(acc);
     const cluster = this.cluster;
     if (cluster !== undefined) {
       // As nats-server: the account imports the API from the system account, where every server of the
@@ -206,6 +207,23 @@ export class JetStream {
     );
     this.apiSubs.set(acc.name, sub);
     return jsa;
+  }
+
+  /**
+   * With a domain, the API is also reached as `$JS.<domain>.API.>` (how clients and leaf nodes address a
+   * domain): the request is published again in the account on the subject nats-server's domain mappings
+   * give it, `$JS.API.<rest>`, or `$KV.<rest>` / `$OBJ.<rest>` for `$JS.<domain>.API.$KV.<rest>` and
+   * `$OBJ` (key-value puts through a domain), with its reply and headers.
+   */
+  private serveDomainApi(acc: Account): void {
+    const prefix = `$JS.${this.domain}.API.`;
+    this.server.subscribeInternal(acc, `${prefix}>`, (subject, reply, hdr, buf, start, size) => {
+      const rest = subject.slice(prefix.length);
+      const to = rest.startsWith('$KV.') || rest.startsWith('$OBJ.') ? rest : `$JS.API.${rest}`;
+      const h = hdr > 0 ? Buffer.from(buf.subarray(start, start + hdr)) : null;
+      const data = Buffer.from(buf.subarray(start + Math.max(hdr, 0), start + size));
+      this.out.defer(acc, to, reply, h, data);
+    });
   }
 
   lookupAccount(name: string): JsAccount | undefined {

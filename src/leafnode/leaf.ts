@@ -267,7 +267,7 @@ export class Leaf extends Connection implements RemoteLink {
     this.perms = leafPermissions(
       userPerms?.subscribe,
       userPerms?.publish,
-      [...c.deny_pub, ...m.jetStreamDenies(acc)],
+      [...c.deny_pub, ...m.jetStreamDeliverDenies(acc)],
       m.jetStreamDenies(acc),
     );
     this.sendInfo(m.infoProto(this, { connectInfo: true }));
@@ -316,12 +316,11 @@ export class Leaf extends Connection implements RemoteLink {
         };
       }
     }
-    const js = m.jetStreamDenies(this.account);
     this.perms = leafPermissions(
       this.userPerms?.publish,
       this.userPerms?.subscribe,
-      [...remote.denyExports, ...js],
-      [...remote.denyImports, ...js],
+      [...remote.denyExports, ...m.jetStreamDeliverDenies(this.account)],
+      [...remote.denyImports, ...m.jetStreamDenies(this.account)],
     );
     m.register(this);
     this.setFirstPingTimer();

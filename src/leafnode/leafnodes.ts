@@ -142,6 +142,17 @@ export class LeafNodeManager implements InterestObserver {
     return acc === this.server.systemAccount ? JS_DENY_SYSTEM : JS_DENY;
   }
 
+  /**
+   * What is never delivered to a leaf connection bound to `acc`: the JetStream subjects, and the API of
+   * our own domain (requests for it are ours to answer; nats-server's blockMappingOutgoing).
+   */
+  jetStreamDeliverDenies(acc: Account): string[] {
+    const d = this.domain;
+    return d !== '' && this.server.jetstreamEnabled
+      ? [...this.jetStreamDenies(acc), `$JS.${d}.API.>`]
+      : this.jetStreamDenies(acc);
+  }
+
   /** The account's `$LDS.` subject. */
   ldsFor(acc: Account): string {
     let s = this.lds.get(acc);
@@ -423,16 +434,21 @@ export class LeafNodeManager implements InterestObserver {
       }
       const line = buf.toString('utf8', 0, nl).replace(/\r$/, '');
       const m = /^INFO\s+(.*)$/i.exec(line);
-      if (m === null) return finish(`expected INFO, got ${JSON.stringify(line.slice(0, 64))}`);
+      if (m === null) {
+        finish(`expected INFO, got ${JSON.stringify(line.slice(0, 64))}`);
+        return;
+      }
       let o: Record<string, unknown>;
       try {
         o = JSON.parse(m[1]!.trim()) as Record<string, unknown>;
       } catch {
-        return finish('invalid INFO');
+        finish('invalid INFO');
+        return;
       }
       // A client or route port answers with an INFO without these (nats-server's wrong-port check).
       if (typeof o.client_id !== 'number' || o.client_id === 0 || !Array.isArray(o.leafnode_urls)) {
-        return finish('attempted to connect to wrong port');
+        finish('attempted to connect to wrong port');
+        return;
       }
       const str = (k: string): string => (typeof o[k] === 'string' ? (o[k] as string) : '');
       finish(

@@ -159,6 +159,9 @@ export class Delivery {
     const st = this.stats;
     st.inMsgs++;
     st.inBytes += size;
+    const at = deliverySubjectAt(reply);
+    const plainReply = at < 0 ? reply : reply.slice(0, at);
+    const deliverAs = at < 0 ? '' : reply.slice(at + 1);
     this.sourceLink = leaf;
     let delivered: number;
     try {
@@ -166,16 +169,27 @@ export class Delivery {
         acc,
         null,
         subject,
-        reply,
+        plainReply,
         hdr,
         buf,
         start,
         size,
         DeliveryFlags.FromLeaf,
         queues,
+        deliverAs,
       );
       if (acc.crossAccount) {
-        delivered += this.routeAcrossAccounts(acc, null, subject, reply, hdr, buf, start, size, '');
+        delivered += this.routeAcrossAccounts(
+          acc,
+          null,
+          subject,
+          plainReply,
+          hdr,
+          buf,
+          start,
+          size,
+          deliverAs,
+        );
       }
     } finally {
       this.sourceLink = null;
@@ -590,4 +604,18 @@ function leafGets(link: RemoteLink, src: RemoteLink | null, fromRoute: boolean, 
   if (link === src) return false;
   if (fromRoute && link.spoke && !subject.startsWith(SERVICE_REPLY_PREFIX)) return false;
   return src === null || src.remoteCluster === '' || src.remoteCluster !== link.remoteCluster;
+}
+
+const JS_ACK_PREFIX = '$JS.ACK.';
+
+/**
+ * A JetStream delivery from another server carries the message's subject after the ack reply
+ * (`$JS.ACK...@<subject>`): receivers see that subject and the plain reply (nats-server's
+ * processMsgResults). Returns the position of the `@`, or -1 for any other reply. (An index rather than
+ * a pair: this runs for every message from a route or leaf.)
+ */
+export function deliverySubjectAt(reply: string): number {
+  if (!reply.startsWith(JS_ACK_PREFIX)) return -1;
+  const at = reply.lastIndexOf('@');
+  return at === reply.length - 1 ? -1 : at;
 }

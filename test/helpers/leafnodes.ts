@@ -20,7 +20,7 @@ const LEAF_LISTEN = /Listening for leafnode connections on [^\n]*:(\d+)/;
  */
 export async function startHub(
   kind: ServerKind,
-  opts: { config?: string; leafBlock?: string; leafPort?: number; name?: string } = {},
+  opts: { config?: string; leafBlock?: string; leafPort?: number; name?: string; jetstream?: boolean } = {},
 ): Promise<Hub> {
   const port = opts.leafPort ?? -1;
   const srv = await launch({
@@ -28,6 +28,7 @@ export async function startHub(
     config: `server_name: ${opts.name ?? 'hub'}\n${opts.config ?? ''}\nleafnodes {\n  listen: "127.0.0.1:${port}"\n  ${opts.leafBlock ?? ''}\n}\n`,
     args: ['-m', '-1'],
     listeners: ['nats', 'monitoring'],
+    ...(opts.jetstream === true ? { jetstream: true } : {}),
   });
   await srv.waitForLog(LEAF_LISTEN);
   const m = LEAF_LISTEN.exec(srv.log());
@@ -38,13 +39,14 @@ export async function startHub(
 export function startLeaf(
   kind: ServerKind,
   url: string,
-  opts: { remote?: string; config?: string; name?: string } = {},
+  opts: { remote?: string; config?: string; name?: string; jetstream?: boolean } = {},
 ): Promise<Launched> {
   return launch({
     kind,
     config: `server_name: ${opts.name ?? 'leaf'}\n${opts.config ?? ''}\nleafnodes {\n  reconnect: 1\n  remotes: [ { url: "${url}"\n ${opts.remote ?? ''} } ]\n}\n`,
     args: ['-m', '-1'],
     listeners: ['nats', 'monitoring'],
+    ...(opts.jetstream === true ? { jetstream: true } : {}),
   });
 }
 

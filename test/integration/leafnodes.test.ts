@@ -8,10 +8,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { within } from '../helpers/async.js';
 import type { Launched, ServerKind } from '../helpers/launcher.js';
 import {
+  announced,
   type Hub,
   leafOutMsgs,
   startHub,
@@ -20,6 +23,7 @@ import {
   waitForLeafs,
 } from '../helpers/leafnodes.js';
 import { hasReference } from '../helpers/reference.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const PAIRS: [hub: ServerKind, leaf: ServerKind][] = hasReference()
   ? [
@@ -163,6 +167,66 @@ for (const [hubKind, leafKind] of PAIRS) {
       hc.publish('marker', 'm');
       assert.equal(await within(marker(), 5000, 'the marker'), 'm');
       assert.equal(await leafOutMsgs(hub), before + 1, 'only the marker crossed');
+    });
+  });
+
+  describe(`JetStream across a leaf: ${hubKind} hub, ${leafKind} leaf`, () => {
+    test('each side serves its own domain; $JS.API stays local; a stream and a KV bucket on the hub from the leaf', async () => {
+      const hub = await startHub(hubKind, { config: 'jetstream { domain: hub }', jetstream: true });
+      const leaf = await startLeaf(leafKind, `nats-leaf://127.0.0.1:${hub.leafPort}`, {
+        config: 'jetstream { domain: spoke }',
+        jetstream: true,
+      });
+      const conns: NatsConnection[] = [];
+      try {
+        await waitForLeafs(hub, 1);
+        // nats-server announces its domain's API subject by subject, tsnats as `$JS.hub.API.>`.
+        await waitFor(
+          async () => (await announced(leaf)).some((x) => x.startsWith('$JS.hub.API.')),
+          10000,
+          "the hub's domain API announced to the leaf",
+        );
+        const lc = await connect({ servers: leaf.url, reconnect: false });
+        const hc = await connect({ servers: hub.url, reconnect: false });
+        conns.push(lc, hc);
+        const info = async (nc: NatsConnection, subject: string): Promise<string | undefined> => {
+          const r = await nc.request(subject, '', { timeout: 5000 });
+          return (JSON.parse(r.string()) as { domain?: string }).domain;
+        };
+        // Plain $JS.API is answered where the client is; the domain prefix reaches the other side.
+        assert.equal(await info(lc, '$JS.API.INFO'), 'spoke');
+        assert.equal(await info(hc, '$JS.API.INFO'), 'hub');
+        assert.equal(await info(lc, '$JS.hub.API.INFO'), 'hub');
+        assert.equal(await info(hc, '$JS.spoke.API.INFO'), 'spoke');
+
+        const jsm = await jetstreamManager(lc, { domain: 'hub' });
+        await jsm.streams.add({ name: 'ORDERS', subjects: ['orders.>'] });
+        const js = jetstream(lc, { domain: 'hub' });
+        const ack = await js.publish('orders.1', 'one');
+        assert.equal(ack.domain, 'hub');
+        assert.equal(ack.stream, 'ORDERS');
+        // The stream is on the hub, not on the leaf.
+        const hubJsm = await jetstreamManager(hc);
+        assert.equal((await hubJsm.streams.info('ORDERS')).state.messages, 1);
+        await assert.rejects(
+          jetstreamManager(lc).then((m) => m.streams.info('ORDERS')),
+          /stream not found/,
+        );
+        const c = await js.consumers.get('ORDERS');
+        const m = await c.next({ expires: 5000 });
+        assert.equal(m?.string(), 'one');
+
+        const kvm = new Kvm(jetstream(lc, { domain: 'hub' }));
+        const kv = await kvm.create('settings');
+        await kv.put('color', 'blue');
+        assert.equal((await kv.get('color'))?.string(), 'blue');
+        const onHub = await new Kvm(jetstream(hc)).open('settings');
+        assert.equal((await onHub.get('color'))?.string(), 'blue');
+      } finally {
+        for (const c of conns) await c.close();
+        await leaf.stop();
+        await hub.stop();
+      }
     });
   });
 

@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createUser } from '@nats-io/nkeys';
 import type { AccountConfig, AuthorizationConfig, Permissions } from '../../src/auth/types.js';
+import { parseCommandLine } from '../../src/cli/flags.js';
 import { parseConf } from '../../src/conf/index.js';
 import { applyConfigFile, mergeCommandLine } from '../../src/config/cli.js';
 import {
@@ -780,6 +781,95 @@ describe('websocket', () => {
   });
 });
 
+describe('leafnodes', () => {
+  test('the hub side: listen, advertise, authorization and tls keys map onto LeafNodeOptions', () => {
+    const c = cfg(`accounts { A: {} }
+leafnodes {
+  listen: "127.0.0.1:7423"
+  leafnode_advertise: "hub.example.com:7422"
+  no_advertise: true
+  reconnect: 3
+  min_version: "2.8.4"
+  authorization { user: leaf, password: s3cr3t, account: A, timeout: 1.5 }
+}
+`);
+    const l = c.leafnodes;
+    assert.equal(l?.host, '127.0.0.1');
+    assert.equal(l?.port, 7423);
+    assert.equal(l?.advertise, 'hub.example.com:7422');
+    assert.equal(l?.noAdvertise, true);
+    assert.equal(l?.reconnectInterval, 3000, 'reconnect is seconds');
+    assert.equal(l?.minVersion, '2.8.4');
+    assert.equal(l?.user, 'leaf');
+    assert.equal(l?.password, 's3cr3t');
+    assert.equal(l?.account, 'A');
+    assert.equal(l?.authTimeout, 1500);
+    const users = cfg(
+      'accounts { A: {}, B: {} }\nleaf { port: -1, authorization { users: [{user: a, password: pa, account: A}, {username: b, pass: pb}] } }\n',
+    ).leafnodes;
+    assert.equal(users?.port, -1, '-1 picks a free port');
+    assert.equal(users?.host, '0.0.0.0');
+    assert.deepEqual(users?.users, [
+      { user: 'a', password: 'pa', account: 'A' },
+      { user: 'b', password: 'pb' },
+    ]);
+    // Neither a port nor remotes: the block enables nothing, as in nats-server.
+    assert.equal(cfg('leafnodes { no_advertise: true }\n').leafnodes, undefined);
+  });
+
+  test('the leaf side: remotes with url or urls, account, credentials, deny lists, hub', () => {
+    const c = cfg(`accounts { A: {} }
+leafnodes {
+  remotes: [
+    { url: "nats-leaf://u:p@hub1:7422", account: A, deny_imports: ["secret.>"], deny_export: "local.*" }
+    { urls: ["hub2", "tls://hub3:7000"], credentials: "/tmp/user.creds", hub: true, no_randomize: true }
+  ]
+}
+`);
+    const [a, b] = c.leafnodes?.remotes ?? [];
+    assert.deepEqual(a?.urls, ['nats-leaf://u:p@hub1:7422']);
+    assert.equal(a?.account, 'A');
+    assert.deepEqual(a?.denyImports, ['secret.>']);
+    assert.deepEqual(a?.denyExports, ['local.*']);
+    assert.deepEqual(b?.urls, ['hub2', 'tls://hub3:7000']);
+    assert.equal(b?.credentials, '/tmp/user.creds');
+    assert.equal(b?.hub, true);
+    assert.equal(b?.noRandomize, true);
+    assert.equal(c.leafnodes?.port, 0, 'remotes alone do not listen');
+  });
+
+  test("nats-server's checks: unknown accounts, bad URLs, mixed websocket remotes, duplicate users", () => {
+    refused(
+      'leafnodes {\n  port: 7422\n  authorization { user: a, password: b, account: NOPE }\n}\n',
+      [1, 1],
+      'cannot find local account "NOPE" specified in leafnode authorization',
+    );
+    refused(
+      'leafnodes { remotes: [{ url: "nats-leaf://hub:7422", account: NOPE }] }\n',
+      [1, 1],
+      'cannot find local account "NOPE" specified in leafnode remote',
+    );
+    refused(
+      'leafnodes { remotes: [{ urls: ["nats-leaf://a:7422", "ws://b:8080"] }] }\n',
+      [1, 1],
+      'remote leaf node configuration cannot have a mix of websocket and non-websocket urls',
+    );
+    refused(
+      'leafnodes { port: 7422, authorization { users: [{user: a, password: b}, {user: a, password: c}] } }\n',
+      [1, 25],
+      'duplicate user "a" detected in leafnode authorization',
+    );
+    refused(
+      'leafnodes { port: 7422, authorization { user: x, password: y, users: [{user: a, password: b}] } }\n',
+      [1, 25],
+      'can not have a single user/pass and a users array',
+    );
+    refused('leafnodes { port: 7422, min_version: "2.7.0" }\n', [1, 25], 'at least 2.8.0');
+    refused('leafnodes { remotes: "nats-leaf://hub" }\n', [1, 13], 'Expected remotes field to be an array');
+    refused('leafnodes { port: 7422, bogus: 1 }\n', [1, 25], 'unknown field "bogus"');
+  });
+});
+
 describe('refusals name the key and its position', () => {
   test('every key of a later feature is refused as not supported yet', () => {
     for (const key of Object.keys(NOT_SUPPORTED_YET)) {
@@ -1240,6 +1330,19 @@ describe('command line over the file', () => {
     assert.deepEqual(mergeCommandLine(file, {}, new Set()), file);
   });
 
+  test("-js keeps the file's jetstream block; -sd replaces only its store directory", () => {
+    const file: ServerConfig = { jetstream: { storeDir: '/file', domain: 'hub', maxMemory: 1024 } };
+    const js = parseCommandLine(['-js']);
+    assert.deepEqual(mergeCommandLine(file, js.config, js.explicit).jetstream, file.jetstream);
+    const jsSd = parseCommandLine(['-js', '-sd', '/flag']);
+    assert.deepEqual(mergeCommandLine(file, jsSd.config, jsSd.explicit).jetstream, {
+      storeDir: '/flag',
+      domain: 'hub',
+      maxMemory: 1024,
+    });
+    assert.deepEqual(mergeCommandLine({}, jsSd.config, jsSd.explicit).jetstream, { storeDir: '/flag' });
+  });
+
   test('applyConfigFile: -t, warnings, errors, -t without -c', () => {
     const out: string[] = [];
     const w = (s: string): void => {
@@ -1383,6 +1486,12 @@ describe('same verdict as nats-server -t', { skip: !hasReference() && 'nats-serv
       true,
     ],
     ['unknown websocket field', 'websocket { port: 8080, no_tls: true, bogus: 1 }\n', false],
+    [
+      'leafnodes hub and remotes',
+      'accounts { A: { users: [{user: a, password: a}] } }\nleafnodes { listen: "127.0.0.1:7422", advertise: "h:7422", authorization { users: [{user: l, password: p, account: A}], timeout: 2 }, remotes: [{ url: "nats-leaf://x:y@127.0.0.1:7000", account: A, deny_imports: ["a.>"] }, { urls: ["nats://127.0.0.1:7001"], hub: true }] }\n',
+      true,
+    ],
+    ['leafnodes unknown field', 'leafnodes { port: 7422, bogus: 1 }\n', false],
   ];
   for (const [name, text, valid] of cases) {
     test(name, async () => {
