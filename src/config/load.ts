@@ -111,7 +111,6 @@ export const NOT_SUPPORTED_YET: Readonly<Record<string, string>> = {
   no_header_support: 'turning headers off',
   disable_sublist_cache: 'sublist cache settings',
   no_sublist_cache: 'sublist cache settings',
-  server_tags: 'server tags',
 };
 
 /** Reads, parses and maps a configuration file. Throws ConfigError (with file:line:column) when invalid. */
@@ -306,6 +305,21 @@ function builtinHandlers(
       set(f, 'port', clientPort(port));
     },
     server_name: str('serverName'),
+    server_tags: (f) => {
+      // nats-server's TagList.Add: a string or a list of strings.
+      if (typeof f.value !== 'string' && !Array.isArray(f.value)) {
+        r.fail(f, `error parsing tags: unsupported type ${describeValue(f.value)}`);
+      }
+      const list = typeof f.value === 'string' ? [f] : r.elements(f, f.value);
+      set(
+        f,
+        'tags',
+        addTags(
+          [],
+          list.map((e) => r.string(e)),
+        ),
+      );
+    },
     client_advertise: str('clientAdvertise'),
     http: (f) => {
       const hp = parseListen(r, f);
@@ -395,4 +409,13 @@ function crossChecks(r: ConfigReader, seen: Map<keyof ServerOptions, ConfigField
   }
   // With TLS the default authentication timeout leaves room for the handshake (getDefaultAuthTimeout).
   if (c.tls !== undefined && c.authTimeout === undefined) c.authTimeout = c.tls.timeout + 1000;
+}
+
+/** nats-server's TagList.Add: each tag lowercased and trimmed; empty ones and repeats are dropped. */
+export function addTags(into: string[], tags: readonly string[]): string[] {
+  for (const t of tags) {
+    const v = t.trim().toLowerCase();
+    if (v !== '' && !into.includes(v)) into.push(v);
+  }
+  return into;
 }

@@ -198,7 +198,10 @@ export class SystemRequests {
     const s = this.server;
     const info: Json = { name: s.name, host: s.options.host, id: s.id };
     if (s.cluster !== undefined) info.cluster = s.cluster.clusterName;
+    const domain = s.options.jetstream?.domain ?? '';
+    if (domain !== '') info.domain = domain;
     info.ver = VERSION;
+    if (s.options.tags.length > 0) info.tags = [...s.options.tags];
     info.seq = ++this.seq;
     info.jetstream = s.jetstream !== undefined;
     info.time = rfc3339(Date.now());
@@ -231,7 +234,10 @@ export class SystemRequests {
     this.server.delivery.defer(this.account, reply, '', null, Buffer.from(JSON.stringify(response)));
   }
 
-  /** nats-server's EventFilterOptions: server_name, cluster and host must match when given. */
+  /**
+   * nats-server's EventFilterOptions: server_name, cluster and host must contain the given text, every tag
+   * given must be one of ours, and the domain must be ours.
+   */
   private matchesFilter(opts: Json): boolean {
     const s = this.server;
     const name = opts.server_name;
@@ -241,6 +247,13 @@ export class SystemRequests {
       return false;
     const host = opts.host;
     if (typeof host === 'string' && host !== '' && !s.options.host.includes(host)) return false;
+    const tags = opts.tags;
+    if (Array.isArray(tags) && tags.some((t) => typeof t === 'string' && !s.options.tags.includes(t))) {
+      return false;
+    }
+    const domain = opts.domain;
+    if (typeof domain === 'string' && domain !== '' && domain !== (s.options.jetstream?.domain ?? ''))
+      return false;
     return true;
   }
 }

@@ -139,6 +139,8 @@ export interface Varz {
   http_req_stats: Record<string, number>;
   /** When the configuration was last loaded: the start, then each successful reload. */
   config_load_time: string;
+  /** `server_tags`. */
+  tags?: string[];
   system_account?: string;
 }
 
@@ -237,6 +239,7 @@ export function varz(server: MonitoredServer, state: MonitorState): Varz {
     subscriptions,
     http_req_stats: { ...state.httpReqStats },
     config_load_time: rfc3339(server.configLoadTime),
+    ...nonEmpty('tags', [...o.tags]),
     ...(o.noSystemAccount ? {} : { system_account: o.systemAccount }),
   };
 }

@@ -234,6 +234,11 @@ export interface ServerOptions {
   port: number;
   /** Server name (`-n/--name`); defaults to the server id. */
   serverName: string;
+  /**
+   * Server tags (`server_tags`): lowercased, trimmed, without duplicates, as nats-server keeps them. Shown in
+   * /varz and the system events, used by JetStream placement (`placement.tags`).
+   */
+  tags: string[];
   /** Client URL advertised to other servers and clients (`--client_advertise`). */
   clientAdvertise: string;
   /** Maximum payload a client may publish (`--max_payload`, config `max_payload`). */
@@ -319,6 +324,7 @@ export function defaultOptions(): ServerOptions {
     host: DEFAULT_HOST,
     port: DEFAULT_PORT,
     serverName: '',
+    tags: [],
     clientAdvertise: '',
     maxPayload: MAX_PAYLOAD_SIZE,
     maxControlLine: MAX_CONTROL_LINE_SIZE,

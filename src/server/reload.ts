@@ -34,6 +34,7 @@ const RELOADABLE: (keyof ServerOptions)[] = [
   'logFile',
   'lameDuckDuration',
   'lameDuckGracePeriod',
+  'tags',
 ];
 
 export class ReloadError extends Error {}

@@ -781,6 +781,17 @@ describe('websocket', () => {
   });
 });
 
+describe('server tags', () => {
+  test('a string or a list, lowercased and trimmed, without repeats', () => {
+    assert.deepEqual(cfg('server_tags: ["Region:EU ", "az:1", "region:eu", ""]\n').tags, [
+      'region:eu',
+      'az:1',
+    ]);
+    assert.deepEqual(cfg('server_tags: "GPU"\n').tags, ['gpu']);
+    refused('server_tags: 1\n', [1, 1], 'error parsing tags: unsupported type');
+  });
+});
+
 describe('leafnodes', () => {
   test('the hub side: listen, advertise, authorization and tls keys map onto LeafNodeOptions', () => {
     const c = cfg(`accounts { A: {} }
@@ -1447,6 +1458,9 @@ describe('same verdict as nats-server -t', { skip: !hasReference() && 'nats-serv
       true,
     ],
     ['lame duck', 'lame_duck_duration: "45s"\nlame_duck_grace_period: "5s"\n', true],
+    ['server tags', 'server_tags: ["a:1", "B"]\n', true],
+    ['one server tag', 'server_tags: "a:1"\n', true],
+    ['server tags of the wrong type', 'server_tags: 1\n', false],
     ['variables', 'PW = "x"\nauthorization { user: a, password: $PW, timeout: 2 }\n', true],
     [
       'users and permissions',

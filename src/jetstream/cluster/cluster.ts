@@ -124,7 +124,7 @@ export class JetStreamCluster implements ClusterContext {
       version: '2.9.10',
       cluster: this.clusterName,
       domain: this.js.domain,
-      tags: [],
+      tags: [...core.options.tags],
       js: true,
       cfg: { max_memory: this.js.maxMemory, max_storage: this.js.maxStore },
       stats: { memory: 0, storage: 0, reserved_memory: 0, reserved_storage: 0, ha_assets: 0 },
