@@ -2,13 +2,14 @@
  * What real deployments configure and real clients exercise, each run against tsnats and the reference
  * nats-server 2.9.10 with the same configuration file: JetStream domains (a domain-bound JetStream context,
  * the domain in PubAcks, account info, /jsz and the system events), server tags (/varz, the system events'
- * server info and their tag filter).
+ * server info and their tag filter); consumers deleted once their deliver subject has no interest for
+ * inactive_threshold, with nothing to deliver.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { AckPolicy, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { connect } from '@nats-io/transport-node';
+import { connect, nanos } from '@nats-io/transport-node';
 import { launch, type ServerKind } from '../helpers/launcher.js';
 import { hasReference } from '../helpers/reference.js';
 
@@ -86,6 +87,60 @@ authorization { users: [{ user: app, password: p }] }
       } finally {
         await app.close();
         await sys.close();
+        await srv.stop();
+      }
+    });
+  });
+}
+
+/** Poll until the consumer is gone; how long it took (ms), or -1 if it is still there after `limitMs`. */
+async function goneWithin(
+  jsm: JetStreamManager,
+  stream: string,
+  name: string,
+  limitMs: number,
+): Promise<number> {
+  const t0 = Date.now();
+  while (Date.now() - t0 < limitMs) {
+    const found = await jsm.consumers.info(stream, name).then(
+      () => true,
+      () => false,
+    );
+    if (!found) return Date.now() - t0;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return -1;
+}
+
+for (const kind of KINDS) {
+  describe(`consumers whose interest goes away: ${kind}`, () => {
+    test('push consumers without a subscriber are deleted after inactive_threshold, nothing to deliver', async () => {
+      const srv = await launch({ kind, jetstream: true });
+      const nc = await connect({ servers: srv.url });
+      try {
+        const jsm = await jetstreamManager(nc);
+        await jsm.streams.add({ name: 'EVENTS', subjects: ['events.>'] });
+        for (const durable of [undefined, 'keeper']) {
+          const deliver = `deliver.${durable ?? 'ephemeral'}`;
+          const sub = nc.subscribe(deliver);
+          await nc.flush();
+          const ci = await jsm.consumers.add('EVENTS', {
+            ...(durable !== undefined ? { durable_name: durable } : {}),
+            deliver_subject: deliver,
+            ack_policy: AckPolicy.None,
+            inactive_threshold: nanos(50),
+          });
+          assert.equal(ci.push_bound, true, 'the subscriber is seen');
+          // While someone listens the consumer stays, though nothing is delivered (well past 50 ms).
+          assert.equal(await goneWithin(jsm, 'EVENTS', ci.name, 300), -1, `${ci.name} kept while bound`);
+          sub.unsubscribe();
+          await nc.flush();
+          const took = await goneWithin(jsm, 'EVENTS', ci.name, 2000);
+          assert.ok(took >= 0, `${ci.name} deleted once its subscriber left`);
+          assert.ok(took < 1000, `${ci.name} deleted about inactive_threshold after, took ${took} ms`);
+        }
+      } finally {
+        await nc.close();
         await srv.stop();
       }
     });

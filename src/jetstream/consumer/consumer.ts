@@ -364,9 +364,9 @@ export class Consumer implements StreamConsumer, HubConsumer, StreamListener {
 
   // ---- hub (HubConsumer) ------------------------------------------------------------------------------
 
-  /** Hub poll: interest on the deliver subject again? */
-  checkInterest(): boolean {
-    return this.push.checkInterest();
+  /** The hub saw a subscription that may match the deliver subject come or go. */
+  checkInterest(): void {
+    this.push.checkInterest();
   }
 
   didNotDeliver(_seq: number): void {

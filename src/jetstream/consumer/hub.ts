@@ -9,30 +9,38 @@
  * advisories all go through the server's one deferred queue (delivery.ts, re-entrancy rule); a delivery
  * that reached nobody is reported back to its consumer (`didNotDeliver`).
  *
- * Interest watch. nats-server is told by its sublist when a deliver subject gains or loses interest;
- * tsnats polls instead: push consumers without interest are checked every INTEREST_POLL_MS with the
- * sublist's hasInterest (a cheap trie walk) and resume as soon as a subscriber appears.
+ * Interest. nats-server's sublist tells a push consumer when its deliver subject gains or loses interest
+ * (registerNotification). Here the hub is one of the server's interest observers (delivery.ts): every
+ * subscription that comes or goes, from a client, a route, a leaf or in-process, is looked up among the
+ * deliver subjects of its account's push consumers (a literal subject directly, a wildcard against each),
+ * and the consumers it may concern look at their deliver subject again once the current work is done.
  */
-import type { Account } from '../../server/account.js';
-import type { Delivery, UndeliveredListener } from '../../server/delivery.js';
-import type { JetStream } from '../jetstream.js';
 
-/** How often push consumers without interest look for subscribers again. */
-export const INTEREST_POLL_MS = 20;
+import { matchLiteral, subjectHasWildcard } from '../../routing/subject.js';
+import type { Account } from '../../server/account.js';
+import type { Delivery, InterestObserver, UndeliveredListener } from '../../server/delivery.js';
+import type { Subscription } from '../../server/subscription.js';
+import type { JetStream } from '../jetstream.js';
 
 /** A consumer as the hub sees it. */
 export interface HubConsumer extends UndeliveredListener {
-  /** Interest watch: look at the deliver subject again; true when it has interest now (stop watching). */
-  checkInterest(): boolean;
+  /** Look at the deliver subject's interest again (after a subscription that may match it changed). */
+  checkInterest(): void;
 }
 
 const EMPTY = Buffer.alloc(0);
 
-export class ConsumerHub {
-  private readonly watched = new Set<HubConsumer>();
-  private timer: NodeJS.Timeout | undefined;
+export class ConsumerHub implements InterestObserver {
+  /** Push consumers by account and deliver subject. */
+  private readonly pushByAccount = new Map<Account, Map<string, Set<HubConsumer>>>();
+  /** Consumers to check once the current delivery or batch is over. */
+  private readonly dirty = new Set<HubConsumer>();
+  private checkQueued = false;
+  private readonly runChecks = (): void => this.checkDirty();
 
-  constructor(private readonly delivery: Delivery) {}
+  constructor(private readonly delivery: Delivery) {
+    delivery.interestObservers.push(this);
+  }
 
   /** Deliver a stored message on `dsubj`, seen as `subj` by the receivers. */
   deliver(
@@ -53,39 +61,63 @@ export class ConsumerHub {
     this.delivery.defer(acc, subject, reply, hdr, data);
   }
 
-  /** Watch a push consumer's deliver subject for interest. */
-  watch(c: HubConsumer): void {
-    this.watched.add(c);
-    if (this.timer === undefined) {
-      this.timer = setInterval(() => this.poll(), INTEREST_POLL_MS);
-      this.timer.unref();
+  /** Follow the interest on a push consumer's deliver subject. */
+  track(acc: Account, dsubj: string, c: HubConsumer): void {
+    let bySubject = this.pushByAccount.get(acc);
+    if (bySubject === undefined) {
+      bySubject = new Map();
+      this.pushByAccount.set(acc, bySubject);
     }
+    let set = bySubject.get(dsubj);
+    if (set === undefined) {
+      set = new Set();
+      bySubject.set(dsubj, set);
+    }
+    set.add(c);
   }
 
-  unwatch(c: HubConsumer): void {
-    this.watched.delete(c);
-    if (this.watched.size === 0 && this.timer !== undefined) {
-      clearInterval(this.timer);
-      this.timer = undefined;
-    }
+  untrack(acc: Account, dsubj: string, c: HubConsumer): void {
+    this.dirty.delete(c);
+    const bySubject = this.pushByAccount.get(acc);
+    const set = bySubject?.get(dsubj);
+    if (bySubject === undefined || set === undefined || !set.delete(c)) return;
+    if (set.size === 0) bySubject.delete(dsubj);
+    if (bySubject.size === 0) this.pushByAccount.delete(acc);
   }
 
-  private poll(): void {
-    for (const c of [...this.watched]) {
-      try {
-        if (c.checkInterest()) this.unwatch(c);
-      } catch {
-        this.unwatch(c);
+  /** InterestObserver: a subscription in `acc` came or went. */
+  interestChanged(acc: Account, sub: Subscription, _delta: number): void {
+    const bySubject = this.pushByAccount.get(acc);
+    if (bySubject === undefined) return;
+    const subject = sub.subject;
+    if (!subjectHasWildcard(subject)) {
+      const set = bySubject.get(subject);
+      if (set !== undefined) for (const c of set) this.dirty.add(c);
+    } else {
+      for (const [dsubj, set] of bySubject) {
+        if (matchLiteral(dsubj, subject)) for (const c of set) this.dirty.add(c);
       }
     }
+    if (this.dirty.size > 0 && !this.checkQueued) {
+      // Not now: the subscription may be half-registered, and a consumer must not deliver inside the
+      // caller (delivery.ts, re-entrancy rule).
+      this.checkQueued = true;
+      queueMicrotask(this.runChecks);
+    }
   }
 
-  /** Send what is still deferred and stop the interest watch (JetStream shutdown). */
+  private checkDirty(): void {
+    this.checkQueued = false;
+    const list = [...this.dirty];
+    this.dirty.clear();
+    for (const c of list) c.checkInterest();
+  }
+
+  /** Send what is still deferred (JetStream shutdown). */
   stop(): void {
     this.delivery.drain();
-    this.watched.clear();
-    if (this.timer !== undefined) clearInterval(this.timer);
-    this.timer = undefined;
+    this.dirty.clear();
+    this.pushByAccount.clear();
   }
 }
 

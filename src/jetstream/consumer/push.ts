@@ -1,6 +1,6 @@
 /**
- * Push delivery: interest on the deliver subject (the hub watches a subject without interest, see
- * hub.ts), flow control and idle heartbeats. Flow control: a `100 FlowControl Request` goes out once half
+ * Push delivery: interest on the deliver subject (the hub tells the consumer when a subscription that
+ * may match it comes or goes, see hub.ts), flow control and idle heartbeats. Flow control: a `100 FlowControl Request` goes out once half
  * of the pending bytes window is used and deliveries stop when it is full; each response frees the bytes
  * it covers and doubles the window, from 1/16 of FLOW_CONTROL_MAX_PENDING up to all of it.
  */
@@ -49,7 +49,7 @@ export class Push {
     }
     if (c.isPush) {
       this.active = this.deliverInterest();
-      if (!this.active) c.hub.watch(c);
+      c.hub.track(c.acc, this.dsubj, c);
     }
   }
 
@@ -65,7 +65,7 @@ export class Push {
     this.hbTimer = undefined;
     if (this.fcSub !== undefined) c.jsa.unsubscribe(this.fcSub);
     this.fcSub = undefined;
-    c.hub.unwatch(c);
+    c.hub.untrack(c.acc, this.dsubj, c);
   }
 
   // ---- interest ---------------------------------------------------------------------------------------
@@ -74,13 +74,12 @@ export class Push {
     return this.dsubj !== '' && this.c.acc.sublist.hasInterest(this.dsubj);
   }
 
-  /** Hub poll: interest on the deliver subject again? */
-  checkInterest(): boolean {
+  /** The hub saw a subscription that may match the deliver subject come or go. */
+  checkInterest(): void {
     const c = this.c;
-    if (c.closed || !c.isPush) return true;
-    if (!this.deliverInterest()) return false;
-    this.updateDeliveryInterest(true);
-    return true;
+    if (c.closed || !c.isPush) return;
+    const interest = this.deliverInterest();
+    if (interest !== this.active) this.updateDeliveryInterest(interest);
   }
 
   /** nats-server's updateDeliveryInterest. */
@@ -89,8 +88,6 @@ export class Push {
     if (c.closed || !c.isPush) return;
     if (interest && !this.active) c.kick();
     this.active = interest;
-    if (interest) c.hub.unwatch(c);
-    else c.hub.watch(c);
     c.inactivity.interestChanged(interest);
   }
 
@@ -107,7 +104,9 @@ export class Push {
     const c = this.c;
     if (c.closed || !c.isPush || c.cfg.deliver_subject === deliver) return;
     if (c.state.pending.size > 0) c.acks.forceExpirePending();
+    c.hub.untrack(c.acc, this.dsubj, c);
     this.dsubj = deliver;
+    c.hub.track(c.acc, deliver, c);
     c.cfg.deliver_subject = deliver;
     this.updateDeliveryInterest(this.deliverInterest());
   }
