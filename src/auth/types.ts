@@ -68,6 +68,37 @@ export interface AccountConfig {
   nkeys: NkeyUserConfig[];
   exports: ExportConfig[];
   imports: ImportConfig[];
+  /**
+   * `jetstream` of the account: its limits when enabled, `false` when disabled; unset = not configured
+   * (no JetStream, unless the global account is the only one).
+   */
+  jetstream?: JsAccountLimits | false;
+}
+
+/** An account's JetStream limits (nats-server's JetStreamAccountLimits); -1 = unlimited. */
+export interface JsAccountLimits {
+  maxMemory: number;
+  maxStore: number;
+  maxStreams: number;
+  maxConsumers: number;
+  maxAckPending: number;
+  memoryMaxStreamBytes: number;
+  storeMaxStreamBytes: number;
+  maxBytesRequired: boolean;
+}
+
+/** `jetstream: enabled` (nats-server's dynamicJSAccountLimits): nothing limited. */
+export function unlimitedJsAccount(): JsAccountLimits {
+  return {
+    maxMemory: -1,
+    maxStore: -1,
+    maxStreams: -1,
+    maxConsumers: -1,
+    maxAckPending: -1,
+    memoryMaxStreamBytes: -1,
+    storeMaxStreamBytes: -1,
+    maxBytesRequired: false,
+  };
 }
 
 /** Everything about who may connect and what they may do. */

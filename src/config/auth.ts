@@ -15,6 +15,7 @@ import type {
   SubjectPermission,
   UserConfig,
 } from '../auth/types.js';
+import { parseAccountJetStream } from '../jetstream/config-file.js';
 import { isValidSubject, subjectIsLiteral, subjectIsSubsetMatch } from '../routing/subject.js';
 import { type ConfigField, type ConfigReader, describeValue, isConfMap } from './reader.js';
 
@@ -533,7 +534,7 @@ function parseAccount(
       }
     },
     nkey: notYet('account NKeys belong to JWT/operator mode'),
-    jetstream: notYet('JetStream'),
+    jetstream: (x) => (acc.jetstream = parseAccountJetStream(r, x)),
     mappings: notYet('subject mappings'),
     maps: notYet('subject mappings'),
     limits: notYet('account limits'),

@@ -6,13 +6,22 @@
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type JsAccountLimits, unlimitedJsAccount } from '../auth/types.js';
 import { subjectsCollide } from '../routing/subject.js';
 import type { Account } from '../server/account.js';
 import type { Delivery } from '../server/delivery.js';
 import type { InternalHandler, Subscription } from '../server/subscription.js';
 import {
   type ApiError,
+  newJSAccountResourcesExceededError,
+  newJSInsufficientResourcesError,
+  newJSMaximumConsumersLimitError,
+  newJSMaximumStreamsLimitError,
+  newJSMemoryResourcesExceededError,
+  newJSStorageResourcesExceededError,
   newJSStreamCreateError,
+  newJSStreamMaxBytesRequiredError,
+  newJSStreamMaxStreamBytesExceededError,
   newJSStreamNameExistError,
   newJSStreamSubjectOverlapError,
 } from './api/errors.generated.js';
@@ -39,6 +48,8 @@ export class JsAccount implements StreamHost {
   constructor(
     readonly js: JetStream,
     readonly account: Account,
+    /** The account's JetStream limits (`accounts { A: { jetstream: {...} } }`); -1 = unlimited. */
+    readonly limits: JsAccountLimits = unlimitedJsAccount(),
   ) {
     this.dir = join(js.storeDir, account.name);
   }
@@ -61,8 +72,11 @@ export class JsAccount implements StreamHost {
     this.js.server.unsubscribeInternal(this.account, sub);
   }
 
-  limitsExceeded(storage: StreamConfig['storage']): boolean {
-    return this.js.limitsExceeded(storage);
+  /** The server's limits (10023), then the account's with the message's `size` (10002), for a publish. */
+  limitsExceeded(storage: StreamConfig['storage'], size: number): ApiError | undefined {
+    if (this.js.limitsExceeded(storage)) return newJSInsufficientResourcesError();
+    if (this.accountLimitsExceeded(storage, size)) return newJSAccountResourcesExceededError();
+    return undefined;
   }
 
   warn(message: string): void {
@@ -190,6 +204,74 @@ export class JsAccount implements StreamHost {
   }
 
   /** Re-reserve resources when a stream's max_bytes changes. */
+  // ---- account limits (nats-server's checkStreamCfg limits, jsNonClusteredStreamLimitsCheck) ------------
+
+  /**
+   * A new stream against the account's limits: max_bytes required or bounded per stream (10113, 10122),
+   * the number of streams (10027), then checkLimits (consumers 10026, reserved bytes 10028 / 10047).
+   * `existing`: the account's streams (clustered: the meta group's assignments).
+   */
+  checkNewStream(cfg: StreamConfig, existing: StreamConfig[] = this.streamConfigs()): ApiError | undefined {
+    const bytes = this.checkStreamBytes(cfg);
+    if (bytes !== undefined) return bytes;
+    const l = this.limits;
+    if (l.maxStreams > 0 && existing.length >= l.maxStreams) return newJSMaximumStreamsLimitError();
+    return this.checkLimits(cfg, reservation(cfg, existing), 0);
+  }
+
+  /** An update against the account's limits: only what max_bytes (or more replicas) adds is reserved. */
+  checkStreamUpdate(old: StreamConfig, cfg: StreamConfig): ApiError | undefined {
+    const bytes = this.checkStreamBytes(cfg);
+    if (bytes !== undefined) return bytes;
+    const diff = Math.max(0, cfg.max_bytes - old.max_bytes);
+    const extra = cfg.num_replicas - old.num_replicas;
+    const offset = old.max_bytes > 0 && extra > 0 ? old.max_bytes * extra : 0;
+    const reserved = reservation(cfg, this.streamConfigs()) + Math.max(1, old.num_replicas) * old.max_bytes;
+    return this.checkLimits({ ...cfg, max_bytes: diff }, reserved, offset);
+  }
+
+  private checkStreamBytes(cfg: StreamConfig): ApiError | undefined {
+    const l = this.limits;
+    const maxStreamBytes = cfg.storage === 'memory' ? l.memoryMaxStreamBytes : l.storeMaxStreamBytes;
+    if (l.maxBytesRequired && cfg.max_bytes <= 0) return newJSStreamMaxBytesRequiredError();
+    if (maxStreamBytes > 0 && cfg.max_bytes > maxStreamBytes) return newJSStreamMaxStreamBytesExceededError();
+    return undefined;
+  }
+
+  /** nats-server's checkLimits / checkBytesLimits with the account's limits (the server's are js.checkLimits). */
+  private checkLimits(cfg: StreamConfig, reserved: number, offset: number): ApiError | undefined {
+    const l = this.limits;
+    if (cfg.max_consumers > 0 && l.maxConsumers > 0 && cfg.max_consumers > l.maxConsumers) {
+      return newJSMaximumConsumersLimitError();
+    }
+    const add = (cfg.max_bytes < 0 ? 1 : cfg.max_bytes) * Math.max(1, cfg.num_replicas) + offset;
+    if (cfg.storage === 'memory') {
+      if (l.maxMemory >= 0 && reserved + add > l.maxMemory) return newJSMemoryResourcesExceededError();
+    } else if (l.maxStore >= 0 && reserved + add > l.maxStore) {
+      return newJSStorageResourcesExceededError();
+    }
+    return undefined;
+  }
+
+  private streamConfigs(): StreamConfig[] {
+    return [...this.streams.values()].map((s) => s.config);
+  }
+
+  /**
+   * Whether storing `size` more bytes would take the account over its limits. nats-server stores the
+   * message, then finds the account over its limits (jsAccount.limitsExceeded) and removes it again,
+   * answering 10002; checked before storing, the outcome is the same.
+   */
+  accountLimitsExceeded(storage: StreamConfig['storage'], size: number): boolean {
+    const l = this.limits;
+    const max = storage === 'memory' ? l.maxMemory : l.maxStore;
+    const perStream = storage === 'memory' ? l.memoryMaxStreamBytes : l.storeMaxStreamBytes;
+    if (max < 0 && perStream <= 0) return false;
+    const u = this.usage();
+    const used = (storage === 'memory' ? u.memory : u.storage) + size;
+    return (perStream > 0 && used > perStream) || (max >= 0 && used > max);
+  }
+
   updateReservation(old: StreamConfig, next: StreamConfig): void {
     this.js.reserve(old, -1);
     this.js.reserve(next, 1);
@@ -261,4 +343,15 @@ export class JsAccount implements StreamHost {
     for (const s of this.streams.values()) n += s.consumerCount;
     return n;
   }
+}
+
+/** What the other streams of the same storage reserve with max_bytes (nats-server's tieredReservation). */
+function reservation(cfg: StreamConfig, streams: StreamConfig[]): number {
+  let n = 0;
+  for (const c of streams) {
+    if (c.max_bytes > 0 && c.storage === cfg.storage && c.name !== cfg.name) {
+      n += Math.max(1, c.num_replicas) * c.max_bytes;
+    }
+  }
+  return n;
 }

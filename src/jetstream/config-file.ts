@@ -16,6 +16,8 @@
  * calls parseJetStreamKey and parseStoreDirKey for the keys; the ServerConfig it produces carries
  * `jetstream` when JetStream is enabled.
  */
+
+import { type JsAccountLimits, unlimitedJsAccount } from '../auth/types.js';
 import type { ConfigField, ConfigReader } from '../config/reader.js';
 import type { JetStreamOptions } from '../server/options.js';
 
@@ -146,4 +148,61 @@ export function parseStoreDirKey(r: ConfigReader, f: ConfigField): void {
   const p = stateOf(r);
   setStoreDir(r, f, p);
   apply(r, p);
+}
+
+/**
+ * `jetstream` inside an account (nats-server's parseJetStreamForAccount): `true`/`enabled` for no limits,
+ * `false`/`disabled`, or a map of limits; a limit not given is unlimited (-1).
+ *
+ *   accounts { A: { jetstream: { max_mem: 1G, max_file: 10G, max_streams: 10, max_consumers: 100,
+ *                                max_ack_pending: 1000, mem_max_stream_bytes: 64M,
+ *                                disk_max_stream_bytes: 1G, max_bytes_required: true } } }
+ */
+export function parseAccountJetStream(r: ConfigReader, f: ConfigField): JsAccountLimits | false {
+  const v = f.value;
+  if (typeof v === 'boolean') return v ? unlimitedJsAccount() : false;
+  if (typeof v === 'string') {
+    switch (v.toLowerCase()) {
+      case 'enabled':
+      case 'enable':
+        return unlimitedJsAccount();
+      case 'disabled':
+      case 'disable':
+        return false;
+      default:
+        return r.fail(f, `Expected 'enabled' or 'disabled' for string value, got '${v}'`);
+    }
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Date) {
+    return r.fail(
+      f,
+      `Expected map, bool or string to define JetStream, got ${Array.isArray(v) ? 'array' : typeof v}`,
+    );
+  }
+  const lim = unlimitedJsAccount();
+  const size = (x: ConfigField): number => {
+    if (typeof x.value !== 'number' || !Number.isInteger(x.value)) {
+      r.fail(x, `Expected a parseable size for ${JSON.stringify(x.key)}, got ${String(x.value)}`);
+    }
+    return x.value;
+  };
+  const keys: Record<string, (x: ConfigField) => void> = {};
+  const alias = (names: string[], fn: (x: ConfigField) => void): void => {
+    for (const n of names) keys[n] = fn;
+  };
+  alias(['max_memory', 'max_mem', 'mem', 'memory'], (x) => (lim.maxMemory = size(x)));
+  alias(['max_store', 'max_file', 'max_disk', 'store', 'disk'], (x) => (lim.maxStore = size(x)));
+  alias(['max_streams', 'streams'], (x) => (lim.maxStreams = size(x)));
+  alias(['max_consumers', 'consumers'], (x) => (lim.maxConsumers = size(x)));
+  alias(['max_ack_pending'], (x) => (lim.maxAckPending = size(x)));
+  alias(['mem_max_stream_bytes', 'memory_max_stream_bytes'], (x) => (lim.memoryMaxStreamBytes = size(x)));
+  alias(['disk_max_stream_bytes', 'store_max_stream_bytes'], (x) => (lim.storeMaxStreamBytes = size(x)));
+  alias(['max_bytes_required', 'max_stream_bytes', 'max_bytes'], (x) => {
+    if (typeof x.value !== 'boolean') {
+      r.fail(x, `Expected a parseable bool for ${JSON.stringify(x.key)}, got ${String(x.value)}`);
+    }
+    lim.maxBytesRequired = x.value;
+  });
+  r.forEachKey(r.map(f), f.path, keys);
+  return lim;
 }

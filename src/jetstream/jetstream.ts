@@ -4,13 +4,14 @@
  * for $JS.API.INFO and /jsz.
  *
  * Data lives in `<store_dir>/jetstream/<account>/streams/<stream>/` as with nats-server (`store_dir`
- * defaults to `<tmp>/nats`). Which accounts: the global account when no accounts are configured,
- * otherwise every configured account except the system account (nats-server enables only accounts with
- * their own `jetstream` setting; tsnats does not read account-level JetStream settings yet).
+ * defaults to `<tmp>/nats`). Which accounts, as nats-server's enableJetStreamAccounts: the global account
+ * when no other account is configured (the system account aside), otherwise the accounts whose `jetstream`
+ * enables it, with their limits. The others answer the API with 10039 (api/not-enabled.ts).
  */
 import { mkdirSync, statfsSync } from 'node:fs';
 import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { type JsAccountLimits, unlimitedJsAccount } from '../auth/types.js';
 import type { Account } from '../server/account.js';
 import type { ServerCore } from '../server/core.js';
 import type { Delivery } from '../server/delivery.js';
@@ -24,6 +25,7 @@ import {
   newJSMemoryResourcesExceededError,
   newJSStorageResourcesExceededError,
 } from './api/errors.generated.js';
+import { answerNotEnabled } from './api/not-enabled.js';
 import { registerStreamApi, registerUnsupportedApi } from './api/streams.js';
 import { JS_ALL_API } from './api/types.js';
 import { JetStreamCluster } from './cluster/cluster.js';
@@ -97,6 +99,8 @@ export class JetStream {
   private memReserved = 0;
   private storeReserved = 0;
   private readonly apiSubs = new Map<string, Subscription>();
+  /** The API subscriptions of the accounts without JetStream (answered with 10039). */
+  private readonly notEnabledSubs: [Account, Subscription][] = [];
   private storeFactory: StoreFactory = defaultStoreFactory;
   /** Usage is summed over all streams at most this often (the publish path checks the limits). */
   private usageAt = 0;
@@ -146,7 +150,11 @@ export class JetStream {
     log.notice(`  Store Directory: "${this.storeDir}"`);
     if (this.domain !== '') log.notice(`  Domain:          ${this.domain}`);
     log.notice('-------------------------------------------');
-    for (const acc of this.jetStreamAccounts()) this.enableAccount(acc);
+    const enabled = this.jetStreamAccounts();
+    for (const [acc, limits] of enabled) this.enableAccount(acc, limits);
+    for (const acc of this.server.accounts.values()) {
+      if (!enabled.has(acc) && acc !== this.server.systemAccount) this.answerNotEnabledApi(acc);
+    }
     if (this.cluster !== undefined) {
       // Clustered: the meta group's log (replayed as it starts) says which streams this server hosts.
       this.cluster.start();
@@ -161,15 +169,37 @@ export class JetStream {
   }
 
   /**
-   * The accounts that get JetStream: the global account when no accounts are configured, else every
-   * configured account. Never the system account (nats-server keeps JetStream out of it too).
+   * The accounts that get JetStream, with their limits: the global account (no limits) when no other
+   * account is configured, else the accounts whose `jetstream` enables it. Never the system account
+   * (nats-server refuses JetStream there).
    */
-  private jetStreamAccounts(): Account[] {
-    const o = this.server.options;
-    const sys = o.noSystemAccount ? undefined : o.systemAccount;
-    const configured = [...this.server.accounts.values()].filter((a) => a.name !== sys);
-    if (configured.length === 1) return configured;
-    return configured.filter((a) => a !== this.server.globalAccount);
+  private jetStreamAccounts(): Map<Account, JsAccountLimits> {
+    const core = this.server;
+    const sys = core.systemAccount;
+    const global = core.globalAccount;
+    const out = new Map<Account, JsAccountLimits>();
+    const others = [...core.accounts.values()].filter((a) => a !== sys && a !== global);
+    if (others.length === 0) {
+      out.set(global, unlimitedJsAccount());
+      return out;
+    }
+    const configs = new Map(core.authorizationConfig.accounts.map((c) => [c.name, c]));
+    for (const acc of others) {
+      const limits = configs.get(acc.name)?.jetstream;
+      if (limits !== undefined && limits !== false) out.set(acc, limits);
+    }
+    return out;
+  }
+
+  /**
+   * An account without JetStream gets error 10039 for its API requests, as from nats-server
+   * (api/not-enabled.ts).
+   */
+  private answerNotEnabledApi(acc: Account): void {
+    const sub = this.server.subscribeInternal(acc, JS_ALL_API, (subject, reply, hdr, buf, start, size) =>
+      answerNotEnabled(this.out, acc, subject, reply, buf.subarray(start + Math.max(hdr, 0), start + size)),
+    );
+    this.notEnabledSubs.push([acc, sub]);
   }
 
   private diskAvailable(): number {
@@ -182,10 +212,10 @@ export class JetStream {
   }
 
   /** Turn JetStream on in an account: its API subscription and its directory. */
-  enableAccount(acc: Account): JsAccount {
+  enableAccount(acc: Account, limits: JsAccountLimits = unlimitedJsAccount()): JsAccount {
     let jsa = this.accounts.get(acc.name);
     if (jsa !== undefined) return jsa;
-    jsa = new JsAccount(this, acc);
+    jsa = new JsAccount(this, acc, limits);
     this.accounts.set(acc.name, jsa);
     if (this.domain !== '') this.serveDomainApi(acc);
     const cluster = this.cluster;
@@ -239,6 +269,8 @@ export class JetStream {
       if (jsa !== undefined) this.server.unsubscribeInternal(jsa.account, sub);
     }
     this.apiSubs.clear();
+    for (const [acc, sub] of this.notEnabledSubs) this.server.unsubscribeInternal(acc, sub);
+    this.notEnabledSubs.length = 0;
     for (const jsa of this.accounts.values()) jsa.stop();
     this.out.drain();
   }

@@ -23,7 +23,6 @@ import type { Delivery } from '../server/delivery.js';
 import type { InternalHandler, Subscription } from '../server/subscription.js';
 import {
   type ApiError,
-  newJSInsufficientResourcesError,
   newJSStreamHeaderExceedsMaximumError,
   newJSStreamMessageExceedsMaximumError,
   newJSStreamNotMatchError,
@@ -59,7 +58,8 @@ export interface StreamHost {
   subscribe(subject: string, handler: InternalHandler, queue?: string): Subscription;
   unsubscribe(sub: Subscription): void;
   /** Whether the server's memory or file storage limit is already exceeded. */
-  limitsExceeded(storage: StreamConfig['storage']): boolean;
+  /** The server's or the account's storage limits are exceeded: the error a publish gets. */
+  limitsExceeded(storage: StreamConfig['storage'], size: number): ApiError | undefined;
   /** Persist the config (file streams); called after an update. */
   saveConfig(stream: Stream): void;
   warn(message: string): void;
@@ -265,8 +265,13 @@ export class Stream {
   }
 
   /** Whether one more consumer is allowed by max_consumers. */
-  canAddConsumer(): boolean {
-    const max = this.config.max_consumers;
+  /**
+   * Whether one more consumer fits: the stream's max_consumers, or the account's (`accountMax`, per stream
+   * as in nats-server) when that is lower or the stream has none.
+   */
+  canAddConsumer(accountMax = -1): boolean {
+    let max = this.config.max_consumers;
+    if (max <= 0 || (accountMax > 0 && accountMax < max)) max = accountMax;
     return max <= 0 || this.consumerCount < max;
   }
 
@@ -370,7 +375,8 @@ export class Stream {
       return false;
     };
     if (cfg.sealed) return refuse(newJSStreamSealedError());
-    if (this.host.limitsExceeded(cfg.storage)) return refuse(newJSInsufficientResourcesError());
+    const overLimits = this.host.limitsExceeded(cfg.storage, storedSize(subject, hdr, data));
+    if (overLimits !== undefined) return refuse(overLimits);
     if (cfg.max_msg_size >= 0 && hdr.length + data.length > cfg.max_msg_size) {
       return refuse(newJSStreamMessageExceedsMaximumError());
     }
@@ -462,7 +468,8 @@ export class Stream {
       return fail(newJSStreamMessageExceedsMaximumError());
     }
     if (hdr.length > MAX_HEADER_SIZE) return fail(newJSStreamHeaderExceedsMaximumError());
-    if (this.host.limitsExceeded(cfg.storage)) return fail(newJSInsufficientResourcesError());
+    const overLimits = this.host.limitsExceeded(cfg.storage, storedSize(subject, hdr, data));
+    if (overLimits !== undefined) return fail(overLimits);
 
     // Interest retention keeps a message only when some consumer wants it; the sequence still advances.
     if (cfg.retention === 'interest' && !this.hasInterest(subject)) {
@@ -899,4 +906,9 @@ export class Stream {
     if (deleted) this.store.delete();
     else this.store.stop();
   }
+}
+
+/** The bytes a message adds to the store, as nats-server counts them (memStoreMsgSize). */
+function storedSize(subject: string, hdr: Buffer, data: Buffer): number {
+  return subject.length + hdr.length + data.length + 16;
 }

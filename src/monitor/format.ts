@@ -108,7 +108,6 @@ export function decodeBool(q: URLSearchParams, param: string): boolean {
 }
 
 const INT64_MAX = 9223372036854775807n;
-const UINT64_MAX = 18446744073709551615n;
 
 /** A signed integer parameter as Go's strconv.Atoi reads it; absent or empty is 0. */
 export function decodeInt(q: URLSearchParams, param: string): number {
@@ -141,4 +140,24 @@ export function decodeSubs(q: URLSearchParams): { subs: boolean; detail: boolean
 /** A string quoted the way Go's %q / strconv.Quote does for printable ASCII (enough for error texts). */
 function goQuote(s: string): string {
   return JSON.stringify(s);
+}
+
+/** Go's uint64(-1): the largest uint64, as nats-server prints an unlimited limit in an unsigned field. */
+export const UINT64_MAX = 18446744073709551615n;
+
+const BIGINT_MARK = '\u0000bigint:';
+const BIGINT_RE = /"\\u0000bigint:(\d+)"/g;
+
+/**
+ * JSON.stringify that also writes bigint values as plain JSON numbers (Go's uint64 fields beyond 2^53).
+ * A bigint becomes a marked string first; no string of the data can carry the mark, since JSON.stringify
+ * escapes a NUL character.
+ */
+export function monitorJson(data: unknown, indent?: number): string {
+  const json = JSON.stringify(
+    data,
+    (_key, value: unknown) => (typeof value === 'bigint' ? `${BIGINT_MARK}${value}` : value),
+    indent,
+  );
+  return json.includes('bigint:') ? json.replace(BIGINT_RE, '$1') : json;
 }

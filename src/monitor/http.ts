@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { accountStatz, accountz, parseAccountStatzQuery, parseAccountzQuery } from './accountz.js';
 import { connz, parseConnzQuery } from './connz.js';
 import { DASHBOARD_HTML, DASHBOARD_SCRIPT, DASHBOARD_STYLE } from './dashboard.js';
-import { BadRequest, joinHostPort } from './format.js';
+import { BadRequest, joinHostPort, monitorJson } from './format.js';
 import { gatewayz, parseGatewayzQuery } from './gatewayz.js';
 import { healthz, parseHealthzQuery } from './healthz.js';
 import { jsz, parseJszQuery } from './jsz.js';
@@ -241,7 +241,7 @@ export class Monitor {
 
 /** JSON (or JSONP with `callback=`) as nats-server's ResponseHandler writes it. */
 function jsonReply(data: unknown, q: URLSearchParams, compact: boolean): Reply {
-  const json = compact ? JSON.stringify(data) : JSON.stringify(data, null, 2);
+  const json = compact ? monitorJson(data) : monitorJson(data, 2);
   const callback = q.get('callback') ?? '';
   if (callback === '') return { status: 200, contentType: JSON_TYPE, body: json };
   if (!CALLBACK_RE.test(callback)) throw new BadRequest(`invalid callback name: ${callback}`);

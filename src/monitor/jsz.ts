@@ -6,7 +6,7 @@
 import type { JsAccount } from '../jetstream/account.js';
 import { publicConsumers } from '../jetstream/consumer/registry.js';
 import type { JetStream } from '../jetstream/jetstream.js';
-import { decodeBool, decodeInt, rfc3339 } from './format.js';
+import { decodeBool, decodeInt, rfc3339, UINT64_MAX } from './format.js';
 import type { MonitoredServer } from './state.js';
 
 export interface JetStreamConfigJson {
@@ -38,8 +38,9 @@ export interface AccountDetailJson {
   id: string;
   memory: number;
   storage: number;
-  reserved_memory: number;
-  reserved_storage: number;
+  /** The account's max_memory / max_storage; unlimited is Go's uint64(-1), as nats-server prints it. */
+  reserved_memory: number | bigint;
+  reserved_storage: number | bigint;
   accounts: number;
   ha_assets: number;
   api: JetStreamApiStats;
@@ -182,8 +183,8 @@ function accountDetail(
     id: jsa.account.name,
     memory: u.memory,
     storage: u.storage,
-    reserved_memory: 0,
-    reserved_storage: 0,
+    reserved_memory: jsa.limits.maxMemory >= 0 ? jsa.limits.maxMemory : UINT64_MAX,
+    reserved_storage: jsa.limits.maxStore >= 0 ? jsa.limits.maxStore : UINT64_MAX,
     accounts: 0,
     ha_assets: 0,
     api: { total: jsa.apiTotal, errors: jsa.apiErrors },

@@ -11,7 +11,7 @@ import type { Subscription } from '../server/subscription.js';
 import { VERSION } from '../server/version.js';
 import { accountz, parseAccountzQuery } from './accountz.js';
 import { connz, parseConnzQuery } from './connz.js';
-import { rfc3339 } from './format.js';
+import { monitorJson, rfc3339 } from './format.js';
 import { gatewayz, parseGatewayzQuery } from './gatewayz.js';
 import { healthz, parseHealthzQuery } from './healthz.js';
 import { jetStreamStats, jsz, parseJszQuery } from './jsz.js';
@@ -231,7 +231,7 @@ export class SystemRequests {
     }
     if (error !== undefined) response.error = error;
     // Inside a delivery: deferred (delivery.ts, re-entrancy rule).
-    this.server.delivery.defer(this.account, reply, '', null, Buffer.from(JSON.stringify(response)));
+    this.server.delivery.defer(this.account, reply, '', null, Buffer.from(monitorJson(response)));
   }
 
   /**

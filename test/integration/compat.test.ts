@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { AckPolicy, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { connect, nanos } from '@nats-io/transport-node';
+import { connect, type NatsConnection, nanos } from '@nats-io/transport-node';
 import { launch, type ServerKind } from '../helpers/launcher.js';
 import { hasReference } from '../helpers/reference.js';
 
@@ -141,6 +141,153 @@ for (const kind of KINDS) {
         }
       } finally {
         await nc.close();
+        await srv.stop();
+      }
+    });
+  });
+}
+
+const ACCOUNTS_CONF = `accounts {
+  A: { users: [{ user: a, password: p }], jetstream: enabled }
+  B: { users: [{ user: b, password: p }] }
+  L: {
+    users: [{ user: l, password: p }]
+    jetstream: { max_mem: 1M, max_file: 4M, max_streams: 2, max_consumers: 1, max_ack_pending: 5 }
+  }
+  M: { users: [{ user: m, password: p }], jetstream: { max_bytes_required: true, disk_max_stream_bytes: 1000 } }
+}
+`;
+
+interface ApiReply {
+  error?: { code: number; err_code: number; description: string };
+  limits?: Record<string, number | boolean>;
+  config?: { max_ack_pending?: number };
+}
+
+for (const kind of KINDS) {
+  describe(`JetStream per account: ${kind}`, () => {
+    test('only accounts with jetstream have it; limits reported and enforced with the same codes', async () => {
+      const srv = await launch({
+        kind,
+        config: `http: "127.0.0.1:-1"\n${ACCOUNTS_CONF}`,
+        jetstream: true,
+        listeners: ['nats', 'monitoring'],
+      });
+      const conns = await Promise.all(
+        ['a', 'b', 'l', 'm'].map((user) => connect({ servers: srv.url, user, pass: 'p' })),
+      );
+      const [a, b, l, m] = conns as [NatsConnection, NatsConnection, NatsConnection, NatsConnection];
+      const api = async (nc: NatsConnection, subject: string, body: unknown = ''): Promise<ApiReply> =>
+        (
+          await nc.request(subject, typeof body === 'string' ? body : JSON.stringify(body), { timeout: 2000 })
+        ).json<ApiReply>();
+      const stream = (name: string, extra: Record<string, unknown> = {}) => ({
+        name,
+        subjects: [`${name}.>`],
+        ...extra,
+      });
+      try {
+        // B has no JetStream: INFO says so, the rest of the API has no responders.
+        const info = await api(b, '$JS.API.INFO');
+        assert.equal(info.error?.err_code, 10039);
+        assert.equal(info.error?.code, 503);
+        const names = (await b.request('$JS.API.STREAM.NAMES', '', { timeout: 2000 })).json<
+          ApiReply & { streams: unknown; total: number }
+        >();
+        assert.equal(names.error?.err_code, 10039);
+        assert.equal(names.streams, null);
+        const create = await api(b, '$JS.API.STREAM.CREATE.X', stream('X'));
+        assert.equal(create.error?.err_code, 10039);
+        // No responders for what nats-server does not answer either.
+        await assert.rejects(b.request('$JS.API.CONSUMER.MSG.NEXT.X.Y', '', { timeout: 300 }));
+
+        // A: enabled without limits.
+        const ainfo = await api(a, '$JS.API.INFO');
+        assert.equal(ainfo.error, undefined);
+        assert.equal(ainfo.limits?.max_streams, -1);
+        assert.equal(ainfo.limits?.max_memory, -1);
+        assert.equal((await api(a, '$JS.API.STREAM.CREATE.S1', stream('S1'))).error, undefined);
+
+        // L: its limits, as nats-server reports them.
+        const linfo = await api(l, '$JS.API.INFO');
+        assert.deepEqual(linfo.limits, {
+          max_memory: 1_000_000,
+          max_storage: 4_000_000,
+          max_streams: 2,
+          max_consumers: 1,
+          max_ack_pending: 5,
+          memory_max_stream_bytes: -1,
+          storage_max_stream_bytes: -1,
+          max_bytes_required: false,
+        });
+        const big = await api(
+          l,
+          '$JS.API.STREAM.CREATE.BIG',
+          stream('BIG', { storage: 'memory', max_bytes: 2_000_000 }),
+        );
+        assert.equal(big.error?.err_code, 10028, 'memory reservation over the account limit');
+        const bigFile = await api(l, '$JS.API.STREAM.CREATE.BIGF', stream('BIGF', { max_bytes: 5_000_000 }));
+        assert.equal(bigFile.error?.err_code, 10047, 'file reservation over the account limit');
+        const tooManyConsumers = await api(l, '$JS.API.STREAM.CREATE.C', stream('C', { max_consumers: 5 }));
+        assert.equal(tooManyConsumers.error?.err_code, 10026, 'max_consumers over the account limit');
+        assert.equal(
+          (await api(l, '$JS.API.STREAM.CREATE.MEM', stream('MEM', { storage: 'memory' }))).error,
+          undefined,
+        );
+        assert.equal((await api(l, '$JS.API.STREAM.CREATE.F', stream('F'))).error, undefined);
+        const third = await api(l, '$JS.API.STREAM.CREATE.G', stream('G'));
+        assert.equal(third.error?.err_code, 10027, 'a third stream');
+
+        // Consumers: the account's max_ack_pending is the default and the bound; one consumer per stream.
+        const c1 = await api(l, '$JS.API.CONSUMER.DURABLE.CREATE.F.d1', {
+          stream_name: 'F',
+          config: { durable_name: 'd1', ack_policy: 'explicit' },
+        });
+        assert.equal(c1.error, undefined);
+        assert.equal(c1.config?.max_ack_pending, 5);
+        const excess = await api(l, '$JS.API.CONSUMER.DURABLE.CREATE.MEM.d2', {
+          stream_name: 'MEM',
+          config: { durable_name: 'd2', ack_policy: 'explicit', max_ack_pending: 10 },
+        });
+        assert.equal(excess.error?.err_code, 10121);
+        const second = await api(l, '$JS.API.CONSUMER.DURABLE.CREATE.F.d3', {
+          stream_name: 'F',
+          config: { durable_name: 'd3', ack_policy: 'explicit' },
+        });
+        assert.equal(second.error?.err_code, 10026);
+
+        // Publishing past the account's memory: a message that would take it over gets 10002.
+        const chunk = new Uint8Array(400 * 1024);
+        const codes: number[] = [];
+        for (let i = 0; i < 4; i++) {
+          const r = (await l.request('MEM.x', chunk, { timeout: 2000 })).json<{
+            error?: { err_code: number };
+          }>();
+          codes.push(r.error?.err_code ?? 0);
+        }
+        // nats-server counts subject + headers + data + 16 bytes a message: the third would pass 1M.
+        assert.deepEqual(codes, [0, 0, 10002, 10002]);
+        assert.equal((await (await jetstreamManager(l)).streams.info('MEM')).state.messages, 2);
+
+        // /jsz shows each JetStream account's limits as its reservation (unlimited: Go's uint64(-1)).
+        const jszText = await (await fetch(`${srv.monitorUrl}/jsz?accounts=true`)).text();
+        const details = JSON.parse(jszText) as {
+          account_details: { name: string; reserved_memory: number }[];
+        };
+        assert.deepEqual(details.account_details.map((d) => d.name).sort(), ['A', 'L', 'M']);
+        assert.equal(details.account_details.find((d) => d.name === 'L')?.reserved_memory, 1_000_000);
+        assert.match(jszText, /"reserved_storage": 18446744073709551615/, 'A and M have no storage limit');
+
+        // M: max_bytes is required, and bounded per file stream.
+        assert.equal((await api(m, '$JS.API.STREAM.CREATE.N', stream('N'))).error?.err_code, 10113);
+        const over = await api(m, '$JS.API.STREAM.CREATE.N', stream('N', { max_bytes: 2000 }));
+        assert.equal(over.error?.err_code, 10122);
+        assert.equal(
+          (await api(m, '$JS.API.STREAM.CREATE.N', stream('N', { max_bytes: 1000 }))).error,
+          undefined,
+        );
+      } finally {
+        await Promise.all(conns.map((c) => c.close()));
         await srv.stop();
       }
     });

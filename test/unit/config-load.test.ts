@@ -781,6 +781,64 @@ describe('websocket', () => {
   });
 });
 
+describe('JetStream in accounts', () => {
+  test("enabled, disabled or a map of limits, with nats-server's aliases", () => {
+    const unlimited = {
+      maxMemory: -1,
+      maxStore: -1,
+      maxStreams: -1,
+      maxConsumers: -1,
+      maxAckPending: -1,
+      memoryMaxStreamBytes: -1,
+      storeMaxStreamBytes: -1,
+      maxBytesRequired: false,
+    };
+    const accounts = cfg(`accounts {
+  A: { jetstream: enabled }
+  B: { jetstream: disabled }
+  C: { jetstream: true }
+  D: {}
+  E: { jetstream: { mem: 1G, disk: 2G, streams: 3, consumers: 4, max_ack_pending: 5,
+                    memory_max_stream_bytes: 6, store_max_stream_bytes: 7, max_bytes: true } }
+}
+`).authorization?.accounts;
+    const js = Object.fromEntries((accounts ?? []).map((a) => [a.name, a.jetstream]));
+    assert.deepEqual(js.A, unlimited);
+    assert.equal(js.B, false);
+    assert.deepEqual(js.C, unlimited);
+    assert.equal(js.D, undefined);
+    assert.deepEqual(js.E, {
+      maxMemory: 1e9,
+      maxStore: 2e9,
+      maxStreams: 3,
+      maxConsumers: 4,
+      maxAckPending: 5,
+      memoryMaxStreamBytes: 6,
+      storeMaxStreamBytes: 7,
+      maxBytesRequired: true,
+    });
+  });
+
+  test("nats-server's errors", () => {
+    refused(
+      'accounts { A: { jetstream: maybe } }',
+      [1, 17],
+      "Expected 'enabled' or 'disabled' for string value, got 'maybe'",
+    );
+    refused(
+      'accounts { A: { jetstream: { max_mem: "lots" } } }',
+      [1, 30],
+      'Expected a parseable size for "max_mem", got lots',
+    );
+    refused(
+      'accounts { A: { jetstream: { max_bytes: 1 } } }',
+      [1, 30],
+      'Expected a parseable bool for "max_bytes", got 1',
+    );
+    refused('accounts { A: { jetstream: { bogus: 1 } } }', [1, 30], 'unknown field "bogus"');
+  });
+});
+
 describe('server tags', () => {
   test('a string or a list, lowercased and trimmed, without repeats', () => {
     assert.deepEqual(cfg('server_tags: ["Region:EU ", "az:1", "region:eu", ""]\n').tags, [
@@ -893,9 +951,9 @@ describe('refusals name the key and its position', () => {
     refused('gateway {\n  port: 7222\n}\n', [1, 1], 'gateway: not supported by tsnats yet (gateways)');
     refused('default_js_domain: {}\n', [1, 1], 'default_js_domain: not supported by tsnats yet (JetStream)');
     refused(
-      'accounts {\n  A: {\n    jetstream: enabled\n  }\n}\n',
+      'accounts {\n  A: {\n    limits: {}\n  }\n}\n',
       [3, 5],
-      'accounts.A.jetstream: not supported by tsnats yet (JetStream)',
+      'accounts.A.limits: not supported by tsnats yet (account limits)',
     );
     refused(
       'accounts { A: { mappings: { a: b } } }',
@@ -1261,24 +1319,17 @@ describe('extension hooks', () => {
   });
 
   test('registerAccountConfigKey handles a key inside each account', () => {
-    const off = registerAccountConfigKey('jetstream', (field, reader, account) => {
-      (reader.config as Record<string, unknown>)[`js_${account.name}`] = reader.string(field);
+    const off = registerAccountConfigKey('limits', (field, reader, account) => {
+      (reader.config as Record<string, unknown>)[`limits_${account.name}`] = reader.string(field);
     });
     try {
-      const c = cfg('accounts { A: { jetstream: enabled }, B: { jetstream: disabled } }') as Record<
-        string,
-        unknown
-      >;
-      assert.equal(c['js_A'], 'enabled');
-      assert.equal(c['js_B'], 'disabled');
+      const c = cfg('accounts { A: { limits: one }, B: { limits: two } }') as Record<string, unknown>;
+      assert.equal(c['limits_A'], 'one');
+      assert.equal(c['limits_B'], 'two');
     } finally {
       off();
     }
-    refused(
-      'accounts { A: { jetstream: enabled } }',
-      [1, 17],
-      'accounts.A.jetstream: not supported by tsnats yet',
-    );
+    refused('accounts { A: { limits: one } }', [1, 17], 'accounts.A.limits: not supported by tsnats yet');
   });
 });
 
@@ -1459,6 +1510,13 @@ describe('same verdict as nats-server -t', { skip: !hasReference() && 'nats-serv
     ],
     ['lame duck', 'lame_duck_duration: "45s"\nlame_duck_grace_period: "5s"\n', true],
     ['server tags', 'server_tags: ["a:1", "B"]\n', true],
+    [
+      'jetstream in accounts',
+      'accounts { A: { jetstream: enabled }, B: { jetstream: { max_mem: 1G, max_file: 1G, max_streams: 2, max_bytes_required: true } }, C: { jetstream: disabled } }\n',
+      true,
+    ],
+    ['jetstream in an account, bad string', 'accounts { A: { jetstream: maybe } }\n', false],
+    ['jetstream in an account, unknown limit', 'accounts { A: { jetstream: { bogus: 1 } } }\n', false],
     ['one server tag', 'server_tags: "a:1"\n', true],
     ['server tags of the wrong type', 'server_tags: 1\n', false],
     ['variables', 'PW = "x"\nauthorization { user: a, password: $PW, timeout: 2 }\n', true],

@@ -73,10 +73,11 @@ export function registerStreamApi(router: ApiRouter): void {
   const err = (req: ApiRequest, base: object, e: ApiError): void =>
     router.respondError(req, withError(base, e));
 
-  // $JS.API.INFO: account usage and limits (tsnats has no account limits: all -1, as nats-server's default).
+  // $JS.API.INFO: account usage and limits (`accounts { A: { jetstream {...} } }`; -1 = unlimited).
   router.register('$JS.API.INFO', (req) => {
     const jsa = req.jsa;
     const u = jsa.usage();
+    const l = jsa.limits;
     const resp: AccountInfoResponse = {
       type: ResponseType.AccountInfo,
       memory: u.memory,
@@ -84,14 +85,14 @@ export function registerStreamApi(router: ApiRouter): void {
       streams: jsa.streams.size,
       consumers: jsa.consumerCount(),
       limits: {
-        max_memory: -1,
-        max_storage: -1,
-        max_streams: -1,
-        max_consumers: -1,
-        max_ack_pending: -1,
-        memory_max_stream_bytes: -1,
-        storage_max_stream_bytes: -1,
-        max_bytes_required: false,
+        max_memory: l.maxMemory,
+        max_storage: l.maxStore,
+        max_streams: l.maxStreams,
+        max_consumers: l.maxConsumers,
+        max_ack_pending: l.maxAckPending,
+        memory_max_stream_bytes: l.memoryMaxStreamBytes,
+        storage_max_stream_bytes: l.storeMaxStreamBytes,
+        max_bytes_required: l.maxBytesRequired,
       },
       api: { total: jsa.apiTotal, errors: jsa.apiErrors },
     };
@@ -135,6 +136,8 @@ export function registerStreamApi(router: ApiRouter): void {
     if (isApiError(cfg)) return err(req, base, cfg);
     const repl = checkReplicas(cfg);
     if (repl !== undefined) return err(req, base, repl);
+    const overLimits = req.jsa.checkNewStream(cfg);
+    if (overLimits !== undefined) return err(req, base, overLimits);
     const stream = req.jsa.addStream(cfg);
     if (isApiError(stream)) return err(req, base, stream);
     router.respond(req, { ...base, ...stream.info(), did_create: true });
@@ -162,6 +165,8 @@ export function registerStreamApi(router: ApiRouter): void {
     const cfg = checkStreamUpdate(stream.config, checked);
     if (isApiError(cfg)) return err(req, base, cfg);
     const old = stream.config;
+    const overLimits = req.jsa.checkStreamUpdate(old, cfg);
+    if (overLimits !== undefined) return err(req, base, overLimits);
     if (cfg.max_bytes !== old.max_bytes || cfg.storage !== old.storage) {
       const limitErr = router.js.checkLimits(cfg, old.max_bytes > 0 ? old.max_bytes : 1);
       if (limitErr !== undefined) return err(req, base, limitErr);

@@ -27,6 +27,15 @@ export const ResponseType = {
   ConsumerInfo: 'io.nats.jetstream.api.v1.consumer_info_response',
   ConsumerNames: 'io.nats.jetstream.api.v1.consumer_names_response',
   ConsumerList: 'io.nats.jetstream.api.v1.consumer_list_response',
+  ConsumerLeaderStepDown: 'io.nats.jetstream.api.v1.consumer_leader_stepdown_response',
+  StreamLeaderStepDown: 'io.nats.jetstream.api.v1.stream_leader_stepdown_response',
+  StreamRemovePeer: 'io.nats.jetstream.api.v1.stream_remove_peer_response',
+  StreamSnapshot: 'io.nats.jetstream.api.v1.stream_snapshot_response',
+  StreamRestore: 'io.nats.jetstream.api.v1.stream_restore_response',
+  TemplateNames: 'io.nats.jetstream.api.v1.stream_template_names_response',
+  TemplateCreate: 'io.nats.jetstream.api.v1.stream_template_create_response',
+  TemplateInfo: 'io.nats.jetstream.api.v1.stream_template_info_response',
+  TemplateDelete: 'io.nats.jetstream.api.v1.stream_template_delete_response',
 } as const;
 
 /** nats-server's JSApiNamesLimit / JSApiListLimit / JSMaxSubjectDetails. */

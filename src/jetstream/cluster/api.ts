@@ -26,6 +26,7 @@ import {
   newJSClusterServerNotMemberError,
   newJSConsumerCreateError,
   newJSConsumerDurableNameNotMatchSubjectError,
+  newJSConsumerMaxPendingAckExcessError,
   newJSConsumerNotFoundError,
   newJSInvalidJSONError,
   newJSMaximumConsumersLimitError,
@@ -285,6 +286,11 @@ export class ClusterApi {
         }
       }
     }
+    const overLimits = req.jsa.checkNewStream(
+      cfg,
+      [...meta.accountStreams(acc)].map((sa) => sa.config),
+    );
+    if (overLimits !== undefined) return this.fail(req, type, overLimits);
     const cluster =
       cfg.placement?.cluster ??
       (typeof req.ci.cluster === 'string' && req.ci.cluster !== '' ? req.ci.cluster : this.ctx.clusterName);
@@ -784,16 +790,19 @@ export class ClusterApi {
     const acc = req.jsa.account.name;
     const sa = this.ctx.meta.stream(acc, streamName);
     if (sa === undefined) return this.fail(req, type, newJSStreamNotFoundError());
-    setConsumerDefaults(cfg);
+    const limits = req.jsa.limits;
+    setConsumerDefaults(cfg, limits.maxAckPending);
     const bad = checkConsumerConfig(cfg, sa.config, false);
     if (bad !== undefined) return this.fail(req, type, bad);
+    if (limits.maxAckPending > 0 && cfg.max_ack_pending > limits.maxAckPending) {
+      return this.fail(req, type, newJSConsumerMaxPendingAckExcessError(limits.maxAckPending));
+    }
     const name = isDurable(cfg) ? cfg.durable_name : cfg.name !== '' ? cfg.name : randomToken(8);
     const existing = sa.consumers.get(name);
-    if (
-      existing === undefined &&
-      sa.config.max_consumers > 0 &&
-      sa.consumers.size >= sa.config.max_consumers
-    ) {
+    // The stream's max_consumers, or the account's when lower or the stream has none (per stream).
+    let maxc = sa.config.max_consumers;
+    if (maxc <= 0 || (limits.maxConsumers > 0 && limits.maxConsumers < maxc)) maxc = limits.maxConsumers;
+    if (existing === undefined && maxc > 0 && sa.consumers.size >= maxc) {
       return this.fail(req, type, newJSMaximumConsumersLimitError());
     }
     let replicas = cfg.num_replicas;

@@ -238,13 +238,22 @@ export function isPush(c: ConsumerConfig): boolean {
 }
 
 /** nats-server's setConsumerConfigDefaults (tsnats has no server or account consumer limits). */
-export function setConsumerDefaults(c: ConsumerConfig): void {
+/**
+ * nats-server's setConsumerConfigDefaults; `accountMaxAckPending` (the account's `max_ack_pending`, when
+ * positive) lowers the default of acknowledged consumers.
+ */
+export function setConsumerDefaults(c: ConsumerConfig, accountMaxAckPending = -1): void {
   if (c.deliver_subject === '' && c.max_waiting === 0) c.max_waiting = WAIT_QUEUE_DEFAULT_MAX;
   const acks = c.ack_policy === 'explicit' || c.ack_policy === 'all';
   if (c.ack_wait === 0 && acks) c.ack_wait = ACK_WAIT_DEFAULT;
   if (c.max_deliver === 0) c.max_deliver = -1;
   if (c.backoff.length > 0) c.ack_wait = c.backoff[0]!;
-  if (acks && c.max_ack_pending === 0) c.max_ack_pending = MAX_ACK_PENDING_DEFAULT;
+  if (acks && c.max_ack_pending === 0) {
+    c.max_ack_pending =
+      accountMaxAckPending > 0
+        ? Math.min(accountMaxAckPending, MAX_ACK_PENDING_DEFAULT)
+        : MAX_ACK_PENDING_DEFAULT;
+  }
 }
 
 /** nats-server's deliveryFormsCycle: the deliver subject would be stored by the stream again. */

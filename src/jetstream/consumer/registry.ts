@@ -8,6 +8,7 @@ import type { JsAccount } from '../account.js';
 import {
   type ApiError,
   newJSConsumerBadDurableNameError,
+  newJSConsumerMaxPendingAckExcessError,
   newJSConsumerNameExistError,
   newJSConsumerNameTooLongError,
   newJSConsumerWQConsumerNotDeliverAllError,
@@ -80,9 +81,13 @@ export function addConsumer(
   recovered?: Recovered,
   setup?: (c: Consumer) => void,
 ): Consumer | ApiError | UpdateRefusal {
-  setConsumerDefaults(config);
+  const limits = jsa.limits;
+  setConsumerDefaults(config, limits.maxAckPending);
   const bad = checkConsumerConfig(config, stream.config, recovered !== undefined);
   if (bad !== undefined) return bad;
+  if (limits.maxAckPending > 0 && config.max_ack_pending > limits.maxAckPending && recovered === undefined) {
+    return newJSConsumerMaxPendingAckExcessError(limits.maxAckPending);
+  }
   if (stream.closed) return 'invalid stream';
 
   const cname = isDurable(config) ? config.durable_name : config.name;
@@ -93,7 +98,7 @@ export function addConsumer(
       return refusal ?? existing;
     }
   }
-  if (!stream.canAddConsumer()) return newJSMaximumConsumersLimitError();
+  if (!stream.canAddConsumer(limits.maxConsumers)) return newJSMaximumConsumersLimitError();
   if (stream.config.retention === 'workqueue' && !config.direct) {
     if (config.ack_policy !== 'explicit') return newJSConsumerWQRequiresExplicitAckError();
     if (stream.consumers.size > 0) {
