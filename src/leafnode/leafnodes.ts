@@ -242,8 +242,8 @@ export class LeafNodeManager implements InterestObserver {
     leaf.flush();
     void upgradeToTls(socket, this.tlsContext, o.tls).then((r) => {
       if (leaf.closed) return;
-      if (!r.ok) {
-        this.server.logger.error(`${leaf} - TLS handshake error: ${r.error}`);
+      if (!r.ok || r.socket === undefined) {
+        this.server.logger.error(`${leaf} - TLS handshake error: ${r.ok ? 'no TLS' : r.error}`);
         leaf.close(ClosedReason.TLSHandshakeError);
         return;
       }

@@ -227,14 +227,21 @@ export class ServerCore implements ConnectionHost {
       c.attach(authRequired);
       return;
     }
-    // INFO goes out in plain text; then the client must start TLS (nats-server 2.9's upgrade).
+    // INFO goes out in plain text; then the client must start TLS (nats-server 2.9's upgrade), or with
+    // allow_non_tls may go on in plain text.
     this.io.flushAll();
-    void upgradeToTls(socket, this.tlsContext, tlsOpts).then((r) => {
+    void upgradeToTls(socket, this.tlsContext, tlsOpts, this.options.allowNonTls).then((r) => {
       if (c.closed) return;
       if (!r.ok) {
         this.logger.error(`${c} - TLS handshake error: ${r.error}`);
         if (r.plain) c.sendErr('Secure Connection - TLS Required');
         c.close(ClosedReason.TLSHandshakeError);
+        return;
+      }
+      if (r.socket === undefined) {
+        // allow_non_tls: a plain client; what it sent waits in the socket.
+        c.attach(authRequired);
+        socket.resume();
         return;
       }
       c.useTlsSocket(r.socket);
@@ -309,8 +316,9 @@ export class ServerCore implements ConnectionHost {
     };
     if (this.auth.requiredFor(this.authContext(c))) info.auth_required = true;
     if (o.tls !== undefined) {
-      info.tls_required = true;
+      if (!o.allowNonTls) info.tls_required = true;
       if (o.tls.verify || o.tls.verifyAndMap) info.tls_verify = true;
+      if (o.allowNonTls) info.tls_available = true;
     }
     if (c.nonce !== '') info.nonce = c.nonce;
     info.max_payload = o.maxPayload;

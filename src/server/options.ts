@@ -287,6 +287,11 @@ export interface ServerOptions {
   jetstream: JetStreamOptions | undefined;
   /** Client TLS; undefined when off. */
   tls: TlsOptions | undefined;
+  /**
+   * `allow_non_tls`: with `tls`, clients may also connect without TLS on the same port (INFO says
+   * `tls_available`; a client that starts a TLS handshake gets TLS).
+   */
+  allowNonTls: boolean;
   /** Websocket clients; undefined when off. */
   websocket: WebsocketOptions | undefined;
   /** Leaf nodes (accepted, solicited or both); undefined when off. */
@@ -349,6 +354,7 @@ export function defaultOptions(): ServerOptions {
     cluster: undefined,
     jetstream: undefined,
     tls: undefined,
+    allowNonTls: false,
     websocket: undefined,
     leafnodes: undefined,
     lameDuckDuration: DEFAULT_LAME_DUCK_DURATION,

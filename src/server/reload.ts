@@ -35,6 +35,7 @@ const RELOADABLE: (keyof ServerOptions)[] = [
   'lameDuckDuration',
   'lameDuckGracePeriod',
   'tags',
+  'allowNonTls',
 ];
 
 export class ReloadError extends Error {}

@@ -27,13 +27,22 @@ export function buildSecureContext(o: TlsOptions): SecureContext {
   return createSecureContext(secureContextOptions(o));
 }
 
-export type UpgradeResult = { ok: true; socket: TLSSocket } | { ok: false; plain: boolean; error: string };
+/** The TLS socket, or none when `allowPlain` let a plain client in (its first bytes are back in `raw`). */
+export type UpgradeResult =
+  | { ok: true; socket: TLSSocket | undefined }
+  | { ok: false; plain: boolean; error: string };
 
 /**
  * Server side of nats-server's TLS upgrade: INFO went out in plain text, now the client must start a TLS
- * handshake. A client that sends anything else (a plain CONNECT) or nothing before the timeout fails.
+ * handshake. A client that sends anything else (a plain CONNECT) or nothing before the timeout fails,
+ * unless `allowPlain` (allow_non_tls): then what it sent is put back and it goes on without TLS.
  */
-export function upgradeToTls(raw: Socket, ctx: SecureContext, o: TlsOptions): Promise<UpgradeResult> {
+export function upgradeToTls(
+  raw: Socket,
+  ctx: SecureContext,
+  o: TlsOptions,
+  allowPlain = false,
+): Promise<UpgradeResult> {
   return new Promise((resolve) => {
     let done = false;
     const finish = (r: UpgradeResult): void => {
@@ -51,6 +60,12 @@ export function upgradeToTls(raw: Socket, ctx: SecureContext, o: TlsOptions): Pr
     raw.once('close', () => finish({ ok: false, plain: false, error: 'closed during TLS handshake' }));
     raw.once('data', (first: Buffer) => {
       if (first[0] !== TLS_HANDSHAKE_RECORD) {
+        if (allowPlain) {
+          raw.pause();
+          raw.unshift(first);
+          finish({ ok: true, socket: undefined });
+          return;
+        }
         finish({ ok: false, plain: true, error: 'client did not start a TLS handshake' });
         return;
       }

@@ -6,11 +6,13 @@
  * inactive_threshold, with nothing to deliver.
  */
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { AckPolicy, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection, nanos } from '@nats-io/transport-node';
+import { makeCerts, type TestCerts } from '../helpers/certs.js';
 import { launch, type ServerKind } from '../helpers/launcher.js';
+import { connect as rawConnect } from '../helpers/raw-conn.js';
 import { hasReference } from '../helpers/reference.js';
 
 const KINDS: ServerKind[] = hasReference() ? ['tsnats', 'nats-server'] : ['tsnats'];
@@ -293,3 +295,43 @@ for (const kind of KINDS) {
     });
   });
 }
+
+describe('allow_non_tls: TLS and plain clients on one port', () => {
+  let certs: TestCerts;
+  before(() => {
+    certs = makeCerts();
+  });
+  after(() => certs.cleanup());
+
+  for (const kind of KINDS) {
+    test(`${kind}: INFO offers TLS; a plain client and a TLS client both connect and talk`, async () => {
+      const srv = await launch({
+        kind,
+        config: `tls { cert_file: "${certs.serverCert}", key_file: "${certs.serverKey}" }\nallow_non_tls: true\n`,
+      });
+      const raw = await rawConnect(srv.port);
+      // nats.js upgrades whenever the server offers TLS, unless told `tls: null`.
+      const plain = await connect({ servers: srv.url, tls: null });
+      const secure = await connect({ servers: srv.url, tls: { caFile: certs.caCert } });
+      try {
+        assert.equal(raw.info.tls_required, undefined);
+        assert.equal(raw.info.tls_available, true);
+        // The raw client speaks plain text right after INFO.
+        raw.send('CONNECT {"verbose":false}\r\nPING\r\n');
+        await raw.expect('PONG\r\n');
+        const got = new Promise<string>((resolve) => {
+          plain.subscribe('mixed', { max: 1, callback: (_e, m) => resolve(m.string()) });
+        });
+        await plain.flush();
+        secure.publish('mixed', 'from TLS to plain');
+        assert.equal(await got, 'from TLS to plain');
+        assert.equal(secure.info?.tls_available, true);
+      } finally {
+        raw.close();
+        await plain.close();
+        await secure.close();
+        await srv.stop();
+      }
+    });
+  }
+});

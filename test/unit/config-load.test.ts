@@ -1510,6 +1510,8 @@ describe('same verdict as nats-server -t', { skip: !hasReference() && 'nats-serv
     ],
     ['lame duck', 'lame_duck_duration: "45s"\nlame_duck_grace_period: "5s"\n', true],
     ['server tags', 'server_tags: ["a:1", "B"]\n', true],
+    ['allow_non_tls', 'allow_non_tls: true\n', true],
+    ['allow_non_tls not a bool', 'allow_non_tls: "maybe"\n', false],
     [
       'jetstream in accounts',
       'accounts { A: { jetstream: enabled }, B: { jetstream: { max_mem: 1G, max_file: 1G, max_streams: 2, max_bytes_required: true } }, C: { jetstream: disabled } }\n',
