@@ -16,7 +16,7 @@ import {
   newJSConsumerWQRequiresExplicitAckError,
   newJSMaximumConsumersLimitError,
 } from '../api/errors.generated.js';
-import { isValidName } from '../config.js';
+import { gatherSourceSubjects, isValidName } from '../config.js';
 import { nowNanos } from '../store/store.js';
 import type { Stream } from '../stream.js';
 import {
@@ -81,7 +81,12 @@ export function addConsumer(
   setup?: (c: Consumer) => void,
 ): Consumer | ApiError | UpdateRefusal {
   setConsumerDefaults(config);
-  const bad = checkConsumerConfig(config, stream.config, recovered !== undefined);
+  const bad = checkConsumerConfig(
+    config,
+    stream.config,
+    recovered !== undefined,
+    gatherSourceSubjects(stream.config, jsa.streamLookup()),
+  );
   if (bad !== undefined) return bad;
   if (stream.closed) return 'invalid stream';
 
