@@ -12,6 +12,7 @@ import { type JetStreamManager, jetstreamManager, type StoredMsg } from '@nats-i
 import { Kvm } from '@nats-io/kv';
 import { connect, headers, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { closeJetStream, openJetStream, runOnBoth } from '../helpers/jetstream.js';
+import { launch, type ServerKind } from '../helpers/launcher.js';
 import { hasReference } from '../helpers/reference.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -248,6 +249,75 @@ describe('mirrors, sources and republish compared with nats-server', {
       'kv-updates.key [Nats-Last-Sequence=0 Nats-Sequence=1 Nats-Stream=KV_rk Nats-Subject=$KV.rk.key] v1',
       'rp.r.a [Nats-Last-Sequence=0 Nats-Sequence=1 Nats-Stream=R Nats-Subject=r.a] one',
       'rp.r.a [Nats-Last-Sequence=1 Nats-Sequence=2 Nats-Stream=R Nats-Subject=r.a X-Mine=yes] two',
+    ]);
+  });
+
+  test('a mirror and a source of a stream in another account (external api and deliver prefixes)', async () => {
+    // Account A exports consumer creation, flow control replies and the deliver subjects; B imports them
+    // with its own API prefix. nats-server needs `jetstream: enabled` per account, tsnats enables every
+    // configured account (and refuses the setting).
+    const accounts = (js: string) => `accounts {
+      A: {
+        ${js}
+        users: [ { user: a, password: a } ]
+        exports: [ { service: "$JS.API.CONSUMER.CREATE.>" }, { service: "$JS.FC.>" }, { stream: "dlv.>" } ]
+      }
+      B: {
+        ${js}
+        users: [ { user: b, password: b } ]
+        imports: [
+          { service: { account: A, subject: "$JS.API.CONSUMER.CREATE.O" }, to: "JS.A.API.CONSUMER.CREATE.O" }
+          { service: { account: A, subject: "$JS.FC.>" } }
+          { stream: { account: A, subject: "dlv.>" } }
+        ]
+      }
+    }`;
+    const run = async (kind: ServerKind) => {
+      const srv = await launch({
+        kind,
+        jetstream: true,
+        config: accounts(kind === 'nats-server' ? 'jetstream: enabled' : ''),
+      });
+      const na = await connect({ servers: srv.url, user: 'a', pass: 'a', reconnect: false });
+      const nb = await connect({ servers: srv.url, user: 'b', pass: 'b', reconnect: false });
+      try {
+        const ja = await jetstreamManager(na);
+        const jb = await jetstreamManager(nb);
+        await ja.streams.add({ name: 'O', subjects: ['o.>'] });
+        for (let i = 1; i <= 3; i++) await na.request(`o.${i}`, `x${i}`, { timeout: 2000 });
+        const external = { api: 'JS.A.API', deliver: 'dlv' };
+        await jb.streams.add({ name: 'M', mirror: { name: 'O', external } });
+        await jb.streams.add({ name: 'S', sources: [{ name: 'O', external }] });
+        await waitForMsgs(jb, 'M', 3);
+        await waitForMsgs(jb, 'S', 3);
+        await na.request('o.4', 'x4', { timeout: 2000 });
+        await waitForMsgs(jb, 'M', 4);
+        await waitForMsgs(jb, 'S', 4);
+        const m = await jb.streams.info('M');
+        const sr = await jb.streams.info('S');
+        type Ext = { external?: unknown };
+        return {
+          mirror: { name: m.mirror?.name, external: (m.mirror as Ext).external, lag: m.mirror?.lag },
+          sources: sr.sources?.map((x) => ({ name: x.name, external: (x as Ext).external, lag: x.lag })),
+          m: (await allMsgs(jb, 'M')).map((x) => `${x.seq} ${x.subject} ${x.string()}`),
+          s: (await allMsgs(jb, 'S')).map((x) => `${x.subject} ${x.header.get('Nats-Stream-Source')}`),
+        };
+      } finally {
+        await na.close();
+        await nb.close();
+        await srv.stop('SIGKILL');
+      }
+    };
+    const ref = await run('nats-server');
+    const ours = await run('tsnats');
+    assert.deepEqual(ours, ref);
+    assert.deepEqual(ours.m, ['1 o.1 x1', '2 o.2 x2', '3 o.3 x3', '4 o.4 x4']);
+    // The source index name carries a hash of the API prefix, as nats-server's.
+    assert.deepEqual(ours.s, [
+      'o.1 O:3V17LQ3b 1',
+      'o.2 O:3V17LQ3b 2',
+      'o.3 O:3V17LQ3b 3',
+      'o.4 O:3V17LQ3b 4',
     ]);
   });
 

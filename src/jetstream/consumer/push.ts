@@ -4,6 +4,7 @@
  * of the pending bytes window is used and deliveries stop when it is full; each response frees the bytes
  * it covers and doubles the window, from 1/16 of FLOW_CONTROL_MAX_PENDING up to all of it.
  */
+import { importedSubject, matchesImport } from '../../server/account.js';
 import type { Subscription } from '../../server/subscription.js';
 import type { Consumer } from './consumer.js';
 import { statusHdr } from './status.js';
@@ -70,8 +71,21 @@ export class Push {
 
   // ---- interest ---------------------------------------------------------------------------------------
 
+  /**
+   * Whether the deliver subject has subscribers: in the consumer's account, or in an account importing
+   * it as a stream (nats-server sees those through its shadow subscriptions; a mirror or source in
+   * another account receives its messages this way).
+   */
   deliverInterest(): boolean {
-    return this.dsubj !== '' && this.c.acc.sublist.hasInterest(this.dsubj);
+    const d = this.dsubj;
+    if (d === '') return false;
+    const acc = this.c.acc;
+    if (acc.sublist.hasInterest(d)) return true;
+    for (const imp of acc.streamImporters) {
+      if (matchesImport(d, imp.subject) && imp.importer.sublist.hasInterest(importedSubject(imp, d)))
+        return true;
+    }
+    return false;
   }
 
   /** Hub poll: interest on the deliver subject again? */
