@@ -443,4 +443,42 @@ describe('mirrors and sources across restarts (tsnats, file store)', () => {
       await closeJetStream(env);
     }
   });
+
+  // nats-server serves `$JS.<domain>.API` to clients and leaf nodes but not to a stream's own internal
+  // client, so on one server only tsnats can be asked (across a leaf node both would be).
+  test('a KV mirror through a JetStream domain API prefix ($JS.<domain>.API)', async () => {
+    const run = async (kind: ServerKind) => {
+      const srv = await launch({ kind, jetstream: true, config: 'jetstream { domain: hub }' });
+      const nc = await connect({ servers: srv.url, reconnect: false });
+      try {
+        const jsm = await jetstreamManager(nc);
+        const kvm = new Kvm(nc);
+        const src = await kvm.create('src');
+        await src.put('k', 'v1');
+        await kvm.create('mir', { mirror: { name: 'src', external: { api: '$JS.hub.API', deliver: '' } } });
+        await src.put('k', 'v2');
+        await waitFor(
+          async () => (await jsm.streams.info('KV_mir')).state.last_seq === 2,
+          8000,
+          'mirror at 2',
+        );
+        const info = await jsm.streams.info('KV_mir');
+        const got = await jsm.direct.getMessage('KV_mir', { last_by_subj: '$KV.src.k' });
+        return {
+          mirror: info.config.mirror,
+          domain: (info as { domain?: string }).domain,
+          got: `${got?.seq} ${got?.string()}`,
+        };
+      } finally {
+        await nc.close();
+        await srv.stop('SIGKILL');
+      }
+    };
+    const ours = await run('tsnats');
+    assert.deepEqual(ours, {
+      mirror: { name: 'KV_src', external: { api: '$JS.hub.API', deliver: '' } },
+      domain: 'hub',
+      got: '2 v2',
+    });
+  });
 });
