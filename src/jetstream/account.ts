@@ -26,7 +26,13 @@ import {
   newJSStreamSubjectOverlapError,
 } from './api/errors.generated.js';
 import { decodeRequest, goJson } from './api/json.js';
-import { configFromStored, encodeStreamConfig, type StreamConfig, sameConfig } from './config.js';
+import {
+  configFromStored,
+  encodeStreamConfig,
+  type StreamConfig,
+  type StreamLookup,
+  sameConfig,
+} from './config.js';
 import { recoverConsumers } from './consumer/registry.js';
 import type { JetStream } from './jetstream.js';
 import { nowNanos } from './store/store.js';
@@ -107,6 +113,11 @@ export class JsAccount implements StreamHost {
 
   lookupStream(name: string): Stream | undefined {
     return this.streams.get(name);
+  }
+
+  /** The account's streams as config validation sees them (mirrors and sources). */
+  streamLookup(): StreamLookup {
+    return { stream: (name) => this.streams.get(name)?.config };
   }
 
   /** Streams whose subjects could match `filter` (nats-server's filteredStreams), any order. */
@@ -296,7 +307,7 @@ export class JsAccount implements StreamHost {
       }
       try {
         const o = decodeRequest(text);
-        const cfg = configFromStored(o);
+        const cfg = configFromStored(o, this.streamLookup());
         const created = parseRfc3339Nano(o.string('created') ?? '');
         if (cfg.name !== name) throw new Error(`name "${cfg.name}" does not match its directory`);
         const stream = this.openStream(cfg, created === 0n ? nowNanos() : created);

@@ -6,14 +6,33 @@
  *
  * Durations (`max_age`, `duplicate_window`) are nanoseconds, as on the wire.
  */
-import { isValidSubject, subjectIsSubsetMatch, subjectsCollide } from '../routing/subject.js';
+import { createHash } from 'node:crypto';
+import {
+  isValidPublishSubject,
+  isValidSubject,
+  subjectIsSubsetMatch,
+  subjectsCollide,
+} from '../routing/subject.js';
 import {
   type ApiError,
+  newJSMirrorMaxMessageSizeTooBigError,
+  newJSMirrorWithSourcesError,
+  newJSMirrorWithSubjectsError,
   newJSReplicasCountCannotBeNegativeError,
+  newJSSourceMaxMessageSizeTooBigError,
+  newJSStreamExternalApiOverlapError,
+  newJSStreamExternalDelPrefixOverlapsError,
   newJSStreamInvalidConfigError,
+  newJSStreamInvalidExternalDeliverySubjError,
+  newJSStreamMirrorNotUpdatableError,
   newJSStreamReplicasNotSupportedError,
 } from './api/errors.generated.js';
-import { goJson, InvalidJsonError, type JsonObject } from './api/json.js';
+import { goJson, InvalidJsonError, JsonObject } from './api/json.js';
+import { parseRfc3339Nano, rfc3339Nano } from './time.js';
+import { SubjectTransform } from './transform.js';
+
+/** nats-server's JSApiPrefix. */
+const JS_API_PREFIX = '$JS.API';
 
 export type RetentionPolicy = 'limits' | 'interest' | 'workqueue';
 export type DiscardPolicy = 'old' | 'new';
@@ -22,6 +41,33 @@ export type StorageType = 'file' | 'memory';
 export interface Placement {
   cluster?: string;
   tags?: string[];
+}
+
+/** nats-server's ExternalStream: how to reach a stream in another account or domain. */
+export interface ExternalStream {
+  /** API prefix (e.g. `$JS.hub.API`), replacing `$JS.API` in the consumer create request. */
+  api: string;
+  /** Prefix of the deliver subject of the consumer (an export/import of the other account). */
+  deliver: string;
+}
+
+/** nats-server's StreamSource: the origin of a mirror, or one source of a stream. */
+export interface StreamSource {
+  name: string;
+  /** 0 = not set. */
+  opt_start_seq?: number;
+  /** RFC 3339 as Go writes it (UTC), absent when not set. */
+  opt_start_time?: string;
+  filter_subject?: string;
+  external?: ExternalStream;
+}
+
+/** nats-server's RePublish: publish each stored message again on `dest`. */
+export interface RePublish {
+  /** Subjects to republish (a subset of the stream's); '>' when not given. */
+  src?: string;
+  dest: string;
+  headers_only?: boolean;
 }
 
 /** nats-server 2.9's StreamConfig after normalisation (defaults filled in). */
@@ -47,6 +93,9 @@ export interface StreamConfig {
   /** Nanoseconds; defaults to 2m (or max_age when shorter). */
   duplicate_window: number;
   placement?: Placement;
+  mirror?: StreamSource;
+  sources?: StreamSource[];
+  republish?: RePublish;
   allow_direct: boolean;
   mirror_direct: boolean;
   discard_new_per_subject?: boolean;
@@ -78,10 +127,9 @@ export interface StreamConfigRequest {
   template_owner: string;
   duplicate_window: number;
   placement: Placement | undefined;
-  /** Mirrors, sources and republish are decoded only to be refused (not supported by tsnats). */
-  hasMirror: boolean;
-  hasSources: boolean;
-  hasRepublish: boolean;
+  mirror: StreamSource | undefined;
+  sources: StreamSource[];
+  republish: RePublish | undefined;
   allow_direct: boolean;
   mirror_direct: boolean;
   discard_new_per_subject: boolean;
@@ -138,9 +186,9 @@ export function decodeStreamConfig(o: JsonObject): StreamConfigRequest {
             ...(placement.string('cluster') ? { cluster: placement.string('cluster')! } : {}),
             ...(placement.strings('tags')?.length ? { tags: placement.strings('tags')! } : {}),
           },
-    hasMirror: o.object('mirror') !== undefined,
-    hasSources: hasItems(o.get('sources')),
-    hasRepublish: o.object('republish') !== undefined,
+    mirror: decodeSource(o.object('mirror'), 'mirror'),
+    sources: decodeSources(o.get('sources')),
+    republish: decodeRepublish(o.object('republish')),
     allow_direct: o.bool('allow_direct') ?? false,
     mirror_direct: o.bool('mirror_direct') ?? false,
     discard_new_per_subject: o.bool('discard_new_per_subject') ?? false,
@@ -152,11 +200,65 @@ export function decodeStreamConfig(o: JsonObject): StreamConfigRequest {
   };
 }
 
-function hasItems(v: unknown): boolean {
-  if (v === undefined) return false;
-  if (!Array.isArray(v)) throw new InvalidJsonError('field sources: expected an array');
-  return v.length > 0;
+/** A StreamSource as Go decodes it (unknown fields ignored; `null` is the same as absent). */
+function decodeSource(o: JsonObject | undefined, field: string): StreamSource | undefined {
+  if (o === undefined) return undefined;
+  const s: StreamSource = { name: o.string('name') ?? '' };
+  const seq = o.uint('opt_start_seq') ?? 0;
+  if (seq > 0) s.opt_start_seq = seq;
+  const t = o.string('opt_start_time');
+  if (t !== undefined) {
+    let ns: bigint;
+    try {
+      ns = parseRfc3339Nano(t);
+    } catch {
+      throw new InvalidJsonError(`field ${field}.opt_start_time: invalid time`);
+    }
+    s.opt_start_time = rfc3339Nano(ns);
+  }
+  const filter = o.string('filter_subject') ?? '';
+  if (filter !== '') s.filter_subject = filter;
+  const ext = o.object('external');
+  if (ext !== undefined) s.external = { api: ext.string('api') ?? '', deliver: ext.string('deliver') ?? '' };
+  return s;
 }
+
+function decodeSources(v: unknown): StreamSource[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw new InvalidJsonError('field sources: expected an array');
+  const out: StreamSource[] = [];
+  for (const item of v) {
+    if (item === null) continue;
+    if (typeof item !== 'object' || Array.isArray(item)) {
+      throw new InvalidJsonError('field sources: expected an object');
+    }
+    out.push(decodeSource(new JsonObject(item as Record<string, unknown>), 'sources')!);
+  }
+  return out;
+}
+
+function decodeRepublish(o: JsonObject | undefined): RePublish | undefined {
+  if (o === undefined) return undefined;
+  const r: RePublish = { dest: o.string('dest') ?? '' };
+  const src = o.string('src') ?? '';
+  if (src !== '') r.src = src;
+  if (o.bool('headers_only') === true) r.headers_only = true;
+  return r;
+}
+
+/** The index name of a source (nats-server's setIndexName): the name, plus a hash of an external API prefix. */
+export function sourceIndexName(s: StreamSource): string {
+  return s.external !== undefined ? `${s.name}:${nameHash(s.external.api)}` : s.name;
+}
+
+/** nats-server's getHash: the first 8 bytes of SHA-256, each mapped to one of 62 digits. */
+export function nameHash(name: string): string {
+  const b = createHash('sha256').update(name).digest();
+  let out = '';
+  for (let i = 0; i < 8; i++) out += HASH_DIGITS[b[i]! % 62];
+  return out;
+}
+const HASH_DIGITS = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
 /** A request made from a normalised config (stream update keeps what is not changed). */
 export function requestFromConfig(c: StreamConfig): StreamConfigRequest {
@@ -178,9 +280,9 @@ export function requestFromConfig(c: StreamConfig): StreamConfigRequest {
     template_owner: c.template_owner ?? '',
     duplicate_window: c.duplicate_window,
     placement: c.placement,
-    hasMirror: false,
-    hasSources: false,
-    hasRepublish: false,
+    mirror: c.mirror,
+    sources: c.sources ?? [],
+    republish: c.republish,
     allow_direct: c.allow_direct,
     mirror_direct: c.mirror_direct,
     discard_new_per_subject: c.discard_new_per_subject ?? false,
@@ -201,11 +303,25 @@ function invalid(reason: string): ApiError {
   return newJSStreamInvalidConfigError(reason);
 }
 
+/** What checkStreamConfig needs to see of the account's other streams (mirrors and sources). */
+export interface StreamLookup {
+  /** The config of another stream of the account, undefined when there is none. */
+  stream(name: string): StreamConfig | undefined;
+  /** The server is recovering streams (some errors are not raised then, as in nats-server). */
+  recovering?: boolean;
+}
+
+const NO_STREAMS: StreamLookup = { stream: () => undefined };
+
 /**
- * nats-server's checkStreamCfg (single server, no mirrors or sources): fill in defaults and validate.
- * Returns the normalised config or the API error nats-server answers with.
+ * nats-server's checkStreamCfg (no account limits): fill in defaults and validate, looking at the
+ * account's other streams through `lookup` for mirrors and sources. Returns the normalised config or the
+ * API error nats-server answers with.
  */
-export function checkStreamConfig(req: StreamConfigRequest): StreamConfig | ApiError {
+export function checkStreamConfig(
+  req: StreamConfigRequest,
+  lookup: StreamLookup = NO_STREAMS,
+): StreamConfig | ApiError {
   if (!isValidName(req.name)) return invalid("stream name is required and can not contain '.', '*', '>'");
   if (Buffer.byteLength(req.name) > JS_MAX_NAME_LEN) {
     return invalid(`stream name is too long, maximum allowed is ${JS_MAX_NAME_LEN}`);
@@ -218,8 +334,9 @@ export function checkStreamConfig(req: StreamConfigRequest): StreamConfig | ApiE
   const replicas = req.num_replicas === 0 ? 1 : req.num_replicas;
   if (replicas > STREAM_MAX_REPLICAS) return invalid(`maximum replicas is ${STREAM_MAX_REPLICAS}`);
   if (replicas < 0) return newJSReplicasCountCannotBeNegativeError();
+  const mirror = req.mirror;
   let dupes = req.duplicate_window;
-  if (dupes === 0)
+  if (dupes === 0 && mirror === undefined)
     dupes =
       req.max_age !== 0 && req.max_age < DEFAULT_DUPLICATE_WINDOW ? req.max_age : DEFAULT_DUPLICATE_WINDOW;
   if (req.max_age > 0 && req.max_age < MIN_WINDOW_NS) return invalid('max age needs to be >= 100ms');
@@ -234,14 +351,96 @@ export function checkStreamConfig(req: StreamConfigRequest): StreamConfig | ApiE
       return invalid('discard new per subject requires discard new policy to be set');
     if (maxPer <= 0) return invalid('discard new per subject requires max msgs per subject > 0');
   }
-  // tsnats: no stream replication, mirrors, sources or republish (yet); refused rather than ignored.
-  if (req.hasMirror) return invalid('stream mirrors are not supported by tsnats yet');
-  if (req.hasSources) return invalid('stream sources are not supported by tsnats yet');
-  if (req.hasRepublish) return invalid('stream republish is not supported by tsnats yet');
+  const maxMsgSize = req.max_msg_size === 0 ? -1 : req.max_msg_size;
+  const sources = req.sources;
+  let mirrorDirect = req.mirror_direct;
+
+  // Mirrors and sources (nats-server checks what it can see of the origin streams).
+  const filterOverlaps = (filter: string, subs: readonly string[]): boolean =>
+    filter === '' || subs.length === 0 || subs.some((s) => subjectsCollide(s, filter));
+  const streamSubs: string[] = [];
+  const deliveryPrefixes: string[] = [];
+  const apiPrefixes: string[] = [];
+  if (mirror !== undefined) {
+    if (req.subjects.length > 0) return newJSMirrorWithSubjectsError();
+    if (sources.length > 0) return newJSMirrorWithSourcesError();
+    const origin = lookup.stream(mirror.name);
+    if (origin !== undefined) {
+      streamSubs.push(...origin.subjects);
+      if (maxMsgSize > 0 && origin.max_msg_size > 0 && maxMsgSize < origin.max_msg_size) {
+        return newJSMirrorMaxMessageSizeTooBigError();
+      }
+      if (!lookup.recovering && !filterOverlaps(mirror.filter_subject ?? '', origin.subjects)) {
+        return invalid(
+          `mirror '${mirror.name}' filter subject '${mirror.filter_subject ?? ''}' does not overlap with any origin stream subject`,
+        );
+      }
+      // A mirror answers direct gets for its origin when the origin allows them.
+      mirrorDirect = origin.allow_direct;
+    }
+    if (mirror.external !== undefined) {
+      if (mirror.external.deliver !== '') deliveryPrefixes.push(mirror.external.deliver);
+      if (mirror.external.api !== '') apiPrefixes.push(mirror.external.api);
+    }
+  }
+  for (const src of sources) {
+    const origin = lookup.stream(src.name);
+    if (origin !== undefined) {
+      streamSubs.push(...origin.subjects);
+      if (maxMsgSize > 0 && origin.max_msg_size > 0 && maxMsgSize < origin.max_msg_size) {
+        return newJSSourceMaxMessageSizeTooBigError();
+      }
+      if (!lookup.recovering && !filterOverlaps(src.filter_subject ?? '', streamSubs)) {
+        return invalid(
+          `source '${src.name}' filter subject '${src.filter_subject ?? ''}' does not overlap with any origin stream subject`,
+        );
+      }
+    }
+    if (src.external === undefined) continue;
+    if (src.external.deliver !== '') deliveryPrefixes.push(src.external.deliver);
+    if (src.external.api !== '') apiPrefixes.push(src.external.api);
+  }
+  for (const pfx of deliveryPrefixes) {
+    if (!isValidPublishSubject(pfx)) return newJSStreamInvalidExternalDeliverySubjError(pfx);
+    for (const sub of streamSubs) {
+      if (subjectsCollide(sub, `${pfx}.${sub}`)) return newJSStreamExternalDelPrefixOverlapsError(pfx, sub);
+    }
+  }
+  for (const pfx of apiPrefixes) {
+    if (!isValidPublishSubject(pfx)) {
+      return invalid(
+        `stream external api prefix ${JSON.stringify(pfx)} must be a valid subject without wildcards`,
+      );
+    }
+    if (subjectsCollide(pfx, JS_API_PREFIX)) return newJSStreamExternalApiOverlapError(pfx, JS_API_PREFIX);
+  }
+  // Cycles through sources and mirrors of this account.
+  {
+    const toVisit: { name: string; sources: readonly StreamSource[]; mirror: StreamSource | undefined }[] = [
+      { name: req.name, sources, mirror },
+    ];
+    const visited = new Set<string>();
+    while (toVisit.length > 0) {
+      const c = toVisit.shift()!;
+      visited.add(c.name);
+      for (const src of c.sources) {
+        if (src.external !== undefined) continue;
+        if (visited.has(src.name)) return invalid('detected cycle');
+        const o = lookup.stream(src.name);
+        if (o !== undefined) toVisit.push({ name: o.name, sources: o.sources ?? [], mirror: o.mirror });
+      }
+      const m = c.mirror;
+      if (m !== undefined && m.external === undefined) {
+        if (visited.has(m.name)) return invalid('detected cycle');
+        const o = lookup.stream(m.name);
+        if (o !== undefined) toVisit.push({ name: o.name, sources: o.sources ?? [], mirror: o.mirror });
+      }
+    }
+  }
 
   let subjects = req.subjects;
   if (subjects.length === 0) {
-    subjects = [req.name];
+    subjects = mirror === undefined && sources.length === 0 ? [req.name] : [];
   } else {
     const seen = new Set<string>();
     for (const subj of subjects) {
@@ -260,6 +459,21 @@ export function checkStreamConfig(req: StreamConfigRequest): StreamConfig | ApiE
       }
     }
   }
+  let republish: RePublish | undefined;
+  if (req.republish !== undefined) {
+    const rp = req.republish;
+    const src = rp.src !== undefined && rp.src !== '' ? rp.src : '>';
+    if (!subjects.some((s) => subjectsCollide(src, s))) {
+      return invalid('stream configuration for republish source is not valid subset of subjects');
+    }
+    if (subjects.some((s) => subjectsCollide(rp.dest, s))) {
+      return invalid('stream configuration for republish destination forms a cycle');
+    }
+    if (SubjectTransform.create(src, rp.dest) === undefined) {
+      return invalid('stream configuration for republish not valid');
+    }
+    republish = { src, dest: rp.dest, ...(rp.headers_only ? { headers_only: true } : {}) };
+  }
   const cfg: StreamConfig = {
     name: req.name,
     ...(req.description !== '' ? { description: req.description } : {}),
@@ -270,7 +484,7 @@ export function checkStreamConfig(req: StreamConfigRequest): StreamConfig | ApiE
     max_bytes: req.max_bytes === 0 ? -1 : req.max_bytes,
     max_age: req.max_age,
     max_msgs_per_subject: maxPer,
-    max_msg_size: req.max_msg_size === 0 ? -1 : req.max_msg_size,
+    max_msg_size: maxMsgSize,
     discard: req.discard,
     storage: req.storage === 'memory' ? 'memory' : 'file',
     num_replicas: replicas,
@@ -278,8 +492,11 @@ export function checkStreamConfig(req: StreamConfigRequest): StreamConfig | ApiE
     ...(req.template_owner !== '' ? { template_owner: req.template_owner } : {}),
     duplicate_window: dupes,
     ...(req.placement !== undefined ? { placement: req.placement } : {}),
+    ...(mirror !== undefined ? { mirror } : {}),
+    ...(sources.length > 0 ? { sources } : {}),
+    ...(republish !== undefined ? { republish } : {}),
     allow_direct: req.allow_direct,
-    mirror_direct: req.mirror_direct,
+    mirror_direct: mirrorDirect,
     ...(req.discard_new_per_subject ? { discard_new_per_subject: true } : {}),
     sealed: req.sealed,
     deny_delete: req.deny_delete,
@@ -321,6 +538,10 @@ export function checkStreamUpdate(old: StreamConfig, next: StreamConfig): Stream
   }
   if (!next.deny_purge && old.deny_purge)
     return invalid('stream configuration update can not cancel deny purge');
+  if (goJson(next.mirror ?? null) !== goJson(old.mirror ?? null)) return newJSStreamMirrorNotUpdatableError();
+  if (goJson(next.republish ?? null) !== goJson(old.republish ?? null)) {
+    return invalid('stream configuration update can not change RePublish');
+  }
   const cfg = { ...next };
   if (cfg.sealed) {
     cfg.max_age = 0;
@@ -359,6 +580,15 @@ export function encodeStreamConfig(c: StreamConfig): Record<string, unknown> {
   if (c.template_owner !== undefined && c.template_owner !== '') o.template_owner = c.template_owner;
   if (c.duplicate_window !== 0) o.duplicate_window = c.duplicate_window;
   if (c.placement !== undefined) o.placement = c.placement;
+  if (c.mirror !== undefined) o.mirror = encodeSource(c.mirror);
+  if (c.sources !== undefined && c.sources.length > 0) o.sources = c.sources.map(encodeSource);
+  if (c.republish !== undefined) {
+    const r: Record<string, unknown> = {};
+    if (c.republish.src !== undefined && c.republish.src !== '') r.src = c.republish.src;
+    r.dest = c.republish.dest;
+    if (c.republish.headers_only) r.headers_only = true;
+    o.republish = r;
+  }
   o.allow_direct = c.allow_direct;
   o.mirror_direct = c.mirror_direct;
   if (c.discard_new_per_subject) o.discard_new_per_subject = true;
@@ -370,15 +600,54 @@ export function encodeStreamConfig(c: StreamConfig): Record<string, unknown> {
   return o;
 }
 
+/** A StreamSource in Go's field order with its omitempty rules. */
+export function encodeSource(s: StreamSource): Record<string, unknown> {
+  const o: Record<string, unknown> = { name: s.name };
+  if (s.opt_start_seq !== undefined && s.opt_start_seq > 0) o.opt_start_seq = s.opt_start_seq;
+  if (s.opt_start_time !== undefined) o.opt_start_time = s.opt_start_time;
+  if (s.filter_subject !== undefined && s.filter_subject !== '') o.filter_subject = s.filter_subject;
+  if (s.external !== undefined) o.external = { api: s.external.api, deliver: s.external.deliver };
+  return o;
+}
+
+/**
+ * nats-server's gatherSourceMirrorSubjects: the subjects of the streams a mirror or sourced stream takes
+ * messages from (recursively, within the account), and whether one of them is external (then unknown).
+ */
+export function gatherSourceSubjects(
+  cfg: StreamConfig,
+  lookup: StreamLookup,
+): { subjects: string[]; hasExt: boolean } {
+  const subjects = [...cfg.subjects];
+  let hasExt = false;
+  const seen = new Set<string>();
+  const walk = (ss: StreamSource): boolean => {
+    if (ss.external !== undefined) return true;
+    if (seen.has(ss.name)) return false;
+    const o = lookup.stream(ss.name);
+    if (o === undefined) return false;
+    seen.add(ss.name);
+    subjects.push(...o.subjects);
+    if (o.mirror !== undefined) return walk(o.mirror);
+    for (const s of o.sources ?? []) if (walk(s)) return true;
+    return false;
+  };
+  if (cfg.mirror !== undefined) hasExt = walk(cfg.mirror);
+  else for (const s of cfg.sources ?? []) if (walk(s)) hasExt = true;
+  return { subjects, hasExt };
+}
+
 /** Two normalised configs are the same (nats-server compares with reflect.DeepEqual). */
 export function sameConfig(a: StreamConfig, b: StreamConfig): boolean {
   return goJson(encodeStreamConfig(a)) === goJson(encodeStreamConfig(b));
 }
 
 /** Read a config back from the stored meta file (trusted input written by encodeStreamConfig). */
-export function configFromStored(o: JsonObject): StreamConfig {
+export function configFromStored(o: JsonObject, lookup?: StreamLookup): StreamConfig {
   const req = decodeStreamConfig(o);
-  const cfg = checkStreamConfig(req);
+  // nats-server's fixCfgMirrorWithDedupWindow: a mirror has no duplicate window.
+  if (req.mirror !== undefined) req.duplicate_window = 0;
+  const cfg = checkStreamConfig(req, { stream: (n) => lookup?.stream(n), recovering: true });
   if (isApiError(cfg)) throw new Error(cfg.description);
   // Keep sealed-implied settings and other normalised values exactly as stored.
   return cfg;

@@ -38,6 +38,7 @@ import { encodeStreamConfig, type StreamConfig } from './config.js';
 import {
   appendHeader,
   getHeader,
+  JSLastSequence,
   JSMsgId,
   JSSequence,
   JSStream,
@@ -46,8 +47,10 @@ import {
   readPublishHeaders,
   statusHeader,
 } from './headers.js';
+import { StreamSourcing } from './sourcing.js';
 import type { StoredMsg, StoreLimits, StreamState, StreamStore } from './store/store.js';
 import { rfc3339Nano } from './time.js';
+import { SubjectTransform } from './transform.js';
 
 /** What a stream needs from the JetStream layer that owns it. */
 export interface StreamHost {
@@ -152,6 +155,11 @@ interface DedupeEntry {
   ts: number;
 }
 
+/** nats-server's JSMsgSize: the size of the payload a headers-only republish left out. */
+const JSMsgSize = 'Nats-Msg-Size';
+/** The queue group direct gets are answered in (nats-server's dgetGroup), so mirrors can share them. */
+const DIRECT_GET_GROUP = '_sys_';
+
 /** nats-server: headers larger than this are refused (math.MaxUint16). */
 const MAX_HEADER_SIZE = 65535;
 /** The purge timer of the dedupe window never fires sooner than this (nats-server's minFire). */
@@ -203,12 +211,17 @@ export class Stream {
    * that every replica maps the same entries to the same sequences.
    */
   clfs = 0;
+  /** Republish: the transform of the stored subject to the one to publish on. */
+  private republishTr: SubjectTransform | undefined;
+  /** Mirrors and sources: the consumers feeding this stream (while it leads). */
+  private sourcing: StreamSourcing | undefined;
 
   constructor(host: StreamHost, config: StreamConfig, store: StreamStore, created: bigint) {
     this.host = host;
     this.config = config;
     this.store = store;
     this.created = created;
+    this.republishTr = republishTransform(config);
     const st = store.state();
     this.lseq = st.lastSeq;
     this.ddloaded = st.msgs === 0;
@@ -228,8 +241,19 @@ export class Stream {
    * direct gets when allowed.
    */
   start(): void {
-    if (this.leader) for (const subject of this.config.subjects) this.subscribeSubject(subject);
+    if (this.leader) {
+      for (const subject of this.config.subjects) this.subscribeSubject(subject);
+      this.startSourcing();
+    }
     if (this.config.allow_direct) this.subscribeDirect();
+  }
+
+  /** Start the mirror or source consumers, if the stream has any. */
+  private startSourcing(): void {
+    const cfg = this.config;
+    if (cfg.mirror === undefined && (cfg.sources?.length ?? 0) === 0) return;
+    this.sourcing ??= new StreamSourcing(this, this.host);
+    this.sourcing.start();
   }
 
   /** Subscribe to direct gets again (the stream became replicated: replicas answer as a queue group). */
@@ -242,8 +266,13 @@ export class Stream {
   setLeader(leader: boolean): void {
     if (this.closed || leader === this.leader) return;
     this.leader = leader;
-    if (leader) for (const subject of this.config.subjects) this.subscribeSubject(subject);
-    else for (const subject of [...this.subs.keys()]) this.unsubscribeSubject(subject);
+    if (leader) {
+      for (const subject of this.config.subjects) this.subscribeSubject(subject);
+      this.startSourcing();
+    } else {
+      for (const subject of [...this.subs.keys()]) this.unsubscribeSubject(subject);
+      this.sourcing?.stop();
+    }
   }
 
   // ---- listeners and consumers ------------------------------------------------------------------------
@@ -309,10 +338,18 @@ export class Stream {
 
   private subscribeDirect(): void {
     if (this.directSubs.length > 0) return;
-    const base = `${JS_DIRECT_GET_PREFIX}.${this.name}`;
-    // Replicas answer as members of one queue group, so each request gets one answer (nats-server's _sys_).
-    const queue = this.replica !== undefined ? '_sys_' : undefined;
-    this.directSubs = [
+    this.directSubs = this.subscribeDirectFor(this.name);
+  }
+
+  /**
+   * Answer direct gets addressed to stream `name` (this stream's, or its origin's for a mirror with
+   * mirror_direct). Replicas and mirrors answer as members of one queue group, so each request gets one
+   * answer (nats-server's _sys_ group).
+   */
+  subscribeDirectFor(name: string): Subscription[] {
+    const base = `${JS_DIRECT_GET_PREFIX}.${name}`;
+    const queue = DIRECT_GET_GROUP;
+    return [
       this.host.subscribe(
         base,
         (_subject, reply, hdr, buf, start, size) => {
@@ -486,6 +523,11 @@ export class Stream {
       if (reason !== '') return fail(newJSStreamStoreFailedError(reason));
     }
 
+    // Republish: the last sequence of this subject before this message (gap detection for the receivers).
+    const rpSubj =
+      this.republishTr !== undefined && this.leader ? this.republishTr.match(subject) : undefined;
+    const rpLast = rpSubj !== undefined ? (this.store.loadLastMsg(subject)?.seq ?? 0) : 0;
+
     let seq: number;
     try {
       seq = this.store.storeMsg(subject, hdr, data, ts).seq;
@@ -502,9 +544,50 @@ export class Stream {
     if (rollupSub) this.purge({ filter: subject, keep: 1 });
     else if (rollupAll) this.purge({ keep: 1 });
 
+    if (rpSubj !== undefined) this.republish(rpSubj, subject, seq, rpLast, hdr, data);
     if (canRespond) this.ack(reply, seq, false);
     this.emitStored(seq, subject);
     return seq;
+  }
+
+  /** nats-server's republish after a message is stored: its headers plus the stream, subject and sequences. */
+  private republish(
+    dest: string,
+    subject: string,
+    seq: number,
+    last: number,
+    hdr: Buffer,
+    data: Buffer,
+  ): void {
+    const headersOnly = this.config.republish?.headers_only === true;
+    const name = this.name;
+    let h: Buffer;
+    if (hdr.length === 0) {
+      let s = `NATS/1.0\r\n${JSStream}: ${name}\r\n${JSSubject}: ${subject}\r\n${JSSequence}: ${seq}\r\n${JSLastSequence}: ${last}\r\n`;
+      if (headersOnly) s += `${JSMsgSize}: ${data.length}\r\n`;
+      h = Buffer.from(`${s}\r\n`, 'utf8');
+    } else {
+      h = appendHeader(hdr, JSStream, name);
+      h = appendHeader(h, JSSubject, subject);
+      h = appendHeader(h, JSSequence, String(seq));
+      h = appendHeader(h, JSLastSequence, String(last));
+      if (headersOnly) h = appendHeader(h, JSMsgSize, String(data.length));
+    }
+    this.host.out.defer(this.account, dest, '', h, headersOnly ? EMPTY : data);
+  }
+
+  /**
+   * Advance the sequence over `start`..`end` without messages (nats-server's skipMsgs for a mirror whose
+   * origin no longer has them). An empty store moves its first sequence at once.
+   */
+  skipMsgs(start: number, end: number): void {
+    if (end < start) return;
+    if (this.store.state().msgs === 0) {
+      this.store.compact(end + 1);
+      this.lseq = end;
+      return;
+    }
+    for (let seq = start; seq <= end; seq++) this.skipMsg('', EMPTY, EMPTY);
   }
 
   /**
@@ -770,6 +853,9 @@ export class Stream {
     for (const s of old.subjects) if (!next.has(s)) this.unsubscribeSubject(s);
     for (const s of cfg.subjects) this.subscribeSubject(s);
     this.config = cfg;
+    this.republishTr = republishTransform(cfg);
+    if (this.leader && this.sourcing !== undefined) this.sourcing.updateSources(old, cfg);
+    else if (this.leader && (cfg.sources?.length ?? 0) > 0) this.startSourcing();
     if (cfg.allow_direct) this.subscribeDirect();
     else this.unsubscribeDirect();
     if (cfg.duplicate_window !== old.duplicate_window && this.ddtimer !== undefined) this.armDedupeTimer(1);
@@ -890,6 +976,10 @@ export class Stream {
       state: this.stateJson(details),
     };
     if (this.host.domain !== '') i.domain = this.host.domain;
+    const mirror = this.sourcing?.mirrorInfo();
+    if (mirror !== undefined) i.mirror = mirror;
+    const sources = this.sourcing?.sourcesInfo();
+    if (sources !== undefined && sources.length > 0) i.sources = sources;
     return i;
   }
 
@@ -897,6 +987,7 @@ export class Stream {
   stop(deleted = false): void {
     if (this.closed) return;
     this.closed = true;
+    this.sourcing?.stop();
     for (const s of [...this.subs.keys()]) this.unsubscribeSubject(s);
     this.unsubscribeDirect();
     if (this.ddtimer !== undefined) clearTimeout(this.ddtimer);
@@ -911,4 +1002,11 @@ export class Stream {
 /** The bytes a message adds to the store, as nats-server counts them (memStoreMsgSize). */
 function storedSize(subject: string, hdr: Buffer, data: Buffer): number {
   return subject.length + hdr.length + data.length + 16;
+}
+
+/** The republish transform of a config (validated by checkStreamConfig). */
+function republishTransform(cfg: StreamConfig): SubjectTransform | undefined {
+  const rp = cfg.republish;
+  if (rp === undefined) return undefined;
+  return SubjectTransform.create(rp.src !== undefined && rp.src !== '' ? rp.src : '>', rp.dest);
 }

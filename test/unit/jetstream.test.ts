@@ -33,6 +33,7 @@ import {
   statusHeader,
 } from '../../src/jetstream/headers.js';
 import { GO_ZERO_TIME, parseRfc3339Nano, rfc3339Nano } from '../../src/jetstream/time.js';
+import { SubjectTransform } from '../../src/jetstream/transform.js';
 import { runTsnats } from '../helpers/launcher.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -191,10 +192,38 @@ describe('stream config (checkStreamCfg)', () => {
     );
     assert.equal(refused({ name: 'S', subjects: ['a b'] }), '10052 invalid subject');
     assert.equal(
-      refused({ name: 'S', mirror: { name: 'M' } }),
-      '10052 stream mirrors are not supported by tsnats yet',
+      refused({ name: 'S', subjects: ['s'], mirror: { name: 'M' } }),
+      '10034 stream mirrors can not contain subjects',
     );
+    assert.equal(refused({ name: 'S', mirror: { name: 'S' } }), '10052 detected cycle');
+    assert.equal(
+      refused({ name: 'S', subjects: ['s.>'], republish: { dest: 's.x' } }),
+      '10052 stream configuration for republish destination forms a cycle',
+    );
+    // A mirror takes no subjects nor a duplicate window; a republish without src takes everything.
+    const m = ok({ name: 'S', mirror: { name: 'M', opt_start_time: '2024-01-02T03:04:05.500+01:00' } });
+    assert.deepEqual(m.subjects, []);
+    assert.equal(m.duplicate_window, 0);
+    assert.deepEqual(m.mirror, { name: 'M', opt_start_time: '2024-01-02T02:04:05.5Z' });
+    assert.deepEqual(ok({ name: 'S', republish: { dest: 'x.>' } }).republish, { src: '>', dest: 'x.>' });
     assert.throws(() => decodeStreamConfig(decodeRequest('{"storage":"disk"}')), InvalidJsonError);
+  });
+
+  test('republish subject transforms (nats-server newTransform / Match)', () => {
+    const tr = (src: string, dest: string, subject: string): string | undefined =>
+      SubjectTransform.create(src, dest)?.match(subject);
+    assert.equal(tr('>', 'rp.>', 'a.b'), 'rp.a.b');
+    assert.equal(tr('a.*.c', 'x.$1', 'a.b.c'), 'x.b');
+    assert.equal(tr('a.*.*', 'x.{{wildcard(2)}}.{{wildcard(1)}}', 'a.b.c'), 'x.c.b');
+    assert.equal(tr('a.*.>', 'x.$1.>', 'a.b.c.d'), 'x.b.c.d');
+    assert.equal(tr('a.b', 'x', 'a.b'), 'x');
+    assert.equal(tr('a.b', 'x', 'a.c'), undefined);
+    // Not valid: wildcards left unused, `*` in the destination, `>` on one side only, unknown functions.
+    assert.equal(SubjectTransform.create('a.*', 'x'), undefined);
+    assert.equal(SubjectTransform.create('a.>', 'x.*'), undefined);
+    assert.equal(SubjectTransform.create('a.>', 'x'), undefined);
+    assert.equal(SubjectTransform.create('a.*', 'x.{{partitionx(1)}}'), undefined);
+    assert.equal(SubjectTransform.create('a.*', 'x.{{ wildcard(1) }}'), undefined);
   });
 
   test('updates: what may not change; sealing implies its settings', () => {

@@ -125,14 +125,14 @@ export function registerStreamApi(router: ApiRouter): void {
         newJSStreamInvalidConfigError('stream configuration for create can not be sealed'),
       );
     }
-    if (creq.mirror_direct && !creq.hasMirror) {
+    if (creq.mirror_direct && creq.mirror === undefined) {
       return err(
         req,
         base,
         newJSStreamInvalidConfigError('stream has no mirror but does have mirror direct'),
       );
     }
-    const cfg = checkStreamConfig(creq);
+    const cfg = checkStreamConfig(creq, req.jsa.streamLookup());
     if (isApiError(cfg)) return err(req, base, cfg);
     const repl = checkReplicas(cfg);
     if (repl !== undefined) return err(req, base, repl);
@@ -140,7 +140,9 @@ export function registerStreamApi(router: ApiRouter): void {
     if (overLimits !== undefined) return err(req, base, overLimits);
     const stream = req.jsa.addStream(cfg);
     if (isApiError(stream)) return err(req, base, stream);
-    router.respond(req, { ...base, ...stream.info(), did_create: true });
+    // nats-server's create response has no mirror or sources info.
+    const { mirror: _m, sources: _s, ...info } = stream.info();
+    router.respond(req, { ...base, ...info, did_create: true });
   });
 
   router.register('$JS.API.STREAM.UPDATE.*', (req) => {
@@ -154,7 +156,7 @@ export function registerStreamApi(router: ApiRouter): void {
       if (!(e instanceof InvalidJsonError)) throw e;
       return err(req, base, newJSInvalidJSONError());
     }
-    const checked = checkStreamConfig(ureq);
+    const checked = checkStreamConfig(ureq, req.jsa.streamLookup());
     if (isApiError(checked)) return err(req, base, checked);
     const name = tokenAt(req.subject, 5);
     if (name !== checked.name) return err(req, base, newJSStreamMismatchError());

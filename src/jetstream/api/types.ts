@@ -98,6 +98,9 @@ export interface StreamInfoJson {
   created: string;
   state: StreamStateJson;
   domain?: string;
+  /** StreamSourceInfo of a mirror's origin / of each source (sourcing.ts). */
+  mirror?: object;
+  sources?: object[];
 }
 
 /** A message as STREAM.MSG.GET returns it (StoredMsg; headers and data base64). */

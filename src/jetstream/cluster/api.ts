@@ -47,7 +47,9 @@ import {
   checkStreamConfig,
   checkStreamUpdate,
   decodeStreamConfig,
+  gatherSourceSubjects,
   isApiError,
+  type StreamConfig,
   sameConfig,
 } from '../config.js';
 import {
@@ -268,10 +270,19 @@ export class ClusterApi {
         newJSStreamInvalidConfigError('stream configuration for create can not be sealed'),
       );
     }
-    const cfg = checkStreamConfig(creq);
-    if (isApiError(cfg)) return this.fail(req, type, cfg);
+    if (creq.mirror_direct && creq.mirror === undefined) {
+      return this.fail(
+        req,
+        type,
+        newJSStreamInvalidConfigError('stream has no mirror but does have mirror direct'),
+      );
+    }
     const acc = req.jsa.account.name;
     const meta = this.ctx.meta;
+    const cfg = checkStreamConfig(creq, { stream: (n) => meta.stream(acc, n)?.config });
+    if (isApiError(cfg)) return this.fail(req, type, cfg);
+    const sourcing = replicatedSourcingError(cfg);
+    if (sourcing !== undefined) return this.fail(req, type, sourcing);
     const existing = meta.stream(acc, name);
     if (existing !== undefined) {
       if (!sameConfig(existing.config, cfg)) return this.fail(req, type, newJSStreamNameExistError());
@@ -357,8 +368,12 @@ export class ClusterApi {
       if (!(e instanceof InvalidJsonError)) throw e;
       return this.fail(req, type, newJSInvalidJSONError());
     }
-    const checked = checkStreamConfig(ureq);
+    const checked = checkStreamConfig(ureq, {
+      stream: (n) => this.ctx.meta.stream(req.jsa.account.name, n)?.config,
+    });
     if (isApiError(checked)) return this.fail(req, type, checked);
+    const sourcing = replicatedSourcingError(checked);
+    if (sourcing !== undefined) return this.fail(req, type, sourcing);
     const name = tokenAt(req.subject, 5);
     if (name !== checked.name) return this.fail(req, type, newJSStreamMismatchError());
     const sa = this.ctx.meta.stream(req.jsa.account.name, name);
@@ -792,7 +807,12 @@ export class ClusterApi {
     if (sa === undefined) return this.fail(req, type, newJSStreamNotFoundError());
     const limits = req.jsa.limits;
     setConsumerDefaults(cfg, limits.maxAckPending);
-    const bad = checkConsumerConfig(cfg, sa.config, false);
+    const bad = checkConsumerConfig(
+      cfg,
+      sa.config,
+      false,
+      gatherSourceSubjects(sa.config, { stream: (n) => this.ctx.meta.stream(acc, n)?.config }),
+    );
     if (bad !== undefined) return this.fail(req, type, bad);
     if (limits.maxAckPending > 0 && cfg.max_ack_pending > limits.maxAckPending) {
       return this.fail(req, type, newJSConsumerMaxPendingAckExcessError(limits.maxAckPending));
@@ -937,4 +957,14 @@ export class ClusterApi {
     this.respond(req, { type, success: true });
     setTimeout(() => rc.node.stepDown(), 50).unref();
   }
+}
+
+/**
+ * tsnats runs mirrors and sources on single-replica streams only (the consumers feeding a replicated
+ * stream would have to follow its leader and propose what they receive): refused on replicated streams.
+ */
+function replicatedSourcingError(cfg: StreamConfig): ApiError | undefined {
+  if (cfg.num_replicas <= 1 || (cfg.mirror === undefined && (cfg.sources?.length ?? 0) === 0))
+    return undefined;
+  return newJSStreamInvalidConfigError('mirrors and sources are only supported on streams with one replica');
 }

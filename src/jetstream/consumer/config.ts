@@ -280,6 +280,8 @@ export function checkConsumerConfig(
   c: ConsumerConfig,
   stream: StreamConfig,
   recovering = false,
+  /** The subjects a mirror or sourced stream takes messages on (gatherSourceSubjects). */
+  sourced?: { subjects: string[]; hasExt: boolean },
 ): ApiError | undefined {
   if (c.num_replicas > 0 && c.num_replicas > stream.num_replicas)
     return newJSConsumerReplicasExceedsStreamError();
@@ -310,7 +312,12 @@ export function checkConsumerConfig(
     if (c.deliver_subject === '') return newJSConsumerDirectRequiresPushError();
     if (isDurable(c)) return newJSConsumerDirectRequiresEphemeralError();
   }
-  if (!recovering && c.filter_subject !== '' && !validFilteredSubject(c.filter_subject, stream.subjects)) {
+  if (
+    !recovering &&
+    c.filter_subject !== '' &&
+    !(sourced?.hasExt ?? false) &&
+    !validFilteredSubject(c.filter_subject, sourced?.subjects ?? stream.subjects)
+  ) {
     return newJSConsumerFilterNotSubsetError();
   }
   const badStart = (dp: string, start: string): ApiError =>

@@ -17,7 +17,7 @@
  */
 
 import { matchLiteral, subjectHasWildcard } from '../../routing/subject.js';
-import type { Account } from '../../server/account.js';
+import { type Account, importedSubject, matchesImport } from '../../server/account.js';
 import type { Delivery, InterestObserver, UndeliveredListener } from '../../server/delivery.js';
 import type { Subscription } from '../../server/subscription.js';
 import type { JetStream } from '../jetstream.js';
@@ -85,17 +85,33 @@ export class ConsumerHub implements InterestObserver {
     if (bySubject.size === 0) this.pushByAccount.delete(acc);
   }
 
-  /** InterestObserver: a subscription in `acc` came or went. */
+  /**
+   * InterestObserver: a subscription in `acc` came or went. It concerns the push consumers of `acc`, and
+   * those of accounts whose deliver subjects `acc` imports as a stream (a mirror or source in another
+   * account; nats-server's shadow subscriptions).
+   */
   interestChanged(acc: Account, sub: Subscription, _delta: number): void {
-    const bySubject = this.pushByAccount.get(acc);
-    if (bySubject === undefined) return;
     const subject = sub.subject;
-    if (!subjectHasWildcard(subject)) {
-      const set = bySubject.get(subject);
-      if (set !== undefined) for (const c of set) this.dirty.add(c);
-    } else {
-      for (const [dsubj, set] of bySubject) {
-        if (matchLiteral(dsubj, subject)) for (const c of set) this.dirty.add(c);
+    const own = this.pushByAccount.get(acc);
+    if (own !== undefined) {
+      if (!subjectHasWildcard(subject)) {
+        const set = own.get(subject);
+        if (set !== undefined) for (const c of set) this.dirty.add(c);
+      } else {
+        for (const [dsubj, set] of own) {
+          if (matchLiteral(dsubj, subject)) for (const c of set) this.dirty.add(c);
+        }
+      }
+    }
+    for (const [exporter, bySubject] of this.pushByAccount) {
+      if (exporter === acc || exporter.streamImporters.length === 0) continue;
+      for (const imp of exporter.streamImporters) {
+        if (imp.importer !== acc) continue;
+        for (const [dsubj, set] of bySubject) {
+          if (matchesImport(dsubj, imp.subject) && matchLiteral(importedSubject(imp, dsubj), subject)) {
+            for (const c of set) this.dirty.add(c);
+          }
+        }
       }
     }
     if (this.dirty.size > 0 && !this.checkQueued) {

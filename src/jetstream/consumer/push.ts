@@ -1,9 +1,11 @@
 /**
  * Push delivery: interest on the deliver subject (the hub tells the consumer when a subscription that
- * may match it comes or goes, see hub.ts), flow control and idle heartbeats. Flow control: a `100 FlowControl Request` goes out once half
- * of the pending bytes window is used and deliveries stop when it is full; each response frees the bytes
- * it covers and doubles the window, from 1/16 of FLOW_CONTROL_MAX_PENDING up to all of it.
+ * may match it comes or goes, see hub.ts), flow control and idle heartbeats. Flow control: a
+ * `100 FlowControl Request` goes out once half of the pending bytes window is used and deliveries stop
+ * when it is full; each response frees the bytes it covers and doubles the window, from 1/16 of
+ * FLOW_CONTROL_MAX_PENDING up to all of it.
  */
+import { importedSubject, matchesImport } from '../../server/account.js';
 import type { Subscription } from '../../server/subscription.js';
 import type { Consumer } from './consumer.js';
 import { statusHdr } from './status.js';
@@ -70,8 +72,21 @@ export class Push {
 
   // ---- interest ---------------------------------------------------------------------------------------
 
+  /**
+   * Whether the deliver subject has subscribers: in the consumer's account, or in an account importing
+   * it as a stream (nats-server sees those through its shadow subscriptions; a mirror or source in
+   * another account receives its messages this way).
+   */
   deliverInterest(): boolean {
-    return this.dsubj !== '' && this.c.acc.sublist.hasInterest(this.dsubj);
+    const d = this.dsubj;
+    if (d === '') return false;
+    const acc = this.c.acc;
+    if (acc.sublist.hasInterest(d)) return true;
+    for (const imp of acc.streamImporters) {
+      if (matchesImport(d, imp.subject) && imp.importer.sublist.hasInterest(importedSubject(imp, d)))
+        return true;
+    }
+    return false;
   }
 
   /** The hub saw a subscription that may match the deliver subject come or go. */

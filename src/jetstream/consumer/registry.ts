@@ -17,7 +17,7 @@ import {
   newJSConsumerWQRequiresExplicitAckError,
   newJSMaximumConsumersLimitError,
 } from '../api/errors.generated.js';
-import { isValidName } from '../config.js';
+import { gatherSourceSubjects, isValidName } from '../config.js';
 import { nowNanos } from '../store/store.js';
 import type { Stream } from '../stream.js';
 import {
@@ -83,7 +83,12 @@ export function addConsumer(
 ): Consumer | ApiError | UpdateRefusal {
   const limits = jsa.limits;
   setConsumerDefaults(config, limits.maxAckPending);
-  const bad = checkConsumerConfig(config, stream.config, recovered !== undefined);
+  const bad = checkConsumerConfig(
+    config,
+    stream.config,
+    recovered !== undefined,
+    gatherSourceSubjects(stream.config, jsa.streamLookup()),
+  );
   if (bad !== undefined) return bad;
   if (limits.maxAckPending > 0 && config.max_ack_pending > limits.maxAckPending && recovered === undefined) {
     return newJSConsumerMaxPendingAckExcessError(limits.maxAckPending);
