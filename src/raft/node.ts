@@ -405,9 +405,14 @@ export class RaftNode {
     return { entries: this.storage.log.count, bytes: this.storage.log.bytes };
   }
 
-  /** Replace the member list (the meta layer changed the group's peers; raft.go UpdateKnownPeers). */
+  /**
+   * Replace the member list (the meta layer changed the group's peers; raft.go UpdateKnownPeers). The
+   * members dropped count as removed: a late response from one of them must not add it back (trackPeer),
+   * or a group shrunk to one would wait for its acks forever.
+   */
   updateKnownPeers(ids: string[]): void {
     if (ids.length > this.peers.size) return;
+    for (const id of this.peers.keys()) if (id !== this.id && !ids.includes(id)) this.removed.add(id);
     this.processPeerState({ clusterSize: ids.length, knownPeers: ids, domainExt: this.extSt });
     if (this.st === 'leader') this.sendPeerState();
   }

@@ -126,7 +126,9 @@ export async function r3StreamAcrossKills(
   between: (round: number) => Promise<void> = async () => {},
 ): Promise<void> {
   const subj = stream.toLowerCase();
-  const si = await jsm.streams.add({ name: stream, subjects: [`${subj}.>`], num_replicas: 3 });
+  const si = await whenPlaced(() =>
+    jsm.streams.add({ name: stream, subjects: [`${subj}.>`], num_replicas: 3 }),
+  );
   assert.equal(si.config.num_replicas, 3);
   await waitHealthy(jsm, stream, 'the new stream to be replicated');
   const js = jetstream(nc, { timeout: 3000 });
@@ -215,7 +217,7 @@ export async function durableAcrossKill(
   stream: string,
 ): Promise<void> {
   const subj = stream.toLowerCase();
-  await jsm.streams.add({ name: stream, subjects: [`${subj}.>`], num_replicas: 3 });
+  await whenPlaced(() => jsm.streams.add({ name: stream, subjects: [`${subj}.>`], num_replicas: 3 }));
   const js = jetstream(nc, { timeout: 5000 });
   const total = 600;
   for (let i = 0; i < total; i++) await js.publish(`${subj}.x`, `w${i}`);
@@ -279,7 +281,7 @@ export async function kvAcrossKill(
   bucket: string,
 ): Promise<void> {
   const kvm = new Kvm(nc);
-  const kv = await kvm.create(bucket, { replicas: 3 });
+  const kv = await whenPlaced(() => kvm.create(bucket, { replicas: 3 }));
   await waitHealthy(jsm, `KV_${bucket}`, 'the bucket to be replicated');
   for (let i = 0; i < 20; i++) await kv.put(`k${i}`, `v${i}`);
   const leader = await streamLeader(jsm, `KV_${bucket}`);
@@ -367,4 +369,21 @@ export async function scaleUpAndDown(
   );
   for (let i = 0; i < 10; i++) await js.publish(`${subj}.a`, `z${i}`);
   assert.equal((await jsm.streams.info(stream)).state.messages, 160);
+}
+
+/**
+ * Create something replicated once every server counts as online: a server restarted by the previous
+ * check is "offline" to the meta leader until its first statsz arrives (nats-server behaves the same),
+ * and placement refuses it meanwhile with 10005.
+ */
+export async function whenPlaced<T>(create: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await create();
+    } catch (e) {
+      if (!/no suitable peers/i.test((e as Error).message) || Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
 }

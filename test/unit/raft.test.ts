@@ -260,6 +260,32 @@ describe('Raft on a simulated network', () => {
     }
   });
 
+  test('a group shrunk to its leader commits alone; late answers of the dropped members do not add them back', async () => {
+    const net = new SimNet();
+    const ms = cluster(net);
+    try {
+      await until(() => leaderOf(ms) !== undefined, 5000, 'a leader');
+      const leader = leaderOf(ms)!;
+      leader.node.propose(Buffer.from('before'));
+      await until(() => ms.every((m) => m.app.normals().length === 1), 5000, 'replication');
+      // The meta layer scales the group down to the leader alone; the others still run for a while and
+      // answer what the leader sends (its group subject reaches them).
+      leader.node.updateKnownPeers([leader.id]);
+      assert.equal(leader.node.clusterSize, 1);
+      leader.node.propose(Buffer.from('alone'));
+      await until(() => leader.app.normals().at(-1) === 'alone', 5000, 'a commit of one');
+      const others = ms.filter((m) => m !== leader);
+      await until(() => others.every((m) => m.app.normals().at(-1) === 'alone'), 5000, 'their late answers');
+      for (const m of others) m.node.stop();
+      leader.node.propose(Buffer.from('after'));
+      await until(() => leader.app.normals().at(-1) === 'after', 5000, 'a commit once they are gone');
+      assert.equal(leader.node.clusterSize, 1);
+      assert.deepEqual(leader.node.peerIds(), [leader.id]);
+    } finally {
+      stopAll(ms);
+    }
+  });
+
   test('a new member is added when it answers the leader, and catches up', async () => {
     const net = new SimNet();
     const ms = cluster(net);

@@ -81,10 +81,11 @@ export class ReplicatedConsumer implements ConsumerReplica, RaftApplier {
   update(ca: ConsumerAssignment): void {
     const shrunk = ca.group.peers.length < this.ca.group.peers.length;
     this.ca = ca;
-    if (shrunk) this.node.updateKnownPeers(ca.group.peers);
+    // The leader proposes the removals first (the members dropped learn it), then takes the new list.
     if (this.isLeader()) {
       for (const p of this.node.peerIds()) if (!ca.group.peers.includes(p)) this.node.proposeRemovePeer(p);
     }
+    if (shrunk) this.node.updateKnownPeers(ca.group.peers);
     this.consumer.update(ca.config);
     if (this.isLeader() && !ca.responded) {
       ca.responded = true;

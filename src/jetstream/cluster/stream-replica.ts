@@ -297,8 +297,9 @@ export class ReplicatedStream implements StreamReplica, RaftApplier {
   reassigned(sa: StreamAssignment): void {
     const shrunk = sa.group.peers.length < this.sa.group.peers.length;
     this.sa = sa;
-    if (shrunk) this.node.updateKnownPeers(sa.group.peers);
+    // The leader proposes the removals first (the members dropped learn it), then takes the new list.
     this.checkPeers();
+    if (shrunk) this.node.updateKnownPeers(sa.group.peers);
   }
 
   /** nats-server's checkPeers: the leader removes from the group the members the assignment dropped. */
