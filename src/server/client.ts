@@ -292,6 +292,8 @@ export class Client extends Connection {
       return false;
     }
     if (this.opts.verbose) this.sendOK();
+    // nats-server estimates the RTT at CONNECT (since the connection began); PINGs refine it later.
+    if (this.rtt === 0) this.rtt = Math.max(performance.now() - this.startHr, 0.001);
     srv.onClientConnected(this);
     return true;
   }

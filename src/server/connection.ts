@@ -55,6 +55,8 @@ export abstract class Connection implements ParserSink {
   readonly parser: Parser;
   readonly out = new Outbound();
   readonly start = new Date();
+  /** performance.now() at creation (the RTT estimate at CONNECT). */
+  protected readonly startHr = performance.now();
   /** Time of the last inbound activity (ping timer, /connz `last_activity`). */
   last = Date.now();
   closed = false;

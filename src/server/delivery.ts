@@ -99,6 +99,11 @@ export class Delivery {
    * that connection around its delivery call.
    */
   sourceLink: RemoteLink | null = null;
+  /**
+   * The client whose message is being delivered (null for messages from routes, leafs or the server): an
+   * internal handler may ask who sent what it got (JetStream's API audit names the requester).
+   */
+  producer: Client | null = null;
   /** Reused per message: the routes to send to and the queue groups for each. */
   private readonly remoteTargets: { link: RemoteLink; queues: string[] }[] = [];
   /** Exporting accounts whose mapped replies (`_R_.>`) this server listens for. */
@@ -130,9 +135,11 @@ export class Delivery {
     st.inMsgs++;
     st.inBytes += size;
     const acc = producer.account;
+    this.producer = producer;
     let delivered = this.deliverInAccount(acc, producer, subject, reply, hdr, buf, start, size);
     if (acc.crossAccount)
       delivered += this.routeAcrossAccounts(acc, producer, subject, reply, hdr, buf, start, size, '');
+    this.producer = null;
     if (delivered > 0) {
       st.outMsgs += delivered;
       st.outBytes += delivered * size;

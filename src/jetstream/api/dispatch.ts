@@ -9,7 +9,9 @@
  * $JS.API.INFO and /jsz as nats-server does: `respond` counts a request, `respondError` an error too.
  */
 import type { Account } from '../../server/account.js';
+import type { Client } from '../../server/client.js';
 import type { JsAccount } from '../account.js';
+import { API_AUDIT_SUBJECT, type ClientInfo, requesterInfo, sendApiAudit } from '../advisories.js';
 import type { JetStream } from '../jetstream.js';
 import { goJson } from './json.js';
 
@@ -28,6 +30,10 @@ export interface ApiRequest {
   readonly replyAccount?: Account;
   /** Clustered JetStream adds to a response (the `cluster` block of infos). */
   readonly decorate?: (response: Record<string, unknown>) => Record<string, unknown>;
+  /** Who asked (the API audit's `client`); clustered requests carry it in Nats-Request-Info. */
+  readonly ci?: ClientInfo;
+  /** The client that sent the request, when it came from one of ours (for `ci` when there is none). */
+  readonly producer?: Client | null;
 }
 
 export type ApiHandler = (req: ApiRequest) => void;
@@ -85,6 +91,7 @@ export class ApiRouter {
       reply,
       hdr: hdr > 0 ? buf.subarray(start, start + hdr) : EMPTY,
       body: buf.subarray(start + (hdr > 0 ? hdr : 0), start + size),
+      producer: this.js.server.delivery.producer,
     });
   }
 
@@ -110,25 +117,36 @@ export class ApiRouter {
     }
   }
 
-  /** Send a response and count the request (nats-server's sendAPIResponse). */
+  /** Send a response, count the request and audit it (nats-server's sendAPIResponse). */
   respond(req: ApiRequest, response: object): void {
     this.track(req.jsa, false);
-    this.send(req, response);
+    this.audit(req, this.send(req, response));
   }
 
-  /** Send an error response and count it (nats-server's sendAPIErrResponse). */
+  /** Send an error response, count and audit it (nats-server's sendAPIErrResponse). */
   respondError(req: ApiRequest, response: object): void {
     this.track(req.jsa, true);
-    this.js.out.deferString(req.replyAccount ?? req.jsa.account, req.reply, goJson(response));
+    const json = goJson(response);
+    this.js.out.deferString(req.replyAccount ?? req.jsa.account, req.reply, json);
+    this.audit(req, json);
   }
 
-  /** Send without counting (nats-server sends STREAM.MSG.GET results this way). */
-  send(req: ApiRequest, response: object): void {
+  /** Send without counting or auditing (nats-server sends STREAM.MSG.GET results this way). */
+  send(req: ApiRequest, response: object): string {
     const r =
       req.decorate !== undefined && !('error' in response)
         ? req.decorate(response as Record<string, unknown>)
         : response;
-    this.js.out.deferString(req.replyAccount ?? req.jsa.account, req.reply, goJson(r));
+    const json = goJson(r);
+    this.js.out.deferString(req.replyAccount ?? req.jsa.account, req.reply, json);
+    return json;
+  }
+
+  private audit(req: ApiRequest, response: string): void {
+    const acc = req.jsa.account;
+    if (!acc.sublist.hasInterest(API_AUDIT_SUBJECT)) return;
+    const ci = req.ci ?? requesterInfo(this.js, acc, req.producer ?? null);
+    sendApiAudit(this.js, acc, ci, req.subject, req.body.toString('utf8'), response);
   }
 
   private track(jsa: JsAccount, error: boolean): void {

@@ -3,7 +3,9 @@
  * STREAM.CREATE / UPDATE / INFO / DELETE / PURGE / NAMES / LIST and STREAM.MSG.GET / DELETE.
  * Each one checks what nats-server checks, in the same order, and answers with the same shape.
  */
+
 import { tokenAt } from '../../routing/subject.js';
+import { sendStreamAction } from '../advisories.js';
 import {
   checkReplicas,
   checkStreamConfig,
@@ -138,8 +140,10 @@ export function registerStreamApi(router: ApiRouter): void {
     if (repl !== undefined) return err(req, base, repl);
     const overLimits = req.jsa.checkNewStream(cfg);
     if (overLimits !== undefined) return err(req, base, overLimits);
+    const existed = req.jsa.lookupStream(cfg.name) !== undefined;
     const stream = req.jsa.addStream(cfg);
     if (isApiError(stream)) return err(req, base, stream);
+    if (!existed) sendStreamAction(router.js, req.jsa.account, cfg.name, 'create');
     // nats-server's create response has no mirror or sources info.
     const { mirror: _m, sources: _s, ...info } = stream.info();
     router.respond(req, { ...base, ...info, did_create: true });
@@ -177,6 +181,7 @@ export function registerStreamApi(router: ApiRouter): void {
       return err(req, base, newJSStreamSubjectOverlapError());
     req.jsa.updateReservation(old, cfg);
     stream.update(cfg);
+    sendStreamAction(router.js, req.jsa.account, stream.name, 'modify');
     router.respond(req, { ...base, ...stream.info() });
   });
 
@@ -265,6 +270,7 @@ export function registerStreamApi(router: ApiRouter): void {
     const stream = req.jsa.lookupStream(tokenAt(req.subject, 5));
     if (stream === undefined) return err(req, base, newJSStreamNotFoundError());
     req.jsa.deleteStream(stream);
+    sendStreamAction(router.js, req.jsa.account, stream.name, 'delete');
     router.respond(req, { ...base, success: true });
   });
 

@@ -17,6 +17,7 @@
 import { groupName, nodeIdOf, randomToken8 } from '../../raft/ids.js';
 import { subjectsCollide, tokenAt } from '../../routing/subject.js';
 import type { JsAccount } from '../account.js';
+import { API_AUDIT_SUBJECT, sendApiAudit } from '../advisories.js';
 import {
   type ApiError,
   newJSBadRequestError,
@@ -41,7 +42,7 @@ import {
   newJSStreamSealedError,
   newJSStreamSubjectOverlapError,
 } from '../api/errors.generated.js';
-import { decodeRequest, InvalidJsonError, isEmptyRequest, type JsonObject } from '../api/json.js';
+import { decodeRequest, goJson, InvalidJsonError, isEmptyRequest, type JsonObject } from '../api/json.js';
 import { JS_API_LIST_LIMIT, JS_API_NAMES_LIMIT, ResponseType } from '../api/types.js';
 import {
   checkStreamConfig,
@@ -184,6 +185,10 @@ export class ClusterApi {
       this.ctx.js.apiErrors++;
     }
     this.ctx.respond(req.reply, body);
+    const acc = req.jsa.account;
+    if (acc.sublist.hasInterest(API_AUDIT_SUBJECT)) {
+      sendApiAudit(this.ctx.js, acc, req.ci, req.subject, req.body.toString('utf8'), goJson(body));
+    }
   }
 
   private fail(req: Request, type: string, e: ApiError): undefined {

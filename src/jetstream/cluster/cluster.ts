@@ -21,6 +21,7 @@ import type { Account } from '../../server/account.js';
 import type { Client } from '../../server/client.js';
 import type { ServerCore } from '../../server/core.js';
 import type { Subscription } from '../../server/subscription.js';
+import { requesterInfo } from '../advisories.js';
 import { goJson } from '../api/json.js';
 import type { JetStream } from '../jetstream.js';
 import { ClusterApi, REQUEST_INFO_HEADER } from './api.js';
@@ -186,11 +187,7 @@ export class JetStreamCluster implements ClusterContext {
 
   /** The requester's details, as nats-server adds them to a `$JS.API` request crossing into the system account. */
   requestInfo(acc: Account, producer: Client | null): string {
-    const ci: Record<string, unknown> = { acc: acc.name };
-    if (producer !== null && producer.rtt > 0) ci.rtt = Math.round(producer.rtt * 1e6);
-    ci.server = this.core.name;
-    ci.cluster = this.clusterName;
-    return JSON.stringify(ci);
+    return JSON.stringify(requesterInfo(this.js, acc, producer));
   }
 
   static readonly requestInfoHeader = REQUEST_INFO_HEADER;
