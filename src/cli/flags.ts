@@ -71,7 +71,6 @@ const clusterListen = clusterOpt('listen', (c, v) => {
 
 /** Flags of later features: recognised, so the message is clear, but refused until they exist. */
 const NOT_YET: [string[], Kind, string][] = [
-  [['ms', 'https_port'], 'int', 'monitoring'],
   [['s', 'syslog'], 'bool', 'syslog'],
   [['r', 'remote_syslog'], 'string', 'syslog'],
   [['profile'], 'int', 'profiling'],
@@ -95,6 +94,7 @@ const FLAGS: FlagSpec[] = [
   { names: ['ports_file_dir'], kind: 'string', set: opt('portsFileDir') },
   // Monitoring: 0 = off, -1 = a random free port.
   { names: ['m', 'http_port'], kind: 'int', set: opt('httpPort') },
+  { names: ['ms', 'https_port'], kind: 'int', set: opt('httpsPort') },
   { names: ['l', 'log'], kind: 'string', set: opt('logFile') },
   { names: ['T', 'logtime'], kind: 'bool', set: opt('logtime') },
   { names: ['D', 'debug'], kind: 'bool', set: opt('debug') },
@@ -368,6 +368,7 @@ Server Options:
         --client_advertise <string>  Client URL to advertise to other servers
         --ports_file_dir <dir>       Creates a ports file in the specified directory (<executable_name>_<pid>.ports).
     -m, --http_port <port>           Use port for http monitoring (-1 picks a random free port)
+    -ms,--https_port <port>          Use port for https monitoring (needs --tls or tls {})
 
 Logging Options:
     -l, --log <file>                 File to redirect log output

@@ -95,8 +95,6 @@ export const NOT_SUPPORTED_YET: Readonly<Record<string, string>> = {
   system: 'the system account',
   mappings: 'subject mappings',
   maps: 'subject mappings',
-  https: 'monitoring over HTTPS',
-  https_port: 'monitoring over HTTPS',
   http_base_path: 'a monitoring base path',
   ocsp: 'OCSP stapling',
   syslog: 'syslog',
@@ -327,6 +325,17 @@ function builtinHandlers(
       set(f, 'httpPort', hp.port);
     },
     http_port: httpPort,
+    https: (f) => {
+      const hp = parseListen(r, f);
+      checkPort(r, f, hp.port);
+      set(f, 'httpHost', hp.host);
+      set(f, 'httpsPort', hp.port);
+    },
+    https_port: (f) => {
+      const port = r.integer(f);
+      checkPort(r, f, port);
+      set(f, 'httpsPort', port);
+    },
     monitor_port: httpPort,
     max_payload: size('maxPayload', 'max_payload', MAX_INT32),
     max_control_line: size('maxControlLine', 'max_control_line', MAX_INT32),

@@ -36,11 +36,18 @@ export const CIPHER_SUITES: ReadonlyMap<string, string> = new Map([
   ['TLS_CHACHA20_POLY1305_SHA256', 'TLS_CHACHA20_POLY1305_SHA256'],
 ]);
 
+/** nats-server's curvePreferenceMap (Go names) -> OpenSSL group names. */
+const CURVES = new Map<string, string>([
+  ['X25519', 'X25519'],
+  ['CurveP256', 'P-256'],
+  ['CurveP384', 'P-384'],
+  ['CurveP521', 'P-521'],
+]);
+
 /** Keys of nats-server's tls block that tsnats does not implement (refused, never ignored). */
 const TLS_NOT_YET: Readonly<Record<string, string>> = {
   insecure: 'it only concerns outgoing connections',
   verify_cert_and_check_known_urls: 'it only concerns routes, gateways and leaf nodes',
-  curve_preferences: 'curve preferences',
   connection_rate_limit: 'TLS connection rate limits',
   pinned_certs: 'pinned certificates',
 };
@@ -100,6 +107,16 @@ export function parseTls(r: ConfigReader, f: ConfigField, opts: { client?: boole
       if (ms < 0) r.fail(x, "error parsing tls config, 'timeout' can not be negative");
       // 0 means the default, as in nats-server.
       tls.timeout = ms === 0 ? TLS_TIMEOUT : ms;
+    },
+    curve_preferences: (x) => {
+      const list = r.array(x);
+      if (list.length === 0) r.fail(x, "error parsing tls config, 'curve_preferences' cannot be empty");
+      tls.curves = r.elements(x, list).map((e) => {
+        const name = r.string(e);
+        const curve = CURVES.get(name);
+        if (curve === undefined) r.fail(e, `unrecognized curve preference ${name}`);
+        return curve;
+      });
     },
     cipher_suites: (x) => {
       const list = r.array(x);

@@ -11,7 +11,9 @@ import {
   type IncomingMessage,
   type ServerResponse,
 } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { secureContextOptions } from '../transport/tls.js';
 import { accountStatz, accountz, parseAccountStatzQuery, parseAccountzQuery } from './accountz.js';
 import { connz, parseConnzQuery } from './connz.js';
 import { DASHBOARD_HTML, DASHBOARD_SCRIPT, DASHBOARD_STYLE } from './dashboard.js';
@@ -146,11 +148,16 @@ export class Monitor {
     this.routes.set(path, [stat, handler]);
   }
 
-  /** `http://host:port` of the running monitor, with 0.0.0.0 / :: shown as 127.0.0.1. */
+  /** `http://host:port` (or `https://`) of the running monitor, with 0.0.0.0 / :: shown as 127.0.0.1. */
   get url(): string {
     const h = this.state.httpHost;
     const host = h === '0.0.0.0' || h === '' || h === '::' ? '127.0.0.1' : h;
-    return `http://${joinHostPort(host, this.port)}`;
+    return `${this.secure ? 'https' : 'http'}://${joinHostPort(host, this.port)}`;
+  }
+
+  /** Whether it serves HTTPS (`https_port`) with the server's TLS certificate. */
+  get secure(): boolean {
+    return this.server.options.httpsPort !== 0;
   }
 
   /** Register a readiness check for /healthz (e.g. JetStream's); the first failing one answers 503. */
@@ -166,8 +173,14 @@ export class Monitor {
   async start(): Promise<void> {
     const o = this.server.options;
     const host = this.state.httpHost;
-    const port = o.httpPort < 0 ? 0 : o.httpPort;
-    const http = createServer((req, res) => this.handle(req, res));
+    const wanted = this.secure ? o.httpsPort : o.httpPort;
+    const port = wanted < 0 ? 0 : wanted;
+    const handler = (req: IncomingMessage, res: ServerResponse): void => this.handle(req, res);
+    // HTTPS with the server's certificate, no client certificate asked (nats-server's monitoring TLS).
+    const http =
+      this.secure && o.tls !== undefined
+        ? createHttpsServer(secureContextOptions(o.tls), handler)
+        : createServer(handler);
     http.keepAliveTimeout = 5000;
     this.http = http;
     try {
@@ -184,7 +197,8 @@ export class Monitor {
     }
     http.on('error', (err) => this.server.logger.error(`monitoring: ${err.message}`));
     this.port = (http.address() as AddressInfo).port;
-    this.server.logger.notice(`Starting http monitor on ${joinHostPort(host, this.port)}`);
+    const scheme = this.secure ? 'https' : 'http';
+    this.server.logger.notice(`Starting ${scheme} monitor on ${joinHostPort(host, this.port)}`);
   }
 
   /** Stop answering (in-flight requests finish, /healthz says unavailable meanwhile) and close. */

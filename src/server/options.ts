@@ -14,6 +14,8 @@ export interface TlsOptions {
   timeout: number;
   /** Optional list of cipher suites (OpenSSL names). */
   ciphers?: string[];
+  /** Optional key exchange groups in order of preference (OpenSSL names: `X25519`, `P-256`, ...). */
+  curves?: string[];
 }
 
 /** Clustering (`--cluster`, `--routes`, config `cluster {}`), as nats-server's ClusterOpts. */
@@ -273,6 +275,11 @@ export interface ServerOptions {
   portsFileDir: string;
   /** Monitoring HTTP port (`-m/--http_port`); 0 = off, -1 = random. */
   httpPort: number;
+  /**
+   * Monitoring over HTTPS with the server's `tls {}` (`-ms/--https_port`, config `https`, `https_port`);
+   * 0 = off, -1 = random. Not together with `httpPort`.
+   */
+  httpsPort: number;
   /** Monitoring bind address (config `http: host:port`); defaults to `host`. */
   httpHost: string;
   /** The system account (config `system_account`, default `$SYS`): `$SYS.REQ.SERVER...` requests live there. */
@@ -347,6 +354,7 @@ export function defaultOptions(): ServerOptions {
     pidFile: '',
     portsFileDir: '',
     httpPort: 0,
+    httpsPort: 0,
     httpHost: '',
     maxClosedClients: 10000,
     systemAccount: '$SYS',

@@ -8,7 +8,7 @@
  *   cluster      routes to the other servers, when `cluster` is set (cluster/)
  *   websocket    the websocket listener, when `websocket` is set (websocket/)
  *   leafnodes    leaf node connections, accepted and solicited, when `leafnodes` is set (leafnode/)
- *   monitor      HTTP monitoring when `httpPort` is set, and the same data over NATS in the system
+ *   monitor      HTTP(S) monitoring when `httpPort` or `httpsPort` is set, and the same data over NATS in the system
  *                account (monitor/)
  *
  * Modules get the core and, where they need one, each other; the core knows them only through the
@@ -42,7 +42,7 @@ export type { ServerConfig } from './options.js';
 export type { ServerStats } from './stats.js';
 
 export class Server extends ServerCore {
-  /** The HTTP monitor (/varz, /connz, ..., /metrics, dashboard), when `httpPort` is not 0. */
+  /** The HTTP monitor (/varz, /connz, ..., /metrics, dashboard), when `httpPort` or `httpsPort` is set. */
   monitor: Monitor | undefined;
   /** Routes to the other servers of the cluster, when `options.cluster` is set. */
   readonly cluster: RouteManager | undefined;
@@ -106,7 +106,11 @@ export class Server extends ServerCore {
     await this.listenForClients();
     if (this.websocket !== undefined) await this.websocket.start();
     this.io.start();
-    if (o.httpPort !== 0) {
+    if (o.httpPort !== 0 && o.httpsPort !== 0) {
+      throw new Error(`can't specify both HTTP (${o.httpPort}) and HTTPs (${o.httpsPort}) ports`);
+    }
+    if (o.httpsPort !== 0 && o.tls === undefined) throw new Error('TLS cert and key required for HTTPS');
+    if (o.httpPort !== 0 || o.httpsPort !== 0) {
       this.monitor = new Monitor(this);
       await this.monitor.start();
     }

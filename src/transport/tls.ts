@@ -19,6 +19,7 @@ export function secureContextOptions(o: TlsOptions): SecureContextOptions {
     key: readFileSync(o.keyFile),
     ...(o.caFile !== '' ? { ca: readFileSync(o.caFile) } : {}),
     ...(o.ciphers !== undefined && o.ciphers.length > 0 ? { ciphers: o.ciphers.join(':') } : {}),
+    ...(o.curves !== undefined && o.curves.length > 0 ? { ecdhCurve: o.curves.join(':') } : {}),
     minVersion: 'TLSv1.2',
   };
 }

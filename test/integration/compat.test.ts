@@ -6,6 +6,8 @@
  * inactive_threshold, with nothing to deliver.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { after, before, describe, test } from 'node:test';
 import { AckPolicy, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
@@ -390,4 +392,109 @@ describe('JetStream advisories', () => {
     // the two kinds is not fixed there, so the events are compared as sets.
     assert.deepEqual([...ours].sort(), [...ref].sort());
   });
+});
+
+/** GET over HTTPS trusting `ca`: status and body. */
+function httpsGet(url: string, ca: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { ca: readFileSync(ca) }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        body += c;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('monitoring over HTTPS', () => {
+  let certs: TestCerts;
+  before(() => {
+    certs = makeCerts();
+  });
+  after(() => certs.cleanup());
+
+  for (const kind of KINDS) {
+    test(`${kind}: https serves the endpoints with the server's certificate`, async () => {
+      const tls = `tls { cert_file: "${certs.serverCert}", key_file: "${certs.serverKey}" }\n`;
+      const srv = await launch({
+        kind,
+        config: `${tls}https: "127.0.0.1:-1"\nserver_name: secure\n`,
+        listeners: ['nats', 'monitoring'],
+      });
+      try {
+        const url = srv.monitorUrl ?? '';
+        assert.match(url, /^https:\/\/127\.0\.0\.1:\d+$/);
+        const varz = await httpsGet(`${url}/varz`, certs.caCert);
+        assert.equal(varz.status, 200);
+        assert.equal((JSON.parse(varz.body) as { server_name: string }).server_name, 'secure');
+        // Plain HTTP on that port gets no monitoring answer.
+        const plain = await fetch(url.replace('https:', 'http:')).then(
+          (r) => r.status,
+          () => 0,
+        );
+        assert.notEqual(plain, 200);
+      } finally {
+        await srv.stop();
+      }
+    });
+
+    test(`${kind}: https needs tls {}, and not with http as well`, async () => {
+      for (const [config, message] of [
+        ['https_port: -1\n', 'TLS cert and key required for HTTPS'],
+        [
+          `tls { cert_file: "${certs.serverCert}", key_file: "${certs.serverKey}" }\nhttp_port: 18555\nhttps_port: 18556\n`,
+          "can't specify both HTTP (18555) and HTTPs (18556) ports",
+        ],
+      ] as const) {
+        const started = await launch({ kind, config, timeoutMs: 3000 }).then(
+          async (s) => {
+            await s.stop();
+            return '';
+          },
+          (e: Error) => e.message,
+        );
+        assert.match(started, new RegExp(message.replace(/[()]/g, '\\$&')));
+      }
+    });
+  }
+});
+
+describe('tls { curve_preferences }', () => {
+  let certs: TestCerts;
+  before(() => {
+    certs = makeCerts();
+  });
+  after(() => certs.cleanup());
+
+  for (const kind of KINDS) {
+    test(`${kind}: only the preferred key exchange groups are accepted`, async () => {
+      const srv = await launch({
+        kind,
+        config: `tls { cert_file: "${certs.serverCert}", key_file: "${certs.serverKey}", curve_preferences: ["CurveP521"] }\n`,
+      });
+      try {
+        const ok = await connect({
+          servers: srv.url,
+          tls: { caFile: certs.caCert, ecdhCurve: 'P-521' } as object,
+          reconnect: false,
+        });
+        await ok.flush();
+        await ok.close();
+        await assert.rejects(
+          connect({
+            servers: srv.url,
+            tls: { caFile: certs.caCert, ecdhCurve: 'P-256' } as object,
+            reconnect: false,
+            timeout: 3000,
+          }),
+        );
+      } finally {
+        await srv.stop();
+      }
+    });
+  }
 });

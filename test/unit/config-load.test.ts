@@ -671,7 +671,6 @@ tls {
       'tls.pinned_certs: not supported by tsnats yet',
     );
     refused(`tls {\n  ${base}\n  insecure: true\n}`, [4, 3], 'tls.insecure: not supported by tsnats yet');
-    refused(`tls {\n  ${base}\n  curve_preferences: ["X25519"]\n}`, [4, 3], 'tls.curve_preferences');
     refused(`tls {\n  ${base}\n  connection_rate_limit: 10\n}`, [4, 3], 'tls.connection_rate_limit');
     refused(
       `tls {\n  ${base}\n  verify_cert_and_check_known_urls: true\n}`,
@@ -706,6 +705,12 @@ tls {
     );
     refused(`tls {\n  ${base}\n  cipher_suites: ["NOPE"]\n}`, [4, 20], 'unrecognized cipher NOPE');
     refused(`tls {\n  ${base}\n  cipher_suites: []\n}`, [4, 3], "'cipher_suites' cannot be empty");
+    refused(`tls {\n  ${base}\n  curve_preferences: []\n}`, [4, 3], "'curve_preferences' cannot be empty");
+    refused(
+      `tls {\n  ${base}\n  curve_preferences: ["P256"]\n}`,
+      [4, 24],
+      'unrecognized curve preference P256',
+    );
     refused('ocsp: true', [1, 1], 'ocsp: not supported by tsnats yet');
   });
 });
@@ -836,6 +841,16 @@ describe('JetStream in accounts', () => {
       'Expected a parseable bool for "max_bytes", got 1',
     );
     refused('accounts { A: { jetstream: { bogus: 1 } } }', [1, 30], 'unknown field "bogus"');
+  });
+});
+
+describe('monitoring over HTTPS', () => {
+  test('https and https_port set the host and the HTTPS port', () => {
+    const c = cfg('https: "127.0.0.1:8443"\n');
+    assert.equal(c.httpHost, '127.0.0.1');
+    assert.equal(c.httpsPort, 8443);
+    assert.equal(cfg('https_port: -1\n').httpsPort, -1);
+    assert.equal(parseCommandLine(['-ms', '8443']).config.httpsPort, 8443);
   });
 });
 
@@ -1511,6 +1526,9 @@ describe('same verdict as nats-server -t', { skip: !hasReference() && 'nats-serv
     ['lame duck', 'lame_duck_duration: "45s"\nlame_duck_grace_period: "5s"\n', true],
     ['server tags', 'server_tags: ["a:1", "B"]\n', true],
     ['allow_non_tls', 'allow_non_tls: true\n', true],
+    ['https', 'https: "127.0.0.1:8443"\n', true],
+    ['https_port', 'https_port: 8443\n', true],
+    ['https not a listen', 'https: "nohost"\n', false],
     ['allow_non_tls not a bool', 'allow_non_tls: "maybe"\n', false],
     [
       'jetstream in accounts',
