@@ -15,10 +15,11 @@
  * As in nats-server, clustering is on only when the block gives a port. The config loader
  * (config/load.ts) calls parseClusterBlock for the key.
  */
+import { parsePermissions } from '../config/auth.js';
 import { parseBlockListen } from '../config/listen.js';
 import type { ConfigField, ConfigReader } from '../config/reader.js';
 import { parseTls } from '../config/tls.js';
-import { type ClusterOptions, defaultClusterOptions } from '../server/options.js';
+import { type ClusterOptions, defaultClusterOptions, type RoutePermissions } from '../server/options.js';
 import { parseRouteUrl, RouteUrlError } from './url.js';
 
 /** nats-server's AUTH_TIMEOUT; with route TLS the default is the TLS timeout plus a second. */
@@ -83,7 +84,7 @@ export function parseClusterBlock(r: ConfigReader, f: ConfigField): ClusterOptio
       c.connectRetries = r.integer(x, { min: 0 });
     },
     permissions: (x) => {
-      r.fail(x, `${x.path}: not supported by tsnats yet (route permissions)`);
+      c.permissions = parseRoutePermissions(r, x);
     },
   });
   if (port === 0) return undefined;
@@ -122,8 +123,21 @@ function parseClusterAuthorization(r: ConfigReader, f: ConfigField, c: ClusterOp
       r.fail(x, 'Cluster authorization does not support tokens');
     },
     permissions: (x) => {
-      r.fail(x, `${x.path}: not supported by tsnats yet (route permissions)`);
+      c.permissions = parseRoutePermissions(r, x);
     },
   });
   return timeout;
+}
+
+/**
+ * `permissions { import, export }` of `cluster {}` or its `authorization {}` (nats-server reads them as a
+ * user's permissions: import as publish, export as subscribe; no allow_responses).
+ */
+function parseRoutePermissions(r: ConfigReader, f: ConfigField): RoutePermissions {
+  const p = parsePermissions(r, f);
+  if (p.responses !== undefined) r.fail(f, 'Cluster permissions do not support dynamic responses');
+  return {
+    ...(p.publish !== undefined ? { import: p.publish } : {}),
+    ...(p.subscribe !== undefined ? { export: p.subscribe } : {}),
+  };
 }

@@ -359,6 +359,12 @@ export class Route extends Connection implements RemoteLink {
       );
       return true;
     }
+    if (!this.manager.canExport(subject)) {
+      srv.logger.debug(
+        `${this} - Can not export ${JSON.stringify(subject)}, ignoring remote subscription request`,
+      );
+      return true;
+    }
     const key = queue === undefined ? `${accName} ${subject}` : `${accName} ${subject} ${queue}`;
     const existing = this.subs.get(key);
     if (existing !== undefined) {

@@ -14,6 +14,7 @@
 import { createServer, isIP, type Server as NetServer, connect as netConnect, type Socket } from 'node:net';
 import { type SecureContext, TLSSocket, connect as tlsConnect } from 'node:tls';
 import { secretMatches } from '../auth/authenticator.js';
+import { ClientPermissions } from '../auth/permissions.js';
 import type { Account } from '../server/account.js';
 import type { Client } from '../server/client.js';
 import { ClosedReason } from '../server/closed-reason.js';
@@ -122,6 +123,8 @@ export class RouteManager implements ClusterView, InterestObserver {
   private advertisePort = 0;
   /** Route TLS (`cluster { tls {} }`): both sides verify each other's certificate, as nats-server forces. */
   private readonly tlsContext: SecureContext | undefined;
+  /** Route permissions as a user's (nats-server's setRoutePermissions): import = publish, export = subscribe. */
+  private readonly perms: ClientPermissions | undefined;
 
   constructor(
     readonly server: ServerCore,
@@ -136,6 +139,9 @@ export class RouteManager implements ClusterView, InterestObserver {
       this.configured.add(urlHostPort(u));
     }
     this.tlsContext = options.tls !== undefined ? buildSecureContext(options.tls) : undefined;
+    const rp = options.permissions;
+    this.perms =
+      rp !== undefined ? new ClientPermissions({ publish: rp.import, subscribe: rp.export }) : undefined;
     if (options.advertise !== '') {
       const [h, p] = splitHostPort(options.advertise, options.port);
       this.advertiseHost = h;
@@ -481,6 +487,8 @@ export class RouteManager implements ClusterView, InterestObserver {
     if (this.leafURLs.own.length > 0) info.leafnode_urls = this.leafURLs.own;
     // Go servers count a peer as a JetStream server from this flag (clustered JetStream sizing).
     if (srv.jetstreamEnabled) info.jetstream = true;
+    if (o.permissions?.import !== undefined) info.import = o.permissions.import;
+    if (o.permissions?.export !== undefined) info.export = o.permissions.export;
     if (ldm) info.ldm = true;
     info.lnoc = true;
     return `INFO ${JSON.stringify(info)} \r\n`;
@@ -503,6 +511,16 @@ export class RouteManager implements ClusterView, InterestObserver {
   }
 
   // ---- interest --------------------------------------------------------------------------------------------
+
+  /** Whether local interest in `subject` goes to the routes (nats-server's canImport). */
+  canImport(subject: string): boolean {
+    return this.perms === undefined || this.perms.canPublish(subject);
+  }
+
+  /** Whether a route's interest in `subject` is accepted (nats-server's canExport). */
+  canExport(subject: string): boolean {
+    return this.perms === undefined || this.perms.canSubscribe(subject, undefined);
+  }
 
   /**
    * Interest in `acc` changed: update the account's count and tell every route when the interest
@@ -537,7 +555,7 @@ export class RouteManager implements ClusterView, InterestObserver {
     } else {
       return;
     }
-    if (this.routes.size === 0) return;
+    if (this.routes.size === 0 || !this.canImport(sub.subject)) return;
     const line =
       n > 0
         ? `RS+ ${acc.name} ${sub.subject}${queue === undefined ? '' : ` ${queue} ${n}`}`
@@ -556,6 +574,7 @@ export class RouteManager implements ClusterView, InterestObserver {
     for (const [acc, m] of this.interest) {
       for (const [key, n] of m) {
         const sp = key.indexOf(' ');
+        if (!this.canImport(sp < 0 ? key : key.slice(0, sp))) continue;
         parts.push(sp < 0 ? `RS+ ${acc} ${key}\r\n` : `RS+ ${acc} ${key} ${n}\r\n`);
       }
     }

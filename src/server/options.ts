@@ -1,4 +1,4 @@
-import { type AuthorizationConfig, emptyAuthorization } from '../auth/types.js';
+import { type AuthorizationConfig, emptyAuthorization, type SubjectPermission } from '../auth/types.js';
 
 /** TLS for client connections (config `tls {}`, flags `--tls --tlscert --tlskey --tlscacert --tlsverify`). */
 export interface TlsOptions {
@@ -39,6 +39,18 @@ export interface ClusterOptions {
   authTimeout: number;
   /** TLS for routes. */
   tls: TlsOptions | undefined;
+  /**
+   * Route permissions (`cluster { permissions { import, export } }`, nats-server's RoutePermissions):
+   * `import` = the subjects whose local interest is sent to routes (messages we take from them);
+   * `export` = the subjects a route's interest is accepted for (messages we send them).
+   */
+  permissions?: RoutePermissions;
+}
+
+/** nats-server's RoutePermissions. */
+export interface RoutePermissions {
+  import?: SubjectPermission;
+  export?: SubjectPermission;
 }
 
 export const DEFAULT_ROUTE_PORT = 6222;

@@ -111,6 +111,26 @@ describe('cluster {} in the configuration file', () => {
     );
     assert.match(refused('cluster {\n  port: 1\n  routes: ["nats://x"]\n}\n'), /error parsing route url/);
     assert.match(refused('cluster {\n  port: 1\n  bogus: 1\n}\n'), /unknown field "bogus"/);
+    assert.match(
+      refused('cluster {\n  port: 1\n  permissions { import: "a", allow_responses: true }\n}\n'),
+      /Cluster permissions do not support dynamic responses/,
+    );
+  });
+
+  test('route permissions: import and export, in the block or its authorization', () => {
+    const c = loadConfigText(
+      'cluster {\n  port: 1\n  permissions { import: ["a.>"], export: { allow: ["b.>"], deny: "b.x" } }\n}\n',
+      'c.conf',
+    ).config.cluster;
+    assert.deepEqual(c?.permissions, {
+      import: { allow: ['a.>'] },
+      export: { allow: ['b.>'], deny: ['b.x'] },
+    });
+    const d = loadConfigText(
+      'cluster {\n  port: 1\n  authorization { user: u, password: p, permissions { publish: "x" } }\n}\n',
+      'c.conf',
+    ).config.cluster;
+    assert.deepEqual(d?.permissions, { import: { allow: ['x'] } });
   });
 });
 

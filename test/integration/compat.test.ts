@@ -498,3 +498,100 @@ describe('tls { curve_preferences }', () => {
     });
   }
 });
+
+/** Resolves with the first message on `subject`, or rejects after `ms`. */
+function firstMessage(nc: NatsConnection, subject: string, ms = 5000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`nothing on ${subject}`)), ms);
+    nc.subscribe(subject, {
+      max: 1,
+      callback: (_e, m) => {
+        clearTimeout(timer);
+        resolve(m.string());
+      },
+    });
+  });
+}
+
+describe('route permissions: cluster { permissions { import, export } }', () => {
+  const pairs: [ServerKind, ServerKind][] = hasReference()
+    ? [
+        ['tsnats', 'nats-server'],
+        ['nats-server', 'tsnats'],
+        ['tsnats', 'tsnats'],
+      ]
+    : [['tsnats', 'tsnats']];
+  for (const [kindA, kindB] of pairs) {
+    test(`${kindA} with permissions, ${kindB} without: only imported interest and exported messages cross`, async () => {
+      const a = await launch({
+        kind: kindA,
+        config: `cluster {
+  name: perms
+  listen: "127.0.0.1:-1"
+  permissions { import: ["in.>", "probe.>"], export: { allow: ["out.>", "probe.>"], deny: ["out.secret"] } }
+}
+`,
+        listeners: ['nats', 'cluster'],
+      });
+      const b = await launch({
+        kind: kindB,
+        config: `cluster {\n  name: perms\n  listen: "127.0.0.1:-1"\n  routes: ["${a.ports.cluster?.[0]}"]\n}\n`,
+        listeners: ['nats', 'cluster'],
+      });
+      const na = await connect({ servers: a.url });
+      const nb = await connect({ servers: b.url });
+      try {
+        // The route is up once a probe crosses both ways.
+        for (const [from, to] of [
+          [nb, na],
+          [na, nb],
+        ] as const) {
+          const got = firstMessage(to, 'probe.ready', 10_000);
+          await to.flush();
+          const timer = setInterval(() => from.publish('probe.ready', 'x'), 50);
+          await got.finally(() => clearInterval(timer));
+        }
+        // Into A: only what A imports. B learns A's interest in the order A subscribed, and a route keeps
+        // the order of messages: once in.x arrives, blocked.x (subscribed and published first) would have.
+        const blocked: string[] = [];
+        na.subscribe('blocked.x', {
+          callback: (_e, m) => {
+            blocked.push(m.string());
+          },
+        });
+        const imported = firstMessage(na, 'in.x');
+        await na.flush();
+        const toA = setInterval(() => {
+          nb.publish('blocked.x', 'no');
+          nb.publish('in.x', 'yes');
+        }, 50);
+        assert.equal(await imported.finally(() => clearInterval(toA)), 'yes');
+        await nb.flush();
+        await na.flush();
+        assert.deepEqual(blocked, []);
+        // Out of A: only to interest A exports (its route ignores B's interest in out.secret).
+        const secret: string[] = [];
+        nb.subscribe('out.secret', {
+          callback: (_e, m) => {
+            secret.push(m.string());
+          },
+        });
+        const exported = firstMessage(nb, 'out.x');
+        await nb.flush();
+        const toB = setInterval(() => {
+          na.publish('out.secret', 'no');
+          na.publish('out.x', 'yes');
+        }, 50);
+        assert.equal(await exported.finally(() => clearInterval(toB)), 'yes');
+        await na.flush();
+        await nb.flush();
+        assert.deepEqual(secret, []);
+      } finally {
+        await na.close();
+        await nb.close();
+        await b.stop();
+        await a.stop();
+      }
+    });
+  }
+});
