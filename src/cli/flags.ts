@@ -95,6 +95,7 @@ const FLAGS: FlagSpec[] = [
   // Monitoring: 0 = off, -1 = a random free port.
   { names: ['m', 'http_port'], kind: 'int', set: opt('httpPort') },
   { names: ['ms', 'https_port'], kind: 'int', set: opt('httpsPort') },
+  { names: ['max_traced_msg_len'], kind: 'int', set: opt('maxTracedMsgLen') },
   { names: ['l', 'log'], kind: 'string', set: opt('logFile') },
   { names: ['T', 'logtime'], kind: 'bool', set: opt('logtime') },
   { names: ['D', 'debug'], kind: 'bool', set: opt('debug') },
@@ -112,7 +113,6 @@ const FLAGS: FlagSpec[] = [
       opt('trace')(cl, v);
     },
   },
-  { names: ['max_traced_msg_len'], kind: 'int', set: () => {} },
   // TLS: --tls turns it on; --tlsverify also requires and verifies client certificates.
   { names: ['tls'], kind: 'bool', set: (cl, v) => tlsFlag(cl, (t) => (t.enabled = v as boolean)) },
   { names: ['tlscert'], kind: 'string', set: (cl, v) => tlsFlag(cl, (t) => (t.certFile = v as string)) },
@@ -378,7 +378,7 @@ Logging Options:
     -VV                              Verbose trace (same as -V)
     -DV                              Debug and trace
     -DVV                             Debug and verbose trace
-        --max_traced_msg_len <len>   Accepted for compatibility
+        --max_traced_msg_len <len>   Maximum printable length for traced messages (0 for unlimited)
 
 Authorization Options:
         --user <user>                User required for connections

@@ -37,7 +37,6 @@ export const DEFAULT_ROUTE_RECONNECT = 1000;
 /** nats-server's DEFAULT_ROUTE_DIAL: TCP connect timeout. */
 export const DEFAULT_ROUTE_DIAL = 1000;
 /** nats-server's connectErrorReports: while first connecting, log every Nth failure as an error. */
-const CONNECT_ERROR_REPORTS = 3600;
 
 /** One route as /routez shows it (nats-server's RouteInfo), raw values for the monitor to format. */
 export interface RouteStatus {
@@ -273,7 +272,10 @@ export class RouteManager implements ClusterView, InterestObserver {
         if (this.stopping) return;
         attempts++;
         const msg = `Error trying to connect to route (attempt ${attempts}): ${err.message}`;
-        const report = firstConnect ? attempts === 1 || attempts % CONNECT_ERROR_REPORTS === 0 : true;
+        // nats-server's shouldReportConnectErr.
+        const o = this.server.options;
+        const every = firstConnect ? o.connectErrorReports : o.reconnectErrorReports;
+        const report = attempts === 1 || attempts % every === 0;
         if (report) log.error(msg);
         else log.debug(msg);
         if (!tryForever) {

@@ -73,8 +73,6 @@ const MIN_LAME_DUCK_DURATION = 30 * 1000;
  * `<key>: not supported by tsnats yet (<feature>)` unless a handler is registered (registerConfigKey).
  */
 export const NOT_SUPPORTED_YET: Readonly<Record<string, string>> = {
-  connect_error_reports: 'clustering',
-  reconnect_error_reports: 'clustering',
   default_js_domain: 'JetStream',
   gateway: 'gateways',
   mqtt: 'MQTT',
@@ -95,19 +93,13 @@ export const NOT_SUPPORTED_YET: Readonly<Record<string, string>> = {
   system: 'the system account',
   mappings: 'subject mappings',
   maps: 'subject mappings',
-  http_base_path: 'a monitoring base path',
   ocsp: 'OCSP stapling',
   syslog: 'syslog',
   remote_syslog: 'syslog',
   logfile_size_limit: 'log rotation',
   log_size_limit: 'log rotation',
-  prof_port: 'profiling',
-  max_traced_msg_len: 'truncated traces',
-  max_sub_tokens: 'subject token limits',
-  max_subscription_tokens: 'subject token limits',
+  prof_port: 'Go profiling; profile with node --cpu-prof instead',
   no_header_support: 'turning headers off',
-  disable_sublist_cache: 'sublist cache settings',
-  no_sublist_cache: 'sublist cache settings',
 };
 
 /** Reads, parses and maps a configuration file. Throws ConfigError (with file:line:column) when invalid. */
@@ -287,6 +279,14 @@ function builtinHandlers(
   };
   const maxSubscriptions = (f: ConfigField): void => set(f, 'maxSubscriptions', r.integer(f));
   const noSystemAccount = (f: ConfigField): void => set(f, 'noSystemAccount', r.bool(f));
+  const noSublistCache = (f: ConfigField): void => set(f, 'noSublistCache', r.bool(f));
+  const maxSubTokens = (f: ConfigField): void => {
+    // nats-server keeps it in a uint8.
+    const n = r.integer(f);
+    if (n > 255) r.fail(f, `${String(f.key)} value is too big`);
+    if (n <= 0) r.fail(f, `${String(f.key)} value can not be negative`);
+    set(f, 'maxSubTokens', n);
+  };
   return {
     listen: (f) => {
       const hp = parseListen(r, f);
@@ -343,6 +343,20 @@ function builtinHandlers(
     max_connections: maxConnections,
     max_conn: maxConnections,
     max_subscriptions: maxSubscriptions,
+    max_sub_tokens: maxSubTokens,
+    max_subscription_tokens: maxSubTokens,
+    max_traced_msg_len: (f) => set(f, 'maxTracedMsgLen', Math.max(0, r.integer(f))),
+    disable_sublist_cache: noSublistCache,
+    no_sublist_cache: noSublistCache,
+    connect_error_reports: (f) => {
+      const n = r.integer(f);
+      set(f, 'connectErrorReports', n === 0 ? undefined : n);
+    },
+    reconnect_error_reports: (f) => {
+      const n = r.integer(f);
+      set(f, 'reconnectErrorReports', n === 0 ? undefined : n);
+    },
+    http_base_path: (f) => set(f, 'httpBasePath', r.string(f)),
     max_subs: maxSubscriptions,
     ping_interval: timer('pingInterval'),
     write_deadline: timer('writeDeadline'),

@@ -84,7 +84,8 @@ export const DASHBOARD_SCRIPT = `
   var params = new URLSearchParams(location.search);
   var INTERVAL = Math.max(250, Number(params.get('interval')) || 1000);
   var MAX_POINTS = Math.max(10, Number(params.get('points')) || 120);
-  var base = location.pathname.replace(/[^/]*$/, '');
+  // The page is served at the root of the monitor, '/' or the http_base_path ('/base'): endpoints are beside it.
+  var base = location.pathname.slice(-1) === '/' ? location.pathname : location.pathname + '/';
   var state = { paused: false, polls: 0, last: null, maxPending: 0, connSort: 'cid', connNameSort: 0,
     series: { msgs: [], bytes: [] } };
 

@@ -13,6 +13,7 @@ import {
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { posix } from 'node:path';
 import { secureContextOptions } from '../transport/tls.js';
 import { accountStatz, accountz, parseAccountStatzQuery, parseAccountzQuery } from './accountz.js';
 import { connz, parseConnzQuery } from './connz.js';
@@ -160,6 +161,25 @@ export class Monitor {
     return this.server.options.httpsPort !== 0;
   }
 
+  /**
+   * The endpoint a request path names, under `http_base_path` (nats-server's basePath: path.Join of the
+   * normalised base and the endpoint, so the root is the base itself); '' when outside the base.
+   */
+  private endpointPath(pathname: string): string {
+    const base = this.basePath;
+    if (base === '/') return pathname;
+    if (pathname === base) return '/';
+    return pathname.startsWith(`${base}/`) ? pathname.slice(base.length) : '';
+  }
+
+  /** nats-server's normalizeBasePath of `http_base_path`: a leading slash, cleaned, no trailing slash. */
+  private get basePath(): string {
+    const p = this.server.options.httpBasePath;
+    if (p === '') return '/';
+    const clean = posix.normalize(p.startsWith('/') ? p : `/${p}`);
+    return clean.length > 1 ? clean.replace(/\/+$/, '') : clean;
+  }
+
   /** Register a readiness check for /healthz (e.g. JetStream's); the first failing one answers 503. */
   addHealthCheck(name: string, check: HealthCheck): void {
     this.state.healthChecks.set(name, check);
@@ -218,7 +238,7 @@ export class Monitor {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     let reply: Reply;
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const route = this.routes.get(url.pathname);
+    const route = this.routes.get(this.endpointPath(url.pathname));
     if (route === undefined) {
       reply = {
         status: 404,

@@ -23,11 +23,11 @@ function exportFor(
  * Build the accounts of a configuration and connect their imports to the exports they name. An import
  * that no export allows is an error, as nats-server refuses it at start ("stream import not authorized").
  */
-export function buildAccounts(configs: AccountConfig[]): Map<string, Account> {
-  const accounts = new Map<string, Account>([[GLOBAL_ACCOUNT, new Account(GLOBAL_ACCOUNT)]]);
+export function buildAccounts(configs: AccountConfig[], sublistCache = true): Map<string, Account> {
+  const accounts = new Map<string, Account>([[GLOBAL_ACCOUNT, new Account(GLOBAL_ACCOUNT, sublistCache)]]);
   const byName = new Map<string, AccountConfig>();
   for (const c of configs) {
-    if (!accounts.has(c.name)) accounts.set(c.name, new Account(c.name));
+    if (!accounts.has(c.name)) accounts.set(c.name, new Account(c.name, sublistCache));
     byName.set(c.name, c);
   }
   for (const c of configs) {

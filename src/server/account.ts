@@ -48,7 +48,7 @@ interface ResponseRoute {
  * stream and service imports of what the other account exports.
  */
 export class Account {
-  readonly sublist = new Sublist<Subscription>();
+  readonly sublist: Sublist<Subscription>;
   readonly streamImporters: StreamImporter[] = [];
   readonly serviceImports: ServiceImport[] = [];
   private readonly responses = new Map<string, ResponseRoute>();
@@ -57,7 +57,13 @@ export class Account {
   /** True when routing in this account must look beyond its own sublist. */
   crossAccount = false;
 
-  constructor(readonly name: string) {}
+  /** `sublistCache: false` for `disable_sublist_cache`. */
+  constructor(
+    readonly name: string,
+    sublistCache = true,
+  ) {
+    this.sublist = new Sublist<Subscription>({ cacheEnabled: sublistCache });
+  }
 
   addStreamImporter(imp: StreamImporter): void {
     this.streamImporters.push(imp);

@@ -366,7 +366,13 @@ export class Client extends Connection {
       (x) => x !== '',
     );
     this.server.logger.trace(`${this} - <<- [${op} ${args.join(' ')}]`);
-    this.server.logger.trace(`${this} - <<- MSG_PAYLOAD: [${JSON.stringify(data.toString('latin1'))}]`);
+    // max_traced_msg_len cuts the payload (nats-server's traceMsg).
+    const max = this.server.options.maxTracedMsgLen;
+    const shown =
+      max > 0 && data.length > max
+        ? `"${JSON.stringify(data.subarray(0, max).toString('latin1')).slice(1, -1)}..."`
+        : JSON.stringify(data.toString('latin1'));
+    this.server.logger.trace(`${this} - <<- MSG_PAYLOAD: [${shown}]`);
   }
 
   /** Tell a requester at once that nobody is listening (needs headers; see ADR-4). */
@@ -428,6 +434,14 @@ export class Client extends Connection {
           ? `Permissions Violation for Subscription to ${JSON.stringify(subject)} using queue ${JSON.stringify(queue)}`
           : `Permissions Violation for Subscription to ${JSON.stringify(subject)}`,
       );
+      return undefined;
+    }
+    const maxTokens = srv.options.maxSubTokens;
+    if (maxTokens > 0 && subject.split('.').length > maxTokens) {
+      srv.logger.error(
+        `${this} - Subscription Violation Too Many Tokens - ${this.authorizedUser}, Subject "${subject}", SID ${sid}`,
+      );
+      this.sendErr(`Permissions Violation for Subscription to ${JSON.stringify(subject)}, too many tokens`);
       return undefined;
     }
     const existing = this.subs.get(sid);

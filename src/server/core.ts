@@ -103,10 +103,11 @@ export class ServerCore implements ConnectionHost {
           : undefined,
       verifyAndMap: ws?.tls?.verifyAndMap ?? false,
     };
-    this.accounts = buildAccounts(authz.accounts);
+    this.accounts = buildAccounts(authz.accounts, !this.options.noSublistCache);
     this.globalAccount = this.accounts.get(GLOBAL_ACCOUNT)!;
     const sys = this.options.systemAccount;
-    if (!this.options.noSystemAccount && !this.accounts.has(sys)) this.accounts.set(sys, new Account(sys));
+    if (!this.options.noSystemAccount && !this.accounts.has(sys))
+      this.accounts.set(sys, new Account(sys, !this.options.noSublistCache));
     this.io = new IoLoop(this.options, this.logger, (now) => {
       for (const a of this.accounts.values()) a.pruneResponses(now);
     });

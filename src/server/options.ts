@@ -54,6 +54,9 @@ export interface RoutePermissions {
 }
 
 export const DEFAULT_ROUTE_PORT = 6222;
+/** nats-server's DEFAULT_CONNECT_ERROR_REPORTS and DEFAULT_RECONNECT_ERROR_REPORTS. */
+export const DEFAULT_CONNECT_ERROR_REPORTS = 3600;
+export const DEFAULT_RECONNECT_ERROR_REPORTS = 1;
 
 /**
  * Websocket clients (config `websocket {}`), as nats-server's WebsocketOpts: browsers and other websocket
@@ -263,6 +266,18 @@ export interface ServerOptions {
   maxConnections: number;
   /** Maximum subscriptions per connection (`max_subscriptions`), 0 = unlimited. */
   maxSubscriptions: number;
+  /** Maximum tokens of a client's subscription subject (`max_sub_tokens`), 0 = unlimited. */
+  maxSubTokens: number;
+  /** Payloads in traces are cut to this many bytes (`max_traced_msg_len`), 0 = whole. */
+  maxTracedMsgLen: number;
+  /** Accounts' subscription indexes keep no match cache (`disable_sublist_cache`, `no_sublist_cache`). */
+  noSublistCache: boolean;
+  /** Route connect errors are logged at the first attempt and every this many (`connect_error_reports`). */
+  connectErrorReports: number;
+  /** The same once a route was connected before (`reconnect_error_reports`). */
+  reconnectErrorReports: number;
+  /** A prefix for every monitoring path (`http_base_path`), '' = none. */
+  httpBasePath: string;
   /** Maximum pending outbound bytes per connection before it is a slow consumer (`max_pending`). */
   maxPending: number;
   /** Interval between server PINGs (`ping_interval`). */
@@ -354,6 +369,12 @@ export function defaultOptions(): ServerOptions {
     maxControlLine: MAX_CONTROL_LINE_SIZE,
     maxConnections: DEFAULT_MAX_CONNECTIONS,
     maxSubscriptions: 0,
+    maxSubTokens: 0,
+    maxTracedMsgLen: 0,
+    noSublistCache: false,
+    connectErrorReports: DEFAULT_CONNECT_ERROR_REPORTS,
+    reconnectErrorReports: DEFAULT_RECONNECT_ERROR_REPORTS,
+    httpBasePath: '',
     maxPending: MAX_PENDING_SIZE,
     pingInterval: DEFAULT_PING_INTERVAL,
     pingMax: DEFAULT_PING_MAX_OUT,

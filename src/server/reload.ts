@@ -15,6 +15,11 @@ const FIXED: (keyof ServerOptions)[] = [
   'httpHost',
   'tls',
   'websocket',
+  'allowNonTls',
+  'httpsPort',
+  'httpBasePath',
+  'maxSubTokens',
+  'noSublistCache',
 ];
 
 /** Options applied in place on reload: limits, logging, timers. */
@@ -35,7 +40,9 @@ const RELOADABLE: (keyof ServerOptions)[] = [
   'lameDuckDuration',
   'lameDuckGracePeriod',
   'tags',
-  'allowNonTls',
+  'maxTracedMsgLen',
+  'connectErrorReports',
+  'reconnectErrorReports',
 ];
 
 export class ReloadError extends Error {}

@@ -595,3 +595,41 @@ describe('route permissions: cluster { permissions { import, export } }', () => 
     });
   }
 });
+
+describe('smaller keys real files carry', () => {
+  for (const kind of KINDS) {
+    test(`${kind}: http_base_path, max_sub_tokens, max_traced_msg_len, sublist cache and error report keys`, async () => {
+      const srv = await launch({
+        kind,
+        config: `http: "127.0.0.1:-1"
+http_base_path: "nats/"
+max_sub_tokens: 3
+max_traced_msg_len: 5
+trace: true
+disable_sublist_cache: true
+connect_error_reports: 10
+reconnect_error_reports: 2
+`,
+        listeners: ['nats', 'monitoring'],
+      });
+      const raw = await rawConnect(srv.port);
+      try {
+        const base = srv.monitorUrl ?? '';
+        assert.equal((await fetch(`${base}/nats/varz`)).status, 200);
+        assert.equal((await fetch(`${base}/varz`)).status, 404);
+        raw.send(
+          'CONNECT {"verbose":false}\r\nSUB a.b.c 1\r\nSUB a.b.c.d 2\r\nPUB a.b.c 11\r\nhello world\r\n',
+        );
+        const out = await raw.drain();
+        assert.equal(
+          out,
+          '-ERR \'Permissions Violation for Subscription to "a.b.c.d", too many tokens\'\r\nMSG a.b.c 1 11\r\nhello world\r\n',
+        );
+        await srv.waitForLog('MSG_PAYLOAD: ["hello..."]');
+      } finally {
+        raw.close();
+        await srv.stop();
+      }
+    });
+  }
+});

@@ -1526,6 +1526,12 @@ describe('same verdict as nats-server -t', { skip: !hasReference() && 'nats-serv
     ['lame duck', 'lame_duck_duration: "45s"\nlame_duck_grace_period: "5s"\n', true],
     ['server tags', 'server_tags: ["a:1", "B"]\n', true],
     ['allow_non_tls', 'allow_non_tls: true\n', true],
+    [
+      'small keys',
+      'max_sub_tokens: 3\nmax_traced_msg_len: 5\ndisable_sublist_cache: true\nconnect_error_reports: 10\nreconnect_error_reports: 2\nhttp_base_path: "/nats"\n',
+      true,
+    ],
+    ['max_sub_tokens too big', 'max_sub_tokens: 300\n', false],
     ['https', 'https: "127.0.0.1:8443"\n', true],
     ['https_port', 'https_port: 8443\n', true],
     ['https not a listen', 'https: "nohost"\n', false],
