@@ -2,6 +2,7 @@
  * Authentication and authorization settings, shaped like nats-server's config blocks
  * (`authorization {}`, `accounts {}`, users, nkeys, permissions). Durations are in milliseconds.
  */
+import type { MappingConfig } from '../routing/mapping.js';
 
 /** `allow`/`deny` subject lists; a missing list means "not restricted" for allow and "nothing" for deny. */
 export interface SubjectPermission {
@@ -73,6 +74,8 @@ export interface AccountConfig {
    * (no JetStream, unless the global account is the only one).
    */
   jetstream?: JsAccountLimits | false;
+  /** `mappings {}` of the account: messages its clients publish on a source go to a destination. */
+  mappings?: MappingConfig[];
 }
 
 /** An account's JetStream limits (nats-server's JetStreamAccountLimits); -1 = unlimited. */

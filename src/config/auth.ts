@@ -17,6 +17,7 @@ import type {
 } from '../auth/types.js';
 import { parseAccountJetStream } from '../jetstream/config-file.js';
 import { isValidSubject, subjectIsLiteral, subjectIsSubsetMatch } from '../routing/subject.js';
+import { parseMappings } from './mappings.js';
 import { type ConfigField, type ConfigReader, describeValue, isConfMap } from './reader.js';
 
 /** nats-server's DEFAULT_ALLOW_RESPONSE_MAX_MSGS and DEFAULT_ALLOW_RESPONSE_EXPIRATION. */
@@ -535,8 +536,8 @@ function parseAccount(
     },
     nkey: notYet('account NKeys belong to JWT/operator mode'),
     jetstream: (x) => (acc.jetstream = parseAccountJetStream(r, x)),
-    mappings: notYet('subject mappings'),
-    maps: notYet('subject mappings'),
+    mappings: (x) => (acc.mappings = parseMappings(r, x)),
+    maps: (x) => (acc.mappings = parseMappings(r, x)),
     limits: notYet('account limits'),
   };
   for (const [name, handler] of extensions) handlers[name] = (x) => handler(x, r, acc);

@@ -35,6 +35,7 @@ import {
   setAuthTimeout,
 } from './auth.js';
 import { ConfigError, makeIssue } from './errors.js';
+import { parseMappings } from './mappings.js';
 import { type ConfigField, ConfigReader, describeValue } from './reader.js';
 import { registeredAccountConfigKeys, registeredConfigKeys } from './registry.js';
 import { parseTls } from './tls.js';
@@ -91,8 +92,6 @@ export const NOT_SUPPORTED_YET: Readonly<Record<string, string>> = {
   trusted: 'JWT/operator mode',
   trusted_keys: 'JWT/operator mode',
   system: 'the system account',
-  mappings: 'subject mappings',
-  maps: 'subject mappings',
   ocsp: 'OCSP stapling',
   syslog: 'syslog',
   remote_syslog: 'syslog',
@@ -357,6 +356,8 @@ function builtinHandlers(
       set(f, 'reconnectErrorReports', n === 0 ? undefined : n);
     },
     http_base_path: (f) => set(f, 'httpBasePath', r.string(f)),
+    mappings: (f) => set(f, 'mappings', parseMappings(r, f)),
+    maps: (f) => set(f, 'mappings', parseMappings(r, f)),
     max_subs: maxSubscriptions,
     ping_interval: timer('pingInterval'),
     write_deadline: timer('writeDeadline'),

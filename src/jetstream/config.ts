@@ -13,6 +13,7 @@ import {
   subjectIsSubsetMatch,
   subjectsCollide,
 } from '../routing/subject.js';
+import { SubjectTransform } from '../routing/transform.js';
 import {
   type ApiError,
   newJSMirrorMaxMessageSizeTooBigError,
@@ -29,7 +30,6 @@ import {
 } from './api/errors.generated.js';
 import { goJson, InvalidJsonError, JsonObject } from './api/json.js';
 import { parseRfc3339Nano, rfc3339Nano } from './time.js';
-import { SubjectTransform } from './transform.js';
 
 /** nats-server's JSApiPrefix. */
 const JS_API_PREFIX = '$JS.API';

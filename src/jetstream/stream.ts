@@ -18,6 +18,7 @@
  */
 
 import { matchLiteral } from '../routing/subject.js';
+import { SubjectTransform } from '../routing/transform.js';
 import type { Account } from '../server/account.js';
 import type { Delivery } from '../server/delivery.js';
 import type { InternalHandler, Subscription } from '../server/subscription.js';
@@ -50,7 +51,6 @@ import {
 import { StreamSourcing } from './sourcing.js';
 import type { StoredMsg, StoreLimits, StreamState, StreamStore } from './store/store.js';
 import { rfc3339Nano } from './time.js';
-import { SubjectTransform } from './transform.js';
 
 /** What a stream needs from the JetStream layer that owns it. */
 export interface StreamHost {

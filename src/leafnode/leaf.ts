@@ -507,7 +507,11 @@ export class Leaf extends Connection implements RemoteLink {
     }
     // PUB from a leaf names no queue group: plain subscribers only, as an LMSG without queues.
     const queues = pa.op === MsgOp.PUB || pa.op === MsgOp.HPUB ? [] : pa.queues;
-    srv.delivery.routeFromLeaf(this, this.account, pa.subject, pa.reply, pa.hdr, buf, start, size, queues);
+    // The account's mappings apply to what a leaf sends, as to what clients publish.
+    const mapper = this.account.mapper;
+    const subject = mapper === null ? pa.subject : mapper.map(pa.subject, srv.clusterView?.clusterName ?? '');
+    if (subject === '') return;
+    srv.delivery.routeFromLeaf(this, this.account, subject, pa.reply, pa.hdr, buf, start, size, queues);
   }
 
   // ---- RemoteLink: messages to the peer ----------------------------------------------------------------

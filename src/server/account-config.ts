@@ -1,4 +1,5 @@
 import type { AccountConfig, ExportConfig } from '../auth/types.js';
+import { SubjectMapper } from '../routing/mapping.js';
 import { subjectIsSubsetMatch } from '../routing/subject.js';
 import { Account, GLOBAL_ACCOUNT } from './account.js';
 
@@ -29,6 +30,9 @@ export function buildAccounts(configs: AccountConfig[], sublistCache = true): Ma
   for (const c of configs) {
     if (!accounts.has(c.name)) accounts.set(c.name, new Account(c.name, sublistCache));
     byName.set(c.name, c);
+    if (c.mappings !== undefined && c.mappings.length > 0) {
+      accounts.get(c.name)!.mapper = new SubjectMapper(c.mappings);
+    }
   }
   for (const c of configs) {
     const importer = accounts.get(c.name)!;

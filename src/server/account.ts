@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { SubjectMapper } from '../routing/mapping.js';
 import { matchLiteral, subjectIsLiteral } from '../routing/subject.js';
 import { Sublist } from '../routing/sublist.js';
 import type { Client } from './client.js';
@@ -54,6 +55,8 @@ export class Account {
   private readonly responses = new Map<string, ResponseRoute>();
   /** In-process subscriptions (system requests, JetStream): not counted as clients' subscriptions. */
   internalSubs = 0;
+  /** `mappings {}`: messages published by clients and leafs are routed on a mapped subject. */
+  mapper: SubjectMapper | null = null;
   /** True when routing in this account must look beyond its own sublist. */
   crossAccount = false;
 

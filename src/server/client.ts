@@ -331,17 +331,27 @@ export class Client extends Connection {
   onMsg(pa: MsgArgs, buf: Buffer, start: number): void {
     this.inMsgs++;
     this.inBytes += pa.size;
-    if (this.server.logger.traceEnabled) this.traceMsg(pa, buf.subarray(start, start + pa.size));
+    const trace = this.server.logger.traceEnabled;
+    if (trace) this.traceMsg(pa, buf.subarray(start, start + pa.size));
+    let subject = pa.subject;
+    const mapper = this.account.mapper;
+    if (mapper !== null) {
+      // Account mappings apply before permissions and routing (nats-server's selectMappedSubject).
+      subject = mapper.map(subject, this.server.clusterView?.clusterName ?? '');
+      if (trace && subject !== pa.subject) {
+        this.server.logger.trace(`${this} - <<- [MAPPING ${pa.subject} -> ${subject}]`);
+      }
+    }
     const perms = this.perms;
     if (
       perms !== undefined &&
       (perms.restrictsPublish || perms.responses !== undefined) &&
-      !perms.canPublish(pa.subject)
+      !perms.canPublish(subject)
     ) {
       this.server.logger.error(
-        `${this} - Publish Violation - User "${this.authorizedUser}", Subject "${pa.subject}"`,
+        `${this} - Publish Violation - User "${this.authorizedUser}", Subject "${subject}"`,
       );
-      this.sendErr(`Permissions Violation for Publish to ${JSON.stringify(pa.subject)}`);
+      this.sendErr(`Permissions Violation for Publish to ${JSON.stringify(subject)}`);
       return;
     }
     if (this.opts.verbose) this.sendOK();
@@ -350,9 +360,10 @@ export class Client extends Connection {
     const d = this.server.delivery;
     d.msgSzb = pa.szb;
     d.msgHdb = pa.hdb;
-    let delivered: boolean;
+    let delivered = false;
     try {
-      delivered = d.route(this, pa.subject, pa.reply, hdr, buf, start, pa.size);
+      // A mapping's dropped share ('' subject) reaches nobody.
+      if (subject !== '') delivered = d.route(this, subject, pa.reply, hdr, buf, start, pa.size);
     } finally {
       d.msgSzb = '';
       d.msgHdb = '';

@@ -17,6 +17,7 @@ import type { SecureContext, TLSSocket } from 'node:tls';
 import { createServer as createServerKey } from '@nats-io/nkeys';
 import { type AuthContext, Authenticator } from '../auth/authenticator.js';
 import type { AuthorizationConfig } from '../auth/types.js';
+import { SubjectMapper } from '../routing/mapping.js';
 import { buildSecureContext, upgradeToTls } from '../transport/tls.js';
 import { Account, GLOBAL_ACCOUNT } from './account.js';
 import { buildAccounts } from './account-config.js';
@@ -104,6 +105,9 @@ export class ServerCore implements ConnectionHost {
       verifyAndMap: ws?.tls?.verifyAndMap ?? false,
     };
     this.accounts = buildAccounts(authz.accounts, !this.options.noSublistCache);
+    if (this.options.mappings.length > 0) {
+      this.accounts.get(GLOBAL_ACCOUNT)!.mapper = new SubjectMapper(this.options.mappings);
+    }
     this.globalAccount = this.accounts.get(GLOBAL_ACCOUNT)!;
     const sys = this.options.systemAccount;
     if (!this.options.noSystemAccount && !this.accounts.has(sys))

@@ -1,4 +1,5 @@
 import { type AuthorizationConfig, emptyAuthorization, type SubjectPermission } from '../auth/types.js';
+import type { MappingConfig } from '../routing/mapping.js';
 
 /** TLS for client connections (config `tls {}`, flags `--tls --tlscert --tlskey --tlscacert --tlsverify`). */
 export interface TlsOptions {
@@ -278,6 +279,8 @@ export interface ServerOptions {
   reconnectErrorReports: number;
   /** A prefix for every monitoring path (`http_base_path`), '' = none. */
   httpBasePath: string;
+  /** Subject mappings of the global account (top-level `mappings {}`). */
+  mappings: MappingConfig[];
   /** Maximum pending outbound bytes per connection before it is a slow consumer (`max_pending`). */
   maxPending: number;
   /** Interval between server PINGs (`ping_interval`). */
@@ -375,6 +378,7 @@ export function defaultOptions(): ServerOptions {
     connectErrorReports: DEFAULT_CONNECT_ERROR_REPORTS,
     reconnectErrorReports: DEFAULT_RECONNECT_ERROR_REPORTS,
     httpBasePath: '',
+    mappings: [],
     maxPending: MAX_PENDING_SIZE,
     pingInterval: DEFAULT_PING_INTERVAL,
     pingMax: DEFAULT_PING_MAX_OUT,

@@ -633,3 +633,72 @@ reconnect_error_reports: 2
     });
   }
 });
+
+describe('subject mappings', () => {
+  for (const kind of KINDS) {
+    test(`${kind}: literal, wildcard and weighted mappings, top level and in an account`, async () => {
+      const srv = await launch({
+        kind,
+        config: `mappings {
+  "orders.new": "orders.v2.new"
+  "req.*.*": "svc.$2.{{wildcard(1)}}"
+  "split": [ { destination: "split.a", weight: 50% }, { destination: "split.b", weight: "50%" } ]
+}
+accounts {
+  A: { users: [{ user: a, password: p }], mappings: { "in.>": "mapped.>" } }
+}
+authorization { users: [{ user: g, password: p }] }
+`,
+      });
+      const g = await connect({ servers: srv.url, user: 'g', pass: 'p' });
+      const a = await connect({ servers: srv.url, user: 'a', pass: 'p' });
+      try {
+        const direct: string[] = [];
+        g.subscribe('orders.new', {
+          callback: (_e, m) => {
+            direct.push(m.subject);
+          },
+        });
+        const mapped = firstMessage(g, 'orders.v2.new');
+        const swapped = firstMessage(g, 'svc.two.one');
+        const seen: Record<string, number> = {};
+        let total = 0;
+        const all = new Promise<void>((resolve) => {
+          g.subscribe('split.*', {
+            callback: (_e, m) => {
+              seen[m.subject] = (seen[m.subject] ?? 0) + 1;
+              if (++total === 200) resolve();
+            },
+          });
+        });
+        const inA = firstMessage(a, 'mapped.x.y');
+        await g.flush();
+        await a.flush();
+        g.publish('orders.new', 'o');
+        g.publish('req.one.two', 'r');
+        for (let i = 0; i < 200; i++) g.publish('split', String(i));
+        a.publish('in.x.y', 'a');
+        assert.equal(await mapped, 'o');
+        assert.equal(await swapped, 'r');
+        assert.equal(await inA, 'a');
+        await all;
+        assert.deepEqual(Object.keys(seen).sort(), ['split.a', 'split.b'], 'both destinations drawn');
+        await g.flush();
+        assert.deepEqual(direct, [], 'nothing on the mapped source');
+        // Request/reply through a mapping.
+        g.subscribe('orders.v2.new', {
+          callback: (_e, m) => {
+            m.respond('ack');
+          },
+        });
+        await g.flush();
+        const reply = await g.request('orders.new', 'q', { timeout: 2000 });
+        assert.equal(reply.string(), 'ack');
+      } finally {
+        await g.close();
+        await a.close();
+        await srv.stop();
+      }
+    });
+  }
+});

@@ -854,6 +854,39 @@ describe('monitoring over HTTPS', () => {
   });
 });
 
+describe('subject mappings', () => {
+  test('the forms nats-server reads, top level and in accounts', () => {
+    const c = cfg(`mappings {
+  "a": "b"
+  "c": { destination: "d", weight: 100, cluster: "east" }
+  "e": [ { dest: "f", weight: "30%" }, { destination: "g", weight: 70 } ]
+}
+accounts { A: { maps: { "x.*": "y.$1" } } }
+`);
+    assert.deepEqual(c.mappings, [
+      { subject: 'a', destinations: [{ subject: 'b', weight: 100 }] },
+      { subject: 'c', destinations: [{ subject: 'd', weight: 100, cluster: 'east' }] },
+      {
+        subject: 'e',
+        destinations: [
+          { subject: 'f', weight: 30 },
+          { subject: 'g', weight: 70 },
+        ],
+      },
+    ]);
+    assert.deepEqual(c.authorization?.accounts[0]?.mappings, [
+      { subject: 'x.*', destinations: [{ subject: 'y.$1', weight: 100 }] },
+    ]);
+    refused('mappings { "e": [{ destination: "f", weight: 101 }] }\n', [1, 38], 'Invalid weight 101');
+    refused(
+      'mappings { "e": [{ destination: "f" }] }\n',
+      [1, 18],
+      'Missing weight for mapping destination "f"',
+    );
+    refused('mappings { "a.*": "b.$2" }\n', [1, 13], 'Error adding mapping for "a.*"');
+  });
+});
+
 describe('server tags', () => {
   test('a string or a list, lowercased and trimmed, without repeats', () => {
     assert.deepEqual(cfg('server_tags: ["Region:EU ", "az:1", "region:eu", ""]\n').tags, [
@@ -969,11 +1002,6 @@ describe('refusals name the key and its position', () => {
       'accounts {\n  A: {\n    limits: {}\n  }\n}\n',
       [3, 5],
       'accounts.A.limits: not supported by tsnats yet (account limits)',
-    );
-    refused(
-      'accounts { A: { mappings: { a: b } } }',
-      [1, 17],
-      'accounts.A.mappings: not supported by tsnats yet',
     );
     refused('accounts { A: { limits: {} } }', [1, 17], 'accounts.A.limits');
     refused(
@@ -1526,6 +1554,18 @@ describe('same verdict as nats-server -t', { skip: !hasReference() && 'nats-serv
     ['lame duck', 'lame_duck_duration: "45s"\nlame_duck_grace_period: "5s"\n', true],
     ['server tags', 'server_tags: ["a:1", "B"]\n', true],
     ['allow_non_tls', 'allow_non_tls: true\n', true],
+    [
+      'mappings',
+      'mappings { "a": "b", "c.*": "d.$1", "e": [{ destination: "f", weight: 60% }, { destination: "g", weight: 40 }] }\naccounts { A: { mappings: { "x": "y" } } }\n',
+      true,
+    ],
+    [
+      'mapping weights over 100',
+      'mappings { "e": [{ destination: "f", weight: 60% }, { destination: "g", weight: 50 }] }\n',
+      false,
+    ],
+    ['mapping without weight', 'mappings { "e": [{ destination: "f" }] }\n', false],
+    ['mapping to an unknown wildcard', 'mappings { "c.*": "d.$2" }\n', false],
     [
       'small keys',
       'max_sub_tokens: 3\nmax_traced_msg_len: 5\ndisable_sublist_cache: true\nconnect_error_reports: 10\nreconnect_error_reports: 2\nhttp_base_path: "/nats"\n',

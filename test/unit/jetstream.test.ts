@@ -33,7 +33,7 @@ import {
   statusHeader,
 } from '../../src/jetstream/headers.js';
 import { GO_ZERO_TIME, parseRfc3339Nano, rfc3339Nano } from '../../src/jetstream/time.js';
-import { SubjectTransform } from '../../src/jetstream/transform.js';
+import { SubjectTransform } from '../../src/routing/transform.js';
 import { runTsnats } from '../helpers/launcher.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));

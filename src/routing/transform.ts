@@ -1,7 +1,7 @@
 /**
- * Subject transforms for republish (nats-server's newTransform / transform.Match in accounts.go): a source
- * subject with wildcards and a destination that may use them, `$N` or `{{wildcard(N)}}` for the N-th `*`
- * of the source, and a trailing `>` for what the source's `>` matched.
+ * Subject transforms for account mappings and republish (nats-server's newTransform / transform.Match in
+ * accounts.go): a source subject with wildcards and a destination that may use them, `$N` or
+ * `{{wildcard(N)}}` for the N-th `*` of the source, and a trailing `>` for what the source's `>` matched.
  *
  * tsnats supports the wildcard mapping only; nats-server 2.9's other mapping functions (partition, split,
  * slice) are refused as an invalid destination.

@@ -1,0 +1,134 @@
+/**
+ * Account subject mappings (nats-server 2.9's `mappings {}`, accounts.go AddWeightedMappings and
+ * selectMappedSubject): a message a client or leaf publishes on a mapped subject is routed on another
+ * subject, chosen among weighted destinations (optionally per cluster). Destinations whose weights do not
+ * add up to 100 get the source itself for the rest, unless the source is listed (then the rest is dropped:
+ * nats-server's "loss" mapping).
+ */
+import { isValidSubject, matchLiteral, subjectHasWildcard } from './subject.js';
+import { SubjectTransform } from './transform.js';
+
+/** One destination of a mapping as configured. */
+export interface MappingDestination {
+  subject: string;
+  /** Percent, 0-100. */
+  weight: number;
+  /** Only in this cluster ('' = everywhere). */
+  cluster?: string;
+}
+
+/** One `mappings` entry: a source subject (wildcards allowed) and its destinations. */
+export interface MappingConfig {
+  subject: string;
+  destinations: MappingDestination[];
+}
+
+interface Destination {
+  transform: SubjectTransform;
+  /** Cumulative weight: the destination is taken when the random draw (0-99) is below it. */
+  upTo: number;
+}
+
+interface Mapping {
+  src: string;
+  wildcard: boolean;
+  dests: Destination[];
+  /** Per cluster name. */
+  clusterDests: Map<string, Destination[]>;
+}
+
+/** Why a mapping cannot be added (nats-server's AddWeightedMappings errors), or undefined. */
+export function mappingProblem(m: MappingConfig): string | undefined {
+  if (!isValidSubject(m.subject)) return 'invalid subject';
+  const seen = new Set<string>();
+  let total = 0;
+  for (const d of m.destinations) {
+    if (seen.has(d.subject)) return `duplicate entry for ${JSON.stringify(d.subject)}`;
+    seen.add(d.subject);
+    if (d.weight > 100) return 'individual weights need to be <= 100';
+    total += d.weight;
+    if (total > 100) return 'total weight needs to be <= 100';
+    if (SubjectTransform.create(m.subject, d.subject) === undefined) {
+      return `invalid mapping destination ${JSON.stringify(d.subject)} (tsnats knows literal subjects, $N and {{wildcard(N)}})`;
+    }
+  }
+  return undefined;
+}
+
+/** The destination that stands for "the subject itself" (foo.*.* -> foo.$1.$2, nats-server's transformTokenize). */
+function identity(src: string): string {
+  let i = 0;
+  return src
+    .split('.')
+    .map((t) => (t === '*' ? `$${++i}` : t))
+    .join('.');
+}
+
+function weighted(src: string, list: MappingDestination[], listed: Set<string>): Destination[] {
+  const dests = list.map((d) => ({ transform: SubjectTransform.create(src, d.subject)!, weight: d.weight }));
+  const sum = list.reduce((n, d) => n + d.weight, 0);
+  if (sum !== 100 && !listed.has(src)) {
+    const rest = list.length === 0 ? 100 : 100 - sum;
+    dests.push({ transform: SubjectTransform.create(src, identity(src))!, weight: rest });
+  }
+  dests.sort((a, b) => a.weight - b.weight);
+  let upTo = 0;
+  return dests.map((d) => {
+    upTo += d.weight;
+    return { transform: d.transform, upTo };
+  });
+}
+
+export class SubjectMapper {
+  private readonly mappings: Mapping[] = [];
+
+  /** Mappings already checked with mappingProblem. A later one for the same source replaces the earlier. */
+  constructor(configs: readonly MappingConfig[]) {
+    for (const c of configs) {
+      const listed = new Set(c.destinations.map((d) => d.subject));
+      const global = c.destinations.filter((d) => (d.cluster ?? '') === '');
+      const byCluster = new Map<string, MappingDestination[]>();
+      for (const d of c.destinations) {
+        const cl = d.cluster ?? '';
+        if (cl === '') continue;
+        const l = byCluster.get(cl) ?? [];
+        l.push(d);
+        byCluster.set(cl, l);
+      }
+      const m: Mapping = {
+        src: c.subject,
+        wildcard: subjectHasWildcard(c.subject),
+        dests: weighted(c.subject, global, listed),
+        clusterDests: new Map([...byCluster].map(([cl, l]) => [cl, weighted(c.subject, l, listed)])),
+      };
+      const i = this.mappings.findIndex((x) => x.src === m.src);
+      if (i >= 0) this.mappings[i] = m;
+      else this.mappings.push(m);
+    }
+  }
+
+  /**
+   * The subject a message published on `subject` is routed on (nats-server's selectMappedSubject): the
+   * first mapping whose source matches, a destination drawn by weight; `subject` itself when none maps it.
+   * '' when the draw fell in a listed source's dropped share.
+   */
+  map(subject: string, clusterName: string): string {
+    let m: Mapping | undefined;
+    for (const rm of this.mappings) {
+      if (rm.wildcard ? matchLiteral(subject, rm.src) : rm.src === subject) {
+        m = rm;
+        break;
+      }
+    }
+    if (m === undefined) return subject;
+    const dests = (clusterName !== '' ? m.clusterDests.get(clusterName) : undefined) ?? m.dests;
+    let d: Destination | undefined;
+    if (dests.length === 1 && dests[0]!.upTo === 100) {
+      d = dests[0];
+    } else {
+      const w = Math.floor(Math.random() * 100);
+      d = dests.find((x) => w < x.upTo);
+    }
+    return d === undefined ? '' : (d.transform.match(subject) ?? '');
+  }
+}
