@@ -408,7 +408,8 @@ export class Client extends Connection {
 
   onSub(_op: SubOp, args: string[]): boolean {
     this.last = Date.now();
-    this.server.logger.trace(`${this} - <<- [SUB ${args.join(' ')}]`);
+    if (this.server.logger.traceEnabled) this.server.logger.trace(`${this} - <<- [SUB ${args.join(' ')}]`);
+    this.countInterestOp();
     let subject: string;
     let queue: string | undefined;
     let sid: string;
@@ -476,7 +477,8 @@ export class Client extends Connection {
 
   onUnsub(_op: SubOp, args: string[]): boolean {
     this.last = Date.now();
-    this.server.logger.trace(`${this} - <<- [UNSUB ${args.join(' ')}]`);
+    if (this.server.logger.traceEnabled) this.server.logger.trace(`${this} - <<- [UNSUB ${args.join(' ')}]`);
+    this.countInterestOp();
     let max = -1;
     if (args.length === 2) {
       max = parseSizeArg(args[1]!);

@@ -31,6 +31,7 @@ import type { ServerOptions } from './options.js';
 import type { ServerStats } from './stats.js';
 
 /** What a connection needs from the server that owns it. */
+
 export interface ConnectionHost {
   readonly options: ServerOptions;
   readonly logger: Logger;
@@ -41,6 +42,11 @@ export interface ConnectionHost {
   queueFlush(c: Connection): void;
   /** Track a live connection (write-deadline sweep) until it closes. */
   track(c: Connection, live: boolean): void;
+  /**
+   * A SUB or UNSUB of `c`: false when this loop iteration's share of interest changes is used up, and `c`
+   * must hold its input until `resumeTurn` (io.ts).
+   */
+  interestTurn(c: Connection): boolean;
 }
 
 /** nats-server's DEFAULT_RTT_MEASUREMENT_INTERVAL: a PING goes out at least this often to refresh RTT. */
@@ -164,7 +170,23 @@ export abstract class Connection implements ParserSink {
   protected resumeInput(): void {
     if (this.closed) return;
     this.ctx.onRead(this, this.parser.resume());
-    if (!this.closed && !this.stalled) this.socket.resume();
+    if (!this.closed && !this.stalled && !this.parser.suspended) this.socket.resume();
+  }
+
+  /**
+   * A SUB or UNSUB. Interest changes cost far more than messages (the sublist, its cache, every route and
+   * leaf), so each loop iteration takes only so many of them (io.ts): a connection over the share holds the
+   * rest of its input until the next iteration, after everyone else's reads. A subscription storm then
+   * costs the stormers, not the other clients (nats-server gets that from a goroutine per connection).
+   */
+  protected countInterestOp(): void {
+    if (!this.parser.suspended && !this.ctx.interestTurn(this)) this.suspendInput();
+  }
+
+  /** The next iteration: carry on with the input held by countInterestOp. */
+  resumeTurn(): void {
+    if (this.closed || !this.parser.suspended) return;
+    this.resumeInput();
   }
 
   // ---- output -------------------------------------------------------------------------------------------

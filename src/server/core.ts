@@ -155,6 +155,10 @@ export class ServerCore implements ConnectionHost {
     this.io.onRead(c, buf);
   }
 
+  interestTurn(c: Connection): boolean {
+    return this.io.interestTurn(c);
+  }
+
   queueFlush(c: Connection): void {
     this.io.queueFlush(c);
   }

@@ -33,6 +33,8 @@ const STALL_MIN = 100;
 const STALL_MAX = 1000;
 /** How often the write-deadline sweep looks at blocked sockets. */
 const SWEEP_INTERVAL = 250;
+/** SUB/UNSUB handled per loop iteration, all client connections together (interestTurn). */
+const INTEREST_OPS_PER_ITERATION = 512;
 
 /**
  * How long a producer waits for a consumer holding `pending` of `max` bytes (nats-server's
@@ -54,6 +56,11 @@ export class IoLoop {
   private readonly flushAllBound = (): void => {
     this.flushAll();
   };
+  /** SUB/UNSUB counted in this loop iteration, and the connections waiting for the next. */
+  private interestOps = 0;
+  private interestWaiting: Connection[] = [];
+  private interestTurnScheduled = false;
+  private readonly nextInterestTurnBound = (): void => this.nextInterestTurn();
   /** Every live connection of every kind, for the write-deadline sweep. */
   private readonly live = new Set<Connection>();
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -93,6 +100,29 @@ export class IoLoop {
     this.inRead = false;
     const consumer = this.flushAll(true);
     if (consumer !== null && consumer !== c && c.stallable) this.stall(c, consumer);
+  }
+
+  /**
+   * Whether `c` may change interest now: up to INTEREST_OPS_PER_ITERATION per loop iteration; past that
+   * it waits, in arrival order, for the next iteration (its input is held by the connection).
+   */
+  interestTurn(c: Connection): boolean {
+    if (!this.interestTurnScheduled) {
+      this.interestTurnScheduled = true;
+      setImmediate(this.nextInterestTurnBound);
+    }
+    if (++this.interestOps <= INTEREST_OPS_PER_ITERATION) return true;
+    this.interestWaiting.push(c);
+    return false;
+  }
+
+  /** A new iteration: a fresh share, the waiting connections go on in order (and may wait again). */
+  private nextInterestTurn(): void {
+    this.interestTurnScheduled = false;
+    this.interestOps = 0;
+    const waiting = this.interestWaiting;
+    this.interestWaiting = [];
+    for (const c of waiting) c.resumeTurn();
   }
 
   /** A bug must cost one connection, never the server: log it, publish it, close the connection. */

@@ -674,3 +674,33 @@ describe('frames split across reads', () => {
     }
   });
 });
+
+describe('subscription storms', () => {
+  test('a connection sending thousands of SUB/UNSUB at once waits its turns, in order, losing nothing', async () => {
+    const storm = await ready();
+    const other = await ready();
+    // 5,000 subscriptions, each followed by a message to it, then the UNSUB of the previous one; the
+    // server takes this over many loop iterations, so the order must survive the pauses.
+    const n = 5000;
+    let input = '';
+    for (let i = 1; i <= n; i++) {
+      input += `SUB s.${i} ${i}\r\nPUB s.${i} ${String(i).length}\r\n${i}\r\n`;
+      if (i > 1) input += `UNSUB ${i - 1}\r\n`;
+    }
+    storm.send(input);
+    // Meanwhile another connection is answered.
+    other.send('PING\r\n');
+    await other.expect('PONG\r\n');
+    const out = await storm.drain(20_000);
+    const msgs = out.match(/MSG s\.(\d+) (\d+) \d+\r\n(\d+)\r\n/g) ?? [];
+    assert.equal(msgs.length, n, 'every message reached its subscription');
+    const order = msgs.map((m) => Number(/MSG s\.(\d+)/.exec(m)![1]));
+    assert.deepEqual(
+      order,
+      Array.from({ length: n }, (_, i) => i + 1),
+    );
+    assert.equal(server.numSubscriptions(), 1, 'only the last subscription is left');
+    storm.close();
+    other.close();
+  });
+});
