@@ -80,7 +80,7 @@ export class JsAccount implements StreamHost {
 
   /** The server's limits (10023), then the account's with the message's `size` (10002), for a publish. */
   limitsExceeded(storage: StreamConfig['storage'], size: number): ApiError | undefined {
-    if (this.js.limitsExceeded(storage)) return newJSInsufficientResourcesError();
+    if (this.js.limitsExceeded(storage, size)) return newJSInsufficientResourcesError();
     if (this.accountLimitsExceeded(storage, size)) return newJSAccountResourcesExceededError();
     return undefined;
   }

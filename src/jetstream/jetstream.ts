@@ -105,6 +105,8 @@ export class JetStream {
   /** Usage is summed over all streams at most this often (the publish path checks the limits). */
   private usageAt = 0;
   private usageCache = { memory: 0, storage: 0 };
+  /** Bytes publishes may have added since usageCache was computed (see limitsExceeded). */
+  private grown = { memory: 0, storage: 0 };
 
   constructor(server: ServerCore, opts: JetStreamOptions) {
     this.server = server;
@@ -204,8 +206,9 @@ export class JetStream {
 
   private diskAvailable(): number {
     try {
+      // nats-server's diskAvailable: an estimate of 75% of the available space.
       const s = statfsSync(this.storeDir);
-      return Number(s.bavail) * Number(s.bsize);
+      return Math.floor((Number(s.bavail) * Number(s.bsize)) / 4) * 3;
     } catch {
       return 1024 * 1024 * 1024 * 1024;
     }
@@ -288,13 +291,29 @@ export class JetStream {
     }
     this.usageCache = { memory, storage };
     this.usageAt = Date.now();
+    this.grown = { memory: 0, storage: 0 };
     return { memory, storage };
   }
 
-  /** Whether the server's memory or file limit is already exceeded (refresh at most every 100 ms). */
-  limitsExceeded(storage: StreamConfig['storage']): boolean {
-    const u = Date.now() - this.usageAt > 100 ? this.usage() : this.usageCache;
-    return storage === 'memory' ? u.memory > this.maxMemory : u.storage > this.maxStore;
+  /**
+   * Whether the server's memory or file limit is already exceeded (nats-server's js.limitsExceeded:
+   * used > max, so the message that crosses the limit is the last one stored). A publish about to store
+   * `size` bytes asks; the sum over the streams is cached for 100 ms, but recomputed whenever the cached
+   * sum plus what publishes may have added since (the sizes asked about) could be over the limit, so
+   * the answer is the exact one.
+   */
+  limitsExceeded(storage: StreamConfig['storage'], size = 0): boolean {
+    const mem = storage === 'memory';
+    const max = mem ? this.maxMemory : this.maxStore;
+    let u = this.usageCache;
+    const grown = mem ? this.grown.memory : this.grown.storage;
+    if (Date.now() - this.usageAt > 100 || (mem ? u.memory : u.storage) + grown > max) u = this.usage();
+    const exceeded = (mem ? u.memory : u.storage) > max;
+    if (!exceeded) {
+      if (mem) this.grown.memory += size;
+      else this.grown.storage += size;
+    }
+    return exceeded;
   }
 
   /** Bytes reserved by max_bytes of streams. */

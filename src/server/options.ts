@@ -217,7 +217,7 @@ export interface JetStreamOptions {
   storeDir: string;
   /** Memory storage limit in bytes (`max_memory_store`); -1 or absent = 75% of system memory. */
   maxMemory?: number;
-  /** File storage limit in bytes (`max_file_store`); -1 or absent = disk space available. */
+  /** File storage limit in bytes (`max_file_store`); -1 or absent = 75% of the disk space available. */
   maxFile?: number;
   /** How often file stores flush to disk, in ms (`sync_interval`); absent = the file store's default. */
   syncInterval?: number;

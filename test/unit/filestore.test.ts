@@ -1,32 +1,39 @@
 // File store specifics: recovery after restart, torn and corrupt tails, erase on disk, block files and
-// disk reclaim, sync modes. Behaviour shared with the memory store is in test/conformance/store.test.ts.
+// disk reclaim, sync modes, a full disk (ENOSPC injected through FileStoreOptions.io). Behaviour shared with the memory store is in test/conformance/store.test.ts.
 
 import assert from 'node:assert/strict';
 import { randomBytes, randomInt } from 'node:crypto';
 import {
   cpSync,
   existsSync,
+  fstatSync,
   mkdtempSync,
+  openSync,
   readdirSync,
   readFileSync,
   rmSync,
   statSync,
   truncateSync,
   writeFileSync,
+  writeSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import * as zlib from 'node:zlib';
 import { crc32, crc32Js, HAS_NATIVE_CRC32, NATIVE_MIN } from '../../src/jetstream/store/filestore/crc32.js';
-import { FileStore, type FileStoreOptions } from '../../src/jetstream/store/filestore/filestore.js';
+import {
+  type FileIo,
+  FileStore,
+  type FileStoreOptions,
+} from '../../src/jetstream/store/filestore/filestore.js';
 import {
   BLOCK_HEADER_SIZE,
   checkRecord,
   REC_MSG,
   viewRecord,
 } from '../../src/jetstream/store/filestore/format.js';
-import type { StoreLimits, StreamStore } from '../../src/jetstream/store/store.js';
+import { StoreError, type StoreLimits, type StreamStore } from '../../src/jetstream/store/store.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tsnats-fs-'));
@@ -611,5 +618,233 @@ describe('file store: modes and lifecycle', () => {
     fill(s, 2000);
     assert.ok(blockFiles(dir).length >= 2, 'blocks of max_bytes / 4');
     s.stop();
+  });
+});
+
+/** An ENOSPC as node:fs throws it. */
+function enospc(syscall: string): NodeJS.ErrnoException {
+  const e: NodeJS.ErrnoException = new Error(`ENOSPC: no space left on device, ${syscall}`);
+  e.code = 'ENOSPC';
+  e.errno = -28;
+  e.syscall = syscall;
+  return e;
+}
+
+/**
+ * A disk with `free` bytes left: a write that grows a file by more than that writes what fits (a partial
+ * write, as write(2) does), the next one fails with ENOSPC. Overwriting a file's bytes takes no space,
+ * unless `cow` (a copy-on-write filesystem). `inodes = false` makes creating a file fail too.
+ */
+class Disk {
+  free = Number.POSITIVE_INFINITY;
+  inodes = true;
+  cow = false;
+  refused = 0;
+  readonly io: Partial<FileIo> = {
+    write: (fd, buf, off, len, pos) => {
+      const size = this.cow ? pos : Math.max(pos, fstatSync(fd).size);
+      const room = size - pos + this.free;
+      if (room <= 0) {
+        this.refused++;
+        throw enospc('write');
+      }
+      const w = writeSync(fd, buf, off, Math.min(len, room), pos);
+      this.free -= Math.max(0, pos + w - size);
+      return w;
+    },
+    open: (path, flags) => {
+      if (!this.inodes) throw enospc('open');
+      return openSync(path, flags);
+    },
+  };
+}
+
+const isNoSpace = (e: unknown): boolean => e instanceof StoreError && e.code === 'ERR_STORE_NO_SPACE';
+
+describe('file store: full disk', () => {
+  test('a refused write changes nothing; reads, deletes, purge go on; writes resume once space is freed', () => {
+    const dir = newDir();
+    const disk = new Disk();
+    const s = open(dir, {}, { io: disk.io });
+    fill(s, 20);
+    const before = snapshot(s);
+    const size = statSync(lastBlock(dir)).size;
+    disk.free = 10; // part of the record reaches the file, then ENOSPC
+    assert.throws(() => s.storeMsg('a.1', EMPTY, payload(21)), isNoSpace);
+    assert.throws(() => s.storeMsg('new.subject', EMPTY, payload(21)), isNoSpace);
+    assert.ok(disk.refused >= 2);
+    assert.deepEqual(snapshot(s), before, 'not counted, every stored message readable');
+    assert.equal(statSync(lastBlock(dir)).size, size, 'the partial record was cut off');
+    assert.equal(s.loadLastMsg('a.1')?.seq, 18);
+    assert.equal(s.loadNextMsg('a.*', 20)?.seq, undefined);
+    assert.equal(s.subjectsState('new.subject').size, 0);
+
+    // Removals still work (their records wait for space).
+    assert.equal(s.removeMsg(5), true);
+    assert.equal(s.removeMsg(1), true);
+    assert.equal(s.loadMsg(5), undefined);
+    assert.deepEqual(
+      [s.state().msgs, s.state().firstSeq, s.state().lastSeq, s.state().numDeleted],
+      [18, 2, 20, 1],
+    );
+    assert.equal(s.purgeEx('b.1', 0, 0), 6);
+    assert.equal(s.state().msgs, 12);
+    assert.throws(() => s.flush(), isNoSpace);
+
+    disk.free = Number.POSITIVE_INFINITY; // space freed
+    assert.deepEqual(s.storeMsg('a.1', EMPTY, payload(21)), { seq: 21, ts: s.state().lastTs });
+    s.flush();
+    const live = snapshot(s);
+    s.stop();
+    const t = open(dir);
+    assert.deepEqual(snapshot(t), live, 'the removals made on the full disk were written with it');
+    assert.equal(t.lostData(), undefined);
+    t.stop();
+  });
+
+  test('a restart while the disk is still full keeps every stored message and the sequence', () => {
+    const dir = newDir();
+    const disk = new Disk();
+    const s = open(dir, {}, { io: disk.io, blockSize: 1024 });
+    fill(s, 40);
+    disk.free = 0;
+    assert.throws(() => s.storeMsg('a.1', EMPTY, payload(41)), isNoSpace);
+    s.removeMsg(7);
+    s.stop(); // the tombstone cannot be written: message 7 comes back (nats-server's index file too)
+    const t = open(dir, {}, { io: disk.io });
+    const st = t.state();
+    assert.deepEqual([st.msgs, st.firstSeq, st.lastSeq], [40, 1, 40]);
+    for (let seq = 1; seq <= 40; seq++) assert.deepEqual(t.loadMsg(seq)?.data, payload(seq));
+    assert.equal(t.lostData(), undefined);
+    assert.throws(() => t.storeMsg('a.1', EMPTY, payload(41)), isNoSpace);
+    disk.free = Number.POSITIVE_INFINITY;
+    assert.equal(t.storeMsg('a.1', EMPTY, payload(41)).seq, 41);
+    t.stop();
+  });
+
+  test('a message that needs a new block is refused when the block cannot be created', () => {
+    const dir = newDir();
+    const disk = new Disk();
+    const s = open(dir, {}, { io: disk.io, blockSize: 1024 });
+    fill(s, 30);
+    const files = blockFiles(dir);
+    const before = snapshot(s);
+    disk.inodes = false;
+    disk.free = 0;
+    // Whichever comes first, the write of the last block or the new file, the store is unchanged.
+    for (let i = 0; i < 20; i++) assert.throws(() => s.storeMsg('a.1', EMPTY, payload(31)), isNoSpace);
+    assert.deepEqual(snapshot(s), before);
+    assert.deepEqual(blockFiles(dir), files);
+    disk.inodes = true;
+    disk.free = 0;
+    for (let i = 0; i < 20; i++) assert.throws(() => s.storeMsg('a.1', EMPTY, payload(31)), isNoSpace);
+    assert.deepEqual(snapshot(s), before);
+    disk.free = Number.POSITIVE_INFINITY;
+    fill(s, 30);
+    const live = snapshot(s);
+    s.stop();
+    const t = open(dir);
+    assert.deepEqual(snapshot(t), live);
+    assert.equal(t.lostData(), undefined);
+    t.stop();
+  });
+
+  test('purge on a full disk empties the store in place and keeps the sequence', () => {
+    for (const [blockSize, cow] of [
+      [1024, false],
+      [1024 * 1024, false],
+      [1024 * 1024, true],
+    ] as const) {
+      const dir = newDir();
+      const disk = new Disk();
+      const s = open(dir, {}, { io: disk.io, blockSize });
+      fill(s, 60);
+      disk.free = 0;
+      disk.inodes = false;
+      disk.cow = cow;
+      assert.equal(s.purge(), 60);
+      const files = blockFiles(dir);
+      assert.equal(files.length, 1);
+      // Copy-on-write: not even the header could be rewritten; it is written once there is room.
+      assert.equal(statSync(join(dir, files[0]!)).size, cow ? 0 : BLOCK_HEADER_SIZE);
+      assert.deepEqual([s.state().msgs, s.state().firstSeq, s.state().lastSeq], [0, 61, 60]);
+      // Room again: the sequence goes on.
+      disk.free = Number.POSITIVE_INFINITY;
+      disk.inodes = true;
+      assert.equal(s.storeMsg('a.1', EMPTY, payload(61)).seq, 61);
+      s.stop();
+      const t = open(dir);
+      assert.deepEqual([t.state().msgs, t.state().firstSeq, t.state().lastSeq], [1, 61, 61]);
+      t.stop();
+    }
+  });
+
+  test('deleting messages on a full disk deletes their blocks, which frees space', () => {
+    const dir = newDir();
+    const disk = new Disk();
+    const s = open(dir, {}, { io: disk.io, blockSize: 1024 });
+    fill(s, 60);
+    const n = blockFiles(dir).length;
+    assert.ok(n > 3);
+    disk.free = 0;
+    assert.equal(s.compact(40), 39);
+    assert.ok(blockFiles(dir).length < n, 'blocks of removed messages are gone');
+    for (let seq = 40; seq <= 60; seq++) assert.deepEqual(s.loadMsg(seq)?.data, payload(seq));
+    disk.free = Number.POSITIVE_INFINITY;
+    fill(s, 1);
+    const live = snapshot(s);
+    s.stop();
+    const t = open(dir);
+    assert.deepEqual(snapshot(t), live);
+    t.stop();
+  });
+
+  test('random operations on a disk that fills and empties: the store matches what was acknowledged', () => {
+    for (let round = 0; round < 5; round++) {
+      const dir = newDir();
+      const disk = new Disk();
+      const limits = round % 2 === 0 ? {} : { maxMsgs: 25 };
+      const s = open(dir, limits, { io: disk.io, blockSize: 700 });
+      const model = new Map<number, Buffer>();
+      let last = 0;
+      for (let i = 0; i < 400; i++) {
+        const r = randomInt(100);
+        if (r < 8) disk.free = randomInt(300);
+        else if (r < 14) disk.free = Number.POSITIVE_INFINITY;
+        else if (r < 15) disk.inodes = !disk.inodes;
+        else if (r < 80) {
+          const data = randomBytes(randomInt(80));
+          try {
+            const { seq } = s.storeMsg(`s.${randomInt(4)}`, EMPTY, data);
+            assert.equal(seq, last + 1);
+            last = seq;
+            model.set(seq, data);
+            if (limits.maxMsgs !== undefined && model.size > limits.maxMsgs) {
+              model.delete(Math.min(...model.keys()));
+            }
+          } catch (e) {
+            assert.ok(isNoSpace(e), String(e));
+          }
+        } else if (r < 97) {
+          const seq = randomInt(last + 1);
+          assert.equal(s.removeMsg(seq), model.delete(seq));
+        } else {
+          assert.equal(s.purge(), model.size);
+          model.clear();
+        }
+        assert.equal(s.state().msgs, model.size);
+        assert.equal(s.state().lastSeq, last);
+      }
+      for (const [seq, data] of model) assert.deepEqual(s.loadMsg(seq)?.data, data, `seq ${seq}`);
+      disk.free = Number.POSITIVE_INFINITY;
+      disk.inodes = true;
+      s.flush();
+      const live = snapshot(s);
+      s.stop();
+      const t = open(dir, limits);
+      assert.deepEqual(snapshot(t), live, `round ${round}`);
+      assert.equal(t.lostData(), undefined);
+      t.stop();
+    }
   });
 });

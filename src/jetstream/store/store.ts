@@ -110,10 +110,13 @@ export interface LostData {
 /**
  * Added: errors a store throws, with a stable `code` (STYLE.md: internal errors are classes with a code).
  * `ERR_STORE_CLOSED` after stop(); `ERR_PURGE_ARG_MISMATCH` for purgeEx with seq > 1 and keep > 0
- * (nats-server's ErrPurgeArgMismatch); `ERR_STORE_IO` wraps a failed disk operation.
+ * (nats-server's ErrPurgeArgMismatch); `ERR_STORE_IO` wraps a failed disk operation (the store then
+ * closes); `ERR_STORE_NO_SPACE`: a write failed for lack of space (ENOSPC, EDQUOT, EFBIG), the operation
+ * changed nothing and the store stays open, so it keeps serving reads and accepts writes once space is
+ * freed (nats-server keeps its message block usable after a write error the same way).
  */
 export class StoreError extends Error {
-  readonly code: 'ERR_STORE_CLOSED' | 'ERR_PURGE_ARG_MISMATCH' | 'ERR_STORE_IO';
+  readonly code: 'ERR_STORE_CLOSED' | 'ERR_PURGE_ARG_MISMATCH' | 'ERR_STORE_IO' | 'ERR_STORE_NO_SPACE';
   constructor(code: StoreError['code'], message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'StoreError';

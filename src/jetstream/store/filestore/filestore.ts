@@ -5,9 +5,9 @@
  *
  * Writes. All appends go to the last ("active") block. Its bytes are mirrored in `active.buf`, so a record
  * is encoded once, straight into that buffer, and written from it with fs.writeSync at the file offset;
- * reads of recent messages come from the same buffer. Every mutating operation ends with one writeSync of
- * everything it appended (message record, plus any tombstones/floor it caused). No fsync, no file open and
- * no JSON on that path.
+ * reads of recent messages come from the same buffer. A message record is written with one writeSync
+ * before the index learns about the message; the tombstones/floor an operation causes (limits included)
+ * go out with one more writeSync at its end. No fsync, no file open and no JSON on that path.
  *
  * Removals. Removing the oldest message (limits, expiry, compact, an ack of the first message) is recorded
  * by a FLOOR record, "every sequence below N is gone", at most one per operation. Any other removal gets
@@ -33,6 +33,22 @@
  * - stop() writes and fsyncs everything.
  * Recovery keeps every record whose checksums match, reports what it could not keep (lostData) and repairs
  * the files so the same loss is not reported twice (scan.ts describes the cases).
+ *
+ * A full disk (ENOSPC, EDQUOT, EFBIG: "no space") is not a failure of the store, unlike any other I/O error
+ * (which closes it). nats-server keeps its message block usable after a write error and rebuilds its
+ * state from what reached the disk; here:
+ * - A message record is written before the index learns about the message (write-through mode). When that
+ *   write fails, whatever part of it reached the file is truncated away and storeMsg throws StoreError
+ *   `ERR_STORE_NO_SPACE`: nothing changed, the message is not counted, the sequence is not used.
+ * - Removals (deletes, limits, expiry) still happen: their TOMBSTONE/FLOOR records stay pending in the
+ *   active block's buffer and are written by the next write that finds space (or the sync timer). Until
+ *   then a crash may bring those messages back (nats-server 2.9 cannot write its index files either);
+ *   limits are enforced again on open. Blocks left without live messages are deleted all the same, which
+ *   is what frees space.
+ * - Purge (and every other block reset) with no room for a new block deletes the other blocks first and
+ *   rewrites the active block in place as an empty block (header, then truncate), which needs no new
+ *   space; a crash in between still finds the last sequence (in that block's records, then its header).
+ * - Reads never write, so they keep working; so does everything once space is freed, without a restart.
  */
 
 import { randomFillSync } from 'node:crypto';
@@ -90,6 +106,28 @@ export interface FileStoreOptions {
   writeBehindMs?: number;
   /** Most block files kept open besides the active one (reads and erases of older blocks). Default 16. */
   maxOpenFiles?: number;
+  /** Replace the file operations that allocate space (tests inject ENOSPC with this). */
+  io?: Partial<FileIo>;
+}
+
+/** The file operations through which the store takes disk space. */
+export interface FileIo {
+  /** fs.writeSync(fd, buf, off, len, pos): bytes written (may be fewer than asked). */
+  write(fd: number, buf: Buffer, off: number, len: number, pos: number): number;
+  /** fs.openSync(path, flags). */
+  open(path: string, flags: string): number;
+}
+
+const NODE_IO: FileIo = {
+  write: (fd, buf, off, len, pos) => writeSync(fd, buf, off, len, pos),
+  open: (path, flags) => openSync(path, flags),
+};
+
+/** Error codes that mean "no space", after which the store stays usable (see the header comment). */
+const NO_SPACE_CODES = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
+
+function isNoSpace(err: unknown): boolean {
+  return err instanceof Error && NO_SPACE_CODES.has((err as NodeJS.ErrnoException).code ?? '');
 }
 
 const DEFAULT_BLOCK_SIZE = 8 * 1024 * 1024;
@@ -149,6 +187,7 @@ export class FileStore extends IndexedStore<FileEntry> {
   private readonly syncAlways: boolean;
   private readonly writeBehindMs: number;
   private readonly maxOpenFiles: number;
+  private readonly io: FileIo;
   /** An empty store whose active block is at least this big starts a fresh block (reclaims disk). */
   private readonly resetThreshold: number;
   /** Existing block files, ascending; the last is the active one. */
@@ -168,6 +207,8 @@ export class FileStore extends IndexedStore<FileEntry> {
   private writeBehindTimer: NodeJS.Timeout | undefined;
   private lost: LostData | undefined;
   private failure: StoreError | undefined;
+  /** The last write refused for lack of space, cleared by the next write that succeeds. */
+  private spaceError: StoreError | undefined;
 
   constructor(dir: string, limits?: Partial<StoreLimits>, opts: FileStoreOptions = {}) {
     super(limits);
@@ -181,6 +222,7 @@ export class FileStore extends IndexedStore<FileEntry> {
     this.syncAlways = opts.syncAlways ?? false;
     this.writeBehindMs = opts.writeBehindMs ?? 0;
     this.maxOpenFiles = Math.max(1, opts.maxOpenFiles ?? 16);
+    this.io = { ...NODE_IO, ...opts.io };
     this.resetThreshold = Math.max(BLOCK_HEADER_SIZE + 1, this.blockSize >> 2);
     try {
       mkdirSync(dir, { recursive: true });
@@ -215,7 +257,7 @@ export class FileStore extends IndexedStore<FileEntry> {
   stop(): void {
     if (this.closed) return;
     try {
-      this.commitWrites();
+      this.writePending(); // on a full disk, pending removals are lost (see the header comment)
       this.syncNow();
     } finally {
       this.shutdown();
@@ -266,6 +308,12 @@ export class FileStore extends IndexedStore<FileEntry> {
     const off = a.size;
     encodeMsgRecord(a.buf!, off, seq, ts, subj.subject, subjLen, hdr, data);
     a.size += recLen;
+    // Write-through: the record reaches the OS before the index knows the message, so a write refused
+    // for lack of space leaves the store exactly as it was.
+    if (this.writeBehindMs === 0 && !this.guard(() => this.writePending())) {
+      a.size = off;
+      throw this.spaceError!;
+    }
     a.live++;
     if (!a.hasMsgRecords()) a.minSeq = seq;
     a.maxSeq = seq;
@@ -333,12 +381,13 @@ export class FileStore extends IndexedStore<FileEntry> {
       const urgent = this.eraseQueue.length > 0 || this.retireQueue.length > 0;
       if (this.writeBehindMs > 0 && !urgent && !this.syncAlways) {
         const pending = this.active.size - this.pendingFrom;
-        if (pending >= WRITE_BEHIND_MAX) this.commitWrites();
-        else if (pending > 0 && this.writeBehindTimer === undefined) {
+        if (pending >= WRITE_BEHIND_MAX) this.writePending();
+        if (this.active.size > this.pendingFrom && this.writeBehindTimer === undefined) {
           this.writeBehindTimer = setTimeout(this.onWriteBehindTimer, this.writeBehindMs);
         }
       } else {
-        this.commitWrites();
+        // A full disk leaves the records pending (the removals they record are done in memory).
+        this.writePending();
       }
       if (this.eraseQueue.length > 0) {
         const q = this.eraseQueue;
@@ -526,12 +575,22 @@ export class FileStore extends IndexedStore<FileEntry> {
 
   // ---- blocks ----
 
-  /** Make a new, empty active block (its header is written with the next commit). */
+  /**
+   * Make a new, empty active block (its header is written with the next commit). Throws
+   * `ERR_STORE_NO_SPACE` with nothing changed when the file cannot be created for lack of space.
+   */
   private createBlock(base: number, floor: number, lastTs: bigint): Block {
-    const index = this.nextIndex++;
+    const index = this.nextIndex;
     const path = join(this.dir, blockFileName(index));
+    let fd: number;
+    try {
+      fd = this.io.open(path, 'w+');
+    } catch (err) {
+      throw isNoSpace(err) ? this.noSpaceError(err) : err;
+    }
+    this.nextIndex++;
     const b = new Block(index, path, BLOCK_HEADER_SIZE, base);
-    b.fd = openSync(path, 'w+');
+    b.fd = fd;
     b.buf = Buffer.allocUnsafe(INITIAL_BUFFER);
     encodeBlockHeader(b.buf, 0, { base, floor, lastTs });
     this.blocks.push(b);
@@ -541,14 +600,17 @@ export class FileStore extends IndexedStore<FileEntry> {
     return b;
   }
 
-  /** The active block is full: write it out and start the next one with `nextSeq`. */
+  /**
+   * The active block is full: write it out and start the next one with `nextSeq`. On a full disk this
+   * throws `ERR_STORE_NO_SPACE` before changing anything.
+   */
   private rollover(nextSeq: number): void {
     this.commitWrites();
     const old = this.active;
+    this.createBlock(nextSeq, this.msgs > 0 ? this.firstSeq : nextSeq, this.lastTs);
     old.buf = undefined;
     this.lru.push(old);
     this.trimLru();
-    this.createBlock(nextSeq, this.msgs > 0 ? this.firstSeq : nextSeq, this.lastTs);
     if (old.live === 0) this.retireQueue.push(old);
   }
 
@@ -559,10 +621,27 @@ export class FileStore extends IndexedStore<FileEntry> {
    */
   private resetBlocks(): void {
     const old = this.blocks;
+    const prev = this.active;
+    const prevPending = this.pendingFrom;
     this.blocks = [];
-    this.pendingFrom = this.active.size; // unwritten records only concern blocks about to go
-    const b = this.createBlock(this.lastSeq + 1, this.lastSeq + 1, this.lastTs);
-    this.commitWrites();
+    let b: Block | undefined;
+    try {
+      b = this.createBlock(this.lastSeq + 1, this.lastSeq + 1, this.lastTs);
+    } catch (err) {
+      if (!(err instanceof StoreError && err.code === 'ERR_STORE_NO_SPACE')) throw err;
+    }
+    if (b === undefined || !this.writePending()) {
+      // No room for a new block: reuse the active one.
+      if (b !== undefined) {
+        closeSync(b.fd);
+        unlinkSync(b.path);
+      }
+      this.blocks = old;
+      this.active = prev;
+      this.pendingFrom = prevPending;
+      this.resetInPlace();
+      return;
+    }
     fdatasyncSync(b.fd);
     b.dirty = false;
     this.fsyncDir();
@@ -574,6 +653,46 @@ export class FileStore extends IndexedStore<FileEntry> {
     }
     this.lru.length = 0;
     this.dirDirty = true;
+  }
+
+  /**
+   * resetBlocks on a full disk: delete every block but the active one, then rewrite the active one in
+   * place as an empty block (header, truncated to it), which needs no new space. A crash in between
+   * still finds the last sequence, in the active block's records or in its new header.
+   */
+  private resetInPlace(): void {
+    const a = this.active;
+    for (const o of this.blocks) {
+      if (o === a) continue;
+      this.closeFd(o);
+      unlinkSync(o.path);
+      o.removed = true;
+      o.tombs = [];
+    }
+    this.blocks = [a];
+    this.lru.length = 0;
+    this.dirDirty = true;
+    const next = this.lastSeq + 1;
+    encodeBlockHeader(a.buf!, 0, { base: next, floor: next, lastTs: this.lastTs });
+    a.size = BLOCK_HEADER_SIZE;
+    a.live = 0;
+    a.minSeq = next;
+    a.maxSeq = next - 1;
+    a.tombs = [];
+    try {
+      this.writeFull(a.fd, a.buf!, 0, BLOCK_HEADER_SIZE, 0);
+      ftruncateSync(a.fd, BLOCK_HEADER_SIZE);
+      fdatasyncSync(a.fd);
+      this.pendingFrom = BLOCK_HEADER_SIZE;
+      a.dirty = false;
+    } catch (err) {
+      if (!isNoSpace(err)) throw err;
+      // Not even the header could be rewritten (a copy-on-write filesystem, or someone else took the
+      // space): start the file over; the header is written by the next write that finds space.
+      this.spaceError = this.noSpaceError(err);
+      ftruncateSync(a.fd, 0);
+      this.pendingFrom = 0;
+    }
   }
 
   /** Delete blocks that hold no live message, first carrying their still-needed tombstones forward. */
@@ -594,7 +713,8 @@ export class FileStore extends IndexedStore<FileEntry> {
       gone.push(b);
     }
     if (gone.length === 0) return;
-    this.commitWrites();
+    // On a full disk the carried tombstones stay pending, and the blocks go anyway: that frees the space.
+    const written = this.writePending();
     if (this.syncAlways) this.syncNow();
     for (const b of gone) {
       this.closeFd(b);
@@ -603,6 +723,7 @@ export class FileStore extends IndexedStore<FileEntry> {
     }
     this.blocks = this.blocks.filter((b) => !b.removed);
     this.dirDirty = true;
+    if (!written) this.writePending();
   }
 
   /** The existing block whose message records span `seq`. */
@@ -652,19 +773,37 @@ export class FileStore extends IndexedStore<FileEntry> {
     a.size += REC_OVERHEAD;
   }
 
-  /** Hand everything appended to the active block since the last call to the OS. */
+  /** commitWrites, throwing `ERR_STORE_NO_SPACE` when the disk is full. */
   private commitWrites(): void {
+    if (!this.writePending()) throw this.spaceError!;
+  }
+
+  /**
+   * Hand everything appended to the active block since the last call to the OS. False when the disk is
+   * full: whatever part reached the file is truncated away and the bytes stay pending, for the next try.
+   * Other errors throw.
+   */
+  private writePending(): boolean {
     const a = this.active;
     const from = this.pendingFrom;
-    if (a === undefined || from === a.size) return;
-    this.writeFull(a.fd, a.buf!, from, a.size - from, from);
+    if (a === undefined || from === a.size) return true;
+    try {
+      this.writeFull(a.fd, a.buf!, from, a.size - from, from);
+    } catch (err) {
+      if (!isNoSpace(err)) throw err;
+      this.spaceError = this.noSpaceError(err);
+      ftruncateSync(a.fd, from);
+      return false;
+    }
+    this.spaceError = undefined;
     this.pendingFrom = a.size;
     a.dirty = true;
+    return true;
   }
 
   private writeFull(fd: number, buf: Buffer, off: number, len: number, pos: number): void {
     while (len > 0) {
-      const n = writeSync(fd, buf, off, len, pos);
+      const n = this.io.write(fd, buf, off, len, pos);
       off += n;
       pos += n;
       len -= n;
@@ -744,6 +883,7 @@ export class FileStore extends IndexedStore<FileEntry> {
   private readonly onSyncTimer = (): void => {
     if (this.closed) return;
     try {
+      this.writePending(); // records left pending by a full disk
       this.syncNow();
     } catch (err) {
       this.failure = this.ioError(err);
@@ -755,7 +895,9 @@ export class FileStore extends IndexedStore<FileEntry> {
     this.writeBehindTimer = undefined;
     if (this.closed) return;
     try {
-      this.commitWrites();
+      if (!this.writePending()) {
+        this.writeBehindTimer = setTimeout(this.onWriteBehindTimer, this.writeBehindMs);
+      }
     } catch (err) {
       this.failure = this.ioError(err);
       this.shutdown();
@@ -763,15 +905,20 @@ export class FileStore extends IndexedStore<FileEntry> {
   };
 
   /** Run a disk operation; on failure the store stops (its files and index may disagree) and throws. */
-  private guard(fn: () => void): void {
+  private guard<T>(fn: () => T): T {
     try {
-      fn();
+      return fn();
     } catch (err) {
       if (err instanceof StoreError) throw err;
       this.failure = this.ioError(err);
       this.shutdown();
       throw this.failure;
     }
+  }
+
+  private noSpaceError(err: unknown): StoreError {
+    const msg = err instanceof Error ? err.message : String(err);
+    return new StoreError('ERR_STORE_NO_SPACE', `file store ${this.dir}: ${msg}`, { cause: err });
   }
 
   private ioError(err: unknown): StoreError {
