@@ -218,16 +218,19 @@ const CONSUMER_FIELDS = [
 function recase(r: Rand, k: string): string {
   const roll = r();
   if (roll < 0.5) return k.toUpperCase();
-  if (roll < 0.8) return k[0]!.toUpperCase() + k.slice(1);
+  if (roll < 0.8) return k.slice(0, 1).toUpperCase() + k.slice(1);
   return k.replace(/s/g, '\u017f'); // LATIN SMALL LETTER LONG S folds to s in Go
 }
 
 /**
- * nats-server 2.9.10 panics (and exits) on a negative `offset` in the names and list requests
- * (`msets[offset:]`), so offsets are never negative integers here.
+ * Values nats-server 2.9.10 panics (and exits) on are left out: a negative `offset` in the names and
+ * list requests (`msets[offset:]`), a null source (`sources: [null]`, checkStreamCfg dereferences it).
  */
 function safeValue(k: string, v: string): string {
-  return k.toLowerCase() === 'offset' && /^-[1-9][0-9]*$/.test(v) ? v.slice(1) : v;
+  const f = k.toLowerCase().replace(/\u017f/g, 's');
+  if (f === 'offset' && /^-[1-9][0-9]*$/.test(v)) return v.slice(1);
+  if (f === 'sources' && v.includes('null')) return '[]';
+  return v;
 }
 
 /** Damage a well-formed member list: change a value, add unknown/duplicate/recased keys, drop one. */
