@@ -140,23 +140,25 @@ export class JsonObject {
     return this.int(name, 64, true);
   }
 
-  /** A []string field: `null` resets it (to undefined). */
+  /**
+   * A []string field. As Go decodes a repeated array into the same slice, element by element, a `null`
+   * element keeps what an earlier array had at that index ("" when none); a `null` array resets it.
+   */
   strings(name: string): string[] | undefined {
-    let out: string[] | undefined;
-    for (const { v } of this.members(name)) {
-      if (v === null) {
-        out = undefined;
-        continue;
-      }
-      if (!Array.isArray(v)) throw new InvalidJsonError(`field ${name}: expected an array of strings`);
-      out = v.map((e) => {
-        // Go decodes a null element of []string as "".
-        if (e === null) return '';
+    return goSlice(
+      this.members(name),
+      name,
+      (e) => {
         if (typeof e !== 'string') throw new InvalidJsonError(`field ${name}: expected an array of strings`);
         return e;
-      });
-    }
-    return out;
+      },
+      '',
+    );
+  }
+
+  /** A slice field of any element type (see {@link strings}); `elem` decodes one non-null element. */
+  slice<T>(name: string, elem: (e: unknown, num: string | undefined) => T, zero: T): T[] | undefined {
+    return goSlice(this.members(name), name, (e, a, i) => elem(e, numberTexts.get(a)?.get(i)), zero);
   }
 
   /** A (pointer to a) struct field: the objects after the last `null`, merged. */
@@ -188,6 +190,31 @@ export class JsonObject {
     }
     return out;
   }
+}
+
+/** Go's decoding of each array member into one slice (see {@link JsonObject.strings}). */
+function goSlice<T>(
+  members: readonly Member[],
+  name: string,
+  elem: (e: unknown, a: unknown[], i: number) => T,
+  zero: T,
+): T[] | undefined {
+  let backing: T[] = [];
+  let out: T[] | undefined;
+  for (const { v } of members) {
+    if (v === null) {
+      backing = [];
+      out = undefined;
+      continue;
+    }
+    if (!Array.isArray(v)) throw new InvalidJsonError(`field ${name}: expected an array`);
+    v.forEach((e, i) => {
+      if (e !== null) backing[i] = elem(e, v, i);
+      else if (i >= backing.length) backing[i] = zero;
+    });
+    out = backing.slice(0, v.length);
+  }
+  return out;
 }
 
 /**
@@ -223,11 +250,6 @@ export const MAX_JSON_DEPTH = 10000;
 
 /** The literal text of number members, per parsed object or array, for Go's integer decoding. */
 const numberTexts = new WeakMap<object, Map<string | number, string>>();
-/** The literal of element `i` of a parsed array, when it is a number. */
-export function arrayNumberText(a: readonly unknown[], i: number): string | undefined {
-  return numberTexts.get(a)?.get(i);
-}
-
 /** Every member of a parsed object in order, duplicates included (Go decodes each one). */
 const objectEntries = new WeakMap<object, Entry[]>();
 

@@ -41,7 +41,7 @@ import {
   newJSConsumerWithFlowControlNeedsHeartbeatsError,
   newJSReplicasCountCannotBeNegativeError,
 } from '../api/errors.generated.js';
-import { arrayNumberText, goInt, InvalidJsonError, type JsonObject } from '../api/json.js';
+import { goInt, InvalidJsonError, type JsonObject } from '../api/json.js';
 import { JS_MAX_DESCRIPTION_LEN, type StreamConfig } from '../config.js';
 import { parseRfc3339Nano } from '../time.js';
 
@@ -153,18 +153,18 @@ function policy<T extends string>(o: JsonObject, field: string, allowed: readonl
   return (v === 'undefined' ? 'all' : v) as T;
 }
 
-/** A []time.Duration: every array given is decoded in turn (each element an int64 literal). */
+/** A []time.Duration (each element an int64 literal), decoded as Go fills a slice. */
 function durations(o: JsonObject, field: string): number[] {
-  let out: number[] = [];
-  for (const v of o.all(field)) {
-    if (!Array.isArray(v)) throw new InvalidJsonError(`field ${field}: expected an array`);
-    out = v.map((d, i) => {
-      if (d === null) return 0;
-      if (typeof d !== 'number') throw new InvalidJsonError(`field ${field}: expected integers`);
-      return goInt(d, arrayNumberText(v, i), 64, false, field);
-    });
-  }
-  return out;
+  return (
+    o.slice(
+      field,
+      (d, num) => {
+        if (typeof d !== 'number') throw new InvalidJsonError(`field ${field}: expected integers`);
+        return goInt(d, num, 64, false, field);
+      },
+      0,
+    ) ?? []
+  );
 }
 
 /**
