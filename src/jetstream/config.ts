@@ -149,23 +149,14 @@ export const DEFAULT_DUPLICATE_WINDOW = 2 * 60 * 1e9;
 const STREAM_MAX_REPLICAS = 5;
 const MIN_WINDOW_NS = 100 * 1e6;
 
-function oneOf<T extends string>(v: string | undefined, allowed: readonly T[], field: string): T | undefined {
-  if (v === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(v)) {
-    throw new InvalidJsonError(`field ${field}: can not unmarshal ${JSON.stringify(v)}`);
-  }
-  return v as T;
-}
-
 /** Decode a StreamConfig request body (see json.ts for Go's decoding rules). Throws InvalidJsonError. */
 export function decodeStreamConfig(o: JsonObject): StreamConfigRequest {
   const placement = o.object('placement');
-  const discard = o.string('discard');
   return {
     name: o.string('name') ?? '',
     description: o.string('description') ?? '',
     subjects: o.strings('subjects') ?? [],
-    retention: oneOf(o.string('retention'), ['limits', 'interest', 'workqueue'], 'retention') ?? 'limits',
+    retention: o.enumOf('retention', ['limits', 'interest', 'workqueue'] as const) ?? 'limits',
     max_consumers: o.int('max_consumers') ?? 0,
     max_msgs: o.int('max_msgs') ?? 0,
     max_bytes: o.int('max_bytes') ?? 0,
@@ -173,8 +164,8 @@ export function decodeStreamConfig(o: JsonObject): StreamConfigRequest {
     max_msgs_per_subject: o.int('max_msgs_per_subject') ?? 0,
     max_msg_size: o.int('max_msg_size', 32) ?? 0,
     // Discard is the one policy nats-server reads case-insensitively.
-    discard: oneOf(discard?.toLowerCase(), ['old', 'new'], 'discard') ?? 'old',
-    storage: oneOf(o.string('storage'), ['file', 'memory', 'any'], 'storage') ?? '',
+    discard: o.enumOf('discard', ['old', 'new'] as const, (s) => s.toLowerCase()) ?? 'old',
+    storage: o.enumOf('storage', ['file', 'memory', 'any'] as const) ?? '',
     num_replicas: o.int('num_replicas') ?? 0,
     no_ack: o.bool('no_ack') ?? false,
     template_owner: o.string('template_owner') ?? '',
@@ -187,7 +178,7 @@ export function decodeStreamConfig(o: JsonObject): StreamConfigRequest {
             ...(placement.strings('tags')?.length ? { tags: placement.strings('tags')! } : {}),
           },
     mirror: decodeSource(o.object('mirror'), 'mirror'),
-    sources: decodeSources(o.get('sources')),
+    sources: decodeSources(o.all('sources')),
     republish: decodeRepublish(o.object('republish')),
     allow_direct: o.bool('allow_direct') ?? false,
     mirror_direct: o.bool('mirror_direct') ?? false,
@@ -223,16 +214,19 @@ function decodeSource(o: JsonObject | undefined, field: string): StreamSource | 
   return s;
 }
 
-function decodeSources(v: unknown): StreamSource[] {
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) throw new InvalidJsonError('field sources: expected an array');
-  const out: StreamSource[] = [];
-  for (const item of v) {
-    if (item === null) continue;
-    if (typeof item !== 'object' || Array.isArray(item)) {
-      throw new InvalidJsonError('field sources: expected an object');
+/** Every `sources` array is decoded (and type-checked) in turn; the last one is the value. */
+function decodeSources(all: unknown[]): StreamSource[] {
+  let out: StreamSource[] = [];
+  for (const v of all) {
+    if (!Array.isArray(v)) throw new InvalidJsonError('field sources: expected an array');
+    out = [];
+    for (const item of v) {
+      if (item === null) continue;
+      if (typeof item !== 'object' || Array.isArray(item)) {
+        throw new InvalidJsonError('field sources: expected an object');
+      }
+      out.push(decodeSource(new JsonObject(item as Record<string, unknown>), 'sources')!);
     }
-    out.push(decodeSource(new JsonObject(item as Record<string, unknown>), 'sources')!);
   }
   return out;
 }

@@ -108,6 +108,10 @@ export class ApiRouter {
 
   private handle(route: Route, req: ApiRequest): void {
     const subject = req.subject;
+    // Subjects arrive as byte strings (latin1); names in them are UTF-8, as in the JSON bodies they are
+    // compared with (a stream "é" is created by `$JS.API.STREAM.CREATE.é`).
+    if (!/^[\x00-\x7f]*$/.test(subject))
+      req = { ...req, subject: Buffer.from(subject, 'latin1').toString('utf8') };
     try {
       route.handler(req);
     } catch (e) {

@@ -12,6 +12,7 @@ import {
   checkStreamUpdate,
   decodeStreamConfig,
   isApiError,
+  JS_MAX_NAME_LEN,
 } from '../config.js';
 import type { PurgeRequest, Stream } from '../stream.js';
 import { decodeMsgGetRequest } from '../stream.js';
@@ -38,6 +39,7 @@ import {
   newJSStreamSubjectOverlapError,
   newJSStreamTemplateCreateError,
   newJSStreamTemplateNotFoundError,
+  newJSTemplateNameNotMatchSubjectError,
 } from './errors.generated.js';
 import { decodeRequest, InvalidJsonError, isEmptyRequest, type JsonObject } from './json.js';
 import {
@@ -397,28 +399,68 @@ export function registerUnsupportedApi(router: ApiRouter): void {
   router.register('$JS.API.STREAM.RESTORE.*', (req) =>
     err(req, `${prefix}stream_restore_response`, newJSStreamRestoreError('not supported by tsnats')),
   );
-  router.register('$JS.API.STREAM.TEMPLATE.NAMES', (req) =>
+  // Templates: requests are checked as nats-server checks them (its JSON, its name and config checks)
+  // and then refused, as tsnats keeps no templates.
+  router.register('$JS.API.STREAM.TEMPLATE.NAMES', (req) => {
+    const type = `${prefix}stream_template_names_response`;
+    let offset = 0;
+    if (!isEmptyRequest(req.body)) {
+      try {
+        offset = decodeRequest(req.body).int('offset') ?? 0;
+      } catch (e) {
+        if (!(e instanceof InvalidJsonError)) throw e;
+        return err(req, type, newJSInvalidJSONError());
+      }
+    }
     router.respond(req, {
-      type: `${prefix}stream_template_names_response`,
+      type,
       total: 0,
-      offset: 0,
+      offset: Math.min(offset, 0),
       limit: JS_API_NAMES_LIMIT,
       streams: [],
-    }),
-  );
-  router.register('$JS.API.STREAM.TEMPLATE.CREATE.*', (req) =>
-    err(
-      req,
-      `${prefix}stream_template_create_response`,
-      newJSStreamTemplateCreateError('stream templates are not supported by tsnats'),
-    ),
-  );
-  router.register('$JS.API.STREAM.TEMPLATE.INFO.*', (req) =>
-    err(req, `${prefix}stream_template_info_response`, newJSStreamTemplateNotFoundError()),
-  );
-  router.register('$JS.API.STREAM.TEMPLATE.DELETE.*', (req) =>
-    err(req, `${prefix}stream_template_delete_response`, newJSStreamTemplateNotFoundError()),
-  );
+    });
+  });
+  router.register('$JS.API.STREAM.TEMPLATE.CREATE.*', (req) => {
+    const type = `${prefix}stream_template_create_response`;
+    let name: string;
+    let config: ReturnType<typeof decodeStreamConfig> | undefined;
+    try {
+      const o = decodeRequest(req.body);
+      name = o.string('name') ?? '';
+      const c = o.object('config');
+      config = c === undefined ? undefined : decodeStreamConfig(c);
+      o.int('max_streams', 32, true);
+    } catch (e) {
+      if (!(e instanceof InvalidJsonError)) throw e;
+      return err(req, type, newJSInvalidJSONError());
+    }
+    if (tokenAt(req.subject, 6) !== name) return err(req, type, newJSTemplateNameNotMatchSubjectError());
+    if (config !== undefined && config.name !== '') {
+      return err(req, type, newJSStreamTemplateCreateError('template config name should be empty'));
+    }
+    if (Buffer.byteLength(name) > JS_MAX_NAME_LEN) {
+      return err(
+        req,
+        type,
+        newJSStreamTemplateCreateError(`template name is too long, maximum allowed is ${JS_MAX_NAME_LEN}`),
+      );
+    }
+    if (config !== undefined) {
+      const checked = checkStreamConfig({ ...config, name: '_' }, req.jsa.streamLookup());
+      if (isApiError(checked)) return err(req, type, checked);
+    }
+    err(req, type, newJSStreamTemplateCreateError('stream templates are not supported by tsnats'));
+  });
+  router.register('$JS.API.STREAM.TEMPLATE.INFO.*', (req) => {
+    const type = `${prefix}stream_template_info_response`;
+    if (!isEmptyRequest(req.body)) return err(req, type, newJSNotEmptyRequestError());
+    err(req, type, newJSStreamTemplateNotFoundError());
+  });
+  router.register('$JS.API.STREAM.TEMPLATE.DELETE.*', (req) => {
+    const type = `${prefix}stream_template_delete_response`;
+    if (!isEmptyRequest(req.body)) return err(req, type, newJSNotEmptyRequestError());
+    err(req, type, newJSStreamTemplateNotFoundError());
+  });
 }
 
 /** A state with `subjects` placed where Go's StreamState has it (after num_subjects). */

@@ -41,7 +41,7 @@ import {
   newJSConsumerWithFlowControlNeedsHeartbeatsError,
   newJSReplicasCountCannotBeNegativeError,
 } from '../api/errors.generated.js';
-import { InvalidJsonError, type JsonObject } from '../api/json.js';
+import { goInt, InvalidJsonError, type JsonObject } from '../api/json.js';
 import { JS_MAX_DESCRIPTION_LEN, type StreamConfig } from '../config.js';
 import { parseRfc3339Nano } from '../time.js';
 
@@ -146,24 +146,25 @@ export function emptyConsumerConfig(): ConsumerConfig {
 }
 
 function policy<T extends string>(o: JsonObject, field: string, allowed: readonly string[], dflt: T): T {
-  const v = o.string(field);
-  if (v === undefined) return dflt;
   // DeliverPolicy also takes "undefined" as "all".
-  if (field === 'deliver_policy' && v === 'undefined') return 'all' as T;
-  if (!allowed.includes(v)) throw new InvalidJsonError(`can not unmarshal "\\"${v}\\""`);
-  return v as T;
+  const all = field === 'deliver_policy' ? [...allowed, 'undefined'] : allowed;
+  const v = o.enumOf(field, all);
+  if (v === undefined) return dflt;
+  return (v === 'undefined' ? 'all' : v) as T;
 }
 
+/** A []time.Duration (each element an int64 literal), decoded as Go fills a slice. */
 function durations(o: JsonObject, field: string): number[] {
-  const v = o.get(field);
-  if (v === undefined) return [];
-  if (!Array.isArray(v)) throw new InvalidJsonError(`field ${field}: expected an array`);
-  return v.map((d) => {
-    if (d === null) return 0;
-    if (typeof d !== 'number' || !Number.isInteger(d))
-      throw new InvalidJsonError(`field ${field}: expected integers`);
-    return d;
-  });
+  return (
+    o.slice(
+      field,
+      (d, num) => {
+        if (typeof d !== 'number') throw new InvalidJsonError(`field ${field}: expected integers`);
+        return goInt(d, num, 64, false, field);
+      },
+      0,
+    ) ?? []
+  );
 }
 
 /**
