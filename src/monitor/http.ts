@@ -14,6 +14,7 @@ import {
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { posix } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { secureContextOptions } from '../transport/tls.js';
 import { accountStatz, accountz, parseAccountStatzQuery, parseAccountzQuery } from './accountz.js';
 import { connz, parseConnzQuery } from './connz.js';
@@ -77,7 +78,9 @@ export class Monitor {
       cpu: new CpuSampler(),
       healthChecks: new Map(),
       stopping: false,
+      loopDelay: monitorEventLoopDelay({ resolution: 10 }),
     };
+    this.state.loopDelay.enable();
     const json =
       (f: (q: URLSearchParams) => unknown, compact = false): Handler =>
       (q) =>
@@ -224,6 +227,7 @@ export class Monitor {
   /** Stop answering (in-flight requests finish, /healthz says unavailable meanwhile) and close. */
   async stop(): Promise<void> {
     this.state.stopping = true;
+    this.state.loopDelay.disable();
     const http = this.http;
     if (http === undefined) return;
     this.http = undefined;

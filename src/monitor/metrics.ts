@@ -148,6 +148,19 @@ export function metrics(
       { labels: { ...id, tsnats_version: TSNATS_VERSION, node_version: process.versions.node }, value: 1 },
     ],
   });
+  // tsnats: how long ready work waited for the event loop since the previous scrape (ns histogram).
+  const h = state.loopDelay;
+  const sec = (ns: number): number => (Number.isFinite(ns) ? ns / 1e9 : 0);
+  families.push({
+    name: 'tsnats_event_loop_delay_seconds',
+    type: 'gauge',
+    help: 'Event loop delay since the previous scrape, by quantile (1 = the maximum)',
+    samples: [0.5, 0.99, 1].map((q) => ({
+      labels: { ...id, quantile: String(q) },
+      value: h.count === 0 ? 0 : sec(q === 1 ? h.max : h.percentile(q * 100)),
+    })),
+  });
+  h.reset();
   families.push({
     name: 'gnatsd_varz_http_req_stats',
     type: 'counter',

@@ -1,3 +1,4 @@
+import type { IntervalHistogram } from 'node:perf_hooks';
 import type { RouteManager } from '../cluster/routes.js';
 import type { JetStream } from '../jetstream/jetstream.js';
 import type { LeafNodeManager } from '../leafnode/leafnodes.js';
@@ -19,6 +20,8 @@ export interface MonitorState {
   readonly healthChecks: Map<string, HealthCheck>;
   /** True once shutdown began: /healthz answers 503. */
   stopping: boolean;
+  /** Event loop delay since the last /metrics scrape (how long ready work waited for the loop). */
+  readonly loopDelay: IntervalHistogram;
 }
 
 /** What monitoring sees of a server: its core and the modules it reports on. */
