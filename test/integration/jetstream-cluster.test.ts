@@ -18,6 +18,7 @@ import {
   replicaCounts,
   scaleUpAndDown,
   waitHealthy,
+  whenPlaced,
 } from '../helpers/js-cluster-checks.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -50,6 +51,26 @@ describe('replicated JetStream on three tsnats servers', { timeout: 300_000 }, (
 
   test('a stream scales from one replica to three by update, and back', async () => {
     await scaleUpAndDown(cluster, nc, jsm, 'SCALED');
+  });
+
+  test("an R3 stream's life cycle publishes each stream advisory once, from its leader", async () => {
+    const seen: string[] = [];
+    nc.subscribe('$JS.EVENT.ADVISORY.STREAM.*.ADV', {
+      callback: (_e, m) => {
+        const kind = m.subject.split('.')[4]!;
+        // LEADER_ELECTED is another advisory on these subjects.
+        if (['CREATED', 'UPDATED', 'DELETED'].includes(kind)) {
+          seen.push(`${kind} ${m.json<{ action: string }>().action}`);
+        }
+      },
+    });
+    await nc.flush();
+    await whenPlaced(() => jsm.streams.add({ name: 'ADV', subjects: ['adv.>'], num_replicas: 3 }));
+    await jsm.streams.update('ADV', { subjects: ['adv.>', 'adv2.>'] });
+    await jsm.streams.delete('ADV');
+    await waitFor(async () => seen.length >= 3, 10_000, 'the three advisories');
+    await nc.flush();
+    assert.deepEqual(seen, ['CREATED create', 'UPDATED modify', 'DELETED delete']);
   });
 });
 

@@ -7,6 +7,7 @@
  * A single-replica asset has no Raft group: its only member answers the create request at once. A
  * replicated one answers when its group has elected a leader (stream-replica.ts, consumer-replica.ts).
  */
+import { sendStreamAction } from '../advisories.js';
 import type { Consumer } from '../consumer/consumer.js';
 import { lookupConsumer } from '../consumer/registry.js';
 import type { Stream } from '../stream.js';
@@ -73,6 +74,7 @@ export class LocalAssets implements AssignmentHandler {
             type: 'io.nats.jetstream.api.v1.stream_update_response',
             ...existing.info(),
           });
+          sendStreamAction(this.ctx.js, jsa.account, sa.config.name, 'modify');
         }
       }
       return;
@@ -91,6 +93,7 @@ export class LocalAssets implements AssignmentHandler {
         sa.responded = true;
         const type = isUpdate ? 'stream_update_response' : 'stream_create_response';
         this.ctx.respond(sa.reply, { type: `io.nats.jetstream.api.v1.${type}`, ...this.r1Info(local) });
+        sendStreamAction(this.ctx.js, jsa.account, sa.config.name, isUpdate ? 'modify' : 'create');
       }
       return;
     }
@@ -113,6 +116,7 @@ export class LocalAssets implements AssignmentHandler {
         ...this.r1Info(r),
         did_create: true,
       });
+      sendStreamAction(this.ctx.js, jsa.account, sa.config.name, 'create');
     }
   }
 
@@ -136,6 +140,8 @@ export class LocalAssets implements AssignmentHandler {
     if (answer && !sa.responded && sa.reply !== '') {
       sa.responded = true;
       this.ctx.respond(sa.reply, { type: 'io.nats.jetstream.api.v1.stream_delete_response', success: true });
+      const acc = this.ctx.js.lookupAccount(accName)?.account;
+      if (acc !== undefined) sendStreamAction(this.ctx.js, acc, sa.config.name, 'delete');
     }
   }
 

@@ -14,11 +14,13 @@
  * The failure count (clfs) decides which sequence a committed message gets, so it must survive a crash
  * exactly: file streams keep it in `<stream dir>/clfs`, written whenever it changes.
  */
+
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EntryType } from '../../raft/codec.js';
 import type { CommittedEntry, RaftApplier, RaftNode } from '../../raft/node.js';
 import type { JsAccount } from '../account.js';
+import { sendStreamAction } from '../advisories.js';
 import { nowNanos } from '../store/store.js';
 import { ApplyResult, type Stream, type StreamReplica } from '../stream.js';
 import type { StreamAssignment } from './assignments.js';
@@ -161,6 +163,7 @@ export class ReplicatedStream implements StreamReplica, RaftApplier {
         ...this.info(),
         ...(update ? {} : { did_create: true }),
       });
+      sendStreamAction(this.ctx.js, this.jsa.account, this.name, update ? 'modify' : 'create');
     }
     this.maybeSnapshot(false);
   }
