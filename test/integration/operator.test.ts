@@ -4,14 +4,22 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createAccount, createUser } from '@nats-io/nkeys';
+import { createAccount, createOperator, createUser } from '@nats-io/nkeys';
 import {
   type ConnectionOptions,
   connect,
   credsAuthenticator,
   type NatsConnection,
 } from '@nats-io/transport-node';
-import { credsText, makeUser, type OperatorSetup, operatorSetup, userJwt } from '../helpers/jwt.js';
+import {
+  accountJwt,
+  credsText,
+  makeUser,
+  type OperatorSetup,
+  operatorJwt,
+  operatorSetup,
+  userJwt,
+} from '../helpers/jwt.js';
 import { type Launched, launch, type ServerKind } from '../helpers/launcher.js';
 import { hasReference } from '../helpers/reference.js';
 
@@ -195,5 +203,51 @@ for (const kind of KINDS) {
       assert.match(await err, /User Authentication Expired/i);
       await closed;
     });
+  });
+}
+
+for (const kind of KINDS) {
+  test(`operator mode (${kind}): stream and service exports/imports of account JWTs`, async () => {
+    const op = createOperator();
+    const a = createAccount();
+    const b = createAccount();
+    const aJwt = accountJwt(a, op, {
+      exports: [
+        { name: 'news', subject: 'news.>', type: 'stream' },
+        { name: 'time', subject: 'svc.time', type: 'service' },
+        { name: 'private', subject: 'private.>', type: 'stream', token_req: true },
+      ],
+    });
+    const bJwt = accountJwt(b, op, {
+      imports: [
+        { name: 'news', subject: 'news.>', account: a.getPublicKey(), type: 'stream' },
+        {
+          name: 'time',
+          subject: 'svc.time',
+          account: a.getPublicKey(),
+          local_subject: 'time',
+          type: 'service',
+        },
+      ],
+    });
+    const config = `operator: ${operatorJwt(op)}\nresolver: MEMORY\nresolver_preload: {\n  ${a.getPublicKey()}: ${aJwt}\n  ${b.getPublicKey()}: ${bJwt}\n}\n`;
+    const server = await launch({ kind, config });
+    try {
+      const nca = await mustConnect(server.url, credsOpts(makeUser(a).creds));
+      const ncb = await mustConnect(server.url, credsOpts(makeUser(b).creds));
+      assert.equal(await roundTrip(nca, ncb, 'news.sports'), true, 'stream import');
+      assert.equal(await roundTrip(nca, ncb, 'other.x'), false, 'not exported');
+      nca.subscribe('svc.time', {
+        callback: (_e, m) => {
+          m.respond('noon');
+        },
+      });
+      await nca.flush();
+      const reply = await ncb.request('time', '', { timeout: 1000 });
+      assert.equal(reply.string(), 'noon');
+      await Promise.all([nca.close(), ncb.close()]);
+    } finally {
+      await server.stop();
+    }
   });
 }
