@@ -1,6 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { fromPublic } from '@nats-io/nkeys';
 import bcrypt from 'bcryptjs';
+import { OperatorTrust } from './operator.js';
 import type { AuthorizationConfig, NkeyUserConfig, Permissions, UserConfig } from './types.js';
 
 /** What a client presents in CONNECT. */
@@ -10,6 +11,8 @@ export interface Credentials {
   auth_token?: string | undefined;
   nkey?: string | undefined;
   sig?: string | undefined;
+  /** A user JWT (operator mode). */
+  jwt?: string | undefined;
 }
 
 /** Who a client turned out to be. */
@@ -18,6 +21,8 @@ export interface Identity {
   name: string;
   account: string | undefined;
   permissions: Permissions | undefined;
+  /** Operator mode: when the user JWT expires (ms since the epoch). */
+  expiresAt?: number | undefined;
 }
 
 /** Length of the nonce sent in INFO when NKey users exist (nats-server's nonceLen). */
@@ -84,6 +89,10 @@ export class Authenticator {
   private config: AuthorizationConfig;
   private users = new Map<string, UserConfig>();
   private nkeys = new Map<string, NkeyUserConfig>();
+  /** Operator mode: the trusted operators and accounts; users authenticate with JWTs only. */
+  operator: OperatorTrust | undefined;
+  /** Why the last operator-mode authentication failed (nats-server's debug line), for the log. */
+  onReject: ((reason: string) => void) | undefined;
 
   constructor(
     config: AuthorizationConfig,
@@ -98,12 +107,19 @@ export class Authenticator {
     this.config = config;
     this.users = new Map(config.users.map((u) => [u.user, u]));
     this.nkeys = new Map(config.nkeys.map((n) => [n.nkey, n]));
+    this.operator = config.operator !== undefined ? new OperatorTrust(config.operator) : undefined;
   }
 
   /** Clients must authenticate (INFO `auth_required`). */
   get required(): boolean {
     const c = this.config;
-    return c.token !== '' || c.user !== '' || this.users.size > 0 || this.nkeys.size > 0;
+    return (
+      this.operator !== undefined ||
+      c.token !== '' ||
+      c.user !== '' ||
+      this.users.size > 0 ||
+      this.nkeys.size > 0
+    );
   }
 
   /** Clients of this kind must authenticate: the server requires it, or the kind has its own settings. */
@@ -113,7 +129,7 @@ export class Authenticator {
 
   /** NKey users exist, so INFO carries a nonce for the client to sign. */
   get nonceRequired(): boolean {
-    return this.nkeys.size > 0;
+    return this.operator !== undefined || this.nkeys.size > 0;
   }
 
   newNonce(): string {
@@ -136,6 +152,16 @@ export class Authenticator {
     const cfg = this.config;
     const kind = ctx.connectionType;
     if (!this.requiredFor(ctx)) return { name: '', account: undefined, permissions: undefined };
+    if (this.operator !== undefined) {
+      // Operator mode: a user JWT is required, whatever else is configured (nats-server's trustedKeys).
+      const r = this.operator.authenticate(cr.jwt, cr.sig, nonce, kind);
+      if (!r.ok) {
+        this.onReject?.(r.reason);
+        return undefined;
+      }
+      const { user, account, permissions, expiresAt } = r.identity;
+      return { name: user, account, permissions, expiresAt };
+    }
     if (ctx.verifyAndMap ?? this.verifyAndMap) {
       // TLS verify_and_map: the verified certificate names the user; no password.
       for (const id of certIdentities) {

@@ -121,6 +121,16 @@ export interface AuthorizationConfig {
   accounts: AccountConfig[];
   /** A user that clients without credentials are logged in as. */
   noAuthUser: string;
+  /** Operator mode (decentralized JWT auth): users present JWTs; accounts come from account JWTs. */
+  operator?: OperatorModeConfig;
+}
+
+/** `operator`, `resolver: MEMORY` and `resolver_preload` (nats-server's TrustedOperators and MemAccResolver). */
+export interface OperatorModeConfig {
+  /** The trusted operators' JWTs (self-signed). */
+  operators: string[];
+  /** `resolver_preload`: account public key → account JWT. */
+  preload: Record<string, string>;
 }
 
 export function emptyAuthorization(): AuthorizationConfig {

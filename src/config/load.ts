@@ -36,6 +36,15 @@ import {
 } from './auth.js';
 import { ConfigError, makeIssue } from './errors.js';
 import { parseMappings } from './mappings.js';
+import {
+  finishOperator,
+  OPERATOR_KEYS,
+  OperatorState,
+  parseOperatorKey,
+  parseResolverKey,
+  parseResolverPreload,
+  RESOLVER_KEYS,
+} from './operator.js';
 import { type ConfigField, ConfigReader, describeValue } from './reader.js';
 import { registeredAccountConfigKeys, registeredConfigKeys } from './registry.js';
 import { parseTls } from './tls.js';
@@ -77,17 +86,7 @@ export const NOT_SUPPORTED_YET: Readonly<Record<string, string>> = {
   default_js_domain: 'JetStream',
   gateway: 'gateways',
   mqtt: 'MQTT',
-  operator: 'JWT/operator mode',
-  operators: 'JWT/operator mode',
-  root: 'JWT/operator mode',
-  roots: 'JWT/operator mode',
-  root_operator: 'JWT/operator mode',
-  root_operators: 'JWT/operator mode',
-  resolver: 'JWT/operator mode',
-  account_resolver: 'JWT/operator mode',
-  accounts_resolver: 'JWT/operator mode',
   resolver_tls: 'JWT/operator mode',
-  resolver_preload: 'JWT/operator mode',
   resolver_pinned_accounts: 'JWT/operator mode',
   trusted: 'JWT/operator mode',
   trusted_keys: 'JWT/operator mode',
@@ -149,7 +148,8 @@ export function configFromMap(map: ConfMap, file: string, opts: MapOptions = {})
   const r = new ConfigReader(file, opts.usedVariables);
   const auth = new AuthState();
   const seen = new Map<keyof ServerOptions, ConfigField>();
-  const handlers = builtinHandlers(r, auth, seen);
+  const op = new OperatorState();
+  const handlers = { ...builtinHandlers(r, auth, seen), ...operatorHandlers(r, op) };
   for (const [key, feature] of Object.entries(NOT_SUPPORTED_YET)) {
     handlers[key] ??= (f) => r.fail(f, `${f.path}: not supported by tsnats yet (${feature})`);
   }
@@ -157,7 +157,7 @@ export function configFromMap(map: ConfMap, file: string, opts: MapOptions = {})
 
   r.forEachKey(map, '', handlers);
   crossChecks(r, seen);
-  const authz = finishAuthorization(r, auth);
+  const authz = finishOperator(r, op, finishAuthorization(r, auth));
   if (authz !== undefined) r.config.authorization = authz;
   const ws = r.config.websocket;
   const wsField = seen.get('websocket');
@@ -411,6 +411,15 @@ function builtinHandlers(
     store_dir: (f) => parseStoreDirKey(r, f),
     storedir: (f) => parseStoreDirKey(r, f),
   };
+}
+
+/** `operator` (and aliases), `resolver` (and aliases), `resolver_preload` (config/operator.ts). */
+function operatorHandlers(r: ConfigReader, op: OperatorState): Record<string, (f: ConfigField) => void> {
+  const h: Record<string, (f: ConfigField) => void> = {};
+  for (const k of OPERATOR_KEYS) h[k] = (f) => parseOperatorKey(r, f, op);
+  for (const k of RESOLVER_KEYS) h[k] = (f) => parseResolverKey(r, f, op);
+  h.resolver_preload = (f) => parseResolverPreload(r, f, op);
+  return h;
 }
 
 /** Checks between options that nats-server makes when the server starts (validateOptions). */

@@ -269,6 +269,7 @@ export class Client extends Connection {
     if (identity.permissions !== undefined) this.perms = new ClientPermissions(identity.permissions);
     this.parser.awaitingAuth = false;
     if (!this.finishConnect()) return;
+    if (identity.expiresAt !== undefined) this.startExpiryTimer(identity.expiresAt);
     // Carry on with whatever arrived after CONNECT.
     this.resumeInput();
   }

@@ -3,6 +3,7 @@ export const ClosedReason = {
   ClientClosed: 'Client Closed',
   AuthenticationTimeout: 'Authentication Timeout',
   AuthenticationViolation: 'Authentication Failure',
+  AuthenticationExpired: 'Authentication Expired',
   TLSHandshakeError: 'TLS Handshake Failure',
   SlowConsumerPendingBytes: 'Slow Consumer (Pending Bytes)',
   SlowConsumerWriteDeadline: 'Slow Consumer (Write Deadline)',

@@ -342,6 +342,29 @@ export abstract class Connection implements ParserSink {
     this.close(ClosedReason.AuthenticationTimeout);
   }
 
+  /**
+   * Close the connection when its credentials expire at `at` (ms since the epoch): a user JWT's `exp`
+   * (nats-server's setExpiration / authExpired). Long waits are re-armed, as timers stop at 2^31-1 ms.
+   */
+  protected startExpiryTimer(at: number): void {
+    this.clearAuthTimer();
+    const left = at - Date.now();
+    if (left <= 0) {
+      this.authExpired();
+      return;
+    }
+    this.authTimer = setTimeout(() => this.startExpiryTimer(at), Math.min(left, 2 ** 31 - 1));
+    this.authTimer.unref();
+  }
+
+  private authExpired(): void {
+    this.authTimer = undefined;
+    if (this.closed) return;
+    this.ctx.logger.debug(`${this} - User Authentication Expired`);
+    this.sendErr('User Authentication Expired');
+    this.close(ClosedReason.AuthenticationExpired);
+  }
+
   /** The first PING goes out early (plus up to 20% jitter) to learn the RTT (setFirstPingTimer). */
   protected setFirstPingTimer(): void {
     const interval = this.ctx.options.pingInterval;

@@ -104,7 +104,12 @@ export class ServerCore implements ConnectionHost {
           : undefined,
       verifyAndMap: ws?.tls?.verifyAndMap ?? false,
     };
-    this.accounts = buildAccounts(authz.accounts, !this.options.noSublistCache);
+    // Operator mode: the trusted account JWTs are accounts named by their public keys.
+    const trust = this.auth.operator;
+    const jwtAccounts = trust !== undefined ? trust.accountConfigs() : [];
+    for (const w of trust?.warnings ?? []) this.logger.warn(w);
+    this.auth.onReject = (reason) => this.logger.debug(`JWT authentication failed: ${reason}`);
+    this.accounts = buildAccounts([...authz.accounts, ...jwtAccounts], !this.options.noSublistCache);
     if (this.options.mappings.length > 0) {
       this.accounts.get(GLOBAL_ACCOUNT)!.mapper = new SubjectMapper(this.options.mappings);
     }

@@ -1,0 +1,210 @@
+/**
+ * NATS JWTs (nats-io/jwt v2): `base64url(header).base64url(claims).base64url(signature)`, the header
+ * `{"typ":"JWT","alg":"ed25519-nkey"}`, the signature an ed25519 signature by the issuer's NKey over
+ * `header.claims` (version 2) or over `claims` alone (version 1). Decoding checks the header, the
+ * signature, the claim type and the issuer's and subject's key types, as jwt.DecodeXClaims does; time
+ * checks (exp/nbf) are separate (`timeProblem`), as jwt's Validate is.
+ */
+import { fromPublic } from '@nats-io/nkeys';
+
+/** `allow`/`deny` lists of a JWT (jwt.Permission). */
+export interface JwtPermission {
+  allow?: string[];
+  deny?: string[];
+}
+
+/** jwt.Permissions: `resp.ttl` is a Go duration, in nanoseconds. */
+export interface JwtPermissions {
+  pub?: JwtPermission;
+  sub?: JwtPermission;
+  resp?: { max?: number; ttl?: number };
+}
+
+/** The registered claims every NATS JWT has (jwt.ClaimsData); times in seconds since the epoch. */
+export interface ClaimsData {
+  jti?: string;
+  iat?: number;
+  iss: string;
+  sub: string;
+  name?: string;
+  exp?: number;
+  nbf?: number;
+  aud?: string;
+}
+
+export interface OperatorClaims extends ClaimsData {
+  nats: {
+    type?: string;
+    version?: number;
+    signing_keys?: string[];
+    system_account?: string;
+    account_server_url?: string;
+    strict_signing_key_usage?: boolean;
+  };
+}
+
+/** An account's export (jwt.Export). */
+export interface JwtExport {
+  name?: string;
+  subject: string;
+  type: string;
+  token_req?: boolean;
+  response_type?: string;
+}
+
+/** An account's import (jwt.Import): `subject` is the exporter's, `local_subject` the importer's. */
+export interface JwtImport {
+  name?: string;
+  subject: string;
+  account: string;
+  token?: string;
+  to?: string;
+  local_subject?: string;
+  type: string;
+}
+
+/** A scoped signing key of an account (jwt.UserScope). */
+export interface JwtUserScope {
+  kind: string;
+  key: string;
+}
+
+export interface AccountClaims extends ClaimsData {
+  nats: {
+    type?: string;
+    version?: number;
+    /** Plain keys, or scoped keys (objects). */
+    signing_keys?: (string | JwtUserScope)[];
+    /** User key (or `*`) → revoked for JWTs issued at or before this time (seconds). */
+    revocations?: Record<string, number>;
+    exports?: JwtExport[];
+    imports?: JwtImport[];
+    default_permissions?: JwtPermissions;
+    limits?: { disallow_bearer?: boolean } & Record<string, unknown>;
+  };
+}
+
+export interface UserClaims extends ClaimsData {
+  nats: JwtPermissions & {
+    type?: string;
+    version?: number;
+    issuer_account?: string;
+    bearer_token?: boolean;
+    allowed_connection_types?: string[];
+    src?: string[] | string;
+    times?: unknown[];
+  };
+}
+
+export class JwtError extends Error {}
+
+type Kind = 'operator' | 'account' | 'user';
+
+/** The NKey prefix character of each kind's subject, and the prefixes its issuer may have. */
+const KEYS: Record<Kind, { subject: string; issuers: string }> = {
+  operator: { subject: 'O', issuers: 'O' },
+  account: { subject: 'A', issuers: 'O' },
+  user: { subject: 'U', issuers: 'A' },
+};
+
+const B64URL = /^[A-Za-z0-9_-]*$/;
+
+function decodeSegment(s: string): Buffer {
+  if (!B64URL.test(s)) throw new JwtError('illegal base64 data');
+  return Buffer.from(s, 'base64url');
+}
+
+/** Whether `key` is a valid public NKey of the given prefix (O, A, U). */
+export function isPublicKey(key: unknown, prefix: string): key is string {
+  if (typeof key !== 'string' || !key.startsWith(prefix)) return false;
+  try {
+    fromPublic(key);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function decode(token: string, kind: Kind): ClaimsData & { nats: Record<string, unknown> } {
+  const chunks = token.trim().split('.');
+  if (chunks.length !== 3) throw new JwtError('expected 3 chunks');
+  const [h, c, s] = chunks as [string, string, string];
+  let header: { typ?: unknown; alg?: unknown };
+  let claims: ClaimsData & { nats?: Record<string, unknown> };
+  try {
+    header = JSON.parse(decodeSegment(h).toString('utf8'));
+    claims = JSON.parse(decodeSegment(c).toString('utf8'));
+  } catch (e) {
+    throw e instanceof JwtError ? e : new JwtError(`invalid JSON: ${(e as Error).message}`);
+  }
+  if (typeof header !== 'object' || header === null || String(header.typ).toUpperCase() !== 'JWT') {
+    throw new JwtError(`not supported type ${JSON.stringify(header?.typ)}`);
+  }
+  const alg = String(header.alg).toLowerCase();
+  if (alg !== 'ed25519' && alg !== 'ed25519-nkey') {
+    throw new JwtError(`unexpected ${JSON.stringify(header.alg)} algorithm`);
+  }
+  if (typeof claims !== 'object' || claims === null) throw new JwtError('claims are not an object');
+  const nats = typeof claims.nats === 'object' && claims.nats !== null ? claims.nats : {};
+  const version = typeof nats.version === 'number' ? nats.version : 1;
+  if (version > 2) throw new JwtError(`JWT version ${version} is not supported`);
+  const sig = decodeSegment(s);
+  const signed = version <= 1 ? c : `${h}.${c}`;
+  let ok = false;
+  try {
+    ok = fromPublic(String(claims.iss)).verify(new TextEncoder().encode(signed), new Uint8Array(sig));
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw new JwtError(`claim failed V${version <= 1 ? 1 : 2} signature verification`);
+  if (version >= 2 && nats.type !== kind) throw new JwtError(`not ${kind} claim`);
+  if (!KEYS[kind].issuers.includes(String(claims.iss).charAt(0))) {
+    throw new JwtError(`unable to validate issuer prefix of ${kind} claim`);
+  }
+  if (!isPublicKey(claims.sub, KEYS[kind].subject)) {
+    throw new JwtError(`subject ${JSON.stringify(claims.sub)} is not a valid ${kind} key`);
+  }
+  return { ...claims, nats };
+}
+
+export function decodeOperatorClaims(token: string): OperatorClaims {
+  const c = decode(token, 'operator') as OperatorClaims;
+  if (c.iss !== c.sub) throw new JwtError('operator JWT must be self-signed');
+  return c;
+}
+
+export function decodeAccountClaims(token: string): AccountClaims {
+  return decode(token, 'account') as AccountClaims;
+}
+
+export function decodeUserClaims(token: string): UserClaims {
+  return decode(token, 'user') as UserClaims;
+}
+
+/** "claim is expired" / "claim is not yet valid", or undefined (jwt's ClaimsData.Validate). */
+export function timeProblem(c: ClaimsData, nowMs = Date.now()): string | undefined {
+  const now = Math.floor(nowMs / 1000);
+  if (typeof c.exp === 'number' && c.exp > 0 && now > c.exp) return 'claim is expired';
+  if (typeof c.nbf === 'number' && c.nbf > 0 && c.nbf > now) return 'claim is not yet valid';
+  return undefined;
+}
+
+/**
+ * The JWT in a file's text (jwt.ParseDecoratedJWT): the first `-----BEGIN ... JWT-----` block of a
+ * `.creds`/`.jwt` file, or the whole text trimmed.
+ */
+export function parseDecoratedJwt(text: string): string {
+  const m = /-{3,}[^\n]*JWT[^\n]*-{3,}\r?\n([\s\S]*?)\r?\n\s*-{3,}/.exec(text);
+  return (m !== null ? m[1]! : text).trim();
+}
+
+/** Revoked: the account revoked this user key (or all, `*`) at or after the JWT was issued. */
+export function isRevoked(account: AccountClaims, user: string, issuedAt: number | undefined): boolean {
+  const r = account.nats.revocations;
+  if (r === undefined || r === null) return false;
+  const iat = issuedAt ?? 0;
+  const all = r['*'];
+  if (typeof all === 'number' && all >= iat) return true;
+  const ts = r[user];
+  return typeof ts === 'number' && ts >= iat;
+}

@@ -1,0 +1,253 @@
+/**
+ * Operator mode (decentralized JWT auth) with `resolver: MEMORY` and `resolver_preload`: the same
+ * checks against tsnats and, when installed, nats-server 2.9.10. Keys and JWTs are generated per run.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { createAccount, createOperator, createUser } from '@nats-io/nkeys';
+import {
+  type ConnectionOptions,
+  connect,
+  credsAuthenticator,
+  type NatsConnection,
+} from '@nats-io/transport-node';
+import {
+  accountJwt,
+  credsText,
+  makeUser,
+  type OperatorSetup,
+  operatorJwt,
+  operatorSetup,
+  userJwt,
+} from '../helpers/jwt.js';
+import { type Launched, launch, type ServerKind } from '../helpers/launcher.js';
+import { hasReference } from '../helpers/reference.js';
+
+const KINDS: ServerKind[] = hasReference() ? ['tsnats', 'nats-server'] : ['tsnats'];
+
+function credsOpts(creds: string): Partial<ConnectionOptions> {
+  return { authenticator: credsAuthenticator(new TextEncoder().encode(creds)) };
+}
+
+async function tryConnect(url: string, opts: Partial<ConnectionOptions>): Promise<NatsConnection | string> {
+  try {
+    return await connect({ servers: url, reconnect: false, ...opts });
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+async function mustConnect(url: string, opts: Partial<ConnectionOptions>): Promise<NatsConnection> {
+  const nc = await tryConnect(url, opts);
+  if (typeof nc === 'string') throw new Error(`connect failed: ${nc}`);
+  return nc;
+}
+
+async function refused(url: string, opts: Partial<ConnectionOptions>): Promise<string> {
+  const nc = await tryConnect(url, opts);
+  if (typeof nc !== 'string') {
+    await nc.close();
+    return 'connected';
+  }
+  return nc;
+}
+
+/** The next async error the server reports on this connection (permission violations). */
+function nextError(nc: NatsConnection): Promise<string> {
+  return (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === 'error') return String((s as { error?: Error }).error?.message ?? s);
+    }
+    return '';
+  })();
+}
+
+async function roundTrip(pub: NatsConnection, sub: NatsConnection, subject: string): Promise<boolean> {
+  const s = sub.subscribe(subject, { max: 1 });
+  await sub.flush();
+  pub.publish(subject, 'x');
+  await pub.flush();
+  const got = (async () => {
+    for await (const _ of s) return true;
+    return false;
+  })();
+  const timeout = new Promise<boolean>((r) => setTimeout(() => r(false), 300).unref());
+  const ok = await Promise.race([got, timeout]);
+  s.unsubscribe();
+  return ok;
+}
+
+for (const kind of KINDS) {
+  describe(`operator mode (${kind})`, () => {
+    let setup: OperatorSetup;
+    let server: Launched;
+    before(async () => {
+      setup = operatorSetup();
+      server = await launch({ kind, config: setup.config });
+    });
+    after(async () => {
+      await server.stop();
+    });
+
+    test('INFO carries a nonce and requires auth', async () => {
+      const u = makeUser(setup.a);
+      const nc = await mustConnect(server.url, credsOpts(u.creds));
+      const info = nc.info as unknown as { nonce?: string; auth_required?: boolean };
+      assert.equal(typeof info.nonce, 'string');
+      assert.ok((info.nonce ?? '').length > 0);
+      assert.equal(info.auth_required, true);
+      await nc.close();
+    });
+
+    test('a user with valid creds connects and messages flow in its account', async () => {
+      const u1 = makeUser(setup.a);
+      const u2 = makeUser(setup.a);
+      const nc1 = await mustConnect(server.url, credsOpts(u1.creds));
+      const nc2 = await mustConnect(server.url, credsOpts(u2.creds));
+      assert.equal(await roundTrip(nc1, nc2, 'hello.a'), true);
+      await nc1.close();
+      await nc2.close();
+    });
+
+    test('a user signed by an account signing key connects', async () => {
+      const u = makeUser(setup.aSigning, { issuer_account: setup.a.getPublicKey() });
+      const other = makeUser(setup.a);
+      const nc = await mustConnect(server.url, credsOpts(u.creds));
+      const nc2 = await mustConnect(server.url, credsOpts(other.creds));
+      assert.equal(await roundTrip(nc, nc2, 'signing.key'), true, 'same account as users signed by A');
+      await nc.close();
+      await nc2.close();
+    });
+
+    test('a signing-key user without issuer_account is refused', async () => {
+      const u = makeUser(setup.aSigning);
+      assert.match(await refused(server.url, credsOpts(u.creds)), /Authorization Violation/i);
+    });
+
+    test('no creds, unknown signer, expired, not yet valid and revoked users are refused', async () => {
+      assert.match(await refused(server.url, {}), /Authorization Violation/i);
+      assert.match(await refused(server.url, { user: 'a', pass: 'b' }), /Authorization Violation/i);
+      const stranger = makeUser(createAccount());
+      assert.match(await refused(server.url, credsOpts(stranger.creds)), /Authorization Violation/i);
+      const now = Math.floor(Date.now() / 1000);
+      const expired = makeUser(setup.a, {}, { exp: now - 10 });
+      assert.match(await refused(server.url, credsOpts(expired.creds)), /Authorization Violation/i);
+      const early = makeUser(setup.a, {}, { nbf: now + 3600 });
+      assert.match(await refused(server.url, credsOpts(early.creds)), /Authorization Violation/i);
+      assert.match(await refused(server.url, credsOpts(setup.revoked.creds)), /Authorization Violation/i);
+    });
+
+    test('a JWT whose nonce signature is made with another key is refused', async () => {
+      const key = createUser();
+      const jwt = userJwt(key, setup.a);
+      // The creds pair the JWT with a different seed: the nonce signature does not verify.
+      const creds = credsText(jwt, createUser());
+      assert.match(await refused(server.url, credsOpts(creds)), /Authorization Violation/i);
+      // A tampered JWT (claims changed after signing) is refused too.
+      const [h, c, s] = jwt.split('.') as [string, string, string];
+      const claims = JSON.parse(Buffer.from(c, 'base64url').toString());
+      claims.nats.pub = { allow: ['>'] };
+      const forged = `${h}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${s}`;
+      assert.match(await refused(server.url, credsOpts(credsText(forged, key))), /Authorization Violation/i);
+    });
+
+    test('bearer token users need no signature', async () => {
+      const key = createUser();
+      const jwt = userJwt(key, setup.a, { bearer_token: true });
+      const nc = await mustConnect(server.url, {
+        authenticator: () => ({ jwt }),
+      } as Partial<ConnectionOptions>);
+      await nc.close();
+      const plain = userJwt(createUser(), setup.a);
+      const err = await refused(server.url, {
+        authenticator: () => ({ jwt: plain }),
+      } as Partial<ConnectionOptions>);
+      assert.match(err, /Authorization Violation/i);
+    });
+
+    test('user pub/sub permissions from the JWT', async () => {
+      const u = makeUser(setup.a, {
+        pub: { allow: ['orders.>'], deny: ['orders.secret'] },
+        sub: { allow: ['jobs.*'] },
+      });
+      const nc = await mustConnect(server.url, credsOpts(u.creds));
+      const err1 = nextError(nc);
+      nc.publish('orders.secret', 'x');
+      await nc.flush();
+      assert.match(await err1, /Permissions Violation for Publish to "orders.secret"/);
+      const err2 = nextError(nc);
+      nc.subscribe('billing.x');
+      await nc.flush().catch(() => undefined);
+      assert.match(await err2, /Permissions Violation for Subscription to "billing.x"/);
+      await nc.close();
+    });
+
+    test('accounts are isolated', async () => {
+      const ua = makeUser(setup.a);
+      const ub = makeUser(setup.b);
+      const nca = await mustConnect(server.url, credsOpts(ua.creds));
+      const ncb = await mustConnect(server.url, credsOpts(ub.creds));
+      assert.equal(await roundTrip(nca, ncb, 'iso.x'), false);
+      assert.equal(await roundTrip(ncb, nca, 'iso.y'), false);
+      const ub2 = makeUser(setup.b);
+      const ncb2 = await mustConnect(server.url, credsOpts(ub2.creds));
+      assert.equal(await roundTrip(ncb2, ncb, 'iso.z'), true);
+      await Promise.all([nca.close(), ncb.close(), ncb2.close()]);
+    });
+
+    test('a user JWT that expires closes the connection', async () => {
+      const u = makeUser(setup.a, {}, { exp: Math.floor(Date.now() / 1000) + 2 });
+      const nc = await mustConnect(server.url, credsOpts(u.creds));
+      const err = nextError(nc);
+      const closed = nc.closed();
+      assert.match(await err, /User Authentication Expired/i);
+      await closed;
+    });
+  });
+}
+
+for (const kind of KINDS) {
+  test(`operator mode (${kind}): stream and service exports/imports of account JWTs`, async () => {
+    const op = createOperator();
+    const a = createAccount();
+    const b = createAccount();
+    const aJwt = accountJwt(a, op, {
+      exports: [
+        { name: 'news', subject: 'news.>', type: 'stream' },
+        { name: 'time', subject: 'svc.time', type: 'service' },
+        { name: 'private', subject: 'private.>', type: 'stream', token_req: true },
+      ],
+    });
+    const bJwt = accountJwt(b, op, {
+      imports: [
+        { name: 'news', subject: 'news.>', account: a.getPublicKey(), type: 'stream' },
+        {
+          name: 'time',
+          subject: 'svc.time',
+          account: a.getPublicKey(),
+          local_subject: 'time',
+          type: 'service',
+        },
+      ],
+    });
+    const config = `operator: ${operatorJwt(op)}\nresolver: MEMORY\nresolver_preload: {\n  ${a.getPublicKey()}: ${aJwt}\n  ${b.getPublicKey()}: ${bJwt}\n}\n`;
+    const server = await launch({ kind, config });
+    try {
+      const nca = await mustConnect(server.url, credsOpts(makeUser(a).creds));
+      const ncb = await mustConnect(server.url, credsOpts(makeUser(b).creds));
+      assert.equal(await roundTrip(nca, ncb, 'news.sports'), true, 'stream import');
+      assert.equal(await roundTrip(nca, ncb, 'other.x'), false, 'not exported');
+      nca.subscribe('svc.time', {
+        callback: (_e, m) => {
+          m.respond('noon');
+        },
+      });
+      await nca.flush();
+      const reply = await ncb.request('time', '', { timeout: 1000 });
+      assert.equal(reply.string(), 'noon');
+      await Promise.all([nca.close(), ncb.close()]);
+    } finally {
+      await server.stop();
+    }
+  });
+}

@@ -1,0 +1,182 @@
+// Operator-mode config keys: `operator` (file or inline, aliases, lists), `system_account`,
+// `resolver: MEMORY`, `resolver_preload`, and the refusals nats-server makes (validateTrustedOperators),
+// plus the JWT decoding they rely on.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { createAccount, createOperator, createUser } from '@nats-io/nkeys';
+import {
+  decodeAccountClaims,
+  decodeUserClaims,
+  isRevoked,
+  parseDecoratedJwt,
+  timeProblem,
+} from '../../src/auth/jwt.js';
+import { OperatorTrust, permissionsFromJwt } from '../../src/auth/operator.js';
+import { ConfigError, loadConfigFile, loadConfigText } from '../../src/config/index.js';
+import { accountJwt, credsText, operatorJwt, signJwt, userJwt } from '../helpers/jwt.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tsnats-op-conf-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const op = createOperator();
+const sys = createAccount();
+const acc = createAccount();
+const opJwt = operatorJwt(op, { system_account: sys.getPublicKey() });
+const preload = `resolver_preload: {\n  ${sys.getPublicKey()}: ${accountJwt(sys, op)}\n  ${acc.getPublicKey()}: ${accountJwt(acc, op)}\n}\n`;
+
+function errorOf(text: string): string {
+  try {
+    loadConfigText(text, 'test.conf');
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, String(e));
+    return e.message;
+  }
+  return 'loaded';
+}
+
+describe('operator mode config', () => {
+  test('inline operator, resolver MEMORY and preload; the operator names the system account', () => {
+    const { config } = loadConfigText(`operator: ${opJwt}\nresolver: MEMORY\n${preload}`, 'test.conf');
+    const o = config.authorization?.operator;
+    assert.ok(o !== undefined);
+    assert.deepEqual(o.operators, [opJwt]);
+    assert.deepEqual(Object.keys(o.preload).sort(), [sys.getPublicKey(), acc.getPublicKey()].sort());
+    assert.equal(config.systemAccount, sys.getPublicKey());
+  });
+
+  test('operator from a file (plain or decorated), aliases and a list', () => {
+    const plain = join(dir, 'op.jwt');
+    writeFileSync(plain, `${opJwt}\n`);
+    const decorated = join(dir, 'op-decorated.jwt');
+    writeFileSync(
+      decorated,
+      `-----BEGIN NATS OPERATOR JWT-----\n${opJwt}\n------END NATS OPERATOR JWT------\n`,
+    );
+    for (const key of ['operator', 'operators', 'root', 'roots', 'root_operator', 'root_operators']) {
+      const conf = join(dir, `${key}.conf`);
+      writeFileSync(conf, `${key}: op.jwt\nresolver: MEM\n${preload}`);
+      assert.deepEqual(loadConfigFile(conf).config.authorization?.operator?.operators, [opJwt], key);
+    }
+    const conf = join(dir, 'list.conf');
+    writeFileSync(conf, `operators: ["${plain}", "op-decorated.jwt"]\nresolver: memory\n`);
+    assert.deepEqual(loadConfigFile(conf).config.authorization?.operator?.operators, [opJwt, opJwt]);
+  });
+
+  test('system_account in the config wins when it agrees; a different one is refused', () => {
+    const { config } = loadConfigText(
+      `operator: ${opJwt}\nsystem_account: ${sys.getPublicKey()}\nresolver: MEMORY\n`,
+      'test.conf',
+    );
+    assert.equal(config.systemAccount, sys.getPublicKey());
+    assert.match(
+      errorOf(`operator: ${opJwt}\nsystem_account: ${acc.getPublicKey()}\nresolver: MEMORY\n`),
+      /system_account in config and operator JWT must be identical/,
+    );
+  });
+
+  test('refusals: no resolver, accounts or users beside operators, bad JWTs, other resolvers', () => {
+    assert.match(errorOf(`operator: ${opJwt}\n`), /operators require an account resolver to be configured/);
+    assert.match(
+      errorOf(`operator: ${opJwt}\nresolver: MEMORY\naccounts { A { users [{user: a, password: b}] } }\n`),
+      /operators do not allow Accounts to be configured directly/,
+    );
+    assert.match(
+      errorOf(`operator: ${opJwt}\nresolver: MEMORY\nauthorization { users [{user: a, password: b}] }\n`),
+      /operators do not allow users to be configured directly/,
+    );
+    assert.match(errorOf('operator: /nonexistent/op.jwt\nresolver: MEMORY\n'), /error parsing operator JWT/);
+    // An account JWT is not an operator JWT.
+    assert.match(
+      errorOf(`operator: ${accountJwt(acc, op)}\nresolver: MEMORY\n`),
+      /error parsing operator JWT/,
+    );
+    assert.match(
+      errorOf(`operator: ${opJwt}\nresolver: MEMORY\nresolver_preload: { ${acc.getPublicKey()}: nope }\n`),
+      /invalid account JWT/,
+    );
+    assert.match(
+      errorOf(`operator: ${opJwt}\nresolver: MEMORY\nresolver_preload: "x"\n`),
+      /preload should be a map/,
+    );
+    assert.match(
+      errorOf(`operator: ${opJwt}\nresolver: URL(http://localhost:9090/jwt/v1/accounts/)\n`),
+      /URL account resolver is not supported by tsnats yet.*MEMORY/,
+    );
+    assert.match(
+      errorOf(`operator: ${opJwt}\nresolver: { type: full, dir: "./jwt" }\n`),
+      /type full\/cache\) is not supported by tsnats yet.*MEMORY/,
+    );
+    assert.match(errorOf('resolver_tls: {}\n'), /not supported by tsnats yet/);
+    assert.match(errorOf('trusted_keys: []\n'), /not supported by tsnats yet/);
+  });
+});
+
+describe('JWT decoding', () => {
+  test('signature, type and key checks', () => {
+    const user = createUser();
+    const jwt = userJwt(user, acc);
+    assert.equal(decodeUserClaims(jwt).sub, user.getPublicKey());
+    assert.throws(() => decodeAccountClaims(jwt), /not account claim/);
+    const [h, c] = jwt.split('.') as [string, string];
+    assert.throws(() => decodeUserClaims(`${h}.${c}.${'A'.repeat(86)}`), /signature verification/);
+    assert.throws(() => decodeUserClaims(`${h}.${c}`), /3 chunks/);
+    // A user JWT signed by an operator key has the wrong issuer type.
+    assert.throws(() => decodeUserClaims(userJwt(user, op)), /issuer prefix/);
+    // A v1 JWT signs the claims alone.
+    const claims = Buffer.from(
+      JSON.stringify({ iss: acc.getPublicKey(), sub: user.getPublicKey(), nats: {} }),
+    ).toString('base64url');
+    const v1 = `${h}.${claims}.${Buffer.from(acc.sign(new TextEncoder().encode(claims))).toString('base64url')}`;
+    assert.equal(decodeUserClaims(v1).sub, user.getPublicKey());
+    assert.equal(parseDecoratedJwt(credsText(jwt, user)), jwt);
+  });
+
+  test('times, revocations and permissions', () => {
+    const now = Math.floor(Date.now() / 1000);
+    assert.equal(timeProblem({ iss: '', sub: '', exp: now - 1 }), 'claim is expired');
+    assert.equal(timeProblem({ iss: '', sub: '', nbf: now + 60 }), 'claim is not yet valid');
+    assert.equal(timeProblem({ iss: '', sub: '', exp: now + 60, nbf: now - 60 }), undefined);
+    const a = decodeAccountClaims(accountJwt(acc, op, { revocations: { UX: 100, '*': 50 } }));
+    assert.equal(isRevoked(a, 'UX', 100), true);
+    assert.equal(isRevoked(a, 'UX', 101), false);
+    assert.equal(isRevoked(a, 'UY', 50), true);
+    assert.equal(isRevoked(a, 'UY', 51), false);
+    assert.deepEqual(permissionsFromJwt({ pub: {}, sub: {} }), undefined);
+    assert.deepEqual(
+      permissionsFromJwt({ pub: { allow: ['a.>'] }, sub: { deny: ['b'] }, resp: { max: 0, ttl: 0 } }),
+      {
+        publish: { allow: ['a.>'] },
+        subscribe: { deny: ['b'] },
+        responses: { max: 1, expires: 120_000 },
+      },
+    );
+    assert.deepEqual(permissionsFromJwt({ resp: { max: 3, ttl: 5e9 } }), {
+      responses: { max: 3, expires: 5000 },
+    });
+  });
+
+  test('trust: accounts signed by an unknown operator or under another key are left out', () => {
+    const other = createOperator();
+    const b = createAccount();
+    const t = new OperatorTrust({
+      operators: [opJwt],
+      preload: {
+        [acc.getPublicKey()]: accountJwt(acc, op),
+        [b.getPublicKey()]: accountJwt(b, other),
+        [sys.getPublicKey()]: accountJwt(acc, op),
+      },
+    });
+    assert.deepEqual([...t.accounts.keys()], [acc.getPublicKey()]);
+    assert.equal(t.warnings.length, 2);
+    assert.equal(t.systemAccount, sys.getPublicKey());
+    // An operator signing key may sign accounts.
+    const sk = createOperator();
+    const op2 = operatorJwt(op, { signing_keys: [sk.getPublicKey()] });
+    const t2 = new OperatorTrust({ operators: [op2], preload: { [b.getPublicKey()]: accountJwt(b, sk) } });
+    assert.deepEqual([...t2.accounts.keys()], [b.getPublicKey()]);
+    assert.ok(signJwt({ sub: 'x' }, op).split('.').length === 3);
+  });
+});
