@@ -24,7 +24,7 @@ import { gatewayz, parseGatewayzQuery } from './gatewayz.js';
 import { healthz, parseHealthzQuery } from './healthz.js';
 import { jsz, parseJszQuery } from './jsz.js';
 import { leafz, parseLeafzQuery } from './leafz.js';
-import { metrics, parseMetricsQuery } from './metrics.js';
+import { LOOP_DELAY_RESOLUTION_MS, metrics, parseMetricsQuery } from './metrics.js';
 import { parseRoutezQuery, routez } from './routez.js';
 import type { HealthCheck, MonitoredServer, MonitorState } from './state.js';
 import { parseSubszQuery, subsz } from './subsz.js';
@@ -78,7 +78,7 @@ export class Monitor {
       cpu: new CpuSampler(),
       healthChecks: new Map(),
       stopping: false,
-      loopDelay: monitorEventLoopDelay({ resolution: 10 }),
+      loopDelay: monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS }),
     };
     this.state.loopDelay.enable();
     const json =

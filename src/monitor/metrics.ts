@@ -14,6 +14,9 @@ import type { MonitoredServer, MonitorState } from './state.js';
 import { sublistStats } from './subsz.js';
 import { type Varz, varz } from './varz.js';
 
+/** The event loop delay histogram's sampling interval (monitor/http.ts). */
+export const LOOP_DELAY_RESOLUTION_MS = 10;
+
 export interface MetricsOptions {
   /** Per-connection series. */
   connz: boolean;
@@ -148,9 +151,11 @@ export function metrics(
       { labels: { ...id, tsnats_version: TSNATS_VERSION, node_version: process.versions.node }, value: 1 },
     ],
   });
-  // tsnats: how long ready work waited for the event loop since the previous scrape (ns histogram).
+  // tsnats: how long ready work waited for the event loop since the previous scrape. The histogram holds
+  // the interval between its timer's ticks, so the timer's own resolution comes off.
   const h = state.loopDelay;
-  const sec = (ns: number): number => (Number.isFinite(ns) ? ns / 1e9 : 0);
+  const sec = (ns: number): number =>
+    Number.isFinite(ns) ? Math.max(0, ns - LOOP_DELAY_RESOLUTION_MS * 1e6) / 1e9 : 0;
   families.push({
     name: 'tsnats_event_loop_delay_seconds',
     type: 'gauge',
