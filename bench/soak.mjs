@@ -8,56 +8,32 @@
 // every 500 ms.
 //
 // Usage: node bench/soak.mjs [seconds=600] [sampleEvery=30] [kind=tsnats|nats-server]
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
+import { startServer } from './lib.mjs';
 
 const [secondsArg = '600', everyArg = '30', kind = 'tsnats'] = process.argv.slice(2);
 const seconds = Number(secondsArg);
 const every = Number(everyArg);
-const EXE = { tsnats: './bin/tsnats', 'nats-server': 'nats-server' };
 
 async function start() {
-  const dir = mkdtempSync(join(tmpdir(), `soak-${kind}-`));
-  const args = [
-    '-a',
-    '127.0.0.1',
-    '-p',
-    '-1',
-    '-m',
-    '-1',
-    '-js',
-    '-sd',
-    join(dir, 'store'),
-    '--ports_file_dir',
-    dir,
-  ];
-  const child = spawn(EXE[kind], args, { stdio: 'ignore' });
-  for (let i = 0; i < 400; i++) {
-    const f = readdirSync(dir).find((n) => n.endsWith('.ports'));
-    if (f) {
-      try {
-        const ports = JSON.parse(readFileSync(join(dir, f), 'utf8'));
-        if (ports.monitoring) {
-          return {
-            url: ports.nats[0],
-            http: ports.monitoring[0],
-            stop: async () => {
-              child.kill('SIGTERM');
-              await new Promise((r) => child.once('exit', r));
-              rmSync(dir, { recursive: true, force: true });
-            },
-          };
-        }
-      } catch {}
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`${kind} did not start`);
+  const storeDir = mkdtempSync(join(tmpdir(), 'soak-store-'));
+  const s = await startServer(kind, {
+    args: ['-m', '-1', '-js', '-sd', storeDir],
+    ready: (ports) => ports.monitoring !== undefined,
+  });
+  return {
+    url: s.url,
+    http: s.ports.monitoring[0],
+    stop: async () => {
+      await s.stop();
+      rmSync(storeDir, { recursive: true, force: true });
+    },
+  };
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -8,56 +8,29 @@
 // becomes interest (RS+/RS-) sent to it.
 // Usage: node bench/sub-storm.mjs [rounds=3] [seconds=10] [storms=50] [cluster=0]
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { connect } from '@nats-io/transport-node';
+import { freePort, median, startServer } from './lib.mjs';
 
 const [rounds = 3, seconds = 10, storms = 50, cluster = 0] = process.argv.slice(2).map(Number);
-const EXE = { tsnats: './bin/tsnats', 'nats-server': 'nats-server' };
 // STORM_PROFILE=<dir>: the first tsnats server runs under node --cpu-prof, its profile written there.
 const PROFILE = process.env.STORM_PROFILE ?? '';
 let profiled = false;
 
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function start(kind, extra = []) {
-  const dir = mkdtempSync(join(tmpdir(), `storm-${kind}-`));
-  const args = ['-a', '127.0.0.1', '-p', '-1', '--ports_file_dir', dir, ...extra];
+function start(kind, args = []) {
   const profile = kind === 'tsnats' && PROFILE !== '' && !profiled;
   if (profile) profiled = true;
-  const child = profile
-    ? spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`, EXE.tsnats, ...args], {
-        stdio: 'ignore',
-      })
-    : spawn(EXE[kind], args, { stdio: 'ignore' });
-  for (let i = 0; i < 200; i++) {
-    const f = readdirSync(dir).find((n) => n.endsWith('.ports'));
-    if (f) {
-      try {
-        const ports = JSON.parse(readFileSync(join(dir, f), 'utf8'));
-        return {
-          url: ports.nats[0],
-          stop: async () => {
-            child.kill('SIGTERM');
-            await new Promise((r) => child.once('exit', r));
-            rmSync(dir, { recursive: true, force: true });
-          },
-        };
-      } catch {}
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`${kind} did not start`);
+  return startServer(kind, {
+    args,
+    ...(profile
+      ? {
+          spawnAs: (exe, argv) =>
+            spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`, exe, ...argv], {
+              stdio: 'ignore',
+            }),
+        }
+      : {}),
+  });
 }
 
 /**
@@ -171,7 +144,6 @@ for (let r = 0; r < rounds; r++) {
     );
   }
 }
-const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 for (const k of ['p50', 'p99', 'max']) {
   const t = median(results.tsnats.map((x) => x[k]));
   const n = median(results['nats-server'].map((x) => x[k]));

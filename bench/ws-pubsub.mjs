@@ -4,45 +4,18 @@
 // a fresh server per run, plain ws:// without compression. The clients are the JavaScript ones, so both
 // servers are measured through the same client costs; compare the ratio, not the absolute rates.
 // Usage: node bench/ws-pubsub.mjs [rounds=3] [messages=200000] [size=128]
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { wsconnect } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import WebSocket from 'ws';
+import { median, startServer } from './lib.mjs';
 
 const [rounds = 3, count = 200000, size = 128] = process.argv.slice(2).map(Number);
-const EXE = { tsnats: './bin/tsnats', 'nats-server': 'nats-server' };
 
-async function start(kind) {
-  const dir = mkdtempSync(join(tmpdir(), `wsbench-${kind}-`));
-  const conf = join(dir, 'ws.conf');
-  writeFileSync(conf, 'websocket { listen: "127.0.0.1:-1", no_tls: true }\n');
-  const child = spawn(EXE[kind], ['-c', conf, '-a', '127.0.0.1', '-p', '-1', '--ports_file_dir', dir], {
-    stdio: 'ignore',
-  });
-  for (let i = 0; i < 200; i++) {
-    const f = readdirSync(dir).find((n) => n.endsWith('.ports'));
-    if (f) {
-      try {
-        const ports = JSON.parse(readFileSync(join(dir, f), 'utf8'));
-        if (ports.websocket) {
-          return {
-            url: ports.nats[0],
-            ws: ports.websocket[0],
-            stop: async () => {
-              child.kill('SIGTERM');
-              await new Promise((r) => child.once('exit', r));
-              rmSync(dir, { recursive: true, force: true });
-            },
-          };
-        }
-      } catch {}
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`${kind} did not start`);
+function start(kind) {
+  return startServer(kind, {
+    config: 'websocket { listen: "127.0.0.1:-1", no_tls: true }\n',
+    ready: (ports) => ports.websocket !== undefined,
+  }).then((s) => ({ ...s, ws: s.ports.websocket[0] }));
 }
 
 function wsClient(url) {
@@ -103,7 +76,6 @@ for (let r = 0; r < rounds; r++) {
     );
   }
 }
-const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 for (const k of ['wsToTcp', 'tcpToWs']) {
   const t = median(results.tsnats.map((x) => x[k]));
   const n = median(results['nats-server'].map((x) => x[k]));
