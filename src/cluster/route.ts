@@ -174,24 +174,7 @@ export class Route extends Connection implements RemoteLink {
     size: number,
   ): void {
     if (this.closed) return;
-    let withHdr = hdr > 0;
-    if (withHdr && !this.headers) {
-      // A peer without header support gets the payload only.
-      start += hdr;
-      size -= hdr;
-      withHdr = false;
-    }
-    const out = this.out;
-    const lineStart = out.remoteMsg(account, subject, reply, queues, withHdr ? hdr : -1, buf, start, size);
-    if (this.server.logger.traceEnabled) {
-      this.server.logger.trace(`${this} - ->> [${out.buf.latin1Slice(lineStart, out.len - size - 4)}]`);
-    }
-    this.outMsgs++;
-    this.outBytes += size;
-    if (!this.flushQueued) this.server.queueFlush(this);
-    if (out.len + this.sockPending > this.server.options.maxPending) {
-      this.slowConsumer(ClosedReason.SlowConsumerPendingBytes);
-    }
+    this.queueRemoteMsg(this.headers, account, subject, reply, queues, hdr, buf, start, size);
   }
 
   // ---- ParserSink: handshake ---------------------------------------------------------------------------

@@ -529,23 +529,7 @@ export class Leaf extends Connection implements RemoteLink {
     if (this.closed) return;
     // What the peer may not receive is dropped quietly (deny_exports, deny_pub, JetStream subjects).
     if (this.perms !== undefined && this.perms.restrictsPublish && !this.perms.canPublish(subject)) return;
-    let withHdr = hdr > 0;
-    if (withHdr && !this.headers) {
-      start += hdr;
-      size -= hdr;
-      withHdr = false;
-    }
-    const out = this.out;
-    const lineStart = out.remoteMsg(null, subject, reply, queues, withHdr ? hdr : -1, buf, start, size);
-    if (this.server.logger.traceEnabled) {
-      this.server.logger.trace(`${this} - ->> [${out.buf.latin1Slice(lineStart, out.len - size - 4)}]`);
-    }
-    this.outMsgs++;
-    this.outBytes += size;
-    if (!this.flushQueued) this.server.queueFlush(this);
-    if (out.len + this.sockPending > this.server.options.maxPending) {
-      this.slowConsumer(ClosedReason.SlowConsumerPendingBytes);
-    }
+    this.queueRemoteMsg(this.headers, null, subject, reply, queues, hdr, buf, start, size);
   }
 
   // ---- close -------------------------------------------------------------------------------------------

@@ -223,6 +223,40 @@ export abstract class Connection implements ParserSink {
     this.ctx.queueFlush(this);
   }
 
+  /**
+   * Queue one RMSG/LMSG (HMSG with headers) for a route or leaf peer (`account` null: leaf, no account); a
+   * peer without header support gets the payload only; past max_pending the peer is a slow consumer.
+   */
+  protected queueRemoteMsg(
+    peerHeaders: boolean,
+    account: string | null,
+    subject: string,
+    reply: string,
+    queues: string[] | null,
+    hdr: number,
+    buf: Buffer,
+    start: number,
+    size: number,
+  ): void {
+    let withHdr = hdr > 0;
+    if (withHdr && !peerHeaders) {
+      start += hdr;
+      size -= hdr;
+      withHdr = false;
+    }
+    const out = this.out;
+    const lineStart = out.remoteMsg(account, subject, reply, queues, withHdr ? hdr : -1, buf, start, size);
+    if (this.ctx.logger.traceEnabled) {
+      this.ctx.logger.trace(`${this} - ->> [${out.buf.latin1Slice(lineStart, out.len - size - 4)}]`);
+    }
+    this.outMsgs++;
+    this.outBytes += size;
+    if (!this.flushQueued) this.ctx.queueFlush(this);
+    if (out.len + this.sockPending > this.ctx.options.maxPending) {
+      this.slowConsumer(ClosedReason.SlowConsumerPendingBytes);
+    }
+  }
+
   /** Write what is queued in one socket write; a socket holding more than max_pending is a slow consumer. */
   flush(): void {
     this.flushQueued = false;
