@@ -321,6 +321,9 @@ const ROWS: Row[] = [
     config: 'limits',
     name: 'CONNECT over the limit',
     script: `CONNECT {"verbose":false,"name":"${'x'.repeat(60)}"}\r\n`,
+    // One byte per write, nats-server now and then closes before its -ERR is written (seen once in a
+    // clean-clone run; tsnats always sends it): compared in whole writes only.
+    bytewise: false,
   },
   { config: 'limits', name: 'PING with 100 bytes after it', script: `PING ${'x'.repeat(100)}\r\n` },
   { config: 'limits', name: '-ERR over the limit', script: `-ERR ${'x'.repeat(100)}\r\n` },
