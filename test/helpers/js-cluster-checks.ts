@@ -336,7 +336,7 @@ export async function scaleUpAndDown(
   stream: string,
 ): Promise<void> {
   const subj = stream.toLowerCase();
-  await jsm.streams.add({ name: stream, subjects: [`${subj}.>`], num_replicas: 1 });
+  await whenPlaced(() => jsm.streams.add({ name: stream, subjects: [`${subj}.>`], num_replicas: 1 }));
   const js = jetstream(nc, { timeout: 5000 });
   for (let i = 0; i < 100; i++) await js.publish(`${subj}.a`, `v${i}`);
   assert.deepEqual(
@@ -372,9 +372,9 @@ export async function scaleUpAndDown(
 }
 
 /**
- * Create something replicated once every server counts as online: a server restarted by the previous
- * check is "offline" to the meta leader until its first statsz arrives (nats-server behaves the same),
- * and placement refuses it meanwhile with 10005.
+ * Create something replicated once the cluster is settled after the previous check restarted a server: it
+ * is "offline" to the meta leader until its first statsz arrives (placement refuses it with 10005, as
+ * nats-server does), and while a meta leader is being elected requests time out.
  */
 export async function whenPlaced<T>(create: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -382,7 +382,9 @@ export async function whenPlaced<T>(create: () => Promise<T>, timeoutMs = 30_000
     try {
       return await create();
     } catch (e) {
-      if (!/no suitable peers/i.test((e as Error).message) || Date.now() > deadline) throw e;
+      // A meta leader being elected again (the previous check restarted a server) answers nothing: the
+      // request times out, and an identical create is safe to send again.
+      if (!/no suitable peers|timeout/i.test((e as Error).message) || Date.now() > deadline) throw e;
       await new Promise((r) => setTimeout(r, 250));
     }
   }
