@@ -25,6 +25,7 @@
 import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RouteManager } from '../cluster/routes.js';
+import { configFromFile, configFromInput, type ServerInput } from '../config/embedded.js';
 import { JetStream } from '../jetstream/jetstream.js';
 import { LeafNodeManager } from '../leafnode/leafnodes.js';
 import { Monitor } from '../monitor/http.js';
@@ -37,6 +38,7 @@ import { authorizationOf, type ServerConfig } from './options.js';
 import { reloadServer } from './reload.js';
 import { TSNATS_VERSION, VERSION } from './version.js';
 
+export type { ServerInput } from '../config/embedded.js';
 export { hostPort } from './core.js';
 export type { ServerConfig } from './options.js';
 export type { ServerStats } from './stats.js';
@@ -60,10 +62,16 @@ export class Server extends ServerCore {
   private ldm = false;
   private shutdownPromise: Promise<void> | undefined;
   private portsFile = '';
+  /** fromConfigFile's overrides, put on top of the file again by reload(). */
+  private fileOverrides: ServerInput = {};
   private signalHandlers: [NodeJS.Signals, () => void][] = [];
 
-  constructor(config: ServerConfig = {}) {
-    super(config);
+  /**
+   * A server with camelCase options and/or configuration file keys in the file's names (see ServerInput);
+   * throws ConfigError, with every problem `tsnats -t` would report, when file-style keys are invalid.
+   */
+  constructor(config: ServerInput = {}) {
+    super(configFromInput(config));
     const o = this.options;
     if (o.websocket !== undefined) this.websocket = new WebsocketListener(this, o.websocket);
     if (o.jetstream !== undefined) {
@@ -85,6 +93,17 @@ export class Server extends ServerCore {
     this.readyPromise = this.start();
     // Keep an unhandled rejection from crashing the process when nobody awaits ready().
     this.readyPromise.catch(() => {});
+  }
+
+  /**
+   * A server configured by a nats-server configuration file, as `tsnats -c FILE` is; `overrides` go on top
+   * as command-line flags do. Throws ConfigError with `file:line:column: reason` for each problem.
+   * `reload()` without arguments re-reads the file.
+   */
+  static fromConfigFile(path: string, overrides: ServerInput = {}): Server {
+    const server = new Server(configFromFile(path, overrides));
+    server.fileOverrides = overrides;
+    return server;
   }
 
   /** Resolves once the server accepts clients; rejects when it cannot listen. */
@@ -191,7 +210,12 @@ export class Server extends ServerCore {
    * Apply a new configuration without dropping connections: limits, logging, users and permissions
    * (clients are checked again). Throws ReloadError for options that cannot change while running.
    */
-  async reload(config: ServerConfig): Promise<void> {
+  async reload(input?: ServerInput): Promise<void> {
+    let config: ServerConfig;
+    if (input !== undefined) config = configFromInput(input);
+    else if (this.options.configFile !== '')
+      config = configFromFile(this.options.configFile, this.fileOverrides);
+    else throw new Error('reload: no configuration given and the server has no configuration file');
     await reloadServer(this, config, this.authorization);
     this.authorization = authorizationOf(config);
   }

@@ -1,11 +1,12 @@
 /**
  * The package as a user gets it: `npm pack`, installed into a fresh project, where `tsnats --version` runs and
  * a node:test file starts a JetStream server with `tsnats/testing`, uses it through `@nats-io/jetstream` and
- * stops it. The tarball has the compiled code, types and the command, and no tests.
+ * stops it; so does examples/testing/node-test.test.mjs. The tarball has the compiled code, types and the
+ * command, and no tests.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -70,7 +71,7 @@ test('npm pack, install into a fresh project, run the command and a test there',
     )[0]!.files.map((f) => f.path);
     assert.ok(files.includes('bin/tsnats'));
     assert.ok(files.includes('dist/src/index.js') && files.includes('dist/src/index.d.ts'));
-    assert.ok(files.includes('dist/src/testing.js'));
+    assert.ok(files.includes('dist/src/testing.js') && files.includes('dist/src/testing-child.js'));
     assert.deepEqual(
       files.filter((f) => f.startsWith('test/') || f.startsWith('dist/test/') || f.startsWith('.ci/')),
       [],
@@ -111,6 +112,12 @@ test('npm pack, install into a fresh project, run the command and a test there',
     const tested = await run(process.execPath, ['--test', 'consumer.test.mjs'], project, 60_000);
     assert.equal(tested.code, 0, tested.out);
     assert.match(tested.out, /# pass 1/);
+
+    // The node:test example of examples/testing, as a user would copy it.
+    copyFileSync(join(ROOT, 'examples', 'testing', 'node-test.test.mjs'), join(project, 'example.test.mjs'));
+    const example = await run(process.execPath, ['--test', 'example.test.mjs'], project, 60_000);
+    assert.equal(example.code, 0, example.out);
+    assert.match(example.out, /# pass 3/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
