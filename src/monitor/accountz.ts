@@ -128,8 +128,8 @@ export function accountStatz(server: MonitoredServer, opts: Partial<AccountStatz
       st.received = { msgs: s.inMsgs, bytes: s.inBytes };
       st.slow_consumers = s.slowConsumers;
     } else {
-      for (const c of [...server.clients.values(), ...server.closedClients]) {
-        if (c.account !== acc) continue;
+      const open = [...server.clients.values()].filter((c) => c.account === acc);
+      for (const c of [...open, ...server.closedClients.filter((x) => x.accountName === acc.name)]) {
         st.sent.msgs += c.outMsgs;
         st.sent.bytes += c.outBytes;
         st.received.msgs += c.inMsgs;

@@ -3,7 +3,7 @@
  * sort options, pagination and errors.
  */
 import type { Client } from '../server/client.js';
-import type { Subscription } from '../server/subscription.js';
+import { type ClosedClient, type ClosedSub, rawAuthUser } from '../server/closed-client.js';
 import {
   BadRequest,
   decodeBool,
@@ -180,18 +180,43 @@ interface Row {
   closed: boolean;
 }
 
-/** The user a client authenticated as (nats-server's getRawAuthUser). */
-function rawAuthUser(c: Client): string {
-  const o = c.opts;
-  if (o.nkey !== undefined && o.nkey !== '') return o.nkey;
-  if (o.user !== undefined && o.user !== '') return o.user;
-  if (o.auth_token !== undefined && o.auth_token !== '') return o.auth_token;
-  return '';
+/** A connection as /connz shows it: an open Client read now, or a closed one's snapshot. */
+type ConnView = ClosedClient | OpenView;
+
+interface OpenView extends Omit<ClosedClient, 'closed'> {
+  readonly closed: false;
 }
 
-function subDetail(sub: Subscription, c: Client, withAccount: boolean): SubDetail {
+function openView(c: Client): OpenView {
+  const o = c.opts;
   return {
-    ...(withAccount ? { account: c.account.name } : {}),
+    closed: false,
+    cid: c.cid,
+    clientType: c.clientType,
+    host: c.host,
+    port: c.port,
+    start: c.start.getTime(),
+    last: c.last,
+    stop: 0,
+    closeReason: '',
+    rtt: c.rtt,
+    pendingBytes: pendingBytes(c),
+    inMsgs: c.inMsgs,
+    outMsgs: c.outMsgs,
+    inBytes: c.inBytes,
+    outBytes: c.outBytes,
+    subs: [...c.subs.values()],
+    name: o.name ?? '',
+    lang: o.lang ?? '',
+    version: o.version ?? '',
+    authUser: rawAuthUser(o),
+    accountName: c.account.name,
+  };
+}
+
+function subDetail(sub: ClosedSub, c: ConnView, withAccount: boolean): SubDetail {
+  return {
+    ...(withAccount ? { account: c.accountName } : {}),
     subject: sub.subject,
     ...(sub.queue !== undefined && sub.queue !== '' ? { qgroup: sub.queue } : {}),
     sid: sub.sid,
@@ -212,12 +237,12 @@ function opt<K extends string, V>(key: K, value: V | undefined | ''): { [P in K]
   return value === undefined || value === '' ? {} : ({ [key]: value } as { [P in K]?: V });
 }
 
-function row(c: Client, now: number, o: ConnzOptions): Row {
+function row(c: ConnView, now: number, o: ConnzOptions): Row {
   const closed = c.closed;
-  const stop = closed && c.stop !== undefined ? c.stop.getTime() : 0;
+  const stop = c.stop;
   const end = closed ? stop : now;
-  const start = c.start.getTime();
-  const subs = closed ? c.closedSubs : [...c.subs.values()];
+  const start = c.start;
+  const subs = c.subs;
   let list: Pick<ConnInfo, 'subscriptions_list' | 'subscriptions_list_detail'> = {};
   if (subs.length > 0) {
     // Closed connections keep their subscriptions with the account, as nats-server saves them.
@@ -236,17 +261,17 @@ function row(c: Client, now: number, o: ConnzOptions): Row {
     rtt: goDurationMs(c.rtt),
     uptime: myUptime(end - start),
     idle: myUptime(end - c.last),
-    pending_bytes: pendingBytes(c),
+    pending_bytes: c.pendingBytes,
     in_msgs: c.inMsgs,
     out_msgs: c.outMsgs,
     in_bytes: c.inBytes,
     out_bytes: c.outBytes,
     subscriptions: subs.length,
-    ...opt('name', c.opts.name),
-    ...opt('lang', c.opts.lang),
-    ...opt('version', c.opts.version),
-    ...(o.auth ? opt('authorized_user', rawAuthUser(c)) : {}),
-    ...(o.auth && c.account.name !== GLOBAL ? { account: c.account.name } : {}),
+    ...opt('name', c.name),
+    ...opt('lang', c.lang),
+    ...opt('version', c.version),
+    ...(o.auth ? opt('authorized_user', c.authUser) : {}),
+    ...(o.auth && c.accountName !== GLOBAL ? { account: c.accountName } : {}),
     ...list,
   };
   return { info, start, last: c.last, stop, rttMs: c.rtt, closed };
@@ -312,14 +337,14 @@ export function connz(server: MonitoredServer, opts: Partial<ConnzOptions> = {})
   if (o.cid > 0) limit = 1;
   const nowMs = Date.now();
 
-  const inAccount = (c: Client): boolean => o.acc === '' || c.account.name === o.acc;
-  const open = o.state === 'closed' ? [] : [...server.clients.values()].filter(inAccount);
+  const inAccount = (c: ConnView): boolean => o.acc === '' || c.accountName === o.acc;
+  const open = o.state === 'closed' ? [] : [...server.clients.values()].map(openView).filter(inAccount);
   const closed = o.state === 'open' ? [] : server.closedClients.filter(inAccount);
   const total = open.length + closed.length;
 
   let candidates = [...open, ...closed];
   if (o.cid > 0) candidates = candidates.filter((c) => c.cid === o.cid).slice(0, 1);
-  if (o.user !== '') candidates = candidates.filter((c) => rawAuthUser(c) === o.user);
+  if (o.user !== '') candidates = candidates.filter((c) => c.authUser === o.user);
 
   const rows = candidates.map((c) => row(c, nowMs, o));
   rows.sort(comparator(o.sort, nowMs));

@@ -6,6 +6,7 @@ import { ConnKind, type MsgArgs, type SubOp } from '../protocol/parser.js';
 import { isValidLiteralSubject } from '../routing/subject.js';
 import { certificateIdentities } from '../transport/tls.js';
 import type { Account } from './account.js';
+import type { ClosedSub } from './closed-client.js';
 import { ClosedReason } from './closed-reason.js';
 import { Connection } from './connection.js';
 import type { ServerCore } from './core.js';
@@ -151,7 +152,8 @@ export class Client extends Connection {
   opts: ConnectOptions = defaultConnectOptions();
   account: Account;
   /** The subscriptions the client had when it closed, for /connz of closed connections. */
-  closedSubs: Subscription[] = [];
+  /** Its subscriptions when it closed (plain records: the closed-client ring must not keep the Client). */
+  closedSubs: ClosedSub[] = [];
   connectReceived = false;
   /** The TLS socket when the connection is secured. */
   tls: TLSSocket | undefined;
@@ -581,7 +583,15 @@ export class Client extends Connection {
   }
 
   protected onClosed(reason: ClosedReason): void {
-    this.closedSubs = [...this.subs.values()];
+    for (const sub of this.subs.values()) {
+      this.closedSubs.push({
+        subject: sub.subject,
+        queue: sub.queue,
+        sid: sub.sid,
+        nm: sub.nm,
+        max: sub.max,
+      });
+    }
     for (const sub of this.subs.values()) {
       sub.closed = true;
       this.account.sublist.remove(sub);

@@ -22,6 +22,7 @@ import { buildSecureContext, upgradeToTls } from '../transport/tls.js';
 import { Account, GLOBAL_ACCOUNT } from './account.js';
 import { buildAccounts } from './account-config.js';
 import { Client, type WebsocketInfo } from './client.js';
+import { ClosedClient, ClosedClientRing } from './closed-client.js';
 import { ClosedReason } from './closed-reason.js';
 import type { Connection, ConnectionHost } from './connection.js';
 import { Delivery } from './delivery.js';
@@ -61,7 +62,7 @@ export class ServerCore implements ConnectionHost {
   configLoadTime: Date = this.startTime;
   readonly clients = new Map<number, Client>();
   /** Recently closed clients, oldest first, at most `maxClosedClients` (for /connz?state=closed). */
-  readonly closedClients: Client[] = [];
+  readonly closedClients: ClosedClientRing;
   readonly io: IoLoop;
   readonly delivery: Delivery;
   /** The port the client listener is bound to (known after the listener started). */
@@ -89,6 +90,7 @@ export class ServerCore implements ConnectionHost {
   constructor(config: ServerConfig) {
     this.options = resolveOptions(config);
     this.logger = new Logger(this.options);
+    this.closedClients = new ClosedClientRing(this.options.maxClosedClients);
     this.id = createServerKey().getPublicKey();
     this.name = this.options.serverName !== '' ? this.options.serverName : this.id;
     const authz = authorizationOf(config);
@@ -372,10 +374,8 @@ export class ServerCore implements ConnectionHost {
 
   removeClient(c: Client, reason: ClosedReason): void {
     if (!this.clients.delete(c.cid)) return;
-    const ring = this.closedClients;
-    ring.push(c);
-    if (ring.length > this.options.maxClosedClients)
-      ring.splice(0, ring.length - this.options.maxClosedClients);
+    this.closedClients.push(new ClosedClient(c, c.closedSubs));
+    c.closedSubs = [];
     this.logger.debug(`${c} - Client connection closed: ${reason}`);
   }
 }
