@@ -174,6 +174,8 @@ export class Route extends Connection implements RemoteLink {
     size: number,
   ): void {
     if (this.closed) return;
+    // The interest changes made before this message go out before it (see RouteManager.interestChanged).
+    if (this.manager.interestPending) this.manager.flushInterest();
     this.queueRemoteMsg(this.headers, account, subject, reply, queues, hdr, buf, start, size);
   }
 

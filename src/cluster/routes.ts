@@ -79,6 +79,15 @@ export interface RouteSubDetail {
 /** A free-form JSON object (INFO fields). */
 type Json = Record<string, unknown>;
 
+/** A coalesced interest change (see interestChanged). */
+interface PendingInterest {
+  account: string;
+  subject: string;
+  queue: string | undefined;
+  /** What the routes were last told: 0 = no interest, else the count (a queue group's weight). */
+  heard: number;
+}
+
 export class RouteManager implements ClusterView, InterestObserver {
   readonly options: ClusterOptions;
   /** Registered routes, by rid. */
@@ -102,6 +111,9 @@ export class RouteManager implements ClusterView, InterestObserver {
   private readonly configured = new Set<string>();
   private readonly configuredUrls: URL[] = [];
   private readonly interest = new Map<string, Map<string, number>>();
+  /** Interest changes not yet sent, by `<account> <key>`, with the count the routes last heard. */
+  private readonly pendingInterest = new Map<string, PendingInterest>();
+  private interestFlushQueued = false;
   /** The cluster's URLs for TCP clients and for websocket clients (INFO `connect_urls`). */
   private readonly clientURLs = new ConnectUrls();
   private readonly wsURLs = new ConnectUrls();
@@ -529,6 +541,12 @@ export class RouteManager implements ClusterView, InterestObserver {
    * appears, disappears, or a queue group's weight changes (nats-server's updateRouteSubscriptionMap).
    * Only this server's interest counts: its clients, in-process subscribers and the leaf nodes it is the
    * hub of; a route's own interest came from that route, a spoke's leaf interest stays in its cluster.
+   *
+   * The RS+/RS- lines are coalesced: a change is noted with the count the routes last heard, and the lines
+   * go out once the current batch of work is done (a microtask), or before the next RMSG to a route, so that
+   * a SUB and its UNSUB in one read send nothing, and a queue group that grows by a hundred members sends
+   * one RS+. Sending before any RMSG keeps the order a request needs: the RS+ for its reply subject reaches
+   * the peers before the request does.
    */
   interestChanged(acc: Account, sub: Subscription, delta: number): void {
     const link = sub.remote;
@@ -558,20 +576,58 @@ export class RouteManager implements ClusterView, InterestObserver {
       return;
     }
     if (this.routes.size === 0 || !this.canImport(sub.subject)) return;
-    const line =
-      n > 0
-        ? `RS+ ${acc.name} ${sub.subject}${queue === undefined ? '' : ` ${queue} ${n}`}`
-        : `RS- ${acc.name} ${sub.subject}${queue === undefined ? '' : ` ${queue}`}`;
+    const pendingKey = `${acc.name} ${key}`;
+    if (!this.pendingInterest.has(pendingKey)) {
+      this.pendingInterest.set(pendingKey, {
+        account: acc.name,
+        subject: sub.subject,
+        queue,
+        heard: prev ?? 0,
+      });
+      if (!this.interestFlushQueued) {
+        this.interestFlushQueued = true;
+        queueMicrotask(this.flushInterestTask);
+      }
+    }
+  }
+
+  /** Whether RS+/RS- lines are waiting (a route checks before it queues an RMSG). */
+  get interestPending(): boolean {
+    return this.pendingInterest.size > 0;
+  }
+
+  private readonly flushInterestTask = (): void => {
+    this.interestFlushQueued = false;
+    this.flushInterest();
+  };
+
+  /** Send the coalesced RS+/RS- lines: each key's current count against the one the routes last heard. */
+  flushInterest(): void {
+    if (this.pendingInterest.size === 0) return;
+    const lines: string[] = [];
+    for (const p of this.pendingInterest.values()) {
+      const key = p.queue === undefined ? p.subject : `${p.subject} ${p.queue}`;
+      const n = this.interest.get(p.account)?.get(key) ?? 0;
+      if (n === p.heard) continue;
+      if (n === 0) lines.push(`RS- ${p.account} ${key}`);
+      else if (p.queue === undefined) {
+        if (p.heard === 0) lines.push(`RS+ ${p.account} ${key}`);
+      } else lines.push(`RS+ ${p.account} ${key} ${n}`);
+    }
+    this.pendingInterest.clear();
+    if (lines.length === 0) return;
+    const proto = `${lines.join('\r\n')}\r\n`;
     const trace = this.server.logger.traceEnabled;
-    const proto = `${line}\r\n`;
     for (const r of this.routes.values()) {
-      if (trace) this.server.logger.trace(`${r} - ->> [${line}]`);
+      if (trace) for (const line of lines) this.server.logger.trace(`${r} - ->> [${line}]`);
       r.enqueueProto(proto);
     }
   }
 
   /** All local interest as RS+, to a route that just registered (nats-server's sendSubsToRoute). */
   private sendSubsToRoute(r: Route): void {
+    // The other routes first hear what is pending; this one gets the current counts below.
+    this.flushInterest();
     const parts: string[] = [];
     for (const [acc, m] of this.interest) {
       for (const [key, n] of m) {

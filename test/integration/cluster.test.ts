@@ -527,6 +527,44 @@ describe('route protocol edge cases', () => {
     }
   });
 
+  test('interest sent to routes is coalesced, and goes out before the messages that follow it', async () => {
+    const [a] = nodes as [TsNode, TsNode];
+    const fake = await connectRaw(a.routePort);
+    const client = await connectRaw(a.clientPort);
+    try {
+      fake.send(
+        'CONNECT {"echo":true,"verbose":false,"pedantic":false,"tls_required":false,"headers":true,"name":"NCOAL","cluster":"edge","lnoc":true}\r\n' +
+          'INFO {"server_id":"NCOAL","server_name":"coal","version":"2.9.10","proto":2,"host":"127.0.0.1","port":1,"headers":true,"max_payload":1048576,"cluster":"edge","lnoc":true}\r\n' +
+          'RS+ $G coal.req\r\nPING\r\n',
+      );
+      await fake.expect('PONG\r\n');
+      await waitFor(() => a.server.cluster!.numRoutes() === 2, 5000, 'the fake route registered');
+      fake.take();
+      client.send('CONNECT {"verbose":false,"pedantic":false,"protocol":1}\r\nPING\r\n');
+      await client.expect('PONG\r\n');
+      // One write: a SUB and its UNSUB, a queue group growing to three members, a reply subject, and a
+      // request that the fake route has interest in.
+      client.send(
+        'SUB coal.gone 1\r\nUNSUB 1\r\n' +
+          'SUB coal.q w 2\r\nSUB coal.q w 3\r\nSUB coal.q w 4\r\n' +
+          'SUB coal.reply 5\r\nPUB coal.req coal.reply 2\r\nhi\r\nPING\r\n',
+      );
+      await client.expect('PONG\r\n');
+      const got = await fake.expect(/RMSG \$G coal\.req coal\.reply 2\r\nhi\r\n/);
+      const before = got.slice(0, got.indexOf('RMSG'));
+      assert.doesNotMatch(before, /coal\.gone/, 'a SUB and its UNSUB in one read send nothing');
+      assert.deepEqual(
+        before.split('\r\n').filter((l) => l.startsWith('RS')),
+        ['RS+ $G coal.q w 3', 'RS+ $G coal.reply'],
+        'one RS+ for the group with its final weight, and the reply subject before the request',
+      );
+    } finally {
+      client.close();
+      fake.close();
+      await waitFor(() => a.server.cluster!.numRoutes() === 1, 5000, 'the fake route gone');
+    }
+  });
+
   test('route authorization and cluster name mismatch', async () => {
     const secured = await TsNode.start({
       name: 's1',
