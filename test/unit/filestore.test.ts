@@ -158,6 +158,29 @@ describe('crc32', () => {
   });
 });
 
+describe('file store: read cache', () => {
+  test('sealed blocks are read from memory once cached, and an erase drops the cache', () => {
+    const dir = newDir();
+    const s = open(dir, {}, { blockSize: 4096 });
+    fill(s, 300);
+    const first = join(dir, blockFiles(dir)[0]!);
+    const inFirst = msgRecords(first).map((r) => r.seq);
+    assert.ok(inFirst.length > 3 && blockFiles(dir).length > 3, 'several blocks');
+    for (let seq = 1; seq <= 300; seq++) assert.deepEqual(s.loadMsg(seq)!.data, payload(seq));
+    // Read through the first block again (at most two blocks stay cached), then change its file behind the
+    // store's back: reads still come from the cache.
+    for (const seq of inFirst) assert.deepEqual(s.loadMsg(seq)!.data, payload(seq));
+    const size = readFileSync(first).length;
+    writeFileSync(first, Buffer.concat([readFileSync(first).subarray(0, 64), Buffer.alloc(size - 64)]));
+    for (const seq of inFirst) assert.deepEqual(s.loadMsg(seq)!.data, payload(seq));
+    // An erase overwrites the record on disk and drops the cache: the block is read from disk again, where
+    // the zeroed records fail their checksums.
+    assert.ok(s.removeMsg(inFirst[1]!, true));
+    assert.equal(s.loadMsg(inFirst[2]!), undefined);
+    s.stop();
+  });
+});
+
 describe('file store: restart', () => {
   test('reopen gives identical state and contents across blocks; the sequence continues', () => {
     const dir = newDir();

@@ -132,6 +132,10 @@ function isNoSpace(err: unknown): boolean {
 
 const DEFAULT_BLOCK_SIZE = 8 * 1024 * 1024;
 const MIN_DYNAMIC_BLOCK_SIZE = 64 * 1024;
+/** Sealed blocks kept in memory for reads, per store (see FileStore.cached). */
+const MAX_CACHED_BLOCKS = 2;
+/** A cached block not read for between one and two of these is dropped. */
+const CACHE_EXPIRY_MS = 5_000;
 const DEFAULT_SYNC_INTERVAL_MS = 120_000;
 const WRITE_BEHIND_MAX = 64 * 1024;
 const INITIAL_BUFFER = 64 * 1024;
@@ -152,6 +156,10 @@ class Block {
   removed = false;
   /** Active block only: the file's bytes [0, size) plus room to grow. */
   buf: Buffer | undefined;
+  /** Sealed blocks: the file's bytes while cached for reads (see FileStore.cached). */
+  cache: Buffer | undefined;
+  /** Read from the cache since the last expiry check. */
+  cacheHit = false;
 
   constructor(
     readonly index: number,
@@ -202,6 +210,13 @@ export class FileStore extends IndexedStore<FileEntry> {
   private retireQueue: Block[] = [];
   /** Open non-active blocks, least recently used first. */
   private readonly lru: Block[] = [];
+  /**
+   * Sealed blocks whose bytes are held in memory for reads, least recently loaded first (nats-server
+   * caches a block the same way): a consumer reading through a stream reads a block file once instead of
+   * one read(2) per message. At most MAX_CACHED_BLOCKS; a block not read for CACHE_EXPIRY_MS is dropped.
+   */
+  private readonly cached: Block[] = [];
+  private cacheTimer: NodeJS.Timeout | undefined;
   private dirDirty = false;
   private syncTimer: NodeJS.Timeout | undefined;
   private writeBehindTimer: NodeJS.Timeout | undefined;
@@ -328,6 +343,11 @@ export class FileStore extends IndexedStore<FileEntry> {
     if (b.buf !== undefined) {
       rec = b.buf;
       o = e.off;
+    } else if (b.cache !== undefined || this.loadCache(b)) {
+      rec = b.cache!;
+      o = e.off;
+      b.cacheHit = true;
+      if (!payloadIntact(rec, o, e.len)) return undefined;
     } else {
       rec = Buffer.allocUnsafe(e.len);
       this.guard(() => this.readFull(this.fdFor(b), rec, e.len, e.off));
@@ -340,7 +360,8 @@ export class FileStore extends IndexedStore<FileEntry> {
     const dataLen = rec.readUInt32LE(o + 28);
     const p = o + REC_FIXED + subjLen;
     let payload = rec.subarray(p, p + hdrLen + dataLen);
-    // The active block's buffer is overwritten by erase and replaced as it grows: hand out a copy.
+    // The active block's buffer is overwritten by erase and replaced as it grows: hand out a copy. A cache
+    // is never written to (erase drops it), so its bytes can be handed out as they are.
     if (b.buf !== undefined) payload = Buffer.from(payload);
     return {
       subject: e.subj.subject,
@@ -608,7 +629,10 @@ export class FileStore extends IndexedStore<FileEntry> {
     this.commitWrites();
     const old = this.active;
     this.createBlock(nextSeq, this.msgs > 0 ? this.firstSeq : nextSeq, this.lastTs);
+    // Its bytes are all in memory already: they become its read cache.
+    const bytes = old.buf!.subarray(0, old.size);
     old.buf = undefined;
+    this.addCache(old, bytes);
     this.lru.push(old);
     this.trimLru();
     if (old.live === 0) this.retireQueue.push(old);
@@ -649,6 +673,7 @@ export class FileStore extends IndexedStore<FileEntry> {
       this.closeFd(o);
       unlinkSync(o.path);
       o.removed = true;
+      this.dropCache(o);
       o.tombs = [];
     }
     this.lru.length = 0;
@@ -667,6 +692,7 @@ export class FileStore extends IndexedStore<FileEntry> {
       this.closeFd(o);
       unlinkSync(o.path);
       o.removed = true;
+      this.dropCache(o);
       o.tombs = [];
     }
     this.blocks = [a];
@@ -703,6 +729,7 @@ export class FileStore extends IndexedStore<FileEntry> {
     for (const b of q) {
       if (b.removed || b === this.active || b.live > 0) continue;
       b.removed = true; // from here on: leaving (also makes a repeated queue entry a no-op)
+      this.dropCache(b);
       for (const t of b.tombs) {
         if (t < this.firstSeq) continue;
         const target = this.blockFor(t);
@@ -743,6 +770,7 @@ export class FileStore extends IndexedStore<FileEntry> {
   private eraseOnDisk(e: FileEntry): void {
     const b = e.blk;
     if (b.removed) return;
+    this.dropCache(b); // the erased bytes must not stay readable in memory
     const subjLen = Buffer.byteLength(e.subj.subject);
     const payloadLen = e.len - REC_OVERHEAD - subjLen;
     const at = e.off + REC_FIXED + subjLen;
@@ -945,5 +973,49 @@ export class FileStore extends IndexedStore<FileEntry> {
       }
     }
     this.lru.length = 0;
+    for (const b of this.cached) b.cache = undefined;
+    this.cached.length = 0;
+    if (this.cacheTimer !== undefined) clearInterval(this.cacheTimer);
+    this.cacheTimer = undefined;
   }
+
+  // ---- read cache ----
+
+  /** Read a sealed block's file into its cache; false if it could not be read whole. */
+  private loadCache(b: Block): boolean {
+    if (b.removed || b.size > this.blockSize * 2) return false;
+    const bytes = Buffer.allocUnsafe(b.size);
+    this.guard(() => this.readFull(this.fdFor(b), bytes, b.size, 0));
+    this.addCache(b, bytes);
+    return true;
+  }
+
+  private addCache(b: Block, bytes: Buffer): void {
+    b.cache = bytes;
+    b.cacheHit = true;
+    this.cached.push(b);
+    while (this.cached.length > MAX_CACHED_BLOCKS) this.cached.shift()!.cache = undefined;
+    if (this.cacheTimer === undefined) {
+      this.cacheTimer = setInterval(this.expireCaches, CACHE_EXPIRY_MS);
+      this.cacheTimer.unref();
+    }
+  }
+
+  private dropCache(b: Block): void {
+    if (b.cache === undefined) return;
+    b.cache = undefined;
+    const i = this.cached.indexOf(b);
+    if (i >= 0) this.cached.splice(i, 1);
+  }
+
+  private readonly expireCaches = (): void => {
+    for (const b of [...this.cached]) {
+      if (b.cacheHit && !b.removed) b.cacheHit = false;
+      else this.dropCache(b);
+    }
+    if (this.cached.length === 0 && this.cacheTimer !== undefined) {
+      clearInterval(this.cacheTimer);
+      this.cacheTimer = undefined;
+    }
+  };
 }
