@@ -238,13 +238,25 @@ export class Acks {
         } else if (dseq === s.adflr + 1) {
           s.adflr = dseq;
           s.asflr = sseq;
-          // The next pending delivery bounds the floor.
+          // The next pending delivery bounds the floor. Acks mostly come in order, so stepping up from
+          // sseq finds it at once (nats-server's loop); a wide gap scans the pending map instead.
           let first = 0;
           let fp: PendingDelivery | undefined;
-          for (const [seq, q] of s.pending) {
-            if (seq > sseq && seq < s.sseq && (first === 0 || seq < first)) {
-              first = seq;
-              fp = q;
+          if (s.sseq - sseq <= s.pending.size) {
+            for (let seq = sseq + 1; seq < s.sseq; seq++) {
+              const q = s.pending.get(seq);
+              if (q !== undefined) {
+                first = seq;
+                fp = q;
+                break;
+              }
+            }
+          } else {
+            for (const [seq, q] of s.pending) {
+              if (seq > sseq && seq < s.sseq && (first === 0 || seq < first)) {
+                first = seq;
+                fp = q;
+              }
             }
           }
           if (fp !== undefined && fp.dseq > 0) {
