@@ -126,7 +126,7 @@ export interface IndexedMsg {
   readonly seq: number;
   readonly ts: bigint;
   readonly subj: SubjectIndex;
-  /** msgSize() of the message, what it counts against max_bytes. */
+  /** sizeOf() of the message, what it counts against max_bytes. */
   readonly size: number;
 }
 
@@ -181,6 +181,11 @@ export abstract class IndexedStore<E extends IndexedMsg> implements StreamStore 
   /** End of a mutating operation: make its effects as durable as the store promises. */
   protected abstract commit(): void;
 
+  /** What a message counts for in `bytes` and against max_bytes (the file store counts its records). */
+  protected sizeOf(subject: string, hdr: Buffer, data: Buffer): number {
+    return msgSize(subject, hdr, data);
+  }
+
   // ---- StreamStore ----
 
   storeMsg(subject: string, hdr: Buffer, data: Buffer, at?: bigint): { seq: number; ts: bigint } {
@@ -190,7 +195,7 @@ export abstract class IndexedStore<E extends IndexedMsg> implements StreamStore 
     // The time index needs non-decreasing timestamps; the wall clock may have stepped back since the
     // last message (for example across a restart), so never go below the previous one.
     if (ts < this.lastTs) ts = this.lastTs;
-    const size = msgSize(subject, hdr, data);
+    const size = this.sizeOf(subject, hdr, data);
     let subj = this.subjects.get(subject);
     const isNew = subj === undefined;
     if (subj === undefined) subj = new SubjectIndex(subject);

@@ -68,7 +68,14 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { type IndexedMsg, IndexedStore, SubjectIndex } from '../memstore.js';
-import { type LostData, type StoredMsg, StoreError, type StoreLimits } from '../store.js';
+import {
+  fileStoreMsgSize,
+  fileStoreSizeOf,
+  type LostData,
+  type StoredMsg,
+  StoreError,
+  type StoreLimits,
+} from '../store.js';
 import { crc32 } from './crc32.js';
 import {
   BLOCK_HEADER_SIZE,
@@ -284,6 +291,11 @@ export class FileStore extends IndexedStore<FileEntry> {
 
   // ---- IndexedStore hooks ----
 
+  /** nats-server's file stores count the size of a message's record (fileStoreMsgSize), not msgSize. */
+  protected override sizeOf(subject: string, hdr: Buffer, data: Buffer): number {
+    return fileStoreMsgSize(subject, hdr, data);
+  }
+
   protected override checkOpen(): void {
     if (this.failure !== undefined) throw this.failure;
     super.checkOpen();
@@ -297,7 +309,8 @@ export class FileStore extends IndexedStore<FileEntry> {
     data: Buffer,
     size: number,
   ): FileEntry {
-    const subjLen = size - 16 - hdr.length - data.length;
+    // `size` is fileStoreSizeOf(subject bytes, ...): take the subject's byte length back out of it.
+    const subjLen = size - fileStoreSizeOf(0, hdr.length, data.length);
     if (subjLen > MAX_SUBJECT_BYTES) throw new RangeError(`subject longer than ${MAX_SUBJECT_BYTES} bytes`);
     const recLen = REC_OVERHEAD + subjLen + hdr.length + data.length;
     if (this.active.size + recLen > this.blockSize && this.active.size > BLOCK_HEADER_SIZE) {
