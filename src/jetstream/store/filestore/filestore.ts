@@ -54,14 +54,17 @@
 import { randomFillSync } from 'node:crypto';
 import {
   closeSync,
+  copyFileSync,
   fdatasyncSync,
   fsyncSync,
   ftruncateSync,
+  linkSync,
   mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
   readSync,
+  renameSync,
   rmdirSync,
   unlinkSync,
   writeSync,
@@ -216,6 +219,8 @@ export class FileStore extends IndexedStore<FileEntry> {
   private failure: StoreError | undefined;
   /** The last write refused for lack of space, cleared by the next write that succeeds. */
   private spaceError: StoreError | undefined;
+  /** Snapshots holding hard links to block files: their directory and the blocks still shared. */
+  private readonly pins = new Map<string, Set<Block>>();
 
   constructor(dir: string, limits?: Partial<StoreLimits>, opts: FileStoreOptions = {}) {
     super(limits);
@@ -286,6 +291,47 @@ export class FileStore extends IndexedStore<FileEntry> {
       rmdirSync(this.dir);
     } catch {
       // Not empty: the stream keeps its own files here; leave the directory to it.
+    }
+  }
+
+  /**
+   * Added for stream snapshots: a point-in-time copy of the block files in `destDir` (which must be on
+   * the same filesystem), made of hard links, so it costs no copying and the store goes on at once.
+   * Blocks only ever grow after this (appends past the lengths returned), are deleted (the link keeps
+   * the data) or are rewritten in place by an erase or a reset on a full disk: before such a rewrite
+   * the store gives the snapshot its own copy of that block (see unshare). `releaseLinks` ends it.
+   * Pending writes are written first, so the lengths cover every message stored so far.
+   */
+  linkBlocks(destDir: string): { name: string; path: string; size: number }[] {
+    this.checkOpen();
+    this.guard(() => this.commitWrites());
+    mkdirSync(destDir, { recursive: true });
+    const shared = new Set<Block>();
+    const out: { name: string; path: string; size: number }[] = [];
+    for (const b of this.blocks) {
+      if (b.removed) continue;
+      const name = blockFileName(b.index);
+      const path = join(destDir, name);
+      linkSync(b.path, path);
+      shared.add(b);
+      out.push({ name, path, size: b.size });
+    }
+    this.pins.set(destDir, shared);
+    return out;
+  }
+
+  /** The snapshot in `destDir` is done with its links (the caller removes the files). */
+  releaseLinks(destDir: string): void {
+    this.pins.delete(destDir);
+  }
+
+  /** Before `b` is rewritten in place: snapshots still sharing its file get a private copy of it. */
+  private unshare(b: Block): void {
+    for (const [dir, shared] of this.pins) {
+      if (!shared.delete(b)) continue;
+      const path = join(dir, blockFileName(b.index));
+      copyFileSync(path, `${path}.cow`);
+      renameSync(`${path}.cow`, path);
     }
   }
 
@@ -675,6 +721,7 @@ export class FileStore extends IndexedStore<FileEntry> {
    */
   private resetInPlace(): void {
     const a = this.active;
+    if (this.pins.size > 0) this.unshare(a);
     for (const o of this.blocks) {
       if (o === a) continue;
       this.closeFd(o);
@@ -759,6 +806,7 @@ export class FileStore extends IndexedStore<FileEntry> {
     const subjLen = Buffer.byteLength(e.subj.subject);
     const payloadLen = e.len - REC_OVERHEAD - subjLen;
     const at = e.off + REC_FIXED + subjLen;
+    if (this.pins.size > 0) this.unshare(b);
     const patch = Buffer.allocUnsafe(payloadLen + 4);
     randomFillSync(patch, 0, payloadLen);
     patch.writeUInt32LE(crc32(patch, 0, payloadLen), payloadLen);
