@@ -9,6 +9,8 @@ import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { AckPolicy, StorageType } from '@nats-io/jetstream';
 import { connect, headers } from '@nats-io/transport-node';
 import { closeJetStream, type JsEnv, jsonRequest, openJetStream, runOnBoth } from '../helpers/jetstream.js';
+import { JsCluster } from '../helpers/js-cluster.js';
+import { clusterClient } from '../helpers/js-cluster-checks.js';
 import { hasReference } from '../helpers/reference.js';
 import { restoreSnapshot, takeSnapshot } from '../helpers/snapshot.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -293,5 +295,25 @@ describe('snapshot and restore compared with nats-server -js', {
         await nc.close();
       }
     });
+  });
+});
+
+describe('snapshot and restore with clustered JetStream', { timeout: 120_000 }, () => {
+  test('are refused with a clear error rather than left to time out', async () => {
+    const cluster = await JsCluster.start(['tsnats', 'tsnats', 'tsnats']);
+    const { nc, jsm } = await clusterClient(cluster);
+    try {
+      await jsm.streams.add({ name: 'C', subjects: ['c'], num_replicas: 1 });
+      const snap = await jsonRequest(nc, '$JS.API.STREAM.SNAPSHOT.C', { deliver_subject: 'x' });
+      assert.equal(snap.type, 'io.nats.jetstream.api.v1.stream_snapshot_response');
+      assert.equal((snap.error as { err_code: number }).err_code, 10064);
+      assert.match((snap.error as { description: string }).description, /clustered JetStream/);
+      const restore = await jsonRequest(nc, '$JS.API.STREAM.RESTORE.R', { config: { name: 'R' } });
+      assert.equal(restore.type, 'io.nats.jetstream.api.v1.stream_restore_response');
+      assert.equal((restore.error as { err_code: number }).err_code, 10062);
+    } finally {
+      await nc.close();
+      await cluster.stop();
+    }
   });
 });
