@@ -4,6 +4,7 @@
 // publishes and deletes go on; no_consumers; errors and stored bytes compared with nats-server.
 
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { AckPolicy, StorageType } from '@nats-io/jetstream';
@@ -167,6 +168,33 @@ describe('stream snapshot and restore', () => {
       assert.equal(info.state.messages, 40, 'the restored config limits apply');
       assert.equal(info.state.last_seq, 50);
       assert.equal(info.state.consumer_count, 0);
+    } finally {
+      await closeJetStream(env);
+    }
+  });
+
+  test('flow control: a client that never acks still gets all of a snapshot larger than the 8 MiB window', async () => {
+    const env = await openJetStream();
+    try {
+      await env.jsm.streams.add({ name: 'BIG', subjects: ['big'], storage: StorageType.File });
+      const batch: Promise<unknown>[] = [];
+      // Random payloads do not compress: ~12 MB of archive.
+      for (let i = 0; i < 3000; i++) batch.push(env.js.publish('big', randomBytes(4096)));
+      await Promise.all(batch);
+      const acked = await takeSnapshot(env.nc, 'BIG');
+      const unacked = await takeSnapshot(env.nc, 'BIG', { ack: false });
+      assert.ok(acked.data.length > 10 * 1024 * 1024, `${acked.data.length} bytes`);
+      assert.equal(unacked.data.length, acked.data.length);
+      assert.equal(
+        unacked.chunks,
+        Math.ceil(acked.data.length / (128 * 1024)),
+        'chunk_size defaults to 128 KiB',
+      );
+      // Both are the same archive apart from the files' times: restore the unacknowledged one.
+      await env.jsm.streams.delete('BIG');
+      const r = await restoreSnapshot(env.nc, 'BIG', unacked.data, { config: unacked.response.config });
+      assert.equal(r.error, undefined, JSON.stringify(r.error));
+      assert.equal((r.state as StateJson).messages, 3000);
     } finally {
       await closeJetStream(env);
     }
