@@ -154,6 +154,15 @@ describe('stream snapshot and restore', () => {
       await env.jsm.streams.add({ name: 'N', subjects: ['n.>'], storage: StorageType.File });
       await fill(env.js, 50, 'n');
       await env.jsm.consumers.add('N', { durable_name: 'D', ack_policy: AckPolicy.Explicit });
+      const advisories: string[] = [];
+      env.nc.subscribe('$JS.EVENT.ADVISORY.STREAM.*.N', {
+        callback: (_e, m) => {
+          // (Stream action advisories match too; they have no client.)
+          const a = m.json<{ type: string; stream: string; client?: { acc: string } }>();
+          if (a.client?.acc === '$G') advisories.push(`${m.subject.split('.')[4]} ${a.type}`);
+        },
+      });
+      await env.nc.flush();
       const snap = await takeSnapshot(env.nc, 'N', { noConsumers: true });
       await env.jsm.streams.delete('N');
       const config = {
@@ -168,6 +177,18 @@ describe('stream snapshot and restore', () => {
       assert.equal(info.state.messages, 40, 'the restored config limits apply');
       assert.equal(info.state.last_seq, 50);
       assert.equal(info.state.consumer_count, 0);
+      // nats-server's four advisories, create and complete for each side (and the stream's own).
+      const v1 = 'io.nats.jetstream.advisory.v1';
+      await waitFor(() => advisories.includes(`RESTORE_COMPLETE ${v1}.restore_complete`), 5000, 'advisories');
+      assert.deepEqual(
+        advisories.filter((a) => /SNAPSHOT|RESTORE/.test(a)),
+        [
+          `SNAPSHOT_CREATE ${v1}.snapshot_create`,
+          `SNAPSHOT_COMPLETE ${v1}.snapshot_complete`,
+          `RESTORE_CREATE ${v1}.restore_create`,
+          `RESTORE_COMPLETE ${v1}.restore_complete`,
+        ],
+      );
     } finally {
       await closeJetStream(env);
     }

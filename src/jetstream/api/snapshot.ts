@@ -17,10 +17,13 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { isValidSubject, tokenAt } from '../../routing/subject.js';
 import { nuid } from '../../util/nuid.js';
+import { requesterInfo, sendSnapshotAdvisory } from '../advisories.js';
 import { checkReplicas, checkStreamConfig, decodeStreamConfig, isApiError } from '../config.js';
 import { captureStream } from '../snapshot/capture.js';
 import { RestoreSession } from '../snapshot/restore.js';
 import { DEFAULT_SNAPSHOT_CHUNK_SIZE, sendSnapshot, wireName } from '../snapshot/sender.js';
+import { nowNanos } from '../store/store.js';
+import { rfc3339Nano } from '../time.js';
 import type { ApiRequest, ApiRouter } from './dispatch.js';
 import {
   type ApiError,
@@ -92,8 +95,13 @@ export function registerSnapshotApi(router: ApiRouter): void {
     }
     const info = stream.info();
     router.respond(req, { type, config: info.config, state: info.state });
+    const ci = req.ci ?? requesterInfo(js, req.jsa.account, req.producer ?? null);
+    const wire = wireName(stream.name);
+    const acc = req.jsa.account;
+    sendSnapshotAdvisory(js, acc, 'SNAPSHOT_CREATE', stream.name, wire, { state: info.state }, ci);
     inProgress.add(key);
     const started = Date.now();
+    const start = rfc3339Nano(nowNanos());
     void sendSnapshot({
       jsa: req.jsa,
       streamName: stream.name,
@@ -111,6 +119,8 @@ export function registerSnapshotApi(router: ApiRouter): void {
           `Completed snapshot of ${bytes} bytes for stream '${req.jsa.account.name} > ${stream.name}' in ${secs}s`,
         );
       }
+      const end = rfc3339Nano(nowNanos());
+      sendSnapshotAdvisory(js, acc, 'SNAPSHOT_COMPLETE', stream.name, wire, { start, end }, ci);
     });
   });
 
@@ -143,8 +153,16 @@ export function registerSnapshotApi(router: ApiRouter): void {
       return fail(req, type, newJSStreamNameExistRestoreFailedError(), { deliver_subject: '' });
     }
     js.server.logger.notice(`Starting restore for stream '${req.jsa.account.name} > ${cfg.name}'`);
+    const ci = req.ci ?? requesterInfo(js, req.jsa.account, req.producer ?? null);
+    const acc = req.jsa.account;
+    const wire = wireName(cfg.name);
+    const start = rfc3339Nano(nowNanos());
+    sendSnapshotAdvisory(js, acc, 'RESTORE_CREATE', cfg.name, wire, {}, ci);
     const dir = join(js.storeDir, SNAP_STAGING_DIR, `restore-${nuid()}`);
-    const session = new RestoreSession(req.jsa, cfg, dir, () => {});
+    const session = new RestoreSession(req.jsa, cfg, dir, (bytes) => {
+      const end = rfc3339Nano(nowNanos());
+      sendSnapshotAdvisory(js, acc, 'RESTORE_COMPLETE', cfg.name, wire, { start, end, bytes }, ci);
+    });
     router.respond(req, { type, deliver_subject: session.deliverSubject });
   });
 }

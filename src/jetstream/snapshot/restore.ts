@@ -56,7 +56,8 @@ export class RestoreSession {
     private readonly cfg: StreamConfig,
     /** A fresh staging directory for the unpacked archive (on the store's filesystem). */
     private readonly dir: string,
-    private readonly onEnd: () => void,
+    /** The upload ended and was answered (not when abandoned), with the bytes received. */
+    private readonly onComplete: (bytes: number) => void,
   ) {
     mkdirSync(dir, { recursive: true });
     this.deliverSubject = `$JS.SNAPSHOT.RESTORE.${wireName(cfg.name)}.${nuid()}`;
@@ -104,6 +105,7 @@ export class RestoreSession {
     if (js.maxStore >= 0 && js.usage().storage + this.total > js.maxStore) {
       this.answer(reply, newJSInsufficientResourcesError());
       this.end();
+      this.onComplete(this.total);
       return;
     }
     if (this.failure === undefined) {
@@ -142,10 +144,8 @@ export class RestoreSession {
     if (result instanceof Error || isApiError(result)) {
       const why = result instanceof Error ? result.message : result.description;
       this.log('warn', `Restore failed for ${this.total} bytes for stream ${name}: ${why}`);
-      this.answer(
-        reply,
-        isApiError(result) && result.err_code === 10130 ? result : newJSStreamRestoreError(why),
-      );
+      // As nats-server's NewJSStreamRestoreError(err, Unless(err)): an API error is answered as it is.
+      this.answer(reply, isApiError(result) ? result : newJSStreamRestoreError(why));
     } else {
       const secs = ((Date.now() - this.started) / 1000).toFixed(3);
       this.log('notice', `Completed restore of ${this.total} bytes for stream ${name} in ${secs}s`);
@@ -153,6 +153,7 @@ export class RestoreSession {
       this.send(reply, { type: ResponseType.StreamCreate, config, created, state });
     }
     this.end();
+    this.onComplete(this.total);
   }
 
   private answer(reply: string, error: ApiError): void {
@@ -171,7 +172,6 @@ export class RestoreSession {
     this.jsa.unsubscribe(this.sub);
     this.closeFile();
     rmSync(this.dir, { recursive: true, force: true });
-    this.onEnd();
   }
 
   private openFile(name: string, _size: number): void {
