@@ -113,30 +113,55 @@ export class S2StreamWriter {
  * the input stopped inside a chunk.
  */
 export class S2StreamReader {
-  private buf: Buffer = Buffer.alloc(0);
+  /** Bytes received and not consumed yet, in arrival order (copied only when a chunk spans pieces). */
+  private parts: Buffer[] = [];
+  private partsLen = 0;
   private seenId = false;
 
   constructor(private readonly onData: (data: Buffer) => void) {}
 
   push(data: Buffer): void {
-    this.buf = this.buf.length === 0 ? data : Buffer.concat([this.buf, data]);
-    let off = 0;
-    const b = this.buf;
-    while (b.length - off >= 4) {
-      const type = b[off]!;
-      const len = b.readUIntLE(off + 1, 3);
+    if (data.length === 0) return;
+    this.parts.push(data);
+    this.partsLen += data.length;
+    while (this.partsLen >= 4) {
+      const head = this.peek(4);
+      const type = head[0]!;
+      const len = head.readUIntLE(1, 3);
       if (len > MAX_CHUNK) throw new S2Error('s2: chunk too large');
-      if (b.length - off - 4 < len) break;
-      const body = b.subarray(off + 4, off + 4 + len);
-      off += 4 + len;
-      this.chunk(type, body);
+      if (this.partsLen < 4 + len) break;
+      const frame = this.take(4 + len);
+      this.chunk(type, frame.subarray(4));
     }
-    this.buf = off === b.length ? Buffer.alloc(0) : Buffer.from(b.subarray(off));
   }
 
   end(): void {
-    if (this.buf.length > 0) throw new S2Error('s2: unexpected end of stream');
+    if (this.partsLen > 0) throw new S2Error('s2: unexpected end of stream');
     if (!this.seenId) throw new S2Error('s2: empty stream');
+  }
+
+  /** The first n buffered bytes (n <= partsLen), without consuming them. */
+  private peek(n: number): Buffer {
+    const first = this.parts[0]!;
+    if (first.length >= n) return first.subarray(0, n);
+    return Buffer.concat(this.parts, this.partsLen).subarray(0, n);
+  }
+
+  /** Consume the first n buffered bytes (n <= partsLen). */
+  private take(n: number): Buffer {
+    const first = this.parts[0]!;
+    let out: Buffer;
+    if (first.length >= n) {
+      out = first.subarray(0, n);
+      if (first.length === n) this.parts.shift();
+      else this.parts[0] = first.subarray(n);
+    } else {
+      const all = Buffer.concat(this.parts, this.partsLen);
+      out = all.subarray(0, n);
+      this.parts = all.length > n ? [all.subarray(n)] : [];
+    }
+    this.partsLen -= n;
+    return out;
   }
 
   private chunk(type: number, body: Buffer): void {

@@ -64,7 +64,7 @@ export class RestoreSession {
     this.tar = new TarReader({
       file: (name, size) => this.openFile(name, size),
       data: (chunk) => {
-        if (this.fd >= 0) writeSync(this.fd, chunk);
+        for (let off = 0; this.fd >= 0 && off < chunk.length; ) off += writeSync(this.fd, chunk, off);
       },
       fileEnd: () => this.closeFile(),
     });

@@ -312,8 +312,13 @@ export class FileStore extends IndexedStore<FileEntry> {
       if (b.removed) continue;
       const name = blockFileName(b.index);
       const path = join(destDir, name);
-      linkSync(b.path, path);
-      shared.add(b);
+      try {
+        linkSync(b.path, path);
+        shared.add(b);
+      } catch {
+        // No hard links here (another filesystem, or none supported): a copy is point-in-time as well.
+        copyFileSync(b.path, path);
+      }
       out.push({ name, path, size: b.size });
     }
     this.pins.set(destDir, shared);
