@@ -4,7 +4,7 @@
  * `meta.inf` (JSON: `created` plus the config, as nats-server's FileStreamInfo) beside the store's data,
  * so they are recreated when the server starts again; memory streams live only as long as the server.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type JsAccountLimits, unlimitedJsAccount } from '../auth/types.js';
 import { subjectsCollide } from '../routing/subject.js';
@@ -23,9 +23,10 @@ import {
   newJSStreamMaxBytesRequiredError,
   newJSStreamMaxStreamBytesExceededError,
   newJSStreamNameExistError,
+  newJSStreamNameExistRestoreFailedError,
   newJSStreamSubjectOverlapError,
 } from './api/errors.generated.js';
-import { decodeRequest, goJson } from './api/json.js';
+import { decodeRequest, goJson, type JsonObject } from './api/json.js';
 import {
   configFromStored,
   encodeStreamConfig,
@@ -33,9 +34,14 @@ import {
   type StreamLookup,
   sameConfig,
 } from './config.js';
-import { recoverConsumers } from './consumer/registry.js';
-import type { JetStream } from './jetstream.js';
-import { nowNanos } from './store/store.js';
+import { Consumer } from './consumer/consumer.js';
+import { addConsumer, recoverConsumers } from './consumer/registry.js';
+import { CONSUMERS_DIR, ConsumerFileStore, consumerDir, readConsumerMeta } from './consumer/store.js';
+import { type JetStream, MSGS_DIR } from './jetstream.js';
+import { SNAPSHOT_FORMAT, SNAPSHOT_MARKER, SNAPSHOT_VERSION } from './snapshot/capture.js';
+import { FileStore } from './store/filestore/filestore.js';
+import type { IndexedMsg, IndexedStore } from './store/memstore.js';
+import { nowNanos, type StreamStore } from './store/store.js';
 import { Stream, type StreamHost, storeLimitsOf } from './stream.js';
 import { parseRfc3339Nano, rfc3339Nano } from './time.js';
 
@@ -165,8 +171,21 @@ export class JsAccount implements StreamHost {
     return stream;
   }
 
-  private openStream(cfg: StreamConfig, created: bigint, setup?: (s: Stream) => void): Stream {
+  private openStream(
+    cfg: StreamConfig,
+    created: bigint,
+    setup?: (s: Stream) => void,
+    fill?: (store: StreamStore) => void,
+  ): Stream {
     const store = this.js.createStore(cfg, this.streamDir(cfg.name), storeLimitsOf(cfg));
+    if (fill !== undefined) {
+      try {
+        fill(store);
+      } catch (e) {
+        store.delete();
+        throw e;
+      }
+    }
     const stream = new Stream(this, cfg, store, created);
     this.streams.set(cfg.name, stream);
     this.js.reserve(cfg, 1);
@@ -196,6 +215,100 @@ export class JsAccount implements StreamHost {
     } catch (e) {
       this.warn(`Stream create failed for '${this.account.name} > ${cfg.name}': ${String(e)}`);
       return newJSStreamCreateError('error creating store for stream');
+    }
+  }
+
+  /**
+   * Build a stream from an unpacked snapshot in `dir` (snapshot/restore.ts; the archive's layout is in
+   * snapshot/capture.ts) under `cfg`, the restore request's checked config. As nats-server's
+   * RestoreStream: the archive's stream name must be the config's, the name must still be free (10130),
+   * then consumers are recreated with their state. A file stream takes the archive's block files as its
+   * own (the directory is moved into place, no copy); a memory stream is filled from them. Throws (or
+   * returns an API error) when the stream cannot be built; nothing is left behind then.
+   */
+  restoreStream(cfg: StreamConfig, dir: string): Stream | ApiError {
+    let marker: JsonObject;
+    try {
+      marker = decodeRequest(readFileSync(join(dir, SNAPSHOT_MARKER), 'utf8'));
+    } catch {
+      throw new Error(
+        existsSync(join(dir, META_FILE))
+          ? 'not a tsnats snapshot (archives of nats-server file stores cannot be restored by tsnats)'
+          : 'snapshot has no stream metadata',
+      );
+    }
+    if (marker.string('format') !== SNAPSHOT_FORMAT || (marker.int('version') ?? 0) > SNAPSHOT_VERSION) {
+      throw new Error('unsupported snapshot format');
+    }
+    const meta = decodeRequest(readFileSync(join(dir, META_FILE), 'utf8'));
+    if (meta.string('name') !== cfg.name) throw new Error('stream names do not match');
+    const createdText = meta.string('created') ?? '';
+    const created = createdText === '' ? nowNanos() : parseRfc3339Nano(createdText) || nowNanos();
+    if (this.streams.has(cfg.name)) return newJSStreamNameExistRestoreFailedError();
+    const limitErr = this.js.checkLimits(cfg, 0);
+    if (limitErr !== undefined) return limitErr;
+    if (this.subjectsOverlap(cfg.subjects)) return newJSStreamSubjectOverlapError();
+
+    const msgsDir = join(dir, MSGS_DIR);
+    mkdirSync(msgsDir, { recursive: true });
+    const obs = join(dir, CONSUMERS_DIR);
+    let stream: Stream;
+    if (cfg.storage === 'file') {
+      // The unpacked archive becomes the stream's directory: msgs/ and obs/ are read where they are.
+      const target = this.streamDir(cfg.name);
+      rmSync(target, { recursive: true, force: true });
+      mkdirSync(join(this.dir, STREAMS_DIR), { recursive: true });
+      for (const extra of [SNAPSHOT_MARKER, META_FILE]) rmSync(join(dir, extra), { force: true });
+      renameSync(dir, target);
+      try {
+        stream = this.openStream(cfg, created);
+      } catch (e) {
+        rmSync(target, { recursive: true, force: true });
+        throw e;
+      }
+    } else {
+      stream = this.openStream(cfg, created, undefined, (store) => {
+        const src = new FileStore(msgsDir, {}, { syncIntervalMs: 0 });
+        try {
+          (store as IndexedStore<IndexedMsg>).importFrom(src);
+        } finally {
+          src.stop();
+        }
+      });
+    }
+    this.saveConfig(stream);
+    const consumersDir = cfg.storage === 'file' ? join(this.streamDir(cfg.name), CONSUMERS_DIR) : obs;
+    try {
+      this.restoreConsumers(stream, consumersDir);
+    } catch (e) {
+      this.deleteStream(stream);
+      throw e;
+    }
+    return stream;
+  }
+
+  /** Recreate the consumers of a restored stream from `<dir>/<name>/{meta.inf,o.dat}`. */
+  private restoreConsumers(stream: Stream, dir: string): void {
+    let names: string[];
+    try {
+      names = readdirSync(dir).sort();
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const cdir = join(dir, name);
+      const meta = readConsumerMeta(cdir);
+      const state = new ConsumerFileStore(cdir).readState();
+      const file = stream.config.storage === 'file' && !meta.config.mem_storage && !meta.config.direct;
+      const store = file ? new ConsumerFileStore(consumerDir(this.streamDir(stream.name), name)) : undefined;
+      const r = addConsumer(this, stream, meta.config, { name, created: meta.created, store, state });
+      if (!(r instanceof Consumer)) {
+        throw new Error(
+          `error restoring consumer [${JSON.stringify(name)}]: ${typeof r === 'string' ? r : r.description}`,
+        );
+      }
+      // Memory streams keep consumers in memory: the staged files go with the staging directory.
+      if (store !== undefined) store.writeState(r.state.snapshot());
     }
   }
 

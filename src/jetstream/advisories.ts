@@ -83,3 +83,32 @@ export function sendStreamAction(js: JetStream, acc: Account, stream: string, ac
   };
   js.out.deferString(acc, subject, goJson(advisory));
 }
+
+/** The snapshot and restore advisories (nats-server's JSSnapshotCreateAdvisory and the three others). */
+export type SnapshotEvent = 'SNAPSHOT_CREATE' | 'SNAPSHOT_COMPLETE' | 'RESTORE_CREATE' | 'RESTORE_COMPLETE';
+
+const SNAPSHOT_EVENT_TYPE: Record<SnapshotEvent, string> = {
+  SNAPSHOT_CREATE: 'io.nats.jetstream.advisory.v1.snapshot_create',
+  SNAPSHOT_COMPLETE: 'io.nats.jetstream.advisory.v1.snapshot_complete',
+  RESTORE_CREATE: 'io.nats.jetstream.advisory.v1.restore_create',
+  RESTORE_COMPLETE: 'io.nats.jetstream.advisory.v1.restore_complete',
+};
+
+/**
+ * `$JS.EVENT.ADVISORY.STREAM.<event>.<stream>`: `fields` go between `stream` and `client` in Go's order
+ * (state for SNAPSHOT_CREATE; start, end (and bytes) for the COMPLETE ones).
+ */
+export function sendSnapshotAdvisory(
+  js: JetStream,
+  acc: Account,
+  event: SnapshotEvent,
+  stream: string,
+  wireStream: string,
+  fields: Record<string, unknown>,
+  client: ClientInfo,
+): void {
+  const subject = `${STREAM_ACTION_PREFIX}${event}.${wireStream}`;
+  if (!acc.sublist.hasInterest(subject)) return;
+  const advisory = { ...typedEvent(SNAPSHOT_EVENT_TYPE[event]), stream, ...fields, client, ...domainOf(js) };
+  js.out.deferString(acc, subject, goJson(advisory));
+}

@@ -8,7 +8,7 @@
  * when no other account is configured (the system account aside), otherwise the accounts whose `jetstream`
  * enables it, with their limits. The others answer the API with 10039 (api/not-enabled.ts).
  */
-import { mkdirSync, statfsSync } from 'node:fs';
+import { mkdirSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { type JsAccountLimits, unlimitedJsAccount } from '../auth/types.js';
@@ -26,6 +26,7 @@ import {
   newJSStorageResourcesExceededError,
 } from './api/errors.generated.js';
 import { answerNotEnabled } from './api/not-enabled.js';
+import { registerSnapshotApi, SNAP_STAGING_DIR } from './api/snapshot.js';
 import { registerStreamApi, registerUnsupportedApi } from './api/streams.js';
 import { JS_ALL_API } from './api/types.js';
 import { JetStreamCluster } from './cluster/cluster.js';
@@ -122,6 +123,7 @@ export class JetStream {
     this.api = new ApiRouter(this);
     registerStreamApi(this.api);
     registerConsumerApi(this.api);
+    registerSnapshotApi(this.api);
     registerUnsupportedApi(this.api);
     const o = server.options;
     const sys = server.systemAccount;
@@ -144,6 +146,8 @@ export class JetStream {
     const log = this.server.logger;
     log.notice('Starting JetStream');
     mkdirSync(this.storeDir, { recursive: true });
+    // Snapshots and restores cut short by a stop leave their staging files (nats-server clears them too).
+    rmSync(join(this.storeDir, SNAP_STAGING_DIR), { recursive: true, force: true });
     const maxStore = this.maxStore >= 0 ? this.maxStore : this.diskAvailable();
     (this as { maxStore: number }).maxStore = maxStore;
     log.notice('---------------- JETSTREAM ----------------');

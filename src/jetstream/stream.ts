@@ -49,7 +49,14 @@ import {
   statusHeader,
 } from './headers.js';
 import { StreamSourcing } from './sourcing.js';
-import type { StoredMsg, StoreLimits, StreamState, StreamStore } from './store/store.js';
+import {
+  fileStoreMsgSize,
+  msgSize,
+  type StoredMsg,
+  type StoreLimits,
+  type StreamState,
+  type StreamStore,
+} from './store/store.js';
 import { rfc3339Nano } from './time.js';
 
 /** What a stream needs from the JetStream layer that owns it. */
@@ -412,7 +419,7 @@ export class Stream {
       return false;
     };
     if (cfg.sealed) return refuse(newJSStreamSealedError());
-    const overLimits = this.host.limitsExceeded(cfg.storage, storedSize(subject, hdr, data));
+    const overLimits = this.host.limitsExceeded(cfg.storage, storedSize(cfg.storage, subject, hdr, data));
     if (overLimits !== undefined) return refuse(overLimits);
     if (cfg.max_msg_size >= 0 && hdr.length + data.length > cfg.max_msg_size) {
       return refuse(newJSStreamMessageExceedsMaximumError());
@@ -505,7 +512,7 @@ export class Stream {
       return fail(newJSStreamMessageExceedsMaximumError());
     }
     if (hdr.length > MAX_HEADER_SIZE) return fail(newJSStreamHeaderExceedsMaximumError());
-    const overLimits = this.host.limitsExceeded(cfg.storage, storedSize(subject, hdr, data));
+    const overLimits = this.host.limitsExceeded(cfg.storage, storedSize(cfg.storage, subject, hdr, data));
     if (overLimits !== undefined) return fail(overLimits);
 
     // Interest retention keeps a message only when some consumer wants it; the sequence still advances.
@@ -999,9 +1006,9 @@ export class Stream {
   }
 }
 
-/** The bytes a message adds to the store, as nats-server counts them (memStoreMsgSize). */
-function storedSize(subject: string, hdr: Buffer, data: Buffer): number {
-  return subject.length + hdr.length + data.length + 16;
+/** The bytes a message adds to its store, as nats-server counts them (fileStoreMsgSize / memStoreMsgSize). */
+function storedSize(storage: StreamConfig['storage'], subject: string, hdr: Buffer, data: Buffer): number {
+  return storage === 'file' ? fileStoreMsgSize(subject, hdr, data) : msgSize(subject, hdr, data);
 }
 
 /** The republish transform of a config (validated by checkStreamConfig). */

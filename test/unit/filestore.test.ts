@@ -33,7 +33,12 @@ import {
   REC_MSG,
   viewRecord,
 } from '../../src/jetstream/store/filestore/format.js';
-import { StoreError, type StoreLimits, type StreamStore } from '../../src/jetstream/store/store.js';
+import {
+  fileStoreMsgSize,
+  StoreError,
+  type StoreLimits,
+  type StreamStore,
+} from '../../src/jetstream/store/store.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tsnats-fs-'));
@@ -252,6 +257,25 @@ describe('file store: restart', () => {
     assert.equal(s.state().firstSeq, 100);
     assert.equal(s.state().lastSeq, 99);
     assert.equal(s.storeMsg('a', EMPTY, EMPTY).seq, 100);
+    s.stop();
+  });
+
+  test('a purge up to sequence 2^64 - 1 works and survives restart (the fuzz found it on a stream "é")', () => {
+    // STREAM.PURGE {"seq":18446744073709551615} compacts past the end: the next sequence is 2^64 - 1,
+    // which as a JavaScript number is 2^64, and the block header's u64 write used to throw (uint32
+    // overflow of the high word), failing the purge and closing the store.
+    const dir = join(newDir(), 'é', 'msgs');
+    let s = open(dir);
+    fill(s, 3);
+    const seq = Number('18446744073709551615');
+    assert.equal(s.purgeEx('', seq, 0), 3);
+    assert.equal(s.state().firstSeq, seq);
+    assert.equal(s.state().msgs, 0);
+    // Not stored after: sequences past 2^53 are not exact in a JavaScript number (2^64 + 1 === 2^64).
+    const before = s.state();
+    s.stop();
+    s = open(dir);
+    assert.deepEqual(s.state(), before);
     s.stop();
   });
 
@@ -869,5 +893,34 @@ describe('file store: full disk', () => {
       assert.equal(t.lostData(), undefined);
       t.stop();
     }
+  });
+});
+
+describe('file store: bytes', () => {
+  test("state.bytes counts nats-server's record size (fileStoreMsgSize), also after a restart", () => {
+    const dir = newDir();
+    let s = open(dir);
+    const hdr = b('NATS/1.0\r\nk: v\r\n\r\n');
+    s.storeMsg('foo', EMPTY, b('hello'));
+    s.storeMsg('foo.é', hdr, b('hello'));
+    s.storeMsg('bar', EMPTY, EMPTY);
+    // 22 (length, sequence, time, subject length) + subject + payload + 8 (hash); + 4 + headers with headers.
+    const want = 22 + 3 + 5 + 8 + (22 + 6 + 4 + hdr.length + 5 + 8) + (22 + 3 + 8);
+    assert.equal(s.state().bytes, want);
+    assert.equal(fileStoreMsgSize('foo', EMPTY, b('hello')), 38);
+    s.stop();
+    s = open(dir);
+    assert.equal(s.state().bytes, want);
+    s.removeMsg(1);
+    assert.equal(s.state().bytes, want - 38);
+    s.stop();
+  });
+
+  test('max_bytes applies to the same sizes', () => {
+    const s = open(newDir(), { maxBytes: 38 * 3 });
+    for (let i = 0; i < 5; i++) s.storeMsg('foo', EMPTY, b('hello'));
+    assert.equal(s.state().msgs, 3);
+    assert.equal(s.state().firstSeq, 3);
+    s.stop();
   });
 });

@@ -33,9 +33,7 @@ import {
   newJSStreamNameContainsPathSeparatorsError,
   newJSStreamNotFoundError,
   newJSStreamPurgeFailedError,
-  newJSStreamRestoreError,
   newJSStreamSealedError,
-  newJSStreamSnapshotError,
   newJSStreamSubjectOverlapError,
   newJSStreamTemplateCreateError,
   newJSStreamTemplateNotFoundError,
@@ -376,8 +374,8 @@ export function registerStreamApi(router: ApiRouter): void {
 
 /**
  * Stream API calls tsnats does not implement, answered rather than left to time out: leader stepdown and
- * peer removal need clustered JetStream (nats-server answers 10010 without it too); snapshots, restores and
- * stream templates are refused with nats-server's error codes for them.
+ * peer removal need clustered JetStream (nats-server answers 10010 without it too); stream templates are
+ * refused with nats-server's error codes for them. (Snapshots and restores: snapshot.ts.)
  */
 export function registerUnsupportedApi(router: ApiRouter): void {
   const err = (req: ApiRequest, type: string, e: ApiError): void =>
@@ -388,16 +386,6 @@ export function registerUnsupportedApi(router: ApiRouter): void {
   );
   router.register('$JS.API.STREAM.PEER.REMOVE.*', (req) =>
     err(req, `${prefix}stream_remove_peer_response`, newJSClusterRequiredError()),
-  );
-  router.register('$JS.API.STREAM.SNAPSHOT.*', (req) => {
-    const type = `${prefix}stream_snapshot_response`;
-    if (req.jsa.lookupStream(tokenAt(req.subject, 5)) === undefined) {
-      return err(req, type, newJSStreamNotFoundError());
-    }
-    err(req, type, newJSStreamSnapshotError('not supported by tsnats'));
-  });
-  router.register('$JS.API.STREAM.RESTORE.*', (req) =>
-    err(req, `${prefix}stream_restore_response`, newJSStreamRestoreError('not supported by tsnats')),
   );
   // Templates: requests are checked as nats-server checks them (its JSON, its name and config checks)
   // and then refused, as tsnats keeps no templates.

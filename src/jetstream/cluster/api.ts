@@ -39,7 +39,9 @@ import {
   newJSStreamNameExistError,
   newJSStreamNotFoundError,
   newJSStreamPurgeFailedError,
+  newJSStreamRestoreError,
   newJSStreamSealedError,
+  newJSStreamSnapshotError,
   newJSStreamSubjectOverlapError,
 } from '../api/errors.generated.js';
 import { decodeRequest, goJson, InvalidJsonError, isEmptyRequest, type JsonObject } from '../api/json.js';
@@ -165,6 +167,9 @@ export class ClusterApi {
           return this.byConsumerLeader(req);
         case 'CONSUMER.LEADER':
           return this.consumerStepDown(req);
+        case 'STREAM.SNAPSHOT':
+        case 'STREAM.RESTORE':
+          return this.snapshotNotClustered(req, op === 'STREAM.SNAPSHOT');
         default:
           // CONSUMER.MSG.NEXT and DIRECT.GET go to the asset's own subscriptions in the account.
           return;
@@ -193,6 +198,17 @@ export class ClusterApi {
 
   private fail(req: Request, type: string, e: ApiError): undefined {
     this.respond(req, { type, error: e }, true);
+  }
+
+  /**
+   * Snapshots and restores are single-server only in tsnats (api/snapshot.ts): with clustered JetStream
+   * the meta leader refuses them rather than let the request time out.
+   */
+  private snapshotNotClustered(req: Request, snapshot: boolean): undefined {
+    if (!this.ctx.meta.isLeader()) return;
+    const why = 'not supported by tsnats with clustered JetStream';
+    if (snapshot) this.fail(req, ResponseType.StreamSnapshot, newJSStreamSnapshotError(why));
+    else this.fail(req, ResponseType.StreamRestore, newJSStreamRestoreError(why));
   }
 
   /** Only the meta leader decides; without one, every server says so (nats-server's isLeaderless). */

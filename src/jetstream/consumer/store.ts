@@ -20,8 +20,10 @@ import { type ConsumerConfig, decodeConsumerConfig, encodeConsumerConfig } from 
 
 /** nats-server's consumer directory inside a stream's directory, and its file names. */
 export const CONSUMERS_DIR = 'obs';
-const META_FILE = 'meta.inf';
-const STATE_FILE = 'o.dat';
+export const CONSUMER_META_FILE = 'meta.inf';
+export const CONSUMER_STATE_FILE = 'o.dat';
+const META_FILE = CONSUMER_META_FILE;
+const STATE_FILE = CONSUMER_STATE_FILE;
 const STATE_VERSION = 1;
 
 /** An unacknowledged delivery: its first delivery sequence and when it was (last) sent, in ms. */
@@ -171,6 +173,15 @@ function writeAtomic(dir: string, file: string, data: Buffer | string): void {
   renameSync(tmp, join(dir, file));
 }
 
+/** The text of a consumer's meta.inf (stream snapshots carry the same file). */
+export function encodeConsumerMeta(meta: ConsumerMeta): string {
+  return goJson({
+    name: meta.name,
+    created: rfc3339Nano(meta.created),
+    config: encodeConsumerConfig(meta.config),
+  });
+}
+
 /** The directory of a consumer of a stream whose directory is `streamDir`. */
 export function consumerDir(streamDir: string, name: string): string {
   return join(streamDir, CONSUMERS_DIR, name);
@@ -182,12 +193,7 @@ export class ConsumerFileStore {
 
   writeMeta(meta: ConsumerMeta): void {
     mkdirSync(this.dir, { recursive: true });
-    const text = goJson({
-      name: meta.name,
-      created: rfc3339Nano(meta.created),
-      config: encodeConsumerConfig(meta.config),
-    });
-    writeAtomic(this.dir, META_FILE, text);
+    writeAtomic(this.dir, META_FILE, encodeConsumerMeta(meta));
   }
 
   /** The stored state, undefined when there is none (or it cannot be read). */

@@ -126,7 +126,7 @@ export interface IndexedMsg {
   readonly seq: number;
   readonly ts: bigint;
   readonly subj: SubjectIndex;
-  /** msgSize() of the message, what it counts against max_bytes. */
+  /** sizeOf() of the message, what it counts against max_bytes. */
   readonly size: number;
 }
 
@@ -181,6 +181,11 @@ export abstract class IndexedStore<E extends IndexedMsg> implements StreamStore 
   /** End of a mutating operation: make its effects as durable as the store promises. */
   protected abstract commit(): void;
 
+  /** What a message counts for in `bytes` and against max_bytes (the file store counts its records). */
+  protected sizeOf(subject: string, hdr: Buffer, data: Buffer): number {
+    return msgSize(subject, hdr, data);
+  }
+
   // ---- StreamStore ----
 
   storeMsg(subject: string, hdr: Buffer, data: Buffer, at?: bigint): { seq: number; ts: bigint } {
@@ -190,7 +195,7 @@ export abstract class IndexedStore<E extends IndexedMsg> implements StreamStore 
     // The time index needs non-decreasing timestamps; the wall clock may have stepped back since the
     // last message (for example across a restart), so never go below the previous one.
     if (ts < this.lastTs) ts = this.lastTs;
-    const size = msgSize(subject, hdr, data);
+    const size = this.sizeOf(subject, hdr, data);
     let subj = this.subjects.get(subject);
     const isNew = subj === undefined;
     if (subj === undefined) subj = new SubjectIndex(subject);
@@ -297,6 +302,70 @@ export abstract class IndexedStore<E extends IndexedMsg> implements StreamStore 
     }
     this.finishOp();
     return n;
+  }
+
+  /**
+   * Added for snapshot restore: fill this empty store with the messages of `src`, keeping their
+   * sequences, timestamps and subjects, the gaps between them (deleted messages) and the last sequence
+   * (deletes at the end, or a purge). The store's limits are enforced once at the end.
+   */
+  importFrom(src: StreamStore): void {
+    this.checkOpen();
+    if (this.lastSeq !== 0 || this.msgs !== 0) throw new Error('import into a store that is not empty');
+    const st = src.state();
+    for (let m = src.loadNextMsg('', st.firstSeq); m !== undefined; m = src.loadNextMsg('', m.seq + 1)) {
+      this.appendAt(m.seq, m.ts, m.subject, m.hdr, m.data);
+    }
+    if (st.lastSeq > this.lastSeq) {
+      if (this.msgs === 0) {
+        this.resetIndex(st.lastSeq + 1);
+      } else {
+        for (let seq = this.lastSeq + 1; seq <= st.lastSeq; seq++) {
+          this.slots.push(undefined);
+          this.times.push(this.lastTs);
+        }
+        this.lastSeq = st.lastSeq;
+      }
+    }
+    if (st.lastTs > this.lastTs) this.lastTs = st.lastTs;
+    this.droppedAllIfEmpty();
+    this.enforceAllLimits();
+    this.finishOp();
+  }
+
+  /** importFrom: one message at `seq` (> lastSeq); the sequences skipped are deleted ones. */
+  private appendAt(seq: number, ts: bigint, subject: string, hdr: Buffer, data: Buffer): void {
+    const size = this.sizeOf(subject, hdr, data);
+    let subj = this.subjects.get(subject);
+    if (subj === undefined) {
+      subj = new SubjectIndex(subject);
+      this.subjects.set(subject, subj);
+    }
+    const e = this.append(seq, ts, subj, hdr, data, size);
+    if (this.slots.length === 0) {
+      this.base = seq;
+    } else {
+      for (let s = this.lastSeq + 1; s < seq; s++) {
+        this.slots.push(undefined);
+        this.times.push(this.lastTs);
+      }
+    }
+    if (this.msgs === 0) {
+      this.firstSeq = seq;
+      this.firstTs = ts;
+    }
+    this.slots.push(e);
+    this.times.push(ts);
+    this.msgs++;
+    this.bytes += size;
+    this.lastSeq = seq;
+    this.lastTs = ts;
+    subj.seqs.push(seq);
+  }
+
+  /** A store that ends up empty after an import keeps its sequence on disk (the file store's floor). */
+  protected droppedAllIfEmpty(): void {
+    if (this.msgs === 0 && this.lastSeq > 0) this.droppedAll();
   }
 
   getSeqFromTime(ts: bigint): number {

@@ -19,7 +19,7 @@ export interface StoredMsg {
 export interface StoreLimits {
   /** Maximum messages, -1 = unlimited. */
   maxMsgs: number;
-  /** Maximum bytes (as `msgSize` counts them), -1 = unlimited. */
+  /** Maximum bytes (as the store counts them: msgSize or fileStoreMsgSize), -1 = unlimited. */
   maxBytes: number;
   /** Maximum age in ms, 0 = unlimited. Expiry runs on a timer inside the store. */
   maxAge: number;
@@ -124,9 +124,28 @@ export class StoreError extends Error {
   }
 }
 
-/** Bytes a message counts for against max_bytes (nats-server's fileStoreMsgSize / memStoreMsgSize). */
+/**
+ * Bytes a message counts for in a memory store, against max_bytes and in `state.bytes` (nats-server's
+ * memStoreMsgSize: subject + header + payload + 16, for the sequence and timestamp).
+ */
 export function msgSize(subject: string, hdr: Buffer, data: Buffer): number {
   return Buffer.byteLength(subject) + hdr.length + data.length + 16;
+}
+
+/**
+ * Bytes a message counts for in a file store (nats-server's fileStoreMsgSize, the size of its record on
+ * disk): record length 4 + sequence 8 + timestamp 8 + subject length 2, the subject, the payload and an
+ * 8-byte hash; a message with headers adds a 4-byte header length and the headers. nats-server reports
+ * these for file streams, so `state.bytes` and max_bytes agree with it even though our own records
+ * (filestore/format.ts) are laid out differently.
+ */
+export function fileStoreMsgSize(subject: string, hdr: Buffer, data: Buffer): number {
+  return fileStoreSizeOf(Buffer.byteLength(subject), hdr.length, data.length);
+}
+
+/** fileStoreMsgSize from the byte lengths (recovery has them, not the buffers). */
+export function fileStoreSizeOf(subjLen: number, hdrLen: number, dataLen: number): number {
+  return 30 + subjLen + dataLen + (hdrLen > 0 ? 4 + hdrLen : 0);
 }
 
 /** Nanoseconds since the epoch, now (monotonic within the process: timeOrigin + a monotonic clock). */

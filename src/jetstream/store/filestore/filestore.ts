@@ -54,21 +54,31 @@
 import { randomFillSync } from 'node:crypto';
 import {
   closeSync,
+  copyFileSync,
   fdatasyncSync,
   fsyncSync,
   ftruncateSync,
+  linkSync,
   mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
   readSync,
+  renameSync,
   rmdirSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { type IndexedMsg, IndexedStore, SubjectIndex } from '../memstore.js';
-import { type LostData, type StoredMsg, StoreError, type StoreLimits } from '../store.js';
+import {
+  fileStoreMsgSize,
+  fileStoreSizeOf,
+  type LostData,
+  type StoredMsg,
+  StoreError,
+  type StoreLimits,
+} from '../store.js';
 import { crc32 } from './crc32.js';
 import {
   BLOCK_HEADER_SIZE,
@@ -224,6 +234,8 @@ export class FileStore extends IndexedStore<FileEntry> {
   private failure: StoreError | undefined;
   /** The last write refused for lack of space, cleared by the next write that succeeds. */
   private spaceError: StoreError | undefined;
+  /** Snapshots holding hard links to block files: their directory and the blocks still shared. */
+  private readonly pins = new Map<string, Set<Block>>();
 
   constructor(dir: string, limits?: Partial<StoreLimits>, opts: FileStoreOptions = {}) {
     super(limits);
@@ -297,7 +309,58 @@ export class FileStore extends IndexedStore<FileEntry> {
     }
   }
 
+  /**
+   * Added for stream snapshots: a point-in-time copy of the block files in `destDir` (which must be on
+   * the same filesystem), made of hard links, so it costs no copying and the store goes on at once.
+   * Blocks only ever grow after this (appends past the lengths returned), are deleted (the link keeps
+   * the data) or are rewritten in place by an erase or a reset on a full disk: before such a rewrite
+   * the store gives the snapshot its own copy of that block (see unshare). `releaseLinks` ends it.
+   * Pending writes are written first, so the lengths cover every message stored so far.
+   */
+  linkBlocks(destDir: string): { name: string; path: string; size: number }[] {
+    this.checkOpen();
+    this.guard(() => this.commitWrites());
+    mkdirSync(destDir, { recursive: true });
+    const shared = new Set<Block>();
+    const out: { name: string; path: string; size: number }[] = [];
+    for (const b of this.blocks) {
+      if (b.removed) continue;
+      const name = blockFileName(b.index);
+      const path = join(destDir, name);
+      try {
+        linkSync(b.path, path);
+        shared.add(b);
+      } catch {
+        // No hard links here (another filesystem, or none supported): a copy is point-in-time as well.
+        copyFileSync(b.path, path);
+      }
+      out.push({ name, path, size: b.size });
+    }
+    this.pins.set(destDir, shared);
+    return out;
+  }
+
+  /** The snapshot in `destDir` is done with its links (the caller removes the files). */
+  releaseLinks(destDir: string): void {
+    this.pins.delete(destDir);
+  }
+
+  /** Before `b` is rewritten in place: snapshots still sharing its file get a private copy of it. */
+  private unshare(b: Block): void {
+    for (const [dir, shared] of this.pins) {
+      if (!shared.delete(b)) continue;
+      const path = join(dir, blockFileName(b.index));
+      copyFileSync(path, `${path}.cow`);
+      renameSync(`${path}.cow`, path);
+    }
+  }
+
   // ---- IndexedStore hooks ----
+
+  /** nats-server's file stores count the size of a message's record (fileStoreMsgSize), not msgSize. */
+  protected override sizeOf(subject: string, hdr: Buffer, data: Buffer): number {
+    return fileStoreMsgSize(subject, hdr, data);
+  }
 
   protected override checkOpen(): void {
     if (this.failure !== undefined) throw this.failure;
@@ -312,7 +375,8 @@ export class FileStore extends IndexedStore<FileEntry> {
     data: Buffer,
     size: number,
   ): FileEntry {
-    const subjLen = size - 16 - hdr.length - data.length;
+    // `size` is fileStoreSizeOf(subject bytes, ...): take the subject's byte length back out of it.
+    const subjLen = size - fileStoreSizeOf(0, hdr.length, data.length);
     if (subjLen > MAX_SUBJECT_BYTES) throw new RangeError(`subject longer than ${MAX_SUBJECT_BYTES} bytes`);
     const recLen = REC_OVERHEAD + subjLen + hdr.length + data.length;
     if (this.active.size + recLen > this.blockSize && this.active.size > BLOCK_HEADER_SIZE) {
@@ -687,6 +751,7 @@ export class FileStore extends IndexedStore<FileEntry> {
    */
   private resetInPlace(): void {
     const a = this.active;
+    if (this.pins.size > 0) this.unshare(a);
     for (const o of this.blocks) {
       if (o === a) continue;
       this.closeFd(o);
@@ -774,6 +839,7 @@ export class FileStore extends IndexedStore<FileEntry> {
     const subjLen = Buffer.byteLength(e.subj.subject);
     const payloadLen = e.len - REC_OVERHEAD - subjLen;
     const at = e.off + REC_FIXED + subjLen;
+    if (this.pins.size > 0) this.unshare(b);
     const patch = Buffer.allocUnsafe(payloadLen + 4);
     randomFillSync(patch, 0, payloadLen);
     patch.writeUInt32LE(crc32(patch, 0, payloadLen), payloadLen);

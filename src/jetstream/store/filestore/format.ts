@@ -59,9 +59,21 @@ export interface BlockHeader {
   lastTs: bigint;
 }
 
+/**
+ * Sequences are uint64 on the wire (a purge or compact may ask for any sequence up to 2^64 - 1), but a
+ * JavaScript number that large rounds to 2^64 itself, whose high word does not fit in a u32. Such values
+ * are written as 2^64 - 1, which reads back as the same number (2^64 - 1 rounds to 2^64 too), so the
+ * store's state and its files agree.
+ */
 function writeU64(buf: Buffer, off: number, v: number): void {
+  const hi = Math.floor(v / TWO32);
+  if (hi > 0xffffffff) {
+    buf.writeUInt32LE(0xffffffff, off);
+    buf.writeUInt32LE(0xffffffff, off + 4);
+    return;
+  }
   buf.writeUInt32LE(v >>> 0, off);
-  buf.writeUInt32LE(Math.floor(v / TWO32), off + 4);
+  buf.writeUInt32LE(hi, off + 4);
 }
 
 function readU64(buf: Buffer, off: number): number {

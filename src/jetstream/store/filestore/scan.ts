@@ -11,6 +11,7 @@
  *   the next open skips it silently. Not found: a torn or corrupt tail; truncate at the bad record.
  */
 
+import { fileStoreSizeOf } from '../store.js';
 import {
   BLOCK_HEADER_SIZE,
   type BlockHeader,
@@ -31,7 +32,7 @@ export interface ScannedMsg {
   subject: string;
   off: number;
   recLen: number;
-  /** msgSize(): subject bytes + header + payload + 16. */
+  /** fileStoreMsgSize() of the message (what it counts for in the store's bytes). */
   size: number;
   /** Payload checksum failed (framing is fine). */
   bad: boolean;
@@ -92,7 +93,7 @@ export function scanBlock(data: Buffer): BlockScan {
         subject: data.toString('utf8', off + 36, off + 36 + r.subjLen),
         off,
         recLen,
-        size: r.subjLen + r.hdrLen + r.dataLen + 16,
+        size: fileStoreSizeOf(r.subjLen, r.hdrLen, r.dataLen),
         bad,
       });
       if (r.seq > lastSeq) lastSeq = r.seq;
