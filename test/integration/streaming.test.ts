@@ -5,15 +5,22 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import type * as stan from 'node-nats-streaming';
+import { decodeConnectResponse, encodeConnectRequest } from '../../src/streaming/proto.js';
 import {
   collect,
   publish,
+  received,
   type StreamingServer,
   stanClose,
   stanConnect,
   startStreaming,
+  subEvent,
   subscribe,
 } from '../helpers/streaming.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 describe('NATS Streaming: connect, publish, subscribe', () => {
   let s: StreamingServer;
@@ -62,5 +69,341 @@ describe('NATS Streaming: connect, publish, subscribe', () => {
     const ts = msgs[0]!.getTimestamp().getTime();
     assert.ok(Math.abs(ts - Date.now()) < 60_000, `timestamp ${ts}`);
     await stanClose(sc);
+  });
+});
+
+describe('NATS Streaming: start positions', () => {
+  let s: StreamingServer;
+  let sc: stan.Stan;
+  let t3 = 0;
+  before(async () => {
+    s = await startStreaming();
+    sc = await stanConnect(s.url, 'positions');
+    for (let i = 1; i <= 5; i++) {
+      if (i === 4) {
+        // Messages 4 and 5 are stored at least 300 ms after 1..3 (for the time delta start).
+        await new Promise((r) => setTimeout(r, 300));
+        t3 = Date.now();
+      }
+      await publish(sc, 'pos', `p${i}`);
+    }
+  });
+  after(async () => {
+    await stanClose(sc);
+    await s.cleanup();
+  });
+
+  const seqs = (ms: stan.Message[]): number[] => ms.map((m) => m.getSequence());
+
+  test('first', async () => {
+    const sub = await subscribe(sc, 'pos', sc.subscriptionOptions().setDeliverAllAvailable());
+    assert.deepEqual(seqs(await collect(sub, 5)), [1, 2, 3, 4, 5]);
+    sub.unsubscribe();
+  });
+
+  test('last received', async () => {
+    const sub = await subscribe(sc, 'pos', sc.subscriptionOptions().setStartWithLastReceived());
+    assert.deepEqual(seqs(await collect(sub, 1)), [5]);
+    await publish(sc, 'pos', 'p6');
+    assert.deepEqual(seqs(await collect(sub, 1)), [6]);
+    sub.unsubscribe();
+  });
+
+  test('sequence', async () => {
+    const sub = await subscribe(sc, 'pos', sc.subscriptionOptions().setStartAtSequence(3));
+    assert.deepEqual(seqs(await collect(sub, 4)), [3, 4, 5, 6]);
+    sub.unsubscribe();
+  });
+
+  test('time delta', async () => {
+    // From just before message 4 was published.
+    const delta = Date.now() - t3 + 20;
+    const sub = await subscribe(sc, 'pos', sc.subscriptionOptions().setStartAtTimeDelta(delta));
+    assert.deepEqual(seqs(await collect(sub, 3)), [4, 5, 6]);
+    sub.unsubscribe();
+  });
+
+  test('start time (a date)', async () => {
+    const sub = await subscribe(sc, 'pos', sc.subscriptionOptions().setStartTime(new Date(t3 - 20)));
+    assert.deepEqual(seqs(await collect(sub, 3)), [4, 5, 6]);
+    sub.unsubscribe();
+  });
+
+  test('new only (the default)', async () => {
+    const sub = await subscribe(sc, 'pos', sc.subscriptionOptions());
+    await publish(sc, 'pos', 'p7');
+    const [m] = await collect(sub, 1);
+    assert.equal(m!.getSequence(), 7);
+    assert.equal(m!.getData(), 'p7');
+    sub.unsubscribe();
+  });
+});
+
+describe('NATS Streaming: acks, redelivery, max_in_flight', () => {
+  let s: StreamingServer;
+  before(async () => {
+    s = await startStreaming();
+  });
+  after(async () => {
+    await s.cleanup();
+  });
+
+  test('manual acks: an unacknowledged message is redelivered after ack_wait, flagged', async () => {
+    const sc = await stanConnect(s.url, 'manual');
+    await publish(sc, 'redeliver', 'a');
+    await publish(sc, 'redeliver', 'b');
+    const opts = sc.subscriptionOptions().setDeliverAllAvailable().setManualAckMode(true).setAckWait(1000);
+    const sub = await subscribe(sc, 'redeliver', opts);
+    const first = await collect(sub, 2);
+    assert.deepEqual(
+      first.map((m) => [m.getSequence(), m.isRedelivered()]),
+      [
+        [1, false],
+        [2, false],
+      ],
+    );
+    // Ack only the second: the first comes back after ack_wait (1 s), flagged, once.
+    first[1]!.ack();
+    const started = Date.now();
+    const [again] = await collect(sub, 1, 5000);
+    const waited = Date.now() - started;
+    assert.equal(again!.getSequence(), 1);
+    assert.equal(again!.isRedelivered(), true);
+    // In the client, not in its typings.
+    assert.equal((again as unknown as { getRedeliveryCount(): number }).getRedeliveryCount(), 1);
+    assert.ok(waited >= 800, `redelivered after ${waited} ms`);
+    again!.ack();
+    await publish(sc, 'redeliver', 'c');
+    const [next] = await collect(sub, 1);
+    assert.equal(next!.getSequence(), 3);
+    assert.equal(next!.isRedelivered(), false);
+    await stanClose(sc);
+  });
+
+  test('max_in_flight: no more than that many unacknowledged messages', async () => {
+    const sc = await stanConnect(s.url, 'inflight');
+    for (let i = 0; i < 10; i++) await publish(sc, 'inflight', `i${i}`);
+    const opts = sc
+      .subscriptionOptions()
+      .setDeliverAllAvailable()
+      .setManualAckMode(true)
+      .setMaxInFlight(3)
+      .setAckWait(30_000);
+    const sub = await subscribe(sc, 'inflight', opts);
+    const firstThree = await collect(sub, 3);
+    assert.deepEqual(
+      firstThree.map((m) => m.getSequence()),
+      [1, 2, 3],
+    );
+    // Nothing more arrives until an ack: a round trip through the server shows none is queued.
+    await publish(sc, 'inflight', 'probe');
+    assert.equal(received(sub).length, 0);
+    const ch = s.server.streaming!.channels.get('inflight')!;
+    assert.equal(ch.psubs[0]!.pending.size, 3);
+    firstThree[0]!.ack();
+    const [fourth] = await collect(sub, 1);
+    assert.equal(fourth!.getSequence(), 4);
+    // Acking everything lets the rest through, three at a time.
+    let got = [fourth!];
+    for (const m of firstThree.slice(1)) m.ack();
+    const seen = [4];
+    while (seen.length < 8) {
+      for (const m of got) m.ack();
+      got = await collect(sub, Math.min(received(sub).length || 1, 8 - seen.length));
+      seen.push(...got.map((m) => m.getSequence()));
+      assert.ok(ch.psubs[0]!.pending.size <= 3);
+    }
+    assert.deepEqual(seen, [4, 5, 6, 7, 8, 9, 10, 11]);
+    await stanClose(sc);
+  });
+});
+
+describe('NATS Streaming: durables and queue groups', () => {
+  let s: StreamingServer;
+  before(async () => {
+    s = await startStreaming();
+  });
+  after(async () => {
+    await s.cleanup();
+  });
+
+  test('a durable resumes after a reconnect without loss or replay, and is gone after unsubscribe()', async () => {
+    const pub = await stanConnect(s.url, 'durable-pub');
+    let sc = await stanConnect(s.url, 'durable-client');
+    const opts = (c: stan.Stan): stan.SubscriptionOptions =>
+      c.subscriptionOptions().setDeliverAllAvailable().setDurableName('dur');
+    for (let i = 1; i <= 3; i++) await publish(pub, 'orders', `o${i}`);
+    let sub = await subscribe(sc, 'orders', opts(sc));
+    assert.deepEqual(
+      (await collect(sub, 3)).map((m) => m.getSequence()),
+      [1, 2, 3],
+    );
+    // The client goes away (closes its connection); messages keep coming.
+    await stanClose(sc);
+    for (let i = 4; i <= 6; i++) await publish(pub, 'orders', `o${i}`);
+    const ch = s.server.streaming!.channels.get('orders')!;
+    assert.equal(ch.durables.size, 1, 'the durable is kept offline');
+    sc = await stanConnect(s.url, 'durable-client');
+    sub = await subscribe(sc, 'orders', opts(sc));
+    const resumed = await collect(sub, 3);
+    assert.deepEqual(
+      resumed.map((m) => [m.getSequence(), m.isRedelivered()]),
+      [
+        [4, false],
+        [5, false],
+        [6, false],
+      ],
+    );
+    // No replay of 1..3: the next one is 7.
+    await publish(pub, 'orders', 'o7');
+    assert.deepEqual(
+      (await collect(sub, 1)).map((m) => m.getSequence()),
+      [7],
+    );
+    assert.equal(received(sub).length, 0);
+    // close() keeps it too.
+    sub.close();
+    await subEvent(sub, 'closed');
+    await publish(pub, 'orders', 'o8');
+    sub = await subscribe(sc, 'orders', opts(sc));
+    assert.deepEqual(
+      (await collect(sub, 1)).map((m) => m.getSequence()),
+      [8],
+    );
+    // unsubscribe() removes it: the same durable name starts again from the start position.
+    sub.unsubscribe();
+    await subEvent(sub, 'unsubscribed');
+    assert.equal(ch.durables.size, 0);
+    sub = await subscribe(sc, 'orders', opts(sc));
+    assert.deepEqual(
+      (await collect(sub, 8)).map((m) => m.getSequence()),
+      [1, 2, 3, 4, 5, 6, 7, 8],
+    );
+    await stanClose(sc);
+    await stanClose(pub);
+  });
+
+  test('a durable already in use is refused', async () => {
+    const sc = await stanConnect(s.url, 'dup-durable');
+    const opts = sc.subscriptionOptions().setDurableName('d1');
+    await subscribe(sc, 'dd', opts);
+    await assert.rejects(subscribe(sc, 'dd', opts), /duplicate durable registration/);
+    await stanClose(sc);
+  });
+
+  test('a queue group gets each message once', async () => {
+    const pub = await stanConnect(s.url, 'queue-pub');
+    const members = [
+      await stanConnect(s.url, 'q1'),
+      await stanConnect(s.url, 'q2'),
+      await stanConnect(s.url, 'q3'),
+    ];
+    const subs: stan.Subscription[] = [];
+    for (const m of members) subs.push(await subscribe(m, 'work', m.subscriptionOptions(), 'workers'));
+    const n = 300;
+    for (let i = 0; i < n; i++) await publish(pub, 'work', `w${i}`);
+    const total = (): number => subs.reduce((a, sub) => a + received(sub).length, 0);
+    // Wait for all of them; then a round trip makes sure no extra copy is on its way.
+    while (total() < n) await publish(pub, 'other', 'x');
+    await publish(pub, 'other', 'x');
+    const seqs = subs.flatMap((sub) => received(sub).map((m) => m.getSequence()));
+    assert.equal(seqs.length, n);
+    assert.equal(new Set(seqs).size, n);
+    for (const sub of subs) assert.ok(received(sub).length > 0, 'every member got some');
+    for (const m of members) await stanClose(m);
+    await stanClose(pub);
+  });
+
+  test('a durable queue group keeps its position when its last member leaves', async () => {
+    const pub = await stanConnect(s.url, 'dq-pub');
+    let m1 = await stanConnect(s.url, 'dq1');
+    const opts = (c: stan.Stan): stan.SubscriptionOptions =>
+      c.subscriptionOptions().setDeliverAllAvailable().setDurableName('dq');
+    let sub = await subscribe(m1, 'jobs', opts(m1), 'grp');
+    await publish(pub, 'jobs', 'j1');
+    await publish(pub, 'jobs', 'j2');
+    assert.deepEqual(
+      (await collect(sub, 2)).map((m) => m.getSequence()),
+      [1, 2],
+    );
+    await stanClose(m1);
+    await publish(pub, 'jobs', 'j3');
+    m1 = await stanConnect(s.url, 'dq2');
+    sub = await subscribe(m1, 'jobs', opts(m1), 'grp');
+    assert.deepEqual(
+      (await collect(sub, 1)).map((m) => m.getSequence()),
+      [3],
+    );
+    await stanClose(m1);
+    await stanClose(pub);
+  });
+});
+
+describe('NATS Streaming: alongside core NATS and JetStream', () => {
+  let s: StreamingServer;
+  before(async () => {
+    s = await startStreaming();
+  });
+  after(async () => {
+    await s.cleanup();
+  });
+
+  test('a core NATS client works alongside, and channels are JetStream streams', async () => {
+    const nc = await connect({ servers: s.url });
+    const sc = await stanConnect(s.url, 'alongside');
+    const core = nc.subscribe('events');
+    await nc.flush();
+    await publish(sc, 'events', 'from-stan');
+    nc.publish('events', 'from-core');
+    const it = core[Symbol.asyncIterator]();
+    const m = await it.next();
+    // A streaming publish is not a core NATS message on the channel name, and a core message is not
+    // stored in the channel.
+    assert.equal(m.value?.string(), 'from-core');
+    const sub = await subscribe(sc, 'events', sc.subscriptionOptions().setDeliverAllAvailable());
+    assert.deepEqual(
+      (await collect(sub, 1)).map((x) => x.getData()),
+      ['from-stan'],
+    );
+    const jsm = await jetstreamManager(nc);
+    const info = await jsm.streams.info('STAN_test-cluster_events');
+    assert.equal(info.state.messages, 1);
+    assert.deepEqual(info.config.subjects, ['_STAN.ch.test-cluster.events']);
+    const stored = await jsm.streams.getMessage('STAN_test-cluster_events', { seq: 1 });
+    assert.equal(stored!.string(), 'from-stan');
+    // And a JetStream publish to the channel's subject reaches streaming subscribers.
+    const js = jetstream(nc);
+    await js.publish('_STAN.ch.test-cluster.events', 'from-js');
+    assert.deepEqual(
+      (await collect(sub, 1)).map((x) => [x.getSequence(), x.getData()]),
+      [[2, 'from-js']],
+    );
+    await stanClose(sc);
+    await nc.close();
+  });
+
+  test('a client that stops answering heartbeats is dropped', async () => {
+    const s2 = await startStreaming({ hbInterval: 100, hbTimeout: 100, hbFailCount: 1 });
+    try {
+      const nc = await connect({ servers: s2.url });
+      // A hand-made client: connects, then never answers its heartbeat inbox.
+      const res = await nc.request(
+        '_STAN.discover.test-cluster',
+        encodeConnectRequest({
+          clientID: 'silent',
+          heartbeatInbox: '_INBOX.silent-hb',
+          protocol: 1,
+          connID: Buffer.from('silent-conn'),
+          pingInterval: 5,
+          pingMaxOut: 3,
+        }),
+      );
+      assert.equal(decodeConnectResponse(res.data).error, '');
+      assert.equal(s2.server.streaming!.clients.has('silent'), true);
+      await waitFor(() => !s2.server.streaming!.clients.has('silent'), 5000, 'the silent client dropped');
+      await nc.close();
+    } finally {
+      await s2.cleanup();
+    }
   });
 });
