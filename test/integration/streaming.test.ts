@@ -407,3 +407,126 @@ describe('NATS Streaming: alongside core NATS and JetStream', () => {
     }
   });
 });
+
+describe('NATS Streaming: monitoring', () => {
+  let s: StreamingServer;
+  let base: string;
+  before(async () => {
+    s = await startStreaming({ maxMsgs: 500 }, { httpPort: -1 });
+    base = s.server.monitor!.url;
+  });
+  after(async () => {
+    await s.cleanup();
+  });
+
+  const get = async (path: string): Promise<{ status: number; body: Record<string, unknown> }> => {
+    const res = await fetch(`${base}${path}`);
+    const text = await res.text();
+    return {
+      status: res.status,
+      body: res.status === 200 ? (JSON.parse(text) as Record<string, unknown>) : { text },
+    };
+  };
+
+  test('serverz, storez, clientsz and channelsz as nats-streaming-server writes them', async () => {
+    const sc = await stanConnect(s.url, 'monitored');
+    await publish(sc, 'm.one', 'x');
+    await publish(sc, 'm.one', 'yy');
+    await publish(sc, 'm.two', 'z');
+    await subscribe(sc, 'm.one', sc.subscriptionOptions().setDurableName('dur').setMaxInFlight(7));
+    await subscribe(sc, 'm.two', sc.subscriptionOptions(), 'grp');
+
+    const serverz = (await get('/streaming/serverz')).body;
+    assert.deepEqual(Object.keys(serverz), [
+      'cluster_id',
+      'server_id',
+      'version',
+      'go',
+      'state',
+      'now',
+      'start_time',
+      'uptime',
+      'clients',
+      'subscriptions',
+      'channels',
+      'total_msgs',
+      'total_bytes',
+      'in_msgs',
+      'in_bytes',
+      'out_msgs',
+      'out_bytes',
+    ]);
+    assert.equal(serverz.cluster_id, 'test-cluster');
+    assert.equal(serverz.state, 'STANDALONE');
+    assert.equal(serverz.clients, 1);
+    assert.equal(serverz.channels, 2);
+    assert.equal(serverz.subscriptions, 2);
+    assert.equal(serverz.total_msgs, 3);
+    assert.equal(serverz.in_msgs, 3);
+
+    const storez = (await get('/streaming/storez')).body;
+    assert.equal(storez.type, 'FILE');
+    assert.deepEqual(storez.limits, {
+      max_channels: 100,
+      max_msgs: 500,
+      max_bytes: 1024000000,
+      max_age: 0,
+      max_subscriptions: 1000,
+      max_inactivity: 0,
+    });
+    assert.equal(storez.total_msgs, 3);
+
+    const clientsz = (await get('/streaming/clientsz?subs=1')).body;
+    assert.equal(clientsz.total, 1);
+    assert.equal(clientsz.limit, 1024);
+    const [client] = clientsz.clients as Record<string, unknown>[];
+    assert.equal(client!.id, 'monitored');
+    assert.equal(client!.subs_count, 2);
+    const bySubject = client!.subscriptions as Record<string, Record<string, unknown>[]>;
+    assert.deepEqual(bySubject['m.one']![0], {
+      client_id: 'monitored',
+      inbox: bySubject['m.one']![0]!.inbox,
+      ack_inbox: bySubject['m.one']![0]!.ack_inbox,
+      durable_name: 'dur',
+      is_durable: true,
+      is_offline: false,
+      max_inflight: 7,
+      ack_wait: 30,
+      last_sent: 2,
+      pending_count: 0,
+      is_stalled: false,
+    });
+    assert.equal(bySubject['m.two']![0]!.queue_name, 'grp');
+    assert.equal((await get('/streaming/clientsz?client=nobody')).status, 404);
+
+    const names = (await get('/streaming/channelsz')).body;
+    assert.deepEqual(names.names, ['m.one', 'm.two']);
+    assert.equal(names.total, 2);
+    const one = (await get('/streaming/channelsz?channel=m.one')).body;
+    assert.deepEqual(one, {
+      name: 'm.one',
+      msgs: 2,
+      bytes: one.bytes,
+      first_seq: 1,
+      last_seq: 2,
+      subs_count: 1,
+    });
+    assert.ok((one.bytes as number) > 3);
+    const withSubs = (await get('/streaming/channelsz?subs=1')).body;
+    const chans = withSubs.channels as Record<string, unknown>[];
+    assert.deepEqual(
+      chans.map((c) => [c.name, c.subs_count, (c.subscriptions as unknown[]).length]),
+      [
+        ['m.one', 1, 1],
+        ['m.two', 1, 1],
+      ],
+    );
+    // An offline durable is listed as such once its client is gone.
+    await stanClose(sc);
+    const after = (await get('/streaming/channelsz?channel=m.one&subs=1')).body;
+    const [offline] = after.subscriptions as Record<string, unknown>[];
+    assert.equal(offline!.is_offline, true);
+    assert.equal(offline!.client_id, 'monitored');
+    assert.equal((await get('/streaming/channelsz?channel=nope')).status, 404);
+  });
+});
