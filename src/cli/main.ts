@@ -2,6 +2,7 @@ import { applyConfigFile, mergeCommandLine } from '../config/cli.js';
 import { loadConfigFile } from '../config/load.js';
 import { Server } from '../server/server.js';
 import { TSNATS_VERSION, VERSION } from '../server/version.js';
+import { StreamingSetupError } from '../streaming/streaming.js';
 import { FlagError, parseCommandLine, USAGE } from './flags.js';
 import { sendSignal } from './signal.js';
 
@@ -36,7 +37,15 @@ async function main(argv: string[]): Promise<number> {
   }
   const step = applyConfigFile(cl, (text) => process.stderr.write(text));
   if (step.kind === 'exit') return step.code;
-  const server = new Server(step.config);
+  let server: Server;
+  try {
+    server = new Server(step.config);
+  } catch (e) {
+    // A setting the user can fix: its message, not a stack trace.
+    if (!(e instanceof StreamingSetupError)) throw e;
+    process.stderr.write(`tsnats: ${e.message}\n`);
+    return 1;
+  }
   try {
     await server.ready();
   } catch (e) {

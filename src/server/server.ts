@@ -31,7 +31,7 @@ import { LeafNodeManager } from '../leafnode/leafnodes.js';
 import { Monitor } from '../monitor/http.js';
 import type { MonitorState } from '../monitor/state.js';
 import { SystemRequests } from '../monitor/sys-requests.js';
-import { Streaming } from '../streaming/streaming.js';
+import { Streaming, StreamingSetupError } from '../streaming/streaming.js';
 import { WebsocketListener } from '../websocket/listener.js';
 import { ClosedReason } from './closed-reason.js';
 import { hostPort, ServerCore } from './core.js';
@@ -76,7 +76,7 @@ export class Server extends ServerCore {
     }
     if (o.streaming !== undefined) {
       if (this.jetstream === undefined) {
-        throw new Error(
+        throw new StreamingSetupError(
           'NATS Streaming needs JetStream: add -js (and -sd <dir>), or -st file|memory --dir <dir>, or a jetstream {} block',
         );
       }

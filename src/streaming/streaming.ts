@@ -49,6 +49,9 @@ import {
 import { StateStore } from './state.js';
 import { durableKey, type SubRecord, SubState } from './subscription.js';
 
+/** A streaming setting that cannot work (no JetStream, clustered JetStream): the user can fix it. */
+export class StreamingSetupError extends Error {}
+
 /** nats-streaming-server's error texts (server.go), which clients show as they are. */
 export const StanError = {
   InvalidSubject: 'stan: invalid subject',
@@ -168,7 +171,9 @@ export class Streaming implements ChannelHost {
     }
     const jsa = this.js.lookupAccount(this.account.name);
     if (jsa === undefined) {
-      throw new Error(`NATS Streaming needs JetStream enabled in account "${this.account.name}"`);
+      throw new StreamingSetupError(
+        `NATS Streaming needs JetStream enabled in account "${this.account.name}"`,
+      );
     }
     this.jsa = jsa;
     log.notice(
