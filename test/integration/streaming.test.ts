@@ -530,3 +530,81 @@ describe('NATS Streaming: monitoring', () => {
     assert.equal((await get('/streaming/channelsz?channel=nope')).status, 404);
   });
 });
+
+describe('NATS Streaming: limits and errors', () => {
+  let s: StreamingServer;
+  let sc: stan.Stan;
+  before(async () => {
+    s = await startStreaming({ maxChannels: 4, maxSubs: 2, maxMsgs: 3 });
+    sc = await stanConnect(s.url, 'limits');
+  });
+  after(async () => {
+    await stanClose(sc);
+    await s.cleanup();
+  });
+
+  test('max_msgs: the oldest messages go', async () => {
+    for (let i = 1; i <= 5; i++) await publish(sc, 'capped', `c${i}`);
+    const sub = await subscribe(sc, 'capped', sc.subscriptionOptions().setDeliverAllAvailable());
+    assert.deepEqual(
+      (await collect(sub, 3)).map((m) => m.getSequence()),
+      [3, 4, 5],
+    );
+  });
+
+  test('max_subs per channel', async () => {
+    // `capped` has one subscription from the test above.
+    await subscribe(sc, 'capped', sc.subscriptionOptions());
+    await assert.rejects(
+      subscribe(sc, 'capped', sc.subscriptionOptions()),
+      /too many subscriptions per channel/,
+    );
+  });
+
+  test('channels whose names would share a stream', async () => {
+    await publish(sc, 'a.b', 'x');
+    await assert.rejects(
+      publish(sc, 'a_b', 'y'),
+      /would share stream "STAN_test-cluster_a_b" with channel "a.b"/,
+    );
+  });
+
+  test('max_channels', async () => {
+    // capped, a.b, and now a third and a fourth.
+    await publish(sc, 'third', 'x');
+    await publish(sc, 'fourth', 'x');
+    await assert.rejects(publish(sc, 'fifth', 'x'), /too many channels/);
+  });
+
+  test('requests nats-streaming-server refuses', async () => {
+    await assert.rejects(
+      subscribe(sc, 'third', sc.subscriptionOptions().setAckWait(0)),
+      /invalid ack wait time/,
+    );
+    await assert.rejects(subscribe(sc, 'bad..subject', sc.subscriptionOptions()), /stan: invalid subject/);
+    const q = sc.subscriptionOptions().setDurableName('a:b');
+    await assert.rejects(subscribe(sc, 'third', q, 'grp'), /can't contain the character ':'/);
+    await assert.rejects(publish(sc, 'bad.>', 'x'), /stan: invalid publish request/);
+  });
+
+  test('max_inactivity: a channel without subscriptions and new messages is deleted', async () => {
+    const s2 = await startStreaming({ maxInactivity: 300 });
+    try {
+      const c = await stanConnect(s2.url, 'inactive');
+      await publish(c, 'ephemeral', 'x');
+      await subscribe(c, 'kept', c.subscriptionOptions());
+      const st = s2.server.streaming!;
+      assert.ok(st.channels.has('ephemeral'));
+      await waitFor(() => !st.channels.has('ephemeral'), 5000, 'the inactive channel deleted');
+      assert.equal(
+        s2.server.jetstream!.lookupAccount('$G')!.lookupStream('STAN_test-cluster_ephemeral'),
+        undefined,
+      );
+      // A channel with a subscription stays.
+      assert.ok(st.channels.has('kept'));
+      await stanClose(c);
+    } finally {
+      await s2.cleanup();
+    }
+  });
+});
