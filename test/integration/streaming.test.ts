@@ -314,6 +314,31 @@ describe('NATS Streaming: durables and queue groups', () => {
     await stanClose(pub);
   });
 
+  test('a queue member leaving with unacknowledged messages: another member gets them, flagged', async () => {
+    const pub = await stanConnect(s.url, 'qr-pub');
+    const a = await stanConnect(s.url, 'qr-a');
+    const b = await stanConnect(s.url, 'qr-b');
+    const opts = (c: stan.Stan): stan.SubscriptionOptions =>
+      c.subscriptionOptions().setManualAckMode(true).setAckWait(30_000).setMaxInFlight(1);
+    const subA = await subscribe(a, 'tasks', opts(a), 'crew');
+    const subB = await subscribe(b, 'tasks', opts(b), 'crew');
+    await publish(pub, 'tasks', 't1');
+    await publish(pub, 'tasks', 't2');
+    // One each (max_in_flight 1); nobody acks.
+    const [ma] = await collect(subA, 1);
+    const [mb] = await collect(subB, 1);
+    assert.deepEqual([ma!.getSequence(), mb!.getSequence()].sort(), [1, 2]);
+    // a goes away: its unacknowledged message is redelivered to b (at once, not after ack_wait).
+    await stanClose(a);
+    mb!.ack();
+    const [moved] = await collect(subB, 1);
+    assert.equal(moved!.getSequence(), ma!.getSequence());
+    assert.equal(moved!.isRedelivered(), true);
+    moved!.ack();
+    await stanClose(b);
+    await stanClose(pub);
+  });
+
   test('a durable queue group keeps its position when its last member leaves', async () => {
     const pub = await stanConnect(s.url, 'dq-pub');
     let m1 = await stanConnect(s.url, 'dq1');
