@@ -49,7 +49,8 @@ async function main(argv: string[]): Promise<number> {
   try {
     await server.ready();
   } catch (e) {
-    server.logger.fatal(`Error listening on port: ${(e as Error).message}`);
+    if (e instanceof StreamingSetupError) server.logger.fatal((e as Error).message);
+    else server.logger.fatal(`Error listening on port: ${(e as Error).message}`);
     return 1;
   }
   if (cl.configFile !== '') server.logger.notice(`Using configuration file: ${cl.configFile}`);
