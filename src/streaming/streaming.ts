@@ -294,7 +294,8 @@ export class Streaming implements ChannelHost {
         subjects: [channelSubject(this.clusterId, name)],
         storage: this.storeType,
         max_msgs: o.maxMsgs > 0 ? o.maxMsgs : -1,
-        max_bytes: o.maxBytes > 0 ? o.maxBytes : -1,
+        // Not max_bytes: JetStream reserves a stream's max_bytes against the server's storage, so 100
+        // channels of 1 GB would not fit where nats-streaming-server takes them; openChannel applies it.
         max_age: o.maxAge > 0 ? o.maxAge * 1e6 : 0,
         discard: 'old',
       }),
@@ -304,6 +305,14 @@ export class Streaming implements ChannelHost {
   }
 
   private openChannel(name: string, stream: Channel['stream']): Channel {
+    // The channel limits in force are the server's current ones, also for channels created before.
+    const o = this.options;
+    stream.store.updateLimits({
+      maxMsgs: o.maxMsgs > 0 ? o.maxMsgs : -1,
+      maxBytes: o.maxBytes > 0 ? o.maxBytes : -1,
+      maxAge: o.maxAge > 0 ? o.maxAge : 0,
+      maxMsgsPerSubject: -1,
+    });
     const ch = new Channel(this, name, stream);
     this.channels.set(name, ch);
     this.byStream.set(stream.name, name);

@@ -23,16 +23,21 @@ export interface StreamingServer {
   cleanup(): Promise<void>;
 }
 
-/** A tsnats with NATS Streaming on a temporary file store (or `dir`, to restart on the same data). */
+/**
+ * A tsnats with NATS Streaming on a temporary store directory (or `dir`, to restart on the same data);
+ * `config.jetstream` may set JetStream's limits, not its directory.
+ */
 export async function startStreaming(
   streaming: Partial<StreamingOptions> = {},
   config: ServerConfig = {},
   dir = mkdtempSync(join(tmpdir(), 'tsnats-stan-')),
 ): Promise<StreamingServer> {
+  const { jetstream, ...rest } = config;
   const server = await startServer({
-    jetstream: { storeDir: dir },
+    // JetStream's other settings may be given; its store is always `dir`.
+    jetstream: { ...jetstream, storeDir: dir },
     streaming: { clusterId: CLUSTER_ID, ...streaming },
-    ...config,
+    ...rest,
   });
   const stop = (): Promise<void> => server.shutdown();
   return {

@@ -612,6 +612,37 @@ describe('NATS Streaming: limits and errors', () => {
     await assert.rejects(publish(sc, 'bad.>', 'x'), /stan: invalid publish request/);
   });
 
+  test('max_bytes per channel, without a JetStream reservation for each channel', async () => {
+    // 100 channels of 1 GB (the default max_bytes) where JetStream has 64 MB of memory: JetStream would
+    // refuse so many streams with max_bytes; channels take it as a limit only, as nats-streaming-server.
+    const s2 = await startStreaming(
+      { store: 'memory', maxBytes: 2000 },
+      { jetstream: { storeDir: '', maxMemory: 64 * 1024 * 1024 } },
+    );
+    try {
+      const c = await stanConnect(s2.url, 'bytes');
+      for (let i = 0; i < 20; i++) await publish(c, 'big', Buffer.alloc(200, i));
+      const st = s2.server.streaming!.channels.get('big')!.bounds();
+      assert.ok(st.bytes <= 2000, `${st.bytes} bytes kept`);
+      assert.ok(st.first > 1 && st.last === 20, `first ${st.first}, last ${st.last}`);
+      const s3 = await startStreaming(
+        { store: 'memory', maxChannels: 0 },
+        { jetstream: { storeDir: '', maxMemory: 64 * 1024 * 1024 } },
+      );
+      try {
+        const c3 = await stanConnect(s3.url, 'channels');
+        for (let i = 0; i < 100; i++) await publish(c3, `ch${i}`, 'x');
+        assert.equal(s3.server.streaming!.channels.size, 100);
+        await stanClose(c3);
+      } finally {
+        await s3.cleanup();
+      }
+      await stanClose(c);
+    } finally {
+      await s2.cleanup();
+    }
+  });
+
   test('max_inactivity: a channel without subscriptions and new messages is deleted', async () => {
     const s2 = await startStreaming({ maxInactivity: 300 });
     try {
