@@ -234,6 +234,8 @@ export const encodeCloseResponse = encoder<{ error?: string }>('CloseResponse');
 /** Encoding for tests and tools that play the client's side. */
 export const encodeConnectRequest = encoder<ConnectRequest>('ConnectRequest');
 export const decodeConnectResponse = decoder<Required<ConnectResponse>>('ConnectResponse');
+export const encodePing = encoder<Ping>('Ping');
+export const decodePingResponse = decoder<{ error: string }>('PingResponse');
 export const decodeMsgProto = decoder<Omit<MsgProto, 'timestamp'> & { timestamp: number }>('MsgProto');
 
 /** A message for a subscriber; the timestamp (ns) goes through its decimal string to keep all 64 bits. */

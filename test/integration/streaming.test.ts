@@ -8,7 +8,12 @@ import { after, before, describe, test } from 'node:test';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import type * as stan from 'node-nats-streaming';
-import { decodeConnectResponse, encodeConnectRequest } from '../../src/streaming/proto.js';
+import {
+  decodeConnectResponse,
+  decodePingResponse,
+  encodeConnectRequest,
+  encodePing,
+} from '../../src/streaming/proto.js';
 import {
   collect,
   publish,
@@ -403,6 +408,35 @@ describe('NATS Streaming: alongside core NATS and JetStream', () => {
       (await collect(sub, 1)).map((x) => [x.getSequence(), x.getData()]),
       [[2, 'from-js']],
     );
+    await stanClose(sc);
+    await nc.close();
+  });
+
+  test('a client ID whose first client no longer answers is taken over', async () => {
+    const nc = await connect({ servers: s.url });
+    const res = await nc.request(
+      '_STAN.discover.test-cluster',
+      encodeConnectRequest({
+        clientID: 'takeover',
+        heartbeatInbox: '_INBOX.nobody-answers',
+        protocol: 1,
+        connID: Buffer.from('old-conn'),
+        pingInterval: 5,
+        pingMaxOut: 3,
+      }),
+    );
+    assert.equal(decodeConnectResponse(res.data).error, '');
+    // The real client with the same ID: the server pings the old heartbeat inbox, gets no answer, replaces it.
+    const started = Date.now();
+    const sc = await stanConnect(s.url, 'takeover');
+    assert.ok(Date.now() - started >= 400, 'the server waited for the old client');
+    // The old connection's pings are now refused.
+    const ping = await nc.request(
+      '_STAN.discover.test-cluster.pings',
+      encodePing({ connID: Buffer.from('old-conn') }),
+    );
+    assert.equal(decodePingResponse(ping.data).error, 'client has been replaced or is no longer registered');
+    await publish(sc, 'takeover', 'works');
     await stanClose(sc);
     await nc.close();
   });
