@@ -165,7 +165,7 @@ export class Streaming implements ChannelHost {
   start(): void {
     const log = this.core.logger;
     if (this.js.cluster !== undefined) {
-      throw new Error(
+      throw new StreamingSetupError(
         'NATS Streaming is not supported with clustered JetStream (run it on a standalone server)',
       );
     }
