@@ -86,8 +86,8 @@ describe('NATS Streaming: start positions', () => {
     sc = await stanConnect(s.url, 'positions');
     for (let i = 1; i <= 5; i++) {
       if (i === 4) {
-        // Messages 4 and 5 are stored at least 300 ms after 1..3 (for the time delta start).
-        await new Promise((r) => setTimeout(r, 300));
+        // Messages 4 and 5 are stored at least 600 ms after 1..3 (for the time starts).
+        await new Promise((r) => setTimeout(r, 600));
         t3 = Date.now();
       }
       await publish(sc, 'pos', `p${i}`);
@@ -121,15 +121,16 @@ describe('NATS Streaming: start positions', () => {
   });
 
   test('time delta', async () => {
-    // From just before message 4 was published.
-    const delta = Date.now() - t3 + 20;
+    // From 300 ms before message 4 was published: the server takes the delta from the time it gets the
+    // request, so up to 300 ms on the way (a loaded machine) still starts between messages 3 and 4.
+    const delta = Date.now() - t3 + 300;
     const sub = await subscribe(sc, 'pos', sc.subscriptionOptions().setStartAtTimeDelta(delta));
     assert.deepEqual(seqs(await collect(sub, 3)), [4, 5, 6]);
     sub.unsubscribe();
   });
 
   test('start time (a date)', async () => {
-    const sub = await subscribe(sc, 'pos', sc.subscriptionOptions().setStartTime(new Date(t3 - 20)));
+    const sub = await subscribe(sc, 'pos', sc.subscriptionOptions().setStartTime(new Date(t3 - 300)));
     assert.deepEqual(seqs(await collect(sub, 3)), [4, 5, 6]);
     sub.unsubscribe();
   });
@@ -158,6 +159,8 @@ describe('NATS Streaming: acks, redelivery, max_in_flight', () => {
     await publish(sc, 'redeliver', 'a');
     await publish(sc, 'redeliver', 'b');
     const opts = sc.subscriptionOptions().setDeliverAllAvailable().setManualAckMode(true).setAckWait(1000);
+    // Before the first delivery: the redelivery cannot come less than ack_wait after it.
+    const beforeFirst = Date.now();
     const sub = await subscribe(sc, 'redeliver', opts);
     const first = await collect(sub, 2);
     assert.deepEqual(
@@ -169,14 +172,13 @@ describe('NATS Streaming: acks, redelivery, max_in_flight', () => {
     );
     // Ack only the second: the first comes back after ack_wait (1 s), flagged, once.
     first[1]!.ack();
-    const started = Date.now();
     const [again] = await collect(sub, 1, 5000);
-    const waited = Date.now() - started;
+    const waited = Date.now() - beforeFirst;
     assert.equal(again!.getSequence(), 1);
     assert.equal(again!.isRedelivered(), true);
     // In the client, not in its typings.
     assert.equal((again as unknown as { getRedeliveryCount(): number }).getRedeliveryCount(), 1);
-    assert.ok(waited >= 800, `redelivered after ${waited} ms`);
+    assert.ok(waited >= 950, `redelivered ${waited} ms after the first delivery`);
     again!.ack();
     await publish(sc, 'redeliver', 'c');
     const [next] = await collect(sub, 1);
