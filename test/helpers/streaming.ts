@@ -53,8 +53,13 @@ export async function startStreaming(
 }
 
 /** Connect a streaming client; resolves on `connect`, rejects on `error`. */
-export function stanConnect(url: string, clientId: string, opts: stan.StanOptions = {}): Promise<stan.Stan> {
-  const sc = stan.connect(CLUSTER_ID, clientId, { url, reconnect: false, ...opts });
+export function stanConnect(
+  url: string,
+  clientId: string,
+  opts: stan.StanOptions = {},
+  clusterId = CLUSTER_ID,
+): Promise<stan.Stan> {
+  const sc = stan.connect(clusterId, clientId, { url, reconnect: false, ...opts });
   return within(
     new Promise<stan.Stan>((resolve, reject) => {
       sc.once('connect', () => resolve(sc));

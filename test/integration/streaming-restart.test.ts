@@ -147,6 +147,34 @@ test('kill -9: every acknowledged publish is there after a restart', async () =>
   }
 });
 
+test('bin/tsnats with a streaming {} block (store: file, dir) keeps channels across a restart', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsnats-stan-conf-'));
+  const config = `streaming { cluster_id: conf-cluster, store: file, dir: ${JSON.stringify(dir)}, max_msgs: 3 }`;
+  let srv: Launched | undefined;
+  try {
+    srv = await launch({ config });
+    let sc = await stanConnect(srv.url, 'conf-client', {}, 'conf-cluster');
+    for (let i = 1; i <= 5; i++) await publish(sc, 'conf', `c${i}`);
+    await stanClose(sc);
+    await srv.stop();
+    srv = await launch({ config });
+    sc = await stanConnect(srv.url, 'conf-client', {}, 'conf-cluster');
+    const sub = await subscribe(sc, 'conf', sc.subscriptionOptions().setDeliverAllAvailable());
+    assert.deepEqual(
+      (await collect(sub, 3)).map((m) => [m.getSequence(), m.getData()]),
+      [
+        [3, 'c3'],
+        [4, 'c4'],
+        [5, 'c5'],
+      ],
+    );
+    await stanClose(sc);
+  } finally {
+    await srv?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 /** The channel's last sequence, as a "last received" subscription sees it. */
 async function lastSequence(sc: stan.Stan, channel: string): Promise<number> {
   const sub = await subscribe(sc, channel, sc.subscriptionOptions().setStartWithLastReceived());
