@@ -21,6 +21,41 @@
 import type { ConfigField, ConfigReader } from '../config/reader.js';
 import { defaultStreamingOptions, type StreamingOptions } from '../server/options.js';
 
+/** nats-streaming-server keys tsnats refuses, with the reason (README: what differs). */
+const NOT_SUPPORTED: Record<string, string> = {};
+for (const [keys, what] of [
+  [['discover_prefix'], 'clients discover the server on _STAN.discover.<cluster_id>'],
+  [['sd', 'stan_debug', 'sv', 'stan_trace', 'syslog_name'], "use the server's debug, trace and log options"],
+  [
+    [
+      'ns',
+      'nats_server',
+      'nats_server_url',
+      'credentials',
+      'username',
+      'user',
+      'password',
+      'pass',
+      'token',
+      'nkey_seed_file',
+      'secure',
+      'tls',
+    ],
+    'the streaming server is this NATS server',
+  ],
+  [
+    ['file', 'file_options', 'sql', 'sql_options', 'encrypt', 'encryption_cipher', 'encryption_key'],
+    'channels are JetStream streams: use jetstream {}',
+  ],
+  [['ft_group', 'ft_group_name', 'cluster', 'partitioning'], 'fault tolerance, clustering and partitioning'],
+  [
+    ['replace_durable', 'replace_durables', 'replace_duplicate_durable', 'replace_duplicate_durables'],
+    'replacing durables',
+  ],
+] as [string[], string][]) {
+  for (const k of keys) NOT_SUPPORTED[k] = what;
+}
+
 /** nats-streaming-server's clusterID check: letters, digits, `-` and `_`. */
 export const CLUSTER_ID_RE = /^[a-zA-Z0-9_-]+$/;
 
@@ -29,30 +64,42 @@ export function parseStreamingBlock(r: ConfigReader, f: ConfigField): void {
   const o = defaultStreamingOptions();
   const block = r.map(f);
   const limits = limitHandlers(r, o);
-  r.forEachKey(block, f.path, {
-    id: (x) => clusterId(r, x, o),
-    cid: (x) => clusterId(r, x, o),
-    cluster_id: (x) => clusterId(r, x, o),
-    st: (x) => storeType(r, x, o),
-    store: (x) => storeType(r, x, o),
-    store_type: (x) => storeType(r, x, o),
-    storetype: (x) => storeType(r, x, o),
-    dir: (x) => (o.dir = r.string(x)),
-    datastore: (x) => (o.dir = r.string(x)),
-    limits: (x) => r.forEachKey(r.map(x), x.path, limits),
-    store_limits: (x) => r.forEachKey(r.map(x), x.path, limits),
-    storelimits: (x) => r.forEachKey(r.map(x), x.path, limits),
-    hbi: (x) => (o.hbInterval = positiveDuration(r, x)),
-    hb_interval: (x) => (o.hbInterval = positiveDuration(r, x)),
-    server_to_client_hb_interval: (x) => (o.hbInterval = positiveDuration(r, x)),
-    hbt: (x) => (o.hbTimeout = positiveDuration(r, x)),
-    hb_timeout: (x) => (o.hbTimeout = positiveDuration(r, x)),
-    server_to_client_hb_timeout: (x) => (o.hbTimeout = positiveDuration(r, x)),
-    hbf: (x) => (o.hbFailCount = r.integer(x, { min: 0 })),
-    hb_fail_count: (x) => (o.hbFailCount = r.integer(x, { min: 0 })),
-    server_to_client_hb_fail_count: (x) => (o.hbFailCount = r.integer(x, { min: 0 })),
-    ...limits,
-  });
+  r.forEachKey(
+    block,
+    f.path,
+    {
+      id: (x) => clusterId(r, x, o),
+      cid: (x) => clusterId(r, x, o),
+      cluster_id: (x) => clusterId(r, x, o),
+      st: (x) => storeType(r, x, o),
+      store: (x) => storeType(r, x, o),
+      store_type: (x) => storeType(r, x, o),
+      storetype: (x) => storeType(r, x, o),
+      dir: (x) => (o.dir = r.string(x)),
+      datastore: (x) => (o.dir = r.string(x)),
+      limits: (x) => r.forEachKey(r.map(x), x.path, limits),
+      store_limits: (x) => r.forEachKey(r.map(x), x.path, limits),
+      storelimits: (x) => r.forEachKey(r.map(x), x.path, limits),
+      hbi: (x) => (o.hbInterval = positiveDuration(r, x)),
+      hb_interval: (x) => (o.hbInterval = positiveDuration(r, x)),
+      server_to_client_hb_interval: (x) => (o.hbInterval = positiveDuration(r, x)),
+      hbt: (x) => (o.hbTimeout = positiveDuration(r, x)),
+      hb_timeout: (x) => (o.hbTimeout = positiveDuration(r, x)),
+      server_to_client_hb_timeout: (x) => (o.hbTimeout = positiveDuration(r, x)),
+      hbf: (x) => (o.hbFailCount = r.integer(x, { min: 0 })),
+      hb_fail_count: (x) => (o.hbFailCount = r.integer(x, { min: 0 })),
+      server_to_client_hb_fail_count: (x) => (o.hbFailCount = r.integer(x, { min: 0 })),
+      ...limits,
+    },
+    {
+      unknown: (x) => {
+        const what = NOT_SUPPORTED[String(x.key).toLowerCase()];
+        return what !== undefined
+          ? `${x.path}: not supported by tsnats (${what})`
+          : `unknown field ${JSON.stringify(x.key)}`;
+      },
+    },
+  );
   r.config.streaming = o;
 }
 

@@ -134,6 +134,10 @@ describe('streaming {} in the configuration file', () => {
     assert.throws(() => loadConfigText('streaming { store: sql }', 'mem.conf'), /unsupported store type/);
     assert.throws(() => loadConfigText('streaming { max_msgs: -1 }', 'mem.conf'), ConfigError);
     assert.throws(() => loadConfigText('streaming { nope: 1 }', 'mem.conf'), /unknown field/);
+    assert.throws(
+      () => loadConfigText('streaming { sql_options { driver: postgres } }', 'mem.conf'),
+      /streaming.sql_options: not supported by tsnats \(channels are JetStream streams/,
+    );
   });
 
   test('flags override the fields they name', () => {
