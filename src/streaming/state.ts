@@ -5,8 +5,9 @@
  * delivery position and unacknowledged sequences). A restart reads the last message of every subject.
  *
  * Writes that follow every delivery and ack are coalesced: `schedule` records which key changed, and the
- * record is built and written once per event loop turn (setImmediate). A process killed in between loses
- * the last turn's positions: those messages are redelivered after the restart (at least once, as with
+ * record is built and written at most every FLUSH_MS (a busy subscription's record, with up to
+ * max_in_flight unacknowledged sequences, is not rewritten for every ack). A process killed in between
+ * loses those last positions: the messages are redelivered after the restart (at least once, as with
  * nats-streaming-server's buffered file store).
  */
 import type { JsAccount } from '../jetstream/account.js';
@@ -15,12 +16,14 @@ import type { Stream } from '../jetstream/stream.js';
 import { stateStreamName, stateSubjectPrefix, streamConfig } from './names.js';
 
 const EMPTY = Buffer.alloc(0);
+/** Most time a changed record waits before it is written. */
+export const FLUSH_MS = 20;
 
 export class StateStore {
   readonly stream: Stream;
   private readonly prefix: string;
   private readonly pending = new Map<string, () => object>();
-  private flushScheduled: NodeJS.Immediate | undefined;
+  private flushScheduled: NodeJS.Timeout | undefined;
 
   constructor(jsa: JsAccount, clusterId: string, storage: 'file' | 'memory') {
     this.prefix = stateSubjectPrefix(clusterId);
@@ -69,10 +72,13 @@ export class StateStore {
     this.stream.processMsg(this.prefix + key, '', EMPTY, Buffer.from(JSON.stringify(value)));
   }
 
-  /** Write a record at the end of this event loop turn, built then by `value`. */
+  /** Write a record within FLUSH_MS, built then by `value`. */
   schedule(key: string, value: () => object): void {
     this.pending.set(key, value);
-    if (this.flushScheduled === undefined) this.flushScheduled = setImmediate(() => this.flush());
+    if (this.flushScheduled === undefined) {
+      this.flushScheduled = setTimeout(() => this.flush(), FLUSH_MS);
+      this.flushScheduled.unref();
+    }
   }
 
   remove(key: string): void {
@@ -82,7 +88,7 @@ export class StateStore {
 
   /** Write what is scheduled. */
   flush(): void {
-    if (this.flushScheduled !== undefined) clearImmediate(this.flushScheduled);
+    if (this.flushScheduled !== undefined) clearTimeout(this.flushScheduled);
     this.flushScheduled = undefined;
     const writes = [...this.pending];
     this.pending.clear();
