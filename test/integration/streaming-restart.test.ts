@@ -147,6 +147,52 @@ test('kill -9: every acknowledged publish is there after a restart', async () =>
   }
 });
 
+test('kill -9: a durable resumes after its last written acknowledgement', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsnats-stan-crash-durable-'));
+  const start = (): Promise<Launched> => launch({ jetstream: dir, args: ['-cid', 'test-cluster'] });
+  let srv: Launched | undefined;
+  try {
+    srv = await start();
+    let sc = await stanConnect(srv.url, 'crash-durable');
+    sc.on('error', () => {});
+    for (let i = 1; i <= 200; i++) await publish(sc, 'jobs', `j${i}`);
+    const opts = (c: stan.Stan): stan.SubscriptionOptions =>
+      c.subscriptionOptions().setDeliverAllAvailable().setDurableName('worker').setManualAckMode(true);
+    let sub = await subscribe(sc, 'jobs', opts(sc));
+    const first = await collect(sub, 200);
+    for (const m of first.slice(0, 100)) m.ack();
+    // A round trip (the acks are processed), then longer than the state's write delay (20 ms).
+    await publish(sc, 'other', 'x');
+    await new Promise((r) => setTimeout(r, 200));
+    srv.kill('SIGKILL');
+    await srv.exited;
+    await srv.stop();
+
+    srv = await start();
+    // The same client ID: the server finds the old client dead (no heartbeat answer) and replaces it.
+    sc = await stanConnect(srv.url, 'crash-durable');
+    sub = await subscribe(sc, 'jobs', opts(sc));
+    const again = await collect(sub, 100);
+    assert.deepEqual(
+      again.map((m) => m.getSequence()),
+      Array.from({ length: 100 }, (_, i) => i + 101),
+    );
+    assert.ok(
+      again.every((m) => m.isRedelivered()),
+      'sent before the crash, so redelivered',
+    );
+    for (const m of again) m.ack();
+    await publish(sc, 'jobs', 'j201');
+    const [next] = await collect(sub, 1);
+    assert.deepEqual([next!.getSequence(), next!.isRedelivered()], [201, false]);
+    assert.equal(received(sub).length, 0);
+    await stanClose(sc);
+  } finally {
+    await srv?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('bin/tsnats with a streaming {} block (store: file, dir) keeps channels across a restart', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tsnats-stan-conf-'));
   const config = `streaming { cluster_id: conf-cluster, store: file, dir: ${JSON.stringify(dir)}, max_msgs: 3 }`;
