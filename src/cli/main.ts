@@ -2,7 +2,7 @@ import { applyConfigFile, mergeCommandLine } from '../config/cli.js';
 import { loadConfigFile } from '../config/load.js';
 import { Server } from '../server/server.js';
 import { TSNATS_VERSION, VERSION } from '../server/version.js';
-import { StreamingSetupError } from '../streaming/streaming.js';
+import { StreamingSetupError } from '../streaming/errors.js';
 import { FlagError, parseCommandLine, USAGE } from './flags.js';
 import { sendSignal } from './signal.js';
 

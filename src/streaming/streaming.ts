@@ -23,6 +23,8 @@ import type { StreamingOptions } from '../server/options.js';
 import type { Subscription } from '../server/subscription.js';
 import { nuid } from '../util/nuid.js';
 import { Channel, type ChannelHost } from './channel.js';
+import type { ClientRecord, StanClient } from './client.js';
+import { StanError, StreamingSetupError } from './errors.js';
 import {
   channelStreamName,
   channelSubject,
@@ -46,35 +48,9 @@ import {
   StartPosition,
   type SubscriptionRequest,
 } from './proto.js';
+import { Requester } from './requester.js';
 import { StateStore } from './state.js';
 import { durableKey, type SubRecord, SubState } from './subscription.js';
-
-/** A streaming setting that cannot work (no JetStream, clustered JetStream): the user can fix it. */
-export class StreamingSetupError extends Error {}
-
-/** nats-streaming-server's error texts (server.go), which clients show as they are. */
-export const StanError = {
-  InvalidSubject: 'stan: invalid subject',
-  InvalidStart: 'stan: invalid start position',
-  InvalidSub: 'stan: invalid subscription',
-  InvalidClient: 'stan: clientID already registered',
-  MissingClient: 'stan: clientID missing',
-  InvalidClientID: 'stan: invalid clientID: only alphanumeric and `-` or `_` characters allowed',
-  InvalidAckWait: 'stan: invalid ack wait time, should be >= 1s',
-  InvalidMaxInflight: 'stan: invalid MaxInflight, should be >= 1',
-  InvalidConnReq: 'stan: invalid connection request',
-  InvalidPubReq: 'stan: invalid publish request',
-  InvalidSubReq: 'stan: invalid subscription request',
-  InvalidUnsubReq: 'stan: invalid unsubscribe request',
-  InvalidCloseReq: 'stan: invalid close request',
-  DupDurable: 'stan: duplicate durable registration',
-  InvalidDurName: "stan: durable name of a durable queue subscriber can't contain the character ':'",
-  UnknownClient: 'stan: unknown clientID',
-  UnknownChannel: 'stan: unknown channel',
-  TooManyChannels: 'too many channels',
-  TooManySubs: 'too many subscriptions per channel',
-  PingUnknownClient: 'client has been replaced or is no longer registered',
-} as const;
 
 const CLIENT_ID_RE = /^[a-zA-Z0-9_-]+$/;
 const PROTOCOL_ONE = 1;
@@ -92,30 +68,6 @@ export interface ServerInfo {
   subClose: string;
   close: string;
   acks: string;
-}
-
-/** A registered streaming client (nats-streaming-server's client / spb.ClientInfo). */
-export interface StanClient {
-  readonly id: string;
-  readonly hbInbox: string;
-  /** Hex of the connection ID the client sent (PubMsg and Ping carry it). */
-  readonly connId: string;
-  readonly protocol: number;
-  readonly pingInterval: number;
-  readonly pingMaxOut: number;
-  readonly subs: Set<SubState>;
-  /** Heartbeats failed in a row. */
-  fhb: number;
-  hbTimer: NodeJS.Timeout | undefined;
-}
-
-interface ClientRecord {
-  id: string;
-  hbInbox: string;
-  connId: string;
-  protocol: number;
-  pingInterval: number;
-  pingMaxOut: number;
 }
 
 /** Counters for /streaming/serverz. */
@@ -145,10 +97,8 @@ export class Streaming implements ChannelHost {
   private nextSubId = 1;
   /** Client IDs whose duplicate check is under way. */
   private readonly dupChecks = new Set<string>();
-  /** Outstanding heartbeat requests by reply subject. */
-  private readonly requests = new Map<string, [timer: NodeJS.Timeout, done: (ok: boolean) => void]>();
-  private readonly replyPrefix = `_STAN.hbr.${nuid()}.`;
-  private replySeq = 0;
+  /** Heartbeats and duplicate checks: requests to clients' heartbeat inboxes. */
+  private readonly requester = new Requester((subject, reply) => this.send(subject, EMPTY, reply));
   private stopped = false;
 
   constructor(
@@ -190,7 +140,7 @@ export class Streaming implements ChannelHost {
     this.listen(i.subClose, (_s, reply, data) => this.onUnsubscribe(reply, data, true));
     this.listen(i.close, (_s, reply, data) => this.onClose(reply, data));
     this.listen(`${i.acks}.>`, (subject, _r, data) => this.onAck(subject, data));
-    this.listen(`${this.replyPrefix}>`, (subject) => this.onReply(subject));
+    this.listen(`${this.requester.prefix}>`, (subject) => this.requester.onReply(subject));
     for (const c of this.clients.values()) this.startHeartbeat(c);
     for (const ch of this.channels.values()) ch.deliverAll();
     log.notice(
@@ -205,8 +155,7 @@ export class Streaming implements ChannelHost {
     for (const s of this.internalSubs) this.core.unsubscribeInternal(this.account, s);
     this.internalSubs.length = 0;
     for (const c of this.clients.values()) if (c.hbTimer !== undefined) clearTimeout(c.hbTimer);
-    for (const [timer] of this.requests.values()) clearTimeout(timer);
-    this.requests.clear();
+    this.requester.stop();
     for (const ch of this.channels.values()) ch.stop();
     this.state?.flush();
   }
@@ -435,7 +384,7 @@ export class Streaming implements ChannelHost {
       return;
     }
     this.dupChecks.add(req.clientID);
-    this.request(existing.hbInbox, DUP_CID_TIMEOUT, (alive) => {
+    this.requester.request(existing.hbInbox, DUP_CID_TIMEOUT, (alive) => {
       this.dupChecks.delete(req.clientID);
       if (this.stopped) return;
       if (alive && this.clients.get(req.clientID) === existing) {
@@ -554,7 +503,7 @@ export class Streaming implements ChannelHost {
   private heartbeat(c: StanClient): void {
     c.hbTimer = undefined;
     if (this.stopped || this.clients.get(c.id) !== c) return;
-    this.request(c.hbInbox, this.options.hbTimeout, (ok) => {
+    this.requester.request(c.hbInbox, this.options.hbTimeout, (ok) => {
       if (this.stopped || this.clients.get(c.id) !== c) return;
       const hadFailed = c.fhb > 0;
       if (ok) {
@@ -567,26 +516,6 @@ export class Streaming implements ChannelHost {
       if (hadFailed !== c.fhb > 0) for (const sub of c.subs) sub.hasFailedHB = c.fhb > 0;
       this.startHeartbeat(c);
     });
-  }
-
-  /** A request from the server: `done(true)` on any reply within `timeout` ms. */
-  private request(subject: string, timeout: number, done: (ok: boolean) => void): void {
-    const reply = `${this.replyPrefix}${++this.replySeq}`;
-    const timer = setTimeout(() => {
-      this.requests.delete(reply);
-      done(false);
-    }, timeout);
-    timer.unref();
-    this.requests.set(reply, [timer, done]);
-    this.send(subject, EMPTY, reply);
-  }
-
-  private onReply(subject: string): void {
-    const r = this.requests.get(subject);
-    if (r === undefined) return;
-    this.requests.delete(subject);
-    clearTimeout(r[0]);
-    r[1](true);
   }
 
   // ---- publish -----------------------------------------------------------------------------------------
