@@ -1,7 +1,12 @@
 import { parseClusterListen, parseRouteUrl, RouteUrlError, splitRoutes } from '../cluster/url.js';
 import { parseDuration } from '../conf/index.js';
 import type { ServerConfig } from '../server/options.js';
-import { type ClusterOptions, defaultClusterOptions, TLS_TIMEOUT } from '../server/options.js';
+import {
+  type ClusterOptions,
+  defaultClusterOptions,
+  type StreamingOptions,
+  TLS_TIMEOUT,
+} from '../server/options.js';
 
 /**
  * nats-server's command line, parsed the way Go's flag package does: `-f value`, `-f=value`, `--f value`
@@ -172,6 +177,31 @@ const FLAGS: FlagSpec[] = [
     kind: 'string',
     set: (cl, v) => jsFlag(cl, (j) => (j.storeDir = v as string)),
   },
+  // NATS Streaming (nats-streaming-server's flags): -cid or -st turns it on.
+  { names: ['cid', 'cluster_id'], kind: 'string', set: stanOpt('clusterId') },
+  {
+    names: ['st', 'store'],
+    kind: 'string',
+    set: (cl, v) => {
+      const t = (v as string).toLowerCase();
+      if (t !== 'file' && t !== 'memory') {
+        throw new FlagError(
+          `unsupported store type "${v as string}" (tsnats stores in JetStream: file or memory)`,
+        );
+      }
+      stanOpt('store')(cl, t);
+    },
+  },
+  { names: ['dir'], kind: 'string', set: stanOpt('dir') },
+  { names: ['mc', 'max_channels'], kind: 'int', set: stanOpt('maxChannels') },
+  { names: ['msu', 'max_subs'], kind: 'int', set: stanOpt('maxSubs') },
+  { names: ['mm', 'max_msgs'], kind: 'int', set: stanOpt('maxMsgs') },
+  { names: ['mb', 'max_bytes'], kind: 'size', set: stanOpt('maxBytes') },
+  { names: ['ma', 'max_age'], kind: 'duration', set: stanOpt('maxAge') },
+  { names: ['mi', 'max_inactivity'], kind: 'duration', set: stanOpt('maxInactivity') },
+  { names: ['hbi', 'hb_interval'], kind: 'duration', set: stanOpt('hbInterval') },
+  { names: ['hbt', 'hb_timeout'], kind: 'duration', set: stanOpt('hbTimeout') },
+  { names: ['hbf', 'hb_fail_count'], kind: 'int', set: stanOpt('hbFailCount') },
   { names: ['h', 'help'], kind: 'bool', set: (cl, v) => (cl.help = v as boolean) },
   { names: ['v', 'version'], kind: 'bool', set: (cl, v) => (cl.version = v as boolean) },
   { names: ['help_tls'], kind: 'bool', set: (cl, v) => (cl.helpTls = v as boolean) },
@@ -179,6 +209,20 @@ const FLAGS: FlagSpec[] = [
   { names: ['t'], kind: 'bool', set: (cl, v) => (cl.checkConfig = v as boolean) },
   { names: ['sl', 'signal'], kind: 'string', set: (cl, v) => (cl.signal = v as string) },
 ];
+
+/**
+ * A NATS Streaming flag: fills `config.streaming` with only the fields given (the rest take their
+ * defaults, or a config file's `streaming {}` values: mergeCommandLine) and records `streaming` and
+ * `streaming.<field>` as explicit.
+ */
+function stanOpt(field: keyof StreamingOptions) {
+  return (cl: CommandLine, v: string | number | boolean): void => {
+    cl.config.streaming ??= {};
+    (cl.config.streaming as Record<string, unknown>)[field] = v;
+    cl.explicit.add('streaming');
+    cl.explicit.add(`streaming.${field}`);
+  };
+}
 
 /** TLS flags as given; turned into options.tls by tlsFromFlags once all flags are read. */
 interface TlsFlags {
@@ -405,6 +449,20 @@ Limits (tsnats; nats-server sets these in its config file):
 JetStream Options:
     -js, --jetstream                 Enable JetStream functionality
     -sd, --store_dir <dir>           Set the storage directory (data goes to <dir>/jetstream)
+
+NATS Streaming Options (the streaming protocol on JetStream storage):
+    -cid, --cluster_id <string>      Serve NATS Streaming clients of this cluster ID
+    -st, --store <string>            Store type: file or memory (turns JetStream on when -js is not given)
+        --dir <string>               JetStream store directory when -sd is not given
+    -mc, --max_channels <int>        Max number of channels (0 for unlimited; default: 100)
+    -msu, --max_subs <int>           Max number of subscriptions per channel (0 for unlimited; default: 1000)
+    -mm, --max_msgs <int>            Max number of messages per channel (0 for unlimited; default: 1000000)
+    -mb, --max_bytes <size>          Max messages total size per channel (0 for unlimited; default: 1000000KB)
+    -ma, --max_age <duration>        Max duration a message can be stored ("0s" for unlimited)
+    -mi, --max_inactivity <duration> Max inactivity (no new message, no subscription) after which a channel is deleted
+    -hbi, --hb_interval <duration>   Interval at which the server sends heartbeats to a client (default: 30s)
+    -hbt, --hb_timeout <duration>    How long the server waits for a heartbeat response (default: 10s)
+    -hbf, --hb_fail_count <int>      Failed heartbeats before the server closes a client (default: 10)
 
 Cluster Options:
         --routes <rurl-1, rurl-2>    Routes to solicit and connect

@@ -2,6 +2,7 @@ import { applyConfigFile, mergeCommandLine } from '../config/cli.js';
 import { loadConfigFile } from '../config/load.js';
 import { Server } from '../server/server.js';
 import { TSNATS_VERSION, VERSION } from '../server/version.js';
+import { StreamingSetupError } from '../streaming/errors.js';
 import { FlagError, parseCommandLine, USAGE } from './flags.js';
 import { sendSignal } from './signal.js';
 
@@ -36,11 +37,20 @@ async function main(argv: string[]): Promise<number> {
   }
   const step = applyConfigFile(cl, (text) => process.stderr.write(text));
   if (step.kind === 'exit') return step.code;
-  const server = new Server(step.config);
+  let server: Server;
+  try {
+    server = new Server(step.config);
+  } catch (e) {
+    // A setting the user can fix: its message, not a stack trace.
+    if (!(e instanceof StreamingSetupError)) throw e;
+    process.stderr.write(`tsnats: ${e.message}\n`);
+    return 1;
+  }
   try {
     await server.ready();
   } catch (e) {
-    server.logger.fatal(`Error listening on port: ${(e as Error).message}`);
+    if (e instanceof StreamingSetupError) server.logger.fatal((e as Error).message);
+    else server.logger.fatal(`Error listening on port: ${(e as Error).message}`);
     return 1;
   }
   if (cl.configFile !== '') server.logger.notice(`Using configuration file: ${cl.configFile}`);

@@ -28,6 +28,11 @@ export function mergeCommandLine(
       };
       continue;
     }
+    if (key === 'streaming' && file.streaming !== undefined && flags.streaming !== undefined) {
+      // Streaming flags override the fields they name; the file's block gives the rest.
+      merged.streaming = { ...file.streaming, ...flags.streaming };
+      continue;
+    }
     if (given[key] !== undefined) out[key] = given[key];
   }
   return merged;

@@ -25,6 +25,7 @@ import {
   type ServerConfig,
   type ServerOptions,
 } from '../server/options.js';
+import { parseStreamingBlock } from '../streaming/config-file.js';
 import { parseWebsocketBlock, websocketOptionsProblem } from '../websocket/config.js';
 import {
   AuthState,
@@ -408,6 +409,7 @@ function builtinHandlers(
     leafnodes: (f) => set(f, 'leafnodes', parseLeafNodesBlock(r, f)),
     leaf: (f) => set(f, 'leafnodes', parseLeafNodesBlock(r, f)),
     jetstream: (f) => parseJetStreamKey(r, f),
+    streaming: (f) => parseStreamingBlock(r, f),
     store_dir: (f) => parseStoreDirKey(r, f),
     storedir: (f) => parseStoreDirKey(r, f),
   };

@@ -27,6 +27,7 @@ import { leafz, parseLeafzQuery } from './leafz.js';
 import { LOOP_DELAY_RESOLUTION_MS, metrics, parseMetricsQuery } from './metrics.js';
 import { parseRoutezQuery, routez } from './routez.js';
 import type { HealthCheck, MonitoredServer, MonitorState } from './state.js';
+import { channelsz, clientsz, NotFound, serverz, storez } from './streamingz.js';
 import { parseSubszQuery, subsz } from './subsz.js';
 import { CpuSampler, varz } from './varz.js';
 
@@ -141,6 +142,40 @@ export class Monitor {
       if (h.status !== 'ok') s.logger.warn(`Healthcheck failed: ${JSON.stringify(h.error ?? '')}`);
       return { ...jsonReply(h, q, true), status: h.status === 'ok' ? 200 : 503 };
     });
+    const stan = s.streaming;
+    if (stan !== undefined) {
+      // nats-streaming-server's endpoints; "not found" is a 404 with its text, as http.Error writes it.
+      const found =
+        (f: (q: URLSearchParams) => unknown): Handler =>
+        (q) => {
+          try {
+            return jsonReply(f(q), q, false);
+          } catch (e) {
+            if (!(e instanceof NotFound)) throw e;
+            return { status: 404, contentType: TEXT_TYPE, body: `${e.message}\n` };
+          }
+        };
+      this.route(
+        '/streaming/serverz',
+        '/streaming/serverz',
+        found(() => serverz(stan)),
+      );
+      this.route(
+        '/streaming/storez',
+        '/streaming/storez',
+        found(() => storez(stan)),
+      );
+      this.route(
+        '/streaming/clientsz',
+        '/streaming/clientsz',
+        found((q) => clientsz(stan, q)),
+      );
+      this.route(
+        '/streaming/channelsz',
+        '/streaming/channelsz',
+        found((q) => channelsz(stan, q)),
+      );
+    }
     this.route('/metrics', '/metrics', (q) => ({
       status: 200,
       contentType: 'text/plain; version=0.0.4; charset=utf-8',

@@ -4,6 +4,7 @@ import type { JetStream } from '../jetstream/jetstream.js';
 import type { LeafNodeManager } from '../leafnode/leafnodes.js';
 import type { Account } from '../server/account.js';
 import type { ServerCore } from '../server/core.js';
+import type { Streaming } from '../streaming/streaming.js';
 import type { CpuSampler } from './varz.js';
 
 /** A named readiness check for /healthz: returns an error text when unhealthy, '' when fine. */
@@ -29,6 +30,7 @@ export interface MonitoredServer extends ServerCore {
   readonly cluster: RouteManager | undefined;
   readonly jetstream: JetStream | undefined;
   readonly leafnodes: LeafNodeManager | undefined;
+  readonly streaming: Streaming | undefined;
 }
 
 /** The server's accounts, the global account included. */

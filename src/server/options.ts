@@ -225,6 +225,49 @@ export interface JetStreamOptions {
   domain?: string;
 }
 
+/**
+ * NATS Streaming (`-cid`, config `streaming {}`): the legacy streaming protocol served on JetStream
+ * storage (streaming/). Limits are nats-streaming-server's: 0 = unlimited; durations in ms.
+ */
+export interface StreamingOptions {
+  /** `cluster_id`: clients discover the server on `_STAN.discover.<cluster_id>`. */
+  clusterId: string;
+  /** `store`: storage of the channels' streams and of the state; undefined = file when JetStream has a store_dir. */
+  store: 'file' | 'memory' | undefined;
+  /** `dir`: JetStream's store directory when JetStream is not given one (as nats-streaming-server's `--dir`). */
+  dir: string;
+  maxChannels: number;
+  maxMsgs: number;
+  maxBytes: number;
+  maxAge: number;
+  maxSubs: number;
+  maxInactivity: number;
+  /** Interval of the server's heartbeats to each client. */
+  hbInterval: number;
+  /** How long the server waits for a heartbeat's answer. */
+  hbTimeout: number;
+  /** Heartbeats a client may miss in a row before the server closes it. */
+  hbFailCount: number;
+}
+
+/** nats-streaming-server's defaults (DefaultStoreLimits, DefaultHeartBeatInterval, ...). */
+export function defaultStreamingOptions(clusterId = 'test-cluster'): StreamingOptions {
+  return {
+    clusterId,
+    store: undefined,
+    dir: '',
+    maxChannels: 100,
+    maxMsgs: 1_000_000,
+    maxBytes: 1_000_000 * 1024,
+    maxAge: 0,
+    maxSubs: 1000,
+    maxInactivity: 0,
+    hbInterval: 30_000,
+    hbTimeout: 10_000,
+    hbFailCount: 10,
+  };
+}
+
 export function defaultClusterOptions(): ClusterOptions {
   return {
     name: '',
@@ -322,6 +365,8 @@ export interface ServerOptions {
   cluster: ClusterOptions | undefined;
   /** JetStream; undefined when off. */
   jetstream: JetStreamOptions | undefined;
+  /** NATS Streaming clients (streaming/); needs JetStream. */
+  streaming: StreamingOptions | undefined;
   /** Client TLS; undefined when off. */
   tls: TlsOptions | undefined;
   /**
@@ -398,6 +443,7 @@ export function defaultOptions(): ServerOptions {
     noSystemAccount: false,
     cluster: undefined,
     jetstream: undefined,
+    streaming: undefined,
     tls: undefined,
     allowNonTls: false,
     websocket: undefined,
@@ -420,6 +466,12 @@ export function resolveOptions(partial: OptionsInput = {}): ServerOptions {
   // Blocks given in part take the rest from their defaults.
   if (partial.websocket !== undefined)
     opts.websocket = { ...defaultWebsocketOptions(), ...partial.websocket };
+  if (partial.streaming !== undefined) {
+    const st = { ...defaultStreamingOptions(), ...partial.streaming };
+    opts.streaming = st;
+    // As nats-streaming-server's -st/--dir: asking for a store turns JetStream on, in --dir.
+    if (opts.jetstream === undefined && st.store !== undefined) opts.jetstream = { storeDir: st.dir };
+  }
   if (partial.leafnodes !== undefined) {
     const { remotes, ...rest } = partial.leafnodes;
     opts.leafnodes = {
@@ -432,7 +484,9 @@ export function resolveOptions(partial: OptionsInput = {}): ServerOptions {
 }
 
 /** Options as the embedding API takes them: any of them, and blocks such as `websocket` in part. */
-export type OptionsInput = Partial<Omit<ServerOptions, 'websocket' | 'leafnodes'>> & {
+export type OptionsInput = Partial<Omit<ServerOptions, 'websocket' | 'leafnodes' | 'streaming'>> & {
+  /** NATS Streaming clients; fields left out take nats-streaming-server's defaults. */
+  streaming?: Partial<StreamingOptions> | undefined;
   /** Websocket clients; fields left out take their defaults (host 0.0.0.0, no compression, ...). */
   websocket?: Partial<WebsocketOptions> | undefined;
   /** Leaf nodes; fields left out take their defaults, remotes too. */

@@ -15,6 +15,7 @@ const FIXED: (keyof ServerOptions)[] = [
   'httpHost',
   'tls',
   'websocket',
+  'streaming',
   'allowNonTls',
   'httpsPort',
   'httpBasePath',

@@ -8,6 +8,7 @@
  *   cluster      routes to the other servers, when `cluster` is set (cluster/)
  *   websocket    the websocket listener, when `websocket` is set (websocket/)
  *   leafnodes    leaf node connections, accepted and solicited, when `leafnodes` is set (leafnode/)
+ *   streaming    NATS Streaming clients on JetStream storage, when `streaming` is set (streaming/)
  *   monitor      HTTP(S) monitoring when `httpPort` or `httpsPort` is set, and the same data over NATS in the system
  *                account (monitor/)
  *
@@ -31,6 +32,8 @@ import { LeafNodeManager } from '../leafnode/leafnodes.js';
 import { Monitor } from '../monitor/http.js';
 import type { MonitorState } from '../monitor/state.js';
 import { SystemRequests } from '../monitor/sys-requests.js';
+import { StreamingSetupError } from '../streaming/errors.js';
+import { Streaming } from '../streaming/streaming.js';
 import { WebsocketListener } from '../websocket/listener.js';
 import { ClosedReason } from './closed-reason.js';
 import { hostPort, ServerCore } from './core.js';
@@ -50,6 +53,8 @@ export class Server extends ServerCore {
   readonly cluster: RouteManager | undefined;
   /** JetStream (streams and their API), when `options.jetstream` is set. */
   readonly jetstream: JetStream | undefined;
+  /** NATS Streaming clients served on JetStream storage, when `options.streaming` is set. */
+  readonly streaming: Streaming | undefined;
   /** The websocket listener, when `options.websocket` is set. */
   readonly websocket: WebsocketListener | undefined;
   /** Leaf node connections, when `options.leafnodes` is set. */
@@ -77,6 +82,14 @@ export class Server extends ServerCore {
     if (o.jetstream !== undefined) {
       this.jetstream = new JetStream(this, o.jetstream);
       this.jetstreamEnabled = true;
+    }
+    if (o.streaming !== undefined) {
+      if (this.jetstream === undefined) {
+        throw new StreamingSetupError(
+          'NATS Streaming needs JetStream: add -js (and -sd <dir>), or -st file|memory --dir <dir>, or a jetstream {} block',
+        );
+      }
+      this.streaming = new Streaming(this, this.jetstream, o.streaming);
     }
     if (o.cluster !== undefined) {
       const cluster = new RouteManager(this, o.cluster);
@@ -122,6 +135,8 @@ export class Server extends ServerCore {
     if (o.pidFile !== '') writeFileSync(o.pidFile, String(process.pid));
     // As nats-server: JetStream (and its recovered streams) is up before clients can connect.
     this.jetstream?.start();
+    // Streaming reads its channels and state from JetStream's recovered streams.
+    this.streaming?.start();
     await this.listenForClients();
     if (this.websocket !== undefined) await this.websocket.start();
     this.io.start();
@@ -326,6 +341,7 @@ export class Server extends ServerCore {
       );
       await closed;
       // Clients are gone: no more messages for the streams; flush and close their stores.
+      this.streaming?.stop();
       this.jetstream?.stop();
       await routesClosed;
       await leafsClosed;

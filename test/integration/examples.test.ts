@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { type RunResult, runProcess, runTsnats } from '../helpers/launcher.js';
 import { hasReference } from '../helpers/reference.js';
 import { startServer, urlOf } from '../helpers/server.js';
+import { startStreaming } from '../helpers/streaming.js';
 
 /** dist/test/integration/ -> dist/examples/ */
 const examplesDir = fileURLToPath(new URL('../../examples/', import.meta.url));
@@ -57,5 +58,19 @@ test('examples/browser/websocket.conf is valid for tsnats and nats-server', asyn
   if (hasReference()) {
     const ref = await runProcess('nats-server', ['-c', conf, '-t']);
     assert.equal(ref.code, 0, ref.output);
+  }
+});
+
+test('examples/streaming.js (the node-nats-streaming README program) runs against tsnats', async () => {
+  const s = await startStreaming();
+  try {
+    const { code, stdout, stderr } = await run('streaming.js', { NATS_URL: s.url });
+    assert.equal(code, 0, `exit code ${code}; stderr: ${stderr}`);
+    assert.equal(stderr, '');
+    const lines = stdout.split('\n');
+    assert.match(lines[0]!, /^published message with guid: [A-Za-z0-9]{22}$/);
+    assert.deepEqual(lines.slice(1), ['Received a message [1] Hello node-nats-streaming!', '']);
+  } finally {
+    await s.cleanup();
   }
 });
