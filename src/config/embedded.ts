@@ -6,7 +6,7 @@
  * top, as command-line flags are put on top of a file.
  *
  * Which form a key is in: a key only the file has (`max_payload`, `listen`, `accounts`, ...) is file form.
- * A key both have (`jetstream`, `cluster`, `tls`, `websocket`, `leafnodes`, `authorization`, `mappings`, ...)
+ * A key both have (`jetstream`, `cluster`, `tls`, `websocket`, `leafnodes`, `streaming`, `authorization`, ...)
  * is camelCase when its value fits tsnats' type: a block whose field names are all camelCase field names of
  * that block (`jetstream: { storeDir }`), a complete AuthorizationConfig, a MappingConfig array. Anything
  * else (`jetstream: true`, `jetstream: { store_dir }`, `authorization: { users: [...] }`) is file form.
@@ -17,6 +17,7 @@ import {
   defaultClusterOptions,
   defaultLeafNodeOptions,
   defaultOptions,
+  defaultStreamingOptions,
   defaultWebsocketOptions,
   type ServerConfig,
 } from '../server/options.js';
@@ -57,6 +58,7 @@ type SharedBlockKey =
   | 'tls'
   | 'websocket'
   | 'leafnodes'
+  | 'streaming'
   | 'authorization'
   | 'mappings';
 
@@ -91,6 +93,7 @@ const BLOCK_FIELDS: Readonly<Record<string, ReadonlySet<string>>> = {
   tls: new Set(['certFile', 'keyFile', 'caFile', 'verify', 'verifyAndMap', 'timeout', 'ciphers', 'curves']),
   websocket: new Set(Object.keys(defaultWebsocketOptions())),
   leafnodes: new Set(Object.keys(defaultLeafNodeOptions())),
+  streaming: new Set(Object.keys(defaultStreamingOptions())),
 };
 const AUTHORIZATION_FIELDS = new Set([
   ...Object.keys(emptyAuthorization()),

@@ -34,6 +34,16 @@ test('file-style keys are loaded as a configuration file, camelCase keys go on t
   assert.equal(c.mappings?.length, 1);
 });
 
+test('a streaming block in the file form', () => {
+  const c = configFromInput({
+    jetstream: true,
+    store_dir: '/tmp/s',
+    streaming: { cluster_id: 'c1', max_msgs: 5 },
+  });
+  assert.equal(c.streaming?.clusterId, 'c1');
+  assert.equal(c.streaming?.maxMsgs, 5);
+});
+
 test('jetstream: true and enabled are the file form', () => {
   assert.deepEqual(configFromInput({ jetstream: true, store_dir: '/tmp/s' }).jetstream?.storeDir, '/tmp/s');
 });
