@@ -1,4 +1,5 @@
 import { applyConfigFile, mergeCommandLine } from '../config/cli.js';
+import { builtConfig } from '../config/embedded.js';
 import { loadConfigFile } from '../config/load.js';
 import { Server } from '../server/server.js';
 import { TSNATS_VERSION, VERSION } from '../server/version.js';
@@ -39,7 +40,7 @@ async function main(argv: string[]): Promise<number> {
   if (step.kind === 'exit') return step.code;
   let server: Server;
   try {
-    server = new Server(step.config);
+    server = new Server(builtConfig(step.config));
   } catch (e) {
     // A setting the user can fix: its message, not a stack trace.
     if (!(e instanceof StreamingSetupError)) throw e;
@@ -62,9 +63,11 @@ async function main(argv: string[]): Promise<number> {
     }
     try {
       const loaded = loadConfigFile(cl.configFile);
-      void server.reload(mergeCommandLine(loaded.config, cl.config, cl.explicit)).catch((e: unknown) => {
-        server.logger.error(`Failed to reload server configuration: ${(e as Error).message}`);
-      });
+      void server
+        .reload(builtConfig(mergeCommandLine(loaded.config, cl.config, cl.explicit)))
+        .catch((e: unknown) => {
+          server.logger.error(`Failed to reload server configuration: ${(e as Error).message}`);
+        });
     } catch (e) {
       server.logger.error(`Failed to reload server configuration: ${(e as Error).message}`);
     }

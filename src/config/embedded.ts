@@ -14,12 +14,14 @@
 import { emptyAuthorization } from '../auth/types.js';
 import type { ConfMap, ConfValue } from '../conf/index.js';
 import {
-  defaultClusterOptions,
-  defaultLeafNodeOptions,
+  type ClusterOptions,
   defaultOptions,
-  defaultStreamingOptions,
-  defaultWebsocketOptions,
+  type JetStreamOptions,
+  type LeafNodeOptions,
   type ServerConfig,
+  type StreamingOptions,
+  type TlsOptions,
+  type WebsocketOptions,
 } from '../server/options.js';
 import { configFromMap, loadConfigFile } from './load.js';
 
@@ -86,20 +88,99 @@ const CAMEL_KEYS = new Set<string>([
   'authorization',
 ]);
 
-/** camelCase field names of each block, to tell `jetstream: { storeDir }` from `jetstream: { store_dir }`. */
+/**
+ * The camelCase field names of each block, complete (the `satisfies` makes the compiler say when a field is
+ * added to an options type and not here), to tell `jetstream: { storeDir }` from `jetstream: { store_dir }`.
+ */
+const fields = <T>(f: Record<keyof T, true>): ReadonlySet<string> => new Set(Object.keys(f));
 const BLOCK_FIELDS: Readonly<Record<string, ReadonlySet<string>>> = {
-  jetstream: new Set(['storeDir', 'maxMemory', 'maxFile', 'syncInterval', 'domain']),
-  cluster: new Set(Object.keys(defaultClusterOptions())),
-  tls: new Set(['certFile', 'keyFile', 'caFile', 'verify', 'verifyAndMap', 'timeout', 'ciphers', 'curves']),
-  websocket: new Set(Object.keys(defaultWebsocketOptions())),
-  leafnodes: new Set(Object.keys(defaultLeafNodeOptions())),
-  streaming: new Set(Object.keys(defaultStreamingOptions())),
+  jetstream: fields<JetStreamOptions>({
+    storeDir: true,
+    maxMemory: true,
+    maxFile: true,
+    syncInterval: true,
+    domain: true,
+  }),
+  cluster: fields<ClusterOptions>({
+    name: true,
+    host: true,
+    port: true,
+    advertise: true,
+    noAdvertise: true,
+    routes: true,
+    connectRetries: true,
+    user: true,
+    password: true,
+    authTimeout: true,
+    tls: true,
+    permissions: true,
+  }),
+  tls: fields<TlsOptions>({
+    certFile: true,
+    keyFile: true,
+    caFile: true,
+    verify: true,
+    verifyAndMap: true,
+    timeout: true,
+    ciphers: true,
+    curves: true,
+  }),
+  websocket: fields<WebsocketOptions>({
+    host: true,
+    port: true,
+    advertise: true,
+    noTls: true,
+    tls: true,
+    sameOrigin: true,
+    allowedOrigins: true,
+    compression: true,
+    handshakeTimeout: true,
+    user: true,
+    password: true,
+    token: true,
+    authTimeout: true,
+    noAuthUser: true,
+    jwtCookie: true,
+  }),
+  leafnodes: fields<LeafNodeOptions>({
+    host: true,
+    port: true,
+    advertise: true,
+    noAdvertise: true,
+    user: true,
+    password: true,
+    account: true,
+    users: true,
+    authTimeout: true,
+    tls: true,
+    reconnectInterval: true,
+    minVersion: true,
+    remotes: true,
+  }),
+  streaming: fields<StreamingOptions>({
+    clusterId: true,
+    store: true,
+    dir: true,
+    maxChannels: true,
+    maxMsgs: true,
+    maxBytes: true,
+    maxAge: true,
+    maxSubs: true,
+    maxInactivity: true,
+    hbInterval: true,
+    hbTimeout: true,
+    hbFailCount: true,
+  }),
 };
-const AUTHORIZATION_FIELDS = new Set([
-  ...Object.keys(emptyAuthorization()),
-  'defaultPermissions',
-  'permissions',
-]);
+/** The fields every camelCase AuthorizationConfig has (a file's `authorization {}` never has them all). */
+const AUTHORIZATION_REQUIRED = Object.keys(emptyAuthorization());
+
+/** Whether a key anywhere inside `v` is snake_case (file form: camelCase blocks have none). */
+function hasSnakeKey(v: unknown): boolean {
+  if (Array.isArray(v)) return v.some(hasSnakeKey);
+  if (!isPlainObject(v)) return false;
+  return Object.entries(v).some(([k, x]) => k.includes('_') || hasSnakeKey(x));
+}
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
@@ -110,17 +191,20 @@ function isCamelForm(key: string, value: unknown): boolean {
   if (!CAMEL_KEYS.has(key)) return false;
   if (key === 'mappings') return Array.isArray(value);
   if (key === 'authorization') {
-    if (!isPlainObject(value)) return false;
-    const keys = Object.keys(value);
-    return (
-      keys.every((k) => AUTHORIZATION_FIELDS.has(k)) &&
-      Object.keys(emptyAuthorization()).every((k) => k in value)
-    );
+    return isPlainObject(value) && AUTHORIZATION_REQUIRED.every((k) => k in value);
   }
-  const fields = BLOCK_FIELDS[key];
-  if (fields === undefined) return true;
-  if (value === undefined) return true;
-  return isPlainObject(value) && Object.keys(value).every((k) => fields.has(k));
+  const known = BLOCK_FIELDS[key];
+  if (known === undefined || value === undefined) return true;
+  return isPlainObject(value) && Object.keys(value).every((k) => known.has(k)) && !hasSnakeKey(value);
+}
+
+/** Configurations built by tsnats itself (command line, configuration file): camelCase throughout. */
+const BUILT = new WeakSet<object>();
+
+/** Mark a ServerConfig built from flags or a file, so that `new Server()` takes it as it is. */
+export function builtConfig(config: ServerConfig): ServerConfig {
+  BUILT.add(config);
+  return config;
 }
 
 /** Whether any key of `input` is written as in a configuration file. */
@@ -136,6 +220,7 @@ export function hasFileStyleKeys(input: ServerInput): boolean {
  * ConfigError with every problem, as `-t` reports them), camelCase keys on top.
  */
 export function configFromInput(input: ServerInput): ServerConfig {
+  if (BUILT.has(input)) return input as ServerConfig;
   const file: ConfMap = {};
   const camel: Record<string, unknown> = {};
   let fileKeys = 0;
@@ -160,5 +245,5 @@ export function configFromInput(input: ServerInput): ServerConfig {
 export function configFromFile(path: string, overrides: ServerInput = {}): ServerConfig {
   const loaded = loadConfigFile(path);
   const over = configFromInput(overrides);
-  return { ...loaded.config, ...over, configFile: loaded.config.configFile ?? '' };
+  return builtConfig({ ...loaded.config, ...over, configFile: loaded.config.configFile ?? '' });
 }

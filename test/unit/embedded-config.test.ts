@@ -44,6 +44,29 @@ test('a streaming block in the file form', () => {
   assert.equal(c.streaming?.maxMsgs, 5);
 });
 
+test('camelCase blocks with optional fields and nested blocks stay camelCase', () => {
+  const cluster = {
+    name: 'c',
+    host: '127.0.0.1',
+    port: 0,
+    routes: [],
+    permissions: { import: { allow: ['a'] }, export: { allow: ['b'] } },
+    tls: {
+      certFile: 'c.pem',
+      keyFile: 'k.pem',
+      caFile: '',
+      verify: false,
+      verifyAndMap: false,
+      timeout: 2000,
+    },
+  };
+  const input = { cluster };
+  assert.equal(hasFileStyleKeys(input), false);
+  assert.equal(configFromInput(input).cluster, cluster);
+  // The same block with a file-style TLS block inside is the file form.
+  assert.equal(hasFileStyleKeys({ cluster: { name: 'c', tls: { cert_file: 'c.pem' } } }), true);
+});
+
 test('jetstream: true and enabled are the file form', () => {
   assert.deepEqual(configFromInput({ jetstream: true, store_dir: '/tmp/s' }).jetstream?.storeDir, '/tmp/s');
 });
