@@ -1,6 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { fromPublic } from '@nats-io/nkeys';
-import bcrypt from 'bcryptjs';
+import { createRequire } from 'node:module';
+import type * as Bcrypt from 'bcryptjs';
+import { fromPublic } from '../util/nkeys.js';
 import { OperatorTrust } from './operator.js';
 import type { AuthorizationConfig, NkeyUserConfig, Permissions, UserConfig } from './types.js';
 
@@ -68,9 +69,16 @@ function isBcrypt(s: string): boolean {
   return s.startsWith('$2a$') || s.startsWith('$2b$') || s.startsWith('$2y$');
 }
 
+/** bcryptjs, loaded with the first bcrypt password checked (most servers have none). */
+let bcrypt: typeof Bcrypt | undefined;
+function bcryptjs(): typeof Bcrypt {
+  bcrypt ??= createRequire(import.meta.url)('bcryptjs') as typeof Bcrypt;
+  return bcrypt;
+}
+
 /** Compare a presented secret with a configured one, plain or bcrypt-hashed. */
 export async function secretMatches(given: string, configured: string): Promise<boolean> {
-  if (isBcrypt(configured)) return bcrypt.compare(given, configured);
+  if (isBcrypt(configured)) return bcryptjs().compare(given, configured);
   return safeEqual(given, configured);
 }
 

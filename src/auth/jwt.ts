@@ -5,7 +5,7 @@
  * signature, the claim type and the issuer's and subject's key types, as jwt.DecodeXClaims does; time
  * checks (exp/nbf) are separate (`timeProblem`), as jwt's Validate is.
  */
-import { fromPublic } from '@nats-io/nkeys';
+import { fromPublic } from '../util/nkeys.js';
 
 /** `allow`/`deny` lists of a JWT (jwt.Permission). */
 export interface JwtPermission {

@@ -3,8 +3,9 @@
  * MemAccResolver) and the user JWTs clients present in CONNECT (nats-server's
  * processClientOrLeafAuthentication JWT path, server/auth.go).
  */
-import { fromPublic } from '@nats-io/nkeys';
+
 import { subjectIsSubsetMatch } from '../routing/subject.js';
+import { fromPublic } from '../util/nkeys.js';
 import {
   type AccountClaims,
   decodeAccountClaims,

@@ -3,7 +3,7 @@
  * exports and imports, mapped onto tsnats' AuthorizationConfig with nats-server's rules and messages
  * (server/opts.go parseAuthorization, parseUsers, parseUserPermissions, parseAccounts, ...).
  */
-import { fromPublic } from '@nats-io/nkeys';
+
 import type {
   AccountConfig,
   AuthorizationConfig,
@@ -17,6 +17,7 @@ import type {
 } from '../auth/types.js';
 import { parseAccountJetStream } from '../jetstream/config-file.js';
 import { isValidSubject, subjectIsLiteral, subjectIsSubsetMatch } from '../routing/subject.js';
+import { fromPublic } from '../util/nkeys.js';
 import { parseMappings } from './mappings.js';
 import { type ConfigField, type ConfigReader, describeValue, isConfMap } from './reader.js';
 

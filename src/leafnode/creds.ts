@@ -3,7 +3,7 @@
  * operator mode: CONNECT carries the JWT and the nonce of the hub's INFO signed with the seed.
  */
 import { readFileSync } from 'node:fs';
-import { fromSeed } from '@nats-io/nkeys';
+import { fromSeed } from '../util/nkeys.js';
 
 export interface Creds {
   jwt: string;

@@ -14,11 +14,11 @@
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { SecureContext, TLSSocket } from 'node:tls';
-import { createServer as createServerKey } from '@nats-io/nkeys';
 import { type AuthContext, Authenticator } from '../auth/authenticator.js';
 import type { AuthorizationConfig } from '../auth/types.js';
 import { SubjectMapper } from '../routing/mapping.js';
 import { buildSecureContext, upgradeToTls } from '../transport/tls.js';
+import { newServerId } from '../util/server-id.js';
 import { Account, GLOBAL_ACCOUNT } from './account.js';
 import { buildAccounts } from './account-config.js';
 import { Client, type WebsocketInfo } from './client.js';
@@ -91,7 +91,7 @@ export class ServerCore implements ConnectionHost {
     this.options = resolveOptions(config);
     this.logger = new Logger(this.options);
     this.closedClients = new ClosedClientRing(this.options.maxClosedClients);
-    this.id = createServerKey().getPublicKey();
+    this.id = newServerId();
     this.name = this.options.serverName !== '' ? this.options.serverName : this.id;
     const authz = authorizationOf(config);
     this.authorization = authz;

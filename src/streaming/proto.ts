@@ -6,7 +6,8 @@
  * uint64 / int64 fields are decoded as numbers: sequences stay far below 2^53, and the one int64 that does
  * not (MsgProto.timestamp, nanoseconds) is encoded from a bigint through its decimal string.
  */
-import protobuf from 'protobufjs';
+import { createRequire } from 'node:module';
+import type * as Protobuf from 'protobufjs';
 
 const PROTOCOL = `
 syntax = "proto3";
@@ -102,7 +103,18 @@ message CloseResponse {
 }
 `;
 
-const root = protobuf.parse(PROTOCOL, { keepCase: true }).root;
+/**
+ * protobufjs and the parsed schema, loaded on first use: a server without NATS Streaming does not pay for
+ * them at start-up.
+ */
+let schema: Protobuf.Root | undefined;
+function root(): Protobuf.Root {
+  if (schema === undefined) {
+    const protobuf = createRequire(import.meta.url)('protobufjs') as typeof Protobuf;
+    schema = protobuf.parse(PROTOCOL, { keepCase: true }).root;
+  }
+  return schema;
+}
 
 /** StartPosition of a SubscriptionRequest. */
 export const StartPosition = {
@@ -194,7 +206,7 @@ export interface CloseRequest {
   clientID: string;
 }
 
-const CONVERSION: protobuf.IConversionOptions = {
+const CONVERSION: Protobuf.IConversionOptions = {
   longs: Number,
   enums: Number,
   bytes: Buffer,
@@ -203,16 +215,26 @@ const CONVERSION: protobuf.IConversionOptions = {
 
 /** A decoder for one message type: every field present (proto3 defaults), longs as numbers. */
 function decoder<T>(name: string): (buf: Uint8Array) => T {
-  const type = root.lookupType(`pb.${name}`);
-  return (buf) => type.toObject(type.decode(buf), CONVERSION) as T;
+  let type: Protobuf.Type | undefined;
+  return (buf) => {
+    type ??= root().lookupType(`pb.${name}`);
+    return type.toObject(type.decode(buf), CONVERSION) as T;
+  };
 }
 
 function encoder<T extends object>(name: string): (msg: T) => Buffer {
-  const type = root.lookupType(`pb.${name}`);
-  return (msg) => Buffer.from(type.encode(type.fromObject(msg as Record<string, unknown>)).finish());
+  let type: Protobuf.Type | undefined;
+  return (msg) => {
+    type ??= root().lookupType(`pb.${name}`);
+    return Buffer.from(type.encode(type.fromObject(msg as Record<string, unknown>)).finish());
+  };
 }
 
-const msgProtoType = root.lookupType('pb.MsgProto');
+let msgProto: Protobuf.Type | undefined;
+const msgProtoType = (): Protobuf.Type => {
+  msgProto ??= root().lookupType('pb.MsgProto');
+  return msgProto;
+};
 
 // Decoders throw on malformed input; callers answer with the protocol's "invalid ... request" error.
 export const decodePubMsg = decoder<PubMsg>('PubMsg');
@@ -249,5 +271,6 @@ export function encodeMsgProto(m: MsgProto): Buffer {
   if (m.reply !== undefined && m.reply !== '') o.reply = m.reply;
   if (m.redelivered === true) o.redelivered = true;
   if (m.redeliveryCount !== undefined && m.redeliveryCount > 0) o.redeliveryCount = m.redeliveryCount;
-  return Buffer.from(msgProtoType.encode(msgProtoType.fromObject(o)).finish());
+  const t = msgProtoType();
+  return Buffer.from(t.encode(t.fromObject(o)).finish());
 }

@@ -8,8 +8,10 @@
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import { createRequire } from 'node:module';
 import { isIP, type Socket } from 'node:net';
-import { WebSocketServer } from 'ws';
+import type * as Ws from 'ws';
+import type { WebSocketServer } from 'ws';
 import type { ServerCore } from '../server/core.js';
 import { hostPort } from '../server/core.js';
 import type { WebsocketOptions } from '../server/options.js';
@@ -72,7 +74,9 @@ export class WebsocketListener {
       this.http.headersTimeout = timeout;
       this.http.requestTimeout = timeout;
     }
-    this.wss = new WebSocketServer({
+    // ws is loaded only by servers with websocket on (it is a good part of the start-up time otherwise).
+    const { WebSocketServer: Wss } = createRequire(import.meta.url)('ws') as typeof Ws;
+    this.wss = new Wss({
       noServer: true,
       clientTracking: false,
       // A message may batch many protocol messages; bound it as the pending output of a connection is.
