@@ -7,7 +7,8 @@ import '../util/buffer-methods.js';
  * bytes go back out unchanged.
  */
 
-const INITIAL_SIZE = 32 * 1024;
+/** Small: most connections are idle most of the time; a busy one grows its buffer once and keeps the size. */
+const INITIAL_SIZE = 2 * 1024;
 /** A buffer that grew past this is dropped after a flush rather than kept around for an idle client. */
 const KEEP_MAX = 1024 * 1024;
 
@@ -35,7 +36,7 @@ export class Outbound {
   ensure(n: number): void {
     const need = this.len + n;
     if (need <= this.buf.length) return;
-    let size = this.buf.length * 2;
+    let size = Math.max(INITIAL_SIZE, this.buf.length * 2);
     while (size < need) size *= 2;
     const bigger = Buffer.allocUnsafe(size);
     this.buf.copy(bigger, 0, 0, this.len);
@@ -198,7 +199,10 @@ export class Outbound {
 
   /** After a write the socket may still reference the buffer: allocate a new one unless it was drained. */
   release(drained: boolean): void {
-    if (!drained || this.buf.length > KEEP_MAX) this.buf = Buffer.allocUnsafe(INITIAL_SIZE);
+    // Not drained: the socket still holds the bytes, so write the next batch elsewhere (same size: a busy
+    // connection does not grow its buffer again every time).
+    if (this.buf.length > KEEP_MAX) this.buf = Buffer.allocUnsafe(INITIAL_SIZE);
+    else if (!drained) this.buf = Buffer.allocUnsafe(this.buf.length);
   }
 }
 
