@@ -170,6 +170,8 @@ class Block {
   cache: Buffer | undefined;
   /** Read from the cache since the last expiry check. */
   cacheHit = false;
+  /** The cache holds the bytes this store wrote (a rollover), not bytes read back: no checksum to verify. */
+  cacheOwn = false;
 
   constructor(
     readonly index: number,
@@ -411,7 +413,8 @@ export class FileStore extends IndexedStore<FileEntry> {
       rec = b.cache!;
       o = e.off;
       b.cacheHit = true;
-      if (!payloadIntact(rec, o, e.len)) return undefined;
+      // Bit rot in the file since it was written: treat the message as unreadable rather than return garbage.
+      if (!b.cacheOwn && !payloadIntact(rec, o, e.len)) return undefined;
     } else {
       rec = Buffer.allocUnsafe(e.len);
       this.guard(() => this.readFull(this.fdFor(b), rec, e.len, e.off));
@@ -696,7 +699,7 @@ export class FileStore extends IndexedStore<FileEntry> {
     // Its bytes are all in memory already: they become its read cache.
     const bytes = old.buf!.subarray(0, old.size);
     old.buf = undefined;
-    this.addCache(old, bytes);
+    this.addCache(old, bytes, true);
     this.lru.push(old);
     this.trimLru();
     if (old.live === 0) this.retireQueue.push(old);
@@ -1052,12 +1055,13 @@ export class FileStore extends IndexedStore<FileEntry> {
     if (b.removed || b.size > this.blockSize * 2) return false;
     const bytes = Buffer.allocUnsafe(b.size);
     this.guard(() => this.readFull(this.fdFor(b), bytes, b.size, 0));
-    this.addCache(b, bytes);
+    this.addCache(b, bytes, false);
     return true;
   }
 
-  private addCache(b: Block, bytes: Buffer): void {
+  private addCache(b: Block, bytes: Buffer, own: boolean): void {
     b.cache = bytes;
+    b.cacheOwn = own;
     b.cacheHit = true;
     this.cached.push(b);
     while (this.cached.length > MAX_CACHED_BLOCKS) this.cached.shift()!.cache = undefined;
