@@ -22,9 +22,34 @@ const TERM = Buffer.from('+TERM');
 const ACK_WAIT_DELAY_MS = 1;
 
 /** nats-server's parseAckReplyNum: decimal digits, anything else is -1 (a huge uint64 in Go). */
-function parseAckNum(s: string | undefined): number {
-  if (s === undefined || s.length === 0 || !/^\d+$/.test(s)) return Number.MAX_SAFE_INTEGER;
-  return Number(s);
+/**
+ * The numbers of an ack subject's tail, `<dc>.<sseq>.<dseq>.<ts>.<pending>`, read in place (this runs for
+ * every ack: no split, no regex). A token that is not all digits reads as MAX_SAFE_INTEGER, as nats-server's
+ * parseAckReplyNum gives -1 (no such sequence). Fills ACK_NUMS with dc, sseq, dseq; false unless five tokens.
+ */
+const ACK_NUMS = [0, 0, 0];
+function parseAckTail(s: string, from: number): boolean {
+  let tok = 0;
+  let v = 0;
+  let digits = 0;
+  let bad = false;
+  const n = s.length;
+  for (let i = from; i <= n; i++) {
+    const c = i < n ? s.charCodeAt(i) : 0x2e;
+    if (c === 0x2e) {
+      if (tok < 3) ACK_NUMS[tok] = digits === 0 || bad ? Number.MAX_SAFE_INTEGER : v;
+      tok++;
+      v = 0;
+      digits = 0;
+      bad = false;
+    } else if (c >= 0x30 && c <= 0x39) {
+      v = v * 10 + (c - 0x30);
+      digits++;
+    } else {
+      bad = true;
+    }
+  }
+  return tok === 5;
 }
 
 function startsWith(buf: Buffer, prefix: Buffer): boolean {
@@ -184,14 +209,13 @@ export class Acks {
   private onAck(subject: string, reply: string, msg: Buffer): void {
     const c = this.c;
     if (c.closed) return;
-    const t = subject.slice(this.prefix.length).split('.');
     let sseq = 0;
     let dseq = 0;
     let dc = 0;
-    if (t.length === 5) {
-      dc = parseAckNum(t[0]);
-      sseq = parseAckNum(t[1]);
-      dseq = parseAckNum(t[2]);
+    if (parseAckTail(subject, this.prefix.length)) {
+      dc = ACK_NUMS[0]!;
+      sseq = ACK_NUMS[1]!;
+      dseq = ACK_NUMS[2]!;
     }
     let skipAckReply = sseq === 0;
     if (msg.length === 0 || msg.equals(ACK) || msg.equals(OK)) {
