@@ -263,10 +263,12 @@ export class Acks {
           s.adflr = dseq;
           s.asflr = sseq;
           // The next pending delivery bounds the floor. Acks mostly come in order, so stepping up from
-          // sseq finds it at once (nats-server's loop); a wide gap scans the pending map instead.
+          // sseq finds it at once (nats-server's loop); a gap much wider than the pending count (a few
+          // pending far apart) scans the pending map instead.
           let first = 0;
           let fp: PendingDelivery | undefined;
-          if (s.sseq - sseq <= s.pending.size) {
+          // Stepping costs at most the gap, scanning the pending count: step unless the gap is much wider.
+          if (s.sseq - sseq - 1 <= 2 * s.pending.size + 16) {
             for (let seq = sseq + 1; seq < s.sseq; seq++) {
               const q = s.pending.get(seq);
               if (q !== undefined) {
