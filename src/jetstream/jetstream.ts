@@ -59,7 +59,7 @@ export type StoreFactory = (
 /** nats-server's directory of a stream's message blocks (beside meta.inf). */
 export const MSGS_DIR = 'msgs';
 
-/** Memory streams get a MemStore; file streams a FileStore in `<stream dir>/msgs`. */
+/** Memory streams get a MemStore; file streams a FileStore in `<stream dir>/msgs` (with group commit). */
 function defaultStoreFactory(
   cfg: StreamConfig,
   dir: string,
@@ -67,11 +67,11 @@ function defaultStoreFactory(
   syncInterval?: number,
 ): StreamStore {
   if (cfg.storage === 'memory') return new MemStore(limits);
-  return new FileStore(
-    join(dir, MSGS_DIR),
-    limits,
-    syncInterval !== undefined ? { syncIntervalMs: syncInterval } : {},
-  );
+  // Group commit: one write per batch of publishes, done before the batch's PubAcks go out.
+  return new FileStore(join(dir, MSGS_DIR), limits, {
+    groupCommit: true,
+    ...(syncInterval !== undefined ? { syncIntervalMs: syncInterval } : {}),
+  });
 }
 
 export class JetStream {

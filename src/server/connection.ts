@@ -28,6 +28,7 @@ import {
 import { ClosedReason } from './closed-reason.js';
 import type { Logger } from './logger.js';
 import type { ServerOptions } from './options.js';
+import { passOutputBarrier } from './output-barrier.js';
 import type { ServerStats } from './stats.js';
 
 /** What a connection needs from the server that owns it. */
@@ -261,6 +262,7 @@ export abstract class Connection implements ParserSink {
   flush(): void {
     this.flushQueued = false;
     if (this.out.len === 0 || this.closed) return;
+    passOutputBarrier();
     const s = this.socket;
     const ok = s.write(this.out.take());
     const pending = s.writableLength;
@@ -459,7 +461,10 @@ export abstract class Connection implements ParserSink {
   close(reason: ClosedReason): void {
     if (this.closed) return;
     const s = this.socket;
-    if (this.out.len > 0 && !s.destroyed) s.write(this.out.take());
+    if (this.out.len > 0 && !s.destroyed) {
+      passOutputBarrier();
+      s.write(this.out.take());
+    }
     this.closed = true;
     this.closeReason = reason;
     this.stop = new Date();

@@ -12,6 +12,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statfsSync,
   statSync,
   truncateSync,
   writeFileSync,
@@ -39,6 +40,7 @@ import {
   type StoreLimits,
   type StreamStore,
 } from '../../src/jetstream/store/store.js';
+import { passOutputBarrier } from '../../src/server/output-barrier.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tsnats-fs-'));
@@ -160,6 +162,34 @@ describe('crc32', () => {
       assert.equal(crc32(buf, mid, end, crc32Js(buf, start, mid)), want, `split at ${mid - start} of ${len}`);
       assert.equal(crc32Js(buf, mid, end, crc32(buf, start, mid)), want, `split at ${mid - start} of ${len}`);
     }
+  });
+});
+
+describe('file store: group commit', () => {
+  // Group commit only waits while the filesystem has 64 MiB to spare.
+  const st = statfsSync(root);
+  const roomy = st.bavail * st.bsize > 256 * 1024 * 1024;
+  test('records wait for the output barrier (or the end of the turn), then go out in one write', {
+    skip: roomy ? false : 'less than 256 MiB free in the temp directory',
+  }, async () => {
+    const dir = newDir();
+    const s = open(dir, {}, { groupCommit: true });
+    const size = (): number => statSync(lastBlock(dir)).size;
+    const before = size();
+    for (let i = 0; i < 10; i++) s.storeMsg('g', EMPTY, b(`m${i}`));
+    assert.equal(size(), before, 'nothing written yet');
+    assert.equal(s.loadMsg(10)!.data.toString(), 'm9', 'readable meanwhile');
+    passOutputBarrier(); // what a connection does before it writes to its socket
+    const after = size();
+    assert.ok(after > before, 'written before any output');
+    s.storeMsg('g', EMPTY, b('m10'));
+    assert.equal(size(), after);
+    await Promise.resolve(); // the end of the turn: a microtask writes too
+    assert.ok(size() > after);
+    s.stop();
+    const again = open(dir);
+    assert.equal(again.state().msgs, 11);
+    again.stop();
   });
 });
 

@@ -23,7 +23,9 @@
  * Durability (what survives what):
  * - storeMsg returns only after its record was handed to the OS with writeSync (unless `writeBehindMs` is
  *   set, see FileStoreOptions). A process crash, including SIGKILL, therefore loses nothing that was
- *   acknowledged, and neither does a removal or purge that returned.
+ *   acknowledged, and neither does a removal or purge that returned. With `groupCommit` (JetStream's streams)
+ *   the write is deferred to the end of the batch but happens before any output of it reaches a socket
+ *   (server/output-barrier.ts), which gives the same guarantee for acknowledgements.
  * - A machine crash (power loss, kernel panic) can lose whatever was written since the last fsync: with the
  *   default `syncIntervalMs` (2 minutes, nats-server's sync_interval) up to that much, including deletes
  *   (a deleted message may come back). With `syncAlways` every operation ends with fdatasync, and new or
@@ -66,10 +68,12 @@ import {
   readSync,
   renameSync,
   rmdirSync,
+  statfsSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { addOutputBarrier, markOutputBarrier } from '../../../server/output-barrier.js';
 import { type IndexedMsg, IndexedStore, SubjectIndex } from '../memstore.js';
 import {
   fileStoreMsgSize,
@@ -114,6 +118,14 @@ export interface FileStoreOptions {
    * then call flush() before acknowledging. For bulk loads only.
    */
   writeBehindMs?: number;
+  /**
+   * Group commit: the records of a batch of operations (one read of the socket, or one turn of the event
+   * loop) are handed to the OS in one write, before any output of that batch reaches a socket (see
+   * server/output-barrier.ts), instead of one write per operation. Used only while the disk has room to
+   * spare (GROUP_MARGIN): closer to full, each operation writes through, so that a write refused for lack of
+   * space still refuses exactly its own operation. Not with `syncAlways`. Default false.
+   */
+  groupCommit?: boolean;
   /** Most block files kept open besides the active one (reads and erases of older blocks). Default 16. */
   maxOpenFiles?: number;
   /** Replace the file operations that allocate space (tests inject ENOSPC with this). */
@@ -142,6 +154,31 @@ function isNoSpace(err: unknown): boolean {
 
 const DEFAULT_BLOCK_SIZE = 8 * 1024 * 1024;
 const MIN_DYNAMIC_BLOCK_SIZE = 64 * 1024;
+/** Group commit waits only while the filesystem has this much room beyond what is pending. */
+const GROUP_MARGIN = 64 * 1024 * 1024;
+/** How often group commit reads the filesystem's free space. */
+const FREE_CHECK_MS = 100;
+/** Stores with records waiting for the group write. */
+const groupPending = new Set<FileStore>();
+let groupFlushQueued = false;
+
+/** Hand every waiting store's records to the OS: before any output (the barrier), or at the end of the
+ * turn (a microtask) when there is no output. */
+function writeGroups(): void {
+  groupFlushQueued = false;
+  if (groupPending.size === 0) return;
+  const stores = [...groupPending];
+  groupPending.clear();
+  for (const s of stores) {
+    try {
+      s.writeGroup();
+    } catch {
+      // The store closed itself on the I/O error and reports it on its next operation.
+    }
+  }
+}
+addOutputBarrier(writeGroups);
+
 /** Sealed blocks kept in memory for reads, per store (see FileStore.cached). */
 const MAX_CACHED_BLOCKS = 2;
 /** A cached block not read for between one and two of these is dropped. */
@@ -206,6 +243,10 @@ export class FileStore extends IndexedStore<FileEntry> {
   private readonly blockSize: number;
   private readonly syncAlways: boolean;
   private readonly writeBehindMs: number;
+  private readonly groupCommit: boolean;
+  /** Free bytes on the store's filesystem, and when that was read (group commit's margin check). */
+  private freeBytes = 0;
+  private freeCheckedAt = 0;
   private readonly maxOpenFiles: number;
   private readonly io: FileIo;
   /** An empty store whose active block is at least this big starts a fresh block (reclaims disk). */
@@ -250,6 +291,7 @@ export class FileStore extends IndexedStore<FileEntry> {
         : DEFAULT_BLOCK_SIZE);
     this.syncAlways = opts.syncAlways ?? false;
     this.writeBehindMs = opts.writeBehindMs ?? 0;
+    this.groupCommit = (opts.groupCommit ?? false) && !(opts.syncAlways ?? false);
     this.maxOpenFiles = Math.max(1, opts.maxOpenFiles ?? 16);
     this.io = { ...NODE_IO, ...opts.io };
     this.resetThreshold = Math.max(BLOCK_HEADER_SIZE + 1, this.blockSize >> 2);
@@ -390,8 +432,9 @@ export class FileStore extends IndexedStore<FileEntry> {
     encodeMsgRecord(a.buf!, off, seq, ts, subj.subject, subjLen, hdr, data);
     a.size += recLen;
     // Write-through: the record reaches the OS before the index knows the message, so a write refused
-    // for lack of space leaves the store exactly as it was.
-    if (this.writeBehindMs === 0 && !this.guard(() => this.writePending())) {
+    // for lack of space leaves the store exactly as it was. With room to spare, group commit defers it to
+    // the end of the batch (still before any output).
+    if (this.writeBehindMs === 0 && !this.deferToGroup(recLen) && !this.guard(() => this.writePending())) {
       a.size = off;
       throw this.spaceError!;
     }
@@ -473,7 +516,7 @@ export class FileStore extends IndexedStore<FileEntry> {
         if (this.active.size > this.pendingFrom && this.writeBehindTimer === undefined) {
           this.writeBehindTimer = setTimeout(this.onWriteBehindTimer, this.writeBehindMs);
         }
-      } else {
+      } else if (urgent || !this.deferToGroup(0)) {
         // A full disk leaves the records pending (the removals they record are done in memory).
         this.writePending();
       }
@@ -1046,6 +1089,45 @@ export class FileStore extends IndexedStore<FileEntry> {
     this.cached.length = 0;
     if (this.cacheTimer !== undefined) clearInterval(this.cacheTimer);
     this.cacheTimer = undefined;
+  }
+
+  // ---- group commit ----
+
+  /**
+   * Whether the pending records (plus `more` bytes) may wait for the batch's group write: group commit on,
+   * no write refused for lack of space since, and the filesystem's free space (read at most every 100 ms)
+   * at least GROUP_MARGIN beyond what is pending. Registers the store for the group write when so.
+   */
+  private deferToGroup(more: number): boolean {
+    if (!this.groupCommit || this.spaceError !== undefined) return false;
+    const now = Date.now();
+    if (now - this.freeCheckedAt >= FREE_CHECK_MS) {
+      this.freeCheckedAt = now;
+      try {
+        const st = statfsSync(this.dir);
+        this.freeBytes = st.bavail * st.bsize;
+      } catch {
+        this.freeBytes = 0;
+      }
+    }
+    const pending = this.active.size - this.pendingFrom + more;
+    if (this.freeBytes - pending < GROUP_MARGIN) return false;
+    if (!groupPending.has(this)) {
+      groupPending.add(this);
+      markOutputBarrier();
+      if (!groupFlushQueued) {
+        groupFlushQueued = true;
+        queueMicrotask(writeGroups);
+      }
+    }
+    return true;
+  }
+
+  /** The group write (writeGroups). A full disk here (space taken since the margin check) keeps the
+   * records pending, to be written by the next write that finds space, like removals on a full disk. */
+  writeGroup(): void {
+    if (this.closed) return;
+    this.guard(() => this.writePending());
   }
 
   // ---- read cache ----
