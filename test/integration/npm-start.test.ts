@@ -17,7 +17,7 @@ const pkg = JSON.parse(
 };
 
 test('the start script turns on monitoring and JetStream', async () => {
-  const m = /^node dist\/src\/cli\/main\.js (.*)$/.exec(pkg.scripts.start ?? '');
+  const m = /^\.\/bin\/tsnats (.*)$/.exec(pkg.scripts.start ?? '');
   assert.ok(m, `start script: ${pkg.scripts.start}`);
   const flags = m[1]!.split(/\s+/);
   assert.ok(flags.includes('-js'), 'JetStream is on');
