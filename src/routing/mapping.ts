@@ -88,12 +88,19 @@ function identity(src: string): string {
     .join('.');
 }
 
+/** A destination's transform under 2.10's rule (mappingProblem has checked it). */
+function transform(src: string, dest: string): SubjectTransform {
+  const tr = SubjectTransform.parse(src, dest);
+  if (!(tr instanceof SubjectTransform)) throw tr;
+  return tr;
+}
+
 function weighted(src: string, list: MappingDestination[], listed: Set<string>): Destination[] {
-  const dests = list.map((d) => ({ transform: SubjectTransform.create(src, d.subject)!, weight: d.weight }));
+  const dests = list.map((d) => ({ transform: transform(src, d.subject), weight: d.weight }));
   const sum = list.reduce((n, d) => n + d.weight, 0);
   if (sum !== 100 && !listed.has(src)) {
     const rest = list.length === 0 ? 100 : 100 - sum;
-    dests.push({ transform: SubjectTransform.create(src, identity(src))!, weight: rest });
+    dests.push({ transform: transform(src, identity(src)), weight: rest });
   }
   dests.sort((a, b) => a.weight - b.weight);
   let upTo = 0;

@@ -193,6 +193,9 @@ function placeholder(token: string): Placeholder {
   throw new TransformError(TransformErrors.unknownFunction, token);
 }
 
+/** Which of nats-server's transform constructors to follow (see SubjectTransform.parse). */
+export type TransformRule = '2.10' | 'strict' | '2.9';
+
 export class SubjectTransform {
   private constructor(
     readonly src: string,
@@ -202,17 +205,26 @@ export class SubjectTransform {
     private readonly destTokens: readonly DestToken[],
   ) {}
 
-  /** nats-server's NewSubjectTransform: undefined when the pair is not a valid transform. */
+  /**
+   * A transform for republish and stream subject transforms: undefined when the pair is not valid. Also
+   * requires every source wildcard to be placed, as nats-server 2.9.10's newTransform did (the republish
+   * errors are compared with 2.9.10); use parse() for 2.10's rule.
+   */
   static create(src: string, dest: string): SubjectTransform | undefined {
-    const r = SubjectTransform.parse(src, dest);
+    const r = SubjectTransform.parse(src, dest, '2.9');
     return r instanceof SubjectTransform ? r : undefined;
   }
 
   /**
-   * nats-server's NewSubjectTransformWithStrict, with its error. An empty source is `>`. `strict` is for
-   * transforms that must be reversible (imports): only wildcard placeholders, every wildcard used.
+   * nats-server's NewSubjectTransformWithStrict, with its error. An empty source is `>`. Rules:
+   * - '2.10' (NewSubjectTransform): wildcards may go unused.
+   * - 'strict' (NewSubjectTransformStrict, for transforms that must be reversible: imports): only
+   *   wildcard placeholders, every wildcard used.
+   * - '2.9' (2.9.10's newTransform): as '2.10', plus as many placeholder tokens as source wildcards
+   *   (2.9 counted tokens, not function arguments).
    */
-  static parse(src: string, dest: string, strict = false): SubjectTransform | TransformError {
+  static parse(src: string, dest: string, rule: TransformRule = '2.10'): SubjectTransform | TransformError {
+    const strict = rule === 'strict';
     if (src === '') src = '>';
     const s = subjectInfo(src);
     const d = subjectInfo(dest);
@@ -229,19 +241,23 @@ export class SubjectTransform {
           if (t === '*') wildcardAt.push(i);
         });
         let used = 0;
+        let placeholders = 0;
         for (const t of d.tokens) {
           const p = placeholder(t);
           if (strict && p.fn !== Fn.None && p.fn !== Fn.Wildcard) {
             throw new TransformError(TransformErrors.notSupportedForImport, t);
           }
           used += p.wildcards.length;
+          if (p.fn !== Fn.None) placeholders++;
           const srcIdx = p.wildcards.map((w) => {
             if (w > s.pwcs) throw new TransformError(TransformErrors.indexOutOfRange, `${t}: [${w}]`);
             return w >= 1 ? wildcardAt[w - 1]! : 0;
           });
           destTokens.push({ fn: p.fn, text: t, src: srcIdx, n: p.n, delim: p.delim });
         }
-        if (strict && used < s.pwcs) throw new TransformError(TransformErrors.notUsingAllWildcards, dest);
+        if ((strict && used < s.pwcs) || (rule === '2.9' && placeholders < s.pwcs)) {
+          throw new TransformError(TransformErrors.notUsingAllWildcards, dest);
+        }
       } else {
         // No wildcards in the source: no function has anything to work on.
         for (const t of d.tokens) {

@@ -9,6 +9,8 @@ import { describe, test } from 'node:test';
 import { destinationProblem, mappingProblem, SubjectMapper } from '../../src/routing/mapping.js';
 import { fnv1a32, SubjectTransform, TransformError } from '../../src/routing/transform.js';
 
+const rule = (strict: boolean) => (strict ? 'strict' : '2.10');
+
 /** [src, dest, strict, the error's text or a part of it] */
 const REFUSED: [string, string, boolean, string][] = [
   ['foo..', 'bar', false, 'invalid subject'],
@@ -111,7 +113,7 @@ const MATCHES: [string, string, string, string][] = [
 describe('subject transforms (nats-server 2.10 subject_transform_test.go)', () => {
   test('refused, with nats-server error text', () => {
     for (const [src, dest, strict, text] of REFUSED) {
-      const r = SubjectTransform.parse(src, dest, strict);
+      const r = SubjectTransform.parse(src, dest, rule(strict));
       assert.ok(r instanceof TransformError, `${src} -> ${dest} (strict ${strict}) should be refused`);
       assert.ok(r.message.includes(text), `${src} -> ${dest}: "${r.message}" lacks "${text}"`);
       if (!strict) assert.equal(SubjectTransform.create(src, dest), undefined);
@@ -120,15 +122,15 @@ describe('subject transforms (nats-server 2.10 subject_transform_test.go)', () =
 
   test('accepted', () => {
     for (const [src, dest, strict] of ACCEPTED) {
-      const r = SubjectTransform.parse(src, dest, strict);
+      const r = SubjectTransform.parse(src, dest, rule(strict));
       assert.ok(r instanceof SubjectTransform, `${src} -> ${dest}: ${r instanceof Error ? r.message : ''}`);
     }
   });
 
   test('matched subjects', () => {
     for (const [src, dest, subject, expected] of MATCHES) {
-      const tr = SubjectTransform.create(src, dest);
-      assert.ok(tr !== undefined, `${src} -> ${dest}`);
+      const tr = SubjectTransform.parse(src, dest);
+      assert.ok(tr instanceof SubjectTransform, `${src} -> ${dest}`);
       assert.equal(tr.match(subject), expected, `${src} -> ${dest} on ${subject}`);
     }
   });
@@ -146,6 +148,16 @@ describe('subject transforms (nats-server 2.10 subject_transform_test.go)', () =
     );
     // `>` to `>` is the subject itself.
     assert.equal(SubjectTransform.create('>', '>')!.match('a.b'), 'a.b');
+  });
+
+  test("create(): 2.9.10's every-wildcard-placed rule on top (republish is compared with 2.9.10)", () => {
+    assert.equal(SubjectTransform.create('a.*', 'x'), undefined);
+    assert.ok(SubjectTransform.parse('a.*', 'x') instanceof SubjectTransform);
+    // 2.9 counted placeholder tokens, not the wildcards they use.
+    assert.equal(SubjectTransform.create('a.*.*', 'x.{{partition(3,1,2)}}'), undefined);
+    assert.equal(SubjectTransform.create('a.*.*', 'x.$1.$1')?.match('a.b.c'), 'x.b.b');
+    assert.equal(SubjectTransform.create('a.*.*', 'x.{{partition(3,1,2)}}.$2')?.match('a.ab.c'), 'x.2.c');
+    assert.equal(SubjectTransform.create('a.*', 'x.{{ wildcard(1) }}')?.match('a.b'), 'x.b');
   });
 
   test('FNV-1a 32 as Go hash/fnv', () => {
