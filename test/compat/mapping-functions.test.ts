@@ -25,6 +25,12 @@ mappings {
   "mix.*.*.>": "mix.{{split(2,_)}}.{{ splitfromleft(1,2) }}.>"
   "cs.*": { destination: "east.$1", weight: 100, cluster: "east" }
   "ct.*": { destination: "west.$1", weight: 100, cluster: "west" }
+  # Edges: a split to nothing (no valid subject: nothing delivered), a negative partition count (Go's
+  # uint32 wrap), wildcard number 0 (the first token).
+  "e.*": "{{split(1,-)}}"
+  "es.*": "es.{{split(1,-)}}"
+  "neg.*": "neg.{{partition(-3,1)}}"
+  "z.*": "z.$0.$1"
 }
 accounts {
   A: { users: [{ user: a, password: p }], mappings: { "ap.*": "apart.{{partition(3,1)}}.$1" } }
@@ -51,6 +57,10 @@ const GLOBAL_SUBJECTS = [
   'mix.abcd.x_y__z.t.u',
   'cs.1',
   'ct.1',
+  'e.--',
+  'es.---',
+  'neg.a',
+  'z.q',
   'plain',
 ];
 const ACCOUNT_SUBJECTS = KEYS.map((k) => `ap.${k}`);
@@ -83,7 +93,7 @@ async function run(kind: ServerKind): Promise<{ global: string[]; account: strin
 describe('mapping functions: the same subjects as nats-server 2.9.10', () => {
   test('tsnats maps as expected', async () => {
     const { global, account } = await run('tsnats');
-    assert.equal(global.length, GLOBAL_SUBJECTS.length);
+    assert.equal(global.length, GLOBAL_SUBJECTS.length - 2, 'e.-- and es.--- map to no valid subject');
     assert.equal(account.length, ACCOUNT_SUBJECTS.length);
     const has = (line: string): void => assert.ok(global.includes(line), `${line} in\n${global.join('\n')}`);
     // FNV-1a 32 of "user42eu" (Go's hash/fnv) is 1917031358: partition 8 of 10.
@@ -99,6 +109,8 @@ describe('mapping functions: the same subjects as nats-server 2.9.10', () => {
     has('MSG mix.x.y.z.ab.cd.t.u 1 19');
     has('MSG east.1 1 4');
     has('MSG ct.1 1 4');
+    has('MSG neg.3826002220 1 5');
+    has('MSG z.z.q 1 3');
     has('MSG plain 1 5');
     assert.ok(
       account.every((l) => /^MSG apart\.[0-2]\.k\d+ 1 \d+$/.test(l)),
