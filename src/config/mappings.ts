@@ -5,6 +5,7 @@
  *   mappings {
  *     "orders.new": "orders.v2.new"                               # one destination, weight 100
  *     "req.*": "svc.$1"                                           # wildcards: $N or {{wildcard(N)}}
+ *     "p.*": "p.{{partition(3,1)}}.$1"                            # and mapping functions (transform.ts)
  *     "canary": [ { destination: "v1", weight: 90% }, { destination: "v2", weight: "10%" } ]
  *     "local": { destination: "here", weight: 100, cluster: "east" }
  *   }
@@ -33,7 +34,9 @@ export function parseMappings(r: ConfigReader, f: ConfigField): MappingConfig[] 
       const c: MappingConfig = { subject, destinations };
       const problem = mappingProblem(c);
       if (problem !== undefined) {
-        r.fail(x, `Error adding mapping for ${JSON.stringify(subject)}: ${problem}`);
+        // nats-server's wording, spacing included.
+        const to = typeof x.value === 'string' ? ` to ${JSON.stringify(x.value)}` : '';
+        r.fail(x, `Error adding mapping for ${JSON.stringify(subject)}${to} : ${problem}`);
       }
       out.push(c);
     });

@@ -1,12 +1,13 @@
 /**
- * Account subject mappings (nats-server 2.9's `mappings {}`, accounts.go AddWeightedMappings and
+ * Account subject mappings (nats-server 2.10's `mappings {}`, accounts.go AddWeightedMappings and
  * selectMappedSubject): a message a client or leaf publishes on a mapped subject is routed on another
  * subject, chosen among weighted destinations (optionally per cluster). Destinations whose weights do not
- * add up to 100 get the source itself for the rest, unless the source is listed (then the rest is dropped:
- * nats-server's "loss" mapping).
+ * add up to 100 (per cluster) get the source itself for the rest, unless the source is listed (then the
+ * rest is dropped: nats-server's "loss" mapping). Destinations may use the mapping functions of
+ * transform.ts, except `left` and `right`, which nats-server 2.10 refuses here.
  */
 import { isValidSubject, matchLiteral, subjectHasWildcard } from './subject.js';
-import { SubjectTransform } from './transform.js';
+import { isMustache, MAPPING_FUNCTIONS, SubjectTransform, TransformErrors } from './transform.js';
 
 /** One destination of a mapping as configured. */
 export interface MappingDestination {
@@ -41,16 +42,39 @@ interface Mapping {
 export function mappingProblem(m: MappingConfig): string | undefined {
   if (!isValidSubject(m.subject)) return 'invalid subject';
   const seen = new Set<string>();
-  let total = 0;
+  // nats-server 2.10 totals the weights per cluster (2.9 summed them all).
+  const total = new Map<string, number>();
   for (const d of m.destinations) {
     if (seen.has(d.subject)) return `duplicate entry for ${JSON.stringify(d.subject)}`;
     seen.add(d.subject);
     if (d.weight > 100) return 'individual weights need to be <= 100';
-    total += d.weight;
-    if (total > 100) return 'total weight needs to be <= 100';
-    if (SubjectTransform.create(m.subject, d.subject) === undefined) {
-      return `invalid mapping destination ${JSON.stringify(d.subject)} (tsnats knows literal subjects, $N and {{wildcard(N)}})`;
+    const cl = d.cluster ?? '';
+    const t = (total.get(cl) ?? 0) + d.weight;
+    total.set(cl, t);
+    if (t > 100) return 'total weight needs to be <= 100';
+    const bad = destinationProblem(d.subject);
+    if (bad !== undefined) return bad;
+    const tr = SubjectTransform.parse(m.subject, d.subject);
+    if (!(tr instanceof SubjectTransform)) return tr.message;
+  }
+  return undefined;
+}
+
+/**
+ * nats-server 2.10's ValidateMappingDestination: every `{{...}}` token names a function it knows (not
+ * left/right), no empty token, nothing after `>`, no whitespace outside a function token.
+ */
+export function destinationProblem(dest: string): string | undefined {
+  if (dest === '') return TransformErrors.badSubject;
+  let fwc = false;
+  for (const t of dest.split('.')) {
+    if (t === '' || fwc) return `${TransformErrors.invalidSubject} in ${t}`;
+    if (isMustache(t)) {
+      if (!MAPPING_FUNCTIONS.some((re) => re.test(t))) return `${TransformErrors.unknownFunction} in ${t}`;
+      continue;
     }
+    if (t === '>') fwc = true;
+    else if (/[\t\n\f\r ]/.test(t)) return TransformErrors.invalidSubject;
   }
   return undefined;
 }
@@ -64,12 +88,19 @@ function identity(src: string): string {
     .join('.');
 }
 
+/** A destination's transform under 2.10's rule (mappingProblem has checked it). */
+function transform(src: string, dest: string): SubjectTransform {
+  const tr = SubjectTransform.parse(src, dest);
+  if (!(tr instanceof SubjectTransform)) throw tr;
+  return tr;
+}
+
 function weighted(src: string, list: MappingDestination[], listed: Set<string>): Destination[] {
-  const dests = list.map((d) => ({ transform: SubjectTransform.create(src, d.subject)!, weight: d.weight }));
+  const dests = list.map((d) => ({ transform: transform(src, d.subject), weight: d.weight }));
   const sum = list.reduce((n, d) => n + d.weight, 0);
   if (sum !== 100 && !listed.has(src)) {
     const rest = list.length === 0 ? 100 : 100 - sum;
-    dests.push({ transform: SubjectTransform.create(src, identity(src))!, weight: rest });
+    dests.push({ transform: transform(src, identity(src)), weight: rest });
   }
   dests.sort((a, b) => a.weight - b.weight);
   let upTo = 0;

@@ -885,6 +885,43 @@ accounts { A: { maps: { "x.*": "y.$1" } } }
     );
     refused('mappings { "a.*": "b.$2" }\n', [1, 13], 'Error adding mapping for "a.*"');
   });
+
+  test('mapping functions and their errors in nats-server words', () => {
+    const c = cfg('mappings { "p.*": "p.{{ Partition(3,1) }}.$1", "u.*.*": "u.$2" }\n');
+    assert.deepEqual(c.mappings?.[0]?.destinations, [{ subject: 'p.{{ Partition(3,1) }}.$1', weight: 100 }]);
+    refused(
+      'mappings { "a.*": "b.{{bogus(1)}}" }\n',
+      [1, 13],
+      'Error adding mapping for "a.*" to "b.{{bogus(1)}}" : invalid mapping destination: unknown function in {{bogus(1)}}',
+    );
+    refused(
+      'mappings { "a.*": "b.{{left(1,2)}}" }\n',
+      [1, 13],
+      'invalid mapping destination: unknown function in {{left(1,2)}}',
+    );
+    refused(
+      'mappings { "a.*": [{ destination: "b.{{partition(3)}}", weight: 100 }] }\n',
+      [1, 13],
+      'Error adding mapping for "a.*" : invalid mapping destination: not enough arguments passed to the function in {{partition(3)}}',
+    );
+    refused(
+      'mappings { "a.*": "b.{{wildcard(2)}}" }\n',
+      [1, 13],
+      'invalid mapping destination: wildcard index out of range in {{wildcard(2)}}: [2]',
+    );
+    refused(
+      'mappings { "a": [{ destination: "b", weight: 60, cluster: "e" }, { destination: "c", weight: 60, cluster: "e" }] }\n',
+      [1, 13],
+      'total weight needs to be <= 100',
+    );
+    // Totalled per cluster (2.10).
+    assert.equal(
+      cfg(
+        'mappings { "a": [{ destination: "b", weight: 100 }, { destination: "c", weight: 100, cluster: "e" }] }\n',
+      ).mappings?.length,
+      1,
+    );
+  });
 });
 
 describe('server tags', () => {
@@ -1566,6 +1603,17 @@ describe('same verdict as nats-server -t', { skip: !hasReference() && 'nats-serv
     ],
     ['mapping without weight', 'mappings { "e": [{ destination: "f" }] }\n', false],
     ['mapping to an unknown wildcard', 'mappings { "c.*": "d.$2" }\n', false],
+    [
+      'mapping functions',
+      'mappings { "p.*.*": "p.{{partition(10,1,2)}}.$1.$2", "s.*": "s.{{splitFromLeft(1,2)}}", "x.*": "x.{{ SliceFromRight(1,3) }}", "sp.*": "sp.{{split(1,-)}}" }\naccounts { A: { mappings: { "a.*": "{{Wildcard(1)}}.{{sliceFromLeft(1,2)}}" } } }\n',
+      true,
+    ],
+    ['mapping to an unknown function', 'mappings { "a.*": "b.{{bogus(1)}}" }\n', false],
+    ['mapping function, too few arguments', 'mappings { "a.*": "b.{{partition(3)}}" }\n', false],
+    ['mapping function, too many arguments', 'mappings { "a.*": "b.{{split(1,-,+)}}" }\n', false],
+    ['mapping function, not a number', 'mappings { "a.*": "b.{{splitFromLeft(1,x)}}" }\n', false],
+    ['mapping function, wildcard out of range', 'mappings { "a.*": "b.{{sliceFromLeft(2,1)}}" }\n', false],
+    ['mapping with left() (stream transforms only)', 'mappings { "a.*": "b.{{left(1,2)}}" }\n', false],
     [
       'small keys',
       'max_sub_tokens: 3\nmax_traced_msg_len: 5\ndisable_sublist_cache: true\nconnect_error_reports: 10\nreconnect_error_reports: 2\nhttp_base_path: "/nats"\n',
