@@ -845,33 +845,60 @@ export class Parser {
    */
   private fastPub(buf: Buffer, k: number, len: number): number {
     while (k < len && (buf[k] === SPACE || buf[k] === TAB)) k++;
-    let j = k;
+    // Find the line's end and its tokens (split on spaces and tabs, as processPub) in one pass.
+    const tok = this.tok;
+    let n = 0;
+    let ts = -1;
     let drop = 0;
+    let j = k;
     for (; j < len; j++) {
       const c = buf[j]!;
       if (c === LF) break;
-      if (c === CR) drop = 1;
+      if (c === SPACE || c === TAB) {
+        if (ts >= 0) {
+          if (n < MAX_ARGS) {
+            tok[n * 2] = ts;
+            tok[n * 2 + 1] = j;
+          }
+          n++;
+          ts = -1;
+        }
+      } else {
+        if (c === CR) drop = 1;
+        if (ts < 0) ts = j;
+      }
     }
     if (j >= len || j === k) return NOT_HERE;
+    const end = j - drop;
+    if (ts >= 0 && end > ts) {
+      if (n < MAX_ARGS) {
+        tok[n * 2] = ts;
+        tok[n * 2 + 1] = end;
+      }
+      n++;
+    }
+    // A CR inside the line (not just before the LF) or too many arguments: the general path.
+    if ((drop === 1 && buf[end] !== CR) || n > MAX_ARGS) n = -1;
     this.pa.op = MsgOp.PUB;
     this.as = k;
     this.drop = drop;
-    if (!this.endMsgArg(buf, j)) return PARSE_FAILED;
+    if (!this.endMsgArg(buf, j, n)) return PARSE_FAILED;
     this.drop = 0;
     const p = j + 1;
-    const end = p + this.pa.size;
+    const msgEnd = p + this.pa.size;
     this.as = p;
-    if (end + 1 < len && buf[end] === CR && buf[end + 1] === LF) {
-      this.as = end + 2;
+    if (msgEnd + 1 < len && buf[msgEnd] === CR && buf[msgEnd + 1] === LF) {
+      this.as = msgEnd + 2;
       this.state = S.START;
       this.sink.onMsg(this.pa, buf, p);
-      return end + 1;
+      return msgEnd + 1;
     }
     this.state = S.MSG_PAYLOAD;
     return p + this.pa.size - 2;
   }
 
-  private endMsgArg(buf: Buffer, i: number): boolean {
+  /** The end of a message op's line at `i`; `tokens` >= 0: fastPub already split it into `tok`. */
+  private endMsgArg(buf: Buffer, i: number, tokens = -1): boolean {
     this.lineBounds(buf, i);
     const lb = this.lb;
     const start = this.lbStart;
@@ -879,7 +906,8 @@ export class Parser {
     if (!this.checkControlLine(start, end, lb)) return false;
     const pa = this.pa;
     // PUB/HPUB split on spaces and tabs only (nats-server's processPub); routed messages on CR/LF too.
-    const n = this.tokenize(lb, start, end, pa.op !== MsgOp.PUB && pa.op !== MsgOp.HPUB);
+    const n =
+      tokens >= 0 ? tokens : this.tokenize(lb, start, end, pa.op !== MsgOp.PUB && pa.op !== MsgOp.HPUB);
     pa.szb = '';
     pa.hdb = '';
     // A leaf connection takes PUB as well as LMSG: no queue names may carry over to it.
