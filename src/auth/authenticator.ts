@@ -23,6 +23,8 @@ export interface Identity {
   permissions: Permissions | undefined;
   /** Operator mode: when the user JWT expires (ms since the epoch). */
   expiresAt?: number | undefined;
+  /** Operator mode: the user JWT's limits (-1: none). */
+  jwtLimits?: { maxSubs: number; maxPayload: number } | undefined;
 }
 
 /** Length of the nonce sent in INFO when NKey users exist (nats-server's nonceLen). */
@@ -91,6 +93,7 @@ export class Authenticator {
   private nkeys = new Map<string, NkeyUserConfig>();
   /** Operator mode: the trusted operators and accounts; users authenticate with JWTs only. */
   operator: OperatorTrust | undefined;
+  private operatorConfig: AuthorizationConfig['operator'];
   /** Why the last operator-mode authentication failed (nats-server's debug line), for the log. */
   onReject: ((reason: string) => void) | undefined;
 
@@ -107,7 +110,11 @@ export class Authenticator {
     this.config = config;
     this.users = new Map(config.users.map((u) => [u.user, u]));
     this.nkeys = new Map(config.nkeys.map((n) => [n.nkey, n]));
-    this.operator = config.operator !== undefined ? new OperatorTrust(config.operator) : undefined;
+    // The same operator config keeps its trust (and the resolver's directory and accounts) on reload.
+    const same =
+      this.operator !== undefined && JSON.stringify(this.operatorConfig) === JSON.stringify(config.operator);
+    if (!same) this.operator = config.operator !== undefined ? new OperatorTrust(config.operator) : undefined;
+    this.operatorConfig = config.operator;
   }
 
   /** Clients must authenticate (INFO `auth_required`). */
@@ -159,8 +166,8 @@ export class Authenticator {
         this.onReject?.(r.reason);
         return undefined;
       }
-      const { user, account, permissions, expiresAt } = r.identity;
-      return { name: user, account, permissions, expiresAt };
+      const { user, account, permissions, expiresAt, maxSubs, maxPayload } = r.identity;
+      return { name: user, account, permissions, expiresAt, jwtLimits: { maxSubs, maxPayload } };
     }
     if (ctx.verifyAndMap ?? this.verifyAndMap) {
       // TLS verify_and_map: the verified certificate names the user; no password.

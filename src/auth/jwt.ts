@@ -80,8 +80,22 @@ export interface AccountClaims extends ClaimsData {
     exports?: JwtExport[];
     imports?: JwtImport[];
     default_permissions?: JwtPermissions;
-    limits?: { disallow_bearer?: boolean } & Record<string, unknown>;
+    limits?: AccountLimits;
   };
+}
+
+/**
+ * An account's operator limits (jwt.OperatorLimits); -1 is no limit. nats-server 2.9 enforces `conn`,
+ * `subs` and `payload` (the last two per connection), `leaf`, and `disallow_bearer`.
+ */
+export interface AccountLimits {
+  conn?: number;
+  subs?: number;
+  payload?: number;
+  data?: number;
+  leaf?: number;
+  disallow_bearer?: boolean;
+  [key: string]: unknown;
 }
 
 export interface UserClaims extends ClaimsData {
@@ -93,7 +107,16 @@ export interface UserClaims extends ClaimsData {
     allowed_connection_types?: string[];
     src?: string[] | string;
     times?: unknown[];
+    /** Per-connection limits (jwt.NatsLimits); -1 is no limit. */
+    subs?: number;
+    payload?: number;
+    data?: number;
   };
+}
+
+/** Any signed NATS JWT (jwt.GenericClaims): `nats` holds the claim's own fields. */
+export interface GenericClaims extends ClaimsData {
+  nats: Record<string, unknown>;
 }
 
 export class JwtError extends Error {}
@@ -103,7 +126,8 @@ type Kind = 'operator' | 'account' | 'user';
 /** The NKey prefix character of each kind's subject, and the prefixes its issuer may have. */
 const KEYS: Record<Kind, { subject: string; issuers: string }> = {
   operator: { subject: 'O', issuers: 'O' },
-  account: { subject: 'A', issuers: 'O' },
+  // A self-signed account JWT decodes (jwt's ExpectedPrefixes); it is never trusted.
+  account: { subject: 'A', issuers: 'OA' },
   user: { subject: 'U', issuers: 'A' },
 };
 
@@ -125,7 +149,7 @@ export function isPublicKey(key: unknown, prefix: string): key is string {
   }
 }
 
-function decode(token: string, kind: Kind): ClaimsData & { nats: Record<string, unknown> } {
+function decode(token: string, kind: Kind | undefined): ClaimsData & { nats: Record<string, unknown> } {
   const chunks = token.trim().split('.');
   if (chunks.length !== 3) throw new JwtError('expected 3 chunks');
   const [h, c, s] = chunks as [string, string, string];
@@ -146,8 +170,10 @@ function decode(token: string, kind: Kind): ClaimsData & { nats: Record<string, 
   }
   if (typeof claims !== 'object' || claims === null) throw new JwtError('claims are not an object');
   const nats = typeof claims.nats === 'object' && claims.nats !== null ? claims.nats : {};
-  const version = typeof nats.version === 'number' ? nats.version : 1;
-  if (version > 2) throw new JwtError(`JWT version ${version} is not supported`);
+  // Typed claims say their version; a generic claim goes by the header's algorithm (jwt.DecodeGeneric).
+  const version =
+    kind === undefined ? (alg === 'ed25519' ? 1 : 2) : typeof nats.version === 'number' ? nats.version : 1;
+  if (kind !== undefined && version > 2) throw new JwtError(`JWT version ${version} is not supported`);
   const sig = decodeSegment(s);
   const signed = version <= 1 ? c : `${h}.${c}`;
   let ok = false;
@@ -157,6 +183,7 @@ function decode(token: string, kind: Kind): ClaimsData & { nats: Record<string, 
     ok = false;
   }
   if (!ok) throw new JwtError(`claim failed V${version <= 1 ? 1 : 2} signature verification`);
+  if (kind === undefined) return { ...claims, nats };
   if (version >= 2 && nats.type !== kind) throw new JwtError(`not ${kind} claim`);
   if (!KEYS[kind].issuers.includes(String(claims.iss).charAt(0))) {
     throw new JwtError(`unable to validate issuer prefix of ${kind} claim`);
@@ -165,6 +192,11 @@ function decode(token: string, kind: Kind): ClaimsData & { nats: Record<string, 
     throw new JwtError(`subject ${JSON.stringify(claims.sub)} is not a valid ${kind} key`);
   }
   return { ...claims, nats };
+}
+
+/** Any signed JWT, its signature checked but not its type or keys (jwt.DecodeGeneric). */
+export function decodeGenericClaims(token: string): GenericClaims {
+  return decode(token, undefined) as GenericClaims;
 }
 
 export function decodeOperatorClaims(token: string): OperatorClaims {

@@ -1,10 +1,9 @@
 /**
- * Operator mode: trust in operators, the accounts they signed (preloaded in memory, nats-server's
- * MemAccResolver) and the user JWTs clients present in CONNECT (nats-server's
- * processClientOrLeafAuthentication JWT path, server/auth.go).
+ * Operator mode: trust in operators, the accounts they signed (found through the account resolver:
+ * in memory, nats-server's MemAccResolver, or in a directory, its DirAccResolver) and the user JWTs
+ * clients present in CONNECT (nats-server's processClientOrLeafAuthentication JWT path, server/auth.go).
  */
 import { fromPublic } from '@nats-io/nkeys';
-import { subjectIsSubsetMatch } from '../routing/subject.js';
 import {
   type AccountClaims,
   decodeAccountClaims,
@@ -16,7 +15,8 @@ import {
   timeProblem,
   type UserClaims,
 } from './jwt.js';
-import type { AccountConfig, ExportConfig, ImportConfig, OperatorModeConfig, Permissions } from './types.js';
+import { DirJwtStore } from './jwt-store.js';
+import type { OperatorModeConfig, Permissions, ResolverConfig } from './types.js';
 
 /** nats-server's known connection types (jwt.ConnectionType*). */
 const KNOWN_CONNECTION_TYPES = new Set([
@@ -41,6 +41,9 @@ export interface JwtIdentity {
   permissions: Permissions | undefined;
   /** When the user JWT expires (ms since the epoch), if it does. */
   expiresAt: number | undefined;
+  /** The user JWT's own limits (-1: none): subscriptions and payload per connection. */
+  maxSubs: number;
+  maxPayload: number;
 }
 
 export type JwtAuthResult = { ok: true; identity: JwtIdentity } | { ok: false; reason: string };
@@ -85,22 +88,58 @@ function decodeSig(sig: string): Uint8Array | undefined {
   return b.length > 0 ? new Uint8Array(b) : undefined;
 }
 
-/** A trusted account: its claims, and its plain signing keys. */
-interface TrustedAccount {
+/** A trusted account: its JWT, claims, and plain signing keys. */
+export interface TrustedAccount {
+  jwt: string;
   claims: AccountClaims;
   signingKeys: Set<string>;
 }
 
+/** Where account JWTs are found by their public key (nats-server's AccountResolver). */
+export interface AccountResolver {
+  fetch(name: string): string | undefined;
+  /** Store a preloaded JWT (memory: as is; directory: unless the stored one is newer). */
+  store(name: string, jwt: string): void;
+}
+
+class MemoryResolver implements AccountResolver {
+  private readonly jwts = new Map<string, string>();
+  fetch(name: string): string | undefined {
+    return this.jwts.get(name);
+  }
+  store(name: string, jwt: string): void {
+    this.jwts.set(name, jwt);
+  }
+}
+
+class DirResolver implements AccountResolver {
+  constructor(readonly store_: DirJwtStore) {}
+  fetch(name: string): string | undefined {
+    return this.store_.load(name);
+  }
+  store(name: string, jwt: string): void {
+    this.store_.saveIfNewer(name, jwt);
+  }
+}
+
+/** nats-server's ErrAccountValidation. */
+const ACCOUNT_VALIDATION = 'account validation failed';
+
 /**
- * The operators and accounts trusted by the server, decoded once. Problems (untrusted or mismatched
- * account JWTs, scoped signing keys, imports that cannot be made) are in `warnings`.
+ * The operators trusted by the server and the accounts they signed, decoded when first asked for and
+ * kept until they change. Problems with preloaded account JWTs are in `warnings`.
  */
 export class OperatorTrust {
   readonly operators: OperatorClaims[];
   /** Keys that may sign accounts: each operator (unless strict_signing_key_usage) and its signing keys. */
   readonly trustedKeys = new Set<string>();
-  readonly accounts = new Map<string, TrustedAccount>();
   readonly warnings: string[] = [];
+  readonly resolverConfig: ResolverConfig;
+  readonly resolver: AccountResolver;
+  /** The directory of the full resolver. */
+  readonly store: DirJwtStore | undefined;
+  /** Accounts decoded and verified so far. */
+  private readonly accounts = new Map<string, TrustedAccount>();
 
   constructor(config: OperatorModeConfig) {
     this.operators = config.operators.map((j) => decodeOperatorClaims(j));
@@ -108,31 +147,26 @@ export class OperatorTrust {
       if (op.nats.strict_signing_key_usage !== true) this.trustedKeys.add(op.sub);
       for (const k of op.nats.signing_keys ?? []) this.trustedKeys.add(k);
     }
+    this.resolverConfig = config.resolver ?? { type: 'memory' };
+    const rc = this.resolverConfig;
+    if (rc.type === 'full') {
+      this.store = new DirJwtStore(rc.dir, rc.limit, rc.allowDelete ? 'rename' : 'none');
+      this.resolver = new DirResolver(this.store);
+    } else {
+      this.resolver = new MemoryResolver();
+    }
     for (const [key, jwt] of Object.entries(config.preload)) {
-      let claims: AccountClaims;
+      const v = this.verify(jwt, key);
+      if (typeof v === 'string') this.warnings.push(`resolver_preload: account ${key}: ${v}`);
+      else {
+        const problem = timeProblem(v.claims);
+        if (problem !== undefined) this.warnings.push(`resolver_preload: account ${key}: ${problem}`);
+      }
       try {
-        claims = decodeAccountClaims(jwt);
+        this.resolver.store(key, jwt);
       } catch (e) {
-        this.warnings.push(`resolver_preload: account ${key}: invalid account JWT: ${(e as Error).message}`);
-        continue;
+        this.warnings.push(`resolver_preload: account ${key}: ${(e as Error).message}`);
       }
-      if (claims.sub !== key) {
-        this.warnings.push(`resolver_preload: account ${key}: JWT subject ${claims.sub} does not match`);
-        continue;
-      }
-      if (!this.trustedKeys.has(claims.iss)) {
-        this.warnings.push(`resolver_preload: account ${key}: not signed by a trusted operator`);
-        continue;
-      }
-      const problem = timeProblem(claims);
-      if (problem !== undefined) this.warnings.push(`resolver_preload: account ${key}: ${problem}`);
-      const signingKeys = new Set<string>();
-      for (const sk of claims.nats.signing_keys ?? []) {
-        if (typeof sk === 'string') signingKeys.add(sk);
-        else
-          this.warnings.push(`account ${key}: scoped signing key ${sk.key} is not supported by tsnats yet`);
-      }
-      this.accounts.set(key, { claims, signingKeys });
     }
   }
 
@@ -142,64 +176,57 @@ export class OperatorTrust {
     return s !== undefined && s !== '' ? s : undefined;
   }
 
+  /** The first operator's key, and whether it may not sign accounts itself (nats-server's getOperatorKeys). */
+  get firstOperator(): { key: string; strict: boolean } | undefined {
+    const op = this.operators[0];
+    return op === undefined ? undefined : { key: op.sub, strict: op.nats.strict_signing_key_usage === true };
+  }
+
   /**
-   * The trusted accounts as server accounts (named by their public keys) with their exports and the
-   * imports an export allows. Exports that need activation tokens are left out (not supported yet).
+   * Decode and check an account JWT as nats-server's verifyAccountClaims does: signed by a trusted key,
+   * not expired, for the expected account. Returns the trusted account or why not.
    */
-  accountConfigs(): AccountConfig[] {
-    const out = new Map<string, AccountConfig>();
-    for (const [name, { claims }] of this.accounts) {
-      const exports: ExportConfig[] = [];
-      for (const e of claims.nats.exports ?? []) {
-        if (e.token_req === true) {
-          this.warnings.push(
-            `account ${name}: export ${e.subject} requires activation tokens, not supported yet`,
-          );
-          continue;
-        }
-        const type = String(e.type).toLowerCase();
-        if (type === 'stream') exports.push({ stream: e.subject });
-        else if (type === 'service') {
-          const rt = e.response_type;
-          exports.push({
-            service: e.subject,
-            ...(rt === 'Stream' || rt === 'Chunked' ? { responseType: rt } : {}),
-          });
-        }
-      }
-      out.set(name, { name, users: [], nkeys: [], exports, imports: [] });
+  verify(jwt: string, name?: string): TrustedAccount | string {
+    let claims: AccountClaims;
+    try {
+      claims = decodeAccountClaims(jwt);
+    } catch (e) {
+      return `invalid account JWT: ${(e as Error).message}`;
     }
-    for (const [name, { claims }] of this.accounts) {
-      const importer = out.get(name)!;
-      for (const i of claims.nats.imports ?? []) {
-        const type = String(i.type).toLowerCase();
-        const from = out.get(i.account);
-        const allowed = from?.exports.some((e) => {
-          const exported = type === 'stream' ? e.stream : e.service;
-          return (
-            exported !== undefined && (exported === i.subject || subjectIsSubsetMatch(i.subject, exported))
-          );
-        });
-        if (from === undefined || allowed !== true) {
-          this.warnings.push(`account ${name}: ${type} import ${i.subject} from ${i.account} not authorized`);
-          continue;
-        }
-        let imp: ImportConfig;
-        if (type === 'stream') {
-          imp = { stream: { account: i.account, subject: i.subject } };
-          if (i.local_subject !== undefined && i.local_subject !== '') imp.to = i.local_subject;
-          else if (i.to !== undefined && i.to !== '') imp.prefix = i.to;
-        } else {
-          // nats-server: with local_subject the importer publishes there; else on subject, sent to `to`.
-          const local = i.local_subject !== undefined && i.local_subject !== '' ? i.local_subject : i.subject;
-          const remote =
-            i.local_subject !== undefined && i.local_subject !== '' ? i.subject : i.to || i.subject;
-          imp = { service: { account: i.account, subject: remote }, to: local };
-        }
-        importer.imports.push(imp);
-      }
+    if (name !== undefined && claims.sub !== name) return `JWT subject ${claims.sub} does not match`;
+    if (!this.trustedKeys.has(claims.iss)) return 'not signed by a trusted operator';
+    if (timeProblem(claims) === 'claim is expired') return ACCOUNT_VALIDATION;
+    const signingKeys = new Set<string>();
+    for (const sk of claims.nats.signing_keys ?? []) {
+      if (typeof sk === 'string') signingKeys.add(sk);
+      else
+        this.warnings.push(
+          `account ${claims.sub}: scoped signing key ${sk.key} is not supported by tsnats yet`,
+        );
     }
-    return [...out.values()];
+    return { jwt, claims, signingKeys };
+  }
+
+  /** The trusted account named `name`, fetched from the resolver the first time; undefined if none. */
+  account(name: string): TrustedAccount | undefined {
+    const known = this.accounts.get(name);
+    if (known !== undefined) return known;
+    const jwt = this.resolver.fetch(name);
+    if (jwt === undefined) return undefined;
+    const v = this.verify(jwt, name);
+    if (typeof v === 'string') return undefined;
+    this.accounts.set(name, v);
+    return v;
+  }
+
+  /** Use `acc` for its account from now on (a claims update that verified). */
+  replace(acc: TrustedAccount): void {
+    this.accounts.set(acc.claims.sub, acc);
+  }
+
+  /** Forget what is known about `name` (its JWT was deleted). */
+  forget(name: string): void {
+    this.accounts.delete(name);
   }
 
   /** Check the JWT and nonce signature of a CONNECT. */
@@ -226,7 +253,7 @@ export class OperatorTrust {
       return { ok: false, reason: 'Connection type not allowed' };
     const issuerAccount = u.nats.issuer_account;
     const name = issuerAccount !== undefined && issuerAccount !== '' ? issuerAccount : u.iss;
-    const acc = this.accounts.get(name);
+    const acc = this.account(name);
     if (acc === undefined) return { ok: false, reason: `Account JWT lookup error: ${name} unknown` };
     if (u.iss !== name && !acc.signingKeys.has(u.iss))
       return { ok: false, reason: 'User JWT issuer is not known' };
@@ -259,6 +286,25 @@ export class OperatorTrust {
     }
     const permissions = permissionsFromJwt(u.nats) ?? permissionsFromJwt(acc.claims.nats.default_permissions);
     const expiresAt = typeof u.exp === 'number' && u.exp > 0 ? u.exp * 1000 : undefined;
-    return { ok: true, identity: { user: u.sub, account: name, permissions, expiresAt } };
+    return {
+      ok: true,
+      identity: {
+        user: u.sub,
+        account: name,
+        permissions,
+        expiresAt,
+        maxSubs: limitOf(u.nats.subs, u.nats.version),
+        maxPayload: limitOf(u.nats.payload, u.nats.version),
+      },
+    };
   }
+}
+
+/**
+ * A JWT limit as a number (-1: no limit). An absent one is 0 in a version 2 JWT, as Go's JSON decoding
+ * leaves it (nsc always writes -1), and no limit in a version 1 JWT, which jwt's v1 decoder defaults.
+ */
+export function limitOf(v: unknown, version: number | undefined): number {
+  if (typeof v === 'number' && Number.isFinite(v)) return Math.trunc(v);
+  return (version ?? 1) >= 2 ? 0 : -1;
 }

@@ -31,6 +31,7 @@ import { Monitor } from '../monitor/http.js';
 import type { MonitorState } from '../monitor/state.js';
 import { SystemRequests } from '../monitor/sys-requests.js';
 import { WebsocketListener } from '../websocket/listener.js';
+import { ClaimsRequests } from './claims-requests.js';
 import { ClosedReason } from './closed-reason.js';
 import { hostPort, ServerCore } from './core.js';
 import { authorizationOf, type ServerConfig } from './options.js';
@@ -54,6 +55,8 @@ export class Server extends ServerCore {
   readonly leafnodes: LeafNodeManager | undefined;
   /** `$SYS.REQ.SERVER...` monitoring requests in the system account. */
   private sysRequests: SystemRequests | undefined;
+  /** `$SYS.REQ.CLAIMS...` of the full account resolver. */
+  private claimsRequests: ClaimsRequests | undefined;
   private readonly readyPromise: Promise<void>;
   private shuttingDown = false;
   /** In lame duck mode: no new clients, existing ones are being moved away. */
@@ -128,6 +131,14 @@ export class Server extends ServerCore {
       sysRequests.start();
       const jsCluster = this.jetstream?.cluster;
       if (jsCluster !== undefined) jsCluster.onNewServer = () => sysRequests.sendStatsz();
+      // The full resolver's claims requests (operator mode).
+      const trust = this.auth.operator;
+      if (trust?.store !== undefined && this.jwtAccounts !== undefined) {
+        this.claimsRequests = new ClaimsRequests(this, sys, trust, trust.store, this.jwtAccounts, () =>
+          sysRequests.serverInfo(),
+        );
+        this.claimsRequests.start();
+      }
     }
     const leafnodes = this.leafnodes;
     if (leafnodes !== undefined) {
@@ -274,6 +285,7 @@ export class Server extends ServerCore {
         this.io.flushAll();
       }
       this.sysRequests?.stop();
+      this.claimsRequests?.stop();
       await this.monitor?.stop();
       const leafsClosed = this.leafnodes?.shutdown();
       const routesClosed = this.cluster?.shutdown();

@@ -1,0 +1,214 @@
+/**
+ * The full account resolver's requests in the system account (nats-server's DirAccResolver.Start,
+ * server/accounts.go), with its replies:
+ *
+ * - `$SYS.REQ.ACCOUNT.<key>.CLAIMS.UPDATE` (and the older `$SYS.ACCOUNT.<key>.CLAIMS.UPDATE`, which other
+ *   servers of a cluster send on as they store an update) and `$SYS.REQ.CLAIMS.UPDATE`: store an
+ *   account JWT and apply it to the account in use;
+ * - `$SYS.REQ.ACCOUNT.<key>.CLAIMS.LOOKUP`: the stored JWT, as is (no answer when there is none);
+ * - `$SYS.REQ.CLAIMS.LIST`: the stored accounts' keys;
+ * - `$SYS.REQ.CLAIMS.DELETE`: with `allow_delete`, a JWT self-signed by the operator (or one of its
+ *   signing keys) listing `accounts` to delete.
+ *
+ * As in nats-server, an update is stored once it decodes, without checking who signed it: the account
+ * only takes it when it verifies against the trusted operators.
+ */
+import { decodeAccountClaims, decodeGenericClaims, isPublicKey } from '../auth/jwt.js';
+import type { DirJwtStore } from '../auth/jwt-store.js';
+import type { OperatorTrust } from '../auth/operator.js';
+import type { Account } from './account.js';
+import type { ServerCore } from './core.js';
+import type { JwtAccounts } from './jwt-accounts.js';
+import type { Subscription } from './subscription.js';
+
+type Json = Record<string, unknown>;
+
+const UPDATE_NEW = '$SYS.REQ.ACCOUNT.*.CLAIMS.UPDATE';
+const UPDATE_OLD = '$SYS.ACCOUNT.*.CLAIMS.UPDATE';
+const UPDATE_ANY = '$SYS.REQ.CLAIMS.UPDATE';
+const LOOKUP = '$SYS.REQ.ACCOUNT.*.CLAIMS.LOOKUP';
+const LIST = '$SYS.REQ.CLAIMS.LIST';
+const DELETE = '$SYS.REQ.CLAIMS.DELETE';
+
+export class ClaimsRequests {
+  private readonly subs: Subscription[] = [];
+
+  constructor(
+    private readonly server: ServerCore,
+    private readonly sys: Account,
+    private readonly trust: OperatorTrust,
+    private readonly store: DirJwtStore,
+    private readonly accounts: JwtAccounts,
+    /** The `server` object of system replies (SystemRequests.serverInfo). */
+    private readonly serverInfo: () => Json,
+  ) {}
+
+  start(): void {
+    const on = (subject: string, fn: (subject: string, reply: string, body: string) => void): void => {
+      this.subs.push(
+        this.server.subscribeInternal(this.sys, subject, (subj, reply, hdr, buf, start, size) => {
+          fn(subj, reply, buf.toString('utf8', hdr > 0 ? start + hdr : start, start + size));
+        }),
+      );
+    };
+    on(UPDATE_NEW, (subj, reply, body) => this.updateFor(subj.split('.')[3]!, reply, body));
+    on(UPDATE_OLD, (subj, reply, body) => this.updateFor(subj.split('.')[2]!, reply, body));
+    on(UPDATE_ANY, (_subj, reply, body) => this.update(reply, body));
+    on(LOOKUP, (subj, reply) => this.lookup(subj.split('.')[3]!, reply));
+    on(LIST, (_subj, reply) => {
+      if (reply !== '')
+        this.send(reply, JSON.stringify({ data: this.store.keys(), server: this.serverInfo() }));
+    });
+    on(DELETE, (_subj, reply, body) => this.delete(reply, body));
+    this.server.logger.notice(`Managing all jwt in exclusive directory ${this.store.directory}`);
+  }
+
+  stop(): void {
+    for (const sub of this.subs) this.server.unsubscribeInternal(this.sys, sub);
+    this.subs.length = 0;
+  }
+
+  /** An update for the account the subject names. */
+  private updateFor(key: string, reply: string, body: string): void {
+    const failed = 'jwt update resulted in error';
+    let sub: string;
+    let iss: string;
+    try {
+      ({ sub, iss } = decodeAccountClaims(body));
+    } catch (e) {
+      this.respond(reply, 'n/a', failed, (e as Error).message);
+      return;
+    }
+    if (sub !== key) this.respond(reply, key, failed, 'subject does not match jwt content');
+    else if (this.strictlyOperator(iss))
+      this.respond(reply, key, failed, 'operator requires issuer to be a signing key');
+    else this.save(reply, key, body);
+  }
+
+  /** An update for the account the JWT names. */
+  private update(reply: string, body: string): void {
+    const failed = 'jwt update resulted in error';
+    let sub: string;
+    let iss: string;
+    try {
+      ({ sub, iss } = decodeAccountClaims(body));
+    } catch (e) {
+      this.respond(reply, 'n/a', failed, (e as Error).message);
+      return;
+    }
+    if (this.strictlyOperator(iss))
+      this.respond(reply, sub, failed, 'operator requires issuer to be a signing key');
+    else this.save(reply, sub, body);
+  }
+
+  /** Signed by the operator itself while it demands signing keys (strict_signing_key_usage). */
+  private strictlyOperator(iss: string): boolean {
+    const op = this.trust.firstOperator;
+    return op !== undefined && op.strict && iss === op.key;
+  }
+
+  private save(reply: string, key: string, jwt: string): void {
+    let changed: boolean;
+    try {
+      changed = this.store.save(key, jwt);
+    } catch (e) {
+      this.respond(reply, key, 'jwt update resulted in error', (e as Error).message);
+      return;
+    }
+    if (changed) this.accounts.changed(key, jwt);
+    this.respond(reply, key, 'jwt updated');
+  }
+
+  private lookup(key: string, reply: string): void {
+    if (reply === '') return;
+    const jwt = this.store.load(key);
+    if (jwt === undefined) {
+      // Nobody answers for an account this server does not have; another server may.
+      this.server.logger.debug(`lookup request for unknown account ${key}`);
+      return;
+    }
+    this.send(reply, jwt);
+  }
+
+  /** nats-server's handleDeleteRequest. */
+  private delete(reply: string, body: string): void {
+    let subject = '';
+    let keys: string[] = [];
+    let err: string | undefined;
+    try {
+      const gc = decodeGenericClaims(body);
+      subject = gc.sub;
+      const list = gc.nats.accounts;
+      if (this.store.deleteMode === 'none') err = 'delete must be enabled in server config';
+      else if (gc.sub !== gc.iss) err = 'not self signed';
+      else if (!this.operatorKeys().has(gc.iss)) err = 'not trusted';
+      else if (!Array.isArray(list)) err = 'malformed request';
+      else {
+        const sys = this.server.systemAccount?.name ?? '';
+        for (const k of list) {
+          if (typeof k !== 'string' || !isPublicKey(k, 'A')) {
+            err = 'malformed request';
+            break;
+          }
+          if (k === sys) {
+            err = 'not allowed to delete system account';
+            break;
+          }
+        }
+        keys = list as string[];
+      }
+    } catch (e) {
+      err = (e as Error).message;
+    }
+    if (err !== undefined) {
+      this.respond(reply, '', `delete accounts request by ${subject} failed`, err);
+      return;
+    }
+    const errors: string[] = [];
+    let passed = 0;
+    for (const k of keys) {
+      try {
+        if (this.store.delete(k)) this.accounts.deleted(k);
+        passed++;
+      } catch (e) {
+        errors.push((e as Error).message);
+      }
+    }
+    if (errors.length === 0) this.respond(reply, '', `deleted ${passed} accounts`);
+    else
+      this.respond(reply, '', `deleted ${passed} accounts, failed for ${errors.length}`, errors.join('\n'));
+  }
+
+  /** The first operator's keys that may delete (nats-server's getOperatorKeys). */
+  private operatorKeys(): Set<string> {
+    const keys = new Set<string>();
+    const op = this.trust.operators[0];
+    if (op === undefined) return keys;
+    if (op.nats.strict_signing_key_usage !== true) keys.add(op.sub);
+    for (const k of op.nats.signing_keys ?? []) keys.add(k);
+    return keys;
+  }
+
+  /** nats-server's respondToUpdate: log it, and answer `{data: ...}` or `{error: ...}` when asked. */
+  private respond(reply: string, account: string, message: string, err?: string): void {
+    const log = this.server.logger;
+    const who = account === '' ? '' : ` - ${account}`;
+    if (err === undefined) log.debug(`${message}${who}`);
+    else log.error(`${message}${who} - ${err}`);
+    if (reply === '') return;
+    const m: Json = {};
+    if (account !== '') m.account = account;
+    m.code = err === undefined ? 200 : 500;
+    if (err === undefined) m.message = message;
+    else m.description = `${message} - ${err}`;
+    // Go marshals the reply map with its keys sorted.
+    const out =
+      err === undefined ? { data: m, server: this.serverInfo() } : { error: m, server: this.serverInfo() };
+    this.send(reply, JSON.stringify(out));
+  }
+
+  /** Inside a delivery: deferred (delivery.ts, re-entrancy rule). */
+  private send(reply: string, text: string): void {
+    this.server.delivery.defer(this.sys, reply, '', null, Buffer.from(text, 'utf8'));
+  }
+}

@@ -1,0 +1,214 @@
+/**
+ * Operator mode: server accounts made from account JWTs, when first needed (a login, an import, the
+ * system account at start), and kept in step with their JWT when it changes (nats-server's
+ * fetchAccount and updateAccountClaimsWithRefresh, server/accounts.go):
+ *
+ * - the JWT's imports become the account's stream and service imports, where the exporter's JWT
+ *   exports the subject; an exporter's changed exports re-check the imports of everyone importing;
+ * - the limits `conn`, `subs` and `payload` apply to the account's clients at once: clients over a
+ *   lowered `conn` are closed (the newest kept), the others take the new per-connection limits;
+ * - users revoked since they logged in are closed (`User Authentication Revoked`), bearer users when
+ *   bearer tokens are no longer allowed, and users whose signing key was removed;
+ * - a deleted JWT closes the account's clients (`Account Authentication Expired`) and lets no one in.
+ */
+import { decodeUserClaims, isRevoked, type JwtImport } from '../auth/jwt.js';
+import { limitOf, type OperatorTrust, type TrustedAccount } from '../auth/operator.js';
+import { subjectIsSubsetMatch } from '../routing/subject.js';
+import { Account } from './account.js';
+import type { Client } from './client.js';
+import { ClosedReason } from './closed-reason.js';
+import type { Logger } from './logger.js';
+
+/** What this needs of the server core. */
+export interface JwtAccountsHost {
+  readonly accounts: Map<string, Account>;
+  readonly logger: Logger;
+  readonly auth: { readonly operator: OperatorTrust | undefined };
+  readonly options: { readonly noSublistCache: boolean };
+}
+
+export class JwtAccounts {
+  constructor(private readonly host: JwtAccountsHost) {}
+
+  private get trust(): OperatorTrust | undefined {
+    return this.host.auth.operator;
+  }
+
+  /** The account named `name`, built from its JWT the first time it is asked for; undefined if none. */
+  lookup(name: string): Account | undefined {
+    const existing = this.host.accounts.get(name);
+    if (existing?.jwt !== undefined) return existing;
+    const t = this.trust?.account(name);
+    if (t === undefined) return existing;
+    const acc = existing ?? new Account(name, !this.host.options.noSublistCache);
+    this.host.accounts.set(name, acc);
+    this.host.logger.debug(`Account [${name}] loaded from its JWT`);
+    this.apply(acc, t);
+    return acc;
+  }
+
+  /**
+   * The resolver holds a new JWT for `name`: apply it if the account is in use and the JWT verifies
+   * (nats-server's DirJWTStore changed callback); else it waits for the next lookup.
+   */
+  changed(name: string, jwt: string): void {
+    const trust = this.trust;
+    if (trust === undefined) return;
+    trust.forget(name);
+    const acc = this.host.accounts.get(name);
+    if (acc === undefined) return;
+    const v = trust.verify(jwt, name);
+    if (typeof v === 'string') {
+      // The account keeps the claims it has, as in nats-server.
+      this.host.logger.error(`update resulted in error ${v}`);
+      if (acc.jwt !== undefined) trust.replace(acc.jwt);
+      return;
+    }
+    trust.replace(v);
+    this.apply(acc, v);
+  }
+
+  /** The JWT of `name` was deleted: nobody may use the account any more (nats-server's removeCb). */
+  deleted(name: string): void {
+    this.trust?.forget(name);
+    const acc = this.host.accounts.get(name);
+    if (acc === undefined) return;
+    this.host.logger.debug(`Disable account ${name} due to remove`);
+    acc.maxConnections = 0;
+    acc.maxSubs = 0;
+    acc.maxPayload = 0;
+    acc.jwt = undefined;
+    acc.removeServiceImports((i) => i.jwt === true);
+    for (const other of this.host.accounts.values()) other.removeStreamImporters((i) => i.importer === acc);
+    for (const c of [...acc.clients]) {
+      this.host.logger.debug(`${c} - Account Authentication Expired`);
+      c.sendErr('Account Authentication Expired');
+      c.close(ClosedReason.AuthenticationExpired);
+    }
+  }
+
+  /** Put `t` in force for `acc`: limits, imports (its own and those from it), then its clients. */
+  private apply(acc: Account, t: TrustedAccount): void {
+    const old = acc.jwt;
+    acc.jwt = t;
+    const limits = t.claims.nats.limits ?? {};
+    const version = t.claims.nats.version;
+    acc.maxConnections = limitOf(limits.conn, version);
+    acc.maxSubs = limitOf(limits.subs, version);
+    acc.maxPayload = limitOf(limits.payload, version);
+    this.wireImports(acc);
+    if (old !== undefined) {
+      // Others' imports from this account depend on its exports.
+      for (const other of this.host.accounts.values()) {
+        if (other === acc || other.jwt === undefined) continue;
+        if ((other.jwt.claims.nats.imports ?? []).some((i) => i.account === acc.name))
+          this.wireImports(other);
+      }
+      this.checkClients(acc, t);
+    }
+  }
+
+  /** (Re)make the imports `acc`'s JWT asks for, each where the exporter's JWT allows it. */
+  private wireImports(acc: Account): void {
+    acc.removeServiceImports((i) => i.jwt === true);
+    for (const other of this.host.accounts.values()) {
+      other.removeStreamImporters((i) => i.jwt === true && i.importer === acc);
+    }
+    for (const i of acc.jwt?.claims.nats.imports ?? []) {
+      const type = String(i.type).toLowerCase();
+      const exporter = this.lookup(i.account);
+      if (exporter === undefined || exporter.jwt === undefined || !exported(exporter.jwt, i, type)) {
+        this.host.logger.debug(
+          `account ${acc.name}: ${type} import ${i.subject} from ${i.account} not authorized`,
+        );
+        continue;
+      }
+      const local = i.local_subject !== undefined && i.local_subject !== '' ? i.local_subject : '';
+      if (type === 'stream') {
+        exporter.addStreamImporter({
+          importer: acc,
+          subject: i.subject,
+          prefix: local === '' ? (i.to ?? '') : '',
+          to: local,
+          jwt: true,
+        });
+      } else if (type === 'service') {
+        // With local_subject the importer publishes there; else on subject, sent to `to`.
+        const remote = local !== '' ? i.subject : i.to || i.subject;
+        acc.addServiceImport({
+          local: local !== '' ? local : i.subject,
+          exporter,
+          remote,
+          singleton: singleton(exporter.jwt, i),
+          jwt: true,
+        });
+      }
+    }
+  }
+
+  /**
+   * The account's clients under its new JWT (the loop at the end of nats-server's
+   * updateAccountClaimsWithRefresh): the oldest clients over `conn` go first.
+   */
+  private checkClients(acc: Account, t: TrustedAccount): void {
+    const clients = [...acc.clients].sort((a, b) => b.start.getTime() - a.start.getTime());
+    const nats = t.claims.nats;
+    const disallowBearer = nats.limits?.disallow_bearer === true;
+    clients.forEach((c, i) => {
+      if (c.closed) return;
+      if (acc.maxConnections >= 0 && i >= acc.maxConnections) {
+        c.maxAccountConnExceeded();
+        return;
+      }
+      c.applyAccountLimits();
+      const jwt = c.opts.jwt ?? '';
+      if (jwt === '') return;
+      let user: ReturnType<typeof decodeUserClaims>;
+      try {
+        user = decodeUserClaims(jwt);
+      } catch {
+        c.authViolation();
+        return;
+      }
+      if (disallowBearer && user.nats.bearer_token === true) {
+        c.authViolation();
+        return;
+      }
+      if (isRevoked(t.claims, user.sub, user.iat)) {
+        revoked(c);
+        return;
+      }
+      // A user signed by a signing key the account no longer has (nats-server's signersChanged).
+      if (user.iss !== acc.name && !t.signingKeys.has(user.iss)) {
+        c.close(ClosedReason.AuthenticationViolation);
+      }
+    });
+  }
+}
+
+function revoked(c: Client): void {
+  c.server.logger.debug(`${c} - User Authentication Revoked`);
+  c.sendErr('User Authentication Revoked');
+  c.close(ClosedReason.Revocation);
+}
+
+/** The exporter's JWT exports `i.subject` with the import's type (activation tokens not supported yet). */
+function exported(exporter: TrustedAccount, i: JwtImport, type: string): boolean {
+  return (exporter.claims.nats.exports ?? []).some(
+    (e) =>
+      String(e.type).toLowerCase() === type &&
+      e.token_req !== true &&
+      (e.subject === i.subject || subjectIsSubsetMatch(i.subject, e.subject)),
+  );
+}
+
+/** Whether the service export answers once per request (the default) or streams responses. */
+function singleton(exporter: TrustedAccount, i: JwtImport): boolean {
+  const e = (exporter.claims.nats.exports ?? []).find(
+    (x) =>
+      String(x.type).toLowerCase() === 'service' &&
+      (x.subject === i.subject || subjectIsSubsetMatch(i.subject, x.subject)),
+  );
+  const rt = e?.response_type;
+  return rt !== 'Stream' && rt !== 'Chunked';
+}

@@ -1,0 +1,207 @@
+/**
+ * Operator mode with the full NATS resolver (`resolver { type: full, dir, allow_delete }`): account JWTs
+ * in a directory, pushed, looked up, listed and deleted over the system account. The same checks run
+ * against tsnats and, when installed, nats-server 2.9.10; replies are compared field by field.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { createAccount, createOperator, type KeyPair } from '@nats-io/nkeys';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { accountJwt, makeUser, operatorJwt, signJwt } from '../helpers/jwt.js';
+import { type Launched, launch, type ServerKind } from '../helpers/launcher.js';
+import { credsOpts, mustConnect, nextError, refused } from '../helpers/operator-client.js';
+import { hasReference } from '../helpers/reference.js';
+
+const KINDS: ServerKind[] = hasReference() ? ['tsnats', 'nats-server'] : ['tsnats'];
+
+interface Reply {
+  data?: Record<string, unknown> | string[];
+  error?: Record<string, unknown>;
+  server?: Record<string, unknown>;
+}
+
+/** A trusted operator with its system account, and a full resolver config for a directory. */
+function fullSetup(dir: string, preload: KeyPair[] = []) {
+  const op = createOperator();
+  const sys = createAccount();
+  const jwts = new Map([sys, ...preload].map((a) => [a.getPublicKey(), accountJwt(a, op)]));
+  const lines = [...jwts].map(([k, v]) => `  ${k}: ${v}`);
+  const config = `operator: ${operatorJwt(op, { system_account: sys.getPublicKey() })}
+system_account: ${sys.getPublicKey()}
+resolver { type: full, dir: "${dir}", allow_delete: true }
+resolver_preload: {
+${lines.join('\n')}
+}
+`;
+  return { op, sys, config, jwts };
+}
+
+async function request(nc: NatsConnection, subject: string, body: string): Promise<Reply> {
+  const m = await nc.request(subject, body, { timeout: 2000 });
+  return JSON.parse(m.string()) as Reply;
+}
+
+/** The delete request nsc sends: a generic JWT self-signed by the operator listing the accounts. */
+function deleteRequest(signer: KeyPair, accounts: string[]): string {
+  return signJwt({ sub: signer.getPublicKey(), nats: { accounts, type: 'generic', version: 2 } }, signer);
+}
+
+for (const kind of KINDS) {
+  describe(`full account resolver (${kind})`, () => {
+    const dir = mkdtempSync(join(tmpdir(), `tsnats-jwtdir-${kind}-`));
+    const a = createAccount();
+    const setup = fullSetup(dir, [a]);
+    let server: Launched;
+    let sysConn: NatsConnection;
+    before(async () => {
+      server = await launch({ kind, config: setup.config });
+      sysConn = await mustConnect(server.url, credsOpts(makeUser(setup.sys).creds));
+    });
+    after(async () => {
+      await sysConn.close();
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    test('preloads are written to the directory as <key>.jwt, mode 0640', () => {
+      const files = readdirSync(dir).sort();
+      assert.deepEqual(files, [`${a.getPublicKey()}.jwt`, `${setup.sys.getPublicKey()}.jwt`].sort());
+      assert.equal(statSync(join(dir, files[0]!)).mode & 0o777, 0o640);
+    });
+
+    test('an account pushed on $SYS.REQ.ACCOUNT.<acc>.CLAIMS.UPDATE is stored and can log in', async () => {
+      const b = createAccount();
+      const user = makeUser(b);
+      assert.match(await refused(server.url, credsOpts(user.creds)), /Authorization Violation/);
+      const bJwt = accountJwt(b, setup.op);
+      const r = await request(sysConn, `$SYS.REQ.ACCOUNT.${b.getPublicKey()}.CLAIMS.UPDATE`, bJwt);
+      assert.deepEqual(r.data, { account: b.getPublicKey(), code: 200, message: 'jwt updated' });
+      assert.deepEqual(Object.keys(r), ['data', 'server']);
+      assert.ok(existsSync(join(dir, `${b.getPublicKey()}.jwt`)));
+      const nc = await mustConnect(server.url, credsOpts(user.creds));
+      await nc.close();
+      // The same JWT again is fine; $SYS.REQ.CLAIMS.UPDATE takes the account from the JWT.
+      const again = await request(sysConn, '$SYS.REQ.CLAIMS.UPDATE', bJwt);
+      assert.deepEqual(again.data, { account: b.getPublicKey(), code: 200, message: 'jwt updated' });
+    });
+
+    test('update errors, in nats-server words', async () => {
+      const b = createAccount();
+      const c = createAccount();
+      const mismatch = await request(
+        sysConn,
+        `$SYS.REQ.ACCOUNT.${c.getPublicKey()}.CLAIMS.UPDATE`,
+        accountJwt(b, setup.op),
+      );
+      assert.deepEqual(mismatch.error, {
+        account: c.getPublicKey(),
+        code: 500,
+        description: 'jwt update resulted in error - subject does not match jwt content',
+      });
+      const garbage = await request(sysConn, '$SYS.REQ.CLAIMS.UPDATE', 'not a jwt');
+      assert.deepEqual(garbage.error, {
+        account: 'n/a',
+        code: 500,
+        description: 'jwt update resulted in error - expected 3 chunks',
+      });
+      // A JWT from another operator is stored (nats-server does not check the signer on update), but
+      // nobody can log in to it.
+      const stranger = await request(sysConn, '$SYS.REQ.CLAIMS.UPDATE', accountJwt(b, createOperator()));
+      assert.equal((stranger.data as Record<string, unknown>).code, 200);
+      assert.match(await refused(server.url, credsOpts(makeUser(b).creds)), /Authorization Violation/);
+    });
+
+    test('LOOKUP answers with the JWT; LIST lists the stored keys sorted', async () => {
+      const stored = await sysConn.request(`$SYS.REQ.ACCOUNT.${a.getPublicKey()}.CLAIMS.LOOKUP`, '', {
+        timeout: 2000,
+      });
+      assert.equal(stored.string(), setup.jwts.get(a.getPublicKey()));
+      const list = await request(sysConn, '$SYS.REQ.CLAIMS.LIST', '');
+      const keys = list.data as string[];
+      assert.deepEqual(keys, [...keys].sort());
+      assert.ok(keys.includes(a.getPublicKey()) && keys.includes(setup.sys.getPublicKey()));
+      // No answer for an account this server does not have.
+      await assert.rejects(
+        sysConn.request(`$SYS.REQ.ACCOUNT.${createAccount().getPublicKey()}.CLAIMS.LOOKUP`, '', {
+          timeout: 300,
+        }),
+      );
+    });
+
+    test('DELETE: refusals, then the account is gone and its clients are closed', async () => {
+      const d = createAccount();
+      await request(sysConn, '$SYS.REQ.CLAIMS.UPDATE', accountJwt(d, setup.op));
+      const nc = await mustConnect(server.url, credsOpts(makeUser(d).creds));
+      const err = nextError(nc);
+      const byAccount = await request(
+        sysConn,
+        '$SYS.REQ.CLAIMS.DELETE',
+        deleteRequest(d, [d.getPublicKey()]),
+      );
+      assert.deepEqual(byAccount.error, {
+        code: 500,
+        description: `delete accounts request by ${d.getPublicKey()} failed - not trusted`,
+      });
+      const sysDel = await request(
+        sysConn,
+        '$SYS.REQ.CLAIMS.DELETE',
+        deleteRequest(setup.op, [setup.sys.getPublicKey()]),
+      );
+      assert.deepEqual(sysDel.error, {
+        code: 500,
+        description: `delete accounts request by ${setup.op.getPublicKey()} failed - not allowed to delete system account`,
+      });
+      const malformed = await request(sysConn, '$SYS.REQ.CLAIMS.DELETE', deleteRequest(setup.op, ['nope']));
+      assert.equal(
+        malformed.error?.description,
+        `delete accounts request by ${setup.op.getPublicKey()} failed - malformed request`,
+      );
+      const ok = await request(
+        sysConn,
+        '$SYS.REQ.CLAIMS.DELETE',
+        deleteRequest(setup.op, [d.getPublicKey()]),
+      );
+      assert.deepEqual(ok.data, { code: 200, message: 'deleted 1 accounts' });
+      assert.match(await err, /Account Authentication Expired/);
+      assert.ok(existsSync(join(dir, `${d.getPublicKey()}.jwt.deleted`)));
+      assert.ok(!existsSync(join(dir, `${d.getPublicKey()}.jwt`)));
+      assert.match(await refused(server.url, credsOpts(makeUser(d).creds)), /Authorization Violation/);
+      const list = await request(sysConn, '$SYS.REQ.CLAIMS.LIST', '');
+      assert.ok(!(list.data as string[]).includes(d.getPublicKey()));
+    });
+  });
+}
+
+test('the directory outlives the server, and nats-server and tsnats read each other’s', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsnats-jwtdir-shared-'));
+  const setup = fullSetup(dir);
+  const accounts: KeyPair[] = [];
+  try {
+    // Each server in turn pushes an account; the next one, on the same directory, lets its users in.
+    const order: ServerKind[] = hasReference()
+      ? ['nats-server', 'tsnats', 'nats-server']
+      : ['tsnats', 'tsnats'];
+    for (const kind of order) {
+      const server = await launch({ kind, config: setup.config });
+      try {
+        for (const acc of accounts) {
+          const nc = await mustConnect(server.url, credsOpts(makeUser(acc).creds));
+          await nc.close();
+        }
+        const acc = createAccount();
+        const sys = await mustConnect(server.url, credsOpts(makeUser(setup.sys).creds));
+        const r = await request(sys, '$SYS.REQ.CLAIMS.UPDATE', accountJwt(acc, setup.op));
+        assert.equal((r.data as Record<string, unknown>).code, 200, kind);
+        await sys.close();
+        accounts.push(acc);
+      } finally {
+        await server.stop();
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
