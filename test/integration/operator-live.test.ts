@@ -1,0 +1,215 @@
+/**
+ * Operator mode, live: account JWTs pushed on `$SYS.REQ.ACCOUNT.<acc>.CLAIMS.UPDATE` change what the
+ * account's connected clients may do (imports, revocations, limits), and the JWT limits (`conn`,
+ * `subs`, `payload` of accounts and users) are enforced with nats-server's errors. Each check runs
+ * against tsnats and, when installed, nats-server 2.9.10 with the same config.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { createAccount, createOperator, createUser, type KeyPair } from '@nats-io/nkeys';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { accountJwt, makeUser, operatorJwt, userJwt } from '../helpers/jwt.js';
+import { type Launched, launch, type ServerKind } from '../helpers/launcher.js';
+import { credsOpts, mustConnect, nextError, refused, roundTrip } from '../helpers/operator-client.js';
+import { connect as rawConnect } from '../helpers/raw-conn.js';
+import { hasReference } from '../helpers/reference.js';
+
+const KINDS: ServerKind[] = hasReference() ? ['tsnats', 'nats-server'] : ['tsnats'];
+
+/** The limits nsc writes for an account, with some changed. */
+function limits(over: Record<string, unknown>): Record<string, unknown> {
+  return {
+    limits: {
+      subs: -1,
+      data: -1,
+      payload: -1,
+      imports: -1,
+      exports: -1,
+      wildcards: true,
+      conn: -1,
+      leaf: -1,
+      ...over,
+    },
+  };
+}
+
+for (const kind of KINDS) {
+  describe(`operator mode, live account updates and JWT limits (${kind})`, () => {
+    const dir = mkdtempSync(join(tmpdir(), `tsnats-live-${kind}-`));
+    const op = createOperator();
+    const sys = createAccount();
+    let server: Launched;
+    let sysConn: NatsConnection;
+    const open: NatsConnection[] = [];
+
+    /** Push an account JWT as nsc does, and check that it was taken. */
+    async function push(acc: KeyPair, nats: Record<string, unknown> = {}): Promise<void> {
+      const m = await sysConn.request(
+        `$SYS.REQ.ACCOUNT.${acc.getPublicKey()}.CLAIMS.UPDATE`,
+        accountJwt(acc, op, nats),
+        { timeout: 2000 },
+      );
+      assert.equal(JSON.parse(m.string()).data?.message, 'jwt updated', m.string());
+    }
+
+    async function user(acc: KeyPair, nats: Record<string, unknown> = {}): Promise<NatsConnection> {
+      const nc = await mustConnect(server.url, credsOpts(makeUser(acc, nats).creds));
+      open.push(nc);
+      return nc;
+    }
+
+    before(async () => {
+      const config = `operator: ${operatorJwt(op, { system_account: sys.getPublicKey() })}
+system_account: ${sys.getPublicKey()}
+resolver { type: full, dir: "${dir}" }
+resolver_preload: { ${sys.getPublicKey()}: ${accountJwt(sys, op)} }
+`;
+      server = await launch({ kind, config });
+      sysConn = await mustConnect(server.url, credsOpts(makeUser(sys).creds));
+    });
+    after(async () => {
+      await Promise.all(open.map((nc) => (nc.isClosed() ? undefined : nc.close())));
+      await sysConn.close();
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    test('exports and imports added and removed by claims updates apply to connected clients', async () => {
+      const x = createAccount();
+      const y = createAccount();
+      await push(x);
+      await push(y);
+      const ux = await user(x);
+      const uy = await user(y);
+      assert.equal(await roundTrip(ux, uy, 'news.a'), false, 'isolated at first');
+      await push(x, { exports: [{ name: 'news', subject: 'news.>', type: 'stream' }] });
+      await push(y, {
+        imports: [{ name: 'news', subject: 'news.>', account: x.getPublicKey(), type: 'stream' }],
+      });
+      assert.equal(await roundTrip(ux, uy, 'news.a'), true, 'imported after the updates');
+      // The exporter withdraws the export: the import is no longer authorized.
+      await push(x);
+      assert.equal(await roundTrip(ux, uy, 'news.b'), false, 'export withdrawn');
+    });
+
+    test('a user revoked by a claims update is disconnected with "User Authentication Revoked"', async () => {
+      const x = createAccount();
+      await push(x);
+      const revokedKey = createUser();
+      const iat = Math.floor(Date.now() / 1000) - 60;
+      const jwt = userJwt(revokedKey, x, {}, { iat });
+      const { credsText } = await import('../helpers/jwt.js');
+      const nc = await mustConnect(server.url, credsOpts(credsText(jwt, revokedKey)));
+      open.push(nc);
+      const other = await user(x);
+      const err = nextError(nc);
+      await push(x, { revocations: { [revokedKey.getPublicKey()]: iat + 1 } });
+      assert.match(await err, /User Authentication Revoked/i);
+      await nc.closed();
+      assert.equal(other.isClosed(), false);
+      await other.flush();
+      assert.match(
+        await refused(server.url, credsOpts(credsText(jwt, revokedKey))),
+        /Authorization Violation/,
+      );
+    });
+
+    test('account connection limit: refused past `conn`, and lowering it closes the oldest', async () => {
+      const x = createAccount();
+      await push(x, limits({ conn: 2 }));
+      const first = await user(x);
+      const second = await user(x);
+      // A raw connection sees the exact bytes (nats.js may see a reset, as the server closes at once).
+      const raw = await rawConnect(server.port);
+      try {
+        const bearer = userJwt(createUser(), x, { bearer_token: true });
+        raw.send(`CONNECT {"jwt":"${bearer}","verbose":false,"pedantic":false,"protocol":1}\r\nPING\r\n`);
+        const r = await raw.readUntilClosed();
+        assert.equal(r.text, "-ERR 'maximum account active connections exceeded'\r\n");
+      } finally {
+        raw.close();
+      }
+      const err = nextError(first);
+      await push(x, limits({ conn: 1 }));
+      assert.match(await err, /maximum account active connections exceeded/);
+      await first.closed();
+      await second.flush();
+      assert.equal(second.isClosed(), false);
+    });
+
+    test('account subs limit lowered by an update: a client at the limit is told and closed', async () => {
+      const x = createAccount();
+      await push(x, limits({}));
+      const busy = await user(x);
+      busy.subscribe('a');
+      busy.subscribe('b');
+      await busy.flush();
+      const quiet = await user(x);
+      const err = nextError(busy);
+      await push(x, limits({ subs: 2 }));
+      assert.match(await err, /maximum subscriptions exceeded/);
+      await busy.closed();
+      // Below the limit: the client stays, and its subscription past the limit is refused.
+      quiet.subscribe('c');
+      quiet.subscribe('d');
+      const refusedSub = nextError(quiet);
+      quiet.subscribe('e');
+      await quiet.flush().catch(() => undefined);
+      assert.match(await refusedSub, /maximum subscriptions exceeded/);
+      await quiet.flush();
+      assert.equal(quiet.isClosed(), false);
+    });
+
+    test('user JWT limits: subs refuses the next subscription, payload lowers INFO max_payload', async () => {
+      const x = createAccount();
+      await push(x, limits({}));
+      const nc = await user(x, { subs: 1, payload: 8 });
+      nc.subscribe('one');
+      const err = nextError(nc);
+      nc.subscribe('two');
+      await nc.flush().catch(() => undefined);
+      assert.match(await err, /maximum subscriptions exceeded/);
+      // The first PONG came with an INFO carrying the user's payload limit.
+      assert.equal((nc.info as unknown as { max_payload: number }).max_payload, 8);
+      assert.equal(nc.isClosed(), false);
+    });
+
+    test('a claims update lowers a live payload limit: "Maximum Payload Violation"', async () => {
+      const x = createAccount();
+      await push(x, limits({}));
+      const bearer = userJwt(createUser(), x, { bearer_token: true });
+      const raw = await rawConnect(server.port);
+      try {
+        raw.send(`CONNECT {"jwt":"${bearer}","verbose":false,"pedantic":false,"protocol":1}\r\nPING\r\n`);
+        await raw.expect('PONG\r\n', { take: true });
+        raw.send('PUB big 20\r\n01234567890123456789\r\n');
+        await raw.drain();
+        await push(x, limits({ payload: 16 }));
+        raw.send('PUB big 20\r\n01234567890123456789\r\n');
+        const closed = await raw.readUntilClosed();
+        assert.match(closed.text, /-ERR 'Maximum Payload Violation'\r\n/);
+        assert.equal(closed.closed, true);
+      } finally {
+        raw.close();
+      }
+    });
+
+    test('a version 2 user JWT without limit fields has zero subscriptions (Go decodes them as 0)', async () => {
+      const x = createAccount();
+      await push(x, limits({}));
+      const key = createUser();
+      const { signJwt, credsText } = await import('../helpers/jwt.js');
+      const jwt = signJwt(
+        { sub: key.getPublicKey(), nats: { pub: {}, sub: {}, type: 'user', version: 2 } },
+        x,
+      );
+      const nc = await mustConnect(server.url, credsOpts(credsText(jwt, key)));
+      open.push(nc);
+      const closed = await nc.closed();
+      assert.match(String(closed), /maximum subscriptions exceeded/);
+    });
+  });
+}
