@@ -14,6 +14,7 @@ import { accountJwt, makeUser, operatorJwt, signJwt } from '../helpers/jwt.js';
 import { type Launched, launch, type ServerKind } from '../helpers/launcher.js';
 import { credsOpts, mustConnect, nextError, refused } from '../helpers/operator-client.js';
 import { hasReference } from '../helpers/reference.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const KINDS: ServerKind[] = hasReference() ? ['tsnats', 'nats-server'] : ['tsnats'];
 
@@ -205,3 +206,88 @@ test('the directory outlives the server, and nats-server and tsnats read each ot
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/** Two servers in a cluster, each with its own directory: `kinds[0]` gets the push, `kinds[1]` must learn. */
+async function clusterPush(kinds: [ServerKind, ServerKind]): Promise<void> {
+  const dirs = kinds.map((k) => mkdtempSync(join(tmpdir(), `tsnats-jwtdir-${k}-`)));
+  const op = createOperator();
+  const sys = createAccount();
+  const conf = (
+    dir: string,
+    routes: string,
+  ): string => `operator: ${operatorJwt(op, { system_account: sys.getPublicKey() })}
+system_account: ${sys.getPublicKey()}
+resolver { type: full, dir: "${dir}" }
+resolver_preload: { ${sys.getPublicKey()}: ${accountJwt(sys, op)} }
+cluster { name: jwt, listen: "127.0.0.1:-1"${routes} }
+`;
+  const first = await launch({ kind: kinds[0], config: conf(dirs[0]!, ''), listeners: ['nats', 'cluster'] });
+  let second: Launched | undefined;
+  const conns: NatsConnection[] = [];
+  try {
+    second = await launch({
+      kind: kinds[1],
+      config: conf(dirs[1]!, `, routes: ["nats://127.0.0.1:${first.clusterPort}"]`),
+      listeners: ['nats', 'cluster'],
+    });
+    const sysFirst = await mustConnect(first.url, credsOpts(makeUser(sys).creds));
+    const sysSecond = await mustConnect(second.url, credsOpts(makeUser(sys).creds));
+    conns.push(sysFirst, sysSecond);
+    // The route is up once the second server's system subscriptions are seen from the first.
+    await waitFor(
+      async () => {
+        try {
+          await sysFirst.request(`$SYS.REQ.ACCOUNT.${sys.getPublicKey()}.CLAIMS.LOOKUP`, '', {
+            timeout: 200,
+          });
+          const probe = sysSecond.subscribe('probe.route', { max: 1 });
+          await sysSecond.flush();
+          const got = (async () => {
+            for await (const _ of probe) return true;
+            return false;
+          })();
+          sysFirst.publish('probe.route');
+          return await Promise.race([got, new Promise<boolean>((r) => setTimeout(() => r(false), 100))]);
+        } catch {
+          return false;
+        }
+      },
+      10000,
+      'the route',
+    );
+    const acc = createAccount();
+    const r = await request(
+      sysFirst,
+      `$SYS.REQ.ACCOUNT.${acc.getPublicKey()}.CLAIMS.UPDATE`,
+      accountJwt(acc, op),
+    );
+    assert.equal((r.data as Record<string, unknown>).message, 'jwt updated');
+    const url = second.url;
+    await waitFor(
+      async () => (await refused(url, credsOpts(makeUser(acc).creds))) === 'connected',
+      5000,
+      'login on the second server',
+    );
+    assert.ok(existsSync(join(dirs[1]!, `${acc.getPublicKey()}.jwt`)));
+  } finally {
+    await Promise.all(conns.map((c) => c.close()));
+    await second?.stop();
+    await first.stop();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  }
+}
+
+const CLUSTER_KINDS: [ServerKind, ServerKind][] = hasReference()
+  ? [
+      ['tsnats', 'tsnats'],
+      ['nats-server', 'nats-server'],
+      ['nats-server', 'tsnats'],
+      ['tsnats', 'nats-server'],
+    ]
+  : [['tsnats', 'tsnats']];
+
+for (const kinds of CLUSTER_KINDS) {
+  test(`in a cluster (${kinds.join(' → ')}), an update sent to one server is stored by the other`, async () => {
+    await clusterPush(kinds);
+  });
+}
