@@ -67,12 +67,28 @@ export interface JwtImport {
 export interface JwtUserScope {
   kind: string;
   key: string;
+  role?: string;
+  /** What users this key signs get, in place of their own (jwt.UserPermissionLimits). */
+  template?: UserPermissionLimits;
+}
+
+/** A user's permissions and limits (jwt.UserPermissionLimits), as a user JWT or a scope's template has them. */
+export interface UserPermissionLimits extends JwtPermissions {
+  src?: string[] | string;
+  times?: unknown[];
+  times_location?: string;
+  subs?: number;
+  data?: number;
+  payload?: number;
+  bearer_token?: boolean;
+  allowed_connection_types?: string[];
 }
 
 export interface AccountClaims extends ClaimsData {
   nats: {
     type?: string;
     version?: number;
+    tags?: string[];
     /** Plain keys, or scoped keys (objects). */
     signing_keys?: (string | JwtUserScope)[];
     /** User key (or `*`) → revoked for JWTs issued at or before this time (seconds). */
@@ -99,18 +115,12 @@ export interface AccountLimits {
 }
 
 export interface UserClaims extends ClaimsData {
-  nats: JwtPermissions & {
+  /** Per-connection limits `subs`/`payload`/`data` are jwt.NatsLimits; -1 is no limit. */
+  nats: UserPermissionLimits & {
     type?: string;
     version?: number;
     issuer_account?: string;
-    bearer_token?: boolean;
-    allowed_connection_types?: string[];
-    src?: string[] | string;
-    times?: unknown[];
-    /** Per-connection limits (jwt.NatsLimits); -1 is no limit. */
-    subs?: number;
-    payload?: number;
-    data?: number;
+    tags?: string[];
   };
 }
 

@@ -11,11 +11,13 @@ import {
   decodeUserClaims,
   isRevoked,
   type JwtPermissions,
+  type JwtUserScope,
   type OperatorClaims,
   timeProblem,
   type UserClaims,
 } from './jwt.js';
 import { DirJwtStore } from './jwt-store.js';
+import { applyUserTemplate, hasEmptyPermissions } from './scoped-keys.js';
 import type { OperatorModeConfig, Permissions, ResolverConfig } from './types.js';
 
 /** nats-server's known connection types (jwt.ConnectionType*). */
@@ -88,11 +90,12 @@ function decodeSig(sig: string): Uint8Array | undefined {
   return b.length > 0 ? new Uint8Array(b) : undefined;
 }
 
-/** A trusted account: its JWT, claims, and plain signing keys. */
+/** A trusted account: its JWT, claims, plain signing keys and scoped signing keys. */
 export interface TrustedAccount {
   jwt: string;
   claims: AccountClaims;
   signingKeys: Set<string>;
+  scopes: Map<string, JwtUserScope>;
 }
 
 /** Where account JWTs are found by their public key (nats-server's AccountResolver). */
@@ -197,14 +200,12 @@ export class OperatorTrust {
     if (!this.trustedKeys.has(claims.iss)) return 'not signed by a trusted operator';
     if (timeProblem(claims) === 'claim is expired') return ACCOUNT_VALIDATION;
     const signingKeys = new Set<string>();
+    const scopes = new Map<string, JwtUserScope>();
     for (const sk of claims.nats.signing_keys ?? []) {
       if (typeof sk === 'string') signingKeys.add(sk);
-      else
-        this.warnings.push(
-          `account ${claims.sub}: scoped signing key ${sk.key} is not supported by tsnats yet`,
-        );
+      else if (sk !== null && typeof sk === 'object' && sk.kind === 'user_scope') scopes.set(sk.key, sk);
     }
-    return { jwt, claims, signingKeys };
+    return { jwt, claims, signingKeys, scopes };
   }
 
   /** The trusted account named `name`, fetched from the resolver the first time; undefined if none. */
@@ -255,8 +256,23 @@ export class OperatorTrust {
     const name = issuerAccount !== undefined && issuerAccount !== '' ? issuerAccount : u.iss;
     const acc = this.account(name);
     if (acc === undefined) return { ok: false, reason: `Account JWT lookup error: ${name} unknown` };
-    if (u.iss !== name && !acc.signingKeys.has(u.iss))
-      return { ok: false, reason: 'User JWT issuer is not known' };
+    if (u.iss !== name && !acc.signingKeys.has(u.iss)) {
+      const scope = acc.scopes.get(u.iss);
+      if (scope === undefined) return { ok: false, reason: 'User JWT issuer is not known' };
+      // A scoped signing key: the user gets the scope's template in place of its own (empty) claims.
+      if (!hasEmptyPermissions(u))
+        return {
+          ok: false,
+          reason: 'User JWT is not valid: scoped users require no permissions or limits set',
+        };
+      const t = applyUserTemplate(scope.template ?? {}, u, acc.claims);
+      if (typeof t === 'string') return { ok: false, reason: 'User JWT generated invalid permissions' };
+      // Template limits left out are no limit (jwt.NewUserScope starts from -1).
+      u = {
+        ...u,
+        nats: { ...u.nats, ...t, subs: t.subs ?? -1, data: t.data ?? -1, payload: t.payload ?? -1 },
+      };
+    }
     if (timeProblem(acc.claims, nowMs) === 'claim is expired')
       return { ok: false, reason: 'Account JWT has expired' };
     const bearer = u.nats.bearer_token === true;

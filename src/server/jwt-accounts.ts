@@ -104,7 +104,7 @@ export class JwtAccounts {
         if ((other.jwt.claims.nats.imports ?? []).some((i) => i.account === acc.name))
           this.wireImports(other);
       }
-      this.checkClients(acc, t);
+      this.checkClients(acc, t, old);
     }
   }
 
@@ -150,7 +150,7 @@ export class JwtAccounts {
    * The account's clients under its new JWT (the loop at the end of nats-server's
    * updateAccountClaimsWithRefresh): the oldest clients over `conn` go first.
    */
-  private checkClients(acc: Account, t: TrustedAccount): void {
+  private checkClients(acc: Account, t: TrustedAccount, old: TrustedAccount): void {
     const clients = [...acc.clients].sort((a, b) => b.start.getTime() - a.start.getTime());
     const nats = t.claims.nats;
     const disallowBearer = nats.limits?.disallow_bearer === true;
@@ -178,8 +178,11 @@ export class JwtAccounts {
         revoked(c);
         return;
       }
-      // A user signed by a signing key the account no longer has (nats-server's signersChanged).
-      if (user.iss !== acc.name && !t.signingKeys.has(user.iss)) {
+      // A user signed by a signing key the account no longer has, or whose scope changed (nats-server's
+      // signersChanged and alteredScope).
+      if (user.iss === acc.name || t.signingKeys.has(user.iss)) return;
+      const scope = t.scopes.get(user.iss);
+      if (scope === undefined || JSON.stringify(scope) !== JSON.stringify(old.scopes.get(user.iss))) {
         c.close(ClosedReason.AuthenticationViolation);
       }
     });

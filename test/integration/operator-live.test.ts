@@ -197,6 +197,57 @@ resolver_preload: { ${sys.getPublicKey()}: ${accountJwt(sys, op)} }
       }
     });
 
+    test('scoped signing keys: the template gives permissions and limits; removing the key closes its users', async () => {
+      const x = createAccount();
+      const sk = createAccount();
+      const scope = {
+        kind: 'user_scope',
+        key: sk.getPublicKey(),
+        role: 'svc',
+        template: {
+          pub: { allow: ['svc.{{name()}}.>', '_INBOX.>'] },
+          sub: { allow: ['_INBOX.>', 'svc.{{name()}}.>'] },
+          subs: 5,
+          payload: 100,
+        },
+      };
+      await push(x, { ...limits({}), signing_keys: [scope] });
+      const { signJwt, credsText } = await import('../helpers/jwt.js');
+      const key = createUser();
+      const jwt = signJwt(
+        {
+          sub: key.getPublicKey(),
+          name: 'alice',
+          nats: { pub: {}, sub: {}, type: 'user', version: 2, issuer_account: x.getPublicKey() },
+        },
+        sk,
+      );
+      const nc = await mustConnect(server.url, credsOpts(credsText(jwt, key)));
+      open.push(nc);
+      await nc.flush();
+      assert.equal((nc.info as unknown as { max_payload: number }).max_payload, 100);
+      const other = await user(x);
+      assert.equal(await roundTrip(nc, other, 'svc.alice.ping'), true, 'template allows svc.alice.>');
+      const err = nextError(nc);
+      nc.publish('svc.bob.ping', 'x');
+      assert.match(await err, /Permissions Violation for Publish to "svc.bob.ping"/);
+      // A user signed by the scoped key may not carry its own permissions or limits.
+      const own = createUser();
+      const ownJwt = signJwt(
+        {
+          sub: own.getPublicKey(),
+          nats: { pub: { allow: ['>'] }, type: 'user', version: 2, issuer_account: x.getPublicKey() },
+        },
+        sk,
+      );
+      assert.match(await refused(server.url, credsOpts(credsText(ownJwt, own))), /Authorization Violation/);
+      // The key is removed from the account: its users are closed.
+      await push(x, limits({}));
+      await nc.closed();
+      await other.flush();
+      assert.equal(other.isClosed(), false);
+    });
+
     test('a version 2 user JWT without limit fields has zero subscriptions (Go decodes them as 0)', async () => {
       const x = createAccount();
       await push(x, limits({}));

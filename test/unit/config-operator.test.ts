@@ -15,6 +15,7 @@ import {
   timeProblem,
 } from '../../src/auth/jwt.js';
 import { OperatorTrust, permissionsFromJwt } from '../../src/auth/operator.js';
+import { applyUserTemplate, hasEmptyPermissions } from '../../src/auth/scoped-keys.js';
 import { ConfigError, loadConfigFile, loadConfigText } from '../../src/config/index.js';
 import { accountJwt, credsText, operatorJwt, signJwt, userJwt } from '../helpers/jwt.js';
 
@@ -236,5 +237,39 @@ describe('JWT decoding', () => {
     const t2 = new OperatorTrust({ operators: [op2], preload: { [b.getPublicKey()]: accountJwt(b, sk) } });
     assert.ok(t2.account(b.getPublicKey()) !== undefined);
     assert.ok(signJwt({ sub: 'x' }, op).split('.').length === 3);
+  });
+
+  test('scoped signing key templates (processUserPermissionsTemplate)', () => {
+    const u = decodeUserClaims(
+      signJwt(
+        {
+          sub: createUser().getPublicKey(),
+          name: 'n',
+          nats: {
+            type: 'user',
+            version: 2,
+            tags: ['team:red', 'team:blue'],
+            issuer_account: acc.getPublicKey(),
+          },
+        },
+        acc,
+      ),
+    );
+    const a = decodeAccountClaims(accountJwt(acc, op, { tags: ['region:eu'] }));
+    assert.equal(hasEmptyPermissions(u), true);
+    assert.equal(hasEmptyPermissions(decodeUserClaims(userJwt(createUser(), acc))), false);
+    const t = applyUserTemplate(
+      {
+        pub: { allow: ['a.{{tag(team)}}.{{name()}}', 'b.{{account-tag(region)}}', 'c.{{subject()}}'] },
+        sub: { allow: ['x.{{nope()}}'] },
+      },
+      u,
+      a,
+    );
+    assert.ok(typeof t !== 'string');
+    assert.deepEqual(t.pub?.allow, ['a.red.n', 'a.blue.n', 'b.eu', `c.${u.sub}`]);
+    // Every allowed subject came out invalid: nothing is allowed.
+    assert.deepEqual(t.sub, { allow: [], deny: ['>'] });
+    assert.equal(applyUserTemplate({ pub: { deny: ['{{tag(none)}}'] } }, u, a), 'generated invalid subject');
   });
 });
