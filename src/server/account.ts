@@ -64,8 +64,9 @@ export class Account {
   mapper: SubjectMapper | null = null;
   /** True when routing in this account must look beyond its own sublist. */
   crossAccount = false;
-  /** Operator mode: the account JWT in force (jwt-accounts.ts). */
+  /** Operator mode: the account JWT in force (jwt-accounts.ts), and when it was applied. */
   jwt: TrustedAccount | undefined;
+  updateTime: Date | undefined;
   /** The account JWT's limits (-1: none): connections, and subscriptions and payload per connection. */
   maxConnections = -1;
   maxSubs = -1;

@@ -91,6 +91,7 @@ export class JwtAccounts {
   private apply(acc: Account, t: TrustedAccount): void {
     const old = acc.jwt;
     acc.jwt = t;
+    acc.updateTime = new Date();
     const limits = t.claims.nats.limits ?? {};
     const version = t.claims.nats.version;
     acc.maxConnections = limitOf(limits.conn, version);

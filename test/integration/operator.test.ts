@@ -251,3 +251,59 @@ for (const kind of KINDS) {
     }
   });
 }
+
+for (const kind of KINDS) {
+  test(`operator mode (${kind}): /varz and /accountz show the operators and the account JWTs`, async () => {
+    const op = createOperator();
+    const sys = createAccount();
+    const a = createAccount();
+    const opJwt = operatorJwt(op, { system_account: sys.getPublicKey() });
+    const revokedAt = Math.floor(Date.now() / 1000);
+    const aJwt = accountJwt(a, op, { revocations: { UABC: revokedAt } });
+    const config = `operator: ${opJwt}\nresolver: MEMORY\nresolver_preload: {\n  ${sys.getPublicKey()}: ${accountJwt(sys, op)}\n  ${a.getPublicKey()}: ${aJwt}\n}\nhttp_port: -1\n`;
+    const server = await launch({ kind, config, listeners: ['nats', 'monitoring'] });
+    try {
+      const varz = (await (await fetch(`${server.monitorUrl}/varz`)).json()) as Record<string, unknown>;
+      assert.deepEqual(varz.trusted_operators_jwt, [opJwt]);
+      const [h, c] = opJwt.split('.') as [string, string];
+      assert.ok(h.length > 0);
+      const claims = JSON.parse(Buffer.from(c, 'base64url').toString()) as Record<string, unknown>;
+      // The claims as Go marshals them: registered claims in jwt's field order, then `nats`.
+      const n = claims.nats as Record<string, unknown>;
+      const nats = { system_account: n.system_account, type: n.type, version: n.version };
+      const expected = {
+        jti: claims.jti,
+        iat: claims.iat,
+        iss: claims.iss,
+        name: claims.name,
+        sub: claims.sub,
+        nats,
+      };
+      assert.equal(JSON.stringify(varz.trusted_operators_claim), JSON.stringify([expected]));
+      assert.equal(varz.system_account, sys.getPublicKey());
+      // The account is made when first used (a login), then /accountz has its JWT.
+      const nc = await mustConnect(server.url, credsOpts(makeUser(a).creds));
+      const az = (await (await fetch(`${server.monitorUrl}/accountz?acc=${a.getPublicKey()}`)).json()) as {
+        system_account: string;
+        account_detail: Record<string, unknown>;
+      };
+      await nc.close();
+      const d = az.account_detail;
+      assert.equal(az.system_account, sys.getPublicKey());
+      assert.equal(d.jwt, aJwt);
+      assert.equal(d.issuer_key, op.getPublicKey());
+      assert.equal(d.name_tag, a.getPublicKey().slice(0, 8));
+      assert.deepEqual(d.revoked_user, {
+        UABC: new Date(revokedAt * 1000).toISOString().replace('.000Z', 'Z'),
+      });
+      const sysDetail = (await (
+        await fetch(`${server.monitorUrl}/accountz?acc=${sys.getPublicKey()}`)
+      ).json()) as {
+        account_detail: Record<string, unknown>;
+      };
+      assert.equal(sysDetail.account_detail.is_system, true);
+    } finally {
+      await server.stop();
+    }
+  });
+}
