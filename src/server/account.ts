@@ -67,6 +67,8 @@ export class Account {
   /** Operator mode: the account JWT in force (jwt-accounts.ts), and when it was applied. */
   jwt: TrustedAccount | undefined;
   updateTime: Date | undefined;
+  /** The account JWT expired (or was deleted): nobody may log in. */
+  expired = false;
   /** The account JWT's limits (-1: none): connections, and subscriptions and payload per connection. */
   maxConnections = -1;
   maxSubs = -1;

@@ -267,7 +267,7 @@ export class Client extends Connection {
       identity.account !== undefined
         ? this.server.lookupAccount(identity.account)
         : this.server.globalAccount;
-    if (acc === undefined) {
+    if (acc === undefined || acc.expired) {
       this.authViolation();
       return;
     }

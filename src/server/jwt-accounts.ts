@@ -27,7 +27,13 @@ export interface JwtAccountsHost {
   readonly options: { readonly noSublistCache: boolean };
 }
 
+/** Timers stop at 2^31-1 ms; longer waits are re-armed. */
+const MAX_TIMER = 2 ** 31 - 1;
+
 export class JwtAccounts {
+  /** Accounts whose JWT expires, and the timer that closes their clients then. */
+  private readonly expiry = new Map<Account, NodeJS.Timeout>();
+
   constructor(private readonly host: JwtAccountsHost) {}
 
   private get trust(): OperatorTrust | undefined {
@@ -78,13 +84,45 @@ export class JwtAccounts {
     acc.maxSubs = 0;
     acc.maxPayload = 0;
     acc.jwt = undefined;
+    this.clearExpiry(acc);
+    acc.expired = true;
     acc.removeServiceImports((i) => i.jwt === true);
     for (const other of this.host.accounts.values()) other.removeStreamImporters((i) => i.importer === acc);
-    for (const c of [...acc.clients]) {
-      this.host.logger.debug(`${c} - Account Authentication Expired`);
-      c.sendErr('Account Authentication Expired');
-      c.close(ClosedReason.AuthenticationExpired);
-    }
+    expireClients(acc);
+  }
+
+  /** Close the account's clients when its JWT expires (nats-server's checkExpiration). */
+  private scheduleExpiry(acc: Account, t: TrustedAccount): void {
+    this.clearExpiry(acc);
+    acc.expired = false;
+    const exp = t.claims.exp;
+    if (typeof exp !== 'number' || exp <= 0) return;
+    const arm = (): void => {
+      const left = exp * 1000 - Date.now();
+      if (left <= 0) {
+        this.expiry.delete(acc);
+        acc.expired = true;
+        this.host.logger.debug(`Account [${acc.name}] has expired`);
+        expireClients(acc);
+        return;
+      }
+      const timer = setTimeout(arm, Math.min(left, MAX_TIMER));
+      timer.unref();
+      this.expiry.set(acc, timer);
+    };
+    arm();
+  }
+
+  private clearExpiry(acc: Account): void {
+    const timer = this.expiry.get(acc);
+    if (timer !== undefined) clearTimeout(timer);
+    this.expiry.delete(acc);
+  }
+
+  /** Stop the expiry timers (shutdown). */
+  stop(): void {
+    for (const timer of this.expiry.values()) clearTimeout(timer);
+    this.expiry.clear();
   }
 
   /** Put `t` in force for `acc`: limits, imports (its own and those from it), then its clients. */
@@ -97,6 +135,7 @@ export class JwtAccounts {
     acc.maxConnections = limitOf(limits.conn, version);
     acc.maxSubs = limitOf(limits.subs, version);
     acc.maxPayload = limitOf(limits.payload, version);
+    this.scheduleExpiry(acc, t);
     this.wireImports(acc);
     if (old !== undefined) {
       // Others' imports from this account depend on its exports.
@@ -187,6 +226,15 @@ export class JwtAccounts {
         c.close(ClosedReason.AuthenticationViolation);
       }
     });
+  }
+}
+
+/** The account's JWT expired or was deleted: its clients go (nats-server's accountAuthExpired). */
+function expireClients(acc: Account): void {
+  for (const c of [...acc.clients]) {
+    c.server.logger.debug(`${c} - Account Authentication Expired`);
+    c.sendErr('Account Authentication Expired');
+    c.close(ClosedReason.AuthenticationExpired);
   }
 }
 

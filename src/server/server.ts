@@ -286,6 +286,7 @@ export class Server extends ServerCore {
       }
       this.sysRequests?.stop();
       this.claimsRequests?.stop();
+      this.jwtAccounts?.stop();
       await this.monitor?.stop();
       const leafsClosed = this.leafnodes?.shutdown();
       const routesClosed = this.cluster?.shutdown();

@@ -46,10 +46,10 @@ for (const kind of KINDS) {
     const open: NatsConnection[] = [];
 
     /** Push an account JWT as nsc does, and check that it was taken. */
-    async function push(acc: KeyPair, nats: Record<string, unknown> = {}): Promise<void> {
+    async function push(acc: KeyPair, nats: Record<string, unknown> = {}, extra = {}): Promise<void> {
       const m = await sysConn.request(
         `$SYS.REQ.ACCOUNT.${acc.getPublicKey()}.CLAIMS.UPDATE`,
-        accountJwt(acc, op, nats),
+        accountJwt(acc, op, nats, extra),
         { timeout: 2000 },
       );
       assert.equal(JSON.parse(m.string()).data?.message, 'jwt updated', m.string());
@@ -246,6 +246,15 @@ resolver_preload: { ${sys.getPublicKey()}: ${accountJwt(sys, op)} }
       await nc.closed();
       await other.flush();
       assert.equal(other.isClosed(), false);
+    });
+
+    test('an account JWT that expires closes its clients with "Account Authentication Expired"', async () => {
+      const x = createAccount();
+      await push(x, limits({}), { exp: Math.floor(Date.now() / 1000) + 2 });
+      const nc = await user(x);
+      const closed = await nc.closed();
+      assert.match(String(closed), /Account Authentication Expired/);
+      assert.match(await refused(server.url, credsOpts(makeUser(x).creds)), /Authorization Violation/);
     });
 
     test('a version 2 user JWT without limit fields has zero subscriptions (Go decodes them as 0)', async () => {
