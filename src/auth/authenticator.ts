@@ -161,6 +161,8 @@ export class Authenticator {
     if (!this.requiredFor(ctx)) return { name: '', account: undefined, permissions: undefined };
     if (this.operator !== undefined) {
       // Operator mode: a user JWT is required, whatever else is configured (nats-server's trustedKeys).
+      // An account only another server has is fetched first (the full resolver).
+      await this.operator.prefetch(cr.jwt);
       const r = this.operator.authenticate(cr.jwt, cr.sig, nonce, kind);
       if (!r.ok) {
         this.onReject?.(r.reason);

@@ -143,6 +143,11 @@ export class OperatorTrust {
   readonly store: DirJwtStore | undefined;
   /** Accounts decoded and verified so far. */
   private readonly accounts = new Map<string, TrustedAccount>();
+  /**
+   * The full resolver: asks the other servers for an account JWT missing here (nats-server's
+   * DirAccResolver.Fetch), resolving to undefined after its timeout. Set by the server.
+   */
+  fetcher: ((name: string) => Promise<string | undefined>) | undefined;
 
   constructor(config: OperatorModeConfig) {
     this.operators = config.operators.map((j) => decodeOperatorClaims(j));
@@ -218,6 +223,30 @@ export class OperatorTrust {
     if (typeof v === 'string') return undefined;
     this.accounts.set(name, v);
     return v;
+  }
+
+  /**
+   * Make sure the account a user JWT belongs to is here if another server has it: fetch it and store it
+   * (unless a newer one arrived meanwhile). Nothing to do when it is known or there is no fetcher.
+   */
+  async prefetch(userJwt: string | undefined): Promise<void> {
+    if (this.fetcher === undefined || userJwt === undefined || userJwt === '') return;
+    let name: string;
+    try {
+      const u = decodeUserClaims(userJwt);
+      name =
+        u.nats.issuer_account !== undefined && u.nats.issuer_account !== '' ? u.nats.issuer_account : u.iss;
+    } catch {
+      return;
+    }
+    if (this.account(name) !== undefined || this.resolver.fetch(name) !== undefined) return;
+    const jwt = await this.fetcher(name);
+    if (jwt === undefined) return;
+    try {
+      this.resolver.store(name, jwt);
+    } catch (e) {
+      this.warnings.push(`fetched account ${name}: ${(e as Error).message}`);
+    }
   }
 
   /** Use `acc` for its account from now on (a claims update that verified). */

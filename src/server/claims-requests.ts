@@ -16,6 +16,7 @@
 import { decodeAccountClaims, decodeGenericClaims, isPublicKey } from '../auth/jwt.js';
 import type { DirJwtStore } from '../auth/jwt-store.js';
 import type { OperatorTrust } from '../auth/operator.js';
+import { nuid } from '../util/nuid.js';
 import type { Account } from './account.js';
 import type { ServerCore } from './core.js';
 import type { JwtAccounts } from './jwt-accounts.js';
@@ -60,10 +61,40 @@ export class ClaimsRequests {
         this.send(reply, JSON.stringify({ data: this.store.keys(), server: this.serverInfo() }));
     });
     on(DELETE, (_subj, reply, body) => this.delete(reply, body));
+    this.trust.fetcher = (name) => this.fetch(name);
     this.server.logger.notice(`Managing all jwt in exclusive directory ${this.store.directory}`);
   }
 
+  /**
+   * Ask the other servers for an account's JWT (`$SYS.REQ.ACCOUNT.<key>.CLAIMS.LOOKUP`): the first
+   * answer, or undefined after the resolver's `timeout` (nats-server's Server.fetch).
+   */
+  fetch(name: string): Promise<string | undefined> {
+    const timeoutMs = this.trust.resolverConfig.type === 'full' ? this.trust.resolverConfig.timeoutMs : 1900;
+    const inbox = `$SYS._INBOX.${nuid()}`;
+    return new Promise((resolve) => {
+      let sub: Subscription | undefined;
+      const done = (jwt: string | undefined): void => {
+        clearTimeout(timer);
+        if (sub !== undefined) this.server.unsubscribeInternal(this.sys, sub);
+        sub = undefined;
+        resolve(jwt);
+      };
+      const timer = setTimeout(() => {
+        this.server.logger.warn(`Account fetch failed: fetching jwt timed out (${name})`);
+        done(undefined);
+      }, timeoutMs);
+      timer.unref();
+      sub = this.server.subscribeInternal(this.sys, inbox, (_subj, _reply, hdr, buf, start, size) => {
+        if (sub === undefined) return;
+        done(buf.toString('utf8', hdr > 0 ? start + hdr : start, start + size));
+      });
+      this.server.delivery.defer(this.sys, `$SYS.REQ.ACCOUNT.${name}.CLAIMS.LOOKUP`, inbox, null);
+    });
+  }
+
   stop(): void {
+    this.trust.fetcher = undefined;
     for (const sub of this.subs) this.server.unsubscribeInternal(this.sys, sub);
     this.subs.length = 0;
   }

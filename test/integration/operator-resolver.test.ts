@@ -207,8 +207,12 @@ test('the directory outlives the server, and nats-server and tsnats read each ot
   }
 });
 
-/** Two servers in a cluster, each with its own directory: `kinds[0]` gets the push, `kinds[1]` must learn. */
-async function clusterPush(kinds: [ServerKind, ServerKind]): Promise<void> {
+/**
+ * Two servers in a cluster, each with its own directory: `kinds[0]` gets the push, `kinds[1]` must learn
+ * of it: from the update itself, or when `late` (it joins after the push) by looking the account up
+ * from the other server at login.
+ */
+async function clusterPush(kinds: [ServerKind, ServerKind], late = false): Promise<void> {
   const dirs = kinds.map((k) => mkdtempSync(join(tmpdir(), `tsnats-jwtdir-${k}-`)));
   const op = createOperator();
   const sys = createAccount();
@@ -224,7 +228,14 @@ cluster { name: jwt, listen: "127.0.0.1:-1"${routes} }
   const first = await launch({ kind: kinds[0], config: conf(dirs[0]!, ''), listeners: ['nats', 'cluster'] });
   let second: Launched | undefined;
   const conns: NatsConnection[] = [];
+  const acc = createAccount();
   try {
+    if (late) {
+      const sys0 = await mustConnect(first.url, credsOpts(makeUser(sys).creds));
+      const r = await request(sys0, '$SYS.REQ.CLAIMS.UPDATE', accountJwt(acc, op));
+      assert.equal((r.data as Record<string, unknown>).message, 'jwt updated');
+      await sys0.close();
+    }
     second = await launch({
       kind: kinds[1],
       config: conf(dirs[1]!, `, routes: ["nats://127.0.0.1:${first.clusterPort}"]`),
@@ -255,13 +266,14 @@ cluster { name: jwt, listen: "127.0.0.1:-1"${routes} }
       10000,
       'the route',
     );
-    const acc = createAccount();
-    const r = await request(
-      sysFirst,
-      `$SYS.REQ.ACCOUNT.${acc.getPublicKey()}.CLAIMS.UPDATE`,
-      accountJwt(acc, op),
-    );
-    assert.equal((r.data as Record<string, unknown>).message, 'jwt updated');
+    if (!late) {
+      const r = await request(
+        sysFirst,
+        `$SYS.REQ.ACCOUNT.${acc.getPublicKey()}.CLAIMS.UPDATE`,
+        accountJwt(acc, op),
+      );
+      assert.equal((r.data as Record<string, unknown>).message, 'jwt updated');
+    }
     const url = second.url;
     await waitFor(
       async () => (await refused(url, credsOpts(makeUser(acc).creds))) === 'connected',
@@ -289,5 +301,11 @@ const CLUSTER_KINDS: [ServerKind, ServerKind][] = hasReference()
 for (const kinds of CLUSTER_KINDS) {
   test(`in a cluster (${kinds.join(' → ')}), an update sent to one server is stored by the other`, async () => {
     await clusterPush(kinds);
+  });
+}
+
+for (const kinds of CLUSTER_KINDS) {
+  test(`in a cluster (${kinds.join(' → ')}), a server that missed an update looks the account up at login`, async () => {
+    await clusterPush(kinds, true);
   });
 }
