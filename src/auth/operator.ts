@@ -139,7 +139,7 @@ export class OperatorTrust {
   readonly warnings: string[] = [];
   readonly resolverConfig: ResolverConfig;
   readonly resolver: AccountResolver;
-  /** The directory of the full resolver. */
+  /** The directory of the full or cache resolver. */
   readonly store: DirJwtStore | undefined;
   /** Accounts decoded and verified so far. */
   private readonly accounts = new Map<string, TrustedAccount>();
@@ -158,7 +158,20 @@ export class OperatorTrust {
     this.resolverConfig = config.resolver ?? { type: 'memory' };
     const rc = this.resolverConfig;
     if (rc.type === 'full') {
-      this.store = new DirJwtStore(rc.dir, rc.limit, rc.allowDelete ? 'rename' : 'none');
+      this.store = new DirJwtStore(rc.dir, {
+        limit: rc.limit,
+        deleteMode: rc.allowDelete ? 'rename' : 'none',
+        evictOnLimit: false,
+        ttlMs: 0,
+      });
+      this.resolver = new DirResolver(this.store);
+    } else if (rc.type === 'cache') {
+      this.store = new DirJwtStore(rc.dir, {
+        limit: rc.limit,
+        deleteMode: 'hard',
+        evictOnLimit: true,
+        ttlMs: rc.ttlMs,
+      });
       this.resolver = new DirResolver(this.store);
     } else {
       this.resolver = new MemoryResolver();

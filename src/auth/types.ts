@@ -136,8 +136,9 @@ export interface OperatorModeConfig {
 }
 
 /**
- * `resolver: MEMORY` (nats-server's MemAccResolver), or `resolver { type: full, dir: ... }` (its
- * DirAccResolver: every account JWT in a directory, updated over the system account).
+ * `resolver: MEMORY` (nats-server's MemAccResolver), `resolver { type: full, dir: ... }` (its
+ * DirAccResolver: every account JWT in a directory, updated over the system account), or
+ * `resolver { type: cache, dir: ... }` (its CacheDirAccResolver).
  */
 export type ResolverConfig =
   | { type: 'memory' }
@@ -152,6 +153,16 @@ export type ResolverConfig =
       /** `interval`: how often servers compare their directories (ms; nats-server's default 1 minute). */
       intervalMs: number;
       /** `timeout`: how long a lookup from another server may take (ms). */
+      timeoutMs: number;
+    }
+  | {
+      /** nats-server's CacheDirAccResolver: the JWTs in use, looked up from other servers when missing. */
+      type: 'cache';
+      dir: string;
+      /** Most JWTs kept (default 1000); the least recently used goes first. */
+      limit: number;
+      /** `ttl`: a JWT's file goes this long after its last use (ms; 0: when the JWT expires). */
+      ttlMs: number;
       timeoutMs: number;
     };
 

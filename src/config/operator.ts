@@ -21,7 +21,10 @@ export const OPERATOR_KEYS = ['operator', 'operators', 'root', 'roots', 'root_op
 /** Config keys nats-server reads as the account resolver. */
 export const RESOLVER_KEYS = ['resolver', 'account_resolver', 'accounts_resolver'];
 
-const SUPPORTED = 'tsnats supports resolver: MEMORY and resolver { type: full }';
+const SUPPORTED = 'tsnats supports resolver: MEMORY and resolver { type: full|cache }';
+
+/** The cache resolver's default `limit` (NewCacheDirAccResolver). */
+const DEFAULT_CACHE_LIMIT = 1000;
 
 /** nats-server's DEFAULT_ACCOUNT_FETCH_TIMEOUT. */
 const DEFAULT_FETCH_TIMEOUT_MS = 1900;
@@ -142,8 +145,15 @@ function parseResolverBlock(r: ConfigReader, f: ConfigField, m: ConfMap): Resolv
     r.fail(f, 'dir needs to point to an accessible directory');
   switch (type.toUpperCase()) {
     case 'CACHE':
-      r.fail(f, `${f.path}: the CACHE NATS account resolver is not supported by tsnats yet (${SUPPORTED})`);
-      break;
+      if (interval !== 0) r.fail(f, 'CACHE does not accept sync');
+      if (del === true) r.fail(f, 'CACHE does not accept allow_delete');
+      return {
+        type: 'cache',
+        dir,
+        limit: typeof lim === 'number' && lim > 0 ? lim : DEFAULT_CACHE_LIMIT,
+        ttlMs: ttl,
+        timeoutMs: timeout,
+      };
     case 'FULL':
       if (ttl !== 0) r.fail(f, 'FULL does not accept ttl');
       return {

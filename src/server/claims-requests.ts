@@ -12,6 +12,10 @@
  *
  * As in nats-server, an update is stored once it decodes, without checking who signed it: the account
  * only takes it when it verifies against the trusted operators.
+ *
+ * The cache resolver (CacheDirAccResolver) answers the same requests but LOOKUP, stores only updates of
+ * accounts in use ("jwt update cache skipped" for the others), words its replies "jwt updated cache",
+ * and deletes files outright.
  */
 import { decodeAccountClaims, decodeGenericClaims, isPublicKey } from '../auth/jwt.js';
 import type { DirJwtStore } from '../auth/jwt-store.js';
@@ -44,6 +48,17 @@ export class ClaimsRequests {
     private readonly serverInfo: () => Json,
   ) {}
 
+  private get cache(): boolean {
+    return this.trust.resolverConfig.type === 'cache';
+  }
+
+  /** The reply words of the full resolver, or the cache's. */
+  private get words(): { failed: string; updated: string } {
+    return this.cache
+      ? { failed: 'jwt update cache resulted in error', updated: 'jwt updated cache' }
+      : { failed: 'jwt update resulted in error', updated: 'jwt updated' };
+  }
+
   start(): void {
     const on = (subject: string, fn: (subject: string, reply: string, body: string) => void): void => {
       this.subs.push(
@@ -55,14 +70,16 @@ export class ClaimsRequests {
     on(UPDATE_NEW, (subj, reply, body) => this.updateFor(subj.split('.')[3]!, reply, body));
     on(UPDATE_OLD, (subj, reply, body) => this.updateFor(subj.split('.')[2]!, reply, body));
     on(UPDATE_ANY, (_subj, reply, body) => this.update(reply, body));
-    on(LOOKUP, (subj, reply) => this.lookup(subj.split('.')[3]!, reply));
+    if (!this.cache) on(LOOKUP, (subj, reply) => this.lookup(subj.split('.')[3]!, reply));
     on(LIST, (_subj, reply) => {
       if (reply !== '')
         this.send(reply, JSON.stringify({ data: this.store.keys(), server: this.serverInfo() }));
     });
     on(DELETE, (_subj, reply, body) => this.delete(reply, body));
     this.trust.fetcher = (name) => this.fetch(name);
-    this.server.logger.notice(`Managing all jwt in exclusive directory ${this.store.directory}`);
+    this.server.logger.notice(
+      `Managing ${this.cache ? 'some' : 'all'} jwt in exclusive directory ${this.store.directory}`,
+    );
   }
 
   /**
@@ -101,13 +118,13 @@ export class ClaimsRequests {
 
   /** An update for the account the subject names. */
   private updateFor(key: string, reply: string, body: string): void {
-    const failed = 'jwt update resulted in error';
+    const { failed } = this.words;
     let sub: string;
     let iss: string;
     try {
       ({ sub, iss } = decodeAccountClaims(body));
     } catch (e) {
-      this.respond(reply, 'n/a', failed, (e as Error).message);
+      this.respond(reply, this.cache ? key : 'n/a', failed, (e as Error).message);
       return;
     }
     if (sub !== key) this.respond(reply, key, failed, 'subject does not match jwt content');
@@ -118,7 +135,7 @@ export class ClaimsRequests {
 
   /** An update for the account the JWT names. */
   private update(reply: string, body: string): void {
-    const failed = 'jwt update resulted in error';
+    const { failed } = this.words;
     let sub: string;
     let iss: string;
     try {
@@ -139,15 +156,21 @@ export class ClaimsRequests {
   }
 
   private save(reply: string, key: string, jwt: string): void {
+    const { failed, updated } = this.words;
+    // A cache keeps only the accounts in use.
+    if (this.cache && !this.server.accounts.has(key)) {
+      this.respond(reply, key, 'jwt update cache skipped');
+      return;
+    }
     let changed: boolean;
     try {
       changed = this.store.save(key, jwt);
     } catch (e) {
-      this.respond(reply, key, 'jwt update resulted in error', (e as Error).message);
+      this.respond(reply, key, failed, (e as Error).message);
       return;
     }
     if (changed) this.accounts.changed(key, jwt);
-    this.respond(reply, key, 'jwt updated');
+    this.respond(reply, key, updated);
   }
 
   private lookup(key: string, reply: string): void {

@@ -131,7 +131,7 @@ export class Server extends ServerCore {
       sysRequests.start();
       const jsCluster = this.jetstream?.cluster;
       if (jsCluster !== undefined) jsCluster.onNewServer = () => sysRequests.sendStatsz();
-      // The full resolver's claims requests (operator mode).
+      // The full or cache resolver's claims requests (operator mode).
       const trust = this.auth.operator;
       if (trust?.store !== undefined && this.jwtAccounts !== undefined) {
         this.claimsRequests = new ClaimsRequests(this, sys, trust, trust.store, this.jwtAccounts, () =>
@@ -287,6 +287,7 @@ export class Server extends ServerCore {
       this.sysRequests?.stop();
       this.claimsRequests?.stop();
       this.jwtAccounts?.stop();
+      this.auth.operator?.store?.close();
       await this.monitor?.stop();
       const leafsClosed = this.leafnodes?.shutdown();
       const routesClosed = this.cluster?.shutdown();

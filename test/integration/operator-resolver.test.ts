@@ -212,16 +212,21 @@ test('the directory outlives the server, and nats-server and tsnats read each ot
  * of it: from the update itself, or when `late` (it joins after the push) by looking the account up
  * from the other server at login.
  */
-async function clusterPush(kinds: [ServerKind, ServerKind], late = false): Promise<void> {
+async function clusterPush(
+  kinds: [ServerKind, ServerKind],
+  late = false,
+  secondType: 'full' | 'cache' = 'full',
+): Promise<void> {
   const dirs = kinds.map((k) => mkdtempSync(join(tmpdir(), `tsnats-jwtdir-${k}-`)));
   const op = createOperator();
   const sys = createAccount();
   const conf = (
     dir: string,
     routes: string,
+    type = 'full',
   ): string => `operator: ${operatorJwt(op, { system_account: sys.getPublicKey() })}
 system_account: ${sys.getPublicKey()}
-resolver { type: full, dir: "${dir}" }
+resolver { type: ${type}, dir: "${dir}" }
 resolver_preload: { ${sys.getPublicKey()}: ${accountJwt(sys, op)} }
 cluster { name: jwt, listen: "127.0.0.1:-1"${routes} }
 `;
@@ -238,7 +243,7 @@ cluster { name: jwt, listen: "127.0.0.1:-1"${routes} }
     }
     second = await launch({
       kind: kinds[1],
-      config: conf(dirs[1]!, `, routes: ["nats://127.0.0.1:${first.clusterPort}"]`),
+      config: conf(dirs[1]!, `, routes: ["nats://127.0.0.1:${first.clusterPort}"]`, secondType),
       listeners: ['nats', 'cluster'],
     });
     const sysFirst = await mustConnect(first.url, credsOpts(makeUser(sys).creds));
@@ -307,5 +312,65 @@ for (const kinds of CLUSTER_KINDS) {
 for (const kinds of CLUSTER_KINDS) {
   test(`in a cluster (${kinds.join(' → ')}), a server that missed an update looks the account up at login`, async () => {
     await clusterPush(kinds, true);
+  });
+}
+
+for (const kind of KINDS) {
+  test(`cache account resolver (${kind}): only accounts in use are updated, no lookups answered`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), `tsnats-jwtcache-${kind}-`));
+    const a = createAccount();
+    const setup = fullSetup(dir, [a]);
+    const config = setup.config.replace(
+      `resolver { type: full, dir: "${dir}", allow_delete: true }`,
+      `resolver { type: cache, dir: "${dir}", limit: 10 }`,
+    );
+    const server = await launch({ kind, config });
+    const conns: NatsConnection[] = [];
+    try {
+      assert.match(server.log(), /Managing some jwt in exclusive directory/);
+      const sys = await mustConnect(server.url, credsOpts(makeUser(setup.sys).creds));
+      conns.push(sys);
+      const b = createAccount();
+      const skipped = await request(
+        sys,
+        `$SYS.REQ.ACCOUNT.${b.getPublicKey()}.CLAIMS.UPDATE`,
+        accountJwt(b, setup.op),
+      );
+      assert.deepEqual(skipped.data, {
+        account: b.getPublicKey(),
+        code: 200,
+        message: 'jwt update cache skipped',
+      });
+      assert.match(await refused(server.url, credsOpts(makeUser(b).creds)), /Authorization Violation/);
+      const garbage = await request(sys, `$SYS.REQ.ACCOUNT.${b.getPublicKey()}.CLAIMS.UPDATE`, 'nope');
+      assert.deepEqual(garbage.error, {
+        account: b.getPublicKey(),
+        code: 500,
+        description: 'jwt update cache resulted in error - expected 3 chunks',
+      });
+      // An account in use takes the update.
+      conns.push(await mustConnect(server.url, credsOpts(makeUser(a).creds)));
+      const updated = await request(
+        sys,
+        '$SYS.REQ.CLAIMS.UPDATE',
+        accountJwt(a, setup.op, { tags: ['x:y'] }),
+      );
+      assert.deepEqual(updated.data, { account: a.getPublicKey(), code: 200, message: 'jwt updated cache' });
+      await assert.rejects(
+        sys.request(`$SYS.REQ.ACCOUNT.${a.getPublicKey()}.CLAIMS.LOOKUP`, '', { timeout: 300 }),
+      );
+      const list = await request(sys, '$SYS.REQ.CLAIMS.LIST', '');
+      assert.deepEqual(list.data, [a.getPublicKey(), setup.sys.getPublicKey()].sort());
+    } finally {
+      await Promise.all(conns.map((c) => c.close()));
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+for (const kinds of CLUSTER_KINDS) {
+  test(`in a cluster (${kinds.join(' full → ')} cache), a cache looks the account up at login`, async () => {
+    await clusterPush(kinds, true, 'cache');
   });
 }

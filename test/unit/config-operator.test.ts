@@ -14,6 +14,7 @@ import {
   parseDecoratedJwt,
   timeProblem,
 } from '../../src/auth/jwt.js';
+import { DirJwtStore } from '../../src/auth/jwt-store.js';
 import { OperatorTrust, permissionsFromJwt } from '../../src/auth/operator.js';
 import { applyUserTemplate, hasEmptyPermissions } from '../../src/auth/scoped-keys.js';
 import { ConfigError, loadConfigFile, loadConfigText } from '../../src/config/index.js';
@@ -106,10 +107,6 @@ describe('operator mode config', () => {
       errorOf(`operator: ${opJwt}\nresolver: URL(http://localhost:9090/jwt/v1/accounts/)\n`),
       /URL account resolver is not supported by tsnats yet.*MEMORY/,
     );
-    assert.match(
-      errorOf(`operator: ${opJwt}\nresolver: { type: cache, dir: "./jwt" }\n`),
-      /CACHE NATS account resolver is not supported by tsnats yet.*full/,
-    );
     assert.match(errorOf('resolver_tls: {}\n'), /not supported by tsnats yet/);
     assert.match(errorOf('trusted_keys: []\n'), /not supported by tsnats yet/);
   });
@@ -145,6 +142,29 @@ describe('the full resolver config', () => {
     });
   });
 
+  test('resolver { type: cache } with its defaults and refusals', () => {
+    const jwtDir = join(dir, 'cache');
+    const { config } = loadConfigText(
+      `operator: ${opJwt}\nresolver { type: cache, dir: "${jwtDir}", ttl: "2m" }\n`,
+      'test.conf',
+    );
+    assert.deepEqual(config.authorization?.operator?.resolver, {
+      type: 'cache',
+      dir: jwtDir,
+      limit: 1000,
+      ttlMs: 120_000,
+      timeoutMs: 1900,
+    });
+    assert.match(
+      errorOf(`operator: ${opJwt}\nresolver { type: cache, dir: "${jwtDir}", allow_delete: true }\n`),
+      /CACHE does not accept allow_delete/,
+    );
+    assert.match(
+      errorOf(`operator: ${opJwt}\nresolver { type: cache, dir: "${jwtDir}", interval: "1m" }\n`),
+      /CACHE does not accept sync/,
+    );
+  });
+
   test("nats-server's refusals", () => {
     const file = join(dir, 'not-a-dir');
     writeFileSync(file, 'x');
@@ -168,6 +188,52 @@ describe('the full resolver config', () => {
       errorOf(`operator: ${opJwt}\nresolver { dir: "${dir}" }\n`),
       /should be MEM or {2}URL\("url"\) or a map containing dir and type/,
     );
+  });
+});
+
+describe('the JWT directory', () => {
+  test('limit: full refuses, a cache evicts the least recently used; expired JWTs are removed', () => {
+    const d = mkdtempSync(join(dir, 'store-'));
+    const [k1, k2, k3] = [createAccount(), createAccount(), createAccount()];
+    const full = new DirJwtStore(join(d, 'full'), {
+      limit: 2,
+      deleteMode: 'none',
+      evictOnLimit: false,
+      ttlMs: 0,
+    });
+    full.save(k1.getPublicKey(), accountJwt(k1, op));
+    full.save(k2.getPublicKey(), accountJwt(k2, op));
+    assert.throws(() => full.save(k3.getPublicKey(), accountJwt(k3, op)), /jwt store is full/);
+    assert.throws(() => full.delete(k1.getPublicKey()), /not set up to for delete/);
+    full.close();
+    const cache = new DirJwtStore(join(d, 'cache'), {
+      limit: 2,
+      deleteMode: 'hard',
+      evictOnLimit: true,
+      ttlMs: 0,
+    });
+    cache.save(k1.getPublicKey(), accountJwt(k1, op));
+    cache.save(k2.getPublicKey(), accountJwt(k2, op));
+    assert.ok(cache.load(k1.getPublicKey()) !== undefined); // k1 is now the most recently used
+    cache.save(k3.getPublicKey(), accountJwt(k3, op));
+    assert.deepEqual(cache.keys(), [k1.getPublicKey(), k3.getPublicKey()].sort());
+    assert.equal(cache.load(k2.getPublicKey()), undefined);
+    // A JWT that expired has its file removed by the expiry sweep.
+    const k4 = createAccount();
+    cache.save(k4.getPublicKey(), accountJwt(k4, op, {}, { exp: Math.floor(Date.now() / 1000) + 1 }));
+    cache.removeExpired(Date.now() + 5000);
+    assert.equal(cache.load(k4.getPublicKey()), undefined);
+    // The directory is read back at start, with the same hash.
+    const again = new DirJwtStore(join(d, 'cache'), {
+      limit: 2,
+      deleteMode: 'hard',
+      evictOnLimit: true,
+      ttlMs: 0,
+    });
+    assert.deepEqual(again.keys(), cache.keys());
+    assert.ok(again.hash().equals(cache.hash()));
+    cache.close();
+    again.close();
   });
 });
 
