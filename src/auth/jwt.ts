@@ -50,6 +50,24 @@ export interface JwtExport {
   type: string;
   token_req?: boolean;
   response_type?: string;
+  /** Activation tokens revoked: importer account (or `*`) → issued at or before (seconds). */
+  revocations?: Record<string, number>;
+  /** The exported subject carries the importer's account key at this token (1-based). */
+  account_token_position?: number;
+}
+
+/** An exporter's permission for one account to import (jwt.ActivationClaims). */
+export interface ActivationClaims extends ClaimsData {
+  nats: {
+    /** The subject the import may have (or be contained in). */
+    subject?: string;
+    /** `stream` or `service`. */
+    kind?: string;
+    /** Set when a signing key of that account issued it. */
+    issuer_account?: string;
+    type?: string;
+    version?: number;
+  };
 }
 
 /** An account's import (jwt.Import): `subject` is the exporter's, `local_subject` the importer's. */
@@ -131,7 +149,7 @@ export interface GenericClaims extends ClaimsData {
 
 export class JwtError extends Error {}
 
-type Kind = 'operator' | 'account' | 'user';
+type Kind = 'operator' | 'account' | 'user' | 'activation';
 
 /** The NKey prefix character of each kind's subject, and the prefixes its issuer may have. */
 const KEYS: Record<Kind, { subject: string; issuers: string }> = {
@@ -139,6 +157,7 @@ const KEYS: Record<Kind, { subject: string; issuers: string }> = {
   // A self-signed account JWT decodes (jwt's ExpectedPrefixes); it is never trusted.
   account: { subject: 'A', issuers: 'OA' },
   user: { subject: 'U', issuers: 'A' },
+  activation: { subject: 'A', issuers: 'OA' },
 };
 
 const B64URL = /^[A-Za-z0-9_-]*$/;
@@ -219,6 +238,10 @@ export function decodeAccountClaims(token: string): AccountClaims {
   return decode(token, 'account') as AccountClaims;
 }
 
+export function decodeActivationClaims(token: string): ActivationClaims {
+  return decode(token, 'activation') as ActivationClaims;
+}
+
 export function decodeUserClaims(token: string): UserClaims {
   return decode(token, 'user') as UserClaims;
 }
@@ -242,11 +265,19 @@ export function parseDecoratedJwt(text: string): string {
 
 /** Revoked: the account revoked this user key (or all, `*`) at or after the JWT was issued. */
 export function isRevoked(account: AccountClaims, user: string, issuedAt: number | undefined): boolean {
-  const r = account.nats.revocations;
+  return isRevokedIn(account.nats.revocations, user, issuedAt);
+}
+
+/** A revocation list (key or `*` → time in seconds) revokes `key`'s JWT issued at `issuedAt`. */
+export function isRevokedIn(
+  r: Record<string, number> | undefined | null,
+  key: string,
+  issuedAt: number | undefined,
+): boolean {
   if (r === undefined || r === null) return false;
   const iat = issuedAt ?? 0;
   const all = r['*'];
   if (typeof all === 'number' && all >= iat) return true;
-  const ts = r[user];
+  const ts = r[key];
   return typeof ts === 'number' && ts >= iat;
 }

@@ -11,9 +11,9 @@
  *   bearer tokens are no longer allowed, and users whose signing key was removed;
  * - a deleted JWT closes the account's clients (`Account Authentication Expired`) and lets no one in.
  */
-import { decodeUserClaims, isRevoked, type JwtImport } from '../auth/jwt.js';
+import { importAllowed } from '../auth/import-auth.js';
+import { decodeUserClaims, isRevoked } from '../auth/jwt.js';
 import { limitOf, type OperatorTrust, type TrustedAccount } from '../auth/operator.js';
-import { subjectIsSubsetMatch } from '../routing/subject.js';
 import { Account } from './account.js';
 import type { Client } from './client.js';
 import { ClosedReason } from './closed-reason.js';
@@ -33,6 +33,8 @@ const MAX_TIMER = 2 ** 31 - 1;
 export class JwtAccounts {
   /** Accounts whose JWT expires, and the timer that closes their clients then. */
   private readonly expiry = new Map<Account, NodeJS.Timeout>();
+  /** Importers with an activation token that expires, and the timer that re-checks their imports. */
+  private readonly activations = new Map<Account, NodeJS.Timeout>();
 
   constructor(private readonly host: JwtAccountsHost) {}
 
@@ -88,6 +90,7 @@ export class JwtAccounts {
     acc.expired = true;
     acc.removeServiceImports((i) => i.jwt === true);
     for (const other of this.host.accounts.values()) other.removeStreamImporters((i) => i.importer === acc);
+    this.clearTimer(this.activations, acc);
     expireClients(acc);
   }
 
@@ -114,15 +117,15 @@ export class JwtAccounts {
   }
 
   private clearExpiry(acc: Account): void {
-    const timer = this.expiry.get(acc);
-    if (timer !== undefined) clearTimeout(timer);
-    this.expiry.delete(acc);
+    this.clearTimer(this.expiry, acc);
   }
 
   /** Stop the expiry timers (shutdown). */
   stop(): void {
-    for (const timer of this.expiry.values()) clearTimeout(timer);
-    this.expiry.clear();
+    for (const timers of [this.expiry, this.activations]) {
+      for (const timer of timers.values()) clearTimeout(timer);
+      timers.clear();
+    }
   }
 
   /** Put `t` in force for `acc`: limits, imports (its own and those from it), then its clients. */
@@ -154,15 +157,21 @@ export class JwtAccounts {
     for (const other of this.host.accounts.values()) {
       other.removeStreamImporters((i) => i.jwt === true && i.importer === acc);
     }
+    this.clearTimer(this.activations, acc);
+    let recheckAt = Number.POSITIVE_INFINITY;
     for (const i of acc.jwt?.claims.nats.imports ?? []) {
       const type = String(i.type).toLowerCase();
       const exporter = this.lookup(i.account);
-      if (exporter === undefined || exporter.jwt === undefined || !exported(exporter.jwt, i, type)) {
+      const auth =
+        exporter?.jwt !== undefined ? importAllowed(exporter.jwt, acc.name, i) : { ok: false as const };
+      if (exporter === undefined || !auth.ok) {
         this.host.logger.debug(
           `account ${acc.name}: ${type} import ${i.subject} from ${i.account} not authorized`,
         );
         continue;
       }
+      // An activation token that expires takes its import away then (nats-server's activationExpired).
+      if (auth.expiresAt !== undefined) recheckAt = Math.min(recheckAt, auth.expiresAt);
       const local = i.local_subject !== undefined && i.local_subject !== '' ? i.local_subject : '';
       if (type === 'stream') {
         exporter.addStreamImporter({
@@ -175,15 +184,30 @@ export class JwtAccounts {
       } else if (type === 'service') {
         // With local_subject the importer publishes there; else on subject, sent to `to`.
         const remote = local !== '' ? i.subject : i.to || i.subject;
+        const rt = auth.export.response_type;
         acc.addServiceImport({
           local: local !== '' ? local : i.subject,
           exporter,
           remote,
-          singleton: singleton(exporter.jwt, i),
+          singleton: rt !== 'Stream' && rt !== 'Chunked',
           jwt: true,
         });
       }
     }
+    if (recheckAt !== Number.POSITIVE_INFINITY) {
+      const timer = setTimeout(
+        () => this.wireImports(acc),
+        Math.min(Math.max(recheckAt - Date.now(), 0) + 1, MAX_TIMER),
+      );
+      timer.unref();
+      this.activations.set(acc, timer);
+    }
+  }
+
+  private clearTimer(timers: Map<Account, NodeJS.Timeout>, acc: Account): void {
+    const timer = timers.get(acc);
+    if (timer !== undefined) clearTimeout(timer);
+    timers.delete(acc);
   }
 
   /**
@@ -242,25 +266,4 @@ function revoked(c: Client): void {
   c.server.logger.debug(`${c} - User Authentication Revoked`);
   c.sendErr('User Authentication Revoked');
   c.close(ClosedReason.Revocation);
-}
-
-/** The exporter's JWT exports `i.subject` with the import's type (activation tokens not supported yet). */
-function exported(exporter: TrustedAccount, i: JwtImport, type: string): boolean {
-  return (exporter.claims.nats.exports ?? []).some(
-    (e) =>
-      String(e.type).toLowerCase() === type &&
-      e.token_req !== true &&
-      (e.subject === i.subject || subjectIsSubsetMatch(i.subject, e.subject)),
-  );
-}
-
-/** Whether the service export answers once per request (the default) or streams responses. */
-function singleton(exporter: TrustedAccount, i: JwtImport): boolean {
-  const e = (exporter.claims.nats.exports ?? []).find(
-    (x) =>
-      String(x.type).toLowerCase() === 'service' &&
-      (x.subject === i.subject || subjectIsSubsetMatch(i.subject, x.subject)),
-  );
-  const rt = e?.response_type;
-  return rt !== 'Stream' && rt !== 'Chunked';
 }

@@ -16,6 +16,7 @@ import { type Launched, launch, type ServerKind } from '../helpers/launcher.js';
 import { credsOpts, mustConnect, nextError, refused, roundTrip } from '../helpers/operator-client.js';
 import { connect as rawConnect } from '../helpers/raw-conn.js';
 import { hasReference } from '../helpers/reference.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const KINDS: ServerKind[] = hasReference() ? ['tsnats', 'nats-server'] : ['tsnats'];
 
@@ -255,6 +256,61 @@ resolver_preload: { ${sys.getPublicKey()}: ${accountJwt(sys, op)} }
       const closed = await nc.closed();
       assert.match(String(closed), /Account Authentication Expired/);
       assert.match(await refused(server.url, credsOpts(makeUser(x).creds)), /Authorization Violation/);
+    });
+
+    test('activation tokens: private exports need one; expired or revoked tokens lose the import', async () => {
+      const { signJwt } = await import('../helpers/jwt.js');
+      const x = createAccount();
+      const y = createAccount();
+      const z = createAccount();
+      const w = createAccount();
+      const activation = (to: KeyPair, extra: Record<string, unknown> = {}): string =>
+        signJwt(
+          {
+            sub: to.getPublicKey(),
+            ...extra,
+            nats: { subject: 'priv.>', kind: 'stream', type: 'activation', version: 2 },
+          },
+          x,
+        );
+      const exportsOf = (revocations?: Record<string, number>) => ({
+        exports: [
+          {
+            name: 'priv',
+            subject: 'priv.>',
+            type: 'stream',
+            token_req: true,
+            ...(revocations ? { revocations } : {}),
+          },
+        ],
+      });
+      const importOf = (token?: string) => ({
+        imports: [
+          {
+            name: 'priv',
+            subject: 'priv.>',
+            account: x.getPublicKey(),
+            type: 'stream',
+            ...(token ? { token } : {}),
+          },
+        ],
+      });
+      await push(x, exportsOf());
+      await push(y, importOf(activation(y)));
+      await push(z, importOf());
+      await push(w, importOf(activation(w, { exp: Math.floor(Date.now() / 1000) + 2 })));
+      const ux = await user(x);
+      const uy = await user(y);
+      const uz = await user(z);
+      const uw = await user(w);
+      assert.equal(await roundTrip(ux, uy, 'priv.a'), true, 'with a token');
+      assert.equal(await roundTrip(ux, uz, 'priv.a'), false, 'without a token');
+      assert.equal(await roundTrip(ux, uw, 'priv.a'), true, 'before the token expires');
+      // The token expires 2 s after it was made: the import goes then.
+      await waitFor(async () => !(await roundTrip(ux, uw, 'priv.b')), 6000, 'the expired activation');
+      // The exporter revokes y's activation.
+      await push(x, exportsOf({ [y.getPublicKey()]: Math.floor(Date.now() / 1000) + 1 }));
+      assert.equal(await roundTrip(ux, uy, 'priv.c'), false, 'revoked');
     });
 
     test('a version 2 user JWT without limit fields has zero subscriptions (Go decodes them as 0)', async () => {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { createAccount, createOperator, createUser } from '@nats-io/nkeys';
+import { importAllowed } from '../../src/auth/import-auth.js';
 import {
   decodeAccountClaims,
   decodeUserClaims,
@@ -337,5 +338,49 @@ describe('JWT decoding', () => {
     // Every allowed subject came out invalid: nothing is allowed.
     assert.deepEqual(t.sub, { allow: [], deny: ['>'] });
     assert.equal(applyUserTemplate({ pub: { deny: ['{{tag(none)}}'] } }, u, a), 'generated invalid subject');
+  });
+
+  test('import authorization: account token position, activation tokens by a signing key', () => {
+    const exporter = createAccount();
+    const sk = createAccount();
+    const importer = createAccount();
+    const t = new OperatorTrust({
+      operators: [opJwt],
+      preload: {
+        [exporter.getPublicKey()]: accountJwt(exporter, op, {
+          signing_keys: [sk.getPublicKey()],
+          exports: [
+            { subject: 'pos.*.x', type: 'stream', account_token_position: 2 },
+            { subject: 'svc.>', type: 'service', token_req: true },
+          ],
+        }),
+      },
+    });
+    const ex = t.account(exporter.getPublicKey());
+    assert.ok(ex !== undefined);
+    const me = importer.getPublicKey();
+    const stream = (subject: string) => ({ subject, account: exporter.getPublicKey(), type: 'stream' });
+    assert.equal(importAllowed(ex, me, stream(`pos.${me}.x`)).ok, true);
+    assert.equal(importAllowed(ex, me, stream('pos.OTHER.x')).ok, false);
+    const token = (signer: typeof sk, nats: Record<string, unknown>) =>
+      signJwt(
+        { sub: me, nats: { subject: 'svc.>', kind: 'service', type: 'activation', version: 2, ...nats } },
+        signer,
+      );
+    const svc = (tok: string, subject = 'svc.a') => ({
+      subject,
+      account: exporter.getPublicKey(),
+      type: 'service',
+      token: tok,
+    });
+    assert.equal(importAllowed(ex, me, svc(token(sk, { issuer_account: exporter.getPublicKey() }))).ok, true);
+    // A signing key without issuer_account, another account's key, the wrong kind: refused.
+    assert.equal(importAllowed(ex, me, svc(token(sk, {}))).ok, false);
+    assert.equal(
+      importAllowed(ex, me, svc(token(createAccount(), { issuer_account: exporter.getPublicKey() }))).ok,
+      false,
+    );
+    assert.equal(importAllowed(ex, me, svc(token(exporter, { kind: 'stream' }))).ok, false);
+    assert.equal(importAllowed(ex, me, svc(token(exporter, {}), 'other.a')).ok, false);
   });
 });
