@@ -155,6 +155,8 @@ export class Authenticator {
     nonce: string,
     certIdentities: string[] = [],
     ctx: AuthContext = STANDARD,
+    /** The client's address (a user JWT's `src`). */
+    host = '',
   ): Promise<Identity | undefined> {
     const cfg = this.config;
     const kind = ctx.connectionType;
@@ -163,7 +165,7 @@ export class Authenticator {
       // Operator mode: a user JWT is required, whatever else is configured (nats-server's trustedKeys).
       // An account only another server has is fetched first (the full resolver).
       await this.operator.prefetch(cr.jwt);
-      const r = this.operator.authenticate(cr.jwt, cr.sig, nonce, kind);
+      const r = this.operator.authenticate(cr.jwt, cr.sig, nonce, kind, host);
       if (!r.ok) {
         this.onReject?.(r.reason);
         return undefined;

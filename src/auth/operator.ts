@@ -19,6 +19,7 @@ import {
 import { DirJwtStore } from './jwt-store.js';
 import { applyUserTemplate, hasEmptyPermissions } from './scoped-keys.js';
 import type { OperatorModeConfig, Permissions, ResolverConfig } from './types.js';
+import { srcAllowed, type TimeRange, timesAllowed } from './user-restrictions.js';
 
 /** nats-server's known connection types (jwt.ConnectionType*). */
 const KNOWN_CONNECTION_TYPES = new Set([
@@ -278,6 +279,8 @@ export class OperatorTrust {
     sig: string | undefined,
     nonce: string,
     kind: string,
+    /** The client's address, for `src`. */
+    host = '',
     nowMs = Date.now(),
   ): JwtAuthResult {
     if (jwt === undefined || jwt === '') return { ok: false, reason: 'Authentication requires a user JWT' };
@@ -334,16 +337,14 @@ export class OperatorTrust {
       if (!verified) return { ok: false, reason: 'Signature not verified' };
     }
     if (isRevoked(acc.claims, u.sub, u.iat)) return { ok: false, reason: 'User authentication revoked' };
-    const src = u.nats.src;
-    if (
-      (Array.isArray(src) ? src.length > 0 : typeof src === 'string' && src !== '') ||
-      (u.nats.times?.length ?? 0) > 0
-    ) {
-      // Refused rather than ignored, so a restriction is never silently lifted.
-      return { ok: false, reason: 'User JWT src/times restrictions are not supported by tsnats yet' };
-    }
+    if (!srcAllowed(u.nats.src, host)) return { ok: false, reason: `Bad src Ip ${host}` };
+    const times = timesAllowed(u.nats.times as TimeRange[] | undefined, u.nats.times_location, nowMs);
+    if (!times.allowed) return { ok: false, reason: 'Outside connect times' };
     const permissions = permissionsFromJwt(u.nats) ?? permissionsFromJwt(acc.claims.nats.default_permissions);
-    const expiresAt = typeof u.exp === 'number' && u.exp > 0 ? u.exp * 1000 : undefined;
+    // The connection ends with the JWT or with its connect-time window, whichever comes first.
+    let expiresAt = typeof u.exp === 'number' && u.exp > 0 ? u.exp * 1000 : undefined;
+    if (times.validForMs > 0)
+      expiresAt = Math.min(expiresAt ?? Number.POSITIVE_INFINITY, nowMs + times.validForMs);
     return {
       ok: true,
       identity: {

@@ -247,7 +247,7 @@ export class Client extends Connection {
     // Checking credentials may take a while (bcrypt): hold the rest of the input until it is done.
     this.suspendInput();
     const certIds = this.tls !== undefined ? certificateIdentities(this.tls.getPeerCertificate()) : [];
-    srv.auth.authenticate(this.opts, this.nonce, certIds, ctx).then(
+    srv.auth.authenticate(this.opts, this.nonce, certIds, ctx, this.host).then(
       (identity) => this.authenticated(identity),
       (err: unknown) => {
         srv.logger.error(`${this} - authentication error: ${(err as Error).message}`);

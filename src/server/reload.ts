@@ -97,7 +97,7 @@ export async function reloadServer(
 async function recheckClient(server: ServerCore, c: Client): Promise<void> {
   if (!c.connectReceived || c.closed) return;
   const certIds = c.tls !== undefined ? certificateIdentities(c.tls.getPeerCertificate()) : [];
-  const identity = await server.auth.authenticate(c.opts, c.nonce, certIds, server.authContext(c));
+  const identity = await server.auth.authenticate(c.opts, c.nonce, certIds, server.authContext(c), c.host);
   if (c.closed) return;
   const account =
     identity?.account !== undefined ? server.lookupAccount(identity.account) : server.globalAccount;

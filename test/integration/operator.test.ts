@@ -195,6 +195,41 @@ for (const kind of KINDS) {
       await Promise.all([nca.close(), ncb.close(), ncb2.close()]);
     });
 
+    test('src restrictions: CIDR lists (or a comma-separated string) the client address must be in', async () => {
+      const ok = makeUser(setup.a, { src: ['10.0.0.0/8', '127.0.0.0/8'] });
+      await (await mustConnect(server.url, credsOpts(ok.creds))).close();
+      const str = makeUser(setup.a, { src: '10.0.0.0/8, 127.0.0.1/32' });
+      await (await mustConnect(server.url, credsOpts(str.creds))).close();
+      const other = makeUser(setup.a, { src: ['10.0.0.0/8'] });
+      assert.match(await refused(server.url, credsOpts(other.creds)), /Authorization Violation/i);
+      // Not a CIDR: Go's ParseCIDR fails and the user is refused.
+      const plain = makeUser(setup.a, { src: ['127.0.0.1'] });
+      assert.match(await refused(server.url, credsOpts(plain.creds)), /Authorization Violation/i);
+    });
+
+    test('times restrictions: logins only inside a window, closed when it ends', async () => {
+      const hhmmss = (ms: number): string => new Date(ms).toISOString().slice(11, 19);
+      const now = Date.now();
+      const inside = makeUser(setup.a, {
+        times: [{ start: hhmmss(now - 3_600_000), end: hhmmss(now + 3_600_000) }],
+        times_location: 'UTC',
+      });
+      await (await mustConnect(server.url, credsOpts(inside.creds))).close();
+      const outside = makeUser(setup.a, {
+        times: [{ start: hhmmss(now + 3_600_000), end: hhmmss(now + 7_200_000) }],
+        times_location: 'UTC',
+      });
+      assert.match(await refused(server.url, credsOpts(outside.creds)), /Authorization Violation/i);
+      const ending = makeUser(setup.a, {
+        times: [{ start: hhmmss(now - 10_000), end: hhmmss(now + 2_000) }],
+        times_location: 'UTC',
+      });
+      const nc = await mustConnect(server.url, credsOpts(ending.creds));
+      const err = nextError(nc);
+      assert.match(await err, /User Authentication Expired/i);
+      await nc.closed();
+    });
+
     test('a user JWT that expires closes the connection', async () => {
       const u = makeUser(setup.a, {}, { exp: Math.floor(Date.now() / 1000) + 2 });
       const nc = await mustConnect(server.url, credsOpts(u.creds));

@@ -18,6 +18,7 @@ import {
 import { DirJwtStore } from '../../src/auth/jwt-store.js';
 import { OperatorTrust, permissionsFromJwt } from '../../src/auth/operator.js';
 import { applyUserTemplate, hasEmptyPermissions } from '../../src/auth/scoped-keys.js';
+import { srcAllowed, timesAllowed } from '../../src/auth/user-restrictions.js';
 import { ConfigError, loadConfigFile, loadConfigText } from '../../src/config/index.js';
 import { accountJwt, credsText, operatorJwt, signJwt, userJwt } from '../helpers/jwt.js';
 
@@ -382,5 +383,37 @@ describe('JWT decoding', () => {
     );
     assert.equal(importAllowed(ex, me, svc(token(exporter, { kind: 'stream' }))).ok, false);
     assert.equal(importAllowed(ex, me, svc(token(exporter, {}), 'other.a')).ok, false);
+  });
+
+  test('src and times restrictions (validateSrc, validateTimes)', () => {
+    assert.equal(srcAllowed(undefined, ''), true);
+    assert.equal(srcAllowed(['192.168.0.0/16'], '::ffff:192.168.1.2'), true);
+    assert.equal(srcAllowed('10.0.0.0/8,192.168.0.0/16', '192.168.1.2'), true);
+    assert.equal(srcAllowed(['fd00::/8'], 'fd00::1'), true);
+    assert.equal(srcAllowed(['fd00::/8'], '192.168.1.2'), false);
+    assert.equal(srcAllowed(['192.168.1.2'], '192.168.1.2'), false);
+    const ny = 'America/New_York';
+    // 10:00 in New York (EST).
+    const ten = Date.UTC(2024, 0, 15, 15, 0, 0);
+    assert.deepEqual(timesAllowed([{ start: '09:00:00', end: '11:00:00' }], ny, ten), {
+      allowed: true,
+      validForMs: 3_600_000,
+    });
+    assert.equal(timesAllowed([{ start: '22:00:00', end: '02:00:00' }], ny, ten).allowed, false);
+    // 23:00 in New York: inside the overnight window that started today, until 02:00 tomorrow.
+    assert.deepEqual(
+      timesAllowed([{ start: '22:00:00', end: '02:00:00' }], ny, Date.UTC(2024, 0, 16, 4, 0, 0)),
+      {
+        allowed: true,
+        validForMs: 3 * 3_600_000,
+      },
+    );
+    // 01:00: nats-server only looks at the window starting today, so this is outside.
+    assert.equal(
+      timesAllowed([{ start: '22:00:00', end: '02:00:00' }], ny, Date.UTC(2024, 0, 16, 6, 0, 0)).allowed,
+      false,
+    );
+    assert.equal(timesAllowed([{ start: '9:00', end: '11:00:00' }], ny, ten).allowed, false);
+    assert.equal(timesAllowed([{ start: '09:00:00', end: '11:00:00' }], 'Not/AZone', ten).allowed, false);
   });
 });
