@@ -180,6 +180,8 @@ export class JetStream {
     const sys = core.systemAccount;
     const global = core.globalAccount;
     const out = new Map<Account, JsAccountLimits>();
+    // Operator mode: accounts come from JWTs, when first used; their JWT says (applyJwtLimits).
+    if (core.auth.operator !== undefined) return out;
     const others = [...core.accounts.values()].filter((a) => a !== sys && a !== global);
     if (others.length === 0) {
       out.set(global, unlimitedJsAccount());
@@ -191,6 +193,34 @@ export class JetStream {
       if (limits !== undefined && limits !== false) out.set(acc, limits);
     }
     return out;
+  }
+
+  /**
+   * Operator mode: an account made from its JWT, or whose JWT changed, gets JetStream with the JWT's
+   * limits (new limits replace the old), or answers 10039 when the JWT enables none (nats-server's
+   * configJetStream). Turning JetStream off for an account that has it is not done yet.
+   */
+  applyJwtLimits(acc: Account, limits: JsAccountLimits | undefined): void {
+    if (acc === this.server.systemAccount) return;
+    const jsa = this.accounts.get(acc.name);
+    if (jsa !== undefined) {
+      if (limits !== undefined) jsa.limits = limits;
+      return;
+    }
+    const i = this.notEnabledSubs.findIndex(([a]) => a === acc);
+    if (limits === undefined) {
+      if (i < 0) this.answerNotEnabledApi(acc);
+      return;
+    }
+    if (i >= 0) {
+      this.server.unsubscribeInternal(acc, this.notEnabledSubs[i]![1]);
+      this.notEnabledSubs.splice(i, 1);
+    }
+    const enabled = this.enableAccount(acc, limits);
+    if (this.cluster === undefined) {
+      this.server.logger.notice(`  Recovering JetStream state for account "${acc.name}"`);
+      enabled.recover();
+    }
   }
 
   /**

@@ -14,6 +14,7 @@
 import { importAllowed } from '../auth/import-auth.js';
 import { decodeUserClaims, isRevoked } from '../auth/jwt.js';
 import { limitOf, type OperatorTrust, type TrustedAccount } from '../auth/operator.js';
+import type { JsAccountLimits } from '../auth/types.js';
 import { Account } from './account.js';
 import type { Client } from './client.js';
 import { ClosedReason } from './closed-reason.js';
@@ -35,6 +36,9 @@ export class JwtAccounts {
   private readonly expiry = new Map<Account, NodeJS.Timeout>();
   /** Importers with an activation token that expires, and the timer that re-checks their imports. */
   private readonly activations = new Map<Account, NodeJS.Timeout>();
+
+  /** Told of every account JWT put in force (JetStream enables the account with its limits). */
+  onApplied: ((acc: Account, limits: JsAccountLimits | undefined) => void) | undefined;
 
   constructor(private readonly host: JwtAccountsHost) {}
 
@@ -140,6 +144,7 @@ export class JwtAccounts {
     acc.maxPayload = limitOf(limits.payload, version);
     this.scheduleExpiry(acc, t);
     this.wireImports(acc);
+    this.onApplied?.(acc, jsLimitsOf(t));
     if (old !== undefined) {
       // Others' imports from this account depend on its exports.
       for (const other of this.host.accounts.values()) {
@@ -251,6 +256,32 @@ export class JwtAccounts {
       }
     });
   }
+}
+
+/**
+ * The JetStream limits an account JWT gives (nats-server's updateAccountClaimsWithRefresh): JetStream is
+ * on when memory or disk storage is not 0; with tiered limits only, the R1 tier's (tsnats has no tiers).
+ */
+export function jsLimitsOf(t: TrustedAccount): JsAccountLimits | undefined {
+  const l = t.claims.nats.limits ?? {};
+  type Js = Record<string, number | boolean | undefined>;
+  let js = l as Js;
+  const tiers = l.tiered_limits as Record<string, Js> | undefined;
+  if (tiers !== undefined && tiers !== null && Object.keys(tiers).length > 0)
+    js = tiers.R1 ?? Object.values(tiers)[0]!;
+  const num = (k: string): number => (typeof js[k] === 'number' ? (js[k] as number) : 0);
+  if (num('mem_storage') === 0 && num('disk_storage') === 0) return undefined;
+  const unlimited = (v: number): number => (v > 0 ? v : -1);
+  return {
+    maxMemory: num('mem_storage'),
+    maxStore: num('disk_storage'),
+    maxStreams: num('streams'),
+    maxConsumers: num('consumer'),
+    maxAckPending: unlimited(num('max_ack_pending')),
+    memoryMaxStreamBytes: unlimited(num('mem_max_stream_bytes')),
+    storeMaxStreamBytes: unlimited(num('disk_max_stream_bytes')),
+    maxBytesRequired: js.max_bytes_required === true,
+  };
 }
 
 /** The account's JWT expired or was deleted: its clients go (nats-server's accountAuthExpired). */

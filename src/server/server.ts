@@ -70,8 +70,12 @@ export class Server extends ServerCore {
     const o = this.options;
     if (o.websocket !== undefined) this.websocket = new WebsocketListener(this, o.websocket);
     if (o.jetstream !== undefined) {
-      this.jetstream = new JetStream(this, o.jetstream);
+      const js = new JetStream(this, o.jetstream);
+      this.jetstream = js;
       this.jetstreamEnabled = true;
+      // Operator mode: accounts get JetStream from their JWTs as they are made or updated.
+      if (this.jwtAccounts !== undefined)
+        this.jwtAccounts.onApplied = (acc, limits) => js.applyJwtLimits(acc, limits);
     }
     if (o.cluster !== undefined) {
       const cluster = new RouteManager(this, o.cluster);

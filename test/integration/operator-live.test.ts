@@ -329,3 +329,61 @@ resolver_preload: { ${sys.getPublicKey()}: ${accountJwt(sys, op)} }
     });
   });
 }
+
+for (const kind of KINDS) {
+  test(`operator mode (${kind}): JetStream for the accounts whose JWT enables it, with its limits`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), `tsnats-live-js-${kind}-`));
+    const op = createOperator();
+    const sys = createAccount();
+    const config = `operator: ${operatorJwt(op, { system_account: sys.getPublicKey() })}
+system_account: ${sys.getPublicKey()}
+resolver { type: full, dir: "${dir}/jwt" }
+resolver_preload: { ${sys.getPublicKey()}: ${accountJwt(sys, op)} }
+`;
+    const server = await launch({ kind, config, jetstream: true });
+    const conns: NatsConnection[] = [];
+    try {
+      const sysConn = await mustConnect(server.url, credsOpts(makeUser(sys).creds));
+      conns.push(sysConn);
+      const push = async (acc: KeyPair, over: Record<string, unknown>): Promise<void> => {
+        const m = await sysConn.request('$SYS.REQ.CLAIMS.UPDATE', accountJwt(acc, op, limits(over)), {
+          timeout: 2000,
+        });
+        assert.match(m.string(), /jwt updated/);
+      };
+      const api = async (
+        nc: NatsConnection,
+        subject: string,
+        body: unknown,
+      ): Promise<Record<string, unknown>> =>
+        JSON.parse((await nc.request(subject, JSON.stringify(body), { timeout: 2000 })).string());
+      const stream = (name: string) => ({
+        name,
+        subjects: [name.toLowerCase()],
+        storage: 'memory',
+        num_replicas: 1,
+      });
+      const withJs = createAccount();
+      const without = createAccount();
+      await push(withJs, { mem_storage: -1, disk_storage: -1, streams: 1, consumer: -1 });
+      await push(without, {});
+      const a = await mustConnect(server.url, credsOpts(makeUser(withJs).creds));
+      const b = await mustConnect(server.url, credsOpts(makeUser(without).creds));
+      conns.push(a, b);
+      const off = await api(b, '$JS.API.INFO', {});
+      assert.equal((off.error as Record<string, unknown>)?.err_code, 10039, JSON.stringify(off));
+      const first = await api(a, '$JS.API.STREAM.CREATE.S1', stream('S1'));
+      assert.equal(first.error, undefined, JSON.stringify(first));
+      const second = await api(a, '$JS.API.STREAM.CREATE.S2', stream('S2'));
+      assert.equal((second.error as Record<string, unknown>)?.err_code, 10027, JSON.stringify(second));
+      // A claims update raises the limit for the account in use.
+      await push(withJs, { mem_storage: -1, disk_storage: -1, streams: 2, consumer: -1 });
+      const again = await api(a, '$JS.API.STREAM.CREATE.S2', stream('S2'));
+      assert.equal(again.error, undefined, JSON.stringify(again));
+    } finally {
+      await Promise.all(conns.map((c) => c.close()));
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
