@@ -144,6 +144,10 @@ export class OperatorTrust {
   readonly store: DirJwtStore | undefined;
   /** Accounts decoded and verified so far. */
   private readonly accounts = new Map<string, TrustedAccount>();
+  /** `resolver_pinned_accounts`: when set, users of other accounts are refused. */
+  readonly pinned: Set<string> | undefined;
+  /** Logins refused as not pinned (/varz `pinned_account_fails`). */
+  pinnedFails = 0;
   /**
    * The full resolver: asks the other servers for an account JWT missing here (nats-server's
    * DirAccResolver.Fetch), resolving to undefined after its timeout. Set by the server.
@@ -157,6 +161,7 @@ export class OperatorTrust {
       for (const k of op.nats.signing_keys ?? []) this.trustedKeys.add(k);
     }
     this.resolverConfig = config.resolver ?? { type: 'memory' };
+    this.pinned = config.pinnedAccounts !== undefined ? new Set(config.pinnedAccounts) : undefined;
     const rc = this.resolverConfig;
     if (rc.type === 'full') {
       this.store = new DirJwtStore(rc.dir, {
@@ -299,6 +304,10 @@ export class OperatorTrust {
       return { ok: false, reason: 'Connection type not allowed' };
     const issuerAccount = u.nats.issuer_account;
     const name = issuerAccount !== undefined && issuerAccount !== '' ? issuerAccount : u.iss;
+    if (this.pinned !== undefined && !this.pinned.has(name)) {
+      this.pinnedFails++;
+      return { ok: false, reason: `Account ${name} not listed as operator pinned account` };
+    }
     const acc = this.account(name);
     if (acc === undefined) return { ok: false, reason: `Account JWT lookup error: ${name} unknown` };
     if (u.iss !== name && !acc.signingKeys.has(u.iss)) {

@@ -133,6 +133,8 @@ export interface OperatorModeConfig {
   preload: Record<string, string>;
   /** Where account JWTs live; `resolver: MEMORY` when absent. */
   resolver?: ResolverConfig;
+  /** `resolver_pinned_accounts` (with the system account): only their users may log in. */
+  pinnedAccounts?: string[];
 }
 
 /**

@@ -8,6 +8,7 @@ import path from 'node:path';
 import {
   decodeAccountClaims,
   decodeOperatorClaims,
+  isPublicKey,
   type OperatorClaims,
   parseDecoratedJwt,
 } from '../auth/jwt.js';
@@ -39,6 +40,9 @@ export class OperatorState {
   /** The resolver configured, undefined when none (or when its block named no type). */
   resolver: ResolverConfig | undefined;
   preload: Record<string, string> | undefined;
+  /** `resolver_pinned_accounts`. */
+  pinned: string[] | undefined;
+  pinnedField: ConfigField | undefined;
 }
 
 /** nats-server's readOperatorJWT: a file, or the JWT inline (it starts with `eyJ`). */
@@ -189,6 +193,28 @@ export function parseResolverPreload(r: ConfigReader, f: ConfigField, state: Ope
   state.preload = preload;
 }
 
+/** `resolver_pinned_accounts`: one key or a list (nats-server's opts.go). */
+export function parsePinnedAccounts(r: ConfigReader, f: ConfigField, state: OperatorState): void {
+  const v = f.value;
+  state.pinnedField = f;
+  if (typeof v === 'string') {
+    state.pinned = [v];
+    return;
+  }
+  if (!Array.isArray(v))
+    r.fail(f, `error parsing resolver_pinned_accounts: unsupported type ${describeValue(v)}`);
+  const keys: string[] = [];
+  for (const ef of r.elements(f, v)) {
+    if (typeof ef.value === 'string') keys.push(ef.value);
+    else
+      r.error(
+        ef,
+        `error parsing resolver_pinned_accounts: unsupported type in array ${describeValue(ef.value)}`,
+      );
+  }
+  state.pinned = keys;
+}
+
 /**
  * nats-server's validateTrustedOperators: a resolver is required, no accounts or users are configured
  * directly, and `system_account` agrees with the operators'. Adds the operator mode to `authz` and the
@@ -221,12 +247,23 @@ export function finishOperator(
       r.error(f, 'system_account in config and operator JWT must be identical');
     }
   }
+  // Pinned accounts must be account keys; the system account may always connect.
+  let pinned: string[] | undefined;
+  if (state.pinned !== undefined && state.pinned.length > 0) {
+    for (const key of state.pinned) {
+      if (!isPublicKey(key, 'A'))
+        r.error(state.pinnedField ?? f, `pinned account key "${key}" is not a valid public account nkey`);
+    }
+    pinned = [...state.pinned];
+    if (c.systemAccount !== undefined && !pinned.includes(c.systemAccount)) pinned.push(c.systemAccount);
+  }
   return {
     ...(authz ?? emptyAuthorization()),
     operator: {
       operators: state.operators.map((o) => o.jwt),
       preload: state.preload ?? {},
       resolver: state.resolver,
+      ...(pinned !== undefined ? { pinnedAccounts: pinned } : {}),
     },
   };
 }

@@ -147,6 +147,8 @@ export interface Varz {
   trusted_operators_jwt?: string[];
   trusted_operators_claim?: Record<string, unknown>[];
   system_account?: string;
+  /** Logins refused by `resolver_pinned_accounts`. */
+  pinned_account_fails?: number;
 }
 
 /**
@@ -247,6 +249,7 @@ export function varz(server: MonitoredServer, state: MonitorState): Varz {
     ...nonEmpty('tags', [...o.tags]),
     ...operatorFields(server),
     ...(o.noSystemAccount ? {} : { system_account: o.systemAccount }),
+    ...nonEmpty('pinned_account_fails', server.auth.operator?.pinnedFails ?? 0),
   };
 }
 

@@ -342,3 +342,20 @@ for (const kind of KINDS) {
     }
   });
 }
+
+for (const kind of KINDS) {
+  test(`operator mode (${kind}): resolver_pinned_accounts lets only those accounts (and the system account) in`, async () => {
+    const setup = operatorSetup();
+    const config = `${setup.config}resolver_pinned_accounts: [${setup.a.getPublicKey()}]\nhttp_port: -1\n`;
+    const server = await launch({ kind, config, listeners: ['nats', 'monitoring'] });
+    try {
+      await (await mustConnect(server.url, credsOpts(makeUser(setup.a).creds))).close();
+      await (await mustConnect(server.url, credsOpts(makeUser(setup.sys).creds))).close();
+      assert.match(await refused(server.url, credsOpts(makeUser(setup.b).creds)), /Authorization Violation/i);
+      const varz = (await (await fetch(`${server.monitorUrl}/varz`)).json()) as Record<string, unknown>;
+      assert.equal(varz.pinned_account_fails, 1);
+    } finally {
+      await server.stop();
+    }
+  });
+}

@@ -111,6 +111,25 @@ describe('operator mode config', () => {
     );
     assert.match(errorOf('resolver_tls: {}\n'), /not supported by tsnats yet/);
     assert.match(errorOf('trusted_keys: []\n'), /not supported by tsnats yet/);
+    assert.match(
+      errorOf(
+        `operator: ${opJwt}\nresolver: MEMORY\nresolver_pinned_accounts: [${acc.getPublicKey()}, "nope"]\n`,
+      ),
+      /pinned account key "nope" is not a valid public account nkey/,
+    );
+    assert.match(
+      errorOf(`operator: ${opJwt}\nresolver: MEMORY\nresolver_pinned_accounts: 5\n`),
+      /unsupported type/,
+    );
+    const pinned = loadConfigText(
+      `operator: ${opJwt}\nresolver: MEMORY\nresolver_pinned_accounts: ${acc.getPublicKey()}\n`,
+      'p.conf',
+    );
+    // The system account is always pinned.
+    assert.deepEqual(pinned.config.authorization?.operator?.pinnedAccounts, [
+      acc.getPublicKey(),
+      sys.getPublicKey(),
+    ]);
   });
 });
 
