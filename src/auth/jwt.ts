@@ -40,6 +40,7 @@ export interface OperatorClaims extends ClaimsData {
     system_account?: string;
     account_server_url?: string;
     strict_signing_key_usage?: boolean;
+    assert_server_version?: string;
   };
 }
 

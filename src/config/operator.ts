@@ -15,6 +15,7 @@ import {
 import { type AuthorizationConfig, emptyAuthorization, type ResolverConfig } from '../auth/types.js';
 import { parseGoDurationNanos } from '../conf/duration.js';
 import type { ConfMap } from '../conf/types.js';
+import { VERSION } from '../server/version.js';
 import { type ConfigField, type ConfigReader, describeValue, isConfMap } from './reader.js';
 
 /** Config keys nats-server reads as the trusted operators. */
@@ -193,6 +194,31 @@ export function parseResolverPreload(r: ConfigReader, f: ConfigField, state: Ope
   state.preload = preload;
 }
 
+/** An operator's `assert_server_version` this server (nats-server 2.9.10) does not meet. */
+function serverVersionProblem(op: OperatorClaims): string | undefined {
+  const v = op.nats.assert_server_version ?? '';
+  if (v === '') return undefined;
+  const split = v.split('.');
+  const prefix = `operator ${op.sub} expects version ${v} got error instead: `;
+  if (split.length !== 3)
+    return `${prefix}asserted server version must be of the form <major>.<minor>.<update>`;
+  const want: number[] = [];
+  for (const part of split) {
+    if (!/^[+-]?\d+$/.test(part)) return `${prefix}asserted server version cant parse ${part} to int`;
+    want.push(Number(part));
+  }
+  if (want.some((n) => n < 0)) return `${prefix}asserted server version can'b contain negative values: ${v}`;
+  const have = VERSION.split('.').map(Number);
+  const names = ['major', 'minor', 'update'];
+  for (let i = 0; i < 3; i++) {
+    if (want[i]! > have[i]!) {
+      return `operator ${op.sub} expected ${names[i]} version ${want[i]} > server ${names[i]} version ${have[i]}`;
+    }
+    if (have[i]! > want[i]!) return undefined;
+  }
+  return undefined;
+}
+
 /** `resolver_pinned_accounts`: one key or a list (nats-server's opts.go). */
 export function parsePinnedAccounts(r: ConfigReader, f: ConfigField, state: OperatorState): void {
   const v = f.value;
@@ -246,6 +272,16 @@ export function finishOperator(
     if (named.length > 0 && !named.includes(c.systemAccount)) {
       r.error(f, 'system_account in config and operator JWT must be identical');
     }
+  }
+  if (c.systemAccount === undefined && state.resolver !== undefined && state.resolver.type !== 'memory') {
+    r.error(
+      f,
+      'using nats based account resolver - the system account needs to be specified in configuration or the operator jwt',
+    );
+  }
+  for (const { claims } of state.operators) {
+    const problem = serverVersionProblem(claims);
+    if (problem !== undefined) r.error(f, problem);
   }
   // Pinned accounts must be account keys; the system account may always connect.
   let pinned: string[] | undefined;

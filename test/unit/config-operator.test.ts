@@ -186,6 +186,22 @@ describe('the full resolver config', () => {
     );
   });
 
+  test('the system account is needed for the NATS resolvers; assert_server_version is checked', () => {
+    const bare = operatorJwt(op);
+    assert.match(
+      errorOf(`operator: ${bare}\nresolver { type: full, dir: "${dir}" }\n`),
+      /using nats based account resolver - the system account needs to be specified/,
+    );
+    assert.equal(errorOf(`operator: ${bare}\nresolver: MEMORY\n`), 'loaded');
+    const v = (version: string): string =>
+      errorOf(`operator: ${operatorJwt(op, { assert_server_version: version })}\nresolver: MEMORY\n`);
+    assert.equal(v('2.9.10'), 'loaded');
+    assert.equal(v('2.8.99'), 'loaded');
+    assert.match(v('2.10.0'), /expected minor version 10 > server minor version 9/);
+    assert.match(v('2.9.11'), /expected update version 11 > server update version 10/);
+    assert.match(v('3'), /must be of the form <major>.<minor>.<update>/);
+  });
+
   test("nats-server's refusals", () => {
     const file = join(dir, 'not-a-dir');
     writeFileSync(file, 'x');
