@@ -8,7 +8,10 @@
  * - `$SYS.REQ.ACCOUNT.<key>.CLAIMS.LOOKUP`: the stored JWT, as is (no answer when there is none);
  * - `$SYS.REQ.CLAIMS.LIST`: the stored accounts' keys;
  * - `$SYS.REQ.CLAIMS.DELETE`: with `allow_delete`, a JWT self-signed by the operator (or one of its
- *   signing keys) listing `accounts` to delete.
+ *   signing keys) listing `accounts` to delete;
+ * - `$SYS.REQ.CLAIMS.PACK`: every `interval` each server sends the hash of its directory; a server whose
+ *   hash differs answers with its JWTs, one `<key>|<jwt>` per message and an empty one to end, and the
+ *   asker keeps those newer than its own.
  *
  * As in nats-server, an update is stored once it decodes, without checking who signed it: the account
  * only takes it when it verifies against the trusted operators.
@@ -34,9 +37,13 @@ const UPDATE_ANY = '$SYS.REQ.CLAIMS.UPDATE';
 const LOOKUP = '$SYS.REQ.ACCOUNT.*.CLAIMS.LOOKUP';
 const LIST = '$SYS.REQ.CLAIMS.LIST';
 const DELETE = '$SYS.REQ.CLAIMS.DELETE';
+const PACK = '$SYS.REQ.CLAIMS.PACK';
 
 export class ClaimsRequests {
   private readonly subs: Subscription[] = [];
+  /** Where the answers to this server's PACK requests arrive. */
+  private readonly packInbox = `$SYS._INBOX.${nuid()}`;
+  private packTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly server: ServerCore,
@@ -60,10 +67,14 @@ export class ClaimsRequests {
   }
 
   start(): void {
-    const on = (subject: string, fn: (subject: string, reply: string, body: string) => void): void => {
+    const on = (
+      subject: string,
+      fn: (subject: string, reply: string, body: string, raw: Buffer) => void,
+    ): void => {
       this.subs.push(
         this.server.subscribeInternal(this.sys, subject, (subj, reply, hdr, buf, start, size) => {
-          fn(subj, reply, buf.toString('utf8', hdr > 0 ? start + hdr : start, start + size));
+          const raw = buf.subarray(hdr > 0 ? start + hdr : start, start + size);
+          fn(subj, reply, raw.toString('utf8'), raw);
         }),
       );
     };
@@ -76,6 +87,17 @@ export class ClaimsRequests {
         this.send(reply, JSON.stringify({ data: this.store.keys(), server: this.serverInfo() }));
     });
     on(DELETE, (_subj, reply, body) => this.delete(reply, body));
+    const rc = this.trust.resolverConfig;
+    if (rc.type === 'full') {
+      // A plain subscription, not nats-server's queue group: this server's own requests would pick it.
+      on(PACK, (_subj, reply, _body, raw) => this.pack(reply, raw));
+      on(this.packInbox, (_subj, _reply, body) => this.merge(body));
+      this.packTimer = setInterval(
+        () => this.server.delivery.defer(this.sys, PACK, this.packInbox, null, this.store.hash()),
+        rc.intervalMs,
+      );
+      this.packTimer.unref();
+    }
     this.trust.fetcher = (name) => this.fetch(name);
     this.server.logger.notice(
       `Managing ${this.cache ? 'some' : 'all'} jwt in exclusive directory ${this.store.directory}`,
@@ -112,6 +134,8 @@ export class ClaimsRequests {
 
   stop(): void {
     this.trust.fetcher = undefined;
+    if (this.packTimer !== undefined) clearInterval(this.packTimer);
+    this.packTimer = undefined;
     for (const sub of this.subs) this.server.unsubscribeInternal(this.sys, sub);
     this.subs.length = 0;
   }
@@ -182,6 +206,41 @@ export class ClaimsRequests {
       return;
     }
     this.send(reply, jwt);
+  }
+
+  /** Answer another server's PACK request: nothing to send when the hashes agree, else every JWT. */
+  private pack(reply: string, theirHash: Buffer): void {
+    if (reply === '' || reply === this.packInbox) return;
+    if (!this.store.hash().equals(theirHash)) {
+      for (const key of this.store.keys()) {
+        const jwt = this.store.load(key);
+        if (jwt !== undefined) this.send(reply, `${key}|${jwt}`);
+      }
+    }
+    // An empty message ends the answer.
+    this.send(reply, '');
+  }
+
+  /** JWTs from another server's PACK answer: kept when newer than ours (nats-server's Merge). */
+  private merge(body: string): void {
+    if (body === '') return;
+    for (const line of body.split('\n')) {
+      if (line === '') continue;
+      const parts = line.split('|');
+      const [key, jwt] = parts as [string, string];
+      if (parts.length !== 2 || !isPublicKey(key, 'A')) {
+        this.server.logger.error(
+          `Merging resulted in error: line in package didn't contain 2 entries: ${JSON.stringify(line)}`,
+        );
+        return;
+      }
+      try {
+        if (this.store.saveIfNewer(key, jwt)) this.accounts.changed(key, jwt);
+      } catch (e) {
+        this.server.logger.error(`Merging resulted in error: ${(e as Error).message}`);
+        return;
+      }
+    }
   }
 
   /** nats-server's handleDeleteRequest. */

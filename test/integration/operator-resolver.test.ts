@@ -216,6 +216,8 @@ async function clusterPush(
   kinds: [ServerKind, ServerKind],
   late = false,
   secondType: 'full' | 'cache' = 'full',
+  /** The second server learns by the directories' PACK sync (every second), without any login. */
+  pack = false,
 ): Promise<void> {
   const dirs = kinds.map((k) => mkdtempSync(join(tmpdir(), `tsnats-jwtdir-${k}-`)));
   const op = createOperator();
@@ -226,7 +228,7 @@ async function clusterPush(
     type = 'full',
   ): string => `operator: ${operatorJwt(op, { system_account: sys.getPublicKey() })}
 system_account: ${sys.getPublicKey()}
-resolver { type: ${type}, dir: "${dir}" }
+resolver { type: ${type}, dir: "${dir}"${pack ? ', interval: "1s"' : ''} }
 resolver_preload: { ${sys.getPublicKey()}: ${accountJwt(sys, op)} }
 cluster { name: jwt, listen: "127.0.0.1:-1"${routes} }
 `;
@@ -279,13 +281,18 @@ cluster { name: jwt, listen: "127.0.0.1:-1"${routes} }
       );
       assert.equal((r.data as Record<string, unknown>).message, 'jwt updated');
     }
+    const file = join(dirs[1]!, `${acc.getPublicKey()}.jwt`);
+    if (pack) {
+      await waitFor(() => existsSync(file), 5000, 'the PACK sync');
+      return;
+    }
     const url = second.url;
     await waitFor(
       async () => (await refused(url, credsOpts(makeUser(acc).creds))) === 'connected',
       5000,
       'login on the second server',
     );
-    assert.ok(existsSync(join(dirs[1]!, `${acc.getPublicKey()}.jwt`)));
+    assert.ok(existsSync(file));
   } finally {
     await Promise.all(conns.map((c) => c.close()));
     await second?.stop();
@@ -372,5 +379,11 @@ for (const kind of KINDS) {
 for (const kinds of CLUSTER_KINDS) {
   test(`in a cluster (${kinds.join(' full → ')} cache), a cache looks the account up at login`, async () => {
     await clusterPush(kinds, true, 'cache');
+  });
+}
+
+for (const kinds of CLUSTER_KINDS) {
+  test(`in a cluster (${kinds.join(' → ')}), a server that missed an update gets it by the PACK sync`, async () => {
+    await clusterPush(kinds, true, 'full', true);
   });
 }
