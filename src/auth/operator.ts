@@ -9,6 +9,7 @@ import {
   decodeAccountClaims,
   decodeOperatorClaims,
   decodeUserClaims,
+  isPublicKey,
   isRevoked,
   type JwtPermissions,
   type JwtUserScope,
@@ -126,6 +127,9 @@ class DirResolver implements AccountResolver {
   }
 }
 
+/** How long a failed account lookup is remembered. */
+const MISS_TTL_MS = 1000;
+
 /** nats-server's ErrAccountValidation. */
 const ACCOUNT_VALIDATION = 'account validation failed';
 
@@ -144,6 +148,8 @@ export class OperatorTrust {
   readonly store: DirJwtStore | undefined;
   /** Accounts decoded and verified so far. */
   private readonly accounts = new Map<string, TrustedAccount>();
+  /** Names found without a usable JWT, until when (ms) that answer stands. */
+  private readonly misses = new Map<string, number>();
   /** `resolver_pinned_accounts`: when set, users of other accounts are refused. */
   readonly pinned: Set<string> | undefined;
   /** Logins refused as not pinned (/varz `pinned_account_fails`). */
@@ -236,10 +242,17 @@ export class OperatorTrust {
   account(name: string): TrustedAccount | undefined {
     const known = this.accounts.get(name);
     if (known !== undefined) return known;
-    const jwt = this.resolver.fetch(name);
-    if (jwt === undefined) return undefined;
-    const v = this.verify(jwt, name);
-    if (typeof v === 'string') return undefined;
+    // Routed messages ask for accounts by name, maybe unknown ones, for every message: a miss is
+    // remembered for a second rather than read from the directory each time.
+    const missed = this.misses.get(name);
+    if (missed !== undefined && missed > Date.now()) return undefined;
+    const jwt = isPublicKey(name, 'A') ? this.resolver.fetch(name) : undefined;
+    const v = jwt !== undefined ? this.verify(jwt, name) : 'no JWT';
+    if (typeof v === 'string') {
+      this.misses.set(name, Date.now() + MISS_TTL_MS);
+      return undefined;
+    }
+    this.misses.delete(name);
     this.accounts.set(name, v);
     return v;
   }
@@ -263,6 +276,7 @@ export class OperatorTrust {
     if (jwt === undefined) return;
     try {
       this.resolver.store(name, jwt);
+      this.misses.delete(name);
     } catch (e) {
       this.warnings.push(`fetched account ${name}: ${(e as Error).message}`);
     }
@@ -273,9 +287,10 @@ export class OperatorTrust {
     this.accounts.set(acc.claims.sub, acc);
   }
 
-  /** Forget what is known about `name` (its JWT was deleted). */
+  /** Forget what is known about `name` (its JWT changed or was deleted). */
   forget(name: string): void {
     this.accounts.delete(name);
+    this.misses.delete(name);
   }
 
   /** Check the JWT and nonce signature of a CONNECT. */
