@@ -118,12 +118,12 @@ class MemoryResolver implements AccountResolver {
 }
 
 class DirResolver implements AccountResolver {
-  constructor(readonly store_: DirJwtStore) {}
+  constructor(private readonly dir: DirJwtStore) {}
   fetch(name: string): string | undefined {
-    return this.store_.load(name);
+    return this.dir.load(name);
   }
   store(name: string, jwt: string): void {
-    this.store_.saveIfNewer(name, jwt);
+    this.dir.saveIfNewer(name, jwt);
   }
 }
 

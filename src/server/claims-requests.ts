@@ -109,7 +109,8 @@ export class ClaimsRequests {
    * answer, or undefined after the resolver's `timeout` (nats-server's Server.fetch).
    */
   fetch(name: string): Promise<string | undefined> {
-    const timeoutMs = this.trust.resolverConfig.type === 'full' ? this.trust.resolverConfig.timeoutMs : 1900;
+    const rc = this.trust.resolverConfig;
+    const timeoutMs = rc.type === 'memory' ? 1900 : rc.timeoutMs;
     const inbox = `$SYS._INBOX.${nuid()}`;
     return new Promise((resolve) => {
       let sub: Subscription | undefined;
