@@ -85,6 +85,11 @@ export class LeafNodeManager implements InterestObserver {
   private readonly leafs = new Map<number, Leaf>();
   /** Registered connections by the account they are bound to. */
   private readonly byAccount = new Map<Account, Set<Leaf>>();
+
+  /** How many leaf connections are bound to `acc`. */
+  leafsOf(acc: Account): number {
+    return this.byAccount.get(acc)?.size ?? 0;
+  }
   private readonly remotes: RemoteState[] = [];
   /** Each account's loop detection subject, made on first use. */
   private readonly lds = new Map<Account, string>();

@@ -73,6 +73,8 @@ export class Account {
   maxConnections = -1;
   maxSubs = -1;
   maxPayload = -1;
+  /** The account JWT's `leaf`: leaf node connections bound to this account (-1: no limit). */
+  maxLeafs = -1;
   /** The clients logged in to this account. */
   readonly clients = new Set<Client>();
 

@@ -89,6 +89,7 @@ export class JwtAccounts {
     acc.maxConnections = 0;
     acc.maxSubs = 0;
     acc.maxPayload = 0;
+    acc.maxLeafs = 0;
     acc.jwt = undefined;
     this.clearExpiry(acc);
     acc.expired = true;
@@ -142,6 +143,7 @@ export class JwtAccounts {
     acc.maxConnections = limitOf(limits.conn, version);
     acc.maxSubs = limitOf(limits.subs, version);
     acc.maxPayload = limitOf(limits.payload, version);
+    acc.maxLeafs = limitOf(limits.leaf, version);
     this.scheduleExpiry(acc, t);
     this.wireImports(acc);
     this.onApplied?.(acc, jsLimitsOf(t));

@@ -387,3 +387,67 @@ resolver_preload: { ${sys.getPublicKey()}: ${accountJwt(sys, op)} }
     }
   });
 }
+
+const LEAF_PAIRS: [ServerKind, ServerKind][] = hasReference()
+  ? [
+      ['tsnats', 'tsnats'],
+      ['tsnats', 'nats-server'],
+      ['nats-server', 'tsnats'],
+    ]
+  : [['tsnats', 'tsnats']];
+
+for (const [hubKind, leafKind] of LEAF_PAIRS) {
+  test(`operator mode: a ${leafKind} leaf logs in to a ${hubKind} hub with user creds, bound to the JWT's account, within its \`leaf\` limit`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), `tsnats-leaf-jwt-${hubKind}-`));
+    const op = createOperator();
+    const sys = createAccount();
+    const a = createAccount();
+    const aJwt = accountJwt(a, op, limits({ leaf: 1 }));
+    const config = `operator: ${operatorJwt(op, { system_account: sys.getPublicKey() })}
+system_account: ${sys.getPublicKey()}
+resolver: MEMORY
+resolver_preload: {
+  ${sys.getPublicKey()}: ${accountJwt(sys, op)}
+  ${a.getPublicKey()}: ${aJwt}
+}
+`;
+    const { startHub, startLeaf, waitForLeafs } = await import('../helpers/leafnodes.js');
+    const { writeFileSync } = await import('node:fs');
+    const creds = join(dir, 'leaf.creds');
+    writeFileSync(creds, makeUser(a).creds);
+    const hub = await startHub(hubKind, { config });
+    const leafs: Launched[] = [];
+    const conns: NatsConnection[] = [];
+    try {
+      leafs.push(
+        await startLeaf(leafKind, `nats-leaf://127.0.0.1:${hub.leafPort}`, {
+          remote: `credentials: "${creds}"`,
+        }),
+      );
+      await waitForLeafs(hub, 1);
+      const onHub = await mustConnect(hub.url, credsOpts(makeUser(a).creds));
+      const { connect } = await import('@nats-io/transport-node');
+      const onLeaf = await connect({ servers: leafs[0]!.url, reconnect: false });
+      conns.push(onHub, onLeaf);
+      await waitFor(() => roundTrip(onLeaf, onHub, 'from.leaf'), 10000, 'leaf → hub in account A');
+      // A second leaf of the same account is over `leaf: 1`.
+      leafs.push(
+        await startLeaf(leafKind, `nats-leaf://127.0.0.1:${hub.leafPort}`, {
+          remote: `credentials: "${creds}"`,
+          name: 'leaf2',
+        }),
+      );
+      await leafs[1]!.waitForLog(/maximum account active connections exceeded/, 10000);
+      // A leaf without credentials is refused.
+      leafs.push(await startLeaf(leafKind, `nats-leaf://127.0.0.1:${hub.leafPort}`, { name: 'leaf3' }));
+      await leafs[2]!.waitForLog(/Authorization Violation/, 10000);
+      const leafz = (await (await fetch(`${hub.monitorUrl}/leafz`)).json()) as { leafnodes: number };
+      assert.equal(leafz.leafnodes, 1);
+    } finally {
+      await Promise.all(conns.map((c) => c.close()));
+      for (const l of leafs) await l.stop();
+      await hub.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
