@@ -229,7 +229,7 @@ export class Leaf extends Connection implements RemoteLink {
         }
         // An account JWT's `leaf` limit counts the leafs already bound to it (nats-server's
         // MaxTotalLeafNodesReached), refused as connections over the account's limit are.
-        if (acc.maxLeafs >= 0 && m.leafsOf(acc) >= acc.maxLeafs) {
+        if (acc.maxLeafs >= 0 && m.leafsOf(acc) + acc.numRemoteLeafs() >= acc.maxLeafs) {
           srv.logger.error(`${this} - maximum account active connections exceeded`);
           this.sendErr('maximum account active connections exceeded');
           this.close(ClosedReason.MaxAccountConnectionsExceeded);

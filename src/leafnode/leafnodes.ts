@@ -581,6 +581,7 @@ export class LeafNodeManager implements InterestObserver {
       }
     }
     set.add(leaf);
+    this.server.accountConnsChanged(acc);
     const log = this.server.logger;
     if (leaf.solicited) log.notice(`${leaf} - Leafnode connection created for account: ${acc.name} `);
     else log.notice(`${leaf} - Leafnode connection created for account: ${acc.name} `);
@@ -599,7 +600,10 @@ export class LeafNodeManager implements InterestObserver {
   leafClosed(leaf: Leaf, reason: ClosedReason): void {
     this.leafs.delete(leaf.lid);
     const set = this.byAccount.get(leaf.account);
-    if (set !== undefined && set.delete(leaf) && set.size === 0) this.byAccount.delete(leaf.account);
+    if (set !== undefined && set.delete(leaf)) {
+      if (set.size === 0) this.byAccount.delete(leaf.account);
+      this.server.accountConnsChanged(leaf.account);
+    }
     const log = this.server.logger;
     if (leaf.registered)
       log.notice(`${leaf} - Leafnode connection closed: ${reason} account: ${leaf.account.name}`);

@@ -77,6 +77,8 @@ export class Account {
   maxLeafs = -1;
   /** The clients logged in to this account. */
   readonly clients = new Set<Client>();
+  /** Operator mode in a cluster: the other servers' connections to this account, by server id. */
+  readonly remoteConns = new Map<string, { conns: number; leafs: number }>();
 
   /** `sublistCache: false` for `disable_sublist_cache`. */
   constructor(
@@ -94,6 +96,19 @@ export class Account {
   addServiceImport(imp: ServiceImport): void {
     this.serviceImports.push(imp);
     this.crossAccount = true;
+  }
+
+  /** Clients of this account on the other servers of the cluster. */
+  numRemoteConns(): number {
+    let n = 0;
+    for (const r of this.remoteConns.values()) n += r.conns;
+    return n;
+  }
+
+  numRemoteLeafs(): number {
+    let n = 0;
+    for (const r of this.remoteConns.values()) n += r.leafs;
+    return n;
   }
 
   /** Drop the stream importers `drop` picks (in place: delivery holds this array). */

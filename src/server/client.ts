@@ -271,13 +271,15 @@ export class Client extends Connection {
       this.authViolation();
       return;
     }
-    // An account JWT's `conn` limit counts the clients already in (nats-server's registerWithAccount).
-    if (acc.maxConnections >= 0 && acc.clients.size >= acc.maxConnections) {
+    // An account JWT's `conn` limit counts the clients already in, here and on the other servers
+    // (nats-server's registerWithAccount).
+    if (acc.maxConnections >= 0 && acc.clients.size + acc.numRemoteConns() >= acc.maxConnections) {
       this.maxAccountConnExceeded();
       return;
     }
     this.account = acc;
     acc.clients.add(this);
+    this.server.accountConnsChanged(acc);
     this.authorizedUser = identity.name;
     if (identity.permissions !== undefined) this.perms = new ClientPermissions(identity.permissions);
     if (identity.jwtLimits !== undefined) this.userLimits = identity.jwtLimits;
@@ -631,7 +633,7 @@ export class Client extends Connection {
   }
 
   protected onClosed(reason: ClosedReason): void {
-    this.account.clients.delete(this);
+    if (this.account.clients.delete(this)) this.server.accountConnsChanged(this.account);
     this.closedSubs = [...this.subs.values()];
     for (const sub of this.subs.values()) {
       sub.closed = true;

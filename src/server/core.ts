@@ -79,6 +79,10 @@ export class ServerCore implements ConnectionHost {
   protected authorization: AuthorizationConfig;
   /** Operator mode: accounts made from account JWTs, kept in step with them. */
   readonly jwtAccounts: JwtAccounts | undefined;
+  /** Told when an account's local connections change (account-conns.ts, in operator mode). */
+  accountConnsObserver: ((acc: Account) => void) | undefined;
+  /** How many leaf connections are bound to an account (set by the composition root). */
+  leafCounter: ((acc: Account) => number) | undefined;
   /** No new clients are accepted (shutdown or lame duck mode). */
   protected accepting = true;
   /** Every accepted socket until it is fully closed (closed clients may still be finishing). */
@@ -150,6 +154,16 @@ export class ServerCore implements ConnectionHost {
     const acc = this.accounts.get(name);
     if (acc !== undefined && acc.jwt !== undefined) return acc;
     return this.jwtAccounts !== undefined ? this.jwtAccounts.lookup(name) : acc;
+  }
+
+  /** A client or leaf joined or left `acc`. */
+  accountConnsChanged(acc: Account): void {
+    this.accountConnsObserver?.(acc);
+  }
+
+  /** Leaf connections bound to `acc`. */
+  leafsOf(acc: Account): number {
+    return this.leafCounter?.(acc) ?? 0;
   }
 
   /** The system account, unless there is none (`no_system_account`). */

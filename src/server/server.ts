@@ -31,6 +31,7 @@ import { Monitor } from '../monitor/http.js';
 import type { MonitorState } from '../monitor/state.js';
 import { SystemRequests } from '../monitor/sys-requests.js';
 import { WebsocketListener } from '../websocket/listener.js';
+import { AccountConns } from './account-conns.js';
 import { ClaimsRequests } from './claims-requests.js';
 import { ClosedReason } from './closed-reason.js';
 import { hostPort, ServerCore } from './core.js';
@@ -57,6 +58,8 @@ export class Server extends ServerCore {
   private sysRequests: SystemRequests | undefined;
   /** `$SYS.REQ.CLAIMS...` of the full account resolver. */
   private claimsRequests: ClaimsRequests | undefined;
+  /** Account connection events (operator mode). */
+  private accountConns: AccountConns | undefined;
   private readonly readyPromise: Promise<void>;
   private shuttingDown = false;
   /** In lame duck mode: no new clients, existing ones are being moved away. */
@@ -87,6 +90,7 @@ export class Server extends ServerCore {
     if (o.leafnodes !== undefined) {
       const leafnodes = new LeafNodeManager(this, o.leafnodes);
       this.leafnodes = leafnodes;
+      this.leafCounter = (acc) => leafnodes.leafsOf(acc);
       this.delivery.interestObservers.push(leafnodes);
     }
     this.readyPromise = this.start();
@@ -142,6 +146,11 @@ export class Server extends ServerCore {
           sysRequests.serverInfo(),
         );
         this.claimsRequests.start();
+      }
+      // Operator mode: account connection limits count the whole cluster's connections.
+      if (this.jwtAccounts !== undefined) {
+        this.accountConns = new AccountConns(this, sys, () => sysRequests.serverInfo());
+        this.accountConns.start();
       }
     }
     const leafnodes = this.leafnodes;
@@ -290,6 +299,7 @@ export class Server extends ServerCore {
       }
       this.sysRequests?.stop();
       this.claimsRequests?.stop();
+      this.accountConns?.stop();
       this.jwtAccounts?.stop();
       this.auth.operator?.store?.close();
       await this.monitor?.stop();

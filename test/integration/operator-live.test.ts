@@ -451,3 +451,68 @@ resolver_preload: {
     }
   });
 }
+
+const CONN_PAIRS: [ServerKind, ServerKind][] = hasReference()
+  ? [
+      ['tsnats', 'tsnats'],
+      ['tsnats', 'nats-server'],
+      ['nats-server', 'tsnats'],
+    ]
+  : [['tsnats', 'tsnats']];
+
+for (const [firstKind, secondKind] of CONN_PAIRS) {
+  test(`operator mode in a cluster (${firstKind} + ${secondKind}): an account's \`conn\` limit counts both servers' clients`, async () => {
+    const op = createOperator();
+    const sys = createAccount();
+    const a = createAccount();
+    const conf = (
+      routes: string,
+    ): string => `operator: ${operatorJwt(op, { system_account: sys.getPublicKey() })}
+system_account: ${sys.getPublicKey()}
+resolver: MEMORY
+resolver_preload: {
+  ${sys.getPublicKey()}: ${accountJwt(sys, op)}
+  ${a.getPublicKey()}: ${accountJwt(a, op, limits({ conn: 2 }))}
+}
+cluster { name: conns, listen: "127.0.0.1:-1"${routes} }
+`;
+    const first = await launch({ kind: firstKind, config: conf(''), listeners: ['nats', 'cluster'] });
+    let second: Launched | undefined;
+    const conns: NatsConnection[] = [];
+    try {
+      second = await launch({
+        kind: secondKind,
+        config: conf(`, routes: ["nats://127.0.0.1:${first.clusterPort}"]`),
+        listeners: ['nats', 'cluster'],
+      });
+      const sysA = await mustConnect(first.url, credsOpts(makeUser(sys).creds));
+      const sysB = await mustConnect(second.url, credsOpts(makeUser(sys).creds));
+      conns.push(sysA, sysB);
+      // The route carries the system account's traffic once this round trip works.
+      await waitFor(() => roundTrip(sysA, sysB, 'route.up'), 10000, 'the route');
+      conns.push(await mustConnect(first.url, credsOpts(makeUser(a).creds)));
+      conns.push(await mustConnect(second.url, credsOpts(makeUser(a).creds)));
+      const bearer = userJwt(createUser(), a, { bearer_token: true });
+      // Once the first server has heard of the second's client, a third client is over the limit.
+      const port = first.port;
+      await waitFor(
+        async () => {
+          const raw = await rawConnect(port);
+          try {
+            raw.send(`CONNECT {"jwt":"${bearer}","verbose":false,"pedantic":false,"protocol":1}\r\nPING\r\n`);
+            const r = await raw.readUntilClosed(500);
+            return r.closed && r.text === "-ERR 'maximum account active connections exceeded'\r\n";
+          } finally {
+            raw.close();
+          }
+        },
+        10000,
+        'the third client refused',
+      );
+    } finally {
+      await Promise.all(conns.map((c) => c.close()));
+      await second?.stop();
+      await first.stop();
+    }
+  });
+}
