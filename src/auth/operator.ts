@@ -18,6 +18,7 @@ import {
   type UserClaims,
 } from './jwt.js';
 import { DirJwtStore } from './jwt-store.js';
+import { type AccountResolver, DirResolver, MemoryResolver } from './resolver.js';
 import { applyUserTemplate, hasEmptyPermissions } from './scoped-keys.js';
 import type { OperatorModeConfig, Permissions, ResolverConfig } from './types.js';
 import { srcAllowed, type TimeRange, timesAllowed } from './user-restrictions.js';
@@ -98,33 +99,6 @@ export interface TrustedAccount {
   claims: AccountClaims;
   signingKeys: Set<string>;
   scopes: Map<string, JwtUserScope>;
-}
-
-/** Where account JWTs are found by their public key (nats-server's AccountResolver). */
-export interface AccountResolver {
-  fetch(name: string): string | undefined;
-  /** Store a preloaded JWT (memory: as is; directory: unless the stored one is newer). */
-  store(name: string, jwt: string): void;
-}
-
-class MemoryResolver implements AccountResolver {
-  private readonly jwts = new Map<string, string>();
-  fetch(name: string): string | undefined {
-    return this.jwts.get(name);
-  }
-  store(name: string, jwt: string): void {
-    this.jwts.set(name, jwt);
-  }
-}
-
-class DirResolver implements AccountResolver {
-  constructor(private readonly dir: DirJwtStore) {}
-  fetch(name: string): string | undefined {
-    return this.dir.load(name);
-  }
-  store(name: string, jwt: string): void {
-    this.dir.saveIfNewer(name, jwt);
-  }
 }
 
 /** How long a failed account lookup is remembered. */
