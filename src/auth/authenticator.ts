@@ -93,7 +93,6 @@ export class Authenticator {
   private nkeys = new Map<string, NkeyUserConfig>();
   /** Operator mode: the trusted operators and accounts; users authenticate with JWTs only. */
   operator: OperatorTrust | undefined;
-  private operatorConfig: AuthorizationConfig['operator'];
   /** Why the last operator-mode authentication failed (nats-server's debug line), for the log. */
   onReject: ((reason: string) => void) | undefined;
 
@@ -110,11 +109,13 @@ export class Authenticator {
     this.config = config;
     this.users = new Map(config.users.map((u) => [u.user, u]));
     this.nkeys = new Map(config.nkeys.map((n) => [n.nkey, n]));
-    // The same operator config keeps its trust (and the resolver's directory and accounts) on reload.
-    const same =
-      this.operator !== undefined && JSON.stringify(this.operatorConfig) === JSON.stringify(config.operator);
-    if (!same) this.operator = config.operator !== undefined ? new OperatorTrust(config.operator) : undefined;
-    this.operatorConfig = config.operator;
+    // On reload the same operators and resolver keep their trust (the resolver's directory, the accounts
+    // known); what else changed is applied by reload() (see reload.ts).
+    const keep =
+      this.operator !== undefined &&
+      config.operator !== undefined &&
+      this.operator.sameTrust(config.operator);
+    if (!keep) this.operator = config.operator !== undefined ? new OperatorTrust(config.operator) : undefined;
   }
 
   /** Clients must authenticate (INFO `auth_required`). */

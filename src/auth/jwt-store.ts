@@ -116,6 +116,33 @@ export class DirJwtStore {
     }
   }
 
+  /**
+   * Read the directory again (nats-server's Reload on a configuration reload): files added or changed by
+   * hand are tracked, and their keys returned; files removed are no longer tracked.
+   */
+  reload(): string[] {
+    const changed: string[] = [];
+    const seen = new Set<string>();
+    for (const name of readdirSync(this.directory)) {
+      if (!name.endsWith(EXT)) continue;
+      const key = name.slice(0, -EXT.length);
+      let jwt: string;
+      try {
+        const file = path.join(this.directory, name);
+        if (!statSync(file).isFile()) continue;
+        jwt = readFileSync(file, 'utf8');
+      } catch {
+        continue;
+      }
+      seen.add(key);
+      const before = this.index.get(key);
+      this.track(key, jwt);
+      if (before === undefined || !before.hash.equals(this.index.get(key)!.hash)) changed.push(key);
+    }
+    for (const key of [...this.index.keys()]) if (!seen.has(key)) this.index.delete(key);
+    return changed;
+  }
+
   /** The XOR of the sha256 of every tracked JWT: equal on servers that hold the same JWTs. */
   hash(): Buffer {
     const out = Buffer.alloc(32);

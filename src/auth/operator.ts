@@ -113,6 +113,7 @@ const ACCOUNT_VALIDATION = 'account validation failed';
  */
 export class OperatorTrust {
   readonly operators: OperatorClaims[];
+  private readonly operatorJwts: string[];
   /** Keys that may sign accounts: each operator (unless strict_signing_key_usage) and its signing keys. */
   readonly trustedKeys = new Set<string>();
   readonly warnings: string[] = [];
@@ -125,7 +126,7 @@ export class OperatorTrust {
   /** Names found without a usable JWT, until when (ms) that answer stands. */
   private readonly misses = new Map<string, number>();
   /** `resolver_pinned_accounts`: when set, users of other accounts are refused. */
-  readonly pinned: Set<string> | undefined;
+  pinned: Set<string> | undefined;
   /** Logins refused as not pinned (/varz `pinned_account_fails`). */
   pinnedFails = 0;
   /**
@@ -136,6 +137,7 @@ export class OperatorTrust {
 
   constructor(config: OperatorModeConfig) {
     this.operators = config.operators.map((j) => decodeOperatorClaims(j));
+    this.operatorJwts = [...config.operators];
     for (const op of this.operators) {
       if (op.nats.strict_signing_key_usage !== true) this.trustedKeys.add(op.sub);
       for (const k of op.nats.signing_keys ?? []) this.trustedKeys.add(k);
@@ -162,7 +164,12 @@ export class OperatorTrust {
     } else {
       this.resolver = new MemoryResolver();
     }
-    for (const [key, jwt] of Object.entries(config.preload)) {
+    this.preload(config.preload);
+  }
+
+  /** Store the preloaded JWTs, warning about those that will not be usable (checkResolvePreloads). */
+  private preload(preload: Record<string, string>): void {
+    for (const [key, jwt] of Object.entries(preload)) {
       const v = this.verify(jwt, key);
       if (typeof v === 'string') this.warnings.push(`resolver_preload: account ${key}: ${v}`);
       else {
@@ -175,6 +182,29 @@ export class OperatorTrust {
         this.warnings.push(`resolver_preload: account ${key}: ${(e as Error).message}`);
       }
     }
+  }
+
+  /**
+   * A configuration reload with the same operators and resolver (nats-server's configureResolver and
+   * Reload): new preloads are stored, the pinned accounts replaced, a directory read again. Returns the
+   * accounts whose JWT may have changed.
+   */
+  reload(config: OperatorModeConfig): string[] {
+    this.pinned = config.pinnedAccounts !== undefined ? new Set(config.pinnedAccounts) : undefined;
+    const before = new Map(Object.keys(config.preload).map((k) => [k, this.resolver.fetch(k)]));
+    this.preload(config.preload);
+    const changed = new Set<string>(this.store?.reload() ?? []);
+    for (const [k, old] of before) if (this.resolver.fetch(k) !== old) changed.add(k);
+    for (const k of changed) this.forget(k);
+    return [...changed];
+  }
+
+  /** Whether `config` names the same operators and resolver (all a reload may not change). */
+  sameTrust(config: OperatorModeConfig): boolean {
+    return (
+      JSON.stringify(config.operators) === JSON.stringify(this.operatorJwts) &&
+      JSON.stringify(config.resolver ?? { type: 'memory' }) === JSON.stringify(this.resolverConfig)
+    );
   }
 
   /** The system account the first operator names, if any. */

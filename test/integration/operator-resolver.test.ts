@@ -4,13 +4,13 @@
  * against tsnats and, when installed, nats-server 2.9.10; replies are compared field by field.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createAccount, createOperator, type KeyPair } from '@nats-io/nkeys';
+import { createAccount, createOperator, createUser, type KeyPair } from '@nats-io/nkeys';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { accountJwt, makeUser, operatorJwt, signJwt } from '../helpers/jwt.js';
+import { accountJwt, credsText, makeUser, operatorJwt, signJwt, userJwt } from '../helpers/jwt.js';
 import { type Launched, launch, type ServerKind } from '../helpers/launcher.js';
 import { credsOpts, mustConnect, nextError, refused } from '../helpers/operator-client.js';
 import { hasReference } from '../helpers/reference.js';
@@ -385,5 +385,42 @@ for (const kinds of CLUSTER_KINDS) {
 for (const kinds of CLUSTER_KINDS) {
   test(`in a cluster (${kinds.join(' → ')}), a server that missed an update gets it by the PACK sync`, async () => {
     await clusterPush(kinds, true, 'full', true);
+  });
+}
+
+for (const kind of KINDS) {
+  test(`full resolver (${kind}): a JWT changed by hand in the directory applies on reload`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), `tsnats-jwtdir-reload-${kind}-`));
+    const a = createAccount();
+    const setup = fullSetup(dir, [a]);
+    const server = await launch({ kind, config: setup.config });
+    try {
+      const userKey = createUser();
+      const iat = Math.floor(Date.now() / 1000) - 60;
+      const jwt = userJwt(userKey, a, {}, { iat });
+      const nc = await mustConnect(server.url, credsOpts(credsText(jwt, userKey)));
+      const other = await mustConnect(server.url, credsOpts(makeUser(a).creds));
+      const err = nextError(nc);
+      // What an operator's tooling might do: write the account's new JWT into the directory.
+      writeFileSync(
+        join(dir, `${a.getPublicKey()}.jwt`),
+        accountJwt(a, setup.op, { revocations: { [userKey.getPublicKey()]: iat + 1 } }),
+      );
+      server.kill('SIGHUP');
+      await server.waitForLog(/Reloaded server configuration/);
+      // The revoked user is gone with both servers.
+      await nc.closed();
+      if (kind === 'tsnats') {
+        // tsnats applies the new JWT to the account in use, as a pushed update: the revoked user is told,
+        // the others stay. nats-server 2.9.10 closes every client of the account, without a word.
+        assert.match(await err, /User Authentication Revoked/i);
+        await other.flush();
+        assert.equal(other.isClosed(), false);
+      }
+      await other.close();
+    } finally {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 }
