@@ -105,6 +105,8 @@ export class Leaf extends Connection implements RemoteLink {
   registered = false;
   /** The nonce sent in the first INFO (accepted side). */
   nonce = '';
+  /** Operator mode (accepted side): the user JWT the leaf logged in with, '' when none. */
+  userJwt = '';
   /** The TLS socket, when the connection is secured. */
   tls: TLSSocket | undefined;
   /** The peer's interest, by "subject[ queue]" (the LS- argument). */
@@ -235,6 +237,7 @@ export class Leaf extends Connection implements RemoteLink {
           this.close(ClosedReason.MaxAccountConnectionsExceeded);
           return;
         }
+        if (srv.auth.operator !== undefined) this.userJwt = c.jwt;
         if (this.acceptConnect(c, acc, identity.permissions)) this.resumeInput();
       },
       (err: unknown) => {

@@ -90,6 +90,11 @@ export class LeafNodeManager implements InterestObserver {
   leafsOf(acc: Account): number {
     return this.byAccount.get(acc)?.size ?? 0;
   }
+
+  /** The leaf connections bound to `acc`. */
+  leafsBoundTo(acc: Account): Leaf[] {
+    return [...(this.byAccount.get(acc) ?? [])];
+  }
   private readonly remotes: RemoteState[] = [];
   /** Each account's loop detection subject, made on first use. */
   private readonly lds = new Map<Account, string>();

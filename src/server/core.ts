@@ -46,6 +46,16 @@ export interface ClusterView {
   connectURLsChangedSince(ms: number): boolean;
 }
 
+/** What account updates need of a leaf connection (the leafnode module's Leaf). */
+export interface LeafConnectionView {
+  readonly start: Date;
+  readonly closed: boolean;
+  /** The user JWT it logged in with, '' when none. */
+  readonly userJwt: string;
+  sendErr(err: string): void;
+  close(reason: ClosedReason): void;
+}
+
 export class ServerCore implements ConnectionHost {
   readonly options: ServerOptions;
   readonly logger: Logger;
@@ -83,6 +93,8 @@ export class ServerCore implements ConnectionHost {
   accountConnsObserver: ((acc: Account) => void) | undefined;
   /** How many leaf connections are bound to an account (set by the composition root). */
   leafCounter: ((acc: Account) => number) | undefined;
+  /** The leaf connections bound to an account (set by the composition root). */
+  leafLister: ((acc: Account) => LeafConnectionView[]) | undefined;
   /** No new clients are accepted (shutdown or lame duck mode). */
   protected accepting = true;
   /** Every accepted socket until it is fully closed (closed clients may still be finishing). */
@@ -164,6 +176,10 @@ export class ServerCore implements ConnectionHost {
   /** Leaf connections bound to `acc`. */
   leafsOf(acc: Account): number {
     return this.leafCounter?.(acc) ?? 0;
+  }
+
+  leafConnections(acc: Account): LeafConnectionView[] {
+    return this.leafLister?.(acc) ?? [];
   }
 
   /** The system account, unless there is none (`no_system_account`). */

@@ -16,7 +16,6 @@ import { decodeUserClaims, isRevoked } from '../auth/jwt.js';
 import { limitOf, type OperatorTrust, type TrustedAccount } from '../auth/operator.js';
 import type { JsAccountLimits } from '../auth/types.js';
 import { Account } from './account.js';
-import type { Client } from './client.js';
 import { ClosedReason } from './closed-reason.js';
 import type { Logger } from './logger.js';
 
@@ -26,6 +25,8 @@ export interface JwtAccountsHost {
   readonly logger: Logger;
   readonly auth: { readonly operator: OperatorTrust | undefined };
   readonly options: { readonly noSublistCache: boolean };
+  /** The leaf connections bound to an account. */
+  leafConnections(acc: Account): (JwtConnection & { readonly userJwt: string })[];
 }
 
 /** Timers stop at 2^31-1 ms; longer waits are re-armed. */
@@ -223,8 +224,6 @@ export class JwtAccounts {
    */
   private checkClients(acc: Account, t: TrustedAccount, old: TrustedAccount): void {
     const clients = [...acc.clients].sort((a, b) => b.start.getTime() - a.start.getTime());
-    const nats = t.claims.nats;
-    const disallowBearer = nats.limits?.disallow_bearer === true;
     clients.forEach((c, i) => {
       if (c.closed) return;
       if (acc.maxConnections >= 0 && i >= acc.maxConnections) {
@@ -232,30 +231,18 @@ export class JwtAccounts {
         return;
       }
       c.applyAccountLimits();
-      const jwt = c.opts.jwt ?? '';
-      if (jwt === '') return;
-      let user: ReturnType<typeof decodeUserClaims>;
-      try {
-        user = decodeUserClaims(jwt);
-      } catch {
-        c.authViolation();
+      enforce(c, userStanding(acc, t, old, c.opts.jwt ?? ''));
+    });
+    // Leaf connections bound to the account: the same checks, against `leaf`.
+    const leafs = this.host.leafConnections(acc).sort((a, b) => b.start.getTime() - a.start.getTime());
+    leafs.forEach((l, i) => {
+      if (l.closed) return;
+      if (acc.maxLeafs >= 0 && i >= acc.maxLeafs) {
+        l.sendErr('maximum account active connections exceeded');
+        l.close(ClosedReason.MaxAccountConnectionsExceeded);
         return;
       }
-      if (disallowBearer && user.nats.bearer_token === true) {
-        c.authViolation();
-        return;
-      }
-      if (isRevoked(t.claims, user.sub, user.iat)) {
-        revoked(c);
-        return;
-      }
-      // A user signed by a signing key the account no longer has, or whose scope changed (nats-server's
-      // signersChanged and alteredScope).
-      if (user.iss === acc.name || t.signingKeys.has(user.iss)) return;
-      const scope = t.scopes.get(user.iss);
-      if (scope === undefined || JSON.stringify(scope) !== JSON.stringify(old.scopes.get(user.iss))) {
-        c.close(ClosedReason.AuthenticationViolation);
-      }
+      enforce(l, userStanding(acc, t, old, l.userJwt));
     });
   }
 }
@@ -295,8 +282,52 @@ function expireClients(acc: Account): void {
   }
 }
 
-function revoked(c: Client): void {
-  c.server.logger.debug(`${c} - User Authentication Revoked`);
-  c.sendErr('User Authentication Revoked');
-  c.close(ClosedReason.Revocation);
+/** A connection logged in with a user JWT: a client or a leaf. */
+export interface JwtConnection {
+  readonly start: Date;
+  readonly closed: boolean;
+  sendErr(err: string): void;
+  close(reason: ClosedReason): void;
+}
+
+/** Where a connection's user stands under the account's new JWT. */
+type Standing = 'ok' | 'violation' | 'revoked' | 'signer-gone';
+
+/**
+ * nats-server's checks of each connection after an account update: the user JWT still decodes, is not a
+ * bearer token the account now refuses, is not revoked, and its signing key (or scope) is unchanged.
+ */
+function userStanding(acc: Account, t: TrustedAccount, old: TrustedAccount, jwt: string): Standing {
+  if (jwt === '') return 'ok';
+  let user: ReturnType<typeof decodeUserClaims>;
+  try {
+    user = decodeUserClaims(jwt);
+  } catch {
+    return 'violation';
+  }
+  if (t.claims.nats.limits?.disallow_bearer === true && user.nats.bearer_token === true) return 'violation';
+  if (isRevoked(t.claims, user.sub, user.iat)) return 'revoked';
+  if (user.iss === acc.name || t.signingKeys.has(user.iss)) return 'ok';
+  const scope = t.scopes.get(user.iss);
+  if (scope === undefined || JSON.stringify(scope) !== JSON.stringify(old.scopes.get(user.iss))) {
+    return 'signer-gone';
+  }
+  return 'ok';
+}
+
+function enforce(c: JwtConnection, standing: Standing): void {
+  switch (standing) {
+    case 'violation':
+      c.sendErr('Authorization Violation');
+      c.close(ClosedReason.AuthenticationViolation);
+      break;
+    case 'revoked':
+      c.sendErr('User Authentication Revoked');
+      c.close(ClosedReason.Revocation);
+      break;
+    case 'signer-gone':
+      // nats-server closes these without a word.
+      c.close(ClosedReason.AuthenticationViolation);
+      break;
+  }
 }

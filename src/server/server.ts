@@ -91,6 +91,7 @@ export class Server extends ServerCore {
       const leafnodes = new LeafNodeManager(this, o.leafnodes);
       this.leafnodes = leafnodes;
       this.leafCounter = (acc) => leafnodes.leafsOf(acc);
+      this.leafLister = (acc) => leafnodes.leafsBoundTo(acc);
       this.delivery.interestObservers.push(leafnodes);
     }
     this.readyPromise = this.start();

@@ -516,3 +516,47 @@ cluster { name: conns, listen: "127.0.0.1:-1"${routes} }
     }
   });
 }
+
+for (const hubKind of KINDS) {
+  test(`operator mode (${hubKind} hub): a leaf whose user is revoked by a claims update is disconnected`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), `tsnats-leaf-revoke-${hubKind}-`));
+    const op = createOperator();
+    const sys = createAccount();
+    const a = createAccount();
+    const config = `operator: ${operatorJwt(op, { system_account: sys.getPublicKey() })}
+system_account: ${sys.getPublicKey()}
+resolver { type: full, dir: "${dir}/jwt" }
+resolver_preload: {
+  ${sys.getPublicKey()}: ${accountJwt(sys, op)}
+  ${a.getPublicKey()}: ${accountJwt(a, op, limits({}))}
+}
+`;
+    const { startHub, startLeaf, waitForLeafs } = await import('../helpers/leafnodes.js');
+    const { writeFileSync } = await import('node:fs');
+    const { credsText } = await import('../helpers/jwt.js');
+    const leafUser = createUser();
+    const iat = Math.floor(Date.now() / 1000) - 60;
+    const creds = join(dir, 'leaf.creds');
+    writeFileSync(creds, credsText(userJwt(leafUser, a, {}, { iat }), leafUser));
+    const hub = await startHub(hubKind, { config });
+    let leaf: Launched | undefined;
+    let sysConn: NatsConnection | undefined;
+    try {
+      leaf = await startLeaf('tsnats', `nats-leaf://127.0.0.1:${hub.leafPort}`, {
+        remote: `credentials: "${creds}"`,
+      });
+      await waitForLeafs(hub, 1);
+      sysConn = await mustConnect(hub.url, credsOpts(makeUser(sys).creds));
+      const jwt = accountJwt(a, op, { ...limits({}), revocations: { [leafUser.getPublicKey()]: iat + 1 } });
+      const m = await sysConn.request('$SYS.REQ.CLAIMS.UPDATE', jwt, { timeout: 2000 });
+      assert.match(m.string(), /jwt updated/);
+      await leaf.waitForLog(/User Authentication Revoked/, 10000);
+      await waitForLeafs(hub, 0);
+    } finally {
+      await sysConn?.close();
+      await leaf?.stop();
+      await hub.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
