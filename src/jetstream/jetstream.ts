@@ -198,13 +198,15 @@ export class JetStream {
   /**
    * Operator mode: an account made from its JWT, or whose JWT changed, gets JetStream with the JWT's
    * limits (new limits replace the old), or answers 10039 when the JWT enables none (nats-server's
-   * configJetStream). Turning JetStream off for an account that has it is not done yet.
+   * configJetStream); a JWT that no longer enables it turns it off (streams stop, their files stay, and
+   * come back when a later JWT enables JetStream again).
    */
   applyJwtLimits(acc: Account, limits: JsAccountLimits | undefined): void {
     if (acc === this.server.systemAccount) return;
     const jsa = this.accounts.get(acc.name);
     if (jsa !== undefined) {
       if (limits !== undefined) jsa.limits = limits;
+      else this.disableAccount(jsa);
       return;
     }
     const i = this.notEnabledSubs.findIndex(([a]) => a === acc);
@@ -221,6 +223,24 @@ export class JetStream {
       this.server.logger.notice(`  Recovering JetStream state for account "${acc.name}"`);
       enabled.recover();
     }
+  }
+
+  /** Turn JetStream off for an account (nats-server's disableJetStream); standalone servers only. */
+  private disableAccount(jsa: JsAccount): void {
+    const acc = jsa.account;
+    if (this.cluster !== undefined || this.domain !== '') {
+      this.server.logger.warn(
+        `JetStream stays enabled for account ${acc.name}: turning it off is not supported by tsnats with clustering or a domain yet`,
+      );
+      return;
+    }
+    this.server.logger.notice(`Disabling JetStream for account "${acc.name}"`);
+    const sub = this.apiSubs.get(acc.name);
+    if (sub !== undefined) this.server.unsubscribeInternal(acc, sub);
+    this.apiSubs.delete(acc.name);
+    jsa.stop();
+    this.accounts.delete(acc.name);
+    this.answerNotEnabledApi(acc);
   }
 
   /**

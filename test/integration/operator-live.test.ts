@@ -357,10 +357,10 @@ resolver_preload: { ${sys.getPublicKey()}: ${accountJwt(sys, op)} }
         body: unknown,
       ): Promise<Record<string, unknown>> =>
         JSON.parse((await nc.request(subject, JSON.stringify(body), { timeout: 2000 })).string());
-      const stream = (name: string) => ({
+      const stream = (name: string, storage = 'memory') => ({
         name,
         subjects: [name.toLowerCase()],
-        storage: 'memory',
+        storage,
         num_replicas: 1,
       });
       const withJs = createAccount();
@@ -380,6 +380,16 @@ resolver_preload: { ${sys.getPublicKey()}: ${accountJwt(sys, op)} }
       await push(withJs, { mem_storage: -1, disk_storage: -1, streams: 2, consumer: -1 });
       const again = await api(a, '$JS.API.STREAM.CREATE.S2', stream('S2'));
       assert.equal(again.error, undefined, JSON.stringify(again));
+      await push(withJs, { mem_storage: -1, disk_storage: -1, streams: 3, consumer: -1 });
+      const onDisk = await api(a, '$JS.API.STREAM.CREATE.F1', stream('F1', 'file'));
+      assert.equal(onDisk.error, undefined, JSON.stringify(onDisk));
+      // A JWT without JetStream turns it off; one with it again brings the file stream back.
+      await push(withJs, {});
+      const disabled = await api(a, '$JS.API.INFO', {});
+      assert.equal((disabled.error as Record<string, unknown>)?.err_code, 10039, JSON.stringify(disabled));
+      await push(withJs, { mem_storage: -1, disk_storage: -1, streams: 3, consumer: -1 });
+      const back = await api(a, '$JS.API.STREAM.INFO.F1', {});
+      assert.equal(back.error, undefined, JSON.stringify(back));
     } finally {
       await Promise.all(conns.map((c) => c.close()));
       await server.stop();
