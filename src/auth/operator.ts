@@ -125,6 +125,8 @@ export class OperatorTrust {
   private readonly accounts = new Map<string, TrustedAccount>();
   /** Names found without a usable JWT, until when (ms) that answer stands. */
   private readonly misses = new Map<string, number>();
+  /** Fetches from other servers under way. */
+  private readonly fetching = new Map<string, Promise<boolean>>();
   /** `resolver_pinned_accounts`: when set, users of other accounts are refused. */
   pinned: Set<string> | undefined;
   /** Logins refused as not pinned (/varz `pinned_account_fails`). */
@@ -275,15 +277,38 @@ export class OperatorTrust {
     } catch {
       return;
     }
-    if (this.account(name) !== undefined || this.resolver.fetch(name) !== undefined) return;
-    const jwt = await this.fetcher(name);
-    if (jwt === undefined) return;
-    try {
-      this.resolver.store(name, jwt);
-      this.misses.delete(name);
-    } catch (e) {
-      this.warnings.push(`fetched account ${name}: ${(e as Error).message}`);
+    await this.fetchAccount(name);
+  }
+
+  /**
+   * Fetch the JWT of `name` from the other servers unless it is here, and store it. Resolves to whether
+   * a JWT was fetched; concurrent fetches of one account share one request.
+   */
+  fetchAccount(name: string): Promise<boolean> {
+    const fetcher = this.fetcher;
+    if (
+      fetcher === undefined ||
+      this.account(name) !== undefined ||
+      this.resolver.fetch(name) !== undefined
+    ) {
+      return Promise.resolve(false);
     }
+    const pending = this.fetching.get(name);
+    if (pending !== undefined) return pending;
+    const p = fetcher(name).then((jwt) => {
+      this.fetching.delete(name);
+      if (jwt === undefined) return false;
+      try {
+        this.resolver.store(name, jwt);
+        this.misses.delete(name);
+        return true;
+      } catch (e) {
+        this.warnings.push(`fetched account ${name}: ${(e as Error).message}`);
+        return false;
+      }
+    });
+    this.fetching.set(name, p);
+    return p;
   }
 
   /** Use `acc` for its account from now on (a claims update that verified). */

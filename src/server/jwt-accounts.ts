@@ -37,6 +37,8 @@ export class JwtAccounts {
   private readonly expiry = new Map<Account, NodeJS.Timeout>();
   /** Importers with an activation token that expires, and the timer that re-checks their imports. */
   private readonly activations = new Map<Account, NodeJS.Timeout>();
+  /** Accounts whose imports are being made (an exporter made meanwhile must not remake them). */
+  private readonly wiring = new Set<Account>();
 
   /** Told of every account JWT put in force (JetStream enables the account with its limits). */
   onApplied: ((acc: Account, limits: JsAccountLimits | undefined) => void) | undefined;
@@ -148,19 +150,27 @@ export class JwtAccounts {
     this.scheduleExpiry(acc, t);
     this.wireImports(acc);
     this.onApplied?.(acc, jsLimitsOf(t));
-    if (old !== undefined) {
-      // Others' imports from this account depend on its exports.
-      for (const other of this.host.accounts.values()) {
-        if (other === acc || other.jwt === undefined) continue;
-        if ((other.jwt.claims.nats.imports ?? []).some((i) => i.account === acc.name))
-          this.wireImports(other);
-      }
-      this.checkClients(acc, t, old);
+    // Others' imports from this account depend on its exports, and some may have waited for it to come
+    // (nats-server's incomplete imports, completed when the exporter is loaded).
+    for (const other of this.host.accounts.values()) {
+      // An account whose imports are being made right now (this one was made for it) takes it there.
+      if (other === acc || other.jwt === undefined || this.wiring.has(other)) continue;
+      if ((other.jwt.claims.nats.imports ?? []).some((i) => i.account === acc.name)) this.wireImports(other);
     }
+    if (old !== undefined) this.checkClients(acc, t, old);
   }
 
   /** (Re)make the imports `acc`'s JWT asks for, each where the exporter's JWT allows it. */
   private wireImports(acc: Account): void {
+    this.wiring.add(acc);
+    try {
+      this.makeImports(acc);
+    } finally {
+      this.wiring.delete(acc);
+    }
+  }
+
+  private makeImports(acc: Account): void {
     acc.removeServiceImports((i) => i.jwt === true);
     for (const other of this.host.accounts.values()) {
       other.removeStreamImporters((i) => i.jwt === true && i.importer === acc);
@@ -172,7 +182,18 @@ export class JwtAccounts {
       const exporter = this.lookup(i.account);
       const auth =
         exporter?.jwt !== undefined ? importAllowed(exporter.jwt, acc.name, i) : { ok: false as const };
-      if (exporter === undefined || !auth.ok) {
+      if (exporter === undefined) {
+        // Maybe another server has the exporter's JWT: when it comes, the exporter is made and this import
+        // wired then (see apply).
+        this.host.logger.debug(
+          `account ${acc.name}: exporter ${i.account} of ${type} import ${i.subject} unknown`,
+        );
+        void this.trust?.fetchAccount(i.account).then((got) => {
+          if (got) this.lookup(i.account);
+        });
+        continue;
+      }
+      if (!auth.ok) {
         this.host.logger.debug(
           `account ${acc.name}: ${type} import ${i.subject} from ${i.account} not authorized`,
         );

@@ -96,6 +96,40 @@ resolver_preload: { ${sys.getPublicKey()}: ${accountJwt(sys, op)} }
       assert.equal(await roundTrip(ux, uy, 'news.b'), false, 'export withdrawn');
     });
 
+    test('an import whose exporter comes later is completed when the exporter is first used; no duplicates', async () => {
+      const x = createAccount();
+      const y = createAccount();
+      const z = createAccount();
+      const stream = (from: KeyPair, subject: string) => ({
+        name: subject,
+        subject,
+        account: from.getPublicKey(),
+        type: 'stream',
+      });
+      // y imports from x (not known yet) and from z (known).
+      await push(z, { exports: [{ name: 'zz', subject: 'zz.>', type: 'stream' }] });
+      await push(y, { imports: [stream(x, 'xx.>'), stream(z, 'zz.>')] });
+      const uy = await user(y);
+      /** Exactly one copy of a message on `subject` from `pub` reaches y, once the import works. */
+      const once = async (pub: NatsConnection, subject: string): Promise<void> => {
+        await waitFor(() => roundTrip(pub, uy, `${subject}.a`), 5000, `${subject} imported`);
+        const sub = uy.subscribe(`${subject}.b`);
+        await uy.flush();
+        pub.publish(`${subject}.b`, 'once');
+        await pub.flush();
+        // Absence of a second copy needs a window.
+        await new Promise((r) => setTimeout(r, 200));
+        assert.equal(sub.getReceived(), 1, `${subject}: one copy`);
+        sub.unsubscribe();
+      };
+      // z was made for y's import, while y's imports were being made.
+      await once(await user(z), 'zz');
+      // x comes later: its first user makes it, and y's import from it is completed.
+      await push(x, { exports: [{ name: 'xx', subject: 'xx.>', type: 'stream' }] });
+      await once(await user(x), 'xx');
+      await once(await user(z), 'zz');
+    });
+
     test('a user revoked by a claims update is disconnected with "User Authentication Revoked"', async () => {
       const x = createAccount();
       await push(x);

@@ -334,7 +334,7 @@ for (const kind of KINDS) {
     const server = await launch({ kind, config });
     const conns: NatsConnection[] = [];
     try {
-      assert.match(server.log(), /Managing some jwt in exclusive directory/);
+      await server.waitForLog(/Managing some jwt in exclusive directory/);
       const sys = await mustConnect(server.url, credsOpts(makeUser(setup.sys).creds));
       conns.push(sys);
       const b = createAccount();
