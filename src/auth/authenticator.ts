@@ -24,6 +24,8 @@ export interface Identity {
   permissions: Permissions | undefined;
   /** Operator mode: when the user JWT expires (ms since the epoch). */
   expiresAt?: number | undefined;
+  /** Operator mode: the user JWT's limits (-1: none). */
+  jwtLimits?: { maxSubs: number; maxPayload: number } | undefined;
 }
 
 /** Length of the nonce sent in INFO when NKey users exist (nats-server's nonceLen). */
@@ -115,7 +117,13 @@ export class Authenticator {
     this.config = config;
     this.users = new Map(config.users.map((u) => [u.user, u]));
     this.nkeys = new Map(config.nkeys.map((n) => [n.nkey, n]));
-    this.operator = config.operator !== undefined ? new OperatorTrust(config.operator) : undefined;
+    // On reload the same operators and resolver keep their trust (the resolver's directory, the accounts
+    // known); what else changed is applied by reload() (see reload.ts).
+    const keep =
+      this.operator !== undefined &&
+      config.operator !== undefined &&
+      this.operator.sameTrust(config.operator);
+    if (!keep) this.operator = config.operator !== undefined ? new OperatorTrust(config.operator) : undefined;
   }
 
   /** Clients must authenticate (INFO `auth_required`). */
@@ -156,19 +164,23 @@ export class Authenticator {
     nonce: string,
     certIdentities: string[] = [],
     ctx: AuthContext = STANDARD,
+    /** The client's address (a user JWT's `src`). */
+    host = '',
   ): Promise<Identity | undefined> {
     const cfg = this.config;
     const kind = ctx.connectionType;
     if (!this.requiredFor(ctx)) return { name: '', account: undefined, permissions: undefined };
     if (this.operator !== undefined) {
       // Operator mode: a user JWT is required, whatever else is configured (nats-server's trustedKeys).
-      const r = this.operator.authenticate(cr.jwt, cr.sig, nonce, kind);
+      // An account only another server has is fetched first (the full resolver).
+      await this.operator.prefetch(cr.jwt);
+      const r = this.operator.authenticate(cr.jwt, cr.sig, nonce, kind, host);
       if (!r.ok) {
         this.onReject?.(r.reason);
         return undefined;
       }
-      const { user, account, permissions, expiresAt } = r.identity;
-      return { name: user, account, permissions, expiresAt };
+      const { user, account, permissions, expiresAt, maxSubs, maxPayload } = r.identity;
+      return { name: user, account, permissions, expiresAt, jwtLimits: { maxSubs, maxPayload } };
     }
     if (ctx.verifyAndMap ?? this.verifyAndMap) {
       // TLS verify_and_map: the verified certificate names the user; no password.

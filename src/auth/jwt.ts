@@ -40,6 +40,7 @@ export interface OperatorClaims extends ClaimsData {
     system_account?: string;
     account_server_url?: string;
     strict_signing_key_usage?: boolean;
+    assert_server_version?: string;
   };
 }
 
@@ -50,6 +51,24 @@ export interface JwtExport {
   type: string;
   token_req?: boolean;
   response_type?: string;
+  /** Activation tokens revoked: importer account (or `*`) → issued at or before (seconds). */
+  revocations?: Record<string, number>;
+  /** The exported subject carries the importer's account key at this token (1-based). */
+  account_token_position?: number;
+}
+
+/** An exporter's permission for one account to import (jwt.ActivationClaims). */
+export interface ActivationClaims extends ClaimsData {
+  nats: {
+    /** The subject the import may have (or be contained in). */
+    subject?: string;
+    /** `stream` or `service`. */
+    kind?: string;
+    /** Set when a signing key of that account issued it. */
+    issuer_account?: string;
+    type?: string;
+    version?: number;
+  };
 }
 
 /** An account's import (jwt.Import): `subject` is the exporter's, `local_subject` the importer's. */
@@ -67,12 +86,28 @@ export interface JwtImport {
 export interface JwtUserScope {
   kind: string;
   key: string;
+  role?: string;
+  /** What users this key signs get, in place of their own (jwt.UserPermissionLimits). */
+  template?: UserPermissionLimits;
+}
+
+/** A user's permissions and limits (jwt.UserPermissionLimits), as a user JWT or a scope's template has them. */
+export interface UserPermissionLimits extends JwtPermissions {
+  src?: string[] | string;
+  times?: unknown[];
+  times_location?: string;
+  subs?: number;
+  data?: number;
+  payload?: number;
+  bearer_token?: boolean;
+  allowed_connection_types?: string[];
 }
 
 export interface AccountClaims extends ClaimsData {
   nats: {
     type?: string;
     version?: number;
+    tags?: string[];
     /** Plain keys, or scoped keys (objects). */
     signing_keys?: (string | JwtUserScope)[];
     /** User key (or `*`) → revoked for JWTs issued at or before this time (seconds). */
@@ -80,31 +115,50 @@ export interface AccountClaims extends ClaimsData {
     exports?: JwtExport[];
     imports?: JwtImport[];
     default_permissions?: JwtPermissions;
-    limits?: { disallow_bearer?: boolean } & Record<string, unknown>;
+    limits?: AccountLimits;
   };
 }
 
+/**
+ * An account's operator limits (jwt.OperatorLimits); -1 is no limit. nats-server 2.9 enforces `conn`,
+ * `subs` and `payload` (the last two per connection), `leaf`, and `disallow_bearer`.
+ */
+export interface AccountLimits {
+  conn?: number;
+  subs?: number;
+  payload?: number;
+  data?: number;
+  leaf?: number;
+  disallow_bearer?: boolean;
+  [key: string]: unknown;
+}
+
 export interface UserClaims extends ClaimsData {
-  nats: JwtPermissions & {
+  /** Per-connection limits `subs`/`payload`/`data` are jwt.NatsLimits; -1 is no limit. */
+  nats: UserPermissionLimits & {
     type?: string;
     version?: number;
     issuer_account?: string;
-    bearer_token?: boolean;
-    allowed_connection_types?: string[];
-    src?: string[] | string;
-    times?: unknown[];
+    tags?: string[];
   };
+}
+
+/** Any signed NATS JWT (jwt.GenericClaims): `nats` holds the claim's own fields. */
+export interface GenericClaims extends ClaimsData {
+  nats: Record<string, unknown>;
 }
 
 export class JwtError extends Error {}
 
-type Kind = 'operator' | 'account' | 'user';
+type Kind = 'operator' | 'account' | 'user' | 'activation';
 
 /** The NKey prefix character of each kind's subject, and the prefixes its issuer may have. */
 const KEYS: Record<Kind, { subject: string; issuers: string }> = {
   operator: { subject: 'O', issuers: 'O' },
-  account: { subject: 'A', issuers: 'O' },
+  // A self-signed account JWT decodes (jwt's ExpectedPrefixes); it is never trusted.
+  account: { subject: 'A', issuers: 'OA' },
   user: { subject: 'U', issuers: 'A' },
+  activation: { subject: 'A', issuers: 'OA' },
 };
 
 const B64URL = /^[A-Za-z0-9_-]*$/;
@@ -125,7 +179,7 @@ export function isPublicKey(key: unknown, prefix: string): key is string {
   }
 }
 
-function decode(token: string, kind: Kind): ClaimsData & { nats: Record<string, unknown> } {
+function decode(token: string, kind: Kind | undefined): ClaimsData & { nats: Record<string, unknown> } {
   const chunks = token.trim().split('.');
   if (chunks.length !== 3) throw new JwtError('expected 3 chunks');
   const [h, c, s] = chunks as [string, string, string];
@@ -146,8 +200,10 @@ function decode(token: string, kind: Kind): ClaimsData & { nats: Record<string, 
   }
   if (typeof claims !== 'object' || claims === null) throw new JwtError('claims are not an object');
   const nats = typeof claims.nats === 'object' && claims.nats !== null ? claims.nats : {};
-  const version = typeof nats.version === 'number' ? nats.version : 1;
-  if (version > 2) throw new JwtError(`JWT version ${version} is not supported`);
+  // Typed claims say their version; a generic claim goes by the header's algorithm (jwt.DecodeGeneric).
+  const version =
+    kind === undefined ? (alg === 'ed25519' ? 1 : 2) : typeof nats.version === 'number' ? nats.version : 1;
+  if (kind !== undefined && version > 2) throw new JwtError(`JWT version ${version} is not supported`);
   const sig = decodeSegment(s);
   const signed = version <= 1 ? c : `${h}.${c}`;
   let ok = false;
@@ -157,6 +213,7 @@ function decode(token: string, kind: Kind): ClaimsData & { nats: Record<string, 
     ok = false;
   }
   if (!ok) throw new JwtError(`claim failed V${version <= 1 ? 1 : 2} signature verification`);
+  if (kind === undefined) return { ...claims, nats };
   if (version >= 2 && nats.type !== kind) throw new JwtError(`not ${kind} claim`);
   if (!KEYS[kind].issuers.includes(String(claims.iss).charAt(0))) {
     throw new JwtError(`unable to validate issuer prefix of ${kind} claim`);
@@ -167,6 +224,11 @@ function decode(token: string, kind: Kind): ClaimsData & { nats: Record<string, 
   return { ...claims, nats };
 }
 
+/** Any signed JWT, its signature checked but not its type or keys (jwt.DecodeGeneric). */
+export function decodeGenericClaims(token: string): GenericClaims {
+  return decode(token, undefined) as GenericClaims;
+}
+
 export function decodeOperatorClaims(token: string): OperatorClaims {
   const c = decode(token, 'operator') as OperatorClaims;
   if (c.iss !== c.sub) throw new JwtError('operator JWT must be self-signed');
@@ -175,6 +237,10 @@ export function decodeOperatorClaims(token: string): OperatorClaims {
 
 export function decodeAccountClaims(token: string): AccountClaims {
   return decode(token, 'account') as AccountClaims;
+}
+
+export function decodeActivationClaims(token: string): ActivationClaims {
+  return decode(token, 'activation') as ActivationClaims;
 }
 
 export function decodeUserClaims(token: string): UserClaims {
@@ -200,11 +266,19 @@ export function parseDecoratedJwt(text: string): string {
 
 /** Revoked: the account revoked this user key (or all, `*`) at or after the JWT was issued. */
 export function isRevoked(account: AccountClaims, user: string, issuedAt: number | undefined): boolean {
-  const r = account.nats.revocations;
+  return isRevokedIn(account.nats.revocations, user, issuedAt);
+}
+
+/** A revocation list (key or `*` → time in seconds) revokes `key`'s JWT issued at `issuedAt`. */
+export function isRevokedIn(
+  r: Record<string, number> | undefined | null,
+  key: string,
+  issuedAt: number | undefined,
+): boolean {
   if (r === undefined || r === null) return false;
   const iat = issuedAt ?? 0;
   const all = r['*'];
   if (typeof all === 'number' && all >= iat) return true;
-  const ts = r[user];
+  const ts = r[key];
   return typeof ts === 'number' && ts >= iat;
 }

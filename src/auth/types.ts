@@ -125,13 +125,48 @@ export interface AuthorizationConfig {
   operator?: OperatorModeConfig;
 }
 
-/** `operator`, `resolver: MEMORY` and `resolver_preload` (nats-server's TrustedOperators and MemAccResolver). */
+/** `operator`, `resolver` and `resolver_preload` (nats-server's TrustedOperators and account resolvers). */
 export interface OperatorModeConfig {
   /** The trusted operators' JWTs (self-signed). */
   operators: string[];
   /** `resolver_preload`: account public key → account JWT. */
   preload: Record<string, string>;
+  /** Where account JWTs live; `resolver: MEMORY` when absent. */
+  resolver?: ResolverConfig;
+  /** `resolver_pinned_accounts` (with the system account): only their users may log in. */
+  pinnedAccounts?: string[];
 }
+
+/**
+ * `resolver: MEMORY` (nats-server's MemAccResolver), `resolver { type: full, dir: ... }` (its
+ * DirAccResolver: every account JWT in a directory, updated over the system account), or
+ * `resolver { type: cache, dir: ... }` (its CacheDirAccResolver).
+ */
+export type ResolverConfig =
+  | { type: 'memory' }
+  | {
+      type: 'full';
+      /** The directory of `<account key>.jwt` files (created when missing). */
+      dir: string;
+      /** `allow_delete`: `$SYS.REQ.CLAIMS.DELETE` renames files to `.jwt.deleted`. */
+      allowDelete: boolean;
+      /** Most JWTs the directory may hold (0 = no limit). */
+      limit: number;
+      /** `interval`: how often servers compare their directories (ms; nats-server's default 1 minute). */
+      intervalMs: number;
+      /** `timeout`: how long a lookup from another server may take (ms). */
+      timeoutMs: number;
+    }
+  | {
+      /** nats-server's CacheDirAccResolver: the JWTs in use, looked up from other servers when missing. */
+      type: 'cache';
+      dir: string;
+      /** Most JWTs kept (default 1000); the least recently used goes first. */
+      limit: number;
+      /** `ttl`: a JWT's file goes this long after its last use (ms; 0: when the JWT expires). */
+      ttlMs: number;
+      timeoutMs: number;
+    };
 
 export function emptyAuthorization(): AuthorizationConfig {
   return { user: '', password: '', token: '', users: [], nkeys: [], accounts: [], noAuthUser: '' };

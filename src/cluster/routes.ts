@@ -16,7 +16,6 @@ import { type SecureContext, TLSSocket, connect as tlsConnect } from 'node:tls';
 import { secretMatches } from '../auth/authenticator.js';
 import { ClientPermissions } from '../auth/permissions.js';
 import type { Account } from '../server/account.js';
-import type { Client } from '../server/client.js';
 import { ClosedReason } from '../server/closed-reason.js';
 import type { ClusterView, ServerCore } from '../server/core.js';
 import type { InterestObserver } from '../server/delivery.js';
@@ -125,8 +124,6 @@ export class RouteManager implements ClusterView, InterestObserver {
   /** Told the other servers' leaf URLs when they change (the leaf node module tells its leafs). */
   onLeafUrlsChanged: ((urls: string[]) => void) | undefined;
   private lastCURLsUpdate = 0;
-  /** Clients that have had their first PONG (only those get async INFO, as in nats-server). */
-  private readonly pongSent = new WeakSet<Client>();
   private ldm = false;
   private readonly routeListeners: ((info: RouteInfoProto) => void)[] = [];
   /** Route listener address as advertised (`cluster_advertise`), '' when not set. */
@@ -692,22 +689,15 @@ export class RouteManager implements ClusterView, InterestObserver {
     if (this.stopping) return;
     for (const c of this.server.clients.values()) {
       if (!(c.ws !== undefined ? ws : cli)) continue;
-      if (!c.closed && c.connectReceived && c.opts.protocol >= 1 && this.pongSent.has(c)) {
+      if (!c.closed && c.connectReceived && c.opts.protocol >= 1 && c.firstPongSent) {
         c.sendInfo(this.server.infoFor(c));
       }
     }
   }
 
-  /**
-   * A client's PING was answered. After its first one, a client that connected before the latest topology
-   * change gets an INFO with the current connect_urls (nats-server's processPing).
-   */
-  onClientPing(c: Client): void {
-    if (!c.connectReceived || this.pongSent.has(c)) return;
-    this.pongSent.add(c);
-    if (c.opts.protocol >= 1 && this.lastCURLsUpdate >= c.start.getTime()) {
-      c.sendInfo(this.server.infoFor(c));
-    }
+  /** A client that connected before the latest topology change needs an INFO (nats-server's processPing). */
+  connectURLsChangedSince(ms: number): boolean {
+    return this.lastCURLsUpdate >= ms;
   }
 
   /** Lame duck mode: tell the routes (INFO with "ldm"), and stop advertising our own client URLs. */

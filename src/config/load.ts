@@ -42,6 +42,7 @@ import {
   OPERATOR_KEYS,
   OperatorState,
   parseOperatorKey,
+  parsePinnedAccounts,
   parseResolverKey,
   parseResolverPreload,
   RESOLVER_KEYS,
@@ -88,7 +89,6 @@ export const NOT_SUPPORTED_YET: Readonly<Record<string, string>> = {
   gateway: 'gateways',
   mqtt: 'MQTT',
   resolver_tls: 'JWT/operator mode',
-  resolver_pinned_accounts: 'JWT/operator mode',
   trusted: 'JWT/operator mode',
   trusted_keys: 'JWT/operator mode',
   system: 'the system account',
@@ -421,6 +421,7 @@ function operatorHandlers(r: ConfigReader, op: OperatorState): Record<string, (f
   for (const k of OPERATOR_KEYS) h[k] = (f) => parseOperatorKey(r, f, op);
   for (const k of RESOLVER_KEYS) h[k] = (f) => parseResolverKey(r, f, op);
   h.resolver_preload = (f) => parseResolverPreload(r, f, op);
+  h.resolver_pinned_accounts = (f) => parsePinnedAccounts(r, f, op);
   return h;
 }
 

@@ -60,8 +60,11 @@ export class JsAccount implements StreamHost {
   constructor(
     readonly js: JetStream,
     readonly account: Account,
-    /** The account's JetStream limits (`accounts { A: { jetstream: {...} } }`); -1 = unlimited. */
-    readonly limits: JsAccountLimits = unlimitedJsAccount(),
+    /**
+     * The account's JetStream limits (`accounts { A: { jetstream: {...} } }`, or its account JWT, whose
+     * updates replace them); -1 = unlimited.
+     */
+    public limits: JsAccountLimits = unlimitedJsAccount(),
   ) {
     this.dir = join(js.storeDir, account.name);
   }

@@ -184,6 +184,8 @@ export class JetStream {
     const sys = core.systemAccount;
     const global = core.globalAccount;
     const out = new Map<Account, JsAccountLimits>();
+    // Operator mode: accounts come from JWTs, when first used; their JWT says (applyJwtLimits).
+    if (core.auth.operator !== undefined) return out;
     const others = [...core.accounts.values()].filter((a) => a !== sys && a !== global);
     if (others.length === 0) {
       out.set(global, unlimitedJsAccount());
@@ -195,6 +197,54 @@ export class JetStream {
       if (limits !== undefined && limits !== false) out.set(acc, limits);
     }
     return out;
+  }
+
+  /**
+   * Operator mode: an account made from its JWT, or whose JWT changed, gets JetStream with the JWT's
+   * limits (new limits replace the old), or answers 10039 when the JWT enables none (nats-server's
+   * configJetStream); a JWT that no longer enables it turns it off (streams stop, their files stay, and
+   * come back when a later JWT enables JetStream again).
+   */
+  applyJwtLimits(acc: Account, limits: JsAccountLimits | undefined): void {
+    if (acc === this.server.systemAccount) return;
+    const jsa = this.accounts.get(acc.name);
+    if (jsa !== undefined) {
+      if (limits !== undefined) jsa.limits = limits;
+      else this.disableAccount(jsa);
+      return;
+    }
+    const i = this.notEnabledSubs.findIndex(([a]) => a === acc);
+    if (limits === undefined) {
+      if (i < 0) this.answerNotEnabledApi(acc);
+      return;
+    }
+    if (i >= 0) {
+      this.server.unsubscribeInternal(acc, this.notEnabledSubs[i]![1]);
+      this.notEnabledSubs.splice(i, 1);
+    }
+    const enabled = this.enableAccount(acc, limits);
+    if (this.cluster === undefined) {
+      this.server.logger.notice(`  Recovering JetStream state for account "${acc.name}"`);
+      enabled.recover();
+    }
+  }
+
+  /** Turn JetStream off for an account (nats-server's disableJetStream); standalone servers only. */
+  private disableAccount(jsa: JsAccount): void {
+    const acc = jsa.account;
+    if (this.cluster !== undefined || this.domain !== '') {
+      this.server.logger.warn(
+        `JetStream stays enabled for account ${acc.name}: turning it off is not supported by tsnats with clustering or a domain yet`,
+      );
+      return;
+    }
+    this.server.logger.notice(`Disabling JetStream for account "${acc.name}"`);
+    const sub = this.apiSubs.get(acc.name);
+    if (sub !== undefined) this.server.unsubscribeInternal(acc, sub);
+    this.apiSubs.delete(acc.name);
+    jsa.stop();
+    this.accounts.delete(acc.name);
+    this.answerNotEnabledApi(acc);
   }
 
   /**

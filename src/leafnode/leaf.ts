@@ -105,6 +105,8 @@ export class Leaf extends Connection implements RemoteLink {
   registered = false;
   /** The nonce sent in the first INFO (accepted side). */
   nonce = '';
+  /** Operator mode (accepted side): the user JWT the leaf logged in with, '' when none. */
+  userJwt = '';
   /** The TLS socket, when the connection is secured. */
   tls: TLSSocket | undefined;
   /** The peer's interest, by "subject[ queue]" (the LS- argument). */
@@ -204,10 +206,18 @@ export class Leaf extends Connection implements RemoteLink {
     }
     const m = this.manager;
     this.suspendInput();
-    authenticateLeaf(m.options, srv.authorizationConfig, srv.auth.required, {
-      user: c.user,
-      pass: c.pass,
-    }).then(
+    authenticateLeaf(
+      m.options,
+      srv.authorizationConfig,
+      srv.auth.required,
+      { user: c.user, pass: c.pass, jwt: c.jwt, sig: c.sig },
+      {
+        nonce: this.nonce,
+        host: this.host,
+        operator: srv.auth.operator,
+        onReject: (reason) => srv.logger.debug(`${this} - JWT authentication failed: ${reason}`),
+      },
+    ).then(
       (identity) => {
         if (this.closed) return;
         if (identity === undefined) {
@@ -215,10 +225,19 @@ export class Leaf extends Connection implements RemoteLink {
           return;
         }
         const acc = identity.account === '' ? srv.globalAccount : srv.lookupAccount(identity.account);
-        if (acc === undefined) {
+        if (acc === undefined || acc.expired) {
           this.authFailed(c.user);
           return;
         }
+        // An account JWT's `leaf` limit counts the leafs already bound to it (nats-server's
+        // MaxTotalLeafNodesReached), refused as connections over the account's limit are.
+        if (acc.maxLeafs >= 0 && m.leafsOf(acc) + acc.numRemoteLeafs() >= acc.maxLeafs) {
+          srv.logger.error(`${this} - maximum account active connections exceeded`);
+          this.sendErr('maximum account active connections exceeded');
+          this.close(ClosedReason.MaxAccountConnectionsExceeded);
+          return;
+        }
+        if (srv.auth.operator !== undefined) this.userJwt = c.jwt;
         if (this.acceptConnect(c, acc, identity.permissions)) this.resumeInput();
       },
       (err: unknown) => {

@@ -85,6 +85,16 @@ export class LeafNodeManager implements InterestObserver {
   private readonly leafs = new Map<number, Leaf>();
   /** Registered connections by the account they are bound to. */
   private readonly byAccount = new Map<Account, Set<Leaf>>();
+
+  /** How many leaf connections are bound to `acc`. */
+  leafsOf(acc: Account): number {
+    return this.byAccount.get(acc)?.size ?? 0;
+  }
+
+  /** The leaf connections bound to `acc`. */
+  leafsBoundTo(acc: Account): Leaf[] {
+    return [...(this.byAccount.get(acc) ?? [])];
+  }
   private readonly remotes: RemoteState[] = [];
   /** Each account's loop detection subject, made on first use. */
   private readonly lds = new Map<Account, string>();
@@ -576,6 +586,7 @@ export class LeafNodeManager implements InterestObserver {
       }
     }
     set.add(leaf);
+    this.server.accountConnsChanged(acc);
     const log = this.server.logger;
     if (leaf.solicited) log.notice(`${leaf} - Leafnode connection created for account: ${acc.name} `);
     else log.notice(`${leaf} - Leafnode connection created for account: ${acc.name} `);
@@ -594,7 +605,10 @@ export class LeafNodeManager implements InterestObserver {
   leafClosed(leaf: Leaf, reason: ClosedReason): void {
     this.leafs.delete(leaf.lid);
     const set = this.byAccount.get(leaf.account);
-    if (set !== undefined && set.delete(leaf) && set.size === 0) this.byAccount.delete(leaf.account);
+    if (set !== undefined && set.delete(leaf)) {
+      if (set.size === 0) this.byAccount.delete(leaf.account);
+      this.server.accountConnsChanged(leaf.account);
+    }
     const log = this.server.logger;
     if (leaf.registered)
       log.notice(`${leaf} - Leafnode connection closed: ${reason} account: ${leaf.account.name}`);

@@ -18,6 +18,12 @@ export interface AccountInfo {
   leafnode_connections: number;
   client_connections: number;
   subscriptions: number;
+  /** Operator mode: the account JWT, its signer, name and tags, and the revoked users (RFC 3339 times). */
+  jwt?: string;
+  issuer_key?: string;
+  name_tag?: string;
+  tags?: string[];
+  revoked_user?: Record<string, string>;
   sublist_stats: SublistStatsJson;
 }
 
@@ -53,21 +59,43 @@ export function accountz(server: MonitoredServer, opts: Partial<AccountzOptions>
   }
   const acc = accounts.find((a) => a.name === name);
   if (acc === undefined) throw new BadRequest(`Account ${name} does not exist`);
+  const sys = server.systemAccount === acc;
+  const detail: AccountInfo = {
+    account_name: acc.name,
+    update_time: rfc3339(acc.updateTime ?? server.startTime),
+    ...(sys ? { is_system: true } : {}),
+    expired: false,
+    complete: true,
+    jetstream_enabled: server.jetstream?.lookupAccount(acc.name) !== undefined,
+    leafnode_connections: 0,
+    client_connections: clientCount(server, acc),
+    subscriptions: acc.sublist.count(),
+    ...jwtDetail(acc),
+    sublist_stats: sublistStats(server, acc.name),
+  };
   return {
     server_id: server.id,
     now,
-    account_detail: {
-      account_name: acc.name,
-      update_time: rfc3339(server.startTime),
-      expired: false,
-      complete: true,
-      jetstream_enabled: server.jetstream?.lookupAccount(acc.name) !== undefined,
-      leafnode_connections: 0,
-      client_connections: clientCount(server, acc),
-      subscriptions: acc.sublist.count(),
-      sublist_stats: sublistStats(server, acc.name),
-    },
+    ...(server.options.noSystemAccount ? {} : { system_account: server.options.systemAccount }),
+    account_detail: detail,
   };
+}
+
+/** An account made from a JWT: the fields nats-server's AccountInfo adds for it. */
+function jwtDetail(acc: Account): Partial<AccountInfo> {
+  const t = acc.jwt;
+  if (t === undefined) return {};
+  const out: Partial<AccountInfo> = { jwt: t.jwt, issuer_key: t.claims.iss };
+  if (t.claims.name !== undefined && t.claims.name !== '') out.name_tag = t.claims.name;
+  if ((t.claims.nats.tags?.length ?? 0) > 0) out.tags = [...t.claims.nats.tags!];
+  // Go writes a map's keys sorted.
+  const revs = Object.entries(t.claims.nats.revocations ?? {}).sort(([a], [b]) =>
+    a < b ? -1 : a > b ? 1 : 0,
+  );
+  if (revs.length > 0) {
+    out.revoked_user = Object.fromEntries(revs.map(([k, ts]) => [k, rfc3339(new Date(ts * 1000))]));
+  }
+  return out;
 }
 
 /** Messages and bytes (nats-server's DataStats). */

@@ -194,7 +194,8 @@ export class SystemRequests {
     this.server.publishInternal(this.account, `$SYS.SERVER.${this.server.id}.SHUTDOWN`, '', null, data);
   }
 
-  private serverInfo(): Json {
+  /** The `server` object of every system reply and event (nats-server's ServerInfo), numbered. */
+  serverInfo(): Json {
     const s = this.server;
     const info: Json = { name: s.name, host: s.options.host, id: s.id };
     if (s.cluster !== undefined) info.cluster = s.cluster.clusterName;

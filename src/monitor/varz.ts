@@ -2,7 +2,9 @@
  * /varz: server identity, configuration limits and runtime counters, with nats-server 2.9's `Varz` field
  * names, types and units (durations in nanoseconds, timeouts in seconds, times in RFC 3339).
  */
+
 import { availableParallelism } from 'node:os';
+import type { OperatorClaims } from '../auth/jwt.js';
 import { VERSION } from '../server/version.js';
 import { myUptime, rfc3339 } from './format.js';
 import { type JetStreamConfigJson, type JetStreamStatsJson, jetStreamStats } from './jsz.js';
@@ -141,7 +143,12 @@ export interface Varz {
   config_load_time: string;
   /** `server_tags`. */
   tags?: string[];
+  /** Operator mode: the trusted operators' JWTs and their claims. */
+  trusted_operators_jwt?: string[];
+  trusted_operators_claim?: Record<string, unknown>[];
   system_account?: string;
+  /** Logins refused by `resolver_pinned_accounts`. */
+  pinned_account_fails?: number;
 }
 
 /**
@@ -240,8 +247,54 @@ export function varz(server: MonitoredServer, state: MonitorState): Varz {
     http_req_stats: { ...state.httpReqStats },
     config_load_time: rfc3339(server.configLoadTime),
     ...nonEmpty('tags', [...o.tags]),
+    ...operatorFields(server),
     ...(o.noSystemAccount ? {} : { system_account: o.systemAccount }),
+    ...nonEmpty('pinned_account_fails', server.auth.operator?.pinnedFails ?? 0),
   };
+}
+
+/** Operator mode's /varz fields, the claims in the order Go marshals jwt.OperatorClaims. */
+function operatorFields(
+  server: MonitoredServer,
+): Pick<Varz, 'trusted_operators_jwt' | 'trusted_operators_claim'> {
+  const trust = server.auth.operator;
+  const jwts = server.authorizationConfig.operator?.operators ?? [];
+  if (trust === undefined || jwts.length === 0) return {};
+  return {
+    trusted_operators_jwt: [...jwts],
+    trusted_operators_claim: trust.operators.map(operatorClaimJson),
+  };
+}
+
+const CLAIMS_ORDER = ['aud', 'exp', 'jti', 'iat', 'iss', 'name', 'nbf', 'sub'];
+const OPERATOR_ORDER = [
+  'signing_keys',
+  'account_server_url',
+  'operator_service_urls',
+  'system_account',
+  'assert_server_version',
+  'strict_signing_key_usage',
+  'tags',
+  'type',
+  'version',
+];
+
+function operatorClaimJson(c: OperatorClaims): Record<string, unknown> {
+  const out = pickNonEmpty(c as unknown as Record<string, unknown>, CLAIMS_ORDER);
+  out.nats = pickNonEmpty(c.nats as Record<string, unknown>, OPERATOR_ORDER);
+  return out;
+}
+
+/** The given keys of `o` in that order, empty values left out (Go's omitempty). */
+function pickNonEmpty(o: Record<string, unknown>, keys: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of keys) {
+    const v = o[k];
+    if (v === undefined || v === null || v === '' || v === 0 || v === false) continue;
+    if (Array.isArray(v) && v.length === 0) continue;
+    out[k] = v;
+  }
+  return out;
 }
 
 /** `{ [key]: value }` unless value is empty (Go's omitempty). */

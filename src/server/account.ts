@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { TrustedAccount } from '../auth/operator.js';
 import type { SubjectMapper } from '../routing/mapping.js';
 import { matchLiteral, subjectIsLiteral } from '../routing/subject.js';
 import { Sublist } from '../routing/sublist.js';
@@ -20,6 +21,8 @@ export interface StreamImporter {
   subject: string;
   prefix: string;
   to: string;
+  /** Made from the importer's account JWT (replaced when the JWT changes). */
+  jwt?: boolean;
 }
 
 /** Requests on `local` in this account go to `exporter` as `remote`. */
@@ -34,6 +37,8 @@ export interface ServiceImport {
    * `$JS.API.>` import of clustered JetStream. Returns the header's value.
    */
   requestInfo?: (from: Account, producer: Client | null) => string;
+  /** Made from the importer's account JWT (replaced when the JWT changes). */
+  jwt?: boolean;
 }
 
 /** Where a response published in an exporting account goes. */
@@ -59,6 +64,21 @@ export class Account {
   mapper: SubjectMapper | null = null;
   /** True when routing in this account must look beyond its own sublist. */
   crossAccount = false;
+  /** Operator mode: the account JWT in force (jwt-accounts.ts), and when it was applied. */
+  jwt: TrustedAccount | undefined;
+  updateTime: Date | undefined;
+  /** The account JWT expired (or was deleted): nobody may log in. */
+  expired = false;
+  /** The account JWT's limits (-1: none): connections, and subscriptions and payload per connection. */
+  maxConnections = -1;
+  maxSubs = -1;
+  maxPayload = -1;
+  /** The account JWT's `leaf`: leaf node connections bound to this account (-1: no limit). */
+  maxLeafs = -1;
+  /** The clients logged in to this account. */
+  readonly clients = new Set<Client>();
+  /** Operator mode in a cluster: the other servers' connections to this account, by server id. */
+  readonly remoteConns = new Map<string, { conns: number; leafs: number }>();
 
   /** `sublistCache: false` for `disable_sublist_cache`. */
   constructor(
@@ -76,6 +96,28 @@ export class Account {
   addServiceImport(imp: ServiceImport): void {
     this.serviceImports.push(imp);
     this.crossAccount = true;
+  }
+
+  /** Clients of this account on the other servers of the cluster. */
+  numRemoteConns(): number {
+    let n = 0;
+    for (const r of this.remoteConns.values()) n += r.conns;
+    return n;
+  }
+
+  numRemoteLeafs(): number {
+    let n = 0;
+    for (const r of this.remoteConns.values()) n += r.leafs;
+    return n;
+  }
+
+  /** Drop the stream importers `drop` picks (in place: delivery holds this array). */
+  removeStreamImporters(drop: (imp: StreamImporter) => boolean): void {
+    removeWhere(this.streamImporters, drop);
+  }
+
+  removeServiceImports(drop: (imp: ServiceImport) => boolean): void {
+    removeWhere(this.serviceImports, drop);
   }
 
   /** A reply subject in this account that leads back to `reply` in `account`. */
@@ -113,4 +155,10 @@ export function serviceSubject(imp: ServiceImport, subject: string): string {
 
 export function matchesImport(subject: string, pattern: string): boolean {
   return matchLiteral(subject, pattern);
+}
+
+function removeWhere<T>(list: T[], drop: (x: T) => boolean): void {
+  let n = 0;
+  for (const x of list) if (!drop(x)) list[n++] = x;
+  list.length = n;
 }

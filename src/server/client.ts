@@ -167,6 +167,13 @@ export class Client extends Connection {
   echo = true;
   /** Set for a websocket client (nats-server's `c.ws`). */
   ws: WebsocketInfo | undefined;
+  /** Operator mode: the user JWT's limits (-1: none), combined with the account's into msubs/mpay. */
+  private userLimits = { maxSubs: -1, maxPayload: -1 };
+  /** Subscriptions and payload allowed by the user and account JWTs (-1: no limit beyond the server's). */
+  msubs = -1;
+  mpay = -1;
+  /** The first PONG after CONNECT went out (it may come with an INFO; see ServerCore.onClientPing). */
+  firstPongSent = false;
 
   constructor(
     readonly server: ServerCore,
@@ -242,7 +249,7 @@ export class Client extends Connection {
     // Checking credentials may take a while (bcrypt): hold the rest of the input until it is done.
     this.suspendInput();
     const certIds = this.tls !== undefined ? certificateIdentities(this.tls.getPeerCertificate()) : [];
-    srv.auth.authenticate(this.opts, this.nonce, certIds, ctx).then(
+    srv.auth.authenticate(this.opts, this.nonce, certIds, ctx, this.host).then(
       (identity) => this.authenticated(identity),
       (err: unknown) => {
         srv.logger.error(`${this} - authentication error: ${(err as Error).message}`);
@@ -262,18 +269,60 @@ export class Client extends Connection {
       identity.account !== undefined
         ? this.server.lookupAccount(identity.account)
         : this.server.globalAccount;
-    if (acc === undefined) {
+    if (acc === undefined || acc.expired) {
       this.authViolation();
       return;
     }
+    // An account JWT's `conn` limit counts the clients already in, here and on the other servers
+    // (nats-server's registerWithAccount).
+    if (acc.maxConnections >= 0 && acc.clients.size + acc.numRemoteConns() >= acc.maxConnections) {
+      this.maxAccountConnExceeded();
+      return;
+    }
     this.account = acc;
+    acc.clients.add(this);
+    this.server.accountConnsChanged(acc);
     this.authorizedUser = identity.name;
     if (identity.permissions !== undefined) this.perms = new ClientPermissions(identity.permissions);
+    if (identity.jwtLimits !== undefined) this.userLimits = identity.jwtLimits;
+    this.applyAccountLimits();
     this.parser.awaitingAuth = false;
     if (!this.finishConnect()) return;
     if (identity.expiresAt !== undefined) this.startExpiryTimer(identity.expiresAt);
     // Carry on with whatever arrived after CONNECT.
     this.resumeInput();
+  }
+
+  /**
+   * The user's and the account's JWT limits, the smaller of each (nats-server's applyAccountLimits, at
+   * login and when the account JWT changes). A client already at its new subscription limit is told and
+   * closed shortly after, as nats-server does.
+   */
+  applyAccountLimits(): void {
+    this.msubs = minLimit(this.userLimits.maxSubs, this.account.maxSubs);
+    this.mpay = minLimit(this.userLimits.maxPayload, this.account.maxPayload);
+    if (this.msubs >= 0 && this.subs.size >= this.msubs) {
+      this.maxSubsExceeded();
+      setTimeout(() => this.close(ClosedReason.MaxSubscriptionsExceeded), 20).unref();
+    }
+  }
+
+  /** The payload limit in force: the server's, or a smaller one from the JWTs. */
+  get maxPayload(): number {
+    const max = this.server.options.maxPayload;
+    return this.mpay >= 0 && this.mpay < max ? this.mpay : max;
+  }
+
+  private maxSubsExceeded(): void {
+    this.server.logger.error(`${this} - maximum subscriptions exceeded`);
+    this.sendErr('maximum subscriptions exceeded');
+  }
+
+  /** The account JWT's `conn` limit is reached: nats-server's maxAccountConnExceeded. */
+  maxAccountConnExceeded(): void {
+    this.server.logger.error(`${this} - maximum account active connections exceeded`);
+    this.sendErr('maximum account active connections exceeded');
+    this.close(ClosedReason.MaxAccountConnectionsExceeded);
   }
 
   /** The checks after authentication (nats-server's processConnect, in its order). */
@@ -317,7 +366,7 @@ export class Client extends Connection {
       this.close(ClosedReason.ProtocolViolation);
       return false;
     }
-    const max = this.server.options.maxPayload;
+    const max = this.maxPayload;
     if (pa.size > max) {
       this.server.logger.error(`${this} - maximum payload exceeded: ${pa.size} vs ${max}`);
       this.sendErr('Maximum Payload Violation');
@@ -434,12 +483,6 @@ export class Client extends Connection {
 
   processSub(subject: string, queue: string | undefined, sid: string): Subscription | undefined {
     const srv = this.server;
-    const maxSubs = srv.options.maxSubscriptions;
-    if (maxSubs > 0 && this.subs.size >= maxSubs) {
-      srv.logger.error(`${this} - maximum subscriptions exceeded`);
-      this.sendErr('maximum subscriptions exceeded');
-      return undefined;
-    }
     if (this.perms !== undefined && !this.perms.canSubscribe(subject, queue)) {
       srv.logger.error(
         `${this} - Subscription Violation - User "${this.authorizedUser}", Subject "${subject}", SID ${sid}`,
@@ -457,6 +500,15 @@ export class Client extends Connection {
         `${this} - Subscription Violation Too Many Tokens - ${this.authorizedUser}, Subject "${subject}", SID ${sid}`,
       );
       this.sendErr(`Permissions Violation for Subscription to ${JSON.stringify(subject)}, too many tokens`);
+      return undefined;
+    }
+    // The server's max_subscriptions and the JWTs' `subs`, after permissions (nats-server's order).
+    const maxSubs = minLimit(
+      srv.options.maxSubscriptions > 0 ? srv.options.maxSubscriptions : -1,
+      this.msubs,
+    );
+    if (maxSubs >= 0 && this.subs.size >= maxSubs) {
+      this.maxSubsExceeded();
       return undefined;
     }
     const existing = this.subs.get(sid);
@@ -583,6 +635,7 @@ export class Client extends Connection {
   }
 
   protected onClosed(reason: ClosedReason): void {
+    if (this.account.clients.delete(this)) this.server.accountConnsChanged(this.account);
     for (const sub of this.subs.values()) {
       this.closedSubs.push({
         subject: sub.subject,
@@ -646,6 +699,13 @@ function validClientInfo(arg: string): boolean {
     if (INFO_BOOLS.includes(key) && typeof val !== 'boolean') return false;
   }
   return true;
+}
+
+/** The smaller of two limits where -1 is none (nats-server's minLimit). */
+export function minLimit(a: number, b: number): number {
+  if (a < 0) return b;
+  if (b < 0) return a;
+  return Math.min(a, b);
 }
 
 /** Parse UNSUB's max like nats-server's parseSize: digits only, else -1. */

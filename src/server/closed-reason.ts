@@ -15,6 +15,8 @@ export const ClosedReason = {
   BadClientProtocolVersion: 'Bad Client Protocol Version',
   WrongPort: 'Incorrect Port',
   MaxConnectionsExceeded: 'Maximum Connections Exceeded',
+  MaxAccountConnectionsExceeded: 'Maximum Account Connections Exceeded',
+  Revocation: 'Credentials Revoked',
   MaxPayloadExceeded: 'Maximum Message Payload Exceeded',
   MaxControlLineExceeded: 'Maximum Control Line Exceeded',
   MaxSubscriptionsExceeded: 'Maximum Subscriptions Exceeded',

@@ -27,6 +27,7 @@ import { ClosedReason } from './closed-reason.js';
 import type { Connection, ConnectionHost } from './connection.js';
 import { Delivery } from './delivery.js';
 import { IoLoop } from './io.js';
+import { JwtAccounts } from './jwt-accounts.js';
 import { Logger } from './logger.js';
 import { authorizationOf, resolveOptions, type ServerConfig, type ServerOptions } from './options.js';
 
@@ -42,8 +43,18 @@ export interface ClusterView {
    * not to be sent.
    */
   clientConnectURLs(websocket: boolean): string[] | undefined;
-  /** A client's PING was answered (the first one may earn it an INFO with the cluster's URLs). */
-  onClientPing(c: Client): void;
+  /** The client URLs changed at or after `ms` (since the epoch): a client connected then needs an INFO. */
+  connectURLsChangedSince(ms: number): boolean;
+}
+
+/** What account updates need of a leaf connection (the leafnode module's Leaf). */
+export interface LeafConnectionView {
+  readonly start: Date;
+  readonly closed: boolean;
+  /** The user JWT it logged in with, '' when none. */
+  readonly userJwt: string;
+  sendErr(err: string): void;
+  close(reason: ClosedReason): void;
 }
 
 export class ServerCore implements ConnectionHost {
@@ -77,6 +88,14 @@ export class ServerCore implements ConnectionHost {
   private readonly websocketAuth: AuthContext;
   /** The authorization in force (replaced on reload). */
   protected authorization: AuthorizationConfig;
+  /** Operator mode: accounts made from account JWTs, kept in step with them. */
+  readonly jwtAccounts: JwtAccounts | undefined;
+  /** Told when an account's local connections change (account-conns.ts, in operator mode). */
+  accountConnsObserver: ((acc: Account) => void) | undefined;
+  /** How many leaf connections are bound to an account (set by the composition root). */
+  leafCounter: ((acc: Account) => number) | undefined;
+  /** The leaf connections bound to an account (set by the composition root). */
+  leafLister: ((acc: Account) => LeafConnectionView[]) | undefined;
   /** No new clients are accepted (shutdown or lame duck mode). */
   protected accepting = true;
   /** Every accepted socket until it is fully closed (closed clients may still be finishing). */
@@ -106,17 +125,21 @@ export class ServerCore implements ConnectionHost {
           : undefined,
       verifyAndMap: ws?.tls?.verifyAndMap ?? false,
     };
-    // Operator mode: the trusted account JWTs are accounts named by their public keys.
     const trust = this.auth.operator;
-    const jwtAccounts = trust !== undefined ? trust.accountConfigs() : [];
     for (const w of trust?.warnings ?? []) this.logger.warn(w);
     this.auth.onReject = (reason) => this.logger.debug(`JWT authentication failed: ${reason}`);
-    this.accounts = buildAccounts([...authz.accounts, ...jwtAccounts], !this.options.noSublistCache);
+    this.accounts = buildAccounts(authz.accounts, !this.options.noSublistCache);
     if (this.options.mappings.length > 0) {
       this.accounts.get(GLOBAL_ACCOUNT)!.mapper = new SubjectMapper(this.options.mappings);
     }
     this.globalAccount = this.accounts.get(GLOBAL_ACCOUNT)!;
     const sys = this.options.systemAccount;
+    if (trust !== undefined) {
+      // Operator mode: accounts named by their public keys, made from their JWTs when first needed; the
+      // system account's at once, as nats-server looks it up at start.
+      this.jwtAccounts = new JwtAccounts(this);
+      if (!this.options.noSystemAccount) this.jwtAccounts.lookup(sys);
+    }
     if (!this.options.noSystemAccount && !this.accounts.has(sys))
       this.accounts.set(sys, new Account(sys, !this.options.noSublistCache));
     this.io = new IoLoop(this.options, this.logger, (now) => {
@@ -140,8 +163,25 @@ export class ServerCore implements ConnectionHost {
     return c.ws !== undefined ? this.websocketAuth : STANDARD_AUTH;
   }
 
+  /** The account named `name`; in operator mode one whose JWT the resolver has is made on demand. */
   lookupAccount(name: string): Account | undefined {
-    return this.accounts.get(name);
+    const acc = this.accounts.get(name);
+    if (acc !== undefined && acc.jwt !== undefined) return acc;
+    return this.jwtAccounts !== undefined ? this.jwtAccounts.lookup(name) : acc;
+  }
+
+  /** A client or leaf joined or left `acc`. */
+  accountConnsChanged(acc: Account): void {
+    this.accountConnsObserver?.(acc);
+  }
+
+  /** Leaf connections bound to `acc`. */
+  leafsOf(acc: Account): number {
+    return this.leafCounter?.(acc) ?? 0;
+  }
+
+  leafConnections(acc: Account): LeafConnectionView[] {
+    return this.leafLister?.(acc) ?? [];
   }
 
   /** The system account, unless there is none (`no_system_account`). */
@@ -337,7 +377,7 @@ export class ServerCore implements ConnectionHost {
       if (o.allowNonTls) info.tls_available = true;
     }
     if (c.nonce !== '') info.nonce = c.nonce;
-    info.max_payload = o.maxPayload;
+    info.max_payload = c.maxPayload;
     if (this.jetstreamEnabled) info.jetstream = true;
     if (ldm) info.ldm = true;
     info.client_id = c.cid;
@@ -360,8 +400,22 @@ export class ServerCore implements ConnectionHost {
     );
   }
 
+  /**
+   * nats-server's processPing: the first PING after CONNECT from a client that takes INFO updates gets an
+   * INFO when the cluster's URLs changed since it connected, or when its JWTs limit its payload below
+   * the server's.
+   */
   onClientPing(c: Client): void {
-    this.clusterView?.onClientPing(c);
+    if (!c.connectReceived || c.firstPongSent) return;
+    c.firstPongSent = true;
+    if (c.opts.protocol < 1) return;
+    const cluster = this.clusterView;
+    if (
+      cluster?.connectURLsChangedSince(c.start.getTime()) === true ||
+      c.maxPayload !== this.options.maxPayload
+    ) {
+      c.sendInfo(this.infoFor(c));
+    }
   }
 
   onSubscribe(c: Client, sub: Subscription): void {

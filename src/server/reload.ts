@@ -84,10 +84,25 @@ export async function reloadServer(
   if (!same(accountShape(current), accountShape(authz))) {
     throw new ReloadError('config reload not supported for accounts: imports, exports or names changed');
   }
+  // Operator mode: the operators and the resolver stay; preloads, pinned accounts and the resolver's
+  // directory are read again. Moving to or from operator mode is refused too.
+  const trust = server.auth.operator;
+  if ((trust === undefined) !== (authz.operator === undefined)) {
+    throw new ReloadError('config reload does not support moving to or from an account resolver');
+  }
+  if (trust !== undefined && authz.operator !== undefined && !trust.sameTrust(authz.operator)) {
+    throw new ReloadError('config reload not supported for operators or the account resolver');
+  }
   const mutable = opts as unknown as Record<string, unknown>;
   for (const key of RELOADABLE) mutable[key] = nextOpts[key];
   server.logger.configure(opts);
   server.auth.update(authz);
+  if (trust !== undefined && authz.operator !== undefined) {
+    for (const key of trust.reload(authz.operator)) {
+      const jwt = trust.resolver.fetch(key);
+      if (jwt !== undefined) server.jwtAccounts?.changed(key, jwt);
+    }
+  }
   const clients = [...server.clients.values()];
   for (const c of clients) c.parser.maxControlLine = opts.maxControlLine;
   await Promise.all(clients.map((c) => recheckClient(server, c)));
@@ -98,7 +113,7 @@ export async function reloadServer(
 async function recheckClient(server: ServerCore, c: Client): Promise<void> {
   if (!c.connectReceived || c.closed) return;
   const certIds = c.tls !== undefined ? certificateIdentities(c.tls.getPeerCertificate()) : [];
-  const identity = await server.auth.authenticate(c.opts, c.nonce, certIds, server.authContext(c));
+  const identity = await server.auth.authenticate(c.opts, c.nonce, certIds, server.authContext(c), c.host);
   if (c.closed) return;
   const account =
     identity?.account !== undefined ? server.lookupAccount(identity.account) : server.globalAccount;

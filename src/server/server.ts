@@ -35,6 +35,8 @@ import { SystemRequests } from '../monitor/sys-requests.js';
 import { StreamingSetupError } from '../streaming/errors.js';
 import { Streaming } from '../streaming/streaming.js';
 import { WebsocketListener } from '../websocket/listener.js';
+import { AccountConns } from './account-conns.js';
+import { ClaimsRequests } from './claims-requests.js';
 import { ClosedReason } from './closed-reason.js';
 import { hostPort, ServerCore } from './core.js';
 import { authorizationOf, type ServerConfig } from './options.js';
@@ -61,6 +63,10 @@ export class Server extends ServerCore {
   readonly leafnodes: LeafNodeManager | undefined;
   /** `$SYS.REQ.SERVER...` monitoring requests in the system account. */
   private sysRequests: SystemRequests | undefined;
+  /** `$SYS.REQ.CLAIMS...` of the full account resolver. */
+  private claimsRequests: ClaimsRequests | undefined;
+  /** Account connection events (operator mode). */
+  private accountConns: AccountConns | undefined;
   private readonly readyPromise: Promise<void>;
   private shuttingDown = false;
   /** In lame duck mode: no new clients, existing ones are being moved away. */
@@ -80,8 +86,12 @@ export class Server extends ServerCore {
     const o = this.options;
     if (o.websocket !== undefined) this.websocket = new WebsocketListener(this, o.websocket);
     if (o.jetstream !== undefined) {
-      this.jetstream = new JetStream(this, o.jetstream);
+      const js = new JetStream(this, o.jetstream);
+      this.jetstream = js;
       this.jetstreamEnabled = true;
+      // Operator mode: accounts get JetStream from their JWTs as they are made or updated.
+      if (this.jwtAccounts !== undefined)
+        this.jwtAccounts.onApplied = (acc, limits) => js.applyJwtLimits(acc, limits);
     }
     if (o.streaming !== undefined) {
       if (this.jetstream === undefined) {
@@ -101,6 +111,8 @@ export class Server extends ServerCore {
     if (o.leafnodes !== undefined) {
       const leafnodes = new LeafNodeManager(this, o.leafnodes);
       this.leafnodes = leafnodes;
+      this.leafCounter = (acc) => leafnodes.leafsOf(acc);
+      this.leafLister = (acc) => leafnodes.leafsBoundTo(acc);
       this.delivery.interestObservers.push(leafnodes);
     }
     this.readyPromise = this.start();
@@ -162,6 +174,19 @@ export class Server extends ServerCore {
       sysRequests.start();
       const jsCluster = this.jetstream?.cluster;
       if (jsCluster !== undefined) jsCluster.onNewServer = () => sysRequests.sendStatsz();
+      // The full or cache resolver's claims requests (operator mode).
+      const trust = this.auth.operator;
+      if (trust?.store !== undefined && this.jwtAccounts !== undefined) {
+        this.claimsRequests = new ClaimsRequests(this, sys, trust, trust.store, this.jwtAccounts, () =>
+          sysRequests.serverInfo(),
+        );
+        this.claimsRequests.start();
+      }
+      // Operator mode: account connection limits count the whole cluster's connections.
+      if (this.jwtAccounts !== undefined) {
+        this.accountConns = new AccountConns(this, sys, () => sysRequests.serverInfo());
+        this.accountConns.start();
+      }
     }
     const leafnodes = this.leafnodes;
     if (leafnodes !== undefined) {
@@ -313,6 +338,10 @@ export class Server extends ServerCore {
         this.io.flushAll();
       }
       this.sysRequests?.stop();
+      this.claimsRequests?.stop();
+      this.accountConns?.stop();
+      this.jwtAccounts?.stop();
+      this.auth.operator?.store?.close();
       await this.monitor?.stop();
       const leafsClosed = this.leafnodes?.shutdown();
       const routesClosed = this.cluster?.shutdown();

@@ -195,6 +195,41 @@ for (const kind of KINDS) {
       await Promise.all([nca.close(), ncb.close(), ncb2.close()]);
     });
 
+    test('src restrictions: CIDR lists (or a comma-separated string) the client address must be in', async () => {
+      const ok = makeUser(setup.a, { src: ['10.0.0.0/8', '127.0.0.0/8'] });
+      await (await mustConnect(server.url, credsOpts(ok.creds))).close();
+      const str = makeUser(setup.a, { src: '10.0.0.0/8, 127.0.0.1/32' });
+      await (await mustConnect(server.url, credsOpts(str.creds))).close();
+      const other = makeUser(setup.a, { src: ['10.0.0.0/8'] });
+      assert.match(await refused(server.url, credsOpts(other.creds)), /Authorization Violation/i);
+      // Not a CIDR: Go's ParseCIDR fails and the user is refused.
+      const plain = makeUser(setup.a, { src: ['127.0.0.1'] });
+      assert.match(await refused(server.url, credsOpts(plain.creds)), /Authorization Violation/i);
+    });
+
+    test('times restrictions: logins only inside a window, closed when it ends', async () => {
+      const hhmmss = (ms: number): string => new Date(ms).toISOString().slice(11, 19);
+      const now = Date.now();
+      const inside = makeUser(setup.a, {
+        times: [{ start: hhmmss(now - 3_600_000), end: hhmmss(now + 3_600_000) }],
+        times_location: 'UTC',
+      });
+      await (await mustConnect(server.url, credsOpts(inside.creds))).close();
+      const outside = makeUser(setup.a, {
+        times: [{ start: hhmmss(now + 3_600_000), end: hhmmss(now + 7_200_000) }],
+        times_location: 'UTC',
+      });
+      assert.match(await refused(server.url, credsOpts(outside.creds)), /Authorization Violation/i);
+      const ending = makeUser(setup.a, {
+        times: [{ start: hhmmss(now - 10_000), end: hhmmss(now + 2_000) }],
+        times_location: 'UTC',
+      });
+      const nc = await mustConnect(server.url, credsOpts(ending.creds));
+      const err = nextError(nc);
+      assert.match(await err, /User Authentication Expired/i);
+      await nc.closed();
+    });
+
     test('a user JWT that expires closes the connection', async () => {
       const u = makeUser(setup.a, {}, { exp: Math.floor(Date.now() / 1000) + 2 });
       const nc = await mustConnect(server.url, credsOpts(u.creds));
@@ -246,6 +281,79 @@ for (const kind of KINDS) {
       const reply = await ncb.request('time', '', { timeout: 1000 });
       assert.equal(reply.string(), 'noon');
       await Promise.all([nca.close(), ncb.close()]);
+    } finally {
+      await server.stop();
+    }
+  });
+}
+
+for (const kind of KINDS) {
+  test(`operator mode (${kind}): /varz and /accountz show the operators and the account JWTs`, async () => {
+    const op = createOperator();
+    const sys = createAccount();
+    const a = createAccount();
+    const opJwt = operatorJwt(op, { system_account: sys.getPublicKey() });
+    const revokedAt = Math.floor(Date.now() / 1000);
+    const aJwt = accountJwt(a, op, { revocations: { UABC: revokedAt } });
+    const config = `operator: ${opJwt}\nresolver: MEMORY\nresolver_preload: {\n  ${sys.getPublicKey()}: ${accountJwt(sys, op)}\n  ${a.getPublicKey()}: ${aJwt}\n}\nhttp_port: -1\n`;
+    const server = await launch({ kind, config, listeners: ['nats', 'monitoring'] });
+    try {
+      const varz = (await (await fetch(`${server.monitorUrl}/varz`)).json()) as Record<string, unknown>;
+      assert.deepEqual(varz.trusted_operators_jwt, [opJwt]);
+      const [h, c] = opJwt.split('.') as [string, string];
+      assert.ok(h.length > 0);
+      const claims = JSON.parse(Buffer.from(c, 'base64url').toString()) as Record<string, unknown>;
+      // The claims as Go marshals them: registered claims in jwt's field order, then `nats`.
+      const n = claims.nats as Record<string, unknown>;
+      const nats = { system_account: n.system_account, type: n.type, version: n.version };
+      const expected = {
+        jti: claims.jti,
+        iat: claims.iat,
+        iss: claims.iss,
+        name: claims.name,
+        sub: claims.sub,
+        nats,
+      };
+      assert.equal(JSON.stringify(varz.trusted_operators_claim), JSON.stringify([expected]));
+      assert.equal(varz.system_account, sys.getPublicKey());
+      // The account is made when first used (a login), then /accountz has its JWT.
+      const nc = await mustConnect(server.url, credsOpts(makeUser(a).creds));
+      const az = (await (await fetch(`${server.monitorUrl}/accountz?acc=${a.getPublicKey()}`)).json()) as {
+        system_account: string;
+        account_detail: Record<string, unknown>;
+      };
+      await nc.close();
+      const d = az.account_detail;
+      assert.equal(az.system_account, sys.getPublicKey());
+      assert.equal(d.jwt, aJwt);
+      assert.equal(d.issuer_key, op.getPublicKey());
+      assert.equal(d.name_tag, a.getPublicKey().slice(0, 8));
+      assert.deepEqual(d.revoked_user, {
+        UABC: new Date(revokedAt * 1000).toISOString().replace('.000Z', 'Z'),
+      });
+      const sysDetail = (await (
+        await fetch(`${server.monitorUrl}/accountz?acc=${sys.getPublicKey()}`)
+      ).json()) as {
+        account_detail: Record<string, unknown>;
+      };
+      assert.equal(sysDetail.account_detail.is_system, true);
+    } finally {
+      await server.stop();
+    }
+  });
+}
+
+for (const kind of KINDS) {
+  test(`operator mode (${kind}): resolver_pinned_accounts lets only those accounts (and the system account) in`, async () => {
+    const setup = operatorSetup();
+    const config = `${setup.config}resolver_pinned_accounts: [${setup.a.getPublicKey()}]\nhttp_port: -1\n`;
+    const server = await launch({ kind, config, listeners: ['nats', 'monitoring'] });
+    try {
+      await (await mustConnect(server.url, credsOpts(makeUser(setup.a).creds))).close();
+      await (await mustConnect(server.url, credsOpts(makeUser(setup.sys).creds))).close();
+      assert.match(await refused(server.url, credsOpts(makeUser(setup.b).creds)), /Authorization Violation/i);
+      const varz = (await (await fetch(`${server.monitorUrl}/varz`)).json()) as Record<string, unknown>;
+      assert.equal(varz.pinned_account_fails, 1);
     } finally {
       await server.stop();
     }
