@@ -143,6 +143,15 @@ export interface StreamConfigRequest {
 /** nats-server's JSMaxNameLen and JSMaxDescriptionLen (bytes). */
 export const JS_MAX_NAME_LEN = 255;
 export const JS_MAX_DESCRIPTION_LEN = 4 * 1024;
+/** nats-server 2.10's JSMaxMetadataLen: the bytes of all metadata keys and values together. */
+export const JS_MAX_METADATA_LEN = 128 * 1024;
+
+/** The size nats-server 2.10 checks against JS_MAX_METADATA_LEN (Go's len: bytes, keys and values). */
+export function metadataLen(md: Record<string, string> | undefined): number {
+  let n = 0;
+  for (const [k, v] of Object.entries(md ?? {})) n += Buffer.byteLength(k) + Buffer.byteLength(v);
+  return n;
+}
 /** nats-server's StreamDefaultDuplicatesWindow, in ns. */
 export const DEFAULT_DUPLICATE_WINDOW = 2 * 60 * 1e9;
 /** nats-server's StreamMaxReplicas. */
@@ -322,6 +331,9 @@ export function checkStreamConfig(
   }
   if (Buffer.byteLength(req.description) > JS_MAX_DESCRIPTION_LEN) {
     return invalid(`stream description is too long, maximum allowed is ${JS_MAX_DESCRIPTION_LEN}`);
+  }
+  if (metadataLen(req.metadata) > JS_MAX_METADATA_LEN) {
+    return invalid(`stream metadata exceeds maximum size of ${JS_MAX_METADATA_LEN} bytes`);
   }
   // nats-server 2.9.10 accepts "any" here and then fails to create a store for it.
   if (req.storage === 'any') return invalid('stream storage type must be file or memory');

@@ -32,6 +32,7 @@ import {
   newJSConsumerMaxRequestBatchNegativeError,
   newJSConsumerMaxRequestExpiresToSmallError,
   newJSConsumerMaxWaitingNegativeError,
+  newJSConsumerMetadataLengthError,
   newJSConsumerNameExistError,
   newJSConsumerPullRequiresAckError,
   newJSConsumerPullWithRateLimitError,
@@ -42,7 +43,7 @@ import {
   newJSReplicasCountCannotBeNegativeError,
 } from '../api/errors.generated.js';
 import { goInt, InvalidJsonError, type JsonObject } from '../api/json.js';
-import { JS_MAX_DESCRIPTION_LEN, type StreamConfig } from '../config.js';
+import { JS_MAX_DESCRIPTION_LEN, JS_MAX_METADATA_LEN, metadataLen, type StreamConfig } from '../config.js';
 import { parseRfc3339Nano } from '../time.js';
 
 export type DeliverPolicy =
@@ -86,6 +87,8 @@ export interface ConsumerConfig {
   num_replicas: number;
   mem_storage: boolean;
   direct: boolean;
+  /** nats-server 2.10's free-form metadata (undefined or empty = not set). */
+  metadata: Record<string, string> | undefined;
 }
 
 /** CONSUMER.CREATE request body (nats-server's CreateConsumerRequest). */
@@ -142,6 +145,7 @@ export function emptyConsumerConfig(): ConsumerConfig {
     num_replicas: 0,
     mem_storage: false,
     direct: false,
+    metadata: undefined,
   };
 }
 
@@ -222,6 +226,7 @@ export function decodeConsumerConfig(o: JsonObject | undefined): ConsumerConfig 
   c.num_replicas = o.int('num_replicas') ?? 0;
   c.mem_storage = o.bool('mem_storage') ?? false;
   c.direct = o.bool('direct') ?? false;
+  c.metadata = o.stringMap('metadata');
   return c;
 }
 
@@ -369,6 +374,9 @@ export function checkConsumerConfig(
   if (c.durable_name !== '' && c.name !== '' && c.name !== c.durable_name) {
     return newJSConsumerCreateDurableAndNameMismatchError();
   }
+  if (metadataLen(c.metadata) > JS_MAX_METADATA_LEN) {
+    return newJSConsumerMetadataLengthError(`${JS_MAX_METADATA_LEN / 1024}KB`);
+  }
   return undefined;
 }
 
@@ -448,6 +456,7 @@ export function encodeConsumerConfig(c: ConsumerConfig): Record<string, unknown>
   o.num_replicas = c.num_replicas;
   if (c.mem_storage) o.mem_storage = true;
   if (c.direct) o.direct = true;
+  if (c.metadata !== undefined && Object.keys(c.metadata).length > 0) o.metadata = c.metadata;
   return o;
 }
 
