@@ -124,8 +124,8 @@ export interface StreamListener {
 /** What the stream needs from a consumer (issue 7). */
 export interface StreamConsumer {
   readonly name: string;
-  /** Filter subject ('' = every message of the stream); used by interest retention. */
-  readonly filterSubject: string;
+  /** Filter subjects (none = every message of the stream); used by interest retention. */
+  readonly filterSubjects: readonly string[];
   /** Whether the consumer is visible to the API (nats-server hides internal "direct" consumers). */
   readonly internal?: boolean;
   /** The stream is stopping (`deleted`: because it is being deleted). */
@@ -629,8 +629,9 @@ export class Stream {
   /** Whether a consumer would take a message on `subject` (interest retention). */
   private hasInterest(subject: string): boolean {
     for (const c of this.consumers.values()) {
-      if (c.filterSubject === '' || c.filterSubject === '>' || matchLiteral(subject, c.filterSubject))
-        return true;
+      const fs = c.filterSubjects;
+      if (fs.length === 0) return true;
+      for (const f of fs) if (f === '>' || matchLiteral(subject, f)) return true;
     }
     return false;
   }

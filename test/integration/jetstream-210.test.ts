@@ -6,7 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { AckPolicy, JetStreamApiError, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiError,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+} from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { closeJetStream, type JsEnv, jsonRequest, openJetStream } from '../helpers/jetstream.js';
 
@@ -117,5 +125,163 @@ describe('metadata', () => {
     } finally {
       await closeJetStream(e2);
     }
+  });
+});
+
+describe('filter_subjects', () => {
+  const enc = new TextEncoder();
+
+  /** Stream `stream` on a.*, b.*, c.* with a.1 c.1 b.2 a.2 c.2 b.3 (sequences 1 to 6). */
+  async function fill(stream: string): Promise<void> {
+    await env.jsm.streams.add({ name: stream, subjects: ['a.*', 'b.*', 'c.*'] });
+    for (const s of ['a.1', 'c.1', 'b.2', 'a.2', 'c.2', 'b.3']) await env.js.publish(s, enc.encode(s));
+  }
+
+  test('a durable pull consumer gets messages matching any filter, in stream order', async () => {
+    await fill('FS1');
+    const ci = await env.jsm.consumers.add('FS1', {
+      durable_name: 'd',
+      ack_policy: AckPolicy.Explicit,
+      filter_subjects: ['a.1', 'b.*'],
+    });
+    assert.deepEqual(ci.config.filter_subjects, ['a.1', 'b.*']);
+    assert.equal('filter_subject' in ci.config, false);
+    assert.equal(ci.num_pending, 3);
+    const c = await env.js.consumers.get('FS1', 'd');
+    const got: [string, number][] = [];
+    for await (const m of await c.fetch({ max_messages: 3, expires: 1000 })) {
+      got.push([m.subject, m.seq]);
+      m.ack();
+      if (got.length === 3) break;
+    }
+    assert.deepEqual(got, [
+      ['a.1', 1],
+      ['b.2', 3],
+      ['b.3', 6],
+    ]);
+    await env.js.publish('a.1');
+    await env.js.publish('c.9');
+    await env.js.publish('b.9');
+    assert.equal((await env.jsm.consumers.info('FS1', 'd')).num_pending, 2);
+    await env.jsm.streams.delete('FS1');
+  });
+
+  test('an ephemeral pull consumer with filters, updated to other filters, counts again', async () => {
+    await fill('FS2');
+    const ci = await env.jsm.consumers.add('FS2', {
+      name: 'e',
+      ack_policy: AckPolicy.None,
+      filter_subjects: ['a.*', 'c.*'],
+      inactive_threshold: 60e9,
+    });
+    assert.equal(ci.num_pending, 4);
+    const c = await env.js.consumers.get('FS2', 'e');
+    const m = await c.next({ expires: 1000 });
+    assert.equal(m?.subject, 'a.1');
+    const up = await env.jsm.consumers.update('FS2', 'e', { filter_subjects: ['b.*', 'c.*'] });
+    assert.deepEqual(up.config.filter_subjects, ['b.*', 'c.*']);
+    // Past seq 1: c.1, b.2, c.2, b.3.
+    assert.equal(up.num_pending, 4);
+    const m2 = await c.next({ expires: 1000 });
+    assert.equal(m2?.subject, 'c.1');
+    await env.jsm.streams.delete('FS2');
+  });
+
+  test('a push consumer delivers every filter, and deliver last_per_subject covers all of them', async () => {
+    await fill('FS3');
+    const inbox = `push.${Date.now()}`;
+    const sub = env.nc.subscribe(inbox);
+    await env.jsm.consumers.add('FS3', {
+      durable_name: 'p',
+      deliver_subject: inbox,
+      ack_policy: AckPolicy.None,
+      deliver_policy: DeliverPolicy.LastPerSubject,
+      filter_subjects: ['a.*', 'b.2'],
+    });
+    const got: string[] = [];
+    for await (const m of sub) {
+      // $JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<ts>.<pending>
+      got.push(`${m.subject}@${m.reply?.split('.')[5]}`);
+      if (got.length === 3) break;
+    }
+    // The last message of each subject (a.1 seq 1, b.2 seq 3, a.2 seq 4), by stream sequence.
+    assert.deepEqual(got, ['a.1@1', 'b.2@3', 'a.2@4']);
+    await env.jsm.streams.delete('FS3');
+  });
+
+  test('refused as 2.10 refuses them: both forms 10136, overlap 10138, empty 10139, subject form 10137', async () => {
+    await env.jsm.streams.add({ name: 'FSV', subjects: ['a.*', 'b.*'] });
+    const create = (config: Record<string, unknown>, subject = '$JS.API.CONSUMER.CREATE.FSV') =>
+      req(env.nc, subject, { stream_name: 'FSV', config: { ack_policy: 'explicit', ...config } });
+    const code = async (config: Record<string, unknown>, subject?: string) =>
+      errOf(await create(config, subject))?.err_code;
+    assert.equal(await code({ filter_subject: 'a.1', filter_subjects: ['b.1'] }), 10136);
+    assert.equal(await code({ filter_subjects: ['a.*', 'a.1'] }), 10138);
+    assert.equal(await code({ filter_subjects: ['a.1', ''] }), 10139);
+    assert.equal(await code({ filter_subjects: ['a.1', 'x.1'] }), 10093);
+    assert.equal(await code({ filter_subjects: ['a.1', 'a..b'] }), 10052);
+    assert.equal(
+      await code({ name: 'n', filter_subjects: ['a.1', 'b.1'] }, '$JS.API.CONSUMER.CREATE.FSV.n.a.1'),
+      10137,
+    );
+    assert.equal(await code({ filter_subjects: ['a.1', 'b.1'] }), undefined);
+    await env.jsm.streams.delete('FSV');
+  });
+
+  test('work queue partitions: filters of different consumers may not overlap', async () => {
+    await env.jsm.streams.add({ name: 'WQ', subjects: ['a.*', 'b.*'], retention: RetentionPolicy.Workqueue });
+    await env.jsm.consumers.add('WQ', {
+      durable_name: 'w1',
+      ack_policy: AckPolicy.Explicit,
+      filter_subjects: ['a.1', 'b.1'],
+    });
+    const c = await apiCode(
+      env.jsm.consumers.add('WQ', {
+        durable_name: 'w2',
+        ack_policy: AckPolicy.Explicit,
+        filter_subjects: ['a.2', 'b.*'],
+      }),
+    );
+    assert.equal(c, 10100);
+    await env.jsm.consumers.add('WQ', {
+      durable_name: 'w2',
+      ack_policy: AckPolicy.Explicit,
+      filter_subjects: ['a.2', 'b.2'],
+    });
+    await env.jsm.streams.delete('WQ');
+  });
+
+  test('interest retention keeps a message while a consumer with a matching filter needs it', async () => {
+    await env.jsm.streams.add({ name: 'IR', subjects: ['a.*', 'b.*'], retention: RetentionPolicy.Interest });
+    await env.jsm.consumers.add('IR', {
+      durable_name: 'i',
+      ack_policy: AckPolicy.Explicit,
+      filter_subjects: ['a.1', 'b.1'],
+    });
+    await env.js.publish('a.1');
+    await env.js.publish('a.2');
+    await env.js.publish('b.1');
+    assert.equal((await env.jsm.streams.info('IR')).state.messages, 2);
+    await env.jsm.streams.delete('IR');
+  });
+
+  test('a KV watch of several keys uses filter_subjects', async () => {
+    const kv = await new Kvm(env.nc).create('multi');
+    await kv.put('k1', 'v1');
+    await kv.put('k2', 'v2');
+    await kv.put('k3', 'v3');
+    await kv.put('k1', 'v1b');
+    const w = await kv.watch({ key: ['k1', 'k3'] });
+    const seen: string[] = [];
+    for await (const e of w) {
+      seen.push(`${e.key}=${e.string()}`);
+      if (seen.length === 2) {
+        await kv.put('k2', 'ignored');
+        await kv.put('k3', 'v3b');
+      }
+      if (seen.length === 3) break;
+    }
+    w.stop();
+    assert.deepEqual(seen, ['k3=v3', 'k1=v1b', 'k3=v3b']);
   });
 });

@@ -19,6 +19,7 @@ import {
   newJSConsumerDurableNameNotMatchSubjectError,
   newJSConsumerDurableNameNotSetError,
   newJSConsumerEphemeralWithDurableNameError,
+  newJSConsumerMultipleFiltersNotAllowedError,
   newJSConsumerNameContainsPathSeparatorsError,
   newJSConsumerNotFoundError,
   newJSInvalidJSONError,
@@ -89,6 +90,10 @@ export function registerConsumerApi(router: ApiRouter): void {
     }
     if (kind === 'ephemeral' && cfg.durable_name !== '') {
       return err(req, base, newJSConsumerEphemeralWithDurableNameError());
+    }
+    // 2.10: several filters can not be named in the subject, so the subject form can not carry them.
+    if (filtered !== '' && cfg.filter_subjects.length > 0) {
+      return err(req, base, newJSConsumerMultipleFiltersNotAllowedError());
     }
     if (filtered !== '' && cfg.filter_subject !== filtered) {
       return err(req, base, newJSConsumerCreateFilterSubjectMismatchError());

@@ -12,6 +12,7 @@ import {
   subjectHasWildcard,
   subjectIsLiteral,
   subjectIsSubsetMatch,
+  subjectsCollide,
 } from '../../routing/subject.js';
 import {
   type ApiError,
@@ -21,6 +22,8 @@ import {
   newJSConsumerDescriptionTooLongError,
   newJSConsumerDirectRequiresEphemeralError,
   newJSConsumerDirectRequiresPushError,
+  newJSConsumerDuplicateFilterSubjectsError,
+  newJSConsumerEmptyFilterError,
   newJSConsumerFCRequiresPushError,
   newJSConsumerFilterNotSubsetError,
   newJSConsumerHBRequiresPushError,
@@ -34,6 +37,7 @@ import {
   newJSConsumerMaxWaitingNegativeError,
   newJSConsumerMetadataLengthError,
   newJSConsumerNameExistError,
+  newJSConsumerOverlappingSubjectFiltersError,
   newJSConsumerPullRequiresAckError,
   newJSConsumerPullWithRateLimitError,
   newJSConsumerPushMaxWaitingError,
@@ -41,6 +45,7 @@ import {
   newJSConsumerSmallHeartbeatError,
   newJSConsumerWithFlowControlNeedsHeartbeatsError,
   newJSReplicasCountCannotBeNegativeError,
+  newJSStreamInvalidConfigError,
 } from '../api/errors.generated.js';
 import { goInt, InvalidJsonError, type JsonObject } from '../api/json.js';
 import { JS_MAX_DESCRIPTION_LEN, JS_MAX_METADATA_LEN, metadataLen, type StreamConfig } from '../config.js';
@@ -70,6 +75,8 @@ export interface ConsumerConfig {
   max_deliver: number;
   backoff: number[];
   filter_subject: string;
+  /** nats-server 2.10's several filters (empty = not set); never together with `filter_subject`. */
+  filter_subjects: string[];
   replay_policy: ReplayPolicy;
   rate_limit_bps: number;
   sample_freq: string;
@@ -128,6 +135,7 @@ export function emptyConsumerConfig(): ConsumerConfig {
     max_deliver: 0,
     backoff: [],
     filter_subject: '',
+    filter_subjects: [],
     replay_policy: 'instant',
     rate_limit_bps: 0,
     sample_freq: '',
@@ -209,6 +217,7 @@ export function decodeConsumerConfig(o: JsonObject | undefined): ConsumerConfig 
   c.max_deliver = o.int('max_deliver') ?? 0;
   c.backoff = durations(o, 'backoff');
   c.filter_subject = o.string('filter_subject') ?? '';
+  c.filter_subjects = o.strings('filter_subjects') ?? [];
   c.replay_policy = policy(o, 'replay_policy', ['instant', 'original'], 'instant');
   c.rate_limit_bps = o.uint('rate_limit_bps') ?? 0;
   c.sample_freq = o.string('sample_freq') ?? '';
@@ -233,6 +242,14 @@ export function decodeConsumerConfig(o: JsonObject | undefined): ConsumerConfig 
 /** Decode CONSUMER.CREATE's body. Throws InvalidJsonError. */
 export function decodeCreateRequest(o: JsonObject): CreateConsumerRequest {
   return { stream_name: o.string('stream_name') ?? '', config: decodeConsumerConfig(o.object('config')) };
+}
+
+/**
+ * nats-server 2.10's gatherSubjectFilters: every filter of the consumer, one list whether it came from
+ * `filter_subject` or `filter_subjects`; empty when the consumer takes the whole stream.
+ */
+export function consumerFilters(c: ConsumerConfig): string[] {
+  return c.filter_subject !== '' ? [c.filter_subject] : c.filter_subjects;
 }
 
 export function isDurable(c: ConsumerConfig): boolean {
@@ -318,13 +335,28 @@ export function checkConsumerConfig(
     if (c.deliver_subject === '') return newJSConsumerDirectRequiresPushError();
     if (isDurable(c)) return newJSConsumerDirectRequiresEphemeralError();
   }
-  if (
-    !recovering &&
-    c.filter_subject !== '' &&
-    !(sourced?.hasExt ?? false) &&
-    !validFilteredSubject(c.filter_subject, sourced?.subjects ?? stream.subjects)
-  ) {
-    return newJSConsumerFilterNotSubsetError();
+  // nats-server 2.10's checks of several filters, in its order: not both forms, each a non-empty valid
+  // subject, none overlapping another (a message would match twice).
+  if (c.filter_subjects.length > 0) {
+    if (c.filter_subject !== '') return newJSConsumerDuplicateFilterSubjectsError();
+    if (c.filter_subjects.includes('')) return newJSConsumerEmptyFilterError();
+    for (const f of c.filter_subjects)
+      if (!isValidSubject(f)) return newJSStreamInvalidConfigError('invalid subject');
+    for (let i = 0; i < c.filter_subjects.length; i++) {
+      for (let j = 0; j < c.filter_subjects.length; j++) {
+        if (i !== j && subjectsCollide(c.filter_subjects[i]!, c.filter_subjects[j]!)) {
+          return newJSConsumerOverlappingSubjectFiltersError();
+        }
+      }
+    }
+  }
+  // nats-server 2.9's subset check, kept for every filter (2.10 dropped it): a filter must select
+  // something the stream can hold. The stream's subject transform destination counts as its subjects.
+  if (!recovering && !(sourced?.hasExt ?? false)) {
+    const interest = [...(sourced?.subjects ?? stream.subjects)];
+    for (const f of consumerFilters(c)) {
+      if (!validFilteredSubject(f, interest)) return newJSConsumerFilterNotSubsetError();
+    }
   }
   const badStart = (dp: string, start: string): ApiError =>
     newJSConsumerInvalidPolicyError(
@@ -347,7 +379,7 @@ export function checkConsumerConfig(
     case 'last_per_subject':
       if (c.opt_start_seq > 0) return badStart('last per subject', 'sequence');
       if (hasTime) return badStart('last per subject', 'time');
-      if (c.filter_subject === '') return notSet('last per subject', 'filter subject');
+      if (consumerFilters(c).length === 0) return notSet('last per subject', 'filter subject');
       break;
     case 'new':
       if (c.opt_start_seq > 0) return badStart('new', 'sequence');
@@ -439,6 +471,7 @@ export function encodeConsumerConfig(c: ConsumerConfig): Record<string, unknown>
   if (c.max_deliver !== 0) o.max_deliver = c.max_deliver;
   if (c.backoff.length > 0) o.backoff = c.backoff;
   if (c.filter_subject !== '') o.filter_subject = c.filter_subject;
+  if (c.filter_subjects.length > 0) o.filter_subjects = c.filter_subjects;
   o.replay_policy = c.replay_policy;
   if (c.rate_limit_bps !== 0) o.rate_limit_bps = c.rate_limit_bps;
   if (c.sample_freq !== '') o.sample_freq = c.sample_freq;
