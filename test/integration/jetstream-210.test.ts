@@ -285,3 +285,70 @@ describe('filter_subjects', () => {
     assert.deepEqual(seen, ['k3=v3', 'k1=v1b', 'k3=v3b']);
   });
 });
+
+describe('consumer create action', () => {
+  test("'create' refuses a changed existing consumer (10148), 'update' a missing one (10149)", async () => {
+    const { jsm, nc } = env;
+    await jsm.streams.add({ name: 'ACT', subjects: ['act.*'] });
+    const cfg = { durable_name: 'd', ack_policy: AckPolicy.Explicit, description: 'one' };
+    await jsm.consumers.add('ACT', cfg);
+    // The same config again is fine: the existing consumer is answered.
+    assert.equal((await jsm.consumers.add('ACT', cfg)).name, 'd');
+    assert.equal(await apiCode(jsm.consumers.add('ACT', { ...cfg, description: 'two' })), 10148);
+    const body = (action: unknown, extra: Record<string, unknown> = {}) => ({
+      stream_name: 'ACT',
+      action,
+      config: { durable_name: 'd', ack_policy: 'explicit', ...extra },
+    });
+    const r1 = await req(nc, '$JS.API.CONSUMER.CREATE.ACT.d', body('create', { description: 'two' }));
+    assert.deepEqual(errOf(r1), { code: 400, err_code: 10148, description: 'consumer already exists' });
+    // 'update' and create-or-update (absent or '') change it.
+    const r2 = await req(nc, '$JS.API.CONSUMER.CREATE.ACT.d', body('update', { description: 'two' }));
+    assert.equal((r2.config as { description: string }).description, 'two');
+    const r3 = await req(nc, '$JS.API.CONSUMER.CREATE.ACT.d', body('', { description: 'three' }));
+    assert.equal((r3.config as { description: string }).description, 'three');
+    const r4 = await req(nc, '$JS.API.CONSUMER.CREATE.ACT.d', {
+      stream_name: 'ACT',
+      config: { durable_name: 'd', ack_policy: 'explicit', description: 'four' },
+    });
+    assert.equal((r4.config as { description: string }).description, 'four');
+    const r5 = await req(nc, '$JS.API.CONSUMER.CREATE.ACT.nope', {
+      stream_name: 'ACT',
+      action: 'update',
+      config: { durable_name: 'nope', ack_policy: 'explicit' },
+    });
+    assert.deepEqual(errOf(r5), { code: 400, err_code: 10149, description: 'consumer does not exist' });
+    assert.equal((await jsm.consumers.list('ACT').next()).length, 1);
+    // Go's ConsumerAction accepts these three strings only.
+    for (const bad of ['delete', null, 1]) {
+      const r = await req(nc, '$JS.API.CONSUMER.CREATE.ACT.d', body(bad));
+      assert.equal(errOf(r)?.err_code, 10025, `action ${JSON.stringify(bad)}`);
+    }
+    await jsm.streams.delete('ACT');
+  });
+
+  test('the CREATE.<stream>.<consumer>.<filter> form takes the filter from the subject', async () => {
+    const { jsm, nc } = env;
+    await jsm.streams.add({ name: 'CF', subjects: ['cf.>'] });
+    const ok = await req(nc, '$JS.API.CONSUMER.CREATE.CF.c1.cf.a.*', {
+      stream_name: 'CF',
+      action: 'create',
+      config: { name: 'c1', ack_policy: 'explicit', filter_subject: 'cf.a.*' },
+    });
+    assert.equal(errOf(ok), undefined);
+    assert.equal((ok.config as { filter_subject: string }).filter_subject, 'cf.a.*');
+    const bad = await req(nc, '$JS.API.CONSUMER.CREATE.CF.c2.cf.a.*', {
+      stream_name: 'CF',
+      config: { name: 'c2', ack_policy: 'explicit', filter_subject: 'cf.b' },
+    });
+    assert.equal(errOf(bad)?.err_code, 10131);
+    // The client picks this form for a named consumer with one filter.
+    const ci = await jsm.consumers.add('CF', {
+      name: 'c3',
+      ack_policy: AckPolicy.Explicit,
+      filter_subject: 'cf.c',
+    });
+    assert.equal(ci.config.filter_subject, 'cf.c');
+    await jsm.streams.delete('CF');
+  });
+});

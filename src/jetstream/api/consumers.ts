@@ -101,7 +101,7 @@ export function registerConsumerApi(router: ApiRouter): void {
     if (cfg.num_replicas > 1) return err(req, base, newJSStreamReplicasNotSupportedError());
     const stream = req.jsa.lookupStream(creq.stream_name);
     if (stream === undefined) return err(req, base, newJSStreamNotFoundError());
-    const r = addConsumer(req.jsa, stream, cfg);
+    const r = addConsumer(req.jsa, stream, cfg, undefined, undefined, creq.action);
     if (typeof r === 'string') return err(req, base, newJSConsumerCreateError(r));
     if (!(r instanceof Consumer)) return err(req, base, r);
     router.respond(req, { ...base, ...r.info() });

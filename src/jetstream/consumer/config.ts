@@ -98,10 +98,17 @@ export interface ConsumerConfig {
   metadata: Record<string, string> | undefined;
 }
 
+/**
+ * nats-server 2.10's ConsumerAction: `create` refuses to change an existing consumer, `update` refuses
+ * to make a new one, '' (absent) does either, as before 2.10.
+ */
+export type ConsumerAction = 'create' | 'update' | '';
+
 /** CONSUMER.CREATE request body (nats-server's CreateConsumerRequest). */
 export interface CreateConsumerRequest {
   stream_name: string;
   config: ConsumerConfig;
+  action: ConsumerAction;
 }
 
 /** nats-server's JsAckWaitDefault, JsDeleteWaitTimeDefault, JsDefaultMaxAckPending, JSWaitQueueDefaultMax. */
@@ -241,7 +248,12 @@ export function decodeConsumerConfig(o: JsonObject | undefined): ConsumerConfig 
 
 /** Decode CONSUMER.CREATE's body. Throws InvalidJsonError. */
 export function decodeCreateRequest(o: JsonObject): CreateConsumerRequest {
-  return { stream_name: o.string('stream_name') ?? '', config: decodeConsumerConfig(o.object('config')) };
+  return {
+    stream_name: o.string('stream_name') ?? '',
+    config: decodeConsumerConfig(o.object('config')),
+    // Go's UnmarshalJSON of ConsumerAction: exactly these strings; anything else (null too) is invalid JSON.
+    action: o.enumOf('action', ['create', 'update', ''] as const) ?? '',
+  };
 }
 
 /**

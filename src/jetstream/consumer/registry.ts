@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import type { JsAccount } from '../account.js';
 import {
   type ApiError,
+  newJSConsumerAlreadyExistsError,
   newJSConsumerBadDurableNameError,
+  newJSConsumerDoesNotExistError,
   newJSConsumerMaxPendingAckExcessError,
   newJSConsumerNameExistError,
   newJSConsumerNameTooLongError,
@@ -21,11 +23,13 @@ import { gatherSourceSubjects, isValidName } from '../config.js';
 import { nowNanos } from '../store/store.js';
 import type { Stream } from '../stream.js';
 import {
+  type ConsumerAction,
   type ConsumerConfig,
   checkConsumerConfig,
   consumerFilters,
   isDurable,
   JS_MAX_NAME_LEN,
+  sameConsumerConfig,
   setConsumerDefaults,
   type UpdateRefusal,
 } from './config.js';
@@ -84,6 +88,7 @@ export function addConsumer(
   config: ConsumerConfig,
   recovered?: Recovered,
   setup?: (c: Consumer) => void,
+  action: ConsumerAction = '',
 ): Consumer | ApiError | UpdateRefusal {
   const limits = jsa.limits;
   setConsumerDefaults(config, limits.maxAckPending);
@@ -103,6 +108,10 @@ export function addConsumer(
   if (cname !== '') {
     const existing = lookupConsumer(stream, cname);
     if (existing !== undefined) {
+      // 2.10: `create` accepts an existing consumer only when nothing would change.
+      if (action === 'create' && !sameConsumerConfig(config, existing.cfg)) {
+        return newJSConsumerAlreadyExistsError();
+      }
       // 2.10: an update may change the filters; a work queue's partitions must stay apart.
       if (
         stream.config.retention === 'workqueue' &&
@@ -115,6 +124,7 @@ export function addConsumer(
       return refusal ?? existing;
     }
   }
+  if (action === 'update') return newJSConsumerDoesNotExistError();
   if (!stream.canAddConsumer(limits.maxConsumers)) return newJSMaximumConsumersLimitError();
   if (stream.config.retention === 'workqueue' && !config.direct) {
     if (config.ack_policy !== 'explicit') return newJSConsumerWQRequiresExplicitAckError();
