@@ -17,6 +17,7 @@ import { SubjectTransform } from '../routing/transform.js';
 import {
   type ApiError,
   newJSMirrorMaxMessageSizeTooBigError,
+  newJSMirrorWithFirstSeqError,
   newJSMirrorWithSourcesError,
   newJSMirrorWithSubjectsError,
   newJSReplicasCountCannotBeNegativeError,
@@ -70,7 +71,13 @@ export interface RePublish {
   headers_only?: boolean;
 }
 
-/** nats-server 2.9's StreamConfig after normalisation (defaults filled in). */
+/** nats-server 2.10's SubjectTransformConfig: stored messages take the subject `src` maps to on `dest`. */
+export interface SubjectTransformConfig {
+  src: string;
+  dest: string;
+}
+
+/** nats-server 2.9's StreamConfig after normalisation (defaults filled in), with 2.10's additions. */
 export interface StreamConfig {
   name: string;
   description?: string;
@@ -95,6 +102,10 @@ export interface StreamConfig {
   placement?: Placement;
   mirror?: StreamSource;
   sources?: StreamSource[];
+  /** nats-server 2.10: the sequence of the first message of a new stream (absent = 1). */
+  first_seq?: number;
+  /** nats-server 2.10: the transform applied to the subject of every message before it is stored. */
+  subject_transform?: SubjectTransformConfig;
   republish?: RePublish;
   allow_direct: boolean;
   mirror_direct: boolean;
@@ -129,6 +140,8 @@ export interface StreamConfigRequest {
   placement: Placement | undefined;
   mirror: StreamSource | undefined;
   sources: StreamSource[];
+  first_seq: number;
+  subject_transform: SubjectTransformConfig | undefined;
   republish: RePublish | undefined;
   allow_direct: boolean;
   mirror_direct: boolean;
@@ -188,6 +201,8 @@ export function decodeStreamConfig(o: JsonObject): StreamConfigRequest {
           },
     mirror: decodeSource(o.object('mirror'), 'mirror'),
     sources: decodeSources(o.all('sources')),
+    first_seq: o.uint('first_seq') ?? 0,
+    subject_transform: decodeTransform(o.object('subject_transform')),
     republish: decodeRepublish(o.object('republish')),
     allow_direct: o.bool('allow_direct') ?? false,
     mirror_direct: o.bool('mirror_direct') ?? false,
@@ -240,6 +255,33 @@ function decodeSources(all: unknown[]): StreamSource[] {
   return out;
 }
 
+function decodeTransform(o: JsonObject | undefined): SubjectTransformConfig | undefined {
+  if (o === undefined) return undefined;
+  return { src: o.string('src') ?? '', dest: o.string('dest') ?? '' };
+}
+
+/**
+ * Why a stream's subject transform can not be made (the reason nats-server's NewSubjectTransform gives,
+ * as near as SubjectTransform.create lets us tell), or undefined when it can. An empty `dest` is no
+ * transform at all and an empty `src` is '>', as in nats-server.
+ */
+export function subjectTransformError(t: SubjectTransformConfig): string | undefined {
+  if (t.dest === '') return undefined;
+  const src = t.src === '' ? '>' : t.src;
+  if (SubjectTransform.create(src, t.dest) !== undefined) return undefined;
+  const fwc = (s: string) => s === '>' || s.endsWith('.>');
+  if (!isValidSubject(src) || !isValidSubject(t.dest) || fwc(src) !== fwc(t.dest)) return 'invalid subject';
+  if (t.dest.split('.').includes('*')) return 'invalid subject';
+  return 'invalid mapping destination';
+}
+
+/** The transform of a stream's subject_transform (already checked), undefined when there is none. */
+export function streamSubjectTransform(cfg: StreamConfig): SubjectTransform | undefined {
+  const t = cfg.subject_transform;
+  if (t === undefined || t.dest === '') return undefined;
+  return SubjectTransform.create(t.src === '' ? '>' : t.src, t.dest);
+}
+
 function decodeRepublish(o: JsonObject | undefined): RePublish | undefined {
   if (o === undefined) return undefined;
   const r: RePublish = { dest: o.string('dest') ?? '' };
@@ -285,6 +327,8 @@ export function requestFromConfig(c: StreamConfig): StreamConfigRequest {
     placement: c.placement,
     mirror: c.mirror,
     sources: c.sources ?? [],
+    first_seq: c.first_seq ?? 0,
+    subject_transform: c.subject_transform,
     republish: c.republish,
     allow_direct: c.allow_direct,
     mirror_direct: c.mirror_direct,
@@ -368,6 +412,7 @@ export function checkStreamConfig(
   const deliveryPrefixes: string[] = [];
   const apiPrefixes: string[] = [];
   if (mirror !== undefined) {
+    if (req.first_seq > 0) return newJSMirrorWithFirstSeqError();
     if (req.subjects.length > 0) return newJSMirrorWithSubjectsError();
     if (sources.length > 0) return newJSMirrorWithSourcesError();
     const origin = lookup.stream(mirror.name);
@@ -500,6 +545,8 @@ export function checkStreamConfig(
     ...(req.placement !== undefined ? { placement: req.placement } : {}),
     ...(mirror !== undefined ? { mirror } : {}),
     ...(sources.length > 0 ? { sources } : {}),
+    ...(req.first_seq > 0 ? { first_seq: req.first_seq } : {}),
+    ...(req.subject_transform !== undefined ? { subject_transform: { ...req.subject_transform } } : {}),
     ...(republish !== undefined ? { republish } : {}),
     allow_direct: req.allow_direct,
     mirror_direct: mirrorDirect,
@@ -588,6 +635,11 @@ export function encodeStreamConfig(c: StreamConfig): Record<string, unknown> {
   if (c.placement !== undefined) o.placement = c.placement;
   if (c.mirror !== undefined) o.mirror = encodeSource(c.mirror);
   if (c.sources !== undefined && c.sources.length > 0) o.sources = c.sources.map(encodeSource);
+  // 2.10 also always writes `compression` and `consumer_limits`; tsnats has neither, so leaves them out.
+  if (c.first_seq !== undefined && c.first_seq > 0) o.first_seq = c.first_seq;
+  if (c.subject_transform !== undefined) {
+    o.subject_transform = { src: c.subject_transform.src, dest: c.subject_transform.dest };
+  }
   if (c.republish !== undefined) {
     const r: Record<string, unknown> = {};
     if (c.republish.src !== undefined && c.republish.src !== '') r.src = c.republish.src;

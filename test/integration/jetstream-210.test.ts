@@ -13,6 +13,7 @@ import {
   jetstream,
   jetstreamManager,
   RetentionPolicy,
+  StorageType,
 } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -350,5 +351,114 @@ describe('consumer create action', () => {
     });
     assert.equal(ci.config.filter_subject, 'cf.c');
     await jsm.streams.delete('CF');
+  });
+});
+
+describe('stream first_seq', () => {
+  for (const storage of [StorageType.File, StorageType.Memory]) {
+    test(`a new ${storage} stream starts at first_seq and keeps counting after a restart`, async () => {
+      const e = await openJetStream();
+      let reopened: JsEnv | undefined;
+      try {
+        as210(e.nc);
+        const jsm = await jetstreamManager(e.nc);
+        const si = await jsm.streams.add({ name: 'FSQ', subjects: ['fsq'], storage, first_seq: 100 });
+        assert.equal(si.config.first_seq, 100);
+        assert.deepEqual([si.state.first_seq, si.state.last_seq, si.state.messages], [100, 99, 0]);
+        const js = jetstream(e.nc);
+        assert.equal((await js.publish('fsq')).seq, 100);
+        assert.equal((await js.publish('fsq')).seq, 101);
+        if (storage === StorageType.File) {
+          await closeJetStream(e, true);
+          reopened = await openJetStream({}, e.dir);
+          const st = (await reopened.jsm.streams.info('FSQ')).state;
+          assert.deepEqual([st.first_seq, st.last_seq, st.messages], [100, 101, 2]);
+          assert.equal((await reopened.js.publish('fsq')).seq, 102);
+        }
+      } finally {
+        if (reopened !== undefined) await closeJetStream(reopened);
+        else await closeJetStream(e);
+      }
+    });
+  }
+
+  test('a mirror can not have first_seq (10143); a stream with sources can', async () => {
+    const { nc, jsm } = env;
+    await jsm.streams.add({ name: 'ORIG', subjects: ['orig'] });
+    const r = await req(nc, '$JS.API.STREAM.CREATE.MIR', {
+      name: 'MIR',
+      mirror: { name: 'ORIG' },
+      first_seq: 5,
+    });
+    assert.deepEqual(errOf(r), {
+      code: 400,
+      err_code: 10143,
+      description: 'stream mirrors can not have first sequence configured',
+    });
+    const s = await req(nc, '$JS.API.STREAM.CREATE.SRC', {
+      name: 'SRC',
+      sources: [{ name: 'ORIG' }],
+      first_seq: 5,
+    });
+    assert.equal(errOf(s), undefined);
+    assert.equal((s.state as { first_seq: number }).first_seq, 5);
+    const plain = await req(nc, '$JS.API.STREAM.CREATE.PLAIN', { name: 'PLAIN' });
+    assert.equal('first_seq' in (plain.config as object), false);
+    assert.equal('subject_transform' in (plain.config as object), false);
+    for (const n of ['SRC', 'ORIG', 'PLAIN']) await jsm.streams.delete(n);
+  });
+});
+
+describe('stream subject_transform', () => {
+  test('messages are stored under the transformed subject; others as they are', async () => {
+    const { jsm, js } = env;
+    const si = await jsm.streams.add({
+      name: 'TR',
+      subjects: ['in.*', 'keep'],
+      subject_transform: { src: 'in.*', dest: 'out.{{wildcard(1)}}' },
+    });
+    assert.deepEqual(si.config.subject_transform, { src: 'in.*', dest: 'out.{{wildcard(1)}}' });
+    await js.publish('in.a');
+    await js.publish('keep');
+    await js.publish('in.b');
+    assert.equal((await jsm.streams.getMessage('TR', { seq: 1 }))?.subject, 'out.a');
+    assert.equal((await jsm.streams.getMessage('TR', { seq: 2 }))?.subject, 'keep');
+    assert.equal((await jsm.streams.getMessage('TR', { last_by_subj: 'out.b' }))?.seq, 3);
+    // A consumer filters on the stored subjects (the transform's destination counts as the stream's).
+    const ci = await jsm.consumers.add('TR', {
+      durable_name: 'c',
+      ack_policy: AckPolicy.Explicit,
+      filter_subject: 'out.*',
+    });
+    assert.equal(ci.num_pending, 2);
+    await jsm.streams.delete('TR');
+  });
+
+  test('the transform can be added by an update; a bad one is a create (10049) or update (10069) error', async () => {
+    const { jsm, js, nc } = env;
+    const bad = await req(nc, '$JS.API.STREAM.CREATE.TRB', {
+      name: 'TRB',
+      subjects: ['tb.*'],
+      subject_transform: { src: 'tb.*', dest: 'x.{{wildcard(2)}}' },
+    });
+    assert.equal(errOf(bad)?.err_code, 10049);
+    assert.match(
+      String(errOf(bad)?.description),
+      /^stream subject transform from 'tb\.\*' to 'x\.\{\{wildcard\(2\)\}\}'/,
+    );
+    await jsm.streams.add({ name: 'TRU', subjects: ['tu.*'] });
+    await js.publish('tu.1');
+    const cfg = (await jsm.streams.info('TRU')).config;
+    const r = await req(nc, '$JS.API.STREAM.UPDATE.TRU', {
+      ...cfg,
+      subject_transform: { src: 'tu.*', dest: 'v.*' },
+    });
+    assert.equal(errOf(r)?.err_code, 10069);
+    await jsm.streams.update('TRU', { subject_transform: { src: '', dest: 'w.>' } });
+    // An empty source is '>' (nats-server's rule), so every subject moves under w.
+    await js.publish('tu.2');
+    assert.equal((await jsm.streams.getMessage('TRU', { seq: 1 }))?.subject, 'tu.1');
+    assert.equal((await jsm.streams.getMessage('TRU', { seq: 2 }))?.subject, 'w.tu.2');
+    await jsm.streams.delete('TRU');
   });
 });

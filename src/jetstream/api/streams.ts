@@ -13,6 +13,7 @@ import {
   decodeStreamConfig,
   isApiError,
   JS_MAX_NAME_LEN,
+  subjectTransformError,
 } from '../config.js';
 import type { PurgeRequest, Stream } from '../stream.js';
 import { decodeMsgGetRequest } from '../stream.js';
@@ -37,6 +38,7 @@ import {
   newJSStreamSubjectOverlapError,
   newJSStreamTemplateCreateError,
   newJSStreamTemplateNotFoundError,
+  newJSStreamUpdateError,
   newJSTemplateNameNotMatchSubjectError,
 } from './errors.generated.js';
 import { decodeRequest, InvalidJsonError, isEmptyRequest, type JsonObject } from './json.js';
@@ -179,6 +181,18 @@ export function registerStreamApi(router: ApiRouter): void {
     }
     if (req.jsa.subjectsOverlap(cfg.subjects, stream))
       return err(req, base, newJSStreamSubjectOverlapError());
+    // nats-server 2.10 makes a changed subject transform in the update: a failure is an update error.
+    const tr = cfg.subject_transform;
+    const trErr = tr === undefined ? undefined : subjectTransformError(tr);
+    if (tr !== undefined && trErr !== undefined) {
+      return err(
+        req,
+        base,
+        newJSStreamUpdateError(
+          `stream configuration for subject transform from '${tr.src}' to '${tr.dest}': ${trErr}`,
+        ),
+      );
+    }
     req.jsa.updateReservation(old, cfg);
     stream.update(cfg);
     sendStreamAction(router.js, req.jsa.account, stream.name, 'modify');

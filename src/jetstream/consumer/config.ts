@@ -366,6 +366,8 @@ export function checkConsumerConfig(
   // something the stream can hold. The stream's subject transform destination counts as its subjects.
   if (!recovering && !(sourced?.hasExt ?? false)) {
     const interest = [...(sourced?.subjects ?? stream.subjects)];
+    const tr = stream.subject_transform;
+    if (tr !== undefined && tr.dest !== '') interest.push(tr.dest);
     for (const f of consumerFilters(c)) {
       if (!validFilteredSubject(f, interest)) return newJSConsumerFilterNotSubsetError();
     }
