@@ -77,6 +77,13 @@ export interface SubjectTransformConfig {
   dest: string;
 }
 
+/** nats-server 2.10's StreamConsumerLimits: defaults and maximums for the stream's consumers (0 = none). */
+export interface StreamConsumerLimits {
+  /** Nanoseconds. */
+  inactive_threshold?: number;
+  max_ack_pending?: number;
+}
+
 /** nats-server 2.9's StreamConfig after normalisation (defaults filled in), with 2.10's additions. */
 export interface StreamConfig {
   name: string;
@@ -114,6 +121,8 @@ export interface StreamConfig {
   deny_delete: boolean;
   deny_purge: boolean;
   allow_rollup_hdrs: boolean;
+  /** nats-server 2.10: absent when neither limit is set. */
+  consumer_limits?: StreamConsumerLimits;
   /** nats-server 2.10's free-form metadata; 2.9 drops it, tsnats keeps and returns it. */
   metadata?: Record<string, string>;
 }
@@ -150,6 +159,7 @@ export interface StreamConfigRequest {
   deny_delete: boolean;
   deny_purge: boolean;
   allow_rollup_hdrs: boolean;
+  consumer_limits: StreamConsumerLimits | undefined;
   metadata: Record<string, string> | undefined;
 }
 
@@ -211,6 +221,7 @@ export function decodeStreamConfig(o: JsonObject): StreamConfigRequest {
     deny_delete: o.bool('deny_delete') ?? false,
     deny_purge: o.bool('deny_purge') ?? false,
     allow_rollup_hdrs: o.bool('allow_rollup_hdrs') ?? false,
+    consumer_limits: decodeConsumerLimits(o.object('consumer_limits')),
     metadata: o.stringMap('metadata'),
   };
 }
@@ -253,6 +264,16 @@ function decodeSources(all: unknown[]): StreamSource[] {
     }
   }
   return out;
+}
+
+function decodeConsumerLimits(o: JsonObject | undefined): StreamConsumerLimits | undefined {
+  if (o === undefined) return undefined;
+  const l: StreamConsumerLimits = {};
+  const it = o.int('inactive_threshold') ?? 0;
+  const map = o.int('max_ack_pending', 32) ?? 0;
+  if (it !== 0) l.inactive_threshold = it;
+  if (map !== 0) l.max_ack_pending = map;
+  return l.inactive_threshold === undefined && l.max_ack_pending === undefined ? undefined : l;
 }
 
 function decodeTransform(o: JsonObject | undefined): SubjectTransformConfig | undefined {
@@ -337,6 +358,7 @@ export function requestFromConfig(c: StreamConfig): StreamConfigRequest {
     deny_delete: c.deny_delete,
     deny_purge: c.deny_purge,
     allow_rollup_hdrs: c.allow_rollup_hdrs,
+    consumer_limits: c.consumer_limits,
     metadata: c.metadata,
   };
 }
@@ -555,6 +577,7 @@ export function checkStreamConfig(
     deny_delete: req.deny_delete,
     deny_purge: req.deny_purge,
     allow_rollup_hdrs: req.allow_rollup_hdrs,
+    ...(req.consumer_limits !== undefined ? { consumer_limits: { ...req.consumer_limits } } : {}),
     ...(req.metadata !== undefined && Object.keys(req.metadata).length > 0 ? { metadata: req.metadata } : {}),
   };
   return cfg;
@@ -654,6 +677,13 @@ export function encodeStreamConfig(c: StreamConfig): Record<string, unknown> {
   o.deny_delete = c.deny_delete;
   o.deny_purge = c.deny_purge;
   o.allow_rollup_hdrs = c.allow_rollup_hdrs;
+  if (c.consumer_limits !== undefined) {
+    const l: Record<string, unknown> = {};
+    if ((c.consumer_limits.inactive_threshold ?? 0) !== 0)
+      l.inactive_threshold = c.consumer_limits.inactive_threshold;
+    if ((c.consumer_limits.max_ack_pending ?? 0) !== 0) l.max_ack_pending = c.consumer_limits.max_ack_pending;
+    o.consumer_limits = l;
+  }
   if (c.metadata !== undefined && Object.keys(c.metadata).length > 0) o.metadata = c.metadata;
   return o;
 }

@@ -16,8 +16,9 @@ import {
   StorageType,
 } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { type NatsConnection, nanos } from '@nats-io/transport-node';
 import { closeJetStream, type JsEnv, jsonRequest, openJetStream } from '../helpers/jetstream.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const req = jsonRequest;
 
@@ -460,5 +461,68 @@ describe('stream subject_transform', () => {
     assert.equal((await jsm.streams.getMessage('TRU', { seq: 1 }))?.subject, 'tu.1');
     assert.equal((await jsm.streams.getMessage('TRU', { seq: 2 }))?.subject, 'w.tu.2');
     await jsm.streams.delete('TRU');
+  });
+});
+
+describe('stream consumer_limits', () => {
+  test('defaults and maximums for the consumers of the stream', async () => {
+    const { jsm, nc } = env;
+    const si = await jsm.streams.add({
+      name: 'CL',
+      subjects: ['cl.*'],
+      consumer_limits: { inactive_threshold: nanos(10_000), max_ack_pending: 50 },
+    });
+    assert.deepEqual(si.config.consumer_limits, { inactive_threshold: 10e9, max_ack_pending: 50 });
+    const ci = await jsm.consumers.add('CL', { durable_name: 'c', ack_policy: AckPolicy.Explicit });
+    assert.deepEqual([ci.config.max_ack_pending, ci.config.inactive_threshold], [50, 10e9]);
+    const create = (config: Record<string, unknown>) =>
+      req(nc, '$JS.API.CONSUMER.CREATE.CL', {
+        stream_name: 'CL',
+        config: { ack_policy: 'explicit', ...config },
+      });
+    assert.deepEqual(errOf(await create({ max_ack_pending: 51 })), {
+      code: 400,
+      err_code: 10121,
+      description: 'consumer max ack pending exceeds system limit of 50',
+    });
+    assert.deepEqual(errOf(await create({ inactive_threshold: 20e9 })), {
+      code: 400,
+      err_code: 10153,
+      description: 'consumer inactive threshold exceeds system limit of 10s',
+    });
+    // Lowering a limit under an existing consumer's value is refused; raising it is not.
+    const cfg = (await jsm.streams.info('CL')).config;
+    const low = await req(nc, '$JS.API.STREAM.UPDATE.CL', {
+      ...cfg,
+      consumer_limits: { max_ack_pending: 10 },
+    });
+    assert.deepEqual(errOf(low), {
+      code: 500,
+      err_code: 10069,
+      description: 'change to limits violates consumers: c',
+    });
+    const up = await jsm.streams.update('CL', { consumer_limits: { max_ack_pending: 100 } });
+    assert.deepEqual(up.config.consumer_limits, { max_ack_pending: 100 });
+    const none = await req(nc, '$JS.API.STREAM.CREATE.NOCL', { name: 'NOCL', consumer_limits: {} });
+    assert.equal('consumer_limits' in (none.config as object), false);
+    await jsm.streams.delete('NOCL');
+    await jsm.streams.delete('CL');
+  });
+
+  test("an ephemeral consumer goes away after the stream's inactive_threshold", async () => {
+    const { jsm } = env;
+    await jsm.streams.add({
+      name: 'CLI',
+      subjects: ['cli'],
+      consumer_limits: { inactive_threshold: nanos(300) },
+    });
+    const ci = await jsm.consumers.add('CLI', { ack_policy: AckPolicy.Explicit });
+    assert.equal(ci.config.inactive_threshold, nanos(300));
+    await waitFor(
+      async () => (await jsm.consumers.list('CLI').next()).length === 0,
+      2500,
+      'the consumer to go',
+    );
+    await jsm.streams.delete('CLI');
   });
 });

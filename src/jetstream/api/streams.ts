@@ -15,6 +15,7 @@ import {
   JS_MAX_NAME_LEN,
   subjectTransformError,
 } from '../config.js';
+import { Consumer } from '../consumer/consumer.js';
 import type { PurgeRequest, Stream } from '../stream.js';
 import { decodeMsgGetRequest } from '../stream.js';
 import { rfc3339Nano } from '../time.js';
@@ -178,6 +179,26 @@ export function registerStreamApi(router: ApiRouter): void {
     if (cfg.max_bytes !== old.max_bytes || cfg.storage !== old.storage) {
       const limitErr = router.js.checkLimits(cfg, old.max_bytes > 0 ? old.max_bytes : 1);
       if (limitErr !== undefined) return err(req, base, limitErr);
+    }
+    // nats-server 2.10: lowered consumer_limits may not leave a consumer above them (a limit of 0 is none).
+    const ol = old.consumer_limits;
+    const nl = cfg.consumer_limits;
+    const nit = nl?.inactive_threshold ?? 0;
+    const nmap = nl?.max_ack_pending ?? 0;
+    if (nit !== (ol?.inactive_threshold ?? 0) || nmap !== (ol?.max_ack_pending ?? 0)) {
+      const violating = [...stream.consumers.values()]
+        .filter((c): c is Consumer => c instanceof Consumer)
+        .filter(
+          (c) => (nit > 0 && c.cfg.inactive_threshold > nit) || (nmap > 0 && c.cfg.max_ack_pending > nmap),
+        )
+        .map((c) => c.name);
+      if (violating.length > 0) {
+        return err(
+          req,
+          base,
+          newJSStreamUpdateError(`change to limits violates consumers: ${violating.join(', ')}`),
+        );
+      }
     }
     if (req.jsa.subjectsOverlap(cfg.subjects, stream))
       return err(req, base, newJSStreamSubjectOverlapError());

@@ -27,10 +27,12 @@ import {
   newJSConsumerFCRequiresPushError,
   newJSConsumerFilterNotSubsetError,
   newJSConsumerHBRequiresPushError,
+  newJSConsumerInactiveThresholdExcessError,
   newJSConsumerInvalidDeliverSubjectError,
   newJSConsumerInvalidPolicyError,
   newJSConsumerInvalidSamplingError,
   newJSConsumerMaxDeliverBackoffError,
+  newJSConsumerMaxPendingAckExcessError,
   newJSConsumerMaxPendingAckPolicyRequiredError,
   newJSConsumerMaxRequestBatchNegativeError,
   newJSConsumerMaxRequestExpiresToSmallError,
@@ -48,7 +50,13 @@ import {
   newJSStreamInvalidConfigError,
 } from '../api/errors.generated.js';
 import { goInt, InvalidJsonError, type JsonObject } from '../api/json.js';
-import { JS_MAX_DESCRIPTION_LEN, JS_MAX_METADATA_LEN, metadataLen, type StreamConfig } from '../config.js';
+import {
+  JS_MAX_DESCRIPTION_LEN,
+  JS_MAX_METADATA_LEN,
+  metadataLen,
+  type StreamConfig,
+  type StreamConsumerLimits,
+} from '../config.js';
 import { parseRfc3339Nano } from '../time.js';
 
 export type DeliverPolicy =
@@ -277,12 +285,19 @@ export function isPush(c: ConsumerConfig): boolean {
  * nats-server's setConsumerConfigDefaults; `accountMaxAckPending` (the account's `max_ack_pending`, when
  * positive) lowers the default of acknowledged consumers.
  */
-export function setConsumerDefaults(c: ConsumerConfig, accountMaxAckPending = -1): void {
+export function setConsumerDefaults(
+  c: ConsumerConfig,
+  accountMaxAckPending = -1,
+  /** nats-server 2.10's stream consumer_limits: the defaults of both values, whatever the ack policy. */
+  limits: StreamConsumerLimits | undefined = undefined,
+): void {
   if (c.deliver_subject === '' && c.max_waiting === 0) c.max_waiting = WAIT_QUEUE_DEFAULT_MAX;
   const acks = c.ack_policy === 'explicit' || c.ack_policy === 'all';
   if (c.ack_wait === 0 && acks) c.ack_wait = ACK_WAIT_DEFAULT;
   if (c.max_deliver === 0) c.max_deliver = -1;
   if (c.backoff.length > 0) c.ack_wait = c.backoff[0]!;
+  if (c.max_ack_pending === 0) c.max_ack_pending = limits?.max_ack_pending ?? 0;
+  if (c.inactive_threshold === 0) c.inactive_threshold = limits?.inactive_threshold ?? 0;
   if (acks && c.max_ack_pending === 0) {
     c.max_ack_pending =
       accountMaxAckPending > 0
@@ -342,6 +357,14 @@ export function checkConsumerConfig(
     if (c.flow_control) return newJSConsumerFCRequiresPushError();
     if (c.max_batch < 0) return newJSConsumerMaxRequestBatchNegativeError();
     if (c.max_expires !== 0 && c.max_expires < 1e6) return newJSConsumerMaxRequestExpiresToSmallError();
+  }
+  // nats-server 2.10: the stream's consumer_limits are maximums too.
+  const lim = stream.consumer_limits;
+  if ((lim?.max_ack_pending ?? 0) > 0 && c.max_ack_pending > lim!.max_ack_pending!) {
+    return newJSConsumerMaxPendingAckExcessError(lim!.max_ack_pending!);
+  }
+  if ((lim?.inactive_threshold ?? 0) > 0 && c.inactive_threshold > lim!.inactive_threshold!) {
+    return newJSConsumerInactiveThresholdExcessError(goDurationString(lim!.inactive_threshold!));
   }
   if (c.direct) {
     if (c.deliver_subject === '') return newJSConsumerDirectRequiresPushError();

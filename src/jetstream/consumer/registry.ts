@@ -91,7 +91,7 @@ export function addConsumer(
   action: ConsumerAction = '',
 ): Consumer | ApiError | UpdateRefusal {
   const limits = jsa.limits;
-  setConsumerDefaults(config, limits.maxAckPending);
+  setConsumerDefaults(config, limits.maxAckPending, stream.config.consumer_limits);
   const bad = checkConsumerConfig(
     config,
     stream.config,
