@@ -33,7 +33,7 @@ import {
   type StreamConfig,
   type StreamLookup,
   sameConfig,
-  subjectTransformError,
+  subjectTransformApiError,
 } from './config.js';
 import { Consumer } from './consumer/consumer.js';
 import { addConsumer, recoverConsumers } from './consumer/registry.js';
@@ -161,12 +161,8 @@ export class JsAccount implements StreamHost {
     // Templates are not supported, so no stream can be owned by one (nats-server's ownership check).
     if ((cfg.template_owner ?? '') !== '') return newJSStreamCreateError('stream not owned by template');
     if (this.subjectsOverlap(cfg.subjects)) return newJSStreamSubjectOverlapError();
-    // nats-server 2.10 makes the subject transform when it creates the stream: a failure is a create error.
-    const tr = cfg.subject_transform;
-    const trErr = tr === undefined ? undefined : subjectTransformError(tr);
-    if (tr !== undefined && trErr !== undefined) {
-      return newJSStreamCreateError(`stream subject transform from '${tr.src}' to '${tr.dest}': ${trErr}`);
-    }
+    const trErr = subjectTransformApiError(cfg, false);
+    if (trErr !== undefined) return trErr;
     let stream: Stream;
     try {
       stream = this.openStream(cfg, nowNanos());

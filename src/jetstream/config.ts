@@ -22,12 +22,14 @@ import {
   newJSMirrorWithSubjectsError,
   newJSReplicasCountCannotBeNegativeError,
   newJSSourceMaxMessageSizeTooBigError,
+  newJSStreamCreateError,
   newJSStreamExternalApiOverlapError,
   newJSStreamExternalDelPrefixOverlapsError,
   newJSStreamInvalidConfigError,
   newJSStreamInvalidExternalDeliverySubjError,
   newJSStreamMirrorNotUpdatableError,
   newJSStreamReplicasNotSupportedError,
+  newJSStreamUpdateError,
 } from './api/errors.generated.js';
 import { goJson, InvalidJsonError, JsonObject } from './api/json.js';
 import { parseRfc3339Nano, rfc3339Nano } from './time.js';
@@ -294,6 +296,47 @@ export function subjectTransformError(t: SubjectTransformConfig): string | undef
   if (!isValidSubject(src) || !isValidSubject(t.dest) || fwc(src) !== fwc(t.dest)) return 'invalid subject';
   if (t.dest.split('.').includes('*')) return 'invalid subject';
   return 'invalid mapping destination';
+}
+
+/**
+ * nats-server 2.10 makes the subject transform when it creates (10049) or updates (10069) the stream, so a
+ * bad one is refused with that step's error rather than as an invalid config.
+ */
+export function subjectTransformApiError(cfg: StreamConfig, update: boolean): ApiError | undefined {
+  const t = cfg.subject_transform;
+  const reason = t === undefined ? undefined : subjectTransformError(t);
+  if (t === undefined || reason === undefined) return undefined;
+  return update
+    ? newJSStreamUpdateError(
+        `stream configuration for subject transform from '${t.src}' to '${t.dest}': ${reason}`,
+      )
+    : newJSStreamCreateError(`stream subject transform from '${t.src}' to '${t.dest}': ${reason}`);
+}
+
+/**
+ * nats-server 2.10's update check of consumer_limits: a changed limit may not be under what an existing
+ * consumer has (a limit of 0 is none, as in later 2.10/2.11 releases). `consumers`: name and config.
+ */
+export function consumerLimitsUpdateError(
+  old: StreamConfig,
+  next: StreamConfig,
+  consumers: Iterable<readonly [string, { inactive_threshold: number; max_ack_pending: number }]>,
+): ApiError | undefined {
+  const it = next.consumer_limits?.inactive_threshold ?? 0;
+  const map = next.consumer_limits?.max_ack_pending ?? 0;
+  if (
+    it === (old.consumer_limits?.inactive_threshold ?? 0) &&
+    map === (old.consumer_limits?.max_ack_pending ?? 0)
+  ) {
+    return undefined;
+  }
+  const bad: string[] = [];
+  for (const [name, c] of consumers) {
+    if ((it > 0 && c.inactive_threshold > it) || (map > 0 && c.max_ack_pending > map)) bad.push(name);
+  }
+  if (bad.length === 0) return undefined;
+  // nats-server lists them in map order; sorted here so the answer is stable.
+  return newJSStreamUpdateError(`change to limits violates consumers: ${bad.sort().join(', ')}`);
 }
 
 /** The transform of a stream's subject_transform (already checked), undefined when there is none. */

@@ -18,6 +18,8 @@ import {
 import { Kvm } from '@nats-io/kv';
 import { type NatsConnection, nanos } from '@nats-io/transport-node';
 import { closeJetStream, type JsEnv, jsonRequest, openJetStream } from '../helpers/jetstream.js';
+import { JsCluster } from '../helpers/js-cluster.js';
+import { clusterClient } from '../helpers/js-cluster-checks.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const req = jsonRequest;
@@ -432,6 +434,12 @@ describe('stream subject_transform', () => {
       filter_subject: 'out.*',
     });
     assert.equal(ci.num_pending, 2);
+    const lit = await jsm.consumers.add('TR', {
+      durable_name: 'lit',
+      ack_policy: AckPolicy.Explicit,
+      filter_subject: 'out.a',
+    });
+    assert.equal(lit.num_pending, 1);
     await jsm.streams.delete('TR');
   });
 
@@ -524,5 +532,62 @@ describe('stream consumer_limits', () => {
       'the consumer to go',
     );
     await jsm.streams.delete('CLI');
+  });
+});
+
+describe('2.10 fields on three clustered tsnats servers', { timeout: 120_000 }, () => {
+  let cluster: JsCluster;
+  let cnc: NatsConnection;
+
+  before(async () => {
+    cluster = await JsCluster.start(['tsnats', 'tsnats', 'tsnats']);
+    ({ nc: cnc } = await clusterClient(cluster));
+    as210(cnc);
+  });
+  after(async () => {
+    await cnc?.close().catch(() => {});
+    await cluster?.stop();
+  });
+
+  test('R3: first_seq, subject_transform, consumer_limits, filter_subjects and the create action', async () => {
+    const jsm = await jetstreamManager(cnc);
+    const js = jetstream(cnc);
+    const bad = await req(cnc, '$JS.API.STREAM.CREATE.CB', {
+      name: 'CB',
+      subjects: ['cb.*'],
+      num_replicas: 3,
+      subject_transform: { src: 'cb.*', dest: 'x.*' },
+    });
+    assert.equal(errOf(bad)?.err_code, 10049);
+    await jsm.streams.add({
+      name: 'C3',
+      subjects: ['in.*'],
+      num_replicas: 3,
+      first_seq: 10,
+      subject_transform: { src: 'in.*', dest: 'out.{{wildcard(1)}}' },
+      consumer_limits: { max_ack_pending: 20 },
+    });
+    const a = await js.publish('in.a');
+    await js.publish('in.b');
+    assert.equal(a.seq, 10);
+    assert.equal((await jsm.streams.getMessage('C3', { seq: 10 }))?.subject, 'out.a');
+    const ci = await jsm.consumers.add('C3', {
+      durable_name: 'd',
+      ack_policy: AckPolicy.Explicit,
+      filter_subjects: ['out.a', 'out.c'],
+    });
+    assert.equal(ci.config.max_ack_pending, 20);
+    assert.equal(ci.num_pending, 1);
+    const again = await apiCode(
+      jsm.consumers.add('C3', { durable_name: 'd', ack_policy: AckPolicy.Explicit, description: 'x' }),
+    );
+    assert.equal(again, 10148);
+    const missing = await req(cnc, '$JS.API.CONSUMER.CREATE.C3.nope', {
+      stream_name: 'C3',
+      action: 'update',
+      config: { durable_name: 'nope', ack_policy: 'explicit' },
+    });
+    assert.equal(errOf(missing)?.err_code, 10149);
+    await jsm.streams.delete('C3');
   });
 });

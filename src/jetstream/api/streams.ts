@@ -10,10 +10,11 @@ import {
   checkReplicas,
   checkStreamConfig,
   checkStreamUpdate,
+  consumerLimitsUpdateError,
   decodeStreamConfig,
   isApiError,
   JS_MAX_NAME_LEN,
-  subjectTransformError,
+  subjectTransformApiError,
 } from '../config.js';
 import { Consumer } from '../consumer/consumer.js';
 import type { PurgeRequest, Stream } from '../stream.js';
@@ -39,7 +40,6 @@ import {
   newJSStreamSubjectOverlapError,
   newJSStreamTemplateCreateError,
   newJSStreamTemplateNotFoundError,
-  newJSStreamUpdateError,
   newJSTemplateNameNotMatchSubjectError,
 } from './errors.generated.js';
 import { decodeRequest, InvalidJsonError, isEmptyRequest, type JsonObject } from './json.js';
@@ -180,40 +180,18 @@ export function registerStreamApi(router: ApiRouter): void {
       const limitErr = router.js.checkLimits(cfg, old.max_bytes > 0 ? old.max_bytes : 1);
       if (limitErr !== undefined) return err(req, base, limitErr);
     }
-    // nats-server 2.10: lowered consumer_limits may not leave a consumer above them (a limit of 0 is none).
-    const ol = old.consumer_limits;
-    const nl = cfg.consumer_limits;
-    const nit = nl?.inactive_threshold ?? 0;
-    const nmap = nl?.max_ack_pending ?? 0;
-    if (nit !== (ol?.inactive_threshold ?? 0) || nmap !== (ol?.max_ack_pending ?? 0)) {
-      const violating = [...stream.consumers.values()]
-        .filter((c): c is Consumer => c instanceof Consumer)
-        .filter(
-          (c) => (nit > 0 && c.cfg.inactive_threshold > nit) || (nmap > 0 && c.cfg.max_ack_pending > nmap),
-        )
-        .map((c) => c.name);
-      if (violating.length > 0) {
-        return err(
-          req,
-          base,
-          newJSStreamUpdateError(`change to limits violates consumers: ${violating.join(', ')}`),
-        );
-      }
-    }
+    const limitsErr = consumerLimitsUpdateError(
+      old,
+      cfg,
+      [...stream.consumers.values()].flatMap((c) =>
+        c instanceof Consumer ? [[c.name, c.cfg] as const] : [],
+      ),
+    );
+    if (limitsErr !== undefined) return err(req, base, limitsErr);
     if (req.jsa.subjectsOverlap(cfg.subjects, stream))
       return err(req, base, newJSStreamSubjectOverlapError());
-    // nats-server 2.10 makes a changed subject transform in the update: a failure is an update error.
-    const tr = cfg.subject_transform;
-    const trErr = tr === undefined ? undefined : subjectTransformError(tr);
-    if (tr !== undefined && trErr !== undefined) {
-      return err(
-        req,
-        base,
-        newJSStreamUpdateError(
-          `stream configuration for subject transform from '${tr.src}' to '${tr.dest}': ${trErr}`,
-        ),
-      );
-    }
+    const trErr = subjectTransformApiError(cfg, true);
+    if (trErr !== undefined) return err(req, base, trErr);
     req.jsa.updateReservation(old, cfg);
     stream.update(cfg);
     sendStreamAction(router.js, req.jsa.account, stream.name, 'modify');

@@ -311,6 +311,14 @@ function deliveryFormsCycle(cfg: StreamConfig, deliver: string): boolean {
   return cfg.subjects.some((s) => subjectIsSubsetMatch(deliver, s));
 }
 
+/** The subjects a transform destination can produce, as a pattern: each mapped token (`$1`, `{{...}}`) is `*`. */
+function transformDestPattern(dest: string): string {
+  return dest
+    .split('.')
+    .map((t) => (/^\$\d+$/.test(t) || t.includes('{{') ? '*' : t))
+    .join('.');
+}
+
 /** nats-server's validFilteredSubject. */
 function validFilteredSubject(filter: string, subjects: readonly string[]): boolean {
   if (!isValidSubject(filter)) return false;
@@ -390,7 +398,7 @@ export function checkConsumerConfig(
   if (!recovering && !(sourced?.hasExt ?? false)) {
     const interest = [...(sourced?.subjects ?? stream.subjects)];
     const tr = stream.subject_transform;
-    if (tr !== undefined && tr.dest !== '') interest.push(tr.dest);
+    if (tr !== undefined && tr.dest !== '') interest.push(transformDestPattern(tr.dest));
     for (const f of consumerFilters(c)) {
       if (!validFilteredSubject(f, interest)) return newJSConsumerFilterNotSubsetError();
     }
