@@ -33,6 +33,7 @@ import {
   type StreamConfig,
   type StreamLookup,
   sameConfig,
+  subjectTransformApiError,
 } from './config.js';
 import { Consumer } from './consumer/consumer.js';
 import { addConsumer, recoverConsumers } from './consumer/registry.js';
@@ -163,6 +164,8 @@ export class JsAccount implements StreamHost {
     // Templates are not supported, so no stream can be owned by one (nats-server's ownership check).
     if ((cfg.template_owner ?? '') !== '') return newJSStreamCreateError('stream not owned by template');
     if (this.subjectsOverlap(cfg.subjects)) return newJSStreamSubjectOverlapError();
+    const trErr = subjectTransformApiError(cfg, false);
+    if (trErr !== undefined) return trErr;
     let stream: Stream;
     try {
       stream = this.openStream(cfg, nowNanos());
@@ -181,6 +184,10 @@ export class JsAccount implements StreamHost {
     fill?: (store: StreamStore) => void,
   ): Stream {
     const store = this.js.createStore(cfg, this.streamDir(cfg.name), storeLimitsOf(cfg));
+    // nats-server 2.10's first_seq: a store that never held a message starts at that sequence (its
+    // stores purge up to it when opened; checking lastSeq keeps a used store as it is).
+    const firstSeq = cfg.first_seq ?? 0;
+    if (firstSeq > 1 && store.state().lastSeq === 0) store.compact(firstSeq);
     if (fill !== undefined) {
       try {
         fill(store);

@@ -17,16 +17,19 @@ import { SubjectTransform } from '../routing/transform.js';
 import {
   type ApiError,
   newJSMirrorMaxMessageSizeTooBigError,
+  newJSMirrorWithFirstSeqError,
   newJSMirrorWithSourcesError,
   newJSMirrorWithSubjectsError,
   newJSReplicasCountCannotBeNegativeError,
   newJSSourceMaxMessageSizeTooBigError,
+  newJSStreamCreateError,
   newJSStreamExternalApiOverlapError,
   newJSStreamExternalDelPrefixOverlapsError,
   newJSStreamInvalidConfigError,
   newJSStreamInvalidExternalDeliverySubjError,
   newJSStreamMirrorNotUpdatableError,
   newJSStreamReplicasNotSupportedError,
+  newJSStreamUpdateError,
 } from './api/errors.generated.js';
 import { goJson, InvalidJsonError, JsonObject } from './api/json.js';
 import { parseRfc3339Nano, rfc3339Nano } from './time.js';
@@ -70,7 +73,20 @@ export interface RePublish {
   headers_only?: boolean;
 }
 
-/** nats-server 2.9's StreamConfig after normalisation (defaults filled in). */
+/** nats-server 2.10's SubjectTransformConfig: stored messages take the subject `src` maps to on `dest`. */
+export interface SubjectTransformConfig {
+  src: string;
+  dest: string;
+}
+
+/** nats-server 2.10's StreamConsumerLimits: defaults and maximums for the stream's consumers (0 = none). */
+export interface StreamConsumerLimits {
+  /** Nanoseconds. */
+  inactive_threshold?: number;
+  max_ack_pending?: number;
+}
+
+/** nats-server 2.9's StreamConfig after normalisation (defaults filled in), with 2.10's additions. */
 export interface StreamConfig {
   name: string;
   description?: string;
@@ -95,6 +111,10 @@ export interface StreamConfig {
   placement?: Placement;
   mirror?: StreamSource;
   sources?: StreamSource[];
+  /** nats-server 2.10: the sequence of the first message of a new stream (absent = 1). */
+  first_seq?: number;
+  /** nats-server 2.10: the transform applied to the subject of every message before it is stored. */
+  subject_transform?: SubjectTransformConfig;
   republish?: RePublish;
   allow_direct: boolean;
   mirror_direct: boolean;
@@ -103,6 +123,8 @@ export interface StreamConfig {
   deny_delete: boolean;
   deny_purge: boolean;
   allow_rollup_hdrs: boolean;
+  /** nats-server 2.10: absent when neither limit is set. */
+  consumer_limits?: StreamConsumerLimits;
   /** nats-server 2.10's free-form metadata; 2.9 drops it, tsnats keeps and returns it. */
   metadata?: Record<string, string>;
 }
@@ -129,6 +151,8 @@ export interface StreamConfigRequest {
   placement: Placement | undefined;
   mirror: StreamSource | undefined;
   sources: StreamSource[];
+  first_seq: number;
+  subject_transform: SubjectTransformConfig | undefined;
   republish: RePublish | undefined;
   allow_direct: boolean;
   mirror_direct: boolean;
@@ -137,12 +161,22 @@ export interface StreamConfigRequest {
   deny_delete: boolean;
   deny_purge: boolean;
   allow_rollup_hdrs: boolean;
+  consumer_limits: StreamConsumerLimits | undefined;
   metadata: Record<string, string> | undefined;
 }
 
 /** nats-server's JSMaxNameLen and JSMaxDescriptionLen (bytes). */
 export const JS_MAX_NAME_LEN = 255;
 export const JS_MAX_DESCRIPTION_LEN = 4 * 1024;
+/** nats-server 2.10's JSMaxMetadataLen: the bytes of all metadata keys and values together. */
+export const JS_MAX_METADATA_LEN = 128 * 1024;
+
+/** The size nats-server 2.10 checks against JS_MAX_METADATA_LEN (Go's len: bytes, keys and values). */
+export function metadataLen(md: Record<string, string> | undefined): number {
+  let n = 0;
+  for (const [k, v] of Object.entries(md ?? {})) n += Buffer.byteLength(k) + Buffer.byteLength(v);
+  return n;
+}
 /** nats-server's StreamDefaultDuplicatesWindow, in ns. */
 export const DEFAULT_DUPLICATE_WINDOW = 2 * 60 * 1e9;
 /** nats-server's StreamMaxReplicas. */
@@ -179,6 +213,8 @@ export function decodeStreamConfig(o: JsonObject): StreamConfigRequest {
           },
     mirror: decodeSource(o.object('mirror'), 'mirror'),
     sources: decodeSources(o.all('sources')),
+    first_seq: o.uint('first_seq') ?? 0,
+    subject_transform: decodeTransform(o.object('subject_transform')),
     republish: decodeRepublish(o.object('republish')),
     allow_direct: o.bool('allow_direct') ?? false,
     mirror_direct: o.bool('mirror_direct') ?? false,
@@ -187,6 +223,7 @@ export function decodeStreamConfig(o: JsonObject): StreamConfigRequest {
     deny_delete: o.bool('deny_delete') ?? false,
     deny_purge: o.bool('deny_purge') ?? false,
     allow_rollup_hdrs: o.bool('allow_rollup_hdrs') ?? false,
+    consumer_limits: decodeConsumerLimits(o.object('consumer_limits')),
     metadata: o.stringMap('metadata'),
   };
 }
@@ -229,6 +266,84 @@ function decodeSources(all: unknown[]): StreamSource[] {
     }
   }
   return out;
+}
+
+function decodeConsumerLimits(o: JsonObject | undefined): StreamConsumerLimits | undefined {
+  if (o === undefined) return undefined;
+  const l: StreamConsumerLimits = {};
+  const it = o.int('inactive_threshold') ?? 0;
+  const map = o.int('max_ack_pending', 32) ?? 0;
+  if (it !== 0) l.inactive_threshold = it;
+  if (map !== 0) l.max_ack_pending = map;
+  return l.inactive_threshold === undefined && l.max_ack_pending === undefined ? undefined : l;
+}
+
+function decodeTransform(o: JsonObject | undefined): SubjectTransformConfig | undefined {
+  if (o === undefined) return undefined;
+  return { src: o.string('src') ?? '', dest: o.string('dest') ?? '' };
+}
+
+/**
+ * Why a stream's subject transform can not be made (the reason nats-server's NewSubjectTransform gives,
+ * as near as SubjectTransform.create lets us tell), or undefined when it can. An empty `dest` is no
+ * transform at all and an empty `src` is '>', as in nats-server.
+ */
+export function subjectTransformError(t: SubjectTransformConfig): string | undefined {
+  if (t.dest === '') return undefined;
+  const src = t.src === '' ? '>' : t.src;
+  if (SubjectTransform.create(src, t.dest) !== undefined) return undefined;
+  const fwc = (s: string) => s === '>' || s.endsWith('.>');
+  if (!isValidSubject(src) || !isValidSubject(t.dest) || fwc(src) !== fwc(t.dest)) return 'invalid subject';
+  if (t.dest.split('.').includes('*')) return 'invalid subject';
+  return 'invalid mapping destination';
+}
+
+/**
+ * nats-server 2.10 makes the subject transform when it creates (10049) or updates (10069) the stream, so a
+ * bad one is refused with that step's error rather than as an invalid config.
+ */
+export function subjectTransformApiError(cfg: StreamConfig, update: boolean): ApiError | undefined {
+  const t = cfg.subject_transform;
+  const reason = t === undefined ? undefined : subjectTransformError(t);
+  if (t === undefined || reason === undefined) return undefined;
+  return update
+    ? newJSStreamUpdateError(
+        `stream configuration for subject transform from '${t.src}' to '${t.dest}': ${reason}`,
+      )
+    : newJSStreamCreateError(`stream subject transform from '${t.src}' to '${t.dest}': ${reason}`);
+}
+
+/**
+ * nats-server 2.10's update check of consumer_limits: a changed limit may not be under what an existing
+ * consumer has (a limit of 0 is none, as in later 2.10/2.11 releases). `consumers`: name and config.
+ */
+export function consumerLimitsUpdateError(
+  old: StreamConfig,
+  next: StreamConfig,
+  consumers: Iterable<readonly [string, { inactive_threshold: number; max_ack_pending: number }]>,
+): ApiError | undefined {
+  const it = next.consumer_limits?.inactive_threshold ?? 0;
+  const map = next.consumer_limits?.max_ack_pending ?? 0;
+  if (
+    it === (old.consumer_limits?.inactive_threshold ?? 0) &&
+    map === (old.consumer_limits?.max_ack_pending ?? 0)
+  ) {
+    return undefined;
+  }
+  const bad: string[] = [];
+  for (const [name, c] of consumers) {
+    if ((it > 0 && c.inactive_threshold > it) || (map > 0 && c.max_ack_pending > map)) bad.push(name);
+  }
+  if (bad.length === 0) return undefined;
+  // nats-server lists them in map order; sorted here so the answer is stable.
+  return newJSStreamUpdateError(`change to limits violates consumers: ${bad.sort().join(', ')}`);
+}
+
+/** The transform of a stream's subject_transform (already checked), undefined when there is none. */
+export function streamSubjectTransform(cfg: StreamConfig): SubjectTransform | undefined {
+  const t = cfg.subject_transform;
+  if (t === undefined || t.dest === '') return undefined;
+  return SubjectTransform.create(t.src === '' ? '>' : t.src, t.dest);
 }
 
 function decodeRepublish(o: JsonObject | undefined): RePublish | undefined {
@@ -276,6 +391,8 @@ export function requestFromConfig(c: StreamConfig): StreamConfigRequest {
     placement: c.placement,
     mirror: c.mirror,
     sources: c.sources ?? [],
+    first_seq: c.first_seq ?? 0,
+    subject_transform: c.subject_transform,
     republish: c.republish,
     allow_direct: c.allow_direct,
     mirror_direct: c.mirror_direct,
@@ -284,6 +401,7 @@ export function requestFromConfig(c: StreamConfig): StreamConfigRequest {
     deny_delete: c.deny_delete,
     deny_purge: c.deny_purge,
     allow_rollup_hdrs: c.allow_rollup_hdrs,
+    consumer_limits: c.consumer_limits,
     metadata: c.metadata,
   };
 }
@@ -323,6 +441,9 @@ export function checkStreamConfig(
   if (Buffer.byteLength(req.description) > JS_MAX_DESCRIPTION_LEN) {
     return invalid(`stream description is too long, maximum allowed is ${JS_MAX_DESCRIPTION_LEN}`);
   }
+  if (metadataLen(req.metadata) > JS_MAX_METADATA_LEN) {
+    return invalid(`stream metadata exceeds maximum size of ${JS_MAX_METADATA_LEN} bytes`);
+  }
   // nats-server 2.9.10 accepts "any" here and then fails to create a store for it.
   if (req.storage === 'any') return invalid('stream storage type must be file or memory');
   const replicas = req.num_replicas === 0 ? 1 : req.num_replicas;
@@ -356,6 +477,7 @@ export function checkStreamConfig(
   const deliveryPrefixes: string[] = [];
   const apiPrefixes: string[] = [];
   if (mirror !== undefined) {
+    if (req.first_seq > 0) return newJSMirrorWithFirstSeqError();
     if (req.subjects.length > 0) return newJSMirrorWithSubjectsError();
     if (sources.length > 0) return newJSMirrorWithSourcesError();
     const origin = lookup.stream(mirror.name);
@@ -488,6 +610,8 @@ export function checkStreamConfig(
     ...(req.placement !== undefined ? { placement: req.placement } : {}),
     ...(mirror !== undefined ? { mirror } : {}),
     ...(sources.length > 0 ? { sources } : {}),
+    ...(req.first_seq > 0 ? { first_seq: req.first_seq } : {}),
+    ...(req.subject_transform !== undefined ? { subject_transform: { ...req.subject_transform } } : {}),
     ...(republish !== undefined ? { republish } : {}),
     allow_direct: req.allow_direct,
     mirror_direct: mirrorDirect,
@@ -496,6 +620,7 @@ export function checkStreamConfig(
     deny_delete: req.deny_delete,
     deny_purge: req.deny_purge,
     allow_rollup_hdrs: req.allow_rollup_hdrs,
+    ...(req.consumer_limits !== undefined ? { consumer_limits: { ...req.consumer_limits } } : {}),
     ...(req.metadata !== undefined && Object.keys(req.metadata).length > 0 ? { metadata: req.metadata } : {}),
   };
   return cfg;
@@ -576,6 +701,11 @@ export function encodeStreamConfig(c: StreamConfig): Record<string, unknown> {
   if (c.placement !== undefined) o.placement = c.placement;
   if (c.mirror !== undefined) o.mirror = encodeSource(c.mirror);
   if (c.sources !== undefined && c.sources.length > 0) o.sources = c.sources.map(encodeSource);
+  // 2.10 also always writes `compression` and `consumer_limits`; tsnats has neither, so leaves them out.
+  if (c.first_seq !== undefined && c.first_seq > 0) o.first_seq = c.first_seq;
+  if (c.subject_transform !== undefined) {
+    o.subject_transform = { src: c.subject_transform.src, dest: c.subject_transform.dest };
+  }
   if (c.republish !== undefined) {
     const r: Record<string, unknown> = {};
     if (c.republish.src !== undefined && c.republish.src !== '') r.src = c.republish.src;
@@ -590,6 +720,13 @@ export function encodeStreamConfig(c: StreamConfig): Record<string, unknown> {
   o.deny_delete = c.deny_delete;
   o.deny_purge = c.deny_purge;
   o.allow_rollup_hdrs = c.allow_rollup_hdrs;
+  if (c.consumer_limits !== undefined) {
+    const l: Record<string, unknown> = {};
+    if ((c.consumer_limits.inactive_threshold ?? 0) !== 0)
+      l.inactive_threshold = c.consumer_limits.inactive_threshold;
+    if ((c.consumer_limits.max_ack_pending ?? 0) !== 0) l.max_ack_pending = c.consumer_limits.max_ack_pending;
+    o.consumer_limits = l;
+  }
   if (c.metadata !== undefined && Object.keys(c.metadata).length > 0) o.metadata = c.metadata;
   return o;
 }

@@ -35,7 +35,7 @@ import {
 } from './api/errors.generated.js';
 import { decodeRequest, goJson, type JsonObject } from './api/json.js';
 import { JS_DIRECT_GET_PREFIX, type StreamInfoJson, type StreamStateJson } from './api/types.js';
-import { encodeStreamConfig, type StreamConfig } from './config.js';
+import { encodeStreamConfig, type StreamConfig, streamSubjectTransform } from './config.js';
 import {
   appendHeader,
   getHeader,
@@ -124,8 +124,8 @@ export interface StreamListener {
 /** What the stream needs from a consumer (issue 7). */
 export interface StreamConsumer {
   readonly name: string;
-  /** Filter subject ('' = every message of the stream); used by interest retention. */
-  readonly filterSubject: string;
+  /** Filter subjects (none = every message of the stream); used by interest retention. */
+  readonly filterSubjects: readonly string[];
   /** Whether the consumer is visible to the API (nats-server hides internal "direct" consumers). */
   readonly internal?: boolean;
   /** The stream is stopping (`deleted`: because it is being deleted). */
@@ -220,6 +220,8 @@ export class Stream {
   clfs = 0;
   /** Republish: the transform of the stored subject to the one to publish on. */
   private republishTr: SubjectTransform | undefined;
+  /** nats-server 2.10's input transform (subject_transform): the subject a message is stored under. */
+  private itr: SubjectTransform | undefined;
   /** Mirrors and sources: the consumers feeding this stream (while it leads). */
   private sourcing: StreamSourcing | undefined;
 
@@ -229,6 +231,7 @@ export class Stream {
     this.store = store;
     this.created = created;
     this.republishTr = republishTransform(config);
+    this.itr = streamSubjectTransform(config);
     const st = store.state();
     this.lseq = st.lastSeq;
     this.ddloaded = st.msgs === 0;
@@ -447,6 +450,8 @@ export class Stream {
    */
   processMsg(subject: string, reply: string, hdr: Buffer, data: Buffer, rep?: ReplicatedMsg): number {
     if (this.closed) return 0;
+    // As nats-server 2.10, first of all: a subject the transform does not match is stored as it is.
+    if (this.itr !== undefined) subject = this.itr.match(subject) ?? subject;
     const cfg = this.config;
     const name = cfg.name;
     if (rep !== undefined) {
@@ -629,8 +634,9 @@ export class Stream {
   /** Whether a consumer would take a message on `subject` (interest retention). */
   private hasInterest(subject: string): boolean {
     for (const c of this.consumers.values()) {
-      if (c.filterSubject === '' || c.filterSubject === '>' || matchLiteral(subject, c.filterSubject))
-        return true;
+      const fs = c.filterSubjects;
+      if (fs.length === 0) return true;
+      for (const f of fs) if (f === '>' || matchLiteral(subject, f)) return true;
     }
     return false;
   }
@@ -861,6 +867,7 @@ export class Stream {
     for (const s of cfg.subjects) this.subscribeSubject(s);
     this.config = cfg;
     this.republishTr = republishTransform(cfg);
+    this.itr = streamSubjectTransform(cfg);
     if (this.leader && this.sourcing !== undefined) this.sourcing.updateSources(old, cfg);
     else if (this.leader && (cfg.sources?.length ?? 0) > 0) this.startSourcing();
     if (cfg.allow_direct) this.subscribeDirect();

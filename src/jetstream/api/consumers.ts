@@ -19,6 +19,7 @@ import {
   newJSConsumerDurableNameNotMatchSubjectError,
   newJSConsumerDurableNameNotSetError,
   newJSConsumerEphemeralWithDurableNameError,
+  newJSConsumerMultipleFiltersNotAllowedError,
   newJSConsumerNameContainsPathSeparatorsError,
   newJSConsumerNotFoundError,
   newJSInvalidJSONError,
@@ -90,13 +91,17 @@ export function registerConsumerApi(router: ApiRouter): void {
     if (kind === 'ephemeral' && cfg.durable_name !== '') {
       return err(req, base, newJSConsumerEphemeralWithDurableNameError());
     }
+    // 2.10: several filters can not be named in the subject, so the subject form can not carry them.
+    if (filtered !== '' && cfg.filter_subjects.length > 0) {
+      return err(req, base, newJSConsumerMultipleFiltersNotAllowedError());
+    }
     if (filtered !== '' && cfg.filter_subject !== filtered) {
       return err(req, base, newJSConsumerCreateFilterSubjectMismatchError());
     }
     if (cfg.num_replicas > 1) return err(req, base, newJSStreamReplicasNotSupportedError());
     const stream = req.jsa.lookupStream(creq.stream_name);
     if (stream === undefined) return err(req, base, newJSStreamNotFoundError());
-    const r = addConsumer(req.jsa, stream, cfg);
+    const r = addConsumer(req.jsa, stream, cfg, undefined, undefined, creq.action);
     if (typeof r === 'string') return err(req, base, newJSConsumerCreateError(r));
     if (!(r instanceof Consumer)) return err(req, base, r);
     router.respond(req, { ...base, ...r.info() });

@@ -65,6 +65,8 @@ export const JSErrors = {
     err_code: 10036,
     description: 'not currently supported in clustered mode',
   },
+  /** action CREATE is used for a existing consumer with a different config */
+  JSConsumerAlreadyExists: { code: 400, err_code: 10148, description: 'consumer already exists' },
   JSConsumerBadDurableNameErr: {
     code: 400,
     err_code: 10103,
@@ -108,6 +110,13 @@ export const JSErrors = {
     err_code: 10090,
     description: 'consumer direct requires a push based consumer',
   },
+  /** action UPDATE is used for a nonexisting consumer */
+  JSConsumerDoesNotExist: { code: 400, err_code: 10149, description: 'consumer does not exist' },
+  JSConsumerDuplicateFilterSubjects: {
+    code: 400,
+    err_code: 10136,
+    description: 'consumer cannot have both FilterSubject and FilterSubjects specified',
+  },
   JSConsumerDurableNameNotInSubjectErr: {
     code: 400,
     err_code: 10016,
@@ -122,6 +131,11 @@ export const JSErrors = {
     code: 400,
     err_code: 10018,
     description: 'consumer expected to be durable but a durable name was not set',
+  },
+  JSConsumerEmptyFilter: {
+    code: 400,
+    err_code: 10139,
+    description: 'consumer filter in FilterSubjects cannot be empty',
   },
   JSConsumerEphemeralWithDurableInSubjectErr: {
     code: 400,
@@ -152,6 +166,11 @@ export const JSErrors = {
     code: 400,
     err_code: 10088,
     description: 'consumer idle heartbeat requires a push based consumer',
+  },
+  JSConsumerInactiveThresholdExcess: {
+    code: 400,
+    err_code: 10153,
+    description: 'consumer inactive threshold exceeds system limit of {limit}',
   },
   JSConsumerInvalidDeliverSubject: {
     code: 400,
@@ -200,6 +219,16 @@ export const JSErrors = {
     err_code: 10087,
     description: 'consumer max waiting needs to be positive',
   },
+  JSConsumerMetadataLengthErrF: {
+    code: 400,
+    err_code: 10135,
+    description: 'consumer metadata exceeds maximum size of {limit}',
+  },
+  JSConsumerMultipleFiltersNotAllowed: {
+    code: 400,
+    err_code: 10137,
+    description: 'consumer with multiple subject filters cannot use subject based API',
+  },
   JSConsumerNameContainsPathSeparatorsErr: {
     code: 400,
     err_code: 10127,
@@ -214,6 +243,11 @@ export const JSErrors = {
   JSConsumerNotFoundErr: { code: 404, err_code: 10014, description: 'consumer not found' },
   JSConsumerOfflineErr: { code: 500, err_code: 10119, description: 'consumer is offline' },
   JSConsumerOnMappedErr: { code: 400, err_code: 10092, description: 'consumer direct on a mapped consumer' },
+  JSConsumerOverlappingSubjectFilters: {
+    code: 400,
+    err_code: 10138,
+    description: 'consumer subject filters cannot overlap',
+  },
   JSConsumerPullNotDurableErr: {
     code: 400,
     err_code: 10085,
@@ -294,6 +328,11 @@ export const JSErrors = {
     code: 400,
     err_code: 10030,
     description: 'stream mirror must have max message size >= source',
+  },
+  JSMirrorWithFirstSeqErr: {
+    code: 400,
+    err_code: 10143,
+    description: 'stream mirrors can not have first sequence configured',
   },
   JSMirrorWithSourcesErr: {
     code: 400,
@@ -567,6 +606,11 @@ export function newJSClusterUnSupportFeatureError(): ApiError {
   return fill(JSErrors.JSClusterUnSupportFeatureErr, {});
 }
 
+/** 10148: consumer already exists */
+export function newJSConsumerAlreadyExistsError(): ApiError {
+  return fill(JSErrors.JSConsumerAlreadyExists, {});
+}
+
 /** 10103: durable name can not contain '.', '*', '>' */
 export function newJSConsumerBadDurableNameError(): ApiError {
   return fill(JSErrors.JSConsumerBadDurableNameErr, {});
@@ -617,6 +661,16 @@ export function newJSConsumerDirectRequiresPushError(): ApiError {
   return fill(JSErrors.JSConsumerDirectRequiresPushErr, {});
 }
 
+/** 10149: consumer does not exist */
+export function newJSConsumerDoesNotExistError(): ApiError {
+  return fill(JSErrors.JSConsumerDoesNotExist, {});
+}
+
+/** 10136: consumer cannot have both FilterSubject and FilterSubjects specified */
+export function newJSConsumerDuplicateFilterSubjectsError(): ApiError {
+  return fill(JSErrors.JSConsumerDuplicateFilterSubjects, {});
+}
+
 /** 10016: consumer expected to be durable but no durable name set in subject */
 export function newJSConsumerDurableNameNotInSubjectError(): ApiError {
   return fill(JSErrors.JSConsumerDurableNameNotInSubjectErr, {});
@@ -630,6 +684,11 @@ export function newJSConsumerDurableNameNotMatchSubjectError(): ApiError {
 /** 10018: consumer expected to be durable but a durable name was not set */
 export function newJSConsumerDurableNameNotSetError(): ApiError {
   return fill(JSErrors.JSConsumerDurableNameNotSetErr, {});
+}
+
+/** 10139: consumer filter in FilterSubjects cannot be empty */
+export function newJSConsumerEmptyFilterError(): ApiError {
+  return fill(JSErrors.JSConsumerEmptyFilter, {});
 }
 
 /** 10019: consumer expected to be ephemeral but detected a durable name set in subject */
@@ -660,6 +719,11 @@ export function newJSConsumerFilterNotSubsetError(): ApiError {
 /** 10088: consumer idle heartbeat requires a push based consumer */
 export function newJSConsumerHBRequiresPushError(): ApiError {
   return fill(JSErrors.JSConsumerHBRequiresPushErr, {});
+}
+
+/** 10153: consumer inactive threshold exceeds system limit of {limit} */
+export function newJSConsumerInactiveThresholdExcessError(limit: Arg): ApiError {
+  return fill(JSErrors.JSConsumerInactiveThresholdExcess, { limit });
 }
 
 /** 10112: invalid push consumer deliver subject */
@@ -712,6 +776,16 @@ export function newJSConsumerMaxWaitingNegativeError(): ApiError {
   return fill(JSErrors.JSConsumerMaxWaitingNegativeErr, {});
 }
 
+/** 10135: consumer metadata exceeds maximum size of {limit} */
+export function newJSConsumerMetadataLengthError(limit: Arg): ApiError {
+  return fill(JSErrors.JSConsumerMetadataLengthErrF, { limit });
+}
+
+/** 10137: consumer with multiple subject filters cannot use subject based API */
+export function newJSConsumerMultipleFiltersNotAllowedError(): ApiError {
+  return fill(JSErrors.JSConsumerMultipleFiltersNotAllowed, {});
+}
+
 /** 10127: Consumer name can not contain path separators */
 export function newJSConsumerNameContainsPathSeparatorsError(): ApiError {
   return fill(JSErrors.JSConsumerNameContainsPathSeparatorsErr, {});
@@ -740,6 +814,11 @@ export function newJSConsumerOfflineError(): ApiError {
 /** 10092: consumer direct on a mapped consumer */
 export function newJSConsumerOnMappedError(): ApiError {
   return fill(JSErrors.JSConsumerOnMappedErr, {});
+}
+
+/** 10138: consumer subject filters cannot overlap */
+export function newJSConsumerOverlappingSubjectFiltersError(): ApiError {
+  return fill(JSErrors.JSConsumerOverlappingSubjectFilters, {});
 }
 
 /** 10085: consumer in pull mode requires a durable name */
@@ -840,6 +919,11 @@ export function newJSMirrorConsumerSetupFailedError(err: Arg): ApiError {
 /** 10030: stream mirror must have max message size >= source */
 export function newJSMirrorMaxMessageSizeTooBigError(): ApiError {
   return fill(JSErrors.JSMirrorMaxMessageSizeTooBigErr, {});
+}
+
+/** 10143: stream mirrors can not have first sequence configured */
+export function newJSMirrorWithFirstSeqError(): ApiError {
+  return fill(JSErrors.JSMirrorWithFirstSeqErr, {});
 }
 
 /** 10031: stream mirrors can not also contain other sources */

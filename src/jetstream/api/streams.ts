@@ -10,10 +10,13 @@ import {
   checkReplicas,
   checkStreamConfig,
   checkStreamUpdate,
+  consumerLimitsUpdateError,
   decodeStreamConfig,
   isApiError,
   JS_MAX_NAME_LEN,
+  subjectTransformApiError,
 } from '../config.js';
+import { Consumer } from '../consumer/consumer.js';
 import type { PurgeRequest, Stream } from '../stream.js';
 import { decodeMsgGetRequest } from '../stream.js';
 import { rfc3339Nano } from '../time.js';
@@ -177,8 +180,18 @@ export function registerStreamApi(router: ApiRouter): void {
       const limitErr = router.js.checkLimits(cfg, old.max_bytes > 0 ? old.max_bytes : 1);
       if (limitErr !== undefined) return err(req, base, limitErr);
     }
+    const limitsErr = consumerLimitsUpdateError(
+      old,
+      cfg,
+      [...stream.consumers.values()].flatMap((c) =>
+        c instanceof Consumer ? [[c.name, c.cfg] as const] : [],
+      ),
+    );
+    if (limitsErr !== undefined) return err(req, base, limitsErr);
     if (req.jsa.subjectsOverlap(cfg.subjects, stream))
       return err(req, base, newJSStreamSubjectOverlapError());
+    const trErr = subjectTransformApiError(cfg, true);
+    if (trErr !== undefined) return err(req, base, trErr);
     req.jsa.updateReservation(old, cfg);
     stream.update(cfg);
     sendStreamAction(router.js, req.jsa.account, stream.name, 'modify');

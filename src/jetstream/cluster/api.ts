@@ -25,7 +25,9 @@ import {
   newJSClusterNotAvailError,
   newJSClusterPeerNotMemberError,
   newJSClusterServerNotMemberError,
+  newJSConsumerAlreadyExistsError,
   newJSConsumerCreateError,
+  newJSConsumerDoesNotExistError,
   newJSConsumerDurableNameNotMatchSubjectError,
   newJSConsumerMaxPendingAckExcessError,
   newJSConsumerNotFoundError,
@@ -49,17 +51,20 @@ import { JS_API_LIST_LIMIT, JS_API_NAMES_LIMIT, ResponseType } from '../api/type
 import {
   checkStreamConfig,
   checkStreamUpdate,
+  consumerLimitsUpdateError,
   decodeStreamConfig,
   gatherSourceSubjects,
   isApiError,
   type StreamConfig,
   sameConfig,
+  subjectTransformApiError,
 } from '../config.js';
 import {
   type ConsumerConfig,
   checkConsumerConfig,
   decodeCreateRequest,
   isDurable,
+  sameConsumerConfig,
   setConsumerDefaults,
 } from '../consumer/config.js';
 import { randomToken } from '../consumer/token.js';
@@ -304,6 +309,9 @@ export class ClusterApi {
     if (isApiError(cfg)) return this.fail(req, type, cfg);
     const sourcing = replicatedSourcingError(cfg);
     if (sourcing !== undefined) return this.fail(req, type, sourcing);
+    // nats-server's replicas would each fail to make it; refused here, before it is assigned.
+    const trErr = subjectTransformApiError(cfg, false);
+    if (trErr !== undefined) return this.fail(req, type, trErr);
     const existing = meta.stream(acc, name);
     if (existing !== undefined) {
       if (!sameConfig(existing.config, cfg)) return this.fail(req, type, newJSStreamNameExistError());
@@ -401,6 +409,14 @@ export class ClusterApi {
     if (sa === undefined) return this.fail(req, type, newJSStreamNotFoundError());
     const cfg = checkStreamUpdate(sa.config, checked);
     if (isApiError(cfg)) return this.fail(req, type, cfg);
+    const limitsErr = consumerLimitsUpdateError(
+      sa.config,
+      cfg,
+      [...sa.consumers.values()].map((ca) => [ca.name, ca.config] as const),
+    );
+    if (limitsErr !== undefined) return this.fail(req, type, limitsErr);
+    const trErr = subjectTransformApiError(cfg, true);
+    if (trErr !== undefined) return this.fail(req, type, trErr);
     for (const other of this.ctx.meta.accountStreams(req.jsa.account.name)) {
       if (other === sa) continue;
       for (const subj of other.config.subjects) {
@@ -827,7 +843,7 @@ export class ClusterApi {
     const sa = this.ctx.meta.stream(acc, streamName);
     if (sa === undefined) return this.fail(req, type, newJSStreamNotFoundError());
     const limits = req.jsa.limits;
-    setConsumerDefaults(cfg, limits.maxAckPending);
+    setConsumerDefaults(cfg, limits.maxAckPending, sa.config.consumer_limits);
     const bad = checkConsumerConfig(
       cfg,
       sa.config,
@@ -840,6 +856,13 @@ export class ClusterApi {
     }
     const name = isDurable(cfg) ? cfg.durable_name : cfg.name !== '' ? cfg.name : randomToken(8);
     const existing = sa.consumers.get(name);
+    // nats-server 2.10's create action.
+    if (existing !== undefined && creq.action === 'create' && !sameConsumerConfig(cfg, existing.config)) {
+      return this.fail(req, type, newJSConsumerAlreadyExistsError());
+    }
+    if (existing === undefined && creq.action === 'update') {
+      return this.fail(req, type, newJSConsumerDoesNotExistError());
+    }
     // The stream's max_consumers, or the account's when lower or the stream has none (per stream).
     let maxc = sa.config.max_consumers;
     if (maxc <= 0 || (limits.maxConsumers > 0 && limits.maxConsumers < maxc)) maxc = limits.maxConsumers;

@@ -12,6 +12,7 @@ import {
   subjectHasWildcard,
   subjectIsLiteral,
   subjectIsSubsetMatch,
+  subjectsCollide,
 } from '../../routing/subject.js';
 import {
   type ApiError,
@@ -21,18 +22,24 @@ import {
   newJSConsumerDescriptionTooLongError,
   newJSConsumerDirectRequiresEphemeralError,
   newJSConsumerDirectRequiresPushError,
+  newJSConsumerDuplicateFilterSubjectsError,
+  newJSConsumerEmptyFilterError,
   newJSConsumerFCRequiresPushError,
   newJSConsumerFilterNotSubsetError,
   newJSConsumerHBRequiresPushError,
+  newJSConsumerInactiveThresholdExcessError,
   newJSConsumerInvalidDeliverSubjectError,
   newJSConsumerInvalidPolicyError,
   newJSConsumerInvalidSamplingError,
   newJSConsumerMaxDeliverBackoffError,
+  newJSConsumerMaxPendingAckExcessError,
   newJSConsumerMaxPendingAckPolicyRequiredError,
   newJSConsumerMaxRequestBatchNegativeError,
   newJSConsumerMaxRequestExpiresToSmallError,
   newJSConsumerMaxWaitingNegativeError,
+  newJSConsumerMetadataLengthError,
   newJSConsumerNameExistError,
+  newJSConsumerOverlappingSubjectFiltersError,
   newJSConsumerPullRequiresAckError,
   newJSConsumerPullWithRateLimitError,
   newJSConsumerPushMaxWaitingError,
@@ -40,9 +47,16 @@ import {
   newJSConsumerSmallHeartbeatError,
   newJSConsumerWithFlowControlNeedsHeartbeatsError,
   newJSReplicasCountCannotBeNegativeError,
+  newJSStreamInvalidConfigError,
 } from '../api/errors.generated.js';
 import { goInt, InvalidJsonError, type JsonObject } from '../api/json.js';
-import { JS_MAX_DESCRIPTION_LEN, type StreamConfig } from '../config.js';
+import {
+  JS_MAX_DESCRIPTION_LEN,
+  JS_MAX_METADATA_LEN,
+  metadataLen,
+  type StreamConfig,
+  type StreamConsumerLimits,
+} from '../config.js';
 import { parseRfc3339Nano } from '../time.js';
 
 export type DeliverPolicy =
@@ -69,6 +83,8 @@ export interface ConsumerConfig {
   max_deliver: number;
   backoff: number[];
   filter_subject: string;
+  /** nats-server 2.10's several filters (empty = not set); never together with `filter_subject`. */
+  filter_subjects: string[];
   replay_policy: ReplayPolicy;
   rate_limit_bps: number;
   sample_freq: string;
@@ -86,12 +102,21 @@ export interface ConsumerConfig {
   num_replicas: number;
   mem_storage: boolean;
   direct: boolean;
+  /** nats-server 2.10's free-form metadata (undefined or empty = not set). */
+  metadata: Record<string, string> | undefined;
 }
+
+/**
+ * nats-server 2.10's ConsumerAction: `create` refuses to change an existing consumer, `update` refuses
+ * to make a new one, '' (absent) does either, as before 2.10.
+ */
+export type ConsumerAction = 'create' | 'update' | '';
 
 /** CONSUMER.CREATE request body (nats-server's CreateConsumerRequest). */
 export interface CreateConsumerRequest {
   stream_name: string;
   config: ConsumerConfig;
+  action: ConsumerAction;
 }
 
 /** nats-server's JsAckWaitDefault, JsDeleteWaitTimeDefault, JsDefaultMaxAckPending, JSWaitQueueDefaultMax. */
@@ -125,6 +150,7 @@ export function emptyConsumerConfig(): ConsumerConfig {
     max_deliver: 0,
     backoff: [],
     filter_subject: '',
+    filter_subjects: [],
     replay_policy: 'instant',
     rate_limit_bps: 0,
     sample_freq: '',
@@ -142,6 +168,7 @@ export function emptyConsumerConfig(): ConsumerConfig {
     num_replicas: 0,
     mem_storage: false,
     direct: false,
+    metadata: undefined,
   };
 }
 
@@ -205,6 +232,7 @@ export function decodeConsumerConfig(o: JsonObject | undefined): ConsumerConfig 
   c.max_deliver = o.int('max_deliver') ?? 0;
   c.backoff = durations(o, 'backoff');
   c.filter_subject = o.string('filter_subject') ?? '';
+  c.filter_subjects = o.strings('filter_subjects') ?? [];
   c.replay_policy = policy(o, 'replay_policy', ['instant', 'original'], 'instant');
   c.rate_limit_bps = o.uint('rate_limit_bps') ?? 0;
   c.sample_freq = o.string('sample_freq') ?? '';
@@ -222,12 +250,26 @@ export function decodeConsumerConfig(o: JsonObject | undefined): ConsumerConfig 
   c.num_replicas = o.int('num_replicas') ?? 0;
   c.mem_storage = o.bool('mem_storage') ?? false;
   c.direct = o.bool('direct') ?? false;
+  c.metadata = o.stringMap('metadata');
   return c;
 }
 
 /** Decode CONSUMER.CREATE's body. Throws InvalidJsonError. */
 export function decodeCreateRequest(o: JsonObject): CreateConsumerRequest {
-  return { stream_name: o.string('stream_name') ?? '', config: decodeConsumerConfig(o.object('config')) };
+  return {
+    stream_name: o.string('stream_name') ?? '',
+    config: decodeConsumerConfig(o.object('config')),
+    // Go's UnmarshalJSON of ConsumerAction: exactly these strings; anything else (null too) is invalid JSON.
+    action: o.enumOf('action', ['create', 'update', ''] as const) ?? '',
+  };
+}
+
+/**
+ * nats-server 2.10's gatherSubjectFilters: every filter of the consumer, one list whether it came from
+ * `filter_subject` or `filter_subjects`; empty when the consumer takes the whole stream.
+ */
+export function consumerFilters(c: ConsumerConfig): string[] {
+  return c.filter_subject !== '' ? [c.filter_subject] : c.filter_subjects;
 }
 
 export function isDurable(c: ConsumerConfig): boolean {
@@ -243,12 +285,19 @@ export function isPush(c: ConsumerConfig): boolean {
  * nats-server's setConsumerConfigDefaults; `accountMaxAckPending` (the account's `max_ack_pending`, when
  * positive) lowers the default of acknowledged consumers.
  */
-export function setConsumerDefaults(c: ConsumerConfig, accountMaxAckPending = -1): void {
+export function setConsumerDefaults(
+  c: ConsumerConfig,
+  accountMaxAckPending = -1,
+  /** nats-server 2.10's stream consumer_limits: the defaults of both values, whatever the ack policy. */
+  limits: StreamConsumerLimits | undefined = undefined,
+): void {
   if (c.deliver_subject === '' && c.max_waiting === 0) c.max_waiting = WAIT_QUEUE_DEFAULT_MAX;
   const acks = c.ack_policy === 'explicit' || c.ack_policy === 'all';
   if (c.ack_wait === 0 && acks) c.ack_wait = ACK_WAIT_DEFAULT;
   if (c.max_deliver === 0) c.max_deliver = -1;
   if (c.backoff.length > 0) c.ack_wait = c.backoff[0]!;
+  if (c.max_ack_pending === 0) c.max_ack_pending = limits?.max_ack_pending ?? 0;
+  if (c.inactive_threshold === 0) c.inactive_threshold = limits?.inactive_threshold ?? 0;
   if (acks && c.max_ack_pending === 0) {
     c.max_ack_pending =
       accountMaxAckPending > 0
@@ -260,6 +309,14 @@ export function setConsumerDefaults(c: ConsumerConfig, accountMaxAckPending = -1
 /** nats-server's deliveryFormsCycle: the deliver subject would be stored by the stream again. */
 function deliveryFormsCycle(cfg: StreamConfig, deliver: string): boolean {
   return cfg.subjects.some((s) => subjectIsSubsetMatch(deliver, s));
+}
+
+/** The subjects a transform destination can produce, as a pattern: each mapped token (`$1`, `{{...}}`) is `*`. */
+function transformDestPattern(dest: string): string {
+  return dest
+    .split('.')
+    .map((t) => (/^\$\d+$/.test(t) || t.includes('{{') ? '*' : t))
+    .join('.');
 }
 
 /** nats-server's validFilteredSubject. */
@@ -309,17 +366,42 @@ export function checkConsumerConfig(
     if (c.max_batch < 0) return newJSConsumerMaxRequestBatchNegativeError();
     if (c.max_expires !== 0 && c.max_expires < 1e6) return newJSConsumerMaxRequestExpiresToSmallError();
   }
+  // nats-server 2.10: the stream's consumer_limits are maximums too.
+  const lim = stream.consumer_limits;
+  if ((lim?.max_ack_pending ?? 0) > 0 && c.max_ack_pending > lim!.max_ack_pending!) {
+    return newJSConsumerMaxPendingAckExcessError(lim!.max_ack_pending!);
+  }
+  if ((lim?.inactive_threshold ?? 0) > 0 && c.inactive_threshold > lim!.inactive_threshold!) {
+    return newJSConsumerInactiveThresholdExcessError(goDurationString(lim!.inactive_threshold!));
+  }
   if (c.direct) {
     if (c.deliver_subject === '') return newJSConsumerDirectRequiresPushError();
     if (isDurable(c)) return newJSConsumerDirectRequiresEphemeralError();
   }
-  if (
-    !recovering &&
-    c.filter_subject !== '' &&
-    !(sourced?.hasExt ?? false) &&
-    !validFilteredSubject(c.filter_subject, sourced?.subjects ?? stream.subjects)
-  ) {
-    return newJSConsumerFilterNotSubsetError();
+  // nats-server 2.10's checks of several filters, in its order: not both forms, each a non-empty valid
+  // subject, none overlapping another (a message would match twice).
+  if (c.filter_subjects.length > 0) {
+    if (c.filter_subject !== '') return newJSConsumerDuplicateFilterSubjectsError();
+    if (c.filter_subjects.includes('')) return newJSConsumerEmptyFilterError();
+    for (const f of c.filter_subjects)
+      if (!isValidSubject(f)) return newJSStreamInvalidConfigError('invalid subject');
+    for (let i = 0; i < c.filter_subjects.length; i++) {
+      for (let j = 0; j < c.filter_subjects.length; j++) {
+        if (i !== j && subjectsCollide(c.filter_subjects[i]!, c.filter_subjects[j]!)) {
+          return newJSConsumerOverlappingSubjectFiltersError();
+        }
+      }
+    }
+  }
+  // nats-server 2.9's subset check, kept for every filter (2.10 dropped it): a filter must select
+  // something the stream can hold. The stream's subject transform destination counts as its subjects.
+  if (!recovering && !(sourced?.hasExt ?? false)) {
+    const interest = [...(sourced?.subjects ?? stream.subjects)];
+    const tr = stream.subject_transform;
+    if (tr !== undefined && tr.dest !== '') interest.push(transformDestPattern(tr.dest));
+    for (const f of consumerFilters(c)) {
+      if (!validFilteredSubject(f, interest)) return newJSConsumerFilterNotSubsetError();
+    }
   }
   const badStart = (dp: string, start: string): ApiError =>
     newJSConsumerInvalidPolicyError(
@@ -342,7 +424,7 @@ export function checkConsumerConfig(
     case 'last_per_subject':
       if (c.opt_start_seq > 0) return badStart('last per subject', 'sequence');
       if (hasTime) return badStart('last per subject', 'time');
-      if (c.filter_subject === '') return notSet('last per subject', 'filter subject');
+      if (consumerFilters(c).length === 0) return notSet('last per subject', 'filter subject');
       break;
     case 'new':
       if (c.opt_start_seq > 0) return badStart('new', 'sequence');
@@ -368,6 +450,9 @@ export function checkConsumerConfig(
   if (c.flow_control && c.idle_heartbeat === 0) return newJSConsumerWithFlowControlNeedsHeartbeatsError();
   if (c.durable_name !== '' && c.name !== '' && c.name !== c.durable_name) {
     return newJSConsumerCreateDurableAndNameMismatchError();
+  }
+  if (metadataLen(c.metadata) > JS_MAX_METADATA_LEN) {
+    return newJSConsumerMetadataLengthError(`${JS_MAX_METADATA_LEN / 1024}KB`);
   }
   return undefined;
 }
@@ -431,6 +516,7 @@ export function encodeConsumerConfig(c: ConsumerConfig): Record<string, unknown>
   if (c.max_deliver !== 0) o.max_deliver = c.max_deliver;
   if (c.backoff.length > 0) o.backoff = c.backoff;
   if (c.filter_subject !== '') o.filter_subject = c.filter_subject;
+  if (c.filter_subjects.length > 0) o.filter_subjects = c.filter_subjects;
   o.replay_policy = c.replay_policy;
   if (c.rate_limit_bps !== 0) o.rate_limit_bps = c.rate_limit_bps;
   if (c.sample_freq !== '') o.sample_freq = c.sample_freq;
@@ -448,6 +534,7 @@ export function encodeConsumerConfig(c: ConsumerConfig): Record<string, unknown>
   o.num_replicas = c.num_replicas;
   if (c.mem_storage) o.mem_storage = true;
   if (c.direct) o.direct = true;
+  if (c.metadata !== undefined && Object.keys(c.metadata).length > 0) o.metadata = c.metadata;
   return o;
 }
 

@@ -31,6 +31,7 @@ import { Advisories } from './advisories.js';
 import {
   type ConsumerConfig,
   checkConsumerUpdate,
+  consumerFilters,
   encodeConsumerConfig,
   sampleFrequency,
   type UpdateRefusal,
@@ -41,7 +42,7 @@ import { Pacing } from './pacing.js';
 import { Persistence } from './persistence.js';
 import { Pull } from './pull.js';
 import { Push } from './push.js';
-import { DeliveryState, type LastPerSubject } from './state.js';
+import { DeliveryState, type LastPerSubject, loadNextMsg } from './state.js';
 import { idleHeartbeatHdr } from './status.js';
 import type { ConsumerFileStore, ConsumerState } from './store.js';
 
@@ -115,6 +116,8 @@ export interface ConsumerInit {
 export class Consumer implements StreamConsumer, HubConsumer, StreamListener {
   readonly name: string;
   cfg: ConsumerConfig;
+  /** consumerFilters(cfg), kept with it: looked at for every stored message. */
+  private filters: string[];
   readonly stream: Stream;
   readonly jsa: JsAccount;
   created: bigint;
@@ -149,6 +152,7 @@ export class Consumer implements StreamConsumer, HubConsumer, StreamListener {
     this.stream = stream;
     this.name = init.name;
     this.cfg = init.config;
+    this.filters = consumerFilters(init.config);
     this.created = init.created;
     this.hub = hubOf(jsa.js);
     this.maxp = this.cfg.max_ack_pending;
@@ -174,8 +178,8 @@ export class Consumer implements StreamConsumer, HubConsumer, StreamListener {
 
   // ---- StreamConsumer ---------------------------------------------------------------------------------
 
-  get filterSubject(): string {
-    return this.cfg.filter_subject;
+  get filterSubjects(): readonly string[] {
+    return this.filters;
   }
 
   get internal(): boolean {
@@ -276,6 +280,12 @@ export class Consumer implements StreamConsumer, HubConsumer, StreamListener {
     if (next.max_deliver !== cur.max_deliver) this.maxdc = next.max_deliver > 0 ? next.max_deliver : 0;
     if (next.inactive_threshold !== cur.inactive_threshold) this.inactivity.reconfigure(next);
     this.cfg = next;
+    this.filters = consumerFilters(next);
+    // Filters may change on update (2.10): what is left to deliver has to be counted again.
+    if (consumerFilters(cur).join(' ') !== this.filters.join(' ')) {
+      this.state.npc = 0;
+      this.state.npcm = 0;
+    }
     this.push.dsubj = next.deliver_subject;
     this.persist.saveMeta();
     return undefined;
@@ -298,17 +308,18 @@ export class Consumer implements StreamConsumer, HubConsumer, StreamListener {
   }
 
   private isFilteredMatch(subject: string): boolean {
-    const f = this.cfg.filter_subject;
-    if (f === '' || f === '>') return true;
-    return subject === f || matchLiteral(subject, f);
+    const fs = this.filters;
+    if (fs.length === 0) return true;
+    for (const f of fs) if (f === '>' || subject === f || matchLiteral(subject, f)) return true;
+    return false;
   }
 
-  /** nats-server's isFiltered: the filter selects less than the whole stream. */
+  /** nats-server's isFiltered: the filters select less than the whole stream (not exactly its subjects). */
   private isFiltered(): boolean {
-    const f = this.cfg.filter_subject;
-    if (f === '') return false;
+    const fs = this.filters;
+    if (fs.length === 0) return false;
     const subjects = this.stream.config.subjects;
-    return subjects.length !== 1 || f !== subjects[0];
+    return subjects.length !== fs.length || !fs.every((f) => subjects.includes(f));
   }
 
   // ---- stream events (StreamListener) -----------------------------------------------------------------
@@ -420,7 +431,7 @@ export class Consumer implements StreamConsumer, HubConsumer, StreamListener {
         s.lss = undefined;
       }
     }
-    const m = store.loadNextMsg(this.cfg.filter_subject, seq);
+    const m = loadNextMsg(store, this.filters, seq);
     if (m !== undefined) {
       if (m.seq >= s.sseq) s.sseq = m.seq + 1;
       return { m, dc: 1 };
@@ -672,7 +683,7 @@ export function streamHasInterest(stream: Stream, seq: number, except: Consumer 
   let loaded = false;
   for (const c of stream.consumers.values()) {
     if (c === except || !(c instanceof Consumer)) continue;
-    if (!loaded && c.filterSubject !== '') {
+    if (!loaded && c.filterSubjects.length > 0) {
       const m = stream.store.loadMsg(seq);
       if (m === undefined) return false;
       subject = m.subject;

@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import type { JsAccount } from '../account.js';
 import {
   type ApiError,
+  newJSConsumerAlreadyExistsError,
   newJSConsumerBadDurableNameError,
+  newJSConsumerDoesNotExistError,
   newJSConsumerMaxPendingAckExcessError,
   newJSConsumerNameExistError,
   newJSConsumerNameTooLongError,
@@ -21,10 +23,13 @@ import { gatherSourceSubjects, isValidName } from '../config.js';
 import { nowNanos } from '../store/store.js';
 import type { Stream } from '../stream.js';
 import {
+  type ConsumerAction,
   type ConsumerConfig,
   checkConsumerConfig,
+  consumerFilters,
   isDurable,
   JS_MAX_NAME_LEN,
+  sameConsumerConfig,
   setConsumerDefaults,
   type UpdateRefusal,
 } from './config.js';
@@ -61,11 +66,14 @@ export function publicConsumers(stream: Stream): Consumer[] {
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-/** nats-server's partitionUnique: a work-queue filter must not overlap another consumer's. */
-function partitionUnique(stream: Stream, filter: string): boolean {
-  for (const c of stream.consumers.values()) {
-    if (c.filterSubject === '') return false;
-    if (filtersOverlap(filter, c.filterSubject)) return false;
+/** nats-server's partitionUnique: no work-queue filter may overlap another consumer's. */
+function partitionUnique(stream: Stream, filters: readonly string[], except = ''): boolean {
+  for (const f of filters) {
+    for (const c of stream.consumers.values()) {
+      if (c.name === except) continue;
+      if (c.filterSubjects.length === 0) return false;
+      for (const cf of c.filterSubjects) if (filtersOverlap(f, cf)) return false;
+    }
   }
   return true;
 }
@@ -80,9 +88,10 @@ export function addConsumer(
   config: ConsumerConfig,
   recovered?: Recovered,
   setup?: (c: Consumer) => void,
+  action: ConsumerAction = '',
 ): Consumer | ApiError | UpdateRefusal {
   const limits = jsa.limits;
-  setConsumerDefaults(config, limits.maxAckPending);
+  setConsumerDefaults(config, limits.maxAckPending, stream.config.consumer_limits);
   const bad = checkConsumerConfig(
     config,
     stream.config,
@@ -99,16 +108,29 @@ export function addConsumer(
   if (cname !== '') {
     const existing = lookupConsumer(stream, cname);
     if (existing !== undefined) {
+      // 2.10: `create` accepts an existing consumer only when nothing would change.
+      if (action === 'create' && !sameConsumerConfig(config, existing.cfg)) {
+        return newJSConsumerAlreadyExistsError();
+      }
+      // 2.10: an update may change the filters; a work queue's partitions must stay apart.
+      if (
+        stream.config.retention === 'workqueue' &&
+        recovered === undefined &&
+        !partitionUnique(stream, consumerFilters(config), cname)
+      ) {
+        return newJSConsumerWQConsumerNotUniqueError();
+      }
       const refusal = existing.update(config);
       return refusal ?? existing;
     }
   }
+  if (action === 'update') return newJSConsumerDoesNotExistError();
   if (!stream.canAddConsumer(limits.maxConsumers)) return newJSMaximumConsumersLimitError();
   if (stream.config.retention === 'workqueue' && !config.direct) {
     if (config.ack_policy !== 'explicit') return newJSConsumerWQRequiresExplicitAckError();
     if (stream.consumers.size > 0) {
-      if (config.filter_subject === '') return newJSConsumerWQMultipleUnfilteredError();
-      if (!partitionUnique(stream, config.filter_subject)) {
+      if (consumerFilters(config).length === 0) return newJSConsumerWQMultipleUnfilteredError();
+      if (!partitionUnique(stream, consumerFilters(config))) {
         if (recovered === undefined) return newJSConsumerWQConsumerNotUniqueError();
         jsa.warn(
           `Consumer "${stream.name}" > "${recovered.name}" has a filter subject that overlaps with other consumers, which is not allowed for a stream with WorkQueue policy, it should be administratively deleted`,

@@ -10,7 +10,7 @@
  */
 import type { StreamStore } from '../store/store.js';
 import type { Stream } from '../stream.js';
-import { type ConsumerConfig, startTimeNanos } from './config.js';
+import { type ConsumerConfig, consumerFilters, startTimeNanos } from './config.js';
 import type { ConsumerState, PendingDelivery } from './store.js';
 
 /** deliver_policy last_per_subject: the last sequence of each subject, delivered first, then `resume`. */
@@ -45,9 +45,10 @@ export class DeliveryState {
         this.sseq = st.firstSeq;
       } else if (cfg.deliver_policy === 'last') {
         this.sseq = st.lastSeq;
-        if (cfg.filter_subject !== '') this.sseq = store.filteredState(1, cfg.filter_subject).last;
+        const filters = consumerFilters(cfg);
+        if (filters.length > 0) this.sseq = filteredState(store, 1, filters).last;
       } else if (cfg.deliver_policy === 'last_per_subject') {
-        const mss = store.subjectsState(cfg.filter_subject);
+        const mss = subjectsState(store, consumerFilters(cfg));
         if (mss.size > 0) {
           const seqs = [...mss.values()].map((s) => s.last).sort((a, b) => a - b);
           this.lss = { resume: st.lastSeq, seqs, i: 0 };
@@ -102,14 +103,14 @@ export class DeliveryState {
     } else if (cfg.deliver_policy === 'last_per_subject') {
       this.npc = 0;
       this.npcm = 0;
-      for (const ss of store.subjectsState(cfg.filter_subject).values()) {
+      for (const ss of subjectsState(store, consumerFilters(cfg)).values()) {
         if (this.sseq <= ss.last) {
           this.npc++;
           if (ss.last > this.npcm) this.npcm = ss.last;
         }
       }
     } else {
-      const ss = store.filteredState(this.sseq, cfg.filter_subject);
+      const ss = filteredState(store, this.sseq, consumerFilters(cfg));
       this.npc = ss.msgs;
       this.npcm = ss.last;
     }
@@ -140,4 +141,52 @@ export class DeliveryState {
     this.rdc.set(seq, n);
     return n + 1;
   }
+}
+
+// ---- several filters (nats-server 2.10's filter_subjects) ----------------------------------------------
+// The filters of one consumer never overlap (checkConsumerConfig), so counts add up without double
+// counting a message.
+
+/** The messages from `start` on matching any of `filters` (all messages when there are none). */
+export function filteredState(
+  store: StreamStore,
+  start: number,
+  filters: readonly string[],
+): { msgs: number; first: number; last: number } {
+  if (filters.length <= 1) return store.filteredState(start, filters[0] ?? '');
+  const out = { msgs: 0, first: 0, last: 0 };
+  for (const f of filters) {
+    const ss = store.filteredState(start, f);
+    if (ss.msgs === 0) continue;
+    out.msgs += ss.msgs;
+    if (out.first === 0 || ss.first < out.first) out.first = ss.first;
+    if (ss.last > out.last) out.last = ss.last;
+  }
+  return out;
+}
+
+/** The per-subject state of every subject matching any of `filters`. */
+export function subjectsState(
+  store: StreamStore,
+  filters: readonly string[],
+): ReturnType<StreamStore['subjectsState']> {
+  if (filters.length <= 1) return store.subjectsState(filters[0] ?? '');
+  const out: ReturnType<StreamStore['subjectsState']> = new Map();
+  for (const f of filters) for (const [subj, ss] of store.subjectsState(f)) out.set(subj, ss);
+  return out;
+}
+
+/** The first message at or after `start` matching any of `filters`: stream order across filters. */
+export function loadNextMsg(
+  store: StreamStore,
+  filters: readonly string[],
+  start: number,
+): ReturnType<StreamStore['loadNextMsg']> {
+  if (filters.length <= 1) return store.loadNextMsg(filters[0] ?? '', start);
+  let best: ReturnType<StreamStore['loadNextMsg']>;
+  for (const f of filters) {
+    const m = store.loadNextMsg(f, start);
+    if (m !== undefined && (best === undefined || m.seq < best.seq)) best = m;
+  }
+  return best;
 }
