@@ -13,7 +13,7 @@ import {
   subjectIsSubsetMatch,
   subjectsCollide,
 } from '../routing/subject.js';
-import { SubjectTransform } from '../routing/transform.js';
+import { SubjectTransform, TransformError } from '../routing/transform.js';
 import {
   type ApiError,
   newJSMirrorMaxMessageSizeTooBigError,
@@ -284,18 +284,13 @@ function decodeTransform(o: JsonObject | undefined): SubjectTransformConfig | un
 }
 
 /**
- * Why a stream's subject transform can not be made (the reason nats-server's NewSubjectTransform gives,
- * as near as SubjectTransform.create lets us tell), or undefined when it can. An empty `dest` is no
- * transform at all and an empty `src` is '>', as in nats-server.
+ * Why a stream's subject transform can not be made (the error of nats-server 2.10's NewSubjectTransform), or
+ * undefined when it can. An empty `dest` is no transform at all and an empty `src` is '>', as in nats-server.
  */
 export function subjectTransformError(t: SubjectTransformConfig): string | undefined {
   if (t.dest === '') return undefined;
-  const src = t.src === '' ? '>' : t.src;
-  if (SubjectTransform.create(src, t.dest) !== undefined) return undefined;
-  const fwc = (s: string) => s === '>' || s.endsWith('.>');
-  if (!isValidSubject(src) || !isValidSubject(t.dest) || fwc(src) !== fwc(t.dest)) return 'invalid subject';
-  if (t.dest.split('.').includes('*')) return 'invalid subject';
-  return 'invalid mapping destination';
+  const made = SubjectTransform.parse(t.src === '' ? '>' : t.src, t.dest);
+  return made instanceof TransformError ? made.message : undefined;
 }
 
 /**
@@ -343,7 +338,8 @@ export function consumerLimitsUpdateError(
 export function streamSubjectTransform(cfg: StreamConfig): SubjectTransform | undefined {
   const t = cfg.subject_transform;
   if (t === undefined || t.dest === '') return undefined;
-  return SubjectTransform.create(t.src === '' ? '>' : t.src, t.dest);
+  const made = SubjectTransform.parse(t.src === '' ? '>' : t.src, t.dest);
+  return made instanceof TransformError ? undefined : made;
 }
 
 function decodeRepublish(o: JsonObject | undefined): RePublish | undefined {

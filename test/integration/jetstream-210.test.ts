@@ -558,7 +558,7 @@ describe('2.10 fields on three clustered tsnats servers', { timeout: 120_000 }, 
       num_replicas: 3,
       subject_transform: { src: 'cb.*', dest: 'x.*' },
     });
-    assert.equal(errOf(bad)?.err_code, 10049);
+    assert.equal(errOf(bad)?.err_code, 10049, JSON.stringify(bad));
     await jsm.streams.add({
       name: 'C3',
       subjects: ['in.*'],
