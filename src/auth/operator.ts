@@ -7,6 +7,7 @@
 import { fromPublic } from '../util/nkeys.js';
 import {
   type AccountClaims,
+  accountValidationErrors,
   decodeAccountClaims,
   decodeOperatorClaims,
   decodeUserClaims,
@@ -174,8 +175,16 @@ export class OperatorTrust {
   private preload(preload: Record<string, string>): void {
     for (const [key, jwt] of Object.entries(preload)) {
       const v = this.verify(jwt, key);
-      if (typeof v === 'string') this.warnings.push(`resolver_preload: account ${key}: ${v}`);
-      else {
+      if (typeof v === 'string') {
+        this.warnings.push(`resolver_preload: account ${key}: ${v}`);
+        // nats-server's checkResolvePreloads lists the validation issues.
+        try {
+          for (const e of accountValidationErrors(decodeAccountClaims(jwt)))
+            this.warnings.push(`resolver_preload: account ${key}:   - ${e}`);
+        } catch {
+          // Already reported.
+        }
+      } else {
         const problem = timeProblem(v.claims);
         if (problem !== undefined) this.warnings.push(`resolver_preload: account ${key}: ${problem}`);
       }
@@ -236,6 +245,7 @@ export class OperatorTrust {
     if (name !== undefined && claims.sub !== name) return `JWT subject ${claims.sub} does not match`;
     if (!this.trustedKeys.has(claims.iss)) return 'not signed by a trusted operator';
     if (timeProblem(claims) === 'claim is expired') return ACCOUNT_VALIDATION;
+    if (accountValidationErrors(claims).length > 0) return ACCOUNT_VALIDATION;
     const signingKeys = new Set<string>();
     const scopes = new Map<string, JwtUserScope>();
     for (const sk of claims.nats.signing_keys ?? []) {
