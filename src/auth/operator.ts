@@ -116,6 +116,8 @@ const ACCOUNT_VALIDATION = 'account validation failed';
 export class OperatorTrust {
   readonly operators: OperatorClaims[];
   private readonly operatorJwts: string[];
+  /** `trusted_keys` as configured (a reload may not change them). */
+  private readonly trustedKeyList: string[];
   /** Keys that may sign accounts: each operator (unless strict_signing_key_usage) and its signing keys. */
   readonly trustedKeys = new Set<string>();
   readonly warnings: string[] = [];
@@ -142,10 +144,12 @@ export class OperatorTrust {
   constructor(config: OperatorModeConfig) {
     this.operators = config.operators.map((j) => decodeOperatorClaims(j));
     this.operatorJwts = [...config.operators];
+    this.trustedKeyList = [...(config.trustedKeys ?? [])];
     for (const op of this.operators) {
       if (op.nats.strict_signing_key_usage !== true) this.trustedKeys.add(op.sub);
       for (const k of op.nats.signing_keys ?? []) this.trustedKeys.add(k);
     }
+    for (const k of config.trustedKeys ?? []) this.trustedKeys.add(k);
     this.resolverConfig = config.resolver ?? { type: 'memory' };
     this.pinned = config.pinnedAccounts !== undefined ? new Set(config.pinnedAccounts) : undefined;
     const rc = this.resolverConfig;
@@ -215,6 +219,7 @@ export class OperatorTrust {
   sameTrust(config: OperatorModeConfig): boolean {
     return (
       JSON.stringify(config.operators) === JSON.stringify(this.operatorJwts) &&
+      JSON.stringify(config.trustedKeys ?? []) === JSON.stringify(this.trustedKeyList) &&
       JSON.stringify(config.resolver ?? { type: 'memory' }) === JSON.stringify(this.resolverConfig)
     );
   }
