@@ -244,3 +244,41 @@ resolver_preload: {
     });
   });
 }
+
+for (const kind of KINDS) {
+  describe(`operator mode, JWT mappings for this server's cluster (${kind})`, () => {
+    const op = createOperator();
+    const a = createAccount();
+    let server: Launched;
+
+    before(async () => {
+      const mappings = {
+        c: [
+          { subject: 'elsewhere', weight: 50, cluster: 'east' },
+          { subject: 'here', weight: 50 },
+        ],
+      };
+      // A lone server with a cluster name (no routes): its cluster's destinations apply.
+      const config = `operator: ${operatorJwt(op)}
+resolver: MEMORY
+resolver_preload: { ${a.getPublicKey()}: ${accountJwt(a, op, { mappings })} }
+cluster { name: east, listen: "127.0.0.1:-1" }
+`;
+      server = await launch({ kind, config });
+    });
+    after(async () => {
+      await server.stop();
+    });
+
+    test("the cluster's destinations replace the others; the rest stays on the source", async () => {
+      const nc = await mustConnect(server.url, credsOpts(makeUser(a).creds));
+      try {
+        const seen = new Set<string>();
+        for (let i = 0; i < 200 && seen.size < 2; i++) seen.add(await landsOn(nc, 'c'));
+        assert.deepEqual([...seen].sort(), ['c', 'elsewhere']);
+      } finally {
+        await nc.close();
+      }
+    });
+  });
+}
