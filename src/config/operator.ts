@@ -350,7 +350,9 @@ function finishTrustedKeys(
   authz: AuthorizationConfig | undefined,
 ): AuthorizationConfig | undefined {
   const keys = state.trustedKeys;
-  if (keys === undefined || state.trustedField === undefined) return authz;
+  // An empty list trusts nothing and asks nothing: nats-server copies it with append([]string(nil), ...),
+  // which stays nil, so the server runs without operator mode (seen running it).
+  if (keys === undefined || keys.length === 0 || state.trustedField === undefined) return authz;
   // The NATS resolvers answer claims updates signed by the operator (getOperatorKeys): nats-server
   // refuses to start them without an operator JWT.
   if (state.resolver !== undefined && state.resolver.type !== 'memory') {
