@@ -116,7 +116,16 @@ export interface AccountClaims extends ClaimsData {
     imports?: JwtImport[];
     default_permissions?: JwtPermissions;
     limits?: AccountLimits;
+    /** Subject mappings (jwt.Mapping): source subject → weighted destinations. */
+    mappings?: Record<string, JwtWeightedMapping[]>;
   };
+}
+
+/** One destination of an account JWT mapping (jwt.WeightedMapping); a weight of 0 (or none) is 100. */
+export interface JwtWeightedMapping {
+  subject: string;
+  weight?: number;
+  cluster?: string;
 }
 
 /**
@@ -129,6 +138,10 @@ export interface AccountLimits {
   payload?: number;
   data?: number;
   leaf?: number;
+  /** Counts of imports and exports the account may have, and whether exports may use wildcards. */
+  imports?: number;
+  exports?: number;
+  wildcards?: boolean;
   disallow_bearer?: boolean;
   [key: string]: unknown;
 }
@@ -281,4 +294,77 @@ export function isRevokedIn(
   if (typeof all === 'number' && all >= iat) return true;
   const ts = r[key];
   return typeof ts === 'number' && ts >= iat;
+}
+
+/** jwt.Subject.HasWildCards: a `*` or `>` token (tested on the string, as jwt does). */
+function hasWildcards(v: string): boolean {
+  return (
+    v.endsWith('.>') || v.includes('.*.') || v.endsWith('.*') || v.startsWith('*.') || v === '*' || v === '>'
+  );
+}
+
+/** jwt.Subject.Validate. */
+function subjectErrors(v: string): string[] {
+  if (v === '') return ['subject cannot be empty'];
+  if (v.includes(' ')) return [`subject ${JSON.stringify(v)} cannot have spaces`];
+  return [];
+}
+
+/**
+ * The blocking errors of jwt v2's Account.Validate that nats-server 2.9.10 acts on and tsnats checks:
+ * the mappings (jwt.Mapping.Validate) and the operator limits on imports, exports and wildcard exports.
+ * Any of them makes the account JWT unusable (ErrAccountValidation) and an update refused. An absent
+ * limit in a version 2 JWT is 0 (Go's decoding), so imports without `imports: -1` are too many.
+ */
+export function accountValidationErrors(claims: AccountClaims): string[] {
+  const n = claims.nats;
+  const errors: string[] = [];
+  for (const [from, list] of Object.entries(n.mappings ?? {})) {
+    errors.push(...subjectErrors(from));
+    let total = 0;
+    for (const wm of Array.isArray(list) ? list : []) {
+      const to = String(wm.subject ?? '');
+      errors.push(...subjectErrors(to));
+      if (hasWildcards(to)) {
+        errors.push(
+          `Subject ${JSON.stringify(to)} in weighted mapping ${JSON.stringify(from)} is not allowed to contains wildcard`,
+        );
+      }
+      // jwt sums in a uint8.
+      total = (total + (wm.weight !== undefined && wm.weight !== 0 ? wm.weight : 100)) & 0xff;
+    }
+    if (total > 100)
+      errors.push(`Mapping ${JSON.stringify(from)} exceeds 100% among all of it's weighted to mappings`);
+  }
+  // jwt's v1 and v2 decoders both leave an absent limit 0 and `wildcards` false.
+  const limits = n.limits ?? {};
+  const limit = (x: unknown): number => (typeof x === 'number' ? x : 0);
+  const maxImports = limit(limits.imports);
+  const maxExports = limit(limits.exports);
+  const imports = n.imports?.length ?? 0;
+  const exports = n.exports ?? [];
+  const tooMany = 'the account contains more imports than allowed by the operator';
+  // jwt checks the import count twice, the first time only when some limit is set (Limits.IsEmpty).
+  const someLimit = Object.values(limits).some(
+    (x) =>
+      x !== 0 &&
+      x !== false &&
+      x !== null &&
+      x !== undefined &&
+      !(typeof x === 'object' && Object.keys(x).length === 0),
+  );
+  if (someLimit && maxImports >= 0 && imports > maxImports) errors.push(tooMany);
+  if (maxImports !== -1 && imports > maxImports) errors.push(tooMany);
+  if (maxExports !== -1) {
+    if (exports.length > maxExports)
+      errors.push('the account contains more exports than allowed by the operator');
+    if (limits.wildcards !== true) {
+      for (const e of exports) {
+        if (hasWildcards(String(e.subject ?? ''))) {
+          errors.push('the account contains wildcard exports that are not allowed by the operator');
+        }
+      }
+    }
+  }
+  return errors;
 }

@@ -7,6 +7,7 @@
 import { fromPublic } from '../util/nkeys.js';
 import {
   type AccountClaims,
+  accountValidationErrors,
   decodeAccountClaims,
   decodeOperatorClaims,
   decodeUserClaims,
@@ -115,6 +116,8 @@ const ACCOUNT_VALIDATION = 'account validation failed';
 export class OperatorTrust {
   readonly operators: OperatorClaims[];
   private readonly operatorJwts: string[];
+  /** `trusted_keys` as configured (a reload may not change them). */
+  private readonly trustedKeyList: string[];
   /** Keys that may sign accounts: each operator (unless strict_signing_key_usage) and its signing keys. */
   readonly trustedKeys = new Set<string>();
   readonly warnings: string[] = [];
@@ -141,10 +144,12 @@ export class OperatorTrust {
   constructor(config: OperatorModeConfig) {
     this.operators = config.operators.map((j) => decodeOperatorClaims(j));
     this.operatorJwts = [...config.operators];
+    this.trustedKeyList = [...(config.trustedKeys ?? [])];
     for (const op of this.operators) {
       if (op.nats.strict_signing_key_usage !== true) this.trustedKeys.add(op.sub);
       for (const k of op.nats.signing_keys ?? []) this.trustedKeys.add(k);
     }
+    for (const k of config.trustedKeys ?? []) this.trustedKeys.add(k);
     this.resolverConfig = config.resolver ?? { type: 'memory' };
     this.pinned = config.pinnedAccounts !== undefined ? new Set(config.pinnedAccounts) : undefined;
     const rc = this.resolverConfig;
@@ -174,8 +179,16 @@ export class OperatorTrust {
   private preload(preload: Record<string, string>): void {
     for (const [key, jwt] of Object.entries(preload)) {
       const v = this.verify(jwt, key);
-      if (typeof v === 'string') this.warnings.push(`resolver_preload: account ${key}: ${v}`);
-      else {
+      if (typeof v === 'string') {
+        this.warnings.push(`resolver_preload: account ${key}: ${v}`);
+        // nats-server's checkResolvePreloads lists the validation issues.
+        try {
+          for (const e of accountValidationErrors(decodeAccountClaims(jwt)))
+            this.warnings.push(`resolver_preload: account ${key}:   - ${e}`);
+        } catch {
+          // Already reported.
+        }
+      } else {
         const problem = timeProblem(v.claims);
         if (problem !== undefined) this.warnings.push(`resolver_preload: account ${key}: ${problem}`);
       }
@@ -206,6 +219,7 @@ export class OperatorTrust {
   sameTrust(config: OperatorModeConfig): boolean {
     return (
       JSON.stringify(config.operators) === JSON.stringify(this.operatorJwts) &&
+      JSON.stringify(config.trustedKeys ?? []) === JSON.stringify(this.trustedKeyList) &&
       JSON.stringify(config.resolver ?? { type: 'memory' }) === JSON.stringify(this.resolverConfig)
     );
   }
@@ -236,6 +250,7 @@ export class OperatorTrust {
     if (name !== undefined && claims.sub !== name) return `JWT subject ${claims.sub} does not match`;
     if (!this.trustedKeys.has(claims.iss)) return 'not signed by a trusted operator';
     if (timeProblem(claims) === 'claim is expired') return ACCOUNT_VALIDATION;
+    if (accountValidationErrors(claims).length > 0) return ACCOUNT_VALIDATION;
     const signingKeys = new Set<string>();
     const scopes = new Map<string, JwtUserScope>();
     for (const sk of claims.nats.signing_keys ?? []) {

@@ -129,6 +129,8 @@ export interface AuthorizationConfig {
 export interface OperatorModeConfig {
   /** The trusted operators' JWTs (self-signed). */
   operators: string[];
+  /** `trusted_keys`: operator keys trusted without their JWTs (nats-server's TrustedKeys). */
+  trustedKeys?: string[];
   /** `resolver_preload`: account public key → account JWT. */
   preload: Record<string, string>;
   /** Where account JWTs live; `resolver: MEMORY` when absent. */

@@ -45,6 +45,7 @@ import {
   parsePinnedAccounts,
   parseResolverKey,
   parseResolverPreload,
+  parseTrustedKeys,
   RESOLVER_KEYS,
 } from './operator.js';
 import { type ConfigField, ConfigReader, describeValue } from './reader.js';
@@ -89,8 +90,6 @@ export const NOT_SUPPORTED_YET: Readonly<Record<string, string>> = {
   gateway: 'gateways',
   mqtt: 'MQTT',
   resolver_tls: 'JWT/operator mode',
-  trusted: 'JWT/operator mode',
-  trusted_keys: 'JWT/operator mode',
   system: 'the system account',
   ocsp: 'OCSP stapling',
   syslog: 'syslog',
@@ -422,6 +421,8 @@ function operatorHandlers(r: ConfigReader, op: OperatorState): Record<string, (f
   for (const k of RESOLVER_KEYS) h[k] = (f) => parseResolverKey(r, f, op);
   h.resolver_preload = (f) => parseResolverPreload(r, f, op);
   h.resolver_pinned_accounts = (f) => parsePinnedAccounts(r, f, op);
+  h.trusted = (f) => parseTrustedKeys(r, f, op);
+  h.trusted_keys = (f) => parseTrustedKeys(r, f, op);
   return h;
 }
 

@@ -44,6 +44,9 @@ export class OperatorState {
   /** `resolver_pinned_accounts`. */
   pinned: string[] | undefined;
   pinnedField: ConfigField | undefined;
+  /** `trusted_keys` (alias `trusted`): operator keys trusted without operator JWTs. */
+  trustedKeys: string[] | undefined;
+  trustedField: ConfigField | undefined;
 }
 
 /** nats-server's readOperatorJWT: a file, or the JWT inline (it starts with `eyJ`). */
@@ -219,6 +222,34 @@ function serverVersionProblem(op: OperatorClaims): string | undefined {
   return undefined;
 }
 
+/**
+ * `trusted_keys` (alias `trusted`): one operator public key or a list (nats-server's opts.go; its
+ * messages, each bad key reported where the value ends, as nats-server reports it).
+ */
+export function parseTrustedKeys(r: ConfigReader, f: ConfigField, state: OperatorState): void {
+  const v = f.value;
+  state.trustedField = f;
+  let keys: string[];
+  let last: ConfigField = f;
+  if (typeof v === 'string') {
+    keys = [v];
+  } else if (Array.isArray(v)) {
+    keys = [];
+    for (const ef of r.elements(f, v)) {
+      last = ef;
+      if (typeof ef.value === 'string') keys.push(ef.value);
+      else r.error(ef, `error parsing trusted: unsupported type in array ${describeValue(ef.value)}`);
+    }
+  } else {
+    r.fail(f, `error parsing trusted: unsupported type ${describeValue(v)}`);
+  }
+  state.trustedKeys = keys;
+  for (const key of keys) {
+    if (!isPublicKey(key, 'O'))
+      r.error(last, `trust key "${key}" required to be a valid public operator nkey`);
+  }
+}
+
 /** `resolver_pinned_accounts`: one key or a list (nats-server's opts.go). */
 export function parsePinnedAccounts(r: ConfigReader, f: ConfigField, state: OperatorState): void {
   const v = f.value;
@@ -252,7 +283,7 @@ export function finishOperator(
   authz: AuthorizationConfig | undefined,
 ): AuthorizationConfig | undefined {
   const f = state.field;
-  if (f === undefined || state.operators.length === 0) return authz;
+  if (f === undefined || state.operators.length === 0) return finishTrustedKeys(r, state, authz);
   if (state.resolver === undefined) {
     r.error(f, 'operators require an account resolver to be configured');
     return authz;
@@ -262,6 +293,9 @@ export function finishOperator(
   }
   if (authz !== undefined && (authz.users.length > 0 || authz.nkeys.length > 0)) {
     r.error(f, 'operators do not allow users to be configured directly');
+  }
+  if (state.trustedKeys !== undefined && state.trustedKeys.length > 0) {
+    r.error(f, "conflicting options for 'TrustedKeys' and 'TrustedOperators'");
   }
   const c = r.config;
   if (c.systemAccount === undefined && state.operators.length === 1) {
@@ -300,6 +334,38 @@ export function finishOperator(
       preload: state.preload ?? {},
       resolver: state.resolver,
       ...(pinned !== undefined ? { pinnedAccounts: pinned } : {}),
+    },
+  };
+}
+
+/**
+ * `trusted_keys` without operators: nats-server's validateTrustedOperators checks nothing then (no
+ * resolver is required; without one no account is found and every login fails), and the server trusts
+ * the keys for account JWTs and asks every client for a user JWT. Pinned accounts apply as with
+ * operators. Only `resolver: MEMORY` works.
+ */
+function finishTrustedKeys(
+  r: ConfigReader,
+  state: OperatorState,
+  authz: AuthorizationConfig | undefined,
+): AuthorizationConfig | undefined {
+  const keys = state.trustedKeys;
+  // An empty list trusts nothing and asks nothing: nats-server copies it with append([]string(nil), ...),
+  // which stays nil, so the server runs without operator mode (seen running it).
+  if (keys === undefined || keys.length === 0 || state.trustedField === undefined) return authz;
+  // The NATS resolvers answer claims updates signed by the operator (getOperatorKeys): nats-server
+  // refuses to start them without an operator JWT.
+  if (state.resolver !== undefined && state.resolver.type !== 'memory') {
+    r.error(state.resolverField ?? state.trustedField, 'Could not start resolver: no operator key found');
+  }
+  return {
+    ...(authz ?? emptyAuthorization()),
+    operator: {
+      operators: [],
+      trustedKeys: [...keys],
+      preload: state.preload ?? {},
+      resolver: state.resolver ?? { type: 'memory' },
+      ...(state.pinned !== undefined && state.pinned.length > 0 ? { pinnedAccounts: [...state.pinned] } : {}),
     },
   };
 }

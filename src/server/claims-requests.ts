@@ -20,7 +20,13 @@
  * accounts in use ("jwt update cache skipped" for the others), words its replies "jwt updated cache",
  * and deletes files outright.
  */
-import { decodeAccountClaims, decodeGenericClaims, isPublicKey } from '../auth/jwt.js';
+import {
+  type AccountClaims,
+  accountValidationErrors,
+  decodeAccountClaims,
+  decodeGenericClaims,
+  isPublicKey,
+} from '../auth/jwt.js';
 import type { DirJwtStore } from '../auth/jwt-store.js';
 import type { OperatorTrust } from '../auth/operator.js';
 import { nuid } from '../util/nuid.js';
@@ -144,34 +150,36 @@ export class ClaimsRequests {
   /** An update for the account the subject names. */
   private updateFor(key: string, reply: string, body: string): void {
     const { failed } = this.words;
-    let sub: string;
-    let iss: string;
+    let claims: AccountClaims;
     try {
-      ({ sub, iss } = decodeAccountClaims(body));
+      claims = decodeAccountClaims(body);
     } catch (e) {
       this.respond(reply, this.cache ? key : 'n/a', failed, (e as Error).message);
       return;
     }
+    const { sub, iss } = claims;
+    // The full resolver validates first, the cache just before saving (in save).
+    if (!this.cache && this.invalid(reply, claims)) return;
     if (sub !== key) this.respond(reply, key, failed, 'subject does not match jwt content');
     else if (this.strictlyOperator(iss))
       this.respond(reply, key, failed, 'operator requires issuer to be a signing key');
-    else this.save(reply, key, body);
+    else this.save(reply, key, body, claims);
   }
 
   /** An update for the account the JWT names. */
   private update(reply: string, body: string): void {
     const { failed } = this.words;
-    let sub: string;
-    let iss: string;
+    let claims: AccountClaims;
     try {
-      ({ sub, iss } = decodeAccountClaims(body));
+      claims = decodeAccountClaims(body);
     } catch (e) {
       this.respond(reply, 'n/a', failed, (e as Error).message);
       return;
     }
+    const { sub, iss } = claims;
     if (this.strictlyOperator(iss))
       this.respond(reply, sub, failed, 'operator requires issuer to be a signing key');
-    else this.save(reply, sub, body);
+    else if (this.cache || !this.invalid(reply, claims)) this.save(reply, sub, body, claims);
   }
 
   /** Signed by the operator itself while it demands signing keys (strict_signing_key_usage). */
@@ -180,13 +188,26 @@ export class ClaimsRequests {
     return op !== undefined && op.strict && iss === op.key;
   }
 
-  private save(reply: string, key: string, jwt: string): void {
+  /**
+   * jwt's Account.Validate refusing the claims (nats-server's claimValidate): answered with its errors as
+   * Go prints a slice of them.
+   */
+  private invalid(reply: string, claims: AccountClaims): boolean {
+    const errors = accountValidationErrors(claims);
+    if (errors.length === 0) return false;
+    const message = this.cache ? 'jwt update cache validation failed' : 'jwt validation failed';
+    this.respond(reply, claims.sub, message, `validation errors: [${errors.join(' ')}]`);
+    return true;
+  }
+
+  private save(reply: string, key: string, jwt: string, claims: AccountClaims): void {
     const { failed, updated } = this.words;
     // A cache keeps only the accounts in use.
     if (this.cache && !this.server.accounts.has(key)) {
       this.respond(reply, key, 'jwt update cache skipped');
       return;
     }
+    if (this.cache && this.invalid(reply, claims)) return;
     let changed: boolean;
     try {
       changed = this.store.save(key, jwt);

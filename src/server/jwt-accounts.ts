@@ -15,6 +15,7 @@ import { importAllowed } from '../auth/import-auth.js';
 import { decodeUserClaims, isRevoked } from '../auth/jwt.js';
 import { limitOf, type OperatorTrust, type TrustedAccount } from '../auth/operator.js';
 import type { JsAccountLimits } from '../auth/types.js';
+import { type MappingConfig, mappingProblem, SubjectMapper } from '../routing/mapping.js';
 import { Account } from './account.js';
 import { ClosedReason } from './closed-reason.js';
 import type { Logger } from './logger.js';
@@ -147,6 +148,7 @@ export class JwtAccounts {
     acc.maxSubs = limitOf(limits.subs, version);
     acc.maxPayload = limitOf(limits.payload, version);
     acc.maxLeafs = limitOf(limits.leaf, version);
+    acc.mapper = this.mapperOf(acc, t);
     this.scheduleExpiry(acc, t);
     this.wireImports(acc);
     this.onApplied?.(acc, jsLimitsOf(t));
@@ -158,6 +160,33 @@ export class JwtAccounts {
       if ((other.jwt.claims.nats.imports ?? []).some((i) => i.account === acc.name)) this.wireImports(other);
     }
     if (old !== undefined) this.checkClients(acc, t, old);
+  }
+
+  /**
+   * The JWT's `mappings` (nats-server's updateAccountClaimsWithRefresh): each replaces the account's
+   * mapping of its source, and mappings the JWT no longer has go, so the JWT's list is the account's. A
+   * weight of 0 is 100 (jwt's GetWeight). A mapping AddWeightedMappings refuses is left out (nats-server
+   * ignores the error).
+   */
+  private mapperOf(acc: Account, t: TrustedAccount): SubjectMapper | null {
+    const configs: MappingConfig[] = [];
+    for (const [subject, list] of Object.entries(t.claims.nats.mappings ?? {})) {
+      const c: MappingConfig = {
+        subject,
+        destinations: (Array.isArray(list) ? list : []).map((m) => ({
+          subject: m.subject,
+          weight: m.weight !== undefined && m.weight !== 0 ? m.weight : 100,
+          ...(m.cluster !== undefined && m.cluster !== '' ? { cluster: m.cluster } : {}),
+        })),
+      };
+      const problem = mappingProblem(c);
+      if (problem !== undefined) {
+        this.host.logger.debug(`account ${acc.name}: mapping ${subject} not added: ${problem}`);
+        continue;
+      }
+      configs.push(c);
+    }
+    return configs.length > 0 ? new SubjectMapper(configs) : null;
   }
 
   /** (Re)make the imports `acc`'s JWT asks for, each where the exporter's JWT allows it. */

@@ -110,7 +110,6 @@ describe('operator mode config', () => {
       /URL account resolver is not supported by tsnats yet.*MEMORY/,
     );
     assert.match(errorOf('resolver_tls: {}\n'), /not supported by tsnats yet/);
-    assert.match(errorOf('trusted_keys: []\n'), /not supported by tsnats yet/);
     assert.match(
       errorOf(
         `operator: ${opJwt}\nresolver: MEMORY\nresolver_pinned_accounts: [${acc.getPublicKey()}, "nope"]\n`,
@@ -130,6 +129,60 @@ describe('operator mode config', () => {
       acc.getPublicKey(),
       sys.getPublicKey(),
     ]);
+  });
+});
+
+// nats-server 2.9.10's verdicts (`-t`, and starting it for the conflict, which -t does not check) were
+// taken by running it on the same configs.
+describe('trusted_keys', () => {
+  const key = op.getPublicKey();
+  const other = createOperator().getPublicKey();
+
+  test('a key or a list, under trusted_keys or trusted; no resolver needed; preloads signed by a key', () => {
+    const one = loadConfigText(`trusted: ${key}\n`, 't.conf').config.authorization?.operator;
+    assert.deepEqual(one?.trustedKeys, [key]);
+    assert.deepEqual(one?.operators, []);
+    assert.deepEqual(one?.resolver, { type: 'memory' });
+    // An empty list is as none: nats-server then runs without operator mode (no auth required; seen
+    // running it).
+    assert.equal(loadConfigText('trusted_keys: []\n', 't.conf').config.authorization?.operator, undefined);
+    const list = loadConfigText(`trusted_keys: [${key}, ${other}]\nresolver: MEMORY\n${preload}`, 't.conf')
+      .config.authorization?.operator;
+    assert.deepEqual(list?.trustedKeys, [key, other]);
+    assert.equal(Object.keys(list?.preload ?? {}).length, 2);
+    // The accounts the keys signed are trusted; no operator JWT is needed for that.
+    const trust = new OperatorTrust(list!);
+    assert.ok(trust.account(acc.getPublicKey()) !== undefined);
+    assert.deepEqual(trust.warnings, []);
+    const stranger = createOperator();
+    const alien = createAccount();
+    const t2 = new OperatorTrust({
+      operators: [],
+      trustedKeys: [key],
+      preload: { [alien.getPublicKey()]: accountJwt(alien, stranger) },
+    });
+    assert.equal(t2.account(alien.getPublicKey()), undefined);
+  });
+
+  test("refusals with nats-server's messages", () => {
+    assert.match(
+      errorOf('trusted_keys: bad\n'),
+      /trust key "bad" required to be a valid public operator nkey/,
+    );
+    const a = acc.getPublicKey();
+    const e = errorOf(`trusted_keys: [${key}, bad, ${a}]\n`);
+    assert.match(e, /trust key "bad" required to be a valid public operator nkey/);
+    assert.match(e, new RegExp(`trust key "${a}" required to be a valid public operator nkey`));
+    assert.match(errorOf('trusted_keys: 5\n'), /error parsing trusted: unsupported type/);
+    assert.match(errorOf('trusted: [true, false]\n'), /error parsing trusted: unsupported type in array/);
+    assert.match(
+      errorOf(`operator: ${opJwt}\ntrusted_keys: [${key}]\nresolver: MEMORY\n`),
+      /conflicting options for 'TrustedKeys' and 'TrustedOperators'/,
+    );
+    assert.match(
+      errorOf(`trusted_keys: [${key}]\nresolver { type: full, dir: "${dir}" }\n`),
+      /Could not start resolver: no operator key found/,
+    );
   });
 });
 
