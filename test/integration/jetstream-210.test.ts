@@ -19,7 +19,7 @@ import { Kvm } from '@nats-io/kv';
 import { type NatsConnection, nanos } from '@nats-io/transport-node';
 import { closeJetStream, type JsEnv, jsonRequest, openJetStream } from '../helpers/jetstream.js';
 import { JsCluster } from '../helpers/js-cluster.js';
-import { clusterClient } from '../helpers/js-cluster-checks.js';
+import { clusterClient, whenPlaced } from '../helpers/js-cluster-checks.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const req = jsonRequest;
@@ -559,14 +559,17 @@ describe('2.10 fields on three clustered tsnats servers', { timeout: 120_000 }, 
       subject_transform: { src: 'cb.*', dest: 'x.*' },
     });
     assert.equal(errOf(bad)?.err_code, 10049, JSON.stringify(bad));
-    await jsm.streams.add({
-      name: 'C3',
-      subjects: ['in.*'],
-      num_replicas: 3,
-      first_seq: 10,
-      subject_transform: { src: 'in.*', dest: 'out.{{wildcard(1)}}' },
-      consumer_limits: { max_ack_pending: 20 },
-    });
+    // The servers have just started: the meta leader may not have heard from all of them yet.
+    await whenPlaced(() =>
+      jsm.streams.add({
+        name: 'C3',
+        subjects: ['in.*'],
+        num_replicas: 3,
+        first_seq: 10,
+        subject_transform: { src: 'in.*', dest: 'out.{{wildcard(1)}}' },
+        consumer_limits: { max_ack_pending: 20 },
+      }),
+    );
     const a = await js.publish('in.a');
     await js.publish('in.b');
     assert.equal(a.seq, 10);
