@@ -5,12 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createAccount, createOperator, createUser } from '@nats-io/nkeys';
-import {
-  type ConnectionOptions,
-  connect,
-  credsAuthenticator,
-  type NatsConnection,
-} from '@nats-io/transport-node';
+import type { ConnectionOptions } from '@nats-io/transport-node';
 import {
   accountJwt,
   credsText,
@@ -21,61 +16,10 @@ import {
   userJwt,
 } from '../helpers/jwt.js';
 import { type Launched, launch, type ServerKind } from '../helpers/launcher.js';
+import { credsOpts, mustConnect, nextError, refused, roundTrip } from '../helpers/operator-client.js';
 import { hasReference } from '../helpers/reference.js';
 
 const KINDS: ServerKind[] = hasReference() ? ['tsnats', 'nats-server'] : ['tsnats'];
-
-function credsOpts(creds: string): Partial<ConnectionOptions> {
-  return { authenticator: credsAuthenticator(new TextEncoder().encode(creds)) };
-}
-
-async function tryConnect(url: string, opts: Partial<ConnectionOptions>): Promise<NatsConnection | string> {
-  try {
-    return await connect({ servers: url, reconnect: false, ...opts });
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
-
-async function mustConnect(url: string, opts: Partial<ConnectionOptions>): Promise<NatsConnection> {
-  const nc = await tryConnect(url, opts);
-  if (typeof nc === 'string') throw new Error(`connect failed: ${nc}`);
-  return nc;
-}
-
-async function refused(url: string, opts: Partial<ConnectionOptions>): Promise<string> {
-  const nc = await tryConnect(url, opts);
-  if (typeof nc !== 'string') {
-    await nc.close();
-    return 'connected';
-  }
-  return nc;
-}
-
-/** The next async error the server reports on this connection (permission violations). */
-function nextError(nc: NatsConnection): Promise<string> {
-  return (async () => {
-    for await (const s of nc.status()) {
-      if (s.type === 'error') return String((s as { error?: Error }).error?.message ?? s);
-    }
-    return '';
-  })();
-}
-
-async function roundTrip(pub: NatsConnection, sub: NatsConnection, subject: string): Promise<boolean> {
-  const s = sub.subscribe(subject, { max: 1 });
-  await sub.flush();
-  pub.publish(subject, 'x');
-  await pub.flush();
-  const got = (async () => {
-    for await (const _ of s) return true;
-    return false;
-  })();
-  const timeout = new Promise<boolean>((r) => setTimeout(() => r(false), 300).unref());
-  const ok = await Promise.race([got, timeout]);
-  s.unsubscribe();
-  return ok;
-}
 
 for (const kind of KINDS) {
   describe(`operator mode (${kind})`, () => {

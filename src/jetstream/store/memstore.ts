@@ -201,17 +201,7 @@ export abstract class IndexedStore<E extends IndexedMsg> implements StreamStore 
     if (subj === undefined) subj = new SubjectIndex(subject);
     const e = this.append(seq, ts, subj, hdr, data, size);
     if (isNew) this.subjects.set(subject, subj);
-    if (this.msgs === 0) {
-      this.firstSeq = seq;
-      this.firstTs = ts;
-    }
-    this.slots.push(e);
-    this.times.push(ts);
-    this.msgs++;
-    this.bytes += size;
-    this.lastSeq = seq;
-    this.lastTs = ts;
-    subj.seqs.push(seq);
+    this.indexAppended(e, subj, seq, ts, size);
     const maxPer = this.limits.maxMsgsPerSubject;
     if (maxPer > 0) {
       while (subj.msgs > maxPer) this.removeEntry(this.slots[subj.first - this.base]!, false, true);
@@ -350,6 +340,11 @@ export abstract class IndexedStore<E extends IndexedMsg> implements StreamStore 
         this.times.push(this.lastTs);
       }
     }
+    this.indexAppended(e, subj, seq, ts, size);
+  }
+
+  /** The index's side of a message appended at `seq` (the next slot): counts, times, its subject. */
+  private indexAppended(e: E, subj: SubjectIndex, seq: number, ts: bigint, size: number): void {
     if (this.msgs === 0) {
       this.firstSeq = seq;
       this.firstTs = ts;
