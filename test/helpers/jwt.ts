@@ -28,6 +28,21 @@ export function operatorJwt(op: KeyPair, nats: Record<string, unknown> = {}): st
   return signJwt({ sub, name: 'OP', nats: { type: 'operator', version: 2, ...nats } }, op);
 }
 
+/** The account limits nsc writes (everything unlimited), with some changed. */
+export function accountLimits(over: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    subs: -1,
+    data: -1,
+    payload: -1,
+    imports: -1,
+    exports: -1,
+    wildcards: true,
+    conn: -1,
+    leaf: -1,
+    ...over,
+  };
+}
+
 export function accountJwt(
   acc: KeyPair,
   signer: KeyPair,
@@ -41,16 +56,7 @@ export function accountJwt(
       name: sub.slice(0, 8),
       ...extra,
       nats: {
-        limits: {
-          subs: -1,
-          data: -1,
-          payload: -1,
-          imports: -1,
-          exports: -1,
-          wildcards: true,
-          conn: -1,
-          leaf: -1,
-        },
+        limits: accountLimits(),
         default_permissions: { pub: {}, sub: {} },
         type: 'account',
         version: 2,

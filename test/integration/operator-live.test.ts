@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createAccount, createOperator, createUser, type KeyPair } from '@nats-io/nkeys';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { accountJwt, makeUser, operatorJwt, userJwt } from '../helpers/jwt.js';
+import { accountJwt, accountLimits, makeUser, operatorJwt, userJwt } from '../helpers/jwt.js';
 import { type Launched, launch, type ServerKind } from '../helpers/launcher.js';
 import { credsOpts, mustConnect, nextError, refused, roundTrip } from '../helpers/operator-client.js';
 import { connect as rawConnect } from '../helpers/raw-conn.js';
@@ -20,21 +20,9 @@ import { waitFor } from '../helpers/wait-for.js';
 
 const KINDS: ServerKind[] = hasReference() ? ['tsnats', 'nats-server'] : ['tsnats'];
 
-/** The limits nsc writes for an account, with some changed. */
+/** The account claims' limits nsc writes, with some changed. */
 function limits(over: Record<string, unknown>): Record<string, unknown> {
-  return {
-    limits: {
-      subs: -1,
-      data: -1,
-      payload: -1,
-      imports: -1,
-      exports: -1,
-      wildcards: true,
-      conn: -1,
-      leaf: -1,
-      ...over,
-    },
-  };
+  return { limits: accountLimits(over) };
 }
 
 for (const kind of KINDS) {

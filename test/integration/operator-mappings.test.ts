@@ -11,27 +11,12 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createAccount, createOperator, type KeyPair } from '@nats-io/nkeys';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { accountJwt, makeUser, operatorJwt } from '../helpers/jwt.js';
+import { accountJwt, accountLimits, makeUser, operatorJwt } from '../helpers/jwt.js';
 import { type Launched, launch, type ServerKind } from '../helpers/launcher.js';
 import { credsOpts, mustConnect, refused } from '../helpers/operator-client.js';
 import { hasReference } from '../helpers/reference.js';
 
 const KINDS: ServerKind[] = hasReference() ? ['tsnats', 'nats-server'] : ['tsnats'];
-
-/** The limits nsc writes for an account, with some changed. */
-function limits(over: Record<string, unknown>): Record<string, unknown> {
-  return {
-    subs: -1,
-    data: -1,
-    payload: -1,
-    imports: -1,
-    exports: -1,
-    wildcards: true,
-    conn: -1,
-    leaf: -1,
-    ...over,
-  };
-}
 
 /** The subject a message published on `subject` arrives on in the same account ('' if none in 500 ms). */
 async function landsOn(nc: NatsConnection, subject: string): Promise<string> {
@@ -103,7 +88,7 @@ system_account: ${sys.getPublicKey()}
 resolver { type: full, dir: "${dir}" }
 resolver_preload: {
   ${sys.getPublicKey()}: ${accountJwt(sys, op)}
-  ${tooMany.getPublicKey()}: ${accountJwt(tooMany, op, { imports, limits: limits({ imports: 1 }) })}
+  ${tooMany.getPublicKey()}: ${accountJwt(tooMany, op, { imports, limits: accountLimits({ imports: 1 }) })}
 }
 `;
       server = await launch({ kind, config });
@@ -202,26 +187,26 @@ resolver_preload: {
       const exp = (subject: string) => ({ name: subject, subject, type: 'stream' });
       const twice = 'the account contains more imports than allowed by the operator';
       assert.equal(
-        await pushRefused(a, { imports: [stream('a'), stream('b')], limits: limits({ imports: 1 }) }),
+        await pushRefused(a, { imports: [stream('a'), stream('b')], limits: accountLimits({ imports: 1 }) }),
         // jwt checks the import count twice when any limit is set.
         `jwt validation failed - validation errors: [${twice} ${twice}]`,
       );
-      await push(a, { imports: [stream('a')], limits: limits({ imports: 1 }) });
+      await push(a, { imports: [stream('a')], limits: accountLimits({ imports: 1 }) });
       assert.equal(
-        await pushRefused(a, { exports: [exp('a'), exp('b')], limits: limits({ exports: 1 }) }),
+        await pushRefused(a, { exports: [exp('a'), exp('b')], limits: accountLimits({ exports: 1 }) }),
         'jwt validation failed - validation errors: [the account contains more exports than allowed by the operator]',
       );
       const noWild = 'the account contains wildcard exports that are not allowed by the operator';
       assert.equal(
         await pushRefused(a, {
           exports: [exp('a.*'), exp('b.>'), exp('c')],
-          limits: limits({ wildcards: false, exports: 5 }),
+          limits: accountLimits({ wildcards: false, exports: 5 }),
         }),
         `jwt validation failed - validation errors: [${noWild} ${noWild}]`,
       );
       // Without a limit on the exports, wildcards are not checked.
-      await push(a, { exports: [exp('a.*')], limits: limits({ wildcards: false, exports: -1 }) });
-      await push(a, { exports: [exp('a.*')], limits: limits({ wildcards: true, exports: 2 }) });
+      await push(a, { exports: [exp('a.*')], limits: accountLimits({ wildcards: false, exports: -1 }) });
+      await push(a, { exports: [exp('a.*')], limits: accountLimits({ wildcards: true, exports: 2 }) });
       // An absent limit is 0 (a v2 JWT without limits may import nothing).
       assert.equal(
         await pushRefused(a, { imports: [stream('a')], limits: {} }),
@@ -230,7 +215,7 @@ resolver_preload: {
       // The generic update subject validates too.
       const m = await sysConn.request(
         '$SYS.REQ.CLAIMS.UPDATE',
-        accountJwt(a, op, { exports: [exp('a'), exp('b')], limits: limits({ exports: 0 }) }),
+        accountJwt(a, op, { exports: [exp('a'), exp('b')], limits: accountLimits({ exports: 0 }) }),
         { timeout: 2000 },
       );
       assert.equal(
