@@ -70,6 +70,10 @@ test('npm pack, install into a fresh project, run the command and a test there',
       ) as { files: { path: string }[] }[]
     )[0]!.files.map((f) => f.path);
     assert.ok(files.includes('bin/tsnats'));
+    assert.ok(
+      files.includes('dist/tsnats.cjs') && files.includes('dist/tsnats.cjs.cache'),
+      'the bundle and its code cache',
+    );
     assert.ok(files.includes('dist/src/index.js') && files.includes('dist/src/index.d.ts'));
     assert.ok(files.includes('dist/src/testing.js') && files.includes('dist/src/testing-child.js'));
     assert.deepEqual(
