@@ -1,20 +1,27 @@
 /**
  * Writing a file-backed consumer's state and configuration to its store (store.ts). State changes are
- * coalesced: `markDirty` schedules one write STATE_FLUSH_MS later; `write` persists at once (before an
- * ack is confirmed, on a clean stop). Memory-backed consumers have no store and nothing is written.
+ * coalesced as nats-server's consumer flusher does: at most one write per STATE_FLUSH_MS ("about 10 updates per
+ * second per consumer under load"), the first change after a quiet spell written at once (in the next turn
+ * of the event loop); `write` persists at once (before an ack is confirmed, on a clean stop). Memory-backed consumers have no store and nothing is written.
  */
 import { nowNanos } from '../store/store.js';
 import type { Consumer } from './consumer.js';
 import type { ConsumerFileStore } from './store.js';
 
-/** How long state changes of file-backed consumers may wait before they are written. */
-const STATE_FLUSH_MS = 10;
+/**
+ * The shortest time between two state writes of a file-backed consumer (nats-server's flushLoop minTime). It
+ * was 10 ms: under a fetch-and-ack load, writing and renaming the state file 100 times a second cost ~10% of
+ * the server's time.
+ */
+const STATE_FLUSH_MS = 100;
 
 export class Persistence {
   /** Changes not written yet. */
   dirty = false;
   private storeFailed = false;
   private flushTimer: NodeJS.Timeout | undefined;
+  /** When the state was last written (ms, performance.now()). */
+  private lastWrite = -STATE_FLUSH_MS;
 
   constructor(
     private readonly c: Consumer,
@@ -29,6 +36,7 @@ export class Persistence {
     }
     this.dirty = false;
     if (this.store === undefined) return;
+    this.lastWrite = performance.now();
     try {
       this.store.writeState(this.c.state.snapshot());
       this.storeFailed = false;
@@ -42,10 +50,13 @@ export class Persistence {
     if (this.store === undefined || this.c.closed) return;
     this.dirty = true;
     if (this.flushTimer === undefined) {
-      this.flushTimer = setTimeout(() => {
-        this.flushTimer = undefined;
-        if (this.dirty && !this.c.closed) this.write();
-      }, STATE_FLUSH_MS);
+      this.flushTimer = setTimeout(
+        () => {
+          this.flushTimer = undefined;
+          if (this.dirty && !this.c.closed) this.write();
+        },
+        Math.max(0, STATE_FLUSH_MS - (performance.now() - this.lastWrite)),
+      );
       this.flushTimer.unref();
     }
   }

@@ -710,7 +710,7 @@ export class FileStore extends IndexedStore<FileEntry> {
    * Make a new, empty active block (its header is written with the next commit). Throws
    * `ERR_STORE_NO_SPACE` with nothing changed when the file cannot be created for lack of space.
    */
-  private createBlock(base: number, floor: number, lastTs: bigint): Block {
+  private createBlock(base: number, floor: number, lastTs: bigint, initialBuffer = INITIAL_BUFFER): Block {
     const index = this.nextIndex;
     const path = join(this.dir, blockFileName(index));
     let fd: number;
@@ -722,7 +722,7 @@ export class FileStore extends IndexedStore<FileEntry> {
     this.nextIndex++;
     const b = new Block(index, path, BLOCK_HEADER_SIZE, base);
     b.fd = fd;
-    b.buf = Buffer.allocUnsafe(INITIAL_BUFFER);
+    b.buf = Buffer.allocUnsafe(initialBuffer);
     encodeBlockHeader(b.buf, 0, { base, floor, lastTs });
     this.blocks.push(b);
     this.active = b;
@@ -738,7 +738,10 @@ export class FileStore extends IndexedStore<FileEntry> {
   private rollover(nextSeq: number): void {
     this.commitWrites();
     const old = this.active;
-    this.createBlock(nextSeq, this.msgs > 0 ? this.firstSeq : nextSeq, this.lastTs);
+    // A stream that filled a block will likely fill the next: start its buffer at the size the last one
+    // reached rather than growing it again from 64 KiB by copies (ensureRoom), which under a publish load
+    // cost more than encoding the records.
+    this.createBlock(nextSeq, this.msgs > 0 ? this.firstSeq : nextSeq, this.lastTs, old.buf!.length);
     // Its bytes are all in memory already: they become its read cache.
     const bytes = old.buf!.subarray(0, old.size);
     old.buf = undefined;
