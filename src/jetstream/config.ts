@@ -40,6 +40,8 @@ const JS_API_PREFIX = '$JS.API';
 export type RetentionPolicy = 'limits' | 'interest' | 'workqueue';
 export type DiscardPolicy = 'old' | 'new';
 export type StorageType = 'file' | 'memory';
+/** nats-server 2.10's StoreCompression, as its JSON spells it. */
+export type StoreCompression = 'none' | 's2';
 
 export interface Placement {
   cluster?: string;
@@ -111,6 +113,11 @@ export interface StreamConfig {
   placement?: Placement;
   mirror?: StreamSource;
   sources?: StreamSource[];
+  /**
+   * nats-server 2.10: 's2' stores a file stream's sealed blocks compressed (absent = 'none'). Accepted
+   * and reported for memory streams too, where it changes nothing, as in 2.10.
+   */
+  compression?: StoreCompression;
   /** nats-server 2.10: the sequence of the first message of a new stream (absent = 1). */
   first_seq?: number;
   /** nats-server 2.10: the transform applied to the subject of every message before it is stored. */
@@ -151,6 +158,7 @@ export interface StreamConfigRequest {
   placement: Placement | undefined;
   mirror: StreamSource | undefined;
   sources: StreamSource[];
+  compression: StoreCompression;
   first_seq: number;
   subject_transform: SubjectTransformConfig | undefined;
   republish: RePublish | undefined;
@@ -213,6 +221,8 @@ export function decodeStreamConfig(o: JsonObject): StreamConfigRequest {
           },
     mirror: decodeSource(o.object('mirror'), 'mirror'),
     sources: decodeSources(o.all('sources')),
+    // Go's StoreCompression.UnmarshalJSON takes "s2" and "none" only ("", null and the rest: invalid JSON).
+    compression: o.enumOf('compression', ['none', 's2'] as const) ?? 'none',
     first_seq: o.uint('first_seq') ?? 0,
     subject_transform: decodeTransform(o.object('subject_transform')),
     republish: decodeRepublish(o.object('republish')),
@@ -387,6 +397,7 @@ export function requestFromConfig(c: StreamConfig): StreamConfigRequest {
     placement: c.placement,
     mirror: c.mirror,
     sources: c.sources ?? [],
+    compression: c.compression ?? 'none',
     first_seq: c.first_seq ?? 0,
     subject_transform: c.subject_transform,
     republish: c.republish,
@@ -606,6 +617,7 @@ export function checkStreamConfig(
     ...(req.placement !== undefined ? { placement: req.placement } : {}),
     ...(mirror !== undefined ? { mirror } : {}),
     ...(sources.length > 0 ? { sources } : {}),
+    ...(req.compression === 's2' ? { compression: 's2' as const } : {}),
     ...(req.first_seq > 0 ? { first_seq: req.first_seq } : {}),
     ...(req.subject_transform !== undefined ? { subject_transform: { ...req.subject_transform } } : {}),
     ...(republish !== undefined ? { republish } : {}),
@@ -674,7 +686,8 @@ export function isApiError(v: unknown): v is ApiError {
 }
 
 /**
- * The config as nats-server 2.9 marshals it: Go's field order, omitempty fields left out when empty.
+ * The config as nats-server 2.9 marshals it, with 2.10's fields: Go's field order, omitempty fields left
+ * out when empty.
  * (Key order matters to nobody's parser, but keeps responses byte-comparable with the reference.)
  */
 export function encodeStreamConfig(c: StreamConfig): Record<string, unknown> {
@@ -697,7 +710,9 @@ export function encodeStreamConfig(c: StreamConfig): Record<string, unknown> {
   if (c.placement !== undefined) o.placement = c.placement;
   if (c.mirror !== undefined) o.mirror = encodeSource(c.mirror);
   if (c.sources !== undefined && c.sources.length > 0) o.sources = c.sources.map(encodeSource);
-  // 2.10 also always writes `compression` and `consumer_limits`; tsnats has neither, so leaves them out.
+  // 2.10 always writes `compression` (StoreCompression has no omitempty). It also always writes
+  // `consumer_limits` ({} when empty), which tsnats leaves out when empty (see below).
+  o.compression = c.compression ?? 'none';
   if (c.first_seq !== undefined && c.first_seq > 0) o.first_seq = c.first_seq;
   if (c.subject_transform !== undefined) {
     o.subject_transform = { src: c.subject_transform.src, dest: c.subject_transform.dest };

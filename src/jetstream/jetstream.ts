@@ -70,6 +70,7 @@ function defaultStoreFactory(
   // Group commit: one write per batch of publishes, done before the batch's PubAcks go out.
   return new FileStore(join(dir, MSGS_DIR), limits, {
     groupCommit: true,
+    compression: cfg.compression ?? 'none',
     ...(syncInterval !== undefined ? { syncIntervalMs: syncInterval } : {}),
   });
 }

@@ -874,6 +874,10 @@ export class Stream {
     else this.unsubscribeDirect();
     if (cfg.duplicate_window !== old.duplicate_window && this.ddtimer !== undefined) this.armDedupeTimer(1);
     this.store.updateLimits(storeLimitsOf(cfg));
+    // nats-server 2.10 accepts a change of compression too; see FileStore.setCompression.
+    if ((cfg.compression ?? 'none') !== (old.compression ?? 'none')) {
+      this.store.setCompression?.(cfg.compression ?? 'none');
+    }
     this.host.saveConfig(this);
   }
 

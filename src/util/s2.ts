@@ -1,7 +1,8 @@
 /**
  * S2 block-format codec (github.com/klauspost/compress/s2, `s2.Encode` / `s2.EncodeBetter` /
  * `s2.EncodeBest` / `s2.Decode`): the compression nats-server uses inside clustered JetStream for the
- * meta-group snapshot, compressed consumer assignments and compressed stream messages.
+ * meta-group snapshot, compressed consumer assignments and compressed stream messages. tsnats also
+ * compresses the chunks of a file stream's sealed blocks with it (jetstream/store/filestore/compress.ts).
  *
  * This is the BLOCK format only, not S2's framed stream format (`s2.NewReader`/`NewWriter`, which starts
  * with a `\xff\x06\x00\x00S2sTwO` chunk and carries CRCs). A block has no checksum.

@@ -4,11 +4,11 @@
 // that both stores report the same state for the same operations.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { FileStore } from '../../src/jetstream/store/filestore/filestore.js';
+import { FileStore, type FileStoreOptions } from '../../src/jetstream/store/filestore/filestore.js';
 import { MemStore } from '../../src/jetstream/store/memstore.js';
 import {
   fileStoreMsgSize,
@@ -37,6 +37,17 @@ const FACTORIES: Factory[] = [
   {
     name: 'file',
     open: (limits) => new FileStore(join(tmpRoot, `s${++dirCounter}`), limits, { blockSize: 2048 }),
+    size: fileStoreMsgSize,
+  },
+  {
+    // Every sealed block compressed as soon as it is sealed, so reads and removals cross compressed files.
+    name: 'file (s2)',
+    open: (limits) =>
+      new FileStore(join(tmpRoot, `s${++dirCounter}`), limits, {
+        blockSize: 2048,
+        compression: 's2',
+        compressInline: true,
+      }),
     size: fileStoreMsgSize,
   },
 ];
@@ -699,96 +710,105 @@ function stateNoTs(s: StreamStore): Omit<StreamState, 'firstTs' | 'lastTs'> {
 }
 
 describe('StreamStore conformance: memory and file agree', () => {
-  test('a random mix of operations gives identical state (file store reopened along the way)', () => {
-    const rand = rng(Number(process.env['STORE_MODEL_SEED'] ?? 0x5eed));
-    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
-    const subjects = ['a.x', 'a.y', 'b.x', 'b.y.z', 'c', 'd.e.f'];
-    const filters = ['', '>', 'a.*', '*.x', 'b.>', 'c', 'd.*.f', 'nope', 'a.x'];
-    const dir = join(tmpRoot, 'model');
-    const fileOpts = { blockSize: 1024 };
-    const mem = new FileSizedMemStore();
-    let file = new FileStore(dir, {}, fileOpts);
-    const counts: Record<string, number> = {};
-    let peakMsgs = 0;
-    let peakBlocks = 0;
-    let limits: StoreLimits = { maxMsgs: -1, maxBytes: -1, maxAge: 0, maxMsgsPerSubject: -1 };
-    const check = (op: string): void => {
-      assert.deepEqual(stateNoTs(file), stateNoTs(mem), `state after ${op}`);
-      const f = pick(filters);
-      const start = Math.floor(rand() * (mem.state().lastSeq + 2));
-      assert.deepEqual(
-        file.filteredState(start, f),
-        mem.filteredState(start, f),
-        `filteredState(${start}, ${f})`,
-      );
-      assert.deepEqual(file.subjectsState(f), mem.subjectsState(f), `subjectsState(${f})`);
-      const nm = mem.loadNextMsg(f, start);
-      const nf = file.loadNextMsg(f, start);
-      assert.equal(nf?.seq, nm?.seq, `loadNextMsg(${f}, ${start})`);
-      assert.deepEqual(nf?.data, nm?.data);
-      assert.equal(file.loadLastMsg(f)?.seq, mem.loadLastMsg(f)?.seq, `loadLastMsg(${f})`);
-      const seq = Math.floor(rand() * (mem.state().lastSeq + 2));
-      const lm = mem.loadMsg(seq);
-      const lf = file.loadMsg(seq);
-      assert.equal(lf?.subject, lm?.subject);
-      assert.deepEqual(lf?.hdr, lm?.hdr);
-      assert.deepEqual(lf?.data, lm?.data);
-    };
-    for (let i = 0; i < 2500; i++) {
-      const r = rand();
-      let op: string;
-      if (r < 0.66) {
-        const subj = pick(subjects);
-        const data = Buffer.alloc(Math.floor(rand() * 200), i % 251);
-        const hdr = rand() < 0.2 ? b(`NATS/1.0\r\ni: ${i}\r\n\r\n`) : EMPTY;
-        op = `store ${subj}`;
-        assert.equal(file.storeMsg(subj, hdr, data).seq, mem.storeMsg(subj, hdr, data).seq);
-      } else if (r < 0.86) {
-        const st = mem.state();
-        const seq = st.firstSeq + Math.floor(rand() * (st.lastSeq - st.firstSeq + 2));
-        const erase = rand() < 0.2;
-        op = `remove ${seq}`;
-        assert.equal(file.removeMsg(seq, erase), mem.removeMsg(seq, erase), op);
-      } else if (r < 0.9) {
-        const subj = pick(filters);
-        const keep = rand() < 0.5 ? Math.floor(rand() * 5) : 0;
-        const seq = keep > 0 ? 0 : Math.floor(rand() * (mem.state().lastSeq + 3));
-        op = `purgeEx ${subj} ${seq} ${keep}`;
-        assert.equal(file.purgeEx(subj, seq, keep), mem.purgeEx(subj, seq, keep), op);
-      } else if (r < 0.92) {
-        const st = mem.state();
-        const seq = st.firstSeq + Math.floor(rand() * (st.lastSeq - st.firstSeq + 4));
-        op = `compact ${seq}`;
-        assert.equal(file.compact(seq), mem.compact(seq), op);
-      } else if (r < 0.925) {
-        op = 'purge';
-        assert.equal(file.purge(), mem.purge());
-      } else if (r < 0.965) {
-        limits = {
-          maxMsgs: rand() < 0.5 ? -1 : 50 + Math.floor(rand() * 300),
-          maxBytes: rand() < 0.7 ? -1 : 5000 + Math.floor(rand() * 40000),
-          maxAge: 0,
-          maxMsgsPerSubject: rand() < 0.5 ? -1 : 1 + Math.floor(rand() * 60),
-        };
-        op = `limits ${JSON.stringify(limits)}`;
-        file.updateLimits(limits);
-        mem.updateLimits(limits);
-      } else {
-        op = 'reopen';
-        const before = file.state(true);
-        file.stop();
-        file = new FileStore(dir, limits, fileOpts);
-        assert.deepEqual(file.state(true), before, 'reopened file store has the same state');
-        assert.equal(file.lostData(), undefined);
+  const MODELS: [string, FileStoreOptions][] = [
+    ['', { blockSize: 1024 }],
+    [', s2-compressed blocks', { blockSize: 1024, compression: 's2', compressInline: true }],
+  ];
+  for (const [variant, fileOpts] of MODELS)
+    test(`a random mix of operations gives identical state (file store reopened along the way${variant})`, () => {
+      const rand = rng(Number(process.env['STORE_MODEL_SEED'] ?? 0x5eed));
+      const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+      const subjects = ['a.x', 'a.y', 'b.x', 'b.y.z', 'c', 'd.e.f'];
+      const filters = ['', '>', 'a.*', '*.x', 'b.>', 'c', 'd.*.f', 'nope', 'a.x'];
+      const dir = join(tmpRoot, `model${variant === '' ? '' : '-s2'}`);
+      const mem = new FileSizedMemStore();
+      let file = new FileStore(dir, {}, fileOpts);
+      const counts: Record<string, number> = {};
+      let peakMsgs = 0;
+      let peakBlocks = 0;
+      let compressedSeen = 0;
+      let limits: StoreLimits = { maxMsgs: -1, maxBytes: -1, maxAge: 0, maxMsgsPerSubject: -1 };
+      const check = (op: string): void => {
+        assert.deepEqual(stateNoTs(file), stateNoTs(mem), `state after ${op}`);
+        const f = pick(filters);
+        const start = Math.floor(rand() * (mem.state().lastSeq + 2));
+        assert.deepEqual(
+          file.filteredState(start, f),
+          mem.filteredState(start, f),
+          `filteredState(${start}, ${f})`,
+        );
+        assert.deepEqual(file.subjectsState(f), mem.subjectsState(f), `subjectsState(${f})`);
+        const nm = mem.loadNextMsg(f, start);
+        const nf = file.loadNextMsg(f, start);
+        assert.equal(nf?.seq, nm?.seq, `loadNextMsg(${f}, ${start})`);
+        assert.deepEqual(nf?.data, nm?.data);
+        assert.equal(file.loadLastMsg(f)?.seq, mem.loadLastMsg(f)?.seq, `loadLastMsg(${f})`);
+        const seq = Math.floor(rand() * (mem.state().lastSeq + 2));
+        const lm = mem.loadMsg(seq);
+        const lf = file.loadMsg(seq);
+        assert.equal(lf?.subject, lm?.subject);
+        assert.deepEqual(lf?.hdr, lm?.hdr);
+        assert.deepEqual(lf?.data, lm?.data);
+      };
+      for (let i = 0; i < 2500; i++) {
+        const r = rand();
+        let op: string;
+        if (r < 0.66) {
+          const subj = pick(subjects);
+          const data = Buffer.alloc(Math.floor(rand() * 200), i % 251);
+          const hdr = rand() < 0.2 ? b(`NATS/1.0\r\ni: ${i}\r\n\r\n`) : EMPTY;
+          op = `store ${subj}`;
+          assert.equal(file.storeMsg(subj, hdr, data).seq, mem.storeMsg(subj, hdr, data).seq);
+        } else if (r < 0.86) {
+          const st = mem.state();
+          const seq = st.firstSeq + Math.floor(rand() * (st.lastSeq - st.firstSeq + 2));
+          const erase = rand() < 0.2;
+          op = `remove ${seq}`;
+          assert.equal(file.removeMsg(seq, erase), mem.removeMsg(seq, erase), op);
+        } else if (r < 0.9) {
+          const subj = pick(filters);
+          const keep = rand() < 0.5 ? Math.floor(rand() * 5) : 0;
+          const seq = keep > 0 ? 0 : Math.floor(rand() * (mem.state().lastSeq + 3));
+          op = `purgeEx ${subj} ${seq} ${keep}`;
+          assert.equal(file.purgeEx(subj, seq, keep), mem.purgeEx(subj, seq, keep), op);
+        } else if (r < 0.92) {
+          const st = mem.state();
+          const seq = st.firstSeq + Math.floor(rand() * (st.lastSeq - st.firstSeq + 4));
+          op = `compact ${seq}`;
+          assert.equal(file.compact(seq), mem.compact(seq), op);
+        } else if (r < 0.925) {
+          op = 'purge';
+          assert.equal(file.purge(), mem.purge());
+        } else if (r < 0.965) {
+          limits = {
+            maxMsgs: rand() < 0.5 ? -1 : 50 + Math.floor(rand() * 300),
+            maxBytes: rand() < 0.7 ? -1 : 5000 + Math.floor(rand() * 40000),
+            maxAge: 0,
+            maxMsgsPerSubject: rand() < 0.5 ? -1 : 1 + Math.floor(rand() * 60),
+          };
+          op = `limits ${JSON.stringify(limits)}`;
+          file.updateLimits(limits);
+          mem.updateLimits(limits);
+        } else {
+          op = 'reopen';
+          const before = file.state(true);
+          file.stop();
+          for (const name of readdirSync(dir)) {
+            if (readFileSync(join(dir, name)).toString('latin1', 0, 4) === 'TSNZ') compressedSeen++;
+          }
+          file = new FileStore(dir, limits, fileOpts);
+          assert.deepEqual(file.state(true), before, 'reopened file store has the same state');
+          assert.equal(file.lostData(), undefined);
+        }
+        check(op);
+        const kind = op.split(' ')[0]!;
+        counts[kind] = (counts[kind] ?? 0) + 1;
+        peakMsgs = Math.max(peakMsgs, mem.state().msgs);
+        peakBlocks = Math.max(peakBlocks, readdirSync(dir).length);
       }
-      check(op);
-      const kind = op.split(' ')[0]!;
-      counts[kind] = (counts[kind] ?? 0) + 1;
-      peakMsgs = Math.max(peakMsgs, mem.state().msgs);
-      peakBlocks = Math.max(peakBlocks, readdirSync(dir).length);
-    }
-    if (process.env.STORE_MODEL_STATS) console.log(counts, { peakMsgs, peakBlocks });
-    mem.delete();
-    file.delete();
-  });
+      if (process.env.STORE_MODEL_STATS) console.log(counts, { peakMsgs, peakBlocks, compressedSeen });
+      if (fileOpts.compression === 's2') assert.ok(compressedSeen > 0, 'compressed blocks were reopened');
+      mem.delete();
+      file.delete();
+    });
 });

@@ -348,13 +348,19 @@ async function lifecycleEvents(kind: ServerKind): Promise<string[]> {
       callback: (_e, m) => {
         const e = m.json<Record<string, unknown>>();
         const client = e.client as Record<string, unknown> | undefined;
+        // The client's stream update sends back the config of the stream's info, where tsnats includes
+        // 2.10's `compression` (which 2.9.10 does not have).
+        const request =
+          kind === 'tsnats' && typeof e.request === 'string'
+            ? e.request.replace('"compression":"none",', '')
+            : e.request;
         const stable = {
           type: e.type,
           stream: e.stream,
           consumer: e.consumer,
           action: e.action,
           subject: e.subject,
-          request: e.request,
+          request,
           client: client === undefined ? undefined : Object.keys(client).sort().join(','),
           responseType: typeof e.response === 'string' ? JSON.parse(e.response).type : undefined,
         };

@@ -768,10 +768,14 @@ describe('JetStream compared with nats-server -js', {
     return out;
   }
 
+  /** Keys nats-server 2.10 always writes and tsnats serves with them, which the 2.9.10 reference lacks. */
+  const V210_KEYS = new Set(['.config.compression', '.streams[].config.compression']);
+
   test('same keys and error codes for the stream API and publish acks', async () => {
     const [a, b] = await runOnBoth(run);
     for (let i = 0; i < REQUESTS.length; i++) {
-      assert.deepEqual(b[i], a[i], `${REQUESTS[i]!.subject} ${JSON.stringify(REQUESTS[i]!.body ?? '')}`);
+      const ours = { ...b[i]!, shape: b[i]!.shape.filter((k) => !V210_KEYS.has(k)) };
+      assert.deepEqual(ours, a[i], `${REQUESTS[i]!.subject} ${JSON.stringify(REQUESTS[i]!.body ?? '')}`);
     }
   });
 });

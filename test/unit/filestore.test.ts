@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import * as zlib from 'node:zlib';
+import { decodeCompressedBlock } from '../../src/jetstream/store/filestore/compress.js';
 import { crc32, crc32Js, HAS_NATIVE_CRC32, NATIVE_MIN } from '../../src/jetstream/store/filestore/crc32.js';
 import {
   type FileIo,
@@ -951,6 +952,343 @@ describe('file store: bytes', () => {
     for (let i = 0; i < 5; i++) s.storeMsg('foo', EMPTY, b('hello'));
     assert.equal(s.state().msgs, 3);
     assert.equal(s.state().firstSeq, 3);
+    s.stop();
+  });
+});
+
+describe('file store: compression (s2)', () => {
+  const S2: FileStoreOptions = { blockSize: 4096, compression: 's2' };
+  const isCompressed = (path: string): boolean => readFileSync(path).toString('latin1', 0, 4) === 'TSNZ';
+  /** A block file's image: the file itself, or what it decompresses to. */
+  const imageOf = (path: string): Buffer => {
+    const data = readFileSync(path);
+    return isCompressed(path) ? decodeCompressedBlock(data).image : data;
+  };
+  /** Compressible messages with headers on some, over a few subjects. */
+  function fillText(s: StreamStore, count: number): void {
+    for (let i = 0; i < count; i++) {
+      const seq = s.state().lastSeq + 1;
+      const hdr = seq % 3 === 0 ? b(`NATS/1.0\r\nOrder: ${seq}\r\n\r\n`) : EMPTY;
+      const data = b(
+        JSON.stringify({ seq, customer: `c-${seq % 17}`, note: 'the quick brown fox '.repeat(3) }),
+      );
+      assert.equal(s.storeMsg(`orders.${seq % 5}`, hdr, data).seq, seq);
+    }
+  }
+  const diskBytes = (dir: string): number =>
+    blockFiles(dir).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+  /** Every message (timestamps aside) and the state, for comparing two stores written apart. */
+  const contents = (s: StreamStore): unknown => {
+    const { firstTs: _f, lastTs: _l, ...st } = s.state(true);
+    const msgs = [];
+    for (let seq = st.firstSeq; seq <= st.lastSeq; seq++) {
+      const m = s.loadMsg(seq);
+      msgs.push(m && { subject: m.subject, seq: m.seq, hdr: m.hdr, data: m.data });
+    }
+    return { st, msgs };
+  };
+
+  test('sealed blocks are compressed in the background, the active one is not; contents survive restart', async () => {
+    const plainDir = newDir();
+    const plain = open(plainDir, {}, { blockSize: 4096 });
+    fillText(plain, 400);
+    const dir = newDir();
+    let s = open(dir, {}, S2);
+    fillText(s, 400);
+    const files = blockFiles(dir);
+    assert.ok(files.length > 5, 'several blocks');
+    await waitFor(() => files.slice(0, -1).every((f) => isCompressed(join(dir, f))), 5000);
+    assert.ok(!isCompressed(lastBlock(dir)), 'the active block is appended to as it is');
+    assert.ok(diskBytes(dir) < diskBytes(plainDir) / 2, `${diskBytes(dir)} vs ${diskBytes(plainDir)}`);
+    assert.deepEqual(contents(s), contents(plain), 'same contents as the uncompressed store');
+    const before = snapshot(s);
+    s.stop();
+    s = open(dir, {}, S2);
+    assert.equal(s.lostData(), undefined);
+    assert.deepEqual(snapshot(s), before, 'and after a restart');
+    assert.equal(s.storeMsg('next', EMPTY, b('x')).seq, 401);
+    s.stop();
+    plain.stop();
+  });
+
+  test('reads decode the chunks they need once; removals and interior deletes survive restarts', () => {
+    const dir = newDir();
+    let s = open(dir, {}, { ...S2, blockSize: 600 * 1024, compressInline: true });
+    fillText(s, 8000); // blocks of several chunks
+    assert.ok(blockFiles(dir).length >= 2);
+    assert.ok(isCompressed(join(dir, blockFiles(dir)[0]!)));
+    s.stop();
+    s = open(dir, {}, { ...S2, blockSize: 600 * 1024 });
+    const expected = snapshot(s);
+    for (const seq of [1, 2, 777, 3000, 3001, 5000]) assert.ok(s.removeMsg(seq));
+    assert.equal(s.removeMsg(2), false);
+    assert.ok(s.compact(10) > 0);
+    const after1 = snapshot(s);
+    assert.notDeepEqual(after1, expected);
+    s.stop();
+    s = open(dir, {}, { ...S2, blockSize: 600 * 1024 });
+    assert.equal(s.lostData(), undefined);
+    assert.deepEqual(snapshot(s), after1);
+    s.stop();
+  });
+
+  test('an erase in a compressed block rewrites it without the erased bytes', () => {
+    const dir = newDir();
+    let s = open(dir, {}, { ...S2, compressInline: true });
+    s.storeMsg('foo', b('NATS/1.0\r\nX-Secret: hdr-secret\r\n\r\n'), b('first-secret-payload'));
+    fillText(s, 60);
+    const first = join(dir, blockFiles(dir)[0]!);
+    assert.ok(isCompressed(first));
+    assert.ok(imageOf(first).includes('first-secret-payload'));
+    assert.ok(s.removeMsg(1, true));
+    assert.ok(s.removeMsg(3, true), 'two erases in one block');
+    assert.ok(isCompressed(first), 'still compressed');
+    const image = imageOf(first);
+    assert.ok(!image.includes('first-secret-payload') && !image.includes('hdr-secret'));
+    assert.ok(!readFileSync(first).includes('first-secret-payload'));
+    assert.equal(s.loadMsg(1), undefined);
+    assert.equal(s.loadMsg(2)!.subject, 'orders.2');
+    assert.ok(!existsSync(`${first}.tmp`));
+    const before = snapshot(s);
+    s.stop();
+    s = open(dir, {}, S2);
+    assert.equal(s.lostData(), undefined);
+    assert.deepEqual(snapshot(s), before);
+    s.stop();
+  });
+
+  test('an erase before or during the compression of its block: the block is compressed from the erased file', async () => {
+    const dir = newDir();
+    const s = open(dir, {}, S2);
+    s.storeMsg('foo', EMPTY, b('secret-in-queue'));
+    fillText(s, 60);
+    const first = join(dir, blockFiles(dir)[0]!);
+    assert.ok(s.removeMsg(1, true)); // before the background compression got to it
+    await waitFor(() => isCompressed(first), 5000);
+    assert.ok(!imageOf(first).includes('secret-in-queue'));
+    assert.equal(s.loadMsg(2)!.subject, 'orders.2');
+    s.stop();
+
+    // A block of 16 chunks is compressed over several turns of the event loop; an erase between them
+    // makes the compression start over.
+    const dir2 = newDir();
+    const big = open(dir2, {}, { compression: 's2', blockSize: 4 * 1024 * 1024 });
+    big.storeMsg('foo', EMPTY, b('secret-in-progress'));
+    while (blockFiles(dir2).length < 2) fillText(big, 1000);
+    const first2 = join(dir2, blockFiles(dir2)[0]!);
+    await new Promise((resolve) => setImmediate(resolve));
+    const inProgress = (big as unknown as { job: unknown }).job !== undefined;
+    assert.ok(big.removeMsg(1, true));
+    await waitFor(() => isCompressed(first2), 10_000);
+    assert.ok(!imageOf(first2).includes('secret-in-progress'), `erased (job in progress: ${inProgress})`);
+    assert.equal(big.loadMsg(1), undefined);
+    assert.equal(big.loadMsg(2)!.subject, 'orders.2');
+    big.stop();
+  });
+
+  test('opening compresses sealed blocks left uncompressed; turning compression off keeps them readable', () => {
+    const dir = newDir();
+    let s = open(dir, {}, { blockSize: 4096 });
+    fillText(s, 300);
+    const before = snapshot(s);
+    s.stop();
+    const files = blockFiles(dir);
+    assert.ok(files.every((f) => !isCompressed(join(dir, f))));
+    s = open(dir, {}, S2);
+    s.compressNow();
+    assert.ok(files.slice(0, -1).every((f) => isCompressed(join(dir, f))));
+    assert.ok(!isCompressed(join(dir, files[files.length - 1]!)));
+    assert.deepEqual(snapshot(s), before);
+    s.stop();
+    s = open(dir, {}, { blockSize: 4096 });
+    assert.equal(s.lostData(), undefined);
+    assert.deepEqual(snapshot(s), before);
+    fillText(s, 100);
+    assert.ok(!isCompressed(join(dir, blockFiles(dir).at(-2)!)), 'new blocks stay uncompressed');
+    s.setCompression('s2');
+    s.compressNow();
+    assert.ok(
+      blockFiles(dir)
+        .slice(0, -1)
+        .every((f) => isCompressed(join(dir, f))),
+    );
+    s.setCompression('none');
+    fillText(s, 100);
+    s.compressNow();
+    assert.ok(!isCompressed(join(dir, blockFiles(dir).at(-2)!)));
+    s.stop();
+  });
+
+  test('a compressed newest block (its successor never written) gets a new active block', () => {
+    const dir = newDir();
+    let s = open(dir, {}, { ...S2, compressInline: true });
+    fillText(s, 100);
+    s.stop();
+    // Take away the active block, so the newest file is a compressed one.
+    const files = blockFiles(dir);
+    rmSync(join(dir, files.at(-1)!));
+    const newest = join(dir, files.at(-2)!);
+    const bytes = readFileSync(newest);
+    assert.ok(isCompressed(newest));
+    s = open(dir, {}, S2);
+    const st = s.state();
+    assert.ok(st.lastSeq > 50 && st.lastSeq < 100);
+    assert.equal(s.storeMsg('x', EMPTY, b('y')).seq, st.lastSeq + 1);
+    assert.deepEqual(readFileSync(newest), bytes, 'the compressed file is not appended to');
+    assert.deepEqual(blockFiles(dir), files, 'a new active block in its place');
+    const before = snapshot(s);
+    s.stop();
+    s = open(dir, {}, S2);
+    assert.equal(s.lostData(), undefined);
+    assert.deepEqual(snapshot(s), before);
+    s.stop();
+  });
+
+  test('a leftover .tmp is removed on open and changes nothing', () => {
+    const dir = newDir();
+    let s = open(dir, {}, { blockSize: 4096 });
+    fillText(s, 100);
+    const before = snapshot(s);
+    s.stop();
+    const first = join(dir, blockFiles(dir)[0]!);
+    writeFileSync(`${first}.tmp`, readFileSync(first).subarray(0, 100)); // a compression cut short
+    s = open(dir, {}, { blockSize: 4096 });
+    assert.ok(!existsSync(`${first}.tmp`));
+    assert.equal(s.lostData(), undefined);
+    assert.deepEqual(snapshot(s), before);
+    s.delete();
+  });
+
+  test('a damaged chunk loses only its records, is reported once, and the file is repaired', () => {
+    const dir = newDir();
+    let s = open(dir, {}, { ...S2, blockSize: 1024 * 1024, compressInline: true });
+    fillText(s, 12000);
+    const total = s.state().msgs;
+    s.stop();
+    const first = join(dir, blockFiles(dir)[0]!);
+    const file = readFileSync(first);
+    const d = decodeCompressedBlock(file);
+    assert.ok(d.table.length >= 3 && !d.damaged);
+    const mid = d.table[1]!;
+    file[mid.at + (mid.bodyLen >> 1)]! ^= 0xff; // bit rot in the second chunk's body
+    writeFileSync(first, file);
+    s = open(dir, {}, S2);
+    const lost = s.lostData();
+    assert.ok(lost !== undefined && lost.msgs >= 1, 'reported');
+    const st = s.state();
+    assert.ok(st.msgs < total && st.msgs > total - 3000, `${st.msgs} of ${total} kept`);
+    for (let seq = 1; seq <= 50; seq++) assert.ok(s.loadMsg(seq), `first chunk's ${seq} readable`);
+    assert.ok(s.loadMsg(st.lastSeq));
+    const kept = snapshot(s);
+    s.stop();
+    assert.ok(isCompressed(first) && !decodeCompressedBlock(readFileSync(first)).damaged, 'rewritten whole');
+    s = open(dir, {}, S2);
+    assert.equal(s.lostData(), undefined, 'not reported again');
+    assert.deepEqual(snapshot(s), kept);
+    s.stop();
+  });
+
+  test('bit rot in a compressed block after opening makes only that chunk unreadable', () => {
+    const dir = newDir();
+    let s = open(dir, {}, { ...S2, blockSize: 1024 * 1024, compressInline: true });
+    fillText(s, 12000);
+    s.stop();
+    s = open(dir, {}, S2);
+    const first = join(dir, blockFiles(dir)[0]!);
+    const file = readFileSync(first);
+    const t = decodeCompressedBlock(file).table;
+    file[t[1]!.at + 10]! ^= 0xff;
+    writeFileSync(first, file); // same inode, same offsets
+    assert.ok(s.loadMsg(1), 'first chunk');
+    let unreadable = 0;
+    for (let seq = 1; seq <= 6000; seq++) if (s.loadMsg(seq) === undefined) unreadable++;
+    assert.ok(unreadable > 0 && unreadable < 3000, `${unreadable} unreadable`);
+    assert.ok(s.loadMsg(s.state().lastSeq));
+    s.stop();
+  });
+
+  test('snapshots link compressed files; a block compressed after the link stays as linked', () => {
+    const dir = newDir();
+    const snap = newDir();
+    const s = open(dir, {}, S2);
+    fillText(s, 200);
+    const links = s.linkBlocks(snap);
+    for (const l of links) assert.equal(statSync(l.path).size, l.size);
+    s.compressNow();
+    for (const l of links) {
+      assert.equal(statSync(l.path).size, l.size, 'the snapshot still has the uncompressed file');
+      assert.ok(!isCompressed(l.path));
+    }
+    const links2 = s.linkBlocks(`${snap}-2`);
+    assert.ok(links2.slice(0, -1).every((l) => isCompressed(l.path)));
+    for (const l of links2) assert.equal(statSync(l.path).size, l.size, 'sizes of the files on disk');
+    // An erase in a compressed block replaces its file; the snapshot's link keeps the old one.
+    const before = readFileSync(links2[0]!.path);
+    assert.ok(s.removeMsg(2, true));
+    assert.deepEqual(readFileSync(links2[0]!.path), before);
+    s.releaseLinks(snap);
+    s.releaseLinks(`${snap}-2`);
+    // The linked files, cut to the lengths reported (as a snapshot reads them), open as a store of their own.
+    for (const l of links2) truncateSync(l.path, l.size);
+    const copy = open(`${snap}-2`, {}, { syncIntervalMs: 0 });
+    assert.equal(copy.lostData(), undefined);
+    assert.equal(copy.state().msgs, 200);
+    assert.equal(copy.loadMsg(2)!.subject, 'orders.2');
+    copy.stop();
+    s.stop();
+  });
+
+  test('no space for the compressed file: the block stays uncompressed and the store goes on', () => {
+    const dir = newDir();
+    // Only the compressed files are refused: first their creation, then their writes (after a part).
+    let refuse: 'open' | 'write' | undefined;
+    const tmpFds = new Set<number>();
+    const io: Partial<FileIo> = {
+      open: (path, flags) => {
+        if (!path.endsWith('.tmp')) return openSync(path, flags);
+        if (refuse === 'open') throw enospc('open');
+        const fd = openSync(path, flags);
+        tmpFds.add(fd);
+        return fd;
+      },
+      write: (fd, buf, off, len, pos) => {
+        if (!tmpFds.has(fd) || refuse !== 'write') return writeSync(fd, buf, off, len, pos);
+        if (pos > 0) throw enospc('write');
+        return writeSync(fd, buf, off, Math.min(len, 100), pos);
+      },
+    };
+    const s = open(dir, {}, { ...S2, io });
+    refuse = 'open';
+    fillText(s, 100);
+    const sealed = blockFiles(dir).slice(0, -1);
+    s.compressNow();
+    assert.ok(sealed.every((f) => !isCompressed(join(dir, f))));
+    assert.ok(readdirSync(dir).every((f) => !f.endsWith('.tmp')));
+    refuse = 'write';
+    fillText(s, 60);
+    s.compressNow();
+    assert.ok(blockFiles(dir).every((f) => !isCompressed(join(dir, f))));
+    assert.ok(
+      readdirSync(dir).every((f) => !f.endsWith('.tmp')),
+      'the partial file is removed',
+    );
+    refuse = undefined;
+    fillText(s, 60);
+    s.compressNow();
+    const all = blockFiles(dir);
+    assert.ok(
+      all.slice(0, -1).every((f) => isCompressed(join(dir, f))),
+      'compressed once there is space',
+    );
+    for (let seq = 1; seq <= 220; seq++) assert.ok(s.loadMsg(seq), `${seq}`);
+    // An erase in a compressed block on a full disk: the message is removed, its bytes cannot be replaced.
+    refuse = 'open';
+    const first = join(dir, all[0]!);
+    const bytes = readFileSync(first);
+    assert.ok(s.removeMsg(2, true));
+    assert.equal(s.loadMsg(2), undefined);
+    assert.deepEqual(readFileSync(first), bytes);
+    assert.ok(s.loadMsg(3));
     s.stop();
   });
 });

@@ -267,6 +267,7 @@ describe('stream config (checkStreamCfg)', () => {
       'num_replicas',
       'no_ack',
       'duplicate_window',
+      'compression',
       'allow_direct',
       'mirror_direct',
       'sealed',

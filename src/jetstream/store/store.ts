@@ -85,6 +85,11 @@ export interface StreamStore {
   state(withDeleted?: boolean): StreamState;
   /** Change limits (stream update); enforce them at once. */
   updateLimits(limits: StoreLimits): void;
+  /**
+   * Added for the file store: a stream update changed `compression` ('none' | 's2'); blocks sealed from
+   * then on follow it. Absent where it means nothing (the memory store).
+   */
+  setCompression?(alg: 'none' | 's2'): void;
   /** Called with sequences removed by limits/expiry. */
   onRemove(handler: StoreRemovalHandler): void;
   /** Flush what is buffered to disk (file store); no-op for memory. */

@@ -51,6 +51,28 @@
  *   rewrites the active block in place as an empty block (header, then truncate), which needs no new
  *   space; a crash in between still finds the last sequence (in that block's records, then its header).
  * - Reads never write, so they keep working; so does everything once space is freed, without a restart.
+ *
+ * Compression (nats-server 2.10's stream `compression: "s2"`, option `compression`). The active block is
+ * never compressed, so appends stay as they are. When the store moves on to a new block (rollover), the
+ * block it leaves is queued and compressed in the background (nats-server starts its
+ * recompressOnDiskIfNeeded in a goroutine at the same moment): one chunk of compress.ts per slice of
+ * COMPRESS_SLICE_MS on the event loop, then the compressed file is written to `<index>.blk.tmp`, synced
+ * and renamed over the block, so a crash leaves either the old file or the new one (a leftover .tmp is
+ * deleted on open). Unlike nats-server, opening a store also queues its sealed blocks that are not
+ * compressed yet (a stop or crash came before their turn, or compression was turned on since); a stop
+ * just drops the queue. Turning compression off leaves compressed blocks as they are (as nats-server):
+ * every block is read whatever the option says.
+ * - Reads: record offsets are offsets in the uncompressed image, so the index is the same either way. A
+ *   read decodes the chunks its record lies in into the block's read cache (once, while cached); a block
+ *   compressed while its bytes are cached keeps that cache.
+ * - Removals write tombstones to the active block as before; a compressed file is never written in place.
+ *   An erase rewrites it: the chunks holding the erased records are decoded, overwritten, compressed again
+ *   and the file replaced (tmp + rename) once per operation. On a full disk that replacement cannot be
+ *   written, so the message is removed but its bytes stay; a compression that finds no space leaves its
+ *   block uncompressed until the next rollover tries again.
+ * - Recovery decodes a compressed block and scans its image like any other block; chunks that fail their
+ *   checksums read as zeros, which the scan treats as damaged records, and the repaired image is written
+ *   back compressed. Snapshots link compressed files as they are (a replaced file stays linked as it was).
  */
 
 import { randomFillSync } from 'node:crypto';
@@ -83,9 +105,23 @@ import {
   StoreError,
   type StoreLimits,
 } from '../store.js';
+import {
+  type ChunkBody,
+  type ChunkInfo,
+  chunkCount,
+  chunkIndex,
+  compressChunk,
+  compressImage,
+  compressRaw,
+  decodeChunk,
+  decodeCompressedBlock,
+  encodeCompressedBlock,
+  isCompressedBlock,
+} from './compress.js';
 import { crc32 } from './crc32.js';
 import {
   BLOCK_HEADER_SIZE,
+  BLOCK_MAGIC,
   type BlockHeader,
   blockFileName,
   encodeBlockHeader,
@@ -128,6 +164,14 @@ export interface FileStoreOptions {
   groupCommit?: boolean;
   /** Most block files kept open besides the active one (reads and erases of older blocks). Default 16. */
   maxOpenFiles?: number;
+  /**
+   * nats-server 2.10's stream `compression`: with 's2', every block the store stops appending to is
+   * rewritten compressed (compress.ts), in the background. Default 'none'. Compressed blocks are read
+   * whatever this says.
+   */
+  compression?: StoreCompression;
+  /** Compress a sealed block inside the operation that sealed it rather than in the background (tests). */
+  compressInline?: boolean;
   /** Replace the file operations that allocate space (tests inject ENOSPC with this). */
   io?: Partial<FileIo>;
 }
@@ -139,6 +183,9 @@ export interface FileIo {
   /** fs.openSync(path, flags). */
   open(path: string, flags: string): number;
 }
+
+/** A stream's `compression` (nats-server 2.10's StoreCompression, as in its JSON). */
+export type StoreCompression = 'none' | 's2';
 
 const NODE_IO: FileIo = {
   write: (fd, buf, off, len, pos) => writeSync(fd, buf, off, len, pos),
@@ -186,6 +233,25 @@ const CACHE_EXPIRY_MS = 5_000;
 const DEFAULT_SYNC_INTERVAL_MS = 120_000;
 const WRITE_BEHIND_MAX = 64 * 1024;
 const INITIAL_BUFFER = 64 * 1024;
+/** Background compression works this long per turn of the event loop (at least one chunk). */
+const COMPRESS_SLICE_MS = 4;
+/** Suffix of the file a compressed block is written to before it replaces the block (nats-server's). */
+const TMP_SUFFIX = '.tmp';
+
+/** A leftover `<index>.blk.tmp` (a compression or rewrite cut short). */
+function isTmpBlockName(name: string): boolean {
+  return name.endsWith(TMP_SUFFIX) && parseBlockFileName(name.slice(0, -TMP_SUFFIX.length)) > 0;
+}
+
+/** A block being compressed: its image, and the chunks done so far. */
+interface CompressJob {
+  b: Block;
+  image: Buffer;
+  /** Block.version when the image was taken: an erase since then makes the job start over. */
+  version: number;
+  count: number;
+  done: ChunkBody[];
+}
 
 /** One block file. */
 class Block {
@@ -209,6 +275,19 @@ class Block {
   cacheHit = false;
   /** The cache holds the bytes this store wrote (a rollover), not bytes read back: no checksum to verify. */
   cacheOwn = false;
+  /** The file is compressed (compress.ts): its chunks. `size` is then the length of the image. */
+  chunks: ChunkInfo[] | undefined;
+  /** Length of a compressed file on disk. */
+  fileSize = 0;
+  /**
+   * A compressed block's cache, filled chunk by chunk as reads need them: per chunk 0 not decoded yet,
+   * 1 decoded, 2 unreadable (damaged since it was written). Undefined when the cache is the whole image.
+   */
+  cacheChunks: Uint8Array | undefined;
+  /** Bumped by every rewrite in place (erase), so a compression that read the file before starts over. */
+  version = 0;
+  /** In the compression queue. */
+  queued = false;
 
   constructor(
     readonly index: number,
@@ -222,6 +301,11 @@ class Block {
 
   hasMsgRecords(): boolean {
     return this.maxSeq >= this.minSeq;
+  }
+
+  /** Length of the file on disk. */
+  diskSize(): number {
+    return this.chunks !== undefined ? this.fileSize : this.size;
   }
 }
 
@@ -279,6 +363,14 @@ export class FileStore extends IndexedStore<FileEntry> {
   private spaceError: StoreError | undefined;
   /** Snapshots holding hard links to block files: their directory and the blocks still shared. */
   private readonly pins = new Map<string, Set<Block>>();
+  private compression: StoreCompression;
+  private readonly compressInline: boolean;
+  /** Sealed blocks waiting to be compressed, and the one being compressed. */
+  private compressQueue: Block[] = [];
+  private job: CompressJob | undefined;
+  /** Blocks whose compressed file could not be written (a full disk): tried again at the next rollover. */
+  private compressRetry: Block[] = [];
+  private compressTimer: NodeJS.Immediate | undefined;
 
   constructor(dir: string, limits?: Partial<StoreLimits>, opts: FileStoreOptions = {}) {
     super(limits);
@@ -295,11 +387,16 @@ export class FileStore extends IndexedStore<FileEntry> {
     this.maxOpenFiles = Math.max(1, opts.maxOpenFiles ?? 16);
     this.io = { ...NODE_IO, ...opts.io };
     this.resetThreshold = Math.max(BLOCK_HEADER_SIZE + 1, this.blockSize >> 2);
+    this.compression = opts.compression ?? 'none';
+    this.compressInline = opts.compressInline ?? false;
     try {
       mkdirSync(dir, { recursive: true });
       this.recover();
       this.enforceAllLimits();
       this.finishOp();
+      // Sealed blocks left uncompressed (a stop or crash before their compression, or compression just
+      // turned on) are compressed now.
+      for (const b of this.blocks) this.queueCompress(b);
     } catch (err) {
       this.shutdown();
       throw err instanceof StoreError ? err : this.ioError(err);
@@ -344,7 +441,7 @@ export class FileStore extends IndexedStore<FileEntry> {
       return; // already gone
     }
     for (const name of names) {
-      if (parseBlockFileName(name) > 0) unlinkSync(join(this.dir, name));
+      if (parseBlockFileName(name) > 0 || isTmpBlockName(name)) unlinkSync(join(this.dir, name));
     }
     try {
       rmdirSync(this.dir);
@@ -357,7 +454,8 @@ export class FileStore extends IndexedStore<FileEntry> {
    * Added for stream snapshots: a point-in-time copy of the block files in `destDir` (which must be on
    * the same filesystem), made of hard links, so it costs no copying and the store goes on at once.
    * Blocks only ever grow after this (appends past the lengths returned), are deleted (the link keeps
-   * the data) or are rewritten in place by an erase or a reset on a full disk: before such a rewrite
+   * the data), are replaced by a new file (compression, an erase in a compressed block: the link keeps
+   * the old one) or are rewritten in place by an erase or a reset on a full disk: before such a rewrite
    * the store gives the snapshot its own copy of that block (see unshare). `releaseLinks` ends it.
    * Pending writes are written first, so the lengths cover every message stored so far.
    */
@@ -378,7 +476,7 @@ export class FileStore extends IndexedStore<FileEntry> {
         // No hard links here (another filesystem, or none supported): a copy is point-in-time as well.
         copyFileSync(b.path, path);
       }
-      out.push({ name, path, size: b.size });
+      out.push({ name, path, size: b.diskSize() });
     }
     this.pins.set(destDir, shared);
     return out;
@@ -387,6 +485,11 @@ export class FileStore extends IndexedStore<FileEntry> {
   /** The snapshot in `destDir` is done with its links (the caller removes the files). */
   releaseLinks(destDir: string): void {
     this.pins.delete(destDir);
+  }
+
+  /** `b`'s file was replaced by a new one: snapshots keep the old one through their link. */
+  private unpin(b: Block): void {
+    for (const shared of this.pins.values()) shared.delete(b);
   }
 
   /** Before `b` is rewritten in place: snapshots still sharing its file get a private copy of it. */
@@ -452,6 +555,13 @@ export class FileStore extends IndexedStore<FileEntry> {
     if (b.buf !== undefined) {
       rec = b.buf;
       o = e.off;
+    } else if (b.chunks !== undefined) {
+      // Compressed: the chunks the record lies in are decoded into the cache (once while it is cached).
+      if (!this.loadChunks(b, e.off, e.len)) return undefined;
+      rec = b.cache!;
+      o = e.off;
+      b.cacheHit = true;
+      if (!b.cacheOwn && !payloadIntact(rec, o, e.len)) return undefined;
     } else if (b.cache !== undefined || this.loadCache(b)) {
       rec = b.cache!;
       o = e.off;
@@ -523,7 +633,14 @@ export class FileStore extends IndexedStore<FileEntry> {
       if (this.eraseQueue.length > 0) {
         const q = this.eraseQueue;
         this.eraseQueue = [];
-        for (const e of q) this.eraseOnDisk(e);
+        // Compressed blocks are rewritten, once per block.
+        const compressed = new Map<Block, FileEntry[]>();
+        for (const e of q) {
+          if (e.blk.chunks === undefined) this.eraseOnDisk(e);
+          else if (compressed.has(e.blk)) compressed.get(e.blk)!.push(e);
+          else compressed.set(e.blk, [e]);
+        }
+        for (const [b, es] of compressed) this.eraseCompressed(b, es);
       }
       if (this.retireQueue.length > 0) this.retireBlocks();
       if (this.msgs === 0 && this.active.hasMsgRecords() && this.active.size >= this.resetThreshold) {
@@ -540,16 +657,38 @@ export class FileStore extends IndexedStore<FileEntry> {
     for (const name of readdirSync(this.dir)) {
       const index = parseBlockFileName(name);
       if (index > 0) found.push([index, join(this.dir, name)]);
+      else if (isTmpBlockName(name)) {
+        // A compressed file that never replaced its block: the block is whole without it.
+        unlinkSync(join(this.dir, name));
+        this.dirDirty = true;
+      }
     }
     found.sort((a, b) => a[0] - b[0]);
 
-    const scans: { index: number; path: string; data: Buffer; scan: BlockScan }[] = [];
+    const scans: {
+      index: number;
+      path: string;
+      data: Buffer;
+      scan: BlockScan;
+      chunks: ChunkInfo[] | undefined;
+      fileSize: number;
+    }[] = [];
     let lostMsgs = 0;
     let lostBytes = 0;
     let prevLast = 0;
     for (const [index, path] of found) {
       this.nextIndex = index + 1;
-      let data = readFileSync(path);
+      let data: Buffer = readFileSync(path);
+      // A compressed block is scanned as its image; repairs then rewrite the whole file.
+      let chunks: ChunkInfo[] | undefined;
+      let fileSize = data.length;
+      let chunksDamaged = false;
+      if (data.length >= 4 && data.readUInt32LE(0) !== BLOCK_MAGIC && isCompressedBlock(data)) {
+        const d = decodeCompressedBlock(data);
+        data = d.image;
+        chunks = d.table;
+        chunksDamaged = d.damaged;
+      }
       const scan = scanBlock(data);
       if (scan.header === undefined && data.length <= BLOCK_HEADER_SIZE) {
         // Created but its first write never completed: nothing was ever acknowledged from it.
@@ -567,7 +706,18 @@ export class FileStore extends IndexedStore<FileEntry> {
         scan.header = header;
       }
       if (scan.msgs.length > 0) prevLast = scan.msgs[scan.msgs.length - 1]!.seq;
-      if (scan.truncateAt >= 0 || scan.pads.length > 0 || header !== undefined) {
+      if (chunks !== undefined) {
+        if (chunksDamaged || scan.truncateAt >= 0 || scan.pads.length > 0 || header !== undefined) {
+          if (header !== undefined) encodeBlockHeader(data, 0, header);
+          for (const [off, len] of scan.pads) encodeMarkRecord(data, off, REC_PAD, 0, 0n, len);
+          if (scan.truncateAt >= 0) data = data.subarray(0, scan.truncateAt);
+          const out = encodeCompressedBlock(data.length, compressImage(data));
+          this.writeReplacement(path, out.file);
+          this.dirDirty = true;
+          chunks = out.table;
+          fileSize = out.file.length;
+        }
+      } else if (scan.truncateAt >= 0 || scan.pads.length > 0 || header !== undefined) {
         const fd = openSync(path, 'r+');
         try {
           if (header !== undefined) {
@@ -587,7 +737,7 @@ export class FileStore extends IndexedStore<FileEntry> {
           closeSync(fd);
         }
       }
-      scans.push({ index, path, data, scan });
+      scans.push({ index, path, data, scan, chunks, fileSize });
     }
 
     // The floor: every sequence below it is gone (block headers and FLOOR records).
@@ -619,10 +769,12 @@ export class FileStore extends IndexedStore<FileEntry> {
     const entries: FileEntry[] = [];
     const damaged: [number, Block][] = [];
     let prev = 0;
-    for (const { index, path, data, scan } of scans) {
+    for (const { index, path, data, scan, chunks, fileSize } of scans) {
       const first = scan.msgs[0];
       const base = scan.header?.base ?? first?.seq ?? prev + 1;
       const b = new Block(index, path, data.length, base);
+      b.chunks = chunks;
+      b.fileSize = fileSize;
       if (first !== undefined) {
         b.minSeq = first.seq;
         b.maxSeq = scan.msgs[scan.msgs.length - 1]!.seq;
@@ -646,7 +798,7 @@ export class FileStore extends IndexedStore<FileEntry> {
       }
       for (const t of scan.tombs) if (t >= floor && t < b.minSeq) b.tombs.push(t);
       this.blocks.push(b);
-      if (b.buf === undefined && scans[scans.length - 1]!.index === index) {
+      if (b.chunks === undefined && scans[scans.length - 1]!.index === index) {
         const room = Math.min(data.length * 2, this.blockSize + 4096);
         b.buf = Buffer.allocUnsafe(Math.max(INITIAL_BUFFER, room, data.length + REC_OVERHEAD));
         data.copy(b.buf, 0);
@@ -685,9 +837,10 @@ export class FileStore extends IndexedStore<FileEntry> {
       this.base = lastSeq + 1;
     }
 
-    // The active block: the newest file, or a new one.
+    // The active block: the newest file, or a new one (also when the newest file is compressed: only
+    // sealed blocks are, but a new active block whose first write never completed was dropped above).
     const last = this.blocks[this.blocks.length - 1];
-    if (last === undefined) {
+    if (last === undefined || last.chunks !== undefined) {
       this.createBlock(lastSeq + 1, this.firstSeq, lastTs);
       this.commitWrites();
     } else {
@@ -749,6 +902,12 @@ export class FileStore extends IndexedStore<FileEntry> {
     this.lru.push(old);
     this.trimLru();
     if (old.live === 0) this.retireQueue.push(old);
+    else this.queueCompress(old);
+    if (this.compressRetry.length > 0) {
+      const retry = this.compressRetry;
+      this.compressRetry = [];
+      for (const b of retry) this.queueCompress(b);
+    }
   }
 
   /**
@@ -889,12 +1048,242 @@ export class FileStore extends IndexedStore<FileEntry> {
     const payloadLen = e.len - REC_OVERHEAD - subjLen;
     const at = e.off + REC_FIXED + subjLen;
     if (this.pins.size > 0) this.unshare(b);
-    const patch = Buffer.allocUnsafe(payloadLen + 4);
-    randomFillSync(patch, 0, payloadLen);
-    patch.writeUInt32LE(crc32(patch, 0, payloadLen), payloadLen);
+    const patch = erasePatch(payloadLen);
     if (b.buf !== undefined) patch.copy(b.buf, at);
+    b.version++;
     this.writeFull(this.fdFor(b), patch, 0, patch.length, at);
     b.dirty = true;
+  }
+
+  /**
+   * Erase records of a compressed block: the chunks they lie in are decoded, overwritten as eraseOnDisk
+   * does, compressed again, and the file is replaced (written beside it, then renamed over it). On a full
+   * disk the replacement cannot be written: the messages are removed all the same, but their bytes stay.
+   */
+  private eraseCompressed(b: Block, es: FileEntry[]): void {
+    if (b.removed) return;
+    this.dropCache(b);
+    const table = b.chunks!;
+    const file = Buffer.allocUnsafe(b.fileSize);
+    this.readFull(this.fdFor(b), file, b.fileSize, 0);
+    const patches = es.map((e) => {
+      const subjLen = Buffer.byteLength(e.subj.subject);
+      return { at: e.off + REC_FIXED + subjLen, bytes: erasePatch(e.len - REC_OVERHEAD - subjLen) };
+    });
+    const bodies: ChunkBody[] = table.map((c) => ({
+      rawOff: c.rawOff,
+      rawLen: c.rawLen,
+      kind: c.kind,
+      body: file.subarray(c.at, c.at + c.bodyLen),
+    }));
+    for (let i = 0; i < table.length; i++) {
+      const c = table[i]!;
+      const end = c.rawOff + c.rawLen;
+      const hits = patches.filter((p) => p.at < end && p.at + p.bytes.length > c.rawOff);
+      if (hits.length === 0) continue;
+      let raw: Buffer;
+      try {
+        raw = Buffer.from(decodeChunk(c, bodies[i]!.body)); // a copy: a STORED body is a view of `file`
+      } catch {
+        raw = Buffer.alloc(c.rawLen); // damaged since written: its records are unreadable anyway
+      }
+      for (const p of hits) {
+        const from = Math.max(p.at, c.rawOff);
+        const to = Math.min(p.at + p.bytes.length, end);
+        p.bytes.copy(raw, from - c.rawOff, from - p.at, to - p.at);
+      }
+      bodies[i] = compressRaw(c.rawOff, raw);
+    }
+    const out = encodeCompressedBlock(b.size, bodies);
+    try {
+      this.replaceFile(b, out.file);
+    } catch (err) {
+      if (isNoSpace(err)) return;
+      throw err;
+    }
+    b.chunks = out.table;
+    b.fileSize = out.file.length;
+    b.version++;
+  }
+
+  // ---- compression ----
+
+  /**
+   * A stream update changed `compression`: blocks sealed from now on follow it (and, turned on, the
+   * sealed blocks not yet compressed are compressed now). Compressed blocks stay as they are either way.
+   */
+  setCompression(alg: StoreCompression): void {
+    if (this.closed || alg === this.compression) return;
+    this.compression = alg;
+    if (alg === 'none') {
+      for (const b of this.compressQueue) b.queued = false;
+      this.compressQueue = [];
+      this.compressRetry = [];
+      this.job = undefined;
+      return;
+    }
+    for (const b of this.blocks) this.queueCompress(b);
+  }
+
+  /** Finish all pending compression now (tests; otherwise it runs in the background). */
+  compressNow(): void {
+    if (!this.closed) this.runCompress(Number.POSITIVE_INFINITY);
+  }
+
+  /** Queue a sealed block for compression (when compression is on and it is not compressed yet). */
+  private queueCompress(b: Block): void {
+    if (this.compression === 'none' || b === this.active || b.chunks !== undefined) return;
+    if (b.removed || b.queued || b.live === 0) return;
+    b.queued = true;
+    this.compressQueue.push(b);
+    if (this.compressInline) this.runCompress(Number.POSITIVE_INFINITY);
+    else this.compressTimer ??= setImmediate(this.onCompressTimer);
+  }
+
+  private readonly onCompressTimer = (): void => {
+    this.compressTimer = undefined;
+    if (this.closed) return;
+    this.runCompress(COMPRESS_SLICE_MS);
+    // Not unref'd: libuv's poll phase does not wait for unref'd immediates, which would then run only
+    // when something else wakes the loop. The work is finite, and stop() drops it.
+    if (!this.closed && (this.job !== undefined || this.compressQueue.length > 0)) {
+      this.compressTimer = setImmediate(this.onCompressTimer);
+    }
+  };
+
+  /**
+   * Compress queued blocks a chunk at a time for about `budgetMs` (at least one chunk), so the event loop
+   * is never held for a whole block. A block is written out when its last chunk is done.
+   */
+  private runCompress(budgetMs: number): void {
+    const until = performance.now() + budgetMs;
+    do {
+      const job = this.job ?? this.startJob();
+      if (job === undefined) return;
+      if (job.b.removed) {
+        this.job = undefined; // deleted meanwhile (limits, purge)
+        continue;
+      }
+      if (job.done.length < job.count) job.done.push(compressChunk(job.image, job.b.size, job.done.length));
+      if (job.done.length === job.count) {
+        this.job = undefined;
+        this.finishJob(job);
+      }
+    } while (performance.now() < until);
+  }
+
+  private startJob(): CompressJob | undefined {
+    for (;;) {
+      const b = this.compressQueue.shift();
+      if (b === undefined) return undefined;
+      b.queued = false;
+      if (b.removed || b === this.active || b.chunks !== undefined || b.live === 0) continue;
+      let image: Buffer;
+      if (b.cache !== undefined && b.cacheChunks === undefined) {
+        image = b.cache; // the cache of an uncompressed block is the whole file
+      } else {
+        image = Buffer.allocUnsafe(b.size);
+        try {
+          this.readFull(this.fdFor(b), image, b.size, 0);
+        } catch {
+          continue; // it stays uncompressed
+        }
+      }
+      this.job = { b, image, version: b.version, count: chunkCount(b.size), done: [] };
+      return this.job;
+    }
+  }
+
+  private finishJob(job: CompressJob): void {
+    const b = job.b;
+    if (b.removed || b === this.active || b.chunks !== undefined || this.compression === 'none') return;
+    if (b.version !== job.version) {
+      // Erased while it was being compressed: start over from the file as it is now.
+      b.queued = true;
+      this.compressQueue.push(b);
+      return;
+    }
+    const out = encodeCompressedBlock(b.size, job.done);
+    try {
+      this.replaceFile(b, out.file);
+    } catch {
+      // A full disk (or any other failure): the block stays as it was, uncompressed, until the next
+      // rollover tries again.
+      this.compressRetry.push(b);
+      return;
+    }
+    b.chunks = out.table;
+    b.fileSize = out.file.length;
+  }
+
+  /**
+   * Replace `b`'s file by `data` (crash safe: written to `<file>.tmp`, synced, renamed over it; the
+   * directory is synced with the next sync). Snapshots linked to the old file keep it.
+   */
+  private replaceFile(b: Block, data: Buffer): void {
+    this.writeReplacement(b.path, data);
+    this.closeFd(b); // the old file's descriptor
+    b.dirty = false;
+    this.unpin(b);
+    if (this.syncAlways) this.fsyncDir();
+    else this.dirDirty = true;
+  }
+
+  /** Write `data` to `<path>.tmp`, sync it and rename it over `path`; the temporary file goes on failure. */
+  private writeReplacement(path: string, data: Buffer): void {
+    const tmp = path + TMP_SUFFIX;
+    let fd = -1;
+    try {
+      fd = this.io.open(tmp, 'w');
+      this.writeFull(fd, data, 0, data.length, 0);
+      fdatasyncSync(fd);
+      closeSync(fd);
+      fd = -1;
+      renameSync(tmp, path);
+    } catch (err) {
+      if (fd >= 0) closeSync(fd);
+      try {
+        unlinkSync(tmp);
+      } catch {
+        // never created
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Decode into `b`'s cache the chunks of its compressed file that image range [off, off + len) lies in
+   * (a cache is made for it when there is none). False when one of them is unreadable.
+   */
+  private loadChunks(b: Block, off: number, len: number): boolean {
+    if (b.removed) return false;
+    const table = b.chunks!;
+    if (b.cache === undefined) {
+      this.addCache(b, Buffer.allocUnsafe(b.size), false);
+      b.cacheChunks = new Uint8Array(table.length);
+    }
+    const have = b.cacheChunks;
+    if (have === undefined) return true;
+    let ok = true;
+    const end = off + len;
+    for (let i = chunkIndex(table, off); i < table.length && table[i]!.rawOff < end; i++) {
+      if (have[i] === 0) have[i] = this.decodeChunkInto(b, i) ? 1 : 2;
+      if (have[i] === 2) ok = false;
+    }
+    if (have.every((h) => h !== 0)) b.cacheChunks = undefined;
+    return ok;
+  }
+
+  private decodeChunkInto(b: Block, i: number): boolean {
+    const c = b.chunks![i]!;
+    const body = Buffer.allocUnsafe(c.bodyLen);
+    this.guard(() => this.readFull(this.fdFor(b), body, c.bodyLen, c.at));
+    try {
+      decodeChunk(c, body).copy(b.cache!, c.rawOff);
+      return true;
+    } catch {
+      return false; // bit rot since it was written: its records are unreadable
+    }
   }
 
   // ---- I/O ----
@@ -1088,8 +1477,16 @@ export class FileStore extends IndexedStore<FileEntry> {
       }
     }
     this.lru.length = 0;
-    for (const b of this.cached) b.cache = undefined;
+    for (const b of this.cached) {
+      b.cache = undefined;
+      b.cacheChunks = undefined;
+    }
     this.cached.length = 0;
+    if (this.compressTimer !== undefined) clearImmediate(this.compressTimer);
+    this.compressTimer = undefined;
+    this.job = undefined;
+    this.compressQueue = [];
+    this.compressRetry = [];
     if (this.cacheTimer !== undefined) clearInterval(this.cacheTimer);
     this.cacheTimer = undefined;
   }
@@ -1149,7 +1546,11 @@ export class FileStore extends IndexedStore<FileEntry> {
     b.cacheOwn = own;
     b.cacheHit = true;
     this.cached.push(b);
-    while (this.cached.length > MAX_CACHED_BLOCKS) this.cached.shift()!.cache = undefined;
+    while (this.cached.length > MAX_CACHED_BLOCKS) {
+      const old = this.cached.shift()!;
+      old.cache = undefined;
+      old.cacheChunks = undefined;
+    }
     if (this.cacheTimer === undefined) {
       this.cacheTimer = setInterval(this.expireCaches, CACHE_EXPIRY_MS);
       this.cacheTimer.unref();
@@ -1159,6 +1560,7 @@ export class FileStore extends IndexedStore<FileEntry> {
   private dropCache(b: Block): void {
     if (b.cache === undefined) return;
     b.cache = undefined;
+    b.cacheChunks = undefined;
     const i = this.cached.indexOf(b);
     if (i >= 0) this.cached.splice(i, 1);
   }
@@ -1173,4 +1575,12 @@ export class FileStore extends IndexedStore<FileEntry> {
       this.cacheTimer = undefined;
     }
   };
+}
+
+/** Random bytes for an erased header block and payload of `len` bytes, followed by their valid checksum. */
+function erasePatch(len: number): Buffer {
+  const patch = Buffer.allocUnsafe(len + 4);
+  randomFillSync(patch, 0, len);
+  patch.writeUInt32LE(crc32(patch, 0, len), len);
+  return patch;
 }

@@ -3,7 +3,9 @@
  *
  * A stream directory holds block files named `<index>.blk` (10 digits, index from 1, ascending in append
  * order). Only the last block (the "active" one) is appended to; older blocks only ever see an in-place
- * erase (payload and its checksum overwritten) and, once they hold no live message, deletion.
+ * erase (payload and its checksum overwritten) and, once they hold no live message, deletion. With stream
+ * compression an older block's file may instead hold these bytes compressed (compress.ts); it is then
+ * replaced as a whole rather than written in place.
  *
  * Block header, 40 bytes, little-endian:
  *   0  u32 magic 'TSNB'      4  u8 version (1)      5..7 reserved
