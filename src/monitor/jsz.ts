@@ -169,6 +169,23 @@ export function jsz(server: MonitoredServer, opts: Partial<JszOptions> = {}): Js
   return out;
 }
 
+/**
+ * One account's JetStream details (nats-server's JszAccount, for `$SYS.REQ.ACCOUNT.<account>.JSZ`): its
+ * streams with `streams`, their consumers with `consumers` as well, their configurations with `config`.
+ */
+export function jszAccount(
+  server: MonitoredServer,
+  account: string,
+  opts: Partial<JszOptions>,
+): AccountDetailJson {
+  const js = server.jetstream;
+  if (js === undefined) throw new Error('jetstream not enabled');
+  if (!server.accounts.has(account)) throw new Error(`account ${JSON.stringify(account)} not found`);
+  const jsa = js.accounts.get(account);
+  if (jsa === undefined) throw new Error(`account ${JSON.stringify(account)} not jetstream enabled`);
+  return accountDetail(server, jsa, opts.streams === true, opts.config === true, opts.consumers === true);
+}
+
 /** nats-server's accountDetail. Reserved bytes are per-account limits, which tsnats does not set (0). */
 function accountDetail(
   server: MonitoredServer,

@@ -1,14 +1,23 @@
 /**
  * The monitoring data over NATS, as nats-server serves it to the system account (server/events.go):
  * `$SYS.REQ.SERVER.PING.<EP>` (every server answers) and `$SYS.REQ.SERVER.<server id>.<EP>` (this one),
- * for VARZ, CONNZ, SUBSZ, ROUTEZ, GATEWAYZ, LEAFZ, ACCOUNTZ, JSZ, HEALTHZ. The request body may carry the
- * endpoint's options as JSON (nats-server's *EventOptions: the endpoint options plus server filters); the
- * reply is `{"server": {...}, "data": {...}}` or `{"server": {...}, "error": {"code", "description"}}`.
+ * for VARZ, CONNZ, SUBSZ, ROUTEZ, GATEWAYZ, LEAFZ, ACCOUNTZ, JSZ, HEALTHZ, and IDZ (2.10: the bare
+ * `{name, host, id}`); the per-account requests of account-requests.ts; and `$SYS.REQ.USER.INFO`
+ * (user-info.ts). The request body may carry the endpoint's options as JSON (nats-server's
+ * *EventOptions: the endpoint options plus server filters); the reply is `{"server": {...}, "data": {...}}`
+ * or `{"server": {...}, "error": {"code", "description"}}`.
  */
 import { availableParallelism } from 'node:os';
-import type { Account } from '../server/account.js';
+import type { Account, ServiceImport } from '../server/account.js';
 import type { Subscription } from '../server/subscription.js';
 import { VERSION } from '../server/version.js';
+import {
+  type AccountEndpoint,
+  accountEndpoints,
+  accountStatzRequest,
+  addSystemImports,
+  NO_REPLY,
+} from './account-requests.js';
 import { accountz, parseAccountzQuery } from './accountz.js';
 import { connz, parseConnzQuery } from './connz.js';
 import { monitorJson, rfc3339 } from './format.js';
@@ -19,6 +28,7 @@ import { leafz, parseLeafzQuery } from './leafz.js';
 import { parseRoutezQuery, routez } from './routez.js';
 import type { MonitoredServer, MonitorState } from './state.js';
 import { parseSubszQuery, subsz } from './subsz.js';
+import { userInfo } from './user-info.js';
 import { varz } from './varz.js';
 
 type Json = Record<string, unknown>;
@@ -59,14 +69,29 @@ function toQuery(opts: Json): URLSearchParams {
   return q;
 }
 
-type Endpoint = (q: URLSearchParams) => unknown;
+/** An endpoint: the request's options as a query (and as JSON); returns the data, or NO_REPLY. */
+type Endpoint = (q: URLSearchParams, opts: Json) => unknown;
 
 /** nats-server's statsz heartbeat: first after 250 ms, doubling up to 30 s (events.go heartbeatStatsz). */
 const STATSZ_FIRST = 250;
 const STATSZ_MAX = 30_000;
 
+/** nats-server 2.10's ServerCapability bit for JetStream (`flags` of ServerInfo). */
+const CAPABILITY_JETSTREAM = 1;
+
+/** An account endpoint for the account named in `$SYS.REQ.ACCOUNT.<account>.<EP>`. */
+function accountBound(subject: string, ep: AccountEndpoint): Endpoint {
+  const tokens = subject.split('.');
+  return (q, opts) => {
+    if (tokens.length !== 5) throw new Error(`subject ${JSON.stringify(subject)} is malformed`);
+    return ep(tokens[3]!, opts, q);
+  };
+}
+
 export class SystemRequests {
   private readonly subs: Subscription[] = [];
+  /** The system imports this added to the accounts, removed again by stop(). */
+  private readonly imports = new Map<Account, ServiceImport[]>();
   private seq = 0;
   private statszDelay = STATSZ_FIRST;
   private statszTimer: NodeJS.Timeout | undefined;
@@ -101,6 +126,17 @@ export class SystemRequests {
         );
       }
     }
+    // IDZ (2.10): the server's identity as is, no envelope, no options.
+    for (const subject of ['$SYS.REQ.SERVER.PING.IDZ', `$SYS.REQ.SERVER.${s.id}.IDZ`]) {
+      this.subs.push(
+        s.subscribeInternal(this.account, subject, (_subj, reply) => {
+          if (reply === '') return;
+          const id = { name: s.name, host: s.options.host, id: s.id };
+          this.server.delivery.defer(this.account, reply, '', null, Buffer.from(JSON.stringify(id)));
+        }),
+      );
+    }
+    this.startAccountRequests();
     // Server statistics (statsz): on a back-off timer, when asked, and when another server appears (the
     // clustered JetStream layer calls sendStatsz). Go servers learn from it which servers run JetStream.
     const statsz = (_subj: string, reply: string): void => {
@@ -186,6 +222,57 @@ export class SystemRequests {
     this.statszTimer = undefined;
     for (const sub of this.subs) this.server.unsubscribeInternal(this.account, sub);
     this.subs.length = 0;
+    for (const [acc, added] of this.imports) acc.removeServiceImports((i) => added.includes(i));
+    this.imports.clear();
+  }
+
+  /**
+   * `$SYS.REQ.ACCOUNT.<account>.<EP>`, `$SYS.REQ.ACCOUNT.PING.STATZ` and `$SYS.REQ.USER.<account>.INFO`,
+   * and the imports that let every account reach some of them (account-requests.ts).
+   */
+  private startAccountRequests(): void {
+    const s = this.server;
+    for (const [name, ep] of Object.entries(accountEndpoints(s))) {
+      this.subs.push(
+        s.subscribeInternal(
+          this.account,
+          `$SYS.REQ.ACCOUNT.*.${name}`,
+          (subject, reply, hdr, buf, start, size) => {
+            if (reply === '') return;
+            const body = buf.toString('utf8', hdr > 0 ? start + hdr : start, start + size);
+            this.answer(reply, body, accountBound(subject, ep));
+          },
+        ),
+      );
+    }
+    this.subs.push(
+      s.subscribeInternal(
+        this.account,
+        '$SYS.REQ.ACCOUNT.PING.STATZ',
+        (_subj, reply, hdr, buf, start, size) => {
+          if (reply === '') return;
+          const body = buf.toString('utf8', hdr > 0 ? start + hdr : start, start + size);
+          this.answer(reply, body, (_q, opts) => accountStatzRequest(s, opts));
+        },
+      ),
+    );
+    this.subs.push(
+      s.subscribeInternal(this.account, '$SYS.REQ.USER.*.INFO', (_subj, reply) => {
+        // Answered by the server the requester is connected to: the one that sees it as the producer
+        // (nats-server takes the requester from the shared request info, or the sending client).
+        const client = s.delivery.producer;
+        if (reply === '' || client === null) return;
+        const response = { server: this.serverInfo(), data: userInfo(client, Date.now()) };
+        s.delivery.defer(this.account, reply, '', null, Buffer.from(monitorJson(response)));
+      }),
+    );
+    for (const acc of s.accounts.values()) this.addImports(acc);
+  }
+
+  /** Give an account the system imports (also for accounts made later from their JWTs). */
+  addImports(acc: Account): void {
+    const added = addSystemImports(acc, this.account);
+    if (added.length > 0) this.imports.set(acc, [...(this.imports.get(acc) ?? []), ...added]);
   }
 
   /** Tell the other servers that this one is going away (`$SYS.SERVER.<id>.SHUTDOWN`), right now. */
@@ -203,8 +290,10 @@ export class SystemRequests {
     if (domain !== '') info.domain = domain;
     info.ver = VERSION;
     if (s.options.tags.length > 0) info.tags = [...s.options.tags];
-    info.seq = ++this.seq;
     info.jetstream = s.jetstream !== undefined;
+    // 2.10's capability flags: JetStream only (tsnats does not send binary stream snapshots).
+    info.flags = s.jetstream !== undefined ? CAPABILITY_JETSTREAM : 0;
+    info.seq = ++this.seq;
     info.time = rfc3339(Date.now());
     return info;
   }
@@ -225,7 +314,9 @@ export class SystemRequests {
     const response: Json = { server: this.serverInfo() };
     if (error === undefined) {
       try {
-        response.data = ep(toQuery(opts));
+        const data = ep(toQuery(opts), opts);
+        if (data === NO_REPLY) return;
+        response.data = data;
       } catch (e) {
         error = { code: 500, description: (e as Error).message };
       }

@@ -172,6 +172,15 @@ export class Server extends ServerCore {
       const sysRequests = new SystemRequests(this, sys, state);
       this.sysRequests = sysRequests;
       sysRequests.start();
+      // Operator mode: accounts made from their JWTs later get the system imports too.
+      const jwtAccounts = this.jwtAccounts;
+      if (jwtAccounts !== undefined) {
+        const applied = jwtAccounts.onApplied;
+        jwtAccounts.onApplied = (acc, limits) => {
+          applied?.(acc, limits);
+          sysRequests.addImports(acc);
+        };
+      }
       const jsCluster = this.jetstream?.cluster;
       if (jsCluster !== undefined) jsCluster.onNewServer = () => sysRequests.sendStatsz();
       // The full or cache resolver's claims requests (operator mode).

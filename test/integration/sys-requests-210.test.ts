@@ -1,0 +1,227 @@
+/**
+ * The system requests nats-server 2.10 clients and tools use: IDZ, `$SYS.REQ.USER.INFO` (from any
+ * account, through the system imports), and the per-account `$SYS.REQ.ACCOUNT.<account>.<EP>` requests,
+ * directly in the system account and through the imports every account gets.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { type AuthorizationConfig, emptyAuthorization, unlimitedJsAccount } from '../../src/auth/types.js';
+import type { Server } from '../../src/index.js';
+import { startServer, urlOf } from '../helpers/server.js';
+
+type Json = Record<string, unknown>;
+
+/** SYS (the system account) with user sys; APP with a restricted user and an unrestricted one. */
+function authorization(jetstream: boolean): AuthorizationConfig {
+  const authz = emptyAuthorization();
+  authz.accounts = [
+    { name: 'SYS', users: [], nkeys: [], exports: [], imports: [] },
+    {
+      name: 'APP',
+      users: [],
+      nkeys: [],
+      exports: [],
+      imports: [],
+      ...(jetstream ? { jetstream: unlimitedJsAccount() } : {}),
+    },
+  ];
+  authz.users = [
+    { user: 'sys', password: 'p', account: 'SYS' },
+    {
+      user: 'limited',
+      password: 'p',
+      account: 'APP',
+      permissions: {
+        publish: { allow: ['$SYS.REQ.USER.INFO'] },
+        subscribe: { allow: ['_INBOX.>'], deny: ['app.secret'] },
+        responses: { max: 1, expires: 60_000 },
+      },
+    },
+    { user: 'app', password: 'p', account: 'APP' },
+  ];
+  return authz;
+}
+
+async function requestJson(nc: NatsConnection, subject: string, body = ''): Promise<Json> {
+  return (await nc.request(subject, body, { timeout: 2000 })).json<Json>();
+}
+
+async function withServer(
+  run: (server: Server, sys: NatsConnection, app: NatsConnection) => Promise<void>,
+  jetstreamDir?: string,
+): Promise<void> {
+  const server = await startServer({
+    authorization: authorization(jetstreamDir !== undefined),
+    systemAccount: 'SYS',
+    serverName: 'sys210',
+    ...(jetstreamDir !== undefined ? { jetstream: { storeDir: jetstreamDir } } : {}),
+  });
+  const sys = await connect({ servers: urlOf(server), user: 'sys', pass: 'p' });
+  const app = await connect({ servers: urlOf(server), user: 'app', pass: 'p' });
+  try {
+    await run(server, sys, app);
+  } finally {
+    await sys.close();
+    await app.close();
+    await server.shutdown();
+  }
+}
+
+test('IDZ answers with the bare server identity, over PING and by server id', async () => {
+  await withServer(async (server, sys) => {
+    const expected = { name: 'sys210', host: '127.0.0.1', id: server.id };
+    assert.deepEqual(await requestJson(sys, '$SYS.REQ.SERVER.PING.IDZ'), expected);
+    assert.deepEqual(await requestJson(sys, `$SYS.REQ.SERVER.${server.id}.IDZ`), expected);
+    // The server object of the other replies carries 2.10's capability flags (no JetStream here).
+    const varz = await requestJson(sys, '$SYS.REQ.SERVER.PING.VARZ');
+    const info = varz.server as Json;
+    assert.equal(info.flags, 0);
+    assert.deepEqual(Object.keys(info), ['name', 'host', 'id', 'ver', 'jetstream', 'flags', 'seq', 'time']);
+  });
+});
+
+test('$SYS.REQ.USER.INFO tells a user of a normal account who it is, with its permissions', async () => {
+  await withServer(async (server, sys) => {
+    const limited = await connect({ servers: urlOf(server), user: 'limited', pass: 'p' });
+    try {
+      const reply = await requestJson(limited, '$SYS.REQ.USER.INFO');
+      assert.equal((reply.server as Json).id, server.id);
+      assert.deepEqual(reply.data, {
+        user: 'limited',
+        account: 'APP',
+        permissions: {
+          publish: { allow: ['$SYS.REQ.USER.INFO'] },
+          subscribe: { allow: ['_INBOX.>'], deny: ['app.secret'] },
+          responses: { max: 1, ttl: 60_000_000_000 },
+        },
+      });
+      // An unrestricted user of the system account: no permissions in the answer.
+      const own = await requestJson(sys, '$SYS.REQ.USER.INFO');
+      assert.deepEqual(own.data, { user: 'sys', account: 'SYS' });
+      // The mapped subject, asked directly in the system account, describes the sender.
+      const direct = await requestJson(sys, '$SYS.REQ.USER.APP.INFO');
+      assert.deepEqual(direct.data, { user: 'sys', account: 'SYS' });
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
+test('$SYS.REQ.ACCOUNT.<account>.<EP> answer for that account only', async () => {
+  await withServer(async (server, sys, app) => {
+    app.subscribe('app.orders');
+    await app.flush();
+
+    const connz = (await requestJson(sys, '$SYS.REQ.ACCOUNT.APP.CONNZ', JSON.stringify({ auth: true })))
+      .data as { connections: { authorized_user: string; account: string }[]; num_connections: number };
+    assert.equal(connz.num_connections, 1);
+    assert.equal(connz.connections[0]!.authorized_user, 'app');
+    assert.equal(connz.connections[0]!.account, 'APP');
+
+    const subsz = (await requestJson(sys, '$SYS.REQ.ACCOUNT.APP.SUBSZ')).data as {
+      subscriptions_list: { subject: string; account: string }[];
+    };
+    assert.deepEqual(
+      subsz.subscriptions_list.map((s) => [s.account, s.subject]),
+      [['APP', 'app.orders']],
+    );
+
+    const info = (await requestJson(sys, '$SYS.REQ.ACCOUNT.APP.INFO')).data as Json;
+    assert.equal(info.account_name, 'APP');
+    assert.equal(info.client_connections, 1);
+    const missing = await requestJson(sys, '$SYS.REQ.ACCOUNT.NOPE.INFO');
+    assert.deepEqual(missing.error, { code: 500, description: 'Account NOPE does not exist' });
+
+    const statz = (await requestJson(sys, '$SYS.REQ.ACCOUNT.APP.STATZ')).data as {
+      server_id: string;
+      account_statz: { acc: string; conns: number }[];
+    };
+    assert.equal(statz.server_id, server.id);
+    assert.deepEqual(
+      statz.account_statz.map((a) => [a.acc, a.conns]),
+      [['APP', 1]],
+    );
+    // An account without connections: no answer, unless unused ones are asked for.
+    await assert.rejects(sys.request('$SYS.REQ.ACCOUNT.$G.STATZ', '', { timeout: 300 }));
+    const unused = (
+      await requestJson(sys, '$SYS.REQ.ACCOUNT.$G.STATZ', JSON.stringify({ include_unused: true }))
+    ).data as { account_statz: { acc: string; conns: number }[] };
+    assert.deepEqual(
+      unused.account_statz.map((a) => [a.acc, a.conns]),
+      [['$G', 0]],
+    );
+
+    const ping = (await requestJson(sys, '$SYS.REQ.ACCOUNT.PING.STATZ')).data as {
+      account_statz: { acc: string }[];
+    };
+    assert.deepEqual(ping.account_statz.map((a) => a.acc).sort(), ['APP', 'SYS']);
+
+    const leafz = (await requestJson(sys, '$SYS.REQ.ACCOUNT.APP.LEAFZ')).data as Json;
+    assert.equal(leafz.leafnodes, 0);
+
+    const jsz = await requestJson(sys, '$SYS.REQ.ACCOUNT.APP.JSZ');
+    assert.deepEqual(jsz.error, { code: 500, description: 'jetstream not enabled' });
+  });
+});
+
+test('every account imports CONNZ and STATZ about itself from the system account', async () => {
+  await withServer(async (_server, sys, app) => {
+    const viaServerPing = (
+      await requestJson(app, '$SYS.REQ.SERVER.PING.CONNZ', JSON.stringify({ auth: true }))
+    ).data as { connections: { authorized_user: string }[] };
+    assert.deepEqual(
+      viaServerPing.connections.map((c) => c.authorized_user),
+      ['app'],
+    );
+    const viaAccountPing = (await requestJson(app, '$SYS.REQ.ACCOUNT.PING.CONNZ')).data as {
+      num_connections: number;
+    };
+    assert.equal(viaAccountPing.num_connections, 1);
+    const statz = (await requestJson(app, '$SYS.REQ.ACCOUNT.PING.STATZ')).data as {
+      account_statz: { acc: string }[];
+    };
+    assert.deepEqual(
+      statz.account_statz.map((a) => a.acc),
+      ['APP'],
+    );
+    // Only CONNZ is imported: the other server requests stay in the system account.
+    await assert.rejects(app.request('$SYS.REQ.SERVER.PING.VARZ', '', { timeout: 1000 }), /no responders/i);
+    // The system account still sees every connection on the unmapped subject.
+    const all = (await requestJson(sys, '$SYS.REQ.SERVER.PING.CONNZ')).data as { num_connections: number };
+    assert.equal(all.num_connections, 2);
+  });
+});
+
+test('$SYS.REQ.ACCOUNT.<account>.JSZ: the account JetStream details', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsnats-sys210-'));
+  try {
+    await withServer(async (server, sys) => {
+      const owner = await connect({ servers: urlOf(server), user: 'app', pass: 'p' });
+      try {
+        const jsm = await jetstreamManager(owner);
+        await jsm.streams.add({ name: 'ORDERS', subjects: ['orders.>'] });
+      } finally {
+        await owner.close();
+      }
+      const reply = await requestJson(sys, '$SYS.REQ.ACCOUNT.APP.JSZ', JSON.stringify({ streams: true }));
+      const detail = reply.data as { name: string; stream_detail?: { name: string }[] };
+      assert.equal(detail.name, 'APP');
+      assert.deepEqual(
+        detail.stream_detail?.map((s) => s.name),
+        ['ORDERS'],
+      );
+      const info = reply.server as Json;
+      assert.equal(info.jetstream, true);
+      assert.equal(info.flags, 1);
+      const notEnabled = await requestJson(sys, '$SYS.REQ.ACCOUNT.SYS.JSZ');
+      assert.deepEqual(notEnabled.error, { code: 500, description: 'account "SYS" not jetstream enabled' });
+    }, dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
