@@ -72,6 +72,8 @@ export interface Jsz extends JetStreamStatsJson {
   /** Clustered JetStream: the meta group (nats-server's MetaClusterInfo). */
   meta_cluster?: Record<string, unknown>;
   account_details?: AccountDetailJson[];
+  /** 2.10: the number of JetStream accounts (before any paging of account_details). */
+  total: number;
 }
 
 export interface JszOptions {
@@ -132,13 +134,15 @@ export function jsz(server: MonitoredServer, opts: Partial<JszOptions> = {}): Js
       consumers: 0,
       messages: 0,
       bytes: 0,
+      total: 0,
     };
   }
   const consumers = opts.consumers === true;
   const streams = consumers || opts.streams === true;
   const accounts = streams || opts.accounts === true;
   const totals = js.totals();
-  const out: Jsz = {
+  // `total` comes last, as in nats-server's JSInfo.
+  const out: Omit<Jsz, 'total'> = {
     server_id: server.id,
     now: rfc3339(Date.now()),
     config: js.configInfo(),
@@ -166,7 +170,7 @@ export function jsz(server: MonitoredServer, opts: Partial<JszOptions> = {}): Js
   if (list.length > 0) {
     out.account_details = list.map((a) => accountDetail(server, a, streams, opts.config === true, consumers));
   }
-  return out;
+  return { ...out, total: js.accounts.size };
 }
 
 /**

@@ -254,6 +254,8 @@ export class JetStreamCluster implements ClusterContext {
       if (ci.replicas !== undefined) info.replicas = ci.replicas;
     }
     info.cluster_size = node.clusterSize;
+    // 2.10: API requests waiting to be processed (jsAPIRoutedReqs); tsnats answers each as it arrives.
+    info.pending = 0;
     return info;
   }
 
