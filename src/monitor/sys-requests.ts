@@ -19,6 +19,7 @@ import {
   NO_REPLY,
 } from './account-requests.js';
 import { accountz, parseAccountzQuery } from './accountz.js';
+import { kickConnection, lameDuckClient, requestedCid } from './client-control.js';
 import { connz, parseConnzQuery } from './connz.js';
 import { monitorJson, rfc3339 } from './format.js';
 import { gatewayz, parseGatewayzQuery } from './gatewayz.js';
@@ -53,6 +54,8 @@ const QUERY_NAMES: Record<string, string> = {
   leader_only: 'leader-only',
 };
 
+const CONN_STATES = ['open', 'closed', 'any'];
+
 /** Turn a request's JSON options into the query the HTTP endpoint would get. */
 function toQuery(opts: Json): URLSearchParams {
   const q = new URLSearchParams();
@@ -64,6 +67,11 @@ function toQuery(opts: Json): URLSearchParams {
     }
     const name = QUERY_NAMES[k];
     if (name === undefined) continue;
+    // Connz's `state` is nats-server's ConnState number in JSON: 0 open, 1 closed, 2 any.
+    if (k === 'state' && typeof v === 'number') {
+      q.set('state', CONN_STATES[v] ?? String(v));
+      continue;
+    }
     q.set(name, v === true ? '1' : String(v));
   }
   return q;
@@ -100,6 +108,8 @@ export class SystemRequests {
     private readonly server: MonitoredServer,
     private readonly account: Account,
     private readonly state: () => MonitorState,
+    /** The server's configuration reload, for `$SYS.REQ.SERVER.<id>.RELOAD`. */
+    private readonly reload?: () => Promise<void>,
   ) {}
 
   start(): void {
@@ -137,6 +147,7 @@ export class SystemRequests {
       );
     }
     this.startAccountRequests();
+    this.startControlRequests();
     // Server statistics (statsz): on a back-off timer, when asked, and when another server appears (the
     // clustered JetStream layer calls sendStatsz). Go servers learn from it which servers run JetStream.
     const statsz = (_subj: string, reply: string): void => {
@@ -227,6 +238,54 @@ export class SystemRequests {
   }
 
   /**
+   * 2.10's per-server control requests: RELOAD (the configuration), KICK and LDM (one client, see
+   * client-control.ts). The reply carries no data on success, an error (500) otherwise.
+   */
+  private startControlRequests(): void {
+    const s = this.server;
+    const control = (name: string, act: (cid: number) => void): void => {
+      this.subs.push(
+        s.subscribeInternal(
+          this.account,
+          `$SYS.REQ.SERVER.${s.id}.${name}`,
+          (_subj, reply, hdr, buf, start, size) => {
+            const body = buf.toString('utf8', hdr > 0 ? start + hdr : start, start + size);
+            // A body that is not a request is dropped without an answer, as nats-server does.
+            const cid = requestedCid(body);
+            if (cid === undefined || reply === '') return;
+            this.answer(reply, body, () => {
+              act(cid);
+              return undefined;
+            });
+          },
+        ),
+      );
+    };
+    control('KICK', (cid) => kickConnection(s, cid));
+    control('LDM', (cid) => lameDuckClient(s, cid));
+    const reload = this.reload;
+    if (reload === undefined) return;
+    this.subs.push(
+      s.subscribeInternal(
+        this.account,
+        `$SYS.REQ.SERVER.${s.id}.RELOAD`,
+        (_subj, reply, hdr, buf, start, size) => {
+          const body = buf.toString('utf8', hdr > 0 ? start + hdr : start, start + size);
+          // As nats-server's zReq: nothing happens without a reply subject, or for another server.
+          if (reply === '' || this.filteredOut(body)) return;
+          reload().then(
+            () => this.answer(reply, body, () => undefined),
+            (e: unknown) =>
+              this.answer(reply, body, () => {
+                throw e;
+              }),
+          );
+        },
+      ),
+    );
+  }
+
+  /**
    * `$SYS.REQ.ACCOUNT.<account>.<EP>`, `$SYS.REQ.ACCOUNT.PING.STATZ` and `$SYS.REQ.USER.<account>.INFO`,
    * and the imports that let every account reach some of them (account-requests.ts).
    */
@@ -296,6 +355,17 @@ export class SystemRequests {
     info.seq = ++this.seq;
     info.time = rfc3339(Date.now());
     return info;
+  }
+
+  /** True when the request's filters name other servers (a body that does not parse is not filtered). */
+  private filteredOut(body: string): boolean {
+    if (body.trim() === '') return false;
+    try {
+      const v: unknown = JSON.parse(body);
+      return v !== null && typeof v === 'object' && !Array.isArray(v) && !this.matchesFilter(v as Json);
+    } catch {
+      return false;
+    }
   }
 
   /** Answer one request; a request filtered to other servers gets no answer at all (as nats-server). */

@@ -169,7 +169,7 @@ export class Server extends ServerCore {
         if (own === undefined) own = new Monitor(this);
         return own.state;
       };
-      const sysRequests = new SystemRequests(this, sys, state);
+      const sysRequests = new SystemRequests(this, sys, state, () => this.reload());
       this.sysRequests = sysRequests;
       sysRequests.start();
       // Operator mode: accounts made from their JWTs later get the system imports too.

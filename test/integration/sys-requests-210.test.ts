@@ -1,17 +1,18 @@
 /**
  * The system requests nats-server 2.10 clients and tools use: IDZ, `$SYS.REQ.USER.INFO` (from any
- * account, through the system imports), and the per-account `$SYS.REQ.ACCOUNT.<account>.<EP>` requests,
- * directly in the system account and through the imports every account gets.
+ * account, through the system imports), the per-account `$SYS.REQ.ACCOUNT.<account>.<EP>` requests,
+ * directly in the system account and through the imports every account gets, and the per-server control
+ * requests KICK, LDM and RELOAD.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { type AuthorizationConfig, emptyAuthorization, unlimitedJsAccount } from '../../src/auth/types.js';
-import type { Server } from '../../src/index.js';
+import { Server } from '../../src/index.js';
 import { startServer, urlOf } from '../helpers/server.js';
 
 type Json = Record<string, unknown>;
@@ -222,6 +223,74 @@ test('$SYS.REQ.ACCOUNT.<account>.JSZ: the account JetStream details', async () =
       assert.deepEqual(notEnabled.error, { code: 500, description: 'account "SYS" not jetstream enabled' });
     }, dir);
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('$SYS.REQ.SERVER.<id>.KICK closes a client; an unknown id is an error', async () => {
+  await withServer(async (server, sys) => {
+    const victim = await connect({ servers: urlOf(server), user: 'app', pass: 'p', reconnect: false });
+    const cid = victim.info!.client_id;
+    const closed = victim.closed();
+    const reply = await requestJson(sys, `$SYS.REQ.SERVER.${server.id}.KICK`, JSON.stringify({ cid }));
+    assert.deepEqual(Object.keys(reply), ['server']);
+    await closed;
+    const connz = (await requestJson(sys, '$SYS.REQ.SERVER.PING.CONNZ', JSON.stringify({ state: 1, cid })))
+      .data as { connections: { reason: string }[] };
+    assert.equal(connz.connections[0]?.reason, 'Kicked');
+    const unknown = await requestJson(
+      sys,
+      `$SYS.REQ.SERVER.${server.id}.KICK`,
+      JSON.stringify({ cid: 9999 }),
+    );
+    assert.deepEqual(unknown.error, { code: 500, description: 'no such client or leafnode id' });
+    // A body that is not a request gets no answer.
+    await assert.rejects(sys.request(`$SYS.REQ.SERVER.${server.id}.KICK`, 'nonsense', { timeout: 300 }));
+  });
+});
+
+test('$SYS.REQ.SERVER.<id>.LDM tells one client that the server goes into lame duck mode', async () => {
+  await withServer(async (server, sys, app) => {
+    const ldm = (async () => {
+      for await (const s of app.status()) if (s.type === 'ldm') return true;
+      return false;
+    })();
+    const cid = app.info!.client_id;
+    const reply = await requestJson(sys, `$SYS.REQ.SERVER.${server.id}.LDM`, JSON.stringify({ cid }));
+    assert.deepEqual(Object.keys(reply), ['server']);
+    assert.equal(await ldm, true);
+    const unknown = await requestJson(sys, `$SYS.REQ.SERVER.${server.id}.LDM`, JSON.stringify({ cid: 9999 }));
+    assert.deepEqual(unknown.error, { code: 500, description: 'no such client id' });
+  });
+});
+
+test('$SYS.REQ.SERVER.<id>.RELOAD reloads the configuration file, or says why not', async () => {
+  await withServer(async (server, sys) => {
+    const reply = await requestJson(sys, `$SYS.REQ.SERVER.${server.id}.RELOAD`);
+    assert.equal((reply.error as { code: number }).code, 500);
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'tsnats-reload210-'));
+  const file = join(dir, 'server.conf');
+  const conf = (maxPayload: string): string =>
+    `listen: 127.0.0.1:-1\nmax_payload: ${maxPayload}\naccounts { SYS { users [{user: sys, password: p}] } }\nsystem_account: SYS\n`;
+  writeFileSync(file, conf('1KB'));
+  const server = Server.fromConfigFile(file, { noLog: true });
+  try {
+    await server.ready();
+    const sys = await connect({ servers: urlOf(server), user: 'sys', pass: 'p' });
+    try {
+      assert.equal(sys.info?.max_payload, 1024);
+      writeFileSync(file, conf('4KB'));
+      const reply = await requestJson(sys, `$SYS.REQ.SERVER.${server.id}.RELOAD`);
+      assert.deepEqual(Object.keys(reply), ['server']);
+      const after = await connect({ servers: urlOf(server), user: 'sys', pass: 'p' });
+      assert.equal(after.info?.max_payload, 4096);
+      await after.close();
+    } finally {
+      await sys.close();
+    }
+  } finally {
+    await server.shutdown();
     rmSync(dir, { recursive: true, force: true });
   }
 });
