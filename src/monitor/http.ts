@@ -138,9 +138,11 @@ export class Monitor {
       json((q) => jsz(s, parseJszQuery(q))),
     );
     this.route('/healthz', '/healthz', (q) => {
-      const h = healthz(s, st, parseHealthzQuery(q));
-      if (h.status !== 'ok') s.logger.warn(`Healthcheck failed: ${JSON.stringify(h.error ?? '')}`);
-      return { ...jsonReply(h, q, true), status: h.status === 'ok' ? 200 : 503 };
+      const { status_code: code = 200, ...h } = healthz(s, st, parseHealthzQuery(q));
+      if (h.error !== undefined) s.logger.warn(`Healthcheck failed: ${JSON.stringify(h.error)}`);
+      else if (h.errors !== undefined) s.logger.warn(`Healthcheck failed: ${h.errors.length} errors`);
+      // The status code is the HTTP status; nats-server leaves it out of the body.
+      return { ...jsonReply(h, q, true), status: code };
     });
     const stan = s.streaming;
     if (stan !== undefined) {

@@ -23,7 +23,7 @@ import { kickConnection, lameDuckClient, requestedCid } from './client-control.j
 import { connz, parseConnzQuery } from './connz.js';
 import { monitorJson, rfc3339 } from './format.js';
 import { gatewayz, parseGatewayzQuery } from './gatewayz.js';
-import { healthz, parseHealthzQuery } from './healthz.js';
+import { healthz, healthzOptionsFromJson } from './healthz.js';
 import { jetStreamStats, jsz, parseJszQuery } from './jsz.js';
 import { leafz, parseLeafzQuery } from './leafz.js';
 import { parseRoutezQuery, routez } from './routez.js';
@@ -123,7 +123,7 @@ export class SystemRequests {
       LEAFZ: (q) => leafz(s, parseLeafzQuery(q)),
       ACCOUNTZ: (q) => accountz(s, parseAccountzQuery(q)),
       JSZ: (q) => jsz(s, parseJszQuery(q)),
-      HEALTHZ: (q) => healthz(s, this.state(), parseHealthzQuery(q)),
+      HEALTHZ: (_q, opts) => healthz(s, this.state(), healthzOptionsFromJson(opts)),
     };
     for (const [name, ep] of Object.entries(endpoints)) {
       for (const subject of [`$SYS.REQ.SERVER.PING.${name}`, `$SYS.REQ.SERVER.${s.id}.${name}`]) {

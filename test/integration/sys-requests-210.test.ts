@@ -60,6 +60,7 @@ async function withServer(
     authorization: authorization(jetstreamDir !== undefined),
     systemAccount: 'SYS',
     serverName: 'sys210',
+    httpPort: -1,
     ...(jetstreamDir !== undefined ? { jetstream: { storeDir: jetstreamDir } } : {}),
   });
   const sys = await connect({ servers: urlOf(server), user: 'sys', pass: 'p' });
@@ -291,6 +292,69 @@ test('$SYS.REQ.SERVER.<id>.RELOAD reloads the configuration file, or says why no
     }
   } finally {
     await server.shutdown();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('HEALTHZ of 2.10: status_code over NATS, one JetStream asset, details', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsnats-health210-'));
+  try {
+    await withServer(async (server, sys, app) => {
+      const jsm = await jetstreamManager(app);
+      await jsm.streams.add({ name: 'ORDERS', subjects: ['orders.>'] });
+      await jsm.consumers.add('ORDERS', { durable_name: 'ship' });
+      const health = async (opts: Json): Promise<Json> =>
+        (await requestJson(sys, '$SYS.REQ.SERVER.PING.HEALTHZ', JSON.stringify(opts))).data as Json;
+      assert.deepEqual(await health({}), { status: 'ok', status_code: 200 });
+      assert.deepEqual(await health({ account: 'APP', stream: 'ORDERS', consumer: 'ship' }), {
+        status: 'ok',
+        status_code: 200,
+      });
+      const missing = 'JetStream stream "NOPE" not found on account "APP"';
+      assert.deepEqual(await health({ account: 'APP', stream: 'NOPE' }), {
+        status: 'unavailable',
+        status_code: 404,
+        error: missing,
+      });
+      assert.deepEqual(await health({ account: 'APP', stream: 'NOPE', details: true }), {
+        status: 'error',
+        status_code: 404,
+        errors: [{ type: 'STREAM', account: 'APP', stream: 'NOPE', error: missing }],
+      });
+      assert.deepEqual(await health({ account: 'APP', stream: 'ORDERS', consumer: 'nope' }), {
+        status: 'unavailable',
+        status_code: 404,
+        error: 'JetStream consumer "nope" not found for stream "ORDERS" on account "APP"',
+      });
+      assert.deepEqual(await health({ account: 'NOPE' }), {
+        status: 'unavailable',
+        status_code: 404,
+        error: 'JetStream account "NOPE" not found',
+      });
+      assert.deepEqual(await health({ stream: 'ORDERS' }), {
+        status: 'error',
+        status_code: 400,
+        error: '"account" must not be empty when checking stream health',
+      });
+      // Over HTTP the code is the response status and is left out of the body.
+      const base = server.monitor!.url;
+      const ok = await fetch(`${base}/healthz?account=APP&stream=ORDERS`);
+      assert.deepEqual([ok.status, await ok.json()], [200, { status: 'ok' }]);
+      const notFound = await fetch(`${base}/healthz?account=APP&stream=NOPE&details=true`);
+      assert.deepEqual(
+        [notFound.status, await notFound.json()],
+        [
+          404,
+          { status: 'error', errors: [{ type: 'STREAM', account: 'APP', stream: 'NOPE', error: missing }] },
+        ],
+      );
+      const bad = await fetch(`${base}/healthz?consumer=ship`);
+      assert.deepEqual(
+        [bad.status, await bad.json()],
+        [400, { status: 'error', error: '"stream" must not be empty when checking consumer health' }],
+      );
+    }, dir);
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
