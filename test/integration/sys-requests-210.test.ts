@@ -13,9 +13,19 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { type AuthorizationConfig, emptyAuthorization, unlimitedJsAccount } from '../../src/auth/types.js';
 import { Server } from '../../src/index.js';
+import { makeUser, operatorSetup } from '../helpers/jwt.js';
+import { launch } from '../helpers/launcher.js';
+import { credsOpts, mustConnect } from '../helpers/operator-client.js';
 import { startServer, urlOf } from '../helpers/server.js';
 
 type Json = Record<string, unknown>;
+
+interface UserInfoJson {
+  user: string;
+  account: string;
+  permissions?: Json;
+  expires?: number;
+}
 
 /** SYS (the system account) with user sys; APP with a restricted user and an unrestricted one. */
 function authorization(jetstream: boolean): AuthorizationConfig {
@@ -356,5 +366,40 @@ test('HEALTHZ of 2.10: status_code over NATS, one JetStream asset, details', asy
     }, dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('operator mode: an account made from its JWT gets the system imports; USER.INFO shows the JWT permissions and expiry', async () => {
+  const setup = operatorSetup();
+  const server = await launch({ kind: 'tsnats', config: setup.config });
+  try {
+    const expiresIn = 3600;
+    const user = makeUser(
+      setup.a,
+      { pub: { allow: ['$SYS.REQ.USER.INFO', '$SYS.REQ.SERVER.PING.CONNZ'] }, sub: { allow: ['_INBOX.>'] } },
+      { exp: Math.floor(Date.now() / 1000) + expiresIn },
+    );
+    const nc = await mustConnect(server.url, credsOpts(user.creds));
+    try {
+      const info = (await requestJson(nc, '$SYS.REQ.USER.INFO')).data as UserInfoJson;
+      assert.equal(info.user, user.key.getPublicKey());
+      assert.equal(info.account, setup.a.getPublicKey());
+      assert.deepEqual(info.permissions, {
+        publish: { allow: ['$SYS.REQ.USER.INFO', '$SYS.REQ.SERVER.PING.CONNZ'] },
+        subscribe: { allow: ['_INBOX.>'] },
+      });
+      // Nanoseconds, whole seconds, a little under the hour the JWT has left.
+      assert.equal(info.expires! % 1e9, 0);
+      assert.ok(
+        info.expires! <= expiresIn * 1e9 && info.expires! >= (expiresIn - 30) * 1e9,
+        String(info.expires),
+      );
+      const connz = (await requestJson(nc, '$SYS.REQ.SERVER.PING.CONNZ')).data as { num_connections: number };
+      assert.equal(connz.num_connections, 1);
+    } finally {
+      await nc.close();
+    }
+  } finally {
+    await server.stop();
   }
 });
