@@ -225,6 +225,8 @@ export class SystemRequests {
       if (meta !== undefined) jsOut.meta = meta;
       statsz.jetstream = jsOut;
     }
+    // 2.10: GOMAXPROCS; one JavaScript thread runs the server, as /varz says.
+    statsz.gomaxprocs = 1;
     return { server: this.serverInfo(), statsz };
   }
 

@@ -84,7 +84,7 @@ async function withServer(
   }
 }
 
-test('IDZ answers with the bare server identity, over PING and by server id', async () => {
+test('IDZ answers with the bare server identity, over PING and by server id; 2.10 flags and gomaxprocs', async () => {
   await withServer(async (server, sys) => {
     const expected = { name: 'sys210', host: '127.0.0.1', id: server.id };
     assert.deepEqual(await requestJson(sys, '$SYS.REQ.SERVER.PING.IDZ'), expected);
@@ -94,6 +94,10 @@ test('IDZ answers with the bare server identity, over PING and by server id', as
     const info = varz.server as Json;
     assert.equal(info.flags, 0);
     assert.deepEqual(Object.keys(info), ['name', 'host', 'id', 'ver', 'jetstream', 'flags', 'seq', 'time']);
+    // Statsz has 2.10's gomaxprocs, last.
+    const statsz = (await requestJson(sys, '$SYS.REQ.SERVER.PING.STATSZ')).statsz as Json;
+    assert.equal(statsz.gomaxprocs, 1);
+    assert.equal(Object.keys(statsz).at(-1), 'gomaxprocs');
   });
 });
 
