@@ -13,10 +13,12 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { type AuthorizationConfig, emptyAuthorization, unlimitedJsAccount } from '../../src/auth/types.js';
 import { Server } from '../../src/index.js';
+import { stopAll, TsNode, waitForMesh } from '../helpers/cluster.js';
 import { makeUser, operatorSetup } from '../helpers/jwt.js';
 import { launch } from '../helpers/launcher.js';
 import { credsOpts, mustConnect } from '../helpers/operator-client.js';
 import { startServer, urlOf } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 type Json = Record<string, unknown>;
 
@@ -405,5 +407,43 @@ test('operator mode: an account made from its JWT gets the system imports; USER.
     }
   } finally {
     await server.stop();
+  }
+});
+
+test('in a cluster every server answers a CONNZ ping from a normal account, for that account', async () => {
+  const config = { authorization: authorization(false), systemAccount: 'SYS' };
+  const a = await TsNode.start({ name: 'ping-a', config });
+  const b = await TsNode.start({ name: 'ping-b', routes: [a.routeUrl], config });
+  try {
+    await waitForMesh([a, b]);
+    const onA = await connect({ servers: a.url, user: 'app', pass: 'p' });
+    const onB = await connect({ servers: b.url, user: 'app', pass: 'p' });
+    try {
+      const servers = new Set<string>();
+      let connections = 0;
+      // The system account's interest on the other server comes with the route: ask until both answer.
+      await waitFor(
+        async () => {
+          servers.clear();
+          connections = 0;
+          const replies = await onA.requestMany('$SYS.REQ.SERVER.PING.CONNZ', '', { maxWait: 500 });
+          for await (const m of replies) {
+            const r = m.json<{ server: { name: string }; data: { num_connections: number } }>();
+            servers.add(r.server.name);
+            connections += r.data.num_connections;
+          }
+          return servers.size === 2;
+        },
+        10_000,
+        'both servers to answer',
+      );
+      assert.deepEqual([...servers].sort(), ['ping-a', 'ping-b']);
+      assert.equal(connections, 2);
+    } finally {
+      await onA.close();
+      await onB.close();
+    }
+  } finally {
+    await stopAll([a, b]);
   }
 });
