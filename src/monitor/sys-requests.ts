@@ -1,7 +1,7 @@
 /**
  * The monitoring data over NATS, as nats-server serves it to the system account (server/events.go):
  * `$SYS.REQ.SERVER.PING.<EP>` (every server answers) and `$SYS.REQ.SERVER.<server id>.<EP>` (this one),
- * for VARZ, CONNZ, SUBSZ, ROUTEZ, GATEWAYZ, LEAFZ, ACCOUNTZ, JSZ, HEALTHZ, and IDZ (2.10: the bare
+ * for VARZ, CONNZ, SUBSZ, ROUTEZ, GATEWAYZ, LEAFZ, ACCOUNTZ, JSZ, HEALTHZ, RAFTZ (2.10), and IDZ (2.10: the bare
  * `{name, host, id}`); the per-account requests of account-requests.ts; and `$SYS.REQ.USER.INFO`
  * (user-info.ts). The request body may carry the endpoint's options as JSON (nats-server's
  * *EventOptions: the endpoint options plus server filters); the reply is `{"server": {...}, "data": {...}}`
@@ -26,6 +26,7 @@ import { gatewayz, parseGatewayzQuery } from './gatewayz.js';
 import { healthz, healthzOptionsFromJson } from './healthz.js';
 import { jetStreamStats, jsz, parseJszQuery } from './jsz.js';
 import { leafz, parseLeafzQuery } from './leafz.js';
+import { raftz, raftzOptionsFromJson } from './raftz.js';
 import { parseRoutezQuery, routez } from './routez.js';
 import type { MonitoredServer, MonitorState } from './state.js';
 import { parseSubszQuery, subsz } from './subsz.js';
@@ -124,6 +125,7 @@ export class SystemRequests {
       ACCOUNTZ: (q) => accountz(s, parseAccountzQuery(q)),
       JSZ: (q) => jsz(s, parseJszQuery(q)),
       HEALTHZ: (_q, opts) => healthz(s, this.state(), healthzOptionsFromJson(opts)),
+      RAFTZ: (_q, opts) => raftz(s, raftzOptionsFromJson(opts)) ?? null,
     };
     for (const [name, ep] of Object.entries(endpoints)) {
       for (const subject of [`$SYS.REQ.SERVER.PING.${name}`, `$SYS.REQ.SERVER.${s.id}.${name}`]) {

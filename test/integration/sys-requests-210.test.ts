@@ -96,6 +96,8 @@ test('IDZ answers with the bare server identity, over PING and by server id; 2.1
     const info = varz.server as Json;
     assert.equal(info.flags, 0);
     assert.deepEqual(Object.keys(info), ['name', 'host', 'id', 'ver', 'jetstream', 'flags', 'seq', 'time']);
+    // RAFTZ without clustered JetStream: no groups.
+    assert.deepEqual((await requestJson(sys, '$SYS.REQ.SERVER.PING.RAFTZ')).data, {});
     // Statsz has 2.10's gomaxprocs, last.
     const statsz = (await requestJson(sys, '$SYS.REQ.SERVER.PING.STATSZ')).statsz as Json;
     assert.equal(statsz.gomaxprocs, 1);

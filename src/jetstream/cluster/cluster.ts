@@ -259,6 +259,19 @@ export class JetStreamCluster implements ClusterContext {
     return info;
   }
 
+  /**
+   * The Raft groups this server runs, each with the account it belongs to as nats-server names it: the
+   * meta group the system account's, a stream's or consumer's group its account's (for /raftz).
+   */
+  raftGroups(): { account: string; node: RaftNode }[] {
+    const out: { account: string; node: RaftNode }[] = [];
+    const meta = this.meta.node;
+    if (meta !== undefined) out.push({ account: this.sys.name, node: meta });
+    for (const r of this.local.streams.values()) out.push({ account: r.jsa.account.name, node: r.node });
+    for (const c of this.local.consumers.values()) out.push({ account: c.jsa.account.name, node: c.node });
+    return out;
+  }
+
   /** Health (nats-server's healthz for clustered JetStream): '' when healthy, else why not. */
   health(serverOnly = false): string {
     const node = this.meta.node;
