@@ -338,6 +338,12 @@ export class SystemRequests {
     if (added.length > 0) this.imports.set(acc, [...(this.imports.get(acc) ?? []), ...added]);
   }
 
+  /** 2.10: tell the other servers that this one entered lame duck mode (`$SYS.SERVER.<id>.LAMEDUCK`). */
+  sendLameDuck(): void {
+    const data = Buffer.from(JSON.stringify(this.serverInfo()));
+    this.server.delivery.defer(this.account, `$SYS.SERVER.${this.server.id}.LAMEDUCK`, '', null, data);
+  }
+
   /** Tell the other servers that this one is going away (`$SYS.SERVER.<id>.SHUTDOWN`), right now. */
   sendShutdown(): void {
     const data = Buffer.from(JSON.stringify(this.serverInfo()));

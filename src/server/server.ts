@@ -289,6 +289,7 @@ export class Server extends ServerCore {
     this.ldm = true;
     const log = this.logger;
     log.notice('Entering lame duck mode, stop accepting new clients');
+    this.sysRequests?.sendLameDuck();
     await this.readyPromise.catch(() => {});
     // Stop accepting now; the close completes once the remaining clients are gone.
     this.accepting = false;

@@ -449,3 +449,27 @@ test('in a cluster every server answers a CONNZ ping from a normal account, for 
     await stopAll([a, b]);
   }
 });
+
+test('entering lame duck mode is announced on $SYS.SERVER.<id>.LAMEDUCK', async () => {
+  const server = await startServer({
+    authorization: authorization(false),
+    systemAccount: 'SYS',
+    lameDuckGracePeriod: 50,
+    lameDuckDuration: 300,
+  });
+  const sys = await connect({ servers: urlOf(server), user: 'sys', pass: 'p', reconnect: false });
+  try {
+    const sub = sys.subscribe('$SYS.SERVER.*.LAMEDUCK', { max: 1 });
+    await sys.flush();
+    const done = server.lameDuck();
+    for await (const m of sub) {
+      assert.equal(m.subject, `$SYS.SERVER.${server.id}.LAMEDUCK`);
+      assert.equal(m.json<{ id: string }>().id, server.id);
+    }
+    assert.equal(sub.getProcessed(), 1);
+    await done;
+  } finally {
+    await sys.close().catch(() => {});
+    await server.shutdown();
+  }
+});
