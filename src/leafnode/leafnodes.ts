@@ -65,6 +65,10 @@ export interface RemoteState {
 
 /** /leafz of one connection (nats-server's LeafInfo). */
 export interface LeafStatus {
+  /** The server at the other end (its ID when it sent no name, as nats-server). */
+  name: string;
+  /** This server is the spoke of the connection. */
+  isSpoke: boolean;
   account: string;
   ip: string;
   port: number;
@@ -631,6 +635,8 @@ export class LeafNodeManager implements InterestObserver {
     return this.connections()
       .filter((l) => acc === '' || l.account.name === acc)
       .map((l) => ({
+        name: l.remoteName !== '' ? l.remoteName : l.remoteId,
+        isSpoke: l.spoke,
         account: l.account.name,
         ip: l.host,
         port: l.port,

@@ -25,6 +25,7 @@ import { healthz, parseHealthzQuery } from './healthz.js';
 import { jsz, parseJszQuery } from './jsz.js';
 import { leafz, parseLeafzQuery } from './leafz.js';
 import { LOOP_DELAY_RESOLUTION_MS, metrics, parseMetricsQuery } from './metrics.js';
+import { hasRaft, parseRaftzQuery, raftz } from './raftz.js';
 import { parseRoutezQuery, routez } from './routez.js';
 import type { HealthCheck, MonitoredServer, MonitorState } from './state.js';
 import { channelsz, clientsz, NotFound, serverz, storez } from './streamingz.js';
@@ -137,10 +138,20 @@ export class Monitor {
       '/jsz',
       json((q) => jsz(s, parseJszQuery(q))),
     );
+    // 2.10's /raftz: 404 with a text without Raft, or for filters that leave nothing to look at.
+    // nats-server does not count /raftz in http_req_stats (no stat name).
+    this.route('/raftz', '', (q) => {
+      if (!hasRaft(s)) return notFoundText('No Raft nodes registered');
+      const groups = raftz(s, parseRaftzQuery(q));
+      if (groups === undefined) return notFoundText('No Raft nodes returned, check supplied filters');
+      return jsonReply(groups, q, false, 3);
+    });
     this.route('/healthz', '/healthz', (q) => {
-      const h = healthz(s, st, parseHealthzQuery(q));
-      if (h.status !== 'ok') s.logger.warn(`Healthcheck failed: ${JSON.stringify(h.error ?? '')}`);
-      return { ...jsonReply(h, q, true), status: h.status === 'ok' ? 200 : 503 };
+      const { status_code: code = 200, ...h } = healthz(s, st, parseHealthzQuery(q));
+      if (h.error !== undefined) s.logger.warn(`Healthcheck failed: ${JSON.stringify(h.error)}`);
+      else if (h.errors !== undefined) s.logger.warn(`Healthcheck failed: ${h.errors.length} errors`);
+      // The status code is the HTTP status; nats-server leaves it out of the body.
+      return { ...jsonReply(h, q, true), status: code };
     });
     const stan = s.streaming;
     if (stan !== undefined) {
@@ -288,7 +299,7 @@ export class Monitor {
     } else {
       const [stat, handler] = route;
       const stats = this.state.httpReqStats;
-      stats[stat] = (stats[stat] ?? 0) + 1;
+      if (stat !== '') stats[stat] = (stats[stat] ?? 0) + 1;
       try {
         reply = handler(url.searchParams);
       } catch (err) {
@@ -313,8 +324,13 @@ export class Monitor {
 }
 
 /** JSON (or JSONP with `callback=`) as nats-server's ResponseHandler writes it. */
-function jsonReply(data: unknown, q: URLSearchParams, compact: boolean): Reply {
-  const json = compact ? monitorJson(data) : monitorJson(data, 2);
+/** A 404 with a bare text, as nats-server writes one with WriteHeader and Write (no newline). */
+function notFoundText(text: string): Reply {
+  return { status: 404, contentType: TEXT_TYPE, body: text };
+}
+
+function jsonReply(data: unknown, q: URLSearchParams, compact: boolean, indent = 2): Reply {
+  const json = compact ? monitorJson(data) : monitorJson(data, indent);
   const callback = q.get('callback') ?? '';
   if (callback === '') return { status: 200, contentType: JSON_TYPE, body: json };
   if (!CALLBACK_RE.test(callback)) throw new BadRequest(`invalid callback name: ${callback}`);

@@ -72,6 +72,8 @@ export interface Jsz extends JetStreamStatsJson {
   /** Clustered JetStream: the meta group (nats-server's MetaClusterInfo). */
   meta_cluster?: Record<string, unknown>;
   account_details?: AccountDetailJson[];
+  /** 2.10: the number of JetStream accounts (before any paging of account_details). */
+  total: number;
 }
 
 export interface JszOptions {
@@ -132,13 +134,15 @@ export function jsz(server: MonitoredServer, opts: Partial<JszOptions> = {}): Js
       consumers: 0,
       messages: 0,
       bytes: 0,
+      total: 0,
     };
   }
   const consumers = opts.consumers === true;
   const streams = consumers || opts.streams === true;
   const accounts = streams || opts.accounts === true;
   const totals = js.totals();
-  const out: Jsz = {
+  // `total` comes last, as in nats-server's JSInfo.
+  const out: Omit<Jsz, 'total'> = {
     server_id: server.id,
     now: rfc3339(Date.now()),
     config: js.configInfo(),
@@ -166,7 +170,24 @@ export function jsz(server: MonitoredServer, opts: Partial<JszOptions> = {}): Js
   if (list.length > 0) {
     out.account_details = list.map((a) => accountDetail(server, a, streams, opts.config === true, consumers));
   }
-  return out;
+  return { ...out, total: js.accounts.size };
+}
+
+/**
+ * One account's JetStream details (nats-server's JszAccount, for `$SYS.REQ.ACCOUNT.<account>.JSZ`): its
+ * streams with `streams`, their consumers with `consumers` as well, their configurations with `config`.
+ */
+export function jszAccount(
+  server: MonitoredServer,
+  account: string,
+  opts: Partial<JszOptions>,
+): AccountDetailJson {
+  const js = server.jetstream;
+  if (js === undefined) throw new Error('jetstream not enabled');
+  if (!server.accounts.has(account)) throw new Error(`account ${JSON.stringify(account)} not found`);
+  const jsa = js.accounts.get(account);
+  if (jsa === undefined) throw new Error(`account ${JSON.stringify(account)} not jetstream enabled`);
+  return accountDetail(server, jsa, opts.streams === true, opts.config === true, opts.consumers === true);
 }
 
 /** nats-server's accountDetail. Reserved bytes are per-account limits, which tsnats does not set (0). */

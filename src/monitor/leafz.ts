@@ -2,8 +2,14 @@
 import { decodeBool, goDurationMs, rfc3339 } from './format.js';
 import type { MonitoredServer } from './state.js';
 
+/** nats-server 2.10's CompressionNotSupported: what it reports for a peer that cannot compress. */
+export const COMPRESSION_NOT_SUPPORTED = 'not supported';
+
 /** One leafnode connection (nats-server's LeafInfo). */
 export interface LeafInfo {
+  /** 2.10: the remote server's name, and whether this server is the spoke of the connection. */
+  name: string;
+  is_spoke: boolean;
   account: string;
   ip: string;
   port: number;
@@ -14,6 +20,8 @@ export interface LeafInfo {
   out_bytes: number;
   subscriptions: number;
   subscriptions_list?: string[];
+  /** 2.10: the connection's compression mode; tsnats does not compress leaf connections. */
+  compression?: string;
 }
 
 export interface Leafz {
@@ -36,6 +44,8 @@ export function parseLeafzQuery(q: URLSearchParams): LeafzOptions {
 export function leafz(server: MonitoredServer, opts: Partial<LeafzOptions> = {}): Leafz {
   const list = server.leafnodes?.status(opts.acc ?? '') ?? [];
   const leafs: LeafInfo[] = list.map((l) => ({
+    name: l.name,
+    is_spoke: l.isSpoke,
     account: l.account,
     ip: l.ip,
     port: l.port,
@@ -46,6 +56,7 @@ export function leafz(server: MonitoredServer, opts: Partial<LeafzOptions> = {})
     out_bytes: l.outBytes,
     subscriptions: l.subscriptions.length,
     ...(opts.subs === true ? { subscriptions_list: l.subscriptions } : {}),
+    compression: COMPRESSION_NOT_SUPPORTED,
   }));
   return {
     server_id: server.id,

@@ -1,12 +1,15 @@
 /** /routez: cluster routes, as nats-server's Routez. */
 import type { SubDetail } from './connz.js';
 import { decodeSubs, goDurationMs, myUptime, rfc3339 } from './format.js';
+import { COMPRESSION_NOT_SUPPORTED } from './leafz.js';
 import type { MonitoredServer } from './state.js';
 
 /** One route (nats-server's RouteInfo). */
 export interface RouteInfo {
   rid: number;
   remote_id: string;
+  /** 2.10: the remote server's name. */
+  remote_name: string;
   did_solicit: boolean;
   is_configured: boolean;
   ip: string;
@@ -24,10 +27,14 @@ export interface RouteInfo {
   subscriptions: number;
   subscriptions_list?: string[];
   subscriptions_list_detail?: SubDetail[];
+  /** 2.10: the route's compression mode; tsnats does not compress routes. */
+  compression?: string;
 }
 
 export interface Routez {
   server_id: string;
+  /** 2.10. */
+  server_name: string;
   now: string;
   num_routes: number;
   routes: RouteInfo[];
@@ -51,6 +58,7 @@ export function routez(server: MonitoredServer, opts: Partial<RoutezOptions> = {
     const info: RouteInfo = {
       rid: r.rid,
       remote_id: r.remoteId,
+      remote_name: r.remoteName,
       did_solicit: r.didSolicit,
       is_configured: r.isConfigured,
       ip: r.ip,
@@ -79,7 +87,14 @@ export function routez(server: MonitoredServer, opts: Partial<RoutezOptions> = {
     } else if (opts.subs && r.subscriptionsList !== undefined) {
       info.subscriptions_list = r.subscriptionsList;
     }
+    info.compression = COMPRESSION_NOT_SUPPORTED;
     return info;
   });
-  return { server_id: server.id, now: rfc3339(now), num_routes: routes.length, routes };
+  return {
+    server_id: server.id,
+    server_name: server.name,
+    now: rfc3339(now),
+    num_routes: routes.length,
+    routes,
+  };
 }

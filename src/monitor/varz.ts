@@ -5,6 +5,7 @@
 
 import { availableParallelism } from 'node:os';
 import type { OperatorClaims } from '../auth/jwt.js';
+import type { SlowConsumerStats } from '../server/stats.js';
 import { VERSION } from '../server/version.js';
 import { myUptime, rfc3339 } from './format.js';
 import { type JetStreamConfigJson, type JetStreamStatsJson, jetStreamStats } from './jsz.js';
@@ -149,6 +150,8 @@ export interface Varz {
   system_account?: string;
   /** Logins refused by `resolver_pinned_accounts`. */
   pinned_account_fails?: number;
+  /** 2.10: slow consumers by kind of connection. */
+  slow_consumer_stats: SlowConsumerStats;
 }
 
 /**
@@ -250,6 +253,7 @@ export function varz(server: MonitoredServer, state: MonitorState): Varz {
     ...operatorFields(server),
     ...(o.noSystemAccount ? {} : { system_account: o.systemAccount }),
     ...nonEmpty('pinned_account_fails', server.auth.operator?.pinnedFails ?? 0),
+    slow_consumer_stats: { ...st.slowConsumersByKind },
   };
 }
 

@@ -78,6 +78,28 @@ export interface RaftApplier {
 
 export type RaftState = 'follower' | 'candidate' | 'leader' | 'closed';
 
+/** A node's state for monitoring (RaftNode.raftzInfo). Times in ms since the epoch (0: never). */
+export interface RaftzNodeInfo {
+  id: string;
+  state: RaftState;
+  size: number;
+  quorumNeeded: number;
+  committed: number;
+  applied: number;
+  catchingUp: boolean;
+  leader: string;
+  everHadLeader: boolean;
+  term: number;
+  vote: string;
+  pterm: number;
+  pindex: number;
+  /** Proposals waiting to be sent. */
+  proposals: number;
+  log: { count: number; bytes: number; firstIndex: number; lastIndex: number };
+  /** The other peers this node knows of, members (`known`) or not. */
+  peers: { id: string; known: boolean; lastIndex: number; lastSeen: number }[];
+}
+
 /** nats-server's timing (raft.go:229); tests scale them down. All in milliseconds. */
 export interface RaftTiming {
   electionMin: number;
@@ -247,6 +269,33 @@ export class RaftNode {
   /** Index and term of the last log entry, the commit index and the applied index. */
   progressInfo(): { index: number; term: number; commit: number; applied: number } {
     return { index: this.pindex, term: this.pterm, commit: this.commitIndex, applied: this.appliedIndex };
+  }
+
+  /** The node's state as nats-server 2.10's Raftz reports it (monitor/raftz.ts puts it in that shape). */
+  raftzInfo(): RaftzNodeInfo {
+    const log = this.storage.log;
+    const peers: RaftzNodeInfo['peers'] = [];
+    for (const [id, p] of this.peers) {
+      if (id !== this.id) peers.push({ id, known: p.kp, lastIndex: p.li, lastSeen: p.ts });
+    }
+    return {
+      id: this.id,
+      state: this.st,
+      size: this.csz,
+      quorumNeeded: this.qn,
+      committed: this.commitIndex,
+      applied: this.appliedIndex,
+      catchingUp: this.catchup !== undefined,
+      leader: this.leaderId,
+      everHadLeader: this.hadLeader,
+      term: this.term,
+      vote: this.vote,
+      pterm: this.pterm,
+      pindex: this.pindex,
+      proposals: this.proposals.length,
+      log: { count: log.count, bytes: log.bytes, firstIndex: log.firstIndex, lastIndex: log.lastIndex },
+      peers,
+    };
   }
 
   /** Whether the group has ever had a leader. */

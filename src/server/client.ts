@@ -2,6 +2,7 @@ import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { Identity } from '../auth/authenticator.js';
 import { ClientPermissions } from '../auth/permissions.js';
+import type { Permissions } from '../auth/types.js';
 import { ConnKind, type MsgArgs, type SubOp } from '../protocol/parser.js';
 import { isValidLiteralSubject } from '../routing/subject.js';
 import { certificateIdentities } from '../transport/tls.js';
@@ -163,6 +164,10 @@ export class Client extends Connection {
   authorizedUser = '';
   /** Permissions of the authenticated user, undefined when unrestricted. */
   perms: ClientPermissions | undefined;
+  /** The permissions as configured (or from the user JWT), for `$SYS.REQ.USER.INFO`. */
+  permissionsConfig: Permissions | undefined;
+  /** Operator mode: when the user JWT expires (ms since the epoch), for `$SYS.REQ.USER.INFO`. */
+  expiresAt: number | undefined;
   headers = false;
   echo = true;
   /** Set for a websocket client (nats-server's `c.ws`). */
@@ -284,6 +289,8 @@ export class Client extends Connection {
     this.server.accountConnsChanged(acc);
     this.authorizedUser = identity.name;
     if (identity.permissions !== undefined) this.perms = new ClientPermissions(identity.permissions);
+    this.permissionsConfig = identity.permissions;
+    this.expiresAt = identity.expiresAt;
     if (identity.jwtLimits !== undefined) this.userLimits = identity.jwtLimits;
     this.applyAccountLimits();
     this.parser.awaitingAuth = false;

@@ -26,5 +26,7 @@ export const ClosedReason = {
   ServerShutdown: 'Server Shutdown',
   NoRespondersRequiresHeaders: 'No Responders Requires Headers',
   ClusterNameConflict: 'Cluster Name Conflict',
+  /** 2.10: closed by a `$SYS.REQ.SERVER.<id>.KICK` request. */
+  Kicked: 'Kicked',
 } as const;
 export type ClosedReason = (typeof ClosedReason)[keyof typeof ClosedReason];

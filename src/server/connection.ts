@@ -18,7 +18,7 @@
 import type { Duplex } from 'node:stream';
 import { Outbound } from '../protocol/outbound.js';
 import {
-  type ConnKind,
+  ConnKind,
   ERR_MAX_CONTROL_LINE,
   type MsgArgs,
   Parser,
@@ -277,6 +277,11 @@ export abstract class Connection implements ParserSink {
     if (this.closed) return;
     const ctx = this.ctx;
     ctx.stats.slowConsumers++;
+    const byKind = ctx.stats.slowConsumersByKind;
+    const kind = this.parser.kind;
+    if (kind === ConnKind.ROUTER) byKind.routes++;
+    else if (kind === ConnKind.LEAF) byKind.leafs++;
+    else byKind.clients++;
     const pending = this.out.len + this.socket.writableLength;
     const what = reason === ClosedReason.SlowConsumerWriteDeadline ? 'Write Deadline' : 'Pending Bytes';
     ctx.logger.notice(`${this} - Slow Consumer Detected: ${what} of ${pending} bytes`);

@@ -123,6 +123,7 @@ async function recheckClient(server: ServerCore, c: Client): Promise<void> {
   }
   c.authorizedUser = identity.name;
   c.perms = identity.permissions !== undefined ? new ClientPermissions(identity.permissions) : undefined;
+  c.permissionsConfig = identity.permissions;
   const perms = c.perms;
   if (perms === undefined) return;
   for (const sub of [...c.subs.values()]) {

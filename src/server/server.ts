@@ -169,9 +169,18 @@ export class Server extends ServerCore {
         if (own === undefined) own = new Monitor(this);
         return own.state;
       };
-      const sysRequests = new SystemRequests(this, sys, state);
+      const sysRequests = new SystemRequests(this, sys, state, () => this.reload());
       this.sysRequests = sysRequests;
       sysRequests.start();
+      // Operator mode: accounts made from their JWTs later get the system imports too.
+      const jwtAccounts = this.jwtAccounts;
+      if (jwtAccounts !== undefined) {
+        const applied = jwtAccounts.onApplied;
+        jwtAccounts.onApplied = (acc, limits) => {
+          applied?.(acc, limits);
+          sysRequests.addImports(acc);
+        };
+      }
       const jsCluster = this.jetstream?.cluster;
       if (jsCluster !== undefined) jsCluster.onNewServer = () => sysRequests.sendStatsz();
       // The full or cache resolver's claims requests (operator mode).
@@ -280,6 +289,7 @@ export class Server extends ServerCore {
     this.ldm = true;
     const log = this.logger;
     log.notice('Entering lame duck mode, stop accepting new clients');
+    this.sysRequests?.sendLameDuck();
     await this.readyPromise.catch(() => {});
     // Stop accepting now; the close completes once the remaining clients are gone.
     this.accepting = false;

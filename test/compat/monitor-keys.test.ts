@@ -18,6 +18,22 @@ import { startServer } from '../helpers/server.js';
 /** Keys the reference has and tsnats deliberately does not (none now: the system account exists too). */
 const ONLY_IN_REFERENCE: Record<string, string[]> = {};
 
+/**
+ * Keys nats-server 2.10 added that tsnats reports while the reference binary is 2.9.10: exactly these are
+ * left out of ours before comparing (nested ones do not occur in this scenario, listed for completeness).
+ */
+const ADDED_IN_2_10: Record<string, string[]> = {
+  '/varz': ['slow_consumer_stats'],
+  '/routez': ['server_name', 'routes[].remote_name', 'routes[].compression'],
+  '/leafz': ['leafs[].name', 'leafs[].is_spoke', 'leafs[].compression'],
+  '/jsz': ['total', 'meta_cluster.pending'],
+};
+
+/** Drop `key` (a path without the leading dot) and everything under it from a shape. */
+function dropKey(shape: Set<string>, key: string): void {
+  for (const p of [...shape]) if (p.startsWith(`.${key}:`) || p.startsWith(`.${key}.`)) shape.delete(p);
+}
+
 const ENDPOINTS = [
   '/varz',
   '/connz?subs=1',
@@ -145,9 +161,8 @@ function compareKeys(
         const theirs = shape(await getJSON(refBase, path));
         const ours = shape(await getJSON(base, path));
         const endpoint = path.replace(/\?.*/, '');
-        for (const k of ONLY_IN_REFERENCE[endpoint] ?? []) {
-          for (const p of [...theirs]) if (p.startsWith(`.${k}:`) || p.startsWith(`.${k}.`)) theirs.delete(p);
-        }
+        for (const k of ONLY_IN_REFERENCE[endpoint] ?? []) dropKey(theirs, k);
+        for (const k of ADDED_IN_2_10[endpoint] ?? []) dropKey(ours, k);
         assert.deepEqual([...ours].sort(), [...theirs].sort());
       });
     }

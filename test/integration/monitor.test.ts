@@ -509,6 +509,7 @@ describe('closed connections', () => {
       assert.ok(c.out_msgs > 0);
       const v = await getJSON<Varz>(server, '/varz');
       assert.equal(v.slow_consumers, 1);
+      assert.deepEqual(v.slow_consumer_stats, { clients: 1, routes: 0, gateways: 0, leafs: 0 });
       assert.equal(v.connections, 1);
       const m = parsePrometheus((await get(server, '/metrics')).text);
       const closed = m.find((f) => f.name === 'gnatsd_connz_closed_connections')!;

@@ -254,7 +254,22 @@ export class JetStreamCluster implements ClusterContext {
       if (ci.replicas !== undefined) info.replicas = ci.replicas;
     }
     info.cluster_size = node.clusterSize;
+    // 2.10: API requests waiting to be processed (jsAPIRoutedReqs); tsnats answers each as it arrives.
+    info.pending = 0;
     return info;
+  }
+
+  /**
+   * The Raft groups this server runs, each with the account it belongs to as nats-server names it: the
+   * meta group the system account's, a stream's or consumer's group its account's (for /raftz).
+   */
+  raftGroups(): { account: string; node: RaftNode }[] {
+    const out: { account: string; node: RaftNode }[] = [];
+    const meta = this.meta.node;
+    if (meta !== undefined) out.push({ account: this.sys.name, node: meta });
+    for (const r of this.local.streams.values()) out.push({ account: r.jsa.account.name, node: r.node });
+    for (const c of this.local.consumers.values()) out.push({ account: c.jsa.account.name, node: c.node });
+    return out;
   }
 
   /** Health (nats-server's healthz for clustered JetStream): '' when healthy, else why not. */
