@@ -57,6 +57,12 @@ export class Account {
   readonly sublist: Sublist<Subscription>;
   readonly streamImporters: StreamImporter[] = [];
   readonly serviceImports: ServiceImport[] = [];
+  /**
+   * serviceImports by local subject, when none has a wildcard (the usual case: every account has the system
+   * imports, so every publish looks here); null when one has, undefined when stale. A map lookup instead of
+   * a subject match per import, as nats-server's imports.services map.
+   */
+  private literalServiceImports: Map<string, ServiceImport[]> | null | undefined;
   private readonly responses = new Map<string, ResponseRoute>();
   /** In-process subscriptions (system requests, JetStream): not counted as clients' subscriptions. */
   internalSubs = 0;
@@ -95,7 +101,16 @@ export class Account {
 
   addServiceImport(imp: ServiceImport): void {
     this.serviceImports.push(imp);
+    this.literalServiceImports = undefined;
     this.crossAccount = true;
+  }
+
+  /** The service imports that may match `subject`, in the order they were added (callers still match). */
+  serviceImportsFor(subject: string): readonly ServiceImport[] {
+    let index = this.literalServiceImports;
+    if (index === undefined) index = this.literalServiceImports = indexLiteralImports(this.serviceImports);
+    if (index === null) return this.serviceImports;
+    return index.get(subject) ?? NO_IMPORTS;
   }
 
   /** Clients of this account on the other servers of the cluster. */
@@ -118,6 +133,7 @@ export class Account {
 
   removeServiceImports(drop: (imp: ServiceImport) => boolean): void {
     removeWhere(this.serviceImports, drop);
+    this.literalServiceImports = undefined;
   }
 
   /** A reply subject in this account that leads back to `reply` in `account`. */
@@ -155,6 +171,20 @@ export function serviceSubject(imp: ServiceImport, subject: string): string {
 
 export function matchesImport(subject: string, pattern: string): boolean {
   return matchLiteral(subject, pattern);
+}
+
+const NO_IMPORTS: readonly ServiceImport[] = [];
+
+/** Imports by their local subject, or null when one of those subjects has a wildcard. */
+function indexLiteralImports(imports: readonly ServiceImport[]): Map<string, ServiceImport[]> | null {
+  const index = new Map<string, ServiceImport[]>();
+  for (const imp of imports) {
+    if (!subjectIsLiteral(imp.local)) return null;
+    const list = index.get(imp.local);
+    if (list === undefined) index.set(imp.local, [imp]);
+    else list.push(imp);
+  }
+  return index;
 }
 
 function removeWhere<T>(list: T[], drop: (x: T) => boolean): void {

@@ -490,7 +490,7 @@ export class Delivery {
         );
       }
     }
-    for (const imp of acc.serviceImports) {
+    for (const imp of acc.serviceImportsFor(subject)) {
       if (matchesImport(subject, imp.local)) {
         let mappedReply = '';
         if (reply !== '') {
