@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { AckPolicy, DeliverPolicy, jetstreamManager } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, JetStreamApiError, jetstreamManager } from '@nats-io/jetstream';
 import { Bucket, type KvEntry, Kvm, type KvWatchEntry, KvWatchInclude } from '@nats-io/kv';
 import { connect, createInbox, type NatsConnection, type QueuedIterator } from '@nats-io/transport-node';
 import { deferred, within } from '../helpers/async.js';
@@ -251,6 +251,64 @@ describe('a wildcard subscriber does not bind a push consumer', () => {
     };
     const [ref, ours] = await runOnBoth(run);
     assert.deepEqual(ref, [undefined, true, undefined]);
+    assert.deepEqual(ours, ref);
+  });
+});
+
+describe('compared with nats-server 2.9.10', () => {
+  test('the same KV operations give the same revisions, entries, errors and stream state', async (t) => {
+    if (!hasReference()) {
+      t.skip('nats-server is not installed');
+      return;
+    }
+    // What 2.9 already had: the client stays at the server's own version here.
+    const run = async (port: number): Promise<unknown[]> => {
+      const nc = await connect({ servers: `127.0.0.1:${port}`, reconnect: false });
+      const out: unknown[] = [];
+      const outcome = async (p: Promise<unknown>): Promise<void> => {
+        try {
+          out.push(['ok', await p]);
+        } catch (e) {
+          out.push(e instanceof JetStreamApiError ? [e.code, e.message] : (e as Error).message);
+        }
+      };
+      try {
+        const kv = await new Kvm(nc).create('cmp', { history: 3, maxValueSize: 64, max_bytes: 4096 });
+        assert.ok(kv instanceof Bucket);
+        for (const [k, v] of [
+          ['a', '1'],
+          ['b.x', '2'],
+          ['a', '3'],
+          ['a', '4'],
+          ['a', '5'],
+        ] as const)
+          out.push(await kv.put(k, v));
+        await outcome(kv.put('big', 'x'.repeat(65)));
+        await outcome(kv.create('a', 'again'));
+        await outcome(kv.update('a', 'u', 1));
+        await outcome(kv.update('a', 'u', 5));
+        await outcome(kv.delete('b.x', { previousSeq: 1 }));
+        await kv.delete('b.x');
+        await outcome(kv.create('b.x', 'back'));
+        await kv.purge('a');
+        out.push((await collect(await kv.keys())).sort());
+        out.push(
+          (await collect(await kv.history())).map((e) => [e.key, e.operation, e.revision, e.string()]),
+        );
+        const e = await kv.get('b.x', { revision: 2 });
+        out.push([e?.key, e?.revision, e?.string(), e?.operation]);
+        out.push(await kv.get('a').then((x) => [x?.operation, x?.revision]));
+        out.push((await kv.purgeDeletes(-1)).purged);
+        const st = await kv.status();
+        const s = st.streamInfo.state;
+        out.push([st.values, st.history, st.maxValueSize, s.bytes, s.first_seq, s.last_seq, s.num_subjects]);
+        return out;
+      } finally {
+        await nc.close();
+      }
+    };
+    const [ref, ours] = await runOnBoth(run);
+    assert.deepEqual(ref[5], [10054, 'message size exceeds maximum allowed']);
     assert.deepEqual(ours, ref);
   });
 });

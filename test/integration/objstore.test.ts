@@ -15,9 +15,10 @@ import { JetStreamApiError, StorageType } from '@nats-io/jetstream';
 import { type ObjectInfo, type ObjectStore, type ObjectWatchInfo, Objm } from '@nats-io/obj';
 import { connect, headers, type NatsConnection, type QueuedIterator } from '@nats-io/transport-node';
 import { deferred, within } from '../helpers/async.js';
-import { closeJetStream, type JsEnv, openJetStream } from '../helpers/jetstream.js';
+import { closeJetStream, type JsEnv, openJetStream, runOnBoth } from '../helpers/jetstream.js';
 import { JsCluster } from '../helpers/js-cluster.js';
 import { clusterClient, whenPlaced } from '../helpers/js-cluster-checks.js';
+import { hasReference } from '../helpers/reference.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 /** Let the client use 2.10 features against a server that reports 2.9.10. */
@@ -283,6 +284,76 @@ describe('links, list, delete, watch, seal', () => {
     assert.equal(err.code, 10109);
     assert.equal(err.message, 'invalid operation on sealed stream');
     assert.equal(((await rejection(os.delete('kept'))) as JetStreamApiError).code, 10109);
+  });
+});
+
+describe('compared with nats-server 2.9.10', () => {
+  test('the same object store operations give the same sizes, sequences, stream state and errors', async (t) => {
+    if (!hasReference()) {
+      t.skip('nats-server is not installed');
+      return;
+    }
+    // What 2.9 already had: the client stays at the server's own version here.
+    const run = async (port: number): Promise<unknown[]> => {
+      const nc = await connect({ servers: `127.0.0.1:${port}`, reconnect: false });
+      const out: unknown[] = [];
+      const outcome = async (p: Promise<unknown>): Promise<void> => {
+        try {
+          await p;
+          out.push('ok');
+        } catch (e) {
+          out.push(e instanceof JetStreamApiError ? [e.code, e.message] : (e as Error).message);
+        }
+      };
+      const state = async (os: ObjectStore): Promise<void> => {
+        const st = (await os.status()).streamInfo.state;
+        out.push([st.messages, st.bytes, st.first_seq, st.last_seq, st.num_subjects, st.num_deleted]);
+      };
+      try {
+        const os = await new Objm(nc).create('cmp', { description: 'd', max_bytes: 2 * 1024 * 1024 });
+        for (const [name, size] of [
+          ['a', 300_000],
+          ['b', 0],
+          ['c', 1],
+          ['a', 5],
+        ] as const) {
+          const i = await os.putBlob({ name }, pattern(size));
+          out.push([i.size, i.chunks, i.revision, i.digest]);
+        }
+        await state(os);
+        await outcome(os.putBlob({ name: 'huge' }, pattern(3 * 1024 * 1024)));
+        await state(os);
+        await os.link('l', (await os.info('c')) as ObjectInfo);
+        await os.update('c', { name: 'c2', description: 'moved' });
+        out.push((await os.list()).map((i) => [i.name, i.size, i.revision]).sort());
+        out.push(await os.delete('a'));
+        await state(os);
+        await os.seal();
+        await outcome(os.putBlob({ name: 'z' }, pattern(1)));
+        const cfg = (await os.status()).streamInfo.config;
+        out.push([
+          cfg.subjects,
+          cfg.max_bytes,
+          cfg.discard,
+          cfg.allow_direct,
+          cfg.allow_rollup_hdrs,
+          cfg.sealed,
+        ]);
+        return out;
+      } finally {
+        await nc.close();
+      }
+    };
+    const [ref, ours] = await runOnBoth(run);
+    // The scenario reached the limits it is about (the object over max_bytes, the sealed bucket).
+    assert.deepEqual(
+      [ref[5], ref[10]],
+      [
+        [10077, 'maximum bytes exceeded'],
+        [10109, 'invalid operation on sealed stream'],
+      ],
+    );
+    assert.deepEqual(ours, ref);
   });
 });
 
