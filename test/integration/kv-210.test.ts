@@ -302,6 +302,21 @@ describe('compared with nats-server 2.9.10', () => {
         const st = await kv.status();
         const s = st.streamInfo.state;
         out.push([st.values, st.history, st.maxValueSize, s.bytes, s.first_seq, s.last_seq, s.num_subjects]);
+        // A new consumer starting past the first message: its stream ack floor is 0 until it delivers or
+        // is acknowledged (nats-server reads it back from the consumer store).
+        const jsm = await jetstreamManager(nc);
+        for (const [name, ack_policy, deliver_policy] of [
+          ['lps', AckPolicy.None, DeliverPolicy.LastPerSubject],
+          ['new', AckPolicy.Explicit, DeliverPolicy.New],
+        ] as const) {
+          const ci = await jsm.consumers.add('KV_cmp', {
+            durable_name: name,
+            ack_policy,
+            deliver_policy,
+            filter_subject: '$KV.cmp.>',
+          });
+          out.push([ci.ack_floor, ci.delivered, ci.num_pending]);
+        }
         return out;
       } finally {
         await nc.close();
