@@ -31,6 +31,7 @@ import {
   newJSConsumerDurableNameNotMatchSubjectError,
   newJSConsumerMaxPendingAckExcessError,
   newJSConsumerNotFoundError,
+  newJSInsufficientResourcesError,
   newJSInvalidJSONError,
   newJSMaximumConsumersLimitError,
   newJSNotEmptyRequestError,
@@ -879,7 +880,8 @@ export class ClusterApi {
     if (existing !== undefined) {
       group = existing.group;
     } else {
-      const peers = [...sa.group.peers].sort(() => Math.random() - 0.5).slice(0, replicas);
+      const peers = this.consumerPeers(sa.group.peers, cfg.num_replicas, replicas);
+      if (peers === undefined) return this.fail(req, type, newJSInsufficientResourcesError());
       group = {
         name: groupName('C', peers.length, cfg.mem_storage ? 'memory' : sa.config.storage),
         peers,
@@ -902,6 +904,24 @@ export class ClusterApi {
     req.jsa.apiTotal++;
     this.ctx.js.apiTotal++;
     this.ctx.meta.node!.propose(encodeConsumerEntry(EntryOp.AssignConsumer, ca));
+  }
+
+  /**
+   * The peers of a new consumer (nats-server 2.10's createGroupForConsumer): fewer replicas than the
+   * stream are chosen among its online peers, so that an ephemeral of one replica (the KV and object
+   * store clients' ordered consumers) is not placed on a server that is down and never answers.
+   * Undefined when too few are online (a quorum of the configured replicas, or the replicas wanted).
+   */
+  private consumerPeers(
+    streamPeers: readonly string[],
+    configured: number,
+    replicas: number,
+  ): string[] | undefined {
+    const online = streamPeers.filter((p) => this.ctx.peers.isOnline(p) || p === this.ctx.selfId);
+    if (Math.floor(configured / 2) + 1 > online.length) return undefined;
+    if (replicas >= streamPeers.length) return [...streamPeers];
+    if (online.length < replicas) return undefined;
+    return online.sort(() => Math.random() - 0.5).slice(0, replicas);
   }
 
   private consumerDelete(req: Request): undefined {

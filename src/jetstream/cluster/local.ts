@@ -7,9 +7,11 @@
  * A single-replica asset has no Raft group: its only member answers the create request at once. A
  * replicated one answers when its group has elected a leader (stream-replica.ts, consumer-replica.ts).
  */
+
+import type { JsAccount } from '../account.js';
 import { sendStreamAction } from '../advisories.js';
-import type { Consumer } from '../consumer/consumer.js';
-import { lookupConsumer } from '../consumer/registry.js';
+import { Consumer } from '../consumer/consumer.js';
+import { lookupConsumer, openAssignedConsumer } from '../consumer/registry.js';
 import type { Stream } from '../stream.js';
 import { accountOf, type ConsumerAssignment, type StreamAssignment } from './assignments.js';
 import { ReplicatedConsumer } from './consumer-replica.js';
@@ -204,6 +206,10 @@ export class LocalAssets implements AssignmentHandler {
       }
       return;
     }
+    if (ca.group.peers.length <= 1) {
+      this.openSingleReplicaConsumer(jsa, stream, ca);
+      return;
+    }
     const rc = ReplicatedConsumer.open(this.ctx, jsa, stream, sa, ca);
     if (!(rc instanceof ReplicatedConsumer)) {
       if (!ca.responded) {
@@ -214,6 +220,27 @@ export class LocalAssets implements AssignmentHandler {
       return;
     }
     this.consumers.set(key, rc);
+  }
+
+  /**
+   * A consumer of one replica (the ephemerals of the KV and object store clients, ordered consumers): no
+   * Raft group, as nats-server's createRaftGroup makes none for a single peer. Its only member leads it at
+   * once and answers the create, instead of waiting out a campaign (up to 800 ms, or an election timeout
+   * of seconds when the assignment is replayed at start-up).
+   */
+  private openSingleReplicaConsumer(jsa: JsAccount, stream: Stream, ca: ConsumerAssignment): void {
+    const r = openAssignedConsumer(jsa, stream, ca.name, ca.created, ca.config, () => {});
+    if (ca.responded) return;
+    ca.responded = true;
+    if (!(r instanceof Consumer)) {
+      const error = typeof r === 'string' ? { code: 500, err_code: 10012, description: r } : r;
+      this.ctx.respond(ca.reply, { type: 'io.nats.jetstream.api.v1.consumer_create_response', error });
+      return;
+    }
+    this.ctx.respond(ca.reply, {
+      type: 'io.nats.jetstream.api.v1.consumer_create_response',
+      ...this.consumerInfo(r),
+    });
   }
 
   /** Consumer info with the cluster block, for a consumer hosted here. */

@@ -466,7 +466,7 @@ export class Consumer implements StreamConsumer, HubConsumer, StreamListener {
     const push = this.isPush;
     const pu = this.push;
     const pull = this.pull;
-    if (push && pu.active && !pu.deliverInterest()) pu.updateDeliveryInterest(false);
+    if (push && pu.active && !pu.boundInterest()) pu.updateDeliveryInterest(false);
     // End of stream (no more messages to deliver): no_wait requests that got something are done.
     let eos = true;
     let count = 0;

@@ -1,10 +1,19 @@
 /**
  * Push delivery: interest on the deliver subject (the hub tells the consumer when a subscription that
- * may match it comes or goes, see hub.ts), flow control and idle heartbeats. Flow control: a
+ * may match it comes or goes, see hub.ts), flow control and idle heartbeats.
+ *
+ * Interest has two meanings, as in nats-server. The consumer is bound (`active`, reported as push_bound,
+ * delivering) only by a subscription on exactly its deliver subject, with its deliver_group as queue
+ * (the sublist's registerNotification): a wildcard subscriber such as `nats sub '>'` neither binds it
+ * nor keeps it bound, so the KV and object store clients, which refuse a bound consumer, still work.
+ * Any matching subscription counts where nats-server matches the sublist (hasNoLocalInterest,
+ * checkNewConsumerConfig). Flow control: a
  * `100 FlowControl Request` goes out once half of the pending bytes window is used and deliveries stop
  * when it is full; each response frees the bytes it covers and doubles the window, from 1/16 of
  * FLOW_CONTROL_MAX_PENDING up to all of it.
  */
+
+import type { Sublist } from '../../routing/sublist.js';
 import { importedSubject, matchesImport } from '../../server/account.js';
 import type { Subscription } from '../../server/subscription.js';
 import type { Consumer } from './consumer.js';
@@ -50,7 +59,7 @@ export class Push {
       );
     }
     if (c.isPush) {
-      this.active = this.deliverInterest();
+      this.active = this.boundInterest();
       c.hub.track(c.acc, this.dsubj, c);
     }
   }
@@ -73,10 +82,27 @@ export class Push {
   // ---- interest ---------------------------------------------------------------------------------------
 
   /**
-   * Whether the deliver subject has subscribers: in the consumer's account, or in an account importing
-   * it as a stream (nats-server sees those through its shadow subscriptions; a mirror or source in
-   * another account receives its messages this way).
+   * Whether a subscription is on exactly the deliver subject (and deliver group): in the consumer's
+   * account, or in an account importing it as a stream (nats-server sees those through its shadow
+   * subscriptions; a mirror or source in another account receives its messages this way).
    */
+  boundInterest(): boolean {
+    const d = this.dsubj;
+    if (d === '') return false;
+    const acc = this.c.acc;
+    const group = this.c.cfg.deliver_group;
+    if (hasExactSubscription(acc.sublist, d, group)) return true;
+    for (const imp of acc.streamImporters) {
+      if (
+        matchesImport(d, imp.subject) &&
+        hasExactSubscription(imp.importer.sublist, importedSubject(imp, d), group)
+      )
+        return true;
+    }
+    return false;
+  }
+
+  /** Whether any subscription matches the deliver subject (wildcards included), here or in an importer. */
   deliverInterest(): boolean {
     const d = this.dsubj;
     if (d === '') return false;
@@ -93,7 +119,7 @@ export class Push {
   checkInterest(): void {
     const c = this.c;
     if (c.closed || !c.isPush) return;
-    const interest = this.deliverInterest();
+    const interest = this.boundInterest();
     if (interest !== this.active) this.updateDeliveryInterest(interest);
   }
 
@@ -123,7 +149,7 @@ export class Push {
     this.dsubj = deliver;
     c.hub.track(c.acc, deliver, c);
     c.cfg.deliver_subject = deliver;
-    this.updateDeliveryInterest(this.deliverInterest());
+    this.updateDeliveryInterest(this.boundInterest());
   }
 
   // ---- flow control -----------------------------------------------------------------------------------
@@ -198,4 +224,21 @@ export class Push {
     );
     this.hbTimer.unref();
   }
+}
+
+/**
+ * nats-server's registerNotification test: a plain subscription on exactly `subject` (no queue), or,
+ * for a deliver group, a queue subscription of that group on exactly `subject`.
+ */
+function hasExactSubscription(sl: Sublist<Subscription>, subject: string, queue: string): boolean {
+  const r = sl.match(subject);
+  if (queue === '') {
+    for (const s of r.psubs) if (s.subject === subject) return true;
+    return false;
+  }
+  for (const group of r.qsubs) {
+    if (group[0]?.queue !== queue) continue;
+    for (const s of group) if (s.subject === subject) return true;
+  }
+  return false;
 }

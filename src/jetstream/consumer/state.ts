@@ -68,8 +68,11 @@ export class DeliveryState {
     else if (this.sseq < st.firstSeq) this.sseq = st.firstSeq;
     else if (this.sseq > st.lastSeq) this.sseq = st.lastSeq + 1;
     this.dseq = 1;
+    // nats-server sets the ack floor to sseq - 1 here, then, taking leadership, reads it back from the
+    // consumer store, where SetStarting recorded only the delivered sequence: a new consumer's stream ack
+    // floor is 0 until something is delivered (ack none) or acknowledged, in its info and in needAck.
     this.adflr = 0;
-    this.asflr = this.sseq - 1;
+    this.asflr = 0;
   }
 
   /** nats-server's applyState (the pending timer is started by acks.ts). */
