@@ -329,7 +329,7 @@ describe('mirrors, sources and republish compared with nats-server', {
       subject: `$JS.API.STREAM.UPDATE.${name}`,
       body: { name, ...cfg },
     });
-    const requests = [
+    const requests: { subject: string; body: unknown; droppedIn210?: boolean }[] = [
       create('ORIG', { subjects: ['orig.>'], max_msg_size: 100 }),
       create('M', { subjects: ['m'], mirror: { name: 'ORIG' } }),
       create('M', { mirror: { name: 'ORIG' }, sources: [{ name: 'ORIG' }] }),
@@ -355,9 +355,12 @@ describe('mirrors, sources and republish compared with nats-server', {
       create('RP', { subjects: ['rp.>'], republish: { dest: 'out.>' } }),
       update('RP', { subjects: ['rp.>'], republish: { dest: 'out2.>' } }),
       update('RP', { subjects: ['rp.>'] }),
+      // nats-server 2.9.10 refuses a filter the stream can not hold (10093); 2.10 dropped that check and
+      // tsnats follows 2.10: the consumer is made.
       {
         subject: '$JS.API.CONSUMER.CREATE.MIR',
         body: { stream_name: 'MIR', config: { filter_subject: 'nope.>', ack_policy: 'explicit' } },
+        droppedIn210: true,
       },
       {
         subject: '$JS.API.CONSUMER.CREATE.MIR',
@@ -372,10 +375,16 @@ describe('mirrors, sources and republish compared with nats-server', {
       }),
     );
     for (let i = 0; i < requests.length; i++) {
-      assert.deepEqual(ours[i], ref[i], `${requests[i]!.subject} ${JSON.stringify(requests[i]!.body)}`);
+      const what = `${requests[i]!.subject} ${JSON.stringify(requests[i]!.body)}`;
+      if (requests[i]!.droppedIn210) {
+        assert.equal(ref[i]!.err_code, 10093, what);
+        assert.deepEqual(ours[i], {}, what);
+      } else {
+        assert.deepEqual(ours[i], ref[i], what);
+      }
     }
-    // The cases are errors (not accidental successes on both).
-    assert.equal(ours.filter((e) => e.err_code !== undefined).length, 22);
+    // The other cases are errors (not accidental successes on both).
+    assert.equal(ours.filter((e) => e.err_code !== undefined).length, 21);
   });
 });
 
