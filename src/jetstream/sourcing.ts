@@ -198,6 +198,19 @@ function removeHeader(hdr: Buffer, key: string): Buffer {
   return out.length <= 12 ? EMPTY : out;
 }
 
+/**
+ * Remove every header line whose name starts with `prefix` (case-sensitive, nats-server 2.10's
+ * removeHeaderIfPrefixPresent); an empty block is no headers.
+ */
+function removeHeadersWithPrefix(hdr: Buffer, prefix: string): Buffer {
+  const lines = hdr.toString('latin1').split('\r\n');
+  // The first line is the status line; a header block ends with an empty line.
+  const kept = lines.filter((l, i) => i === 0 || !l.startsWith(prefix));
+  if (kept.length === lines.length) return hdr;
+  const out = Buffer.from(kept.join('\r\n'), 'latin1');
+  return out.length <= 12 ? EMPTY : out;
+}
+
 export class StreamSourcing {
   private mirrorLink: SourceLink | undefined;
   private readonly sources = new Map<string, SourceLink>();
@@ -714,6 +727,9 @@ export class StreamSourcing {
     }
     si.lag = pending === 0 ? 0 : pending - 1;
     let h = hdr.length > 0 ? removeHeader(hdr, JS_STREAM_SOURCE) : hdr;
+    // nats-server 2.10: the origin's expectations (Nats-Expected-Stream, -Last-Sequence, ...) were checked
+    // when the message was stored there; here they would refuse it.
+    if (h.length > 0) h = removeHeadersWithPrefix(h, 'Nats-Expected-');
     // The origin's sequence (from the ack reply) says where to resume after a restart.
     h = appendHeader(h.length > 0 ? h : null, JS_STREAM_SOURCE, si.header(reply.split('.')[5] ?? '1'));
     if (this.stream.processMsg(si.transform(subject), '', h, data) <= 0) this.retrySourceConsumer(si.iname);

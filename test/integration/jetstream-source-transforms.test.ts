@@ -2,13 +2,14 @@
  * nats-server 2.10's `subject_transforms` of stream sources and mirrors (issue 20), with the current
  * @nats-io/jetstream told it talks to a 2.10 server: messages of each source stored under the transformed
  * subjects, several transforms on one source (the first matching one applies, the others' subjects are not
- * sourced), a source resuming after a restart, a mirror with transforms, 2.10's configuration errors
+ * sourced), a source resuming after a restart, a mirror with transforms, the origin's Nats-Expected-
+ * headers dropped from sourced messages, 2.10's configuration errors
  * (10140-10152, and 10049 / 10069 for a transform that can not be made), and the same on a 3-node cluster.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type JetStreamManager, jetstreamManager, type StoredMsg } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { headers, type NatsConnection } from '@nats-io/transport-node';
 import { closeJetStream, type JsEnv, jsonRequest, openJetStream } from '../helpers/jetstream.js';
 import { JsCluster } from '../helpers/js-cluster.js';
 import { clusterClient, whenPlaced } from '../helpers/js-cluster-checks.js';
@@ -235,6 +236,25 @@ describe('sources and mirrors with subject_transforms (single server)', () => {
       { src: 'mo.1', dest: 'mirrored.1' },
       { src: 'mo.3', dest: '' },
     ]);
+  });
+
+  test("a sourced message loses its origin's Nats-Expected- headers (2.10), keeps the others", async () => {
+    const { jsm, nc } = env;
+    await jsm.streams.add({ name: 'EXO', subjects: ['ex.*'] });
+    await jsm.streams.add({
+      name: 'EXS',
+      sources: [{ name: 'EXO', subject_transforms: [{ src: 'ex.*', dest: 'got.$1' }] }],
+    });
+    const h = headers();
+    h.set('Nats-Expected-Stream', 'EXO');
+    h.set('Nats-Expected-Last-Sequence', '0');
+    h.set('X-Keep', 'yes');
+    await nc.request('ex.1', 'payload', { timeout: 2000, headers: h });
+    // EXS would refuse the message with the origin's expectations (another stream, another last sequence).
+    await waitForMsgs(jsm, 'EXS', 1);
+    const [m] = await allMsgs(jsm, 'EXS');
+    assert.equal(m?.subject, 'got.1');
+    assert.deepEqual([...(m?.header.keys() ?? [])].sort(), ['Nats-Stream-Source', 'X-Keep']);
   });
 
   test('configuration errors as nats-server 2.10 answers them', async () => {
