@@ -2,13 +2,15 @@
  * nats-server 2.10's `subject_transforms` of stream sources and mirrors (issue 20), with the current
  * @nats-io/jetstream told it talks to a 2.10 server: messages of each source stored under the transformed
  * subjects, several transforms on one source (the first matching one applies, the others' subjects are not
- * sourced), a source resuming after a restart, a mirror with transforms, the origin's Nats-Expected-
+ * sourced), a source resuming after a restart, a mirror with transforms, a KV bucket sourcing two others
+ * (@nats-io/kv maps their subjects with transforms), the origin's Nats-Expected-
  * headers dropped from sourced messages, 2.10's configuration errors
  * (10140-10152, and 10049 / 10069 for a transform that can not be made), and the same on a 3-node cluster.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type JetStreamManager, jetstreamManager, type StoredMsg } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
 import { headers, type NatsConnection } from '@nats-io/transport-node';
 import { closeJetStream, type JsEnv, jsonRequest, openJetStream } from '../helpers/jetstream.js';
 import { JsCluster } from '../helpers/js-cluster.js';
@@ -236,6 +238,24 @@ describe('sources and mirrors with subject_transforms (single server)', () => {
       { src: 'mo.1', dest: 'mirrored.1' },
       { src: 'mo.3', dest: '' },
     ]);
+  });
+
+  test('a KV bucket sourcing two buckets (the client maps their subjects with subject_transforms)', async () => {
+    const kvm = new Kvm(env.nc);
+    const a = await kvm.create('kva');
+    const b = await kvm.create('kvb');
+    await a.put('k1', 'a1');
+    await b.put('k2', 'b2');
+    const agg = await kvm.create('kvagg', { sources: [{ name: 'kva' }, { name: 'kvb' }] });
+    const info = await env.jsm.streams.info('KV_kvagg');
+    assert.deepEqual(
+      info.config.sources?.map((s) => s.subject_transforms),
+      [[{ src: '$KV.kva.>', dest: '$KV.kvagg.>' }], [{ src: '$KV.kvb.>', dest: '$KV.kvagg.>' }]],
+    );
+    await waitFor(async () => (await agg.get('k2'))?.string() === 'b2', 10_000, 'k2 in kvagg');
+    assert.equal((await agg.get('k1'))?.string(), 'a1');
+    await a.put('k2', 'a2');
+    await waitFor(async () => (await agg.get('k2'))?.string() === 'a2', 10_000, 'k2 updated from kva');
   });
 
   test("a sourced message loses its origin's Nats-Expected- headers (2.10), keeps the others", async () => {
