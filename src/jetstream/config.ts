@@ -565,9 +565,8 @@ export function checkStreamConfig(
   const sources = req.sources;
   let mirrorDirect = req.mirror_direct;
 
-  // Mirrors and sources (nats-server checks what it can see of the origin streams).
-  const filterOverlaps = (filter: string, subs: readonly string[]): boolean =>
-    filter === '' || subs.length === 0 || subs.some((s) => subjectsCollide(s, filter));
+  // Mirrors and sources (nats-server checks what it can see of the origin streams). A filter need not
+  // overlap the origin's subjects: nats-server 2.10 dropped 2.9's check of that.
   const streamSubs: string[] = [];
   const deliveryPrefixes: string[] = [];
   const apiPrefixes: string[] = [];
@@ -586,11 +585,6 @@ export function checkStreamConfig(
       streamSubs.push(...origin.subjects);
       if (maxMsgSize > 0 && origin.max_msg_size > 0 && maxMsgSize < origin.max_msg_size) {
         return newJSMirrorMaxMessageSizeTooBigError();
-      }
-      if (!lookup.recovering && !filterOverlaps(mirror.filter_subject ?? '', origin.subjects)) {
-        return invalid(
-          `mirror '${mirror.name}' filter subject '${mirror.filter_subject ?? ''}' does not overlap with any origin stream subject`,
-        );
       }
       // A mirror answers direct gets for its origin when the origin allows them.
       mirrorDirect = origin.allow_direct;
@@ -613,11 +607,6 @@ export function checkStreamConfig(
       streamSubs.push(...origin.subjects);
       if (maxMsgSize > 0 && origin.max_msg_size > 0 && maxMsgSize < origin.max_msg_size) {
         return newJSSourceMaxMessageSizeTooBigError();
-      }
-      if (!lookup.recovering && !filterOverlaps(src.filter_subject ?? '', streamSubs)) {
-        return invalid(
-          `source '${src.name}' filter subject '${src.filter_subject ?? ''}' does not overlap with any origin stream subject`,
-        );
       }
     }
     if (src.external === undefined) {
@@ -643,26 +632,36 @@ export function checkStreamConfig(
     }
     if (subjectsCollide(pfx, JS_API_PREFIX)) return newJSStreamExternalApiOverlapError(pfx, JS_API_PREFIX);
   }
-  // Cycles through sources and mirrors of this account.
+  // Cycles through sources and mirrors of this account. As in nats-server 2.10, a source back to a stream
+  // already on the path is a cycle only when its filter takes some of the subjects of the stream that
+  // sources it (no filter takes everything).
   {
-    const toVisit: { name: string; sources: readonly StreamSource[]; mirror: StreamSource | undefined }[] = [
-      { name: req.name, sources, mirror },
+    type Visit = { name: string; subjects: readonly string[]; sources: readonly StreamSource[] };
+    const toVisit: (Visit & { mirror: StreamSource | undefined })[] = [
+      { name: req.name, subjects: req.subjects, sources, mirror },
     ];
+    const visit = (o: StreamConfig) =>
+      toVisit.push({ name: o.name, subjects: o.subjects, sources: o.sources ?? [], mirror: o.mirror });
+    const takes = (c: Visit, filter: string | undefined): boolean =>
+      (filter ?? '') === '' || c.subjects.some((s) => subjectsCollide(s, filter!));
     const visited = new Set<string>();
     while (toVisit.length > 0) {
       const c = toVisit.shift()!;
       visited.add(c.name);
       for (const src of c.sources) {
         if (src.external !== undefined) continue;
-        if (visited.has(src.name)) return invalid('detected cycle');
+        if (visited.has(src.name)) {
+          if (takes(c, src.filter_subject)) return invalid('detected cycle');
+          continue;
+        }
         const o = lookup.stream(src.name);
-        if (o !== undefined) toVisit.push({ name: o.name, sources: o.sources ?? [], mirror: o.mirror });
+        if (o !== undefined) visit(o);
       }
       const m = c.mirror;
       if (m !== undefined && m.external === undefined) {
         if (visited.has(m.name)) return invalid('detected cycle');
         const o = lookup.stream(m.name);
-        if (o !== undefined) toVisit.push({ name: o.name, sources: o.sources ?? [], mirror: o.mirror });
+        if (o !== undefined) visit(o);
       }
     }
   }

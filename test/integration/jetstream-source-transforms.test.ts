@@ -337,6 +337,29 @@ describe('sources and mirrors with subject_transforms (single server)', () => {
       if (description !== undefined) assert.equal(got.description, description);
       if (code === 0) await env.jsm.streams.delete('X');
     }
+    // 2.10 dropped 2.9's check that a source's filter overlaps its origin's subjects.
+    assert.deepEqual(await create(src({ filter_subject: 'elsewhere.>' })), {});
+    await env.jsm.streams.delete('X');
+    // Sources back and forth: 2.9 refused any; 2.10 only when the source back to a stream already on the path
+    // (CY2's of CY1) takes some of the subjects of the stream that has it (no filter takes everything).
+    const pair = async (p: string, filter1: string | undefined, filter2: string | undefined) => {
+      await env.jsm.streams.add({ name: `${p}1`, subjects: [`${p}1.>`] });
+      await env.jsm.streams.add({
+        name: `${p}2`,
+        subjects: [`${p}2.>`],
+        sources: [{ name: `${p}1`, ...(filter2 ? { filter_subject: filter2 } : {}) }],
+      });
+      return apiError(nc, `$JS.API.STREAM.UPDATE.${p}1`, {
+        name: `${p}1`,
+        subjects: [`${p}1.>`],
+        sources: [{ name: `${p}2`, ...(filter1 ? { filter_subject: filter1 } : {}) }],
+      });
+    };
+    assert.deepEqual(await pair('CY', undefined, undefined), {
+      err_code: 10052,
+      description: 'detected cycle',
+    });
+    assert.deepEqual(await pair('CZ', 'cz2.>', 'cz1.>'), {});
     // On an update, only a new source's transforms are made: 10069.
     await env.jsm.streams.add({ name: 'U', sources: [{ name: 'E' }] });
     assert.deepEqual(
