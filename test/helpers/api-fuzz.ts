@@ -524,8 +524,15 @@ export async function runSequence(
           continue;
         }
         out.push(v.error === undefined ? 0 : (v.error.err_code ?? -3));
-        if (ref?.[out.length - 1] === FILTER_NOT_SUBSET && v.error === undefined && v.name !== undefined) {
+        const theirs = ref?.[out.length - 1];
+        if (theirs === FILTER_NOT_SUBSET && v.error === undefined && v.name !== undefined) {
           await nc.request(`$JS.API.CONSUMER.DELETE.${v.stream_name}.${v.name}`, '', { timeout: timeoutMs });
+        }
+        // 2.9.10 ignored a one-token filter after the consumer's name and made the consumer: so does this,
+        // without the filter, when tsnats refused the filter as 2.10 does.
+        if (theirs === 0 && isOneTokenFilterCreate(q.subject) && (v.error?.err_code ?? 0) > 0) {
+          const unfiltered = q.subject.slice(0, q.subject.lastIndexOf('.'));
+          await nc.request(unfiltered, q.body, { timeout: timeoutMs }).catch(() => undefined);
         }
       } catch {
         out.push(-1);
@@ -574,8 +581,12 @@ const FILTER_NOT_SUBSET = 10093;
  */
 export function changedIn210(q: FuzzRequest, ref: Outcome, ours: Outcome): boolean {
   if (ref === FILTER_NOT_SUBSET && (ours === 0 || ours === 10052)) return true;
-  const oneTokenFilter = /^\$JS\.API\.CONSUMER\.CREATE\.[^.]+\.[^.]+\.[^.]+$/.test(q.subject);
-  return oneTokenFilter && ref !== ours && (ours === 10131 || ours === 10137);
+  return isOneTokenFilterCreate(q.subject) && ref !== ours && (ours === 10131 || ours === 10137);
+}
+
+/** `$JS.API.CONSUMER.CREATE.<stream>.<name>.<filter>` with a filter of one token. */
+function isOneTokenFilterCreate(subject: string): boolean {
+  return /^\$JS\.API\.CONSUMER\.CREATE\.[^.]+\.[^.]+\.[^.]+$/.test(subject);
 }
 
 export interface FuzzReport {
