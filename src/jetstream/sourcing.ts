@@ -152,9 +152,10 @@ class SourceLink {
 
   /** The Nats-Stream-Source header of a message with origin sequence `seq` (text, from the reply). */
   header(seq: string): string {
-    if (!this.longHeader) return `${this.iname.split(' ')[0]} ${seq}`;
-    const [origin, filters, dests] = this.iname.split(' ');
-    return `${origin} ${seq} ${filters} ${dests}`;
+    const sp = this.iname.indexOf(' ');
+    const origin = this.iname.slice(0, sp);
+    // The filters and destinations go whole (a mapping function may hold a space; nats-server cuts there).
+    return this.longHeader ? `${origin} ${seq} ${this.iname.slice(sp + 1)}` : `${origin} ${seq}`;
   }
 }
 
@@ -183,7 +184,7 @@ export function streamAndSeq(shdr: string): [string, string, number] {
   }
   const f = shdr.split(' ');
   if (f.length === 2) return [f[0]!, '', num(f[1]!)];
-  if (f.length >= 4) return [f[0]!, `${f[0]} ${f[2]} ${f[3]}`, num(f[1]!)];
+  if (f.length >= 4) return [f[0]!, [f[0], ...f.slice(2)].join(' '), num(f[1]!)];
   return ['', '', 0];
 }
 

@@ -152,33 +152,41 @@ describe('sources and mirrors with subject_transforms (single server)', () => {
   test('two sources of one stream with different transforms, resumed after a restart', async () => {
     let e = await openJetStream();
     const dir = e.dir;
+    // One at a time, so the two sources' messages are stored in publish order.
+    const publishInTurn = async (jsm: JetStreamManager, nc: NatsConnection, subjects: string[]) => {
+      for (const subject of subjects) {
+        const n = (await jsm.streams.info('TWO')).state.messages;
+        await publishAll(nc, [subject]);
+        await waitForMsgs(jsm, 'TWO', n + 1);
+      }
+    };
     try {
       as210(e.nc);
       let jsm = await jetstreamManager(e.nc);
-      await jsm.streams.add({ name: 'O', subjects: ['o.*'] });
+      await jsm.streams.add({ name: 'O', subjects: ['o.>'] });
       await jsm.streams.add({
         name: 'TWO',
         sources: [
           { name: 'O', subject_transforms: [{ src: 'o.a', dest: 'x.a' }] },
-          { name: 'O', subject_transforms: [{ src: 'o.b', dest: 'x.b' }] },
+          // A mapping function with a space: the header carries the destination whole.
+          { name: 'O', subject_transforms: [{ src: 'o.b.*', dest: 'x.b.{{partition(1, 1)}}' }] },
         ],
       });
-      await publishAll(e.nc, ['o.a', 'o.b', 'o.a']);
-      await waitForMsgs(jsm, 'TWO', 3);
+      await publishInTurn(jsm, e.nc, ['o.a', 'o.b.k', 'o.a']);
       await closeJetStream(e, true);
       e = await openJetStream({}, dir);
       as210(e.nc);
       jsm = await jetstreamManager(e.nc);
-      await publishAll(e.nc, ['o.b', 'o.a']);
-      await waitForMsgs(jsm, 'TWO', 5);
+      await publishInTurn(jsm, e.nc, ['o.b.k', 'o.a']);
       // Each source resumes after its own last message: nothing is sourced twice.
       assert.deepEqual(await described(jsm, 'TWO'), [
         'x.a o.a | O 1 o.a x.a',
-        'x.b o.b | O 2 o.b x.b',
+        'x.b.0 o.b.k | O 2 o.b.* x.b.{{partition(1, 1)}}',
         'x.a o.a | O 3 o.a x.a',
-        'x.b o.b | O 4 o.b x.b',
+        'x.b.0 o.b.k | O 4 o.b.* x.b.{{partition(1, 1)}}',
         'x.a o.a | O 5 o.a x.a',
       ]);
+      assert.equal((await jsm.streams.info('TWO')).state.messages, 5);
     } finally {
       await closeJetStream(e);
     }
