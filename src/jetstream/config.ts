@@ -7,6 +7,7 @@
  * Durations (`max_age`, `duplicate_window`) are nanoseconds, as on the wire.
  */
 import { createHash } from 'node:crypto';
+import { destinationProblem } from '../routing/mapping.js';
 import {
   isValidPublishSubject,
   isValidSubject,
@@ -16,12 +17,22 @@ import {
 import { SubjectTransform, TransformError } from '../routing/transform.js';
 import {
   type ApiError,
+  newJSMirrorInvalidStreamNameError,
+  newJSMirrorInvalidSubjectFilterError,
   newJSMirrorMaxMessageSizeTooBigError,
+  newJSMirrorMultipleFiltersNotAllowedError,
+  newJSMirrorOverlappingSubjectFiltersError,
   newJSMirrorWithFirstSeqError,
   newJSMirrorWithSourcesError,
   newJSMirrorWithSubjectsError,
   newJSReplicasCountCannotBeNegativeError,
+  newJSSourceDuplicateDetectedError,
+  newJSSourceInvalidStreamNameError,
+  newJSSourceInvalidSubjectFilterError,
+  newJSSourceInvalidTransformDestinationError,
   newJSSourceMaxMessageSizeTooBigError,
+  newJSSourceMultipleFiltersNotAllowedError,
+  newJSSourceOverlappingSubjectFiltersError,
   newJSStreamCreateError,
   newJSStreamExternalApiOverlapError,
   newJSStreamExternalDelPrefixOverlapsError,
@@ -64,6 +75,11 @@ export interface StreamSource {
   /** RFC 3339 as Go writes it (UTC), absent when not set. */
   opt_start_time?: string;
   filter_subject?: string;
+  /**
+   * nats-server 2.10: the origin's messages matching each `src` (several, not overlapping), stored under
+   * the subject `src` maps to on `dest` (an empty `dest` keeps the subject). Not with `filter_subject`.
+   */
+  subject_transforms?: SubjectTransformConfig[];
   external?: ExternalStream;
 }
 
@@ -256,6 +272,17 @@ function decodeSource(o: JsonObject | undefined, field: string): StreamSource | 
   }
   const filter = o.string('filter_subject') ?? '';
   if (filter !== '') s.filter_subject = filter;
+  const transforms = o.slice(
+    'subject_transforms',
+    (e) => {
+      if (typeof e !== 'object' || Array.isArray(e)) {
+        throw new InvalidJsonError(`field ${field}.subject_transforms: expected an object`);
+      }
+      return decodeTransform(new JsonObject(e as Record<string, unknown>))!;
+    },
+    { src: '', dest: '' },
+  );
+  if (transforms !== undefined && transforms.length > 0) s.subject_transforms = transforms;
   const ext = o.object('external');
   if (ext !== undefined) s.external = { api: ext.string('api') ?? '', deliver: ext.string('deliver') ?? '' };
   return s;
@@ -308,6 +335,8 @@ export function subjectTransformError(t: SubjectTransformConfig): string | undef
  * bad one is refused with that step's error rather than as an invalid config.
  */
 export function subjectTransformApiError(cfg: StreamConfig, update: boolean): ApiError | undefined {
+  const sourceErr = sourceTransformApiError(cfg, update);
+  if (sourceErr !== undefined) return sourceErr;
   const t = cfg.subject_transform;
   const reason = t === undefined ? undefined : subjectTransformError(t);
   if (t === undefined || reason === undefined) return undefined;
@@ -316,6 +345,60 @@ export function subjectTransformApiError(cfg: StreamConfig, update: boolean): Ap
         `stream configuration for subject transform from '${t.src}' to '${t.dest}': ${reason}`,
       )
     : newJSStreamCreateError(`stream subject transform from '${t.src}' to '${t.dest}': ${reason}`);
+}
+
+/**
+ * What nats-server 2.10 finds when it makes the transforms of a mirror and of the sources (addStream,
+ * 10049; on an update only new sources' transforms are made, 10069): a bad filter or transform source,
+ * or a destination the source does not fit. An empty destination is no transform.
+ */
+function sourceTransformApiError(cfg: StreamConfig, update: boolean): ApiError | undefined {
+  const reason = (t: SubjectTransformConfig): string | undefined =>
+    t.dest === '' ? undefined : subjectTransformError(t);
+  if (update) {
+    for (const s of cfg.sources ?? []) {
+      for (const t of s.subject_transforms ?? []) {
+        const r = reason(t);
+        if (r !== undefined)
+          return newJSStreamUpdateError(`unable to get subject transform for source: ${r}`);
+      }
+    }
+    return undefined;
+  }
+  const bad = (e: string): ApiError => newJSStreamCreateError(e);
+  const m = cfg.mirror;
+  if (m !== undefined) {
+    const trs = m.subject_transforms ?? [];
+    const f = m.filter_subject ?? '';
+    // nats-server's text has no colon here.
+    if (trs.length === 0 && f !== '' && !isValidSubject(f)) {
+      return bad(`subject filter '${f}' for the mirror invalid subject`);
+    }
+    for (const t of trs) {
+      if (t.src !== '' && !isValidSubject(t.src)) {
+        return bad(`invalid subject transform source '${t.src}' for the mirror: invalid subject`);
+      }
+      const r = reason(t);
+      if (r !== undefined)
+        return bad(`subject transform from '${t.src}' to '${t.dest}' for the mirror: ${r}`);
+    }
+  }
+  for (const s of cfg.sources ?? []) {
+    const trs = s.subject_transforms ?? [];
+    const f = s.filter_subject ?? '';
+    if (trs.length === 0 && f !== '' && !isValidSubject(f)) {
+      return bad(`subject filter '${f}' for the source: invalid subject`);
+    }
+    for (const t of trs) {
+      if (t.src !== '' && !isValidSubject(t.src)) {
+        return bad(`subject filter '${t.src}' for the source: invalid subject`);
+      }
+      const r = reason(t);
+      if (r !== undefined)
+        return bad(`subject transform from '${t.src}' to '${t.dest}' for the source: ${r}`);
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -361,9 +444,25 @@ function decodeRepublish(o: JsonObject | undefined): RePublish | undefined {
   return r;
 }
 
-/** The index name of a source (nats-server's setIndexName): the name, plus a hash of an external API prefix. */
-export function sourceIndexName(s: StreamSource): string {
+/**
+ * The origin part of a source's index name: the stream's name, plus a hash of an external API prefix (the
+ * whole index name of nats-server 2.9, and what its Nats-Stream-Source header names).
+ */
+export function sourceOriginName(s: StreamSource): string {
   return s.external !== undefined ? `${s.name}:${nameHash(s.external.api)}` : s.name;
+}
+
+/**
+ * The index name of a source, nats-server 2.10's composeIName: `<origin> <filters> <destinations>`, the
+ * filters and destinations of several transforms joined by form feeds, empty ones as '>'. Two sources of
+ * one stream are told apart by it (a duplicate is 10140).
+ */
+export function sourceIndexName(s: StreamSource): string {
+  const orFwc = (x: string | undefined): string => (x === undefined || x === '' ? '>' : x);
+  const trs = s.subject_transforms ?? [];
+  const filters = trs.length === 0 ? orFwc(s.filter_subject) : trs.map((t) => orFwc(t.src)).join('\f');
+  const dests = trs.length === 0 ? '>' : trs.map((t) => orFwc(t.dest)).join('\f');
+  return `${sourceOriginName(s)} ${filters} ${dests}`;
 }
 
 /** nats-server's getHash: the first 8 bytes of SHA-256, each mapped to one of 62 digits. */
@@ -477,9 +576,8 @@ export function checkStreamConfig(
   const sources = req.sources;
   let mirrorDirect = req.mirror_direct;
 
-  // Mirrors and sources (nats-server checks what it can see of the origin streams).
-  const filterOverlaps = (filter: string, subs: readonly string[]): boolean =>
-    filter === '' || subs.length === 0 || subs.some((s) => subjectsCollide(s, filter));
+  // Mirrors and sources (nats-server checks what it can see of the origin streams). A filter need not
+  // overlap the origin's subjects: nats-server 2.10 dropped 2.9's check of that.
   const streamSubs: string[] = [];
   const deliveryPrefixes: string[] = [];
   const apiPrefixes: string[] = [];
@@ -487,16 +585,17 @@ export function checkStreamConfig(
     if (req.first_seq > 0) return newJSMirrorWithFirstSeqError();
     if (req.subjects.length > 0) return newJSMirrorWithSubjectsError();
     if (sources.length > 0) return newJSMirrorWithSourcesError();
+    const trErr = sourceTransformsError(mirror, true);
+    if (trErr !== undefined) return trErr;
+    // Names stored before 2.10's check are left alone when recovering.
+    if (mirror.external === undefined && !lookup.recovering && !isValidName(mirror.name)) {
+      return newJSMirrorInvalidStreamNameError();
+    }
     const origin = lookup.stream(mirror.name);
     if (origin !== undefined) {
       streamSubs.push(...origin.subjects);
       if (maxMsgSize > 0 && origin.max_msg_size > 0 && maxMsgSize < origin.max_msg_size) {
         return newJSMirrorMaxMessageSizeTooBigError();
-      }
-      if (!lookup.recovering && !filterOverlaps(mirror.filter_subject ?? '', origin.subjects)) {
-        return invalid(
-          `mirror '${mirror.name}' filter subject '${mirror.filter_subject ?? ''}' does not overlap with any origin stream subject`,
-        );
       }
       // A mirror answers direct gets for its origin when the origin allows them.
       mirrorDirect = origin.allow_direct;
@@ -506,20 +605,27 @@ export function checkStreamConfig(
       if (mirror.external.api !== '') apiPrefixes.push(mirror.external.api);
     }
   }
+  const indexNames = new Set<string>();
   for (const src of sources) {
+    if (!lookup.recovering) {
+      if (!isValidName(src.name)) return newJSSourceInvalidStreamNameError();
+      const iname = sourceIndexName(src);
+      if (indexNames.has(iname)) return newJSSourceDuplicateDetectedError();
+      indexNames.add(iname);
+    }
     const origin = lookup.stream(src.name);
     if (origin !== undefined) {
       streamSubs.push(...origin.subjects);
       if (maxMsgSize > 0 && origin.max_msg_size > 0 && maxMsgSize < origin.max_msg_size) {
         return newJSSourceMaxMessageSizeTooBigError();
       }
-      if (!lookup.recovering && !filterOverlaps(src.filter_subject ?? '', streamSubs)) {
-        return invalid(
-          `source '${src.name}' filter subject '${src.filter_subject ?? ''}' does not overlap with any origin stream subject`,
-        );
-      }
     }
-    if (src.external === undefined) continue;
+    if (src.external === undefined) {
+      // nats-server 2.10 checks the transforms of a source of this account or domain only.
+      const trErr = sourceTransformsError(src, false);
+      if (trErr !== undefined) return trErr;
+      continue;
+    }
     if (src.external.deliver !== '') deliveryPrefixes.push(src.external.deliver);
     if (src.external.api !== '') apiPrefixes.push(src.external.api);
   }
@@ -537,26 +643,36 @@ export function checkStreamConfig(
     }
     if (subjectsCollide(pfx, JS_API_PREFIX)) return newJSStreamExternalApiOverlapError(pfx, JS_API_PREFIX);
   }
-  // Cycles through sources and mirrors of this account.
+  // Cycles through sources and mirrors of this account. As in nats-server 2.10, a source back to a stream
+  // already on the path is a cycle only when its filter takes some of the subjects of the stream that
+  // sources it (no filter takes everything).
   {
-    const toVisit: { name: string; sources: readonly StreamSource[]; mirror: StreamSource | undefined }[] = [
-      { name: req.name, sources, mirror },
+    type Visit = { name: string; subjects: readonly string[]; sources: readonly StreamSource[] };
+    const toVisit: (Visit & { mirror: StreamSource | undefined })[] = [
+      { name: req.name, subjects: req.subjects, sources, mirror },
     ];
+    const visit = (o: StreamConfig) =>
+      toVisit.push({ name: o.name, subjects: o.subjects, sources: o.sources ?? [], mirror: o.mirror });
+    const takes = (c: Visit, filter: string | undefined): boolean =>
+      (filter ?? '') === '' || c.subjects.some((s) => subjectsCollide(s, filter!));
     const visited = new Set<string>();
     while (toVisit.length > 0) {
       const c = toVisit.shift()!;
       visited.add(c.name);
       for (const src of c.sources) {
         if (src.external !== undefined) continue;
-        if (visited.has(src.name)) return invalid('detected cycle');
+        if (visited.has(src.name)) {
+          if (takes(c, src.filter_subject)) return invalid('detected cycle');
+          continue;
+        }
         const o = lookup.stream(src.name);
-        if (o !== undefined) toVisit.push({ name: o.name, sources: o.sources ?? [], mirror: o.mirror });
+        if (o !== undefined) visit(o);
       }
       const m = c.mirror;
       if (m !== undefined && m.external === undefined) {
         if (visited.has(m.name)) return invalid('detected cycle');
         const o = lookup.stream(m.name);
-        if (o !== undefined) toVisit.push({ name: o.name, sources: o.sources ?? [], mirror: o.mirror });
+        if (o !== undefined) visit(o);
       }
     }
   }
@@ -632,6 +748,42 @@ export function checkStreamConfig(
     ...(req.metadata !== undefined && Object.keys(req.metadata).length > 0 ? { metadata: req.metadata } : {}),
   };
   return cfg;
+}
+
+/**
+ * nats-server 2.10's checks of a mirror's or a source's `subject_transforms`: not with `filter_subject`
+ * (10150 / 10144); for a source, each destination a valid mapping destination (10146); each filter a valid
+ * subject (10151 / 10145) that does not overlap another one (10152 / 10147: a mirror's may not collide, a
+ * source's may not be a subset of another, as nats-server tests them).
+ */
+function sourceTransformsError(s: StreamSource, mirror: boolean): ApiError | undefined {
+  const trs = s.subject_transforms ?? [];
+  if (trs.length > 0 && (s.filter_subject ?? '') !== '') {
+    return mirror ? newJSMirrorMultipleFiltersNotAllowedError() : newJSSourceMultipleFiltersNotAllowedError();
+  }
+  if (!mirror) {
+    for (const t of trs) {
+      if (t.dest !== '' && destinationProblem(t.dest) !== undefined) {
+        return newJSSourceInvalidTransformDestinationError();
+      }
+    }
+  }
+  for (let i = 0; i < trs.length; i++) {
+    const src = trs[i]!.src;
+    if (!isValidSubject(src)) {
+      return mirror ? newJSMirrorInvalidSubjectFilterError() : newJSSourceInvalidSubjectFilterError();
+    }
+    for (let j = 0; j < trs.length; j++) {
+      if (i === j) continue;
+      const other = trs[j]!.src;
+      if (mirror ? subjectsCollide(src, other) : subjectIsSubsetMatch(src, other)) {
+        return mirror
+          ? newJSMirrorOverlappingSubjectFiltersError()
+          : newJSSourceOverlappingSubjectFiltersError();
+      }
+    }
+  }
+  return undefined;
 }
 
 /** Replication needs clustered JetStream, which tsnats does not have (nats-server's 10074). */
@@ -748,35 +900,11 @@ export function encodeSource(s: StreamSource): Record<string, unknown> {
   if (s.opt_start_seq !== undefined && s.opt_start_seq > 0) o.opt_start_seq = s.opt_start_seq;
   if (s.opt_start_time !== undefined) o.opt_start_time = s.opt_start_time;
   if (s.filter_subject !== undefined && s.filter_subject !== '') o.filter_subject = s.filter_subject;
+  if (s.subject_transforms !== undefined && s.subject_transforms.length > 0) {
+    o.subject_transforms = s.subject_transforms.map((t) => ({ src: t.src, dest: t.dest }));
+  }
   if (s.external !== undefined) o.external = { api: s.external.api, deliver: s.external.deliver };
   return o;
-}
-
-/**
- * nats-server's gatherSourceMirrorSubjects: the subjects of the streams a mirror or sourced stream takes
- * messages from (recursively, within the account), and whether one of them is external (then unknown).
- */
-export function gatherSourceSubjects(
-  cfg: StreamConfig,
-  lookup: StreamLookup,
-): { subjects: string[]; hasExt: boolean } {
-  const subjects = [...cfg.subjects];
-  let hasExt = false;
-  const seen = new Set<string>();
-  const walk = (ss: StreamSource): boolean => {
-    if (ss.external !== undefined) return true;
-    if (seen.has(ss.name)) return false;
-    const o = lookup.stream(ss.name);
-    if (o === undefined) return false;
-    seen.add(ss.name);
-    subjects.push(...o.subjects);
-    if (o.mirror !== undefined) return walk(o.mirror);
-    for (const s of o.sources ?? []) if (walk(s)) return true;
-    return false;
-  };
-  if (cfg.mirror !== undefined) hasExt = walk(cfg.mirror);
-  else for (const s of cfg.sources ?? []) if (walk(s)) hasExt = true;
-  return { subjects, hasExt };
 }
 
 /** Two normalised configs are the same (nats-server compares with reflect.DeepEqual). */

@@ -11,8 +11,15 @@
  *
  * - a mirror stores each message at the origin's sequence with the origin's time, skipping sequences the
  *   origin no longer has; it answers direct gets for its origin (`mirror_direct`) once nearly caught up;
- * - a source stores each message as a new message with a `Nats-Stream-Source: <index name> <origin seq>`
- *   header, from which the sequence to resume at is found again after a restart.
+ * - a source stores each message as a new message with a `Nats-Stream-Source: <origin> <origin seq>`
+ *   header, from which the sequence to resume at is found again after a restart. nats-server 2.10 adds
+ *   `<filters> <destinations>` to tell sources of the same stream apart; tsnats writes that form where it
+ *   is needed (a source with subject transforms, or several sources of one stream), the 2.9 form otherwise,
+ *   and reads both as 2.10 does (a 2.9 header belongs to any source of its stream).
+ *
+ * nats-server 2.10's `subject_transforms` of a mirror or source: the consumer filters on every transform's
+ * source (`filter_subjects`) and each message is stored under the subject of the first transform that
+ * matches it.
  *
  * A gap in delivery sequences, a heartbeat naming another last delivery, three seconds without anything
  * from the consumer, an error answer or no answer within five seconds: the consumer is created again from
@@ -22,11 +29,19 @@
  * they publish (flow control answers) is deferred (delivery.ts, re-entrancy rule), and so is the consumer
  * create request, which may be sent from an API handler.
  */
+
+import { SubjectTransform } from '../routing/transform.js';
 import type { Subscription } from '../server/subscription.js';
 import type { ApiError } from './api/errors.generated.js';
 import { newJSInvalidJSONError } from './api/errors.generated.js';
 import { goJson } from './api/json.js';
-import { type StreamConfig, type StreamSource, sourceIndexName } from './config.js';
+import {
+  type StreamConfig,
+  type StreamSource,
+  type SubjectTransformConfig,
+  sourceIndexName,
+  sourceOriginName,
+} from './config.js';
 import { randomToken } from './consumer/token.js';
 import { appendHeader, getHeader } from './headers.js';
 import type { Stream, StreamHost } from './stream.js';
@@ -57,6 +72,9 @@ export interface StreamSourceInfoJson {
   /** ns since the last message or heartbeat, -1 when never heard from. */
   active: number;
   error?: ApiError;
+  /** nats-server 2.10. */
+  filter_subject?: string;
+  subject_transforms?: SubjectTransformConfig[];
 }
 
 /** A message that arrived before the consumer create response (nats-server queues them too). */
@@ -92,11 +110,53 @@ class SourceLink {
   retryTimer: NodeJS.Timeout | undefined;
   respTimer: NodeJS.Timeout | undefined;
 
+  /** Write the 2.10 form of the Nats-Stream-Source header (see the file comment; set by StreamSourcing). */
+  longHeader = false;
+  /** The filter and the transforms (nats-server's sf, sfs and trs), as configured. */
+  readonly filter: string;
+  readonly transforms: readonly SubjectTransformConfig[];
+  /** Made from `transforms`; undefined where the destination is empty (the subject is kept). */
+  private readonly made: (SubjectTransform | undefined)[];
+
   constructor(
     readonly name: string,
     readonly iname: string,
     readonly mirror: boolean,
-  ) {}
+    src: StreamSource,
+  ) {
+    this.transforms = (src.subject_transforms ?? []).map((t) => ({ src: t.src, dest: t.dest }));
+    this.filter = this.transforms.length === 0 ? (src.filter_subject ?? '') : '';
+    // Checked when the stream was created: a transform that can not be made is left out, as nats-server.
+    this.made = this.transforms.map((t) => {
+      if (t.dest === '') return undefined;
+      const tr = SubjectTransform.parse(t.src, t.dest);
+      return tr instanceof SubjectTransform ? tr : undefined;
+    });
+  }
+
+  /** The subject a message is stored under: the first transform that matches it, or its own. */
+  transform(subject: string): string {
+    for (const tr of this.made) {
+      if (tr === undefined) continue;
+      const out = tr.match(subject);
+      if (out !== undefined) return out;
+    }
+    return subject;
+  }
+
+  /** The consumer's filters: filter_subject, or filter_subjects (every transform's source). */
+  consumerFilters(): { filter_subject?: string; filter_subjects?: string[] } {
+    if (this.transforms.length > 0) return { filter_subjects: this.transforms.map((t) => t.src) };
+    return this.filter !== '' ? { filter_subject: this.filter } : {};
+  }
+
+  /** The Nats-Stream-Source header of a message with origin sequence `seq` (text, from the reply). */
+  header(seq: string): string {
+    const sp = this.iname.indexOf(' ');
+    const origin = this.iname.slice(0, sp);
+    // The filters and destinations go whole (a mapping function may hold a space; nats-server cuts there).
+    return this.longHeader ? `${origin} ${seq} ${this.iname.slice(sp + 1)}` : `${origin} ${seq}`;
+  }
 }
 
 /** The origin sequence, delivery sequence, deliveries, timestamp and pending count of an ack reply. */
@@ -110,16 +170,22 @@ function replyInfo(reply: string): { sseq: number; dseq: number; dc: number; ts:
   return { dc: num(t[4]!), sseq: num(t[5]!), dseq: num(t[6]!), ts, pending: num(t[8]!) };
 }
 
-/** nats-server's streamAndSeq: the index name and origin sequence of a Nats-Stream-Source header. */
-export function streamAndSeq(shdr: string): [string, number] {
+/**
+ * nats-server 2.10's streamAndSeq: the origin, the index name and the origin sequence of a
+ * Nats-Stream-Source header. The index name is '' for the 2.9 form (`<origin> <seq>`, or an ack reply),
+ * which stands for any source of that origin.
+ */
+export function streamAndSeq(shdr: string): [string, string, number] {
+  const num = (s: string): number => (/^\d+$/.test(s) ? Number(s) : 0);
   if (shdr.startsWith('$JS.ACK.')) {
     const t = shdr.split('.');
-    if (t.length !== 9) return ['', 0];
-    return [t[2]!, /^\d+$/.test(t[5]!) ? Number(t[5]) : 0];
+    if (t.length !== 9 || t[1] !== 'ACK') return ['', '', 0];
+    return [t[2]!, '', num(t[5]!)];
   }
-  const f = shdr.trim().split(/\s+/);
-  if (f.length !== 2) return ['', 0];
-  return [f[0]!, /^\d+$/.test(f[1]!) ? Number(f[1]) : 0];
+  const f = shdr.split(' ');
+  if (f.length === 2) return [f[0]!, '', num(f[1]!)];
+  if (f.length >= 4) return [f[0]!, [f[0], ...f.slice(2)].join(' '), num(f[1]!)];
+  return ['', '', 0];
 }
 
 /** Remove header `key` from a header block (nats-server's removeHeaderIfPresent). */
@@ -130,6 +196,19 @@ function removeHeader(hdr: Buffer, key: string): Buffer {
   const end = hdr.indexOf('\r\n', i + 2, 'latin1');
   if (end < 0) return hdr;
   const out = Buffer.concat([hdr.subarray(0, i), hdr.subarray(end)]);
+  return out.length <= 12 ? EMPTY : out;
+}
+
+/**
+ * Remove every header line whose name starts with `prefix` (case-sensitive, nats-server 2.10's
+ * removeHeaderIfPrefixPresent); an empty block is no headers.
+ */
+function removeHeadersWithPrefix(hdr: Buffer, prefix: string): Buffer {
+  const lines = hdr.toString('latin1').split('\r\n');
+  // The first line is the status line; a header block ends with an empty line.
+  const kept = lines.filter((l, i) => i === 0 || !l.startsWith(prefix));
+  if (kept.length === lines.length) return hdr;
+  const out = Buffer.from(kept.join('\r\n'), 'latin1');
   return out.length <= 12 ? EMPTY : out;
 }
 
@@ -185,6 +264,8 @@ export class StreamSourcing {
     o.lag = si.lag;
     o.active = si.last === 0 ? -1 : (Date.now() - si.last) * 1e6;
     if (si.err !== undefined) o.error = si.err;
+    if (si.filter !== '') o.filter_subject = si.filter;
+    if (si.transforms.length > 0) o.subject_transforms = si.transforms.map((t) => ({ ...t }));
     return o as StreamSourceInfoJson;
   }
 
@@ -364,7 +445,7 @@ export class StreamSourcing {
     if (mcfg === undefined || this.stopped) return;
     let mirror = this.mirrorLink;
     if (mirror === undefined) {
-      mirror = new SourceLink(mcfg.name, mcfg.name, true);
+      mirror = new SourceLink(mcfg.name, mcfg.name, true, mcfg);
       this.mirrorLink = mirror;
     } else {
       this.cancel(mirror);
@@ -395,7 +476,7 @@ export class StreamSourcing {
     this.requestConsumer(
       si,
       mcfg,
-      this.consumerConfig(this.deliverSubject('M', mcfg), config, mcfg.filter_subject),
+      this.consumerConfig(this.deliverSubject('M', mcfg), config, si),
       (info) => {
         // Sequences the origin no longer has are skipped, so the mirror keeps the origin's numbering.
         const delivered =
@@ -449,7 +530,11 @@ export class StreamSourcing {
     if (this.cfg.mirror_direct && si.dsubs.length === 0 && pending < DGET_CAUGHT_UP) {
       si.dsubs = this.stream.subscribeDirectFor(si.name);
     }
-    const r = this.stream.processMsg(subject, '', hdr, data, { lseq: sseq - 1, ts, leader: true });
+    const r = this.stream.processMsg(si.transform(subject), '', hdr, data, {
+      lseq: sseq - 1,
+      ts,
+      leader: true,
+    });
     if (r === -1) {
       // Older than what is stored: ignore.
       si.lag = olag;
@@ -463,6 +548,36 @@ export class StreamSourcing {
   }
 
   // ---- sources ----------------------------------------------------------------------------------------
+
+  /** A link for source `s`, not started. */
+  private newSourceLink(s: StreamSource): SourceLink {
+    const si = new SourceLink(s.name, sourceIndexName(s), false, s);
+    this.sources.set(si.iname, si);
+    return si;
+  }
+
+  /**
+   * Which header form each source writes: the 2.10 one when it has transforms or its origin is sourced
+   * more than once (the 2.9 form, the origin's name, could not tell the sources apart).
+   */
+  private setHeaderForms(): void {
+    const perOrigin = new Map<string, number>();
+    for (const s of this.cfg.sources ?? []) {
+      const o = sourceOriginName(s);
+      perOrigin.set(o, (perOrigin.get(o) ?? 0) + 1);
+    }
+    for (const s of this.cfg.sources ?? []) {
+      const si = this.sources.get(sourceIndexName(s));
+      if (si === undefined) continue;
+      si.longHeader = si.transforms.length > 0 || (perOrigin.get(sourceOriginName(s)) ?? 0) > 1;
+    }
+  }
+
+  /** Whether a Nats-Stream-Source header read as (origin, index name) was written by source `si`. */
+  private writtenBy(si: SourceLink, origin: string, iname: string): boolean {
+    // A 2.9 header names the origin only: it belongs to any source of that origin, as in nats-server 2.10.
+    return iname !== '' ? iname === si.iname : origin === si.iname.split(' ')[0];
+  }
 
   /** nats-server's setupSourceConsumers: find where each source stopped, then start its consumer. */
   private setupSourceConsumers(): void {
@@ -481,10 +596,8 @@ export class StreamSourcing {
   private startingSequenceForSources(): void {
     for (const si of this.sources.values()) this.cancel(si);
     this.sources.clear();
-    for (const s of this.cfg.sources ?? []) {
-      const iname = sourceIndexName(s);
-      this.sources.set(iname, new SourceLink(s.name, iname, false));
-    }
+    for (const s of this.cfg.sources ?? []) this.newSourceLink(s);
+    this.setHeaderForms();
     const st = this.stream.store.state();
     if (st.lastTs !== 0n) for (const si of this.sources.values()) si.start = st.lastTs;
     if (st.msgs === 0) return;
@@ -494,13 +607,14 @@ export class StreamSourcing {
       if (m === undefined || m.hdr.length === 0) continue;
       const ss = getHeader(m.hdr, JS_STREAM_SOURCE);
       if (ss === undefined || ss === '') continue;
-      const [iname, sseq] = streamAndSeq(ss);
-      const si = this.sources.get(iname);
-      if (si === undefined || found.has(iname)) continue;
-      found.add(iname);
-      if (sseq !== 0) {
-        si.sseq = sseq;
-        si.dseq = 0;
+      const [origin, iname, sseq] = streamAndSeq(ss);
+      for (const si of this.sources.values()) {
+        if (found.has(si.iname) || !this.writtenBy(si, origin, iname)) continue;
+        found.add(si.iname);
+        if (sseq !== 0) {
+          si.sseq = sseq;
+          si.dseq = 0;
+        }
       }
       if (found.size === this.sources.size) return;
     }
@@ -520,8 +634,8 @@ export class StreamSourcing {
       if (m === undefined || m.hdr.length === 0) continue;
       const ss = getHeader(m.hdr, JS_STREAM_SOURCE);
       if (ss === undefined || ss === '') continue;
-      const [name, sseq] = streamAndSeq(ss);
-      if (name === iname) {
+      const [origin, headerIname, sseq] = streamAndSeq(ss);
+      if (this.writtenBy(si, origin, headerIname)) {
         si.sseq = sseq;
         si.dseq = 0;
         return;
@@ -573,7 +687,7 @@ export class StreamSourcing {
     this.requestConsumer(
       si,
       ssi,
-      this.consumerConfig(this.deliverSubject('S', ssi), config, ssi.filter_subject),
+      this.consumerConfig(this.deliverSubject('S', ssi), config, si),
       (info) => {
         const delivered =
           ((info.delivered as Record<string, unknown> | undefined)?.stream_seq as number) ?? 0;
@@ -614,44 +728,38 @@ export class StreamSourcing {
     }
     si.lag = pending === 0 ? 0 : pending - 1;
     let h = hdr.length > 0 ? removeHeader(hdr, JS_STREAM_SOURCE) : hdr;
+    // nats-server 2.10: the origin's expectations (Nats-Expected-Stream, -Last-Sequence, ...) were checked
+    // when the message was stored there; here they would refuse it.
+    if (h.length > 0) h = removeHeadersWithPrefix(h, 'Nats-Expected-');
     // The origin's sequence (from the ack reply) says where to resume after a restart.
-    h = appendHeader(h.length > 0 ? h : null, JS_STREAM_SOURCE, `${si.iname} ${reply.split('.')[5]}`);
-    if (this.stream.processMsg(subject, '', h, data) <= 0) this.retrySourceConsumer(si.iname);
+    h = appendHeader(h.length > 0 ? h : null, JS_STREAM_SOURCE, si.header(reply.split('.')[5] ?? '1'));
+    if (this.stream.processMsg(si.transform(subject), '', h, data) <= 0) this.retrySourceConsumer(si.iname);
   }
 
   /**
-   * nats-server's source part of a stream update: start new sources, restart those whose filter changed
-   * (from now when the filters do not overlap), drop removed ones.
+   * nats-server 2.10's source part of a stream update. A source is known by its index name (origin, filters
+   * and transforms), so a changed filter or transform is a source removed and a new one added: the new one
+   * starts after the last message stored from it (or, with a 2.9 header, from its origin), the removed one
+   * stops.
    */
   updateSources(old: StreamConfig, next: StreamConfig): void {
     if (next.mirror !== undefined || this.stopped) return;
-    const current = new Map<string, string>();
-    for (const s of old.sources ?? []) current.set(sourceIndexName(s), s.filter_subject ?? '');
+    const current = new Set((old.sources ?? []).map(sourceIndexName));
+    const added: SourceLink[] = [];
     for (const s of next.sources ?? []) {
       const iname = sourceIndexName(s);
-      const ofilter = current.get(iname);
-      const filter = s.filter_subject ?? '';
-      if (ofilter === undefined) {
-        const si = new SourceLink(s.name, iname, false);
-        this.sources.set(iname, si);
-        this.setStartingSequenceForSource(iname);
-        this.setSourceConsumer(iname, si.sseq + 1, 0n);
-      } else if (ofilter !== filter) {
-        const si = this.sources.get(iname);
-        if (si !== undefined) {
-          let overlap = true;
-          if (ofilter !== '' && filter !== '') {
-            overlap = subsetMatch(ofilter, filter) || subsetMatch(filter, ofilter);
-          }
-          this.setSourceConsumer(iname, si.sseq + 1, overlap ? 0n : BigInt(Date.now()) * 1_000_000n);
-        }
-      }
-      current.delete(iname);
+      if (current.delete(iname) && this.sources.has(iname)) continue;
+      added.push(this.newSourceLink(s));
     }
-    for (const iname of current.keys()) {
+    for (const iname of current) {
       const si = this.sources.get(iname);
       if (si !== undefined) this.cancel(si);
       this.sources.delete(iname);
+    }
+    this.setHeaderForms();
+    for (const si of added) {
+      this.setStartingSequenceForSource(si.iname);
+      this.setSourceConsumer(si.iname, si.sseq + 1, 0n);
     }
   }
 
@@ -659,7 +767,7 @@ export class StreamSourcing {
   private consumerConfig(
     deliver: string,
     start: Record<string, unknown>,
-    filter: string | undefined,
+    si: SourceLink,
   ): Record<string, unknown> {
     const c: Record<string, unknown> = { deliver_policy: start.deliver_policy };
     if (start.opt_start_seq !== undefined) c.opt_start_seq = start.opt_start_seq;
@@ -667,7 +775,7 @@ export class StreamSourcing {
     c.ack_policy = 'none';
     c.ack_wait = ACK_WAIT_NS;
     c.max_deliver = 1;
-    if (filter !== undefined && filter !== '') c.filter_subject = filter;
+    Object.assign(c, si.consumerFilters());
     c.replay_policy = 'instant';
     c.idle_heartbeat = HEALTH_CHECK_MS * 1e6;
     c.flow_control = true;
@@ -676,22 +784,4 @@ export class StreamSourcing {
     c.direct = true;
     return c;
   }
-}
-
-/** nats-server's isSubsetMatchTokenized over two subjects. */
-function subsetMatch(subject: string, test: string): boolean {
-  const a = subject.split('.');
-  const b = test.split('.');
-  for (let i = 0; i < b.length; i++) {
-    if (i >= a.length) return false;
-    const t2 = b[i]!;
-    if (t2 === '>') return true;
-    const t1 = a[i]!;
-    if (t2 === '*') {
-      if (t1 === '>') return false;
-      continue;
-    }
-    if (t1 === '*' || t1 === '>' || t1 !== t2) return false;
-  }
-  return a.length === b.length;
 }

@@ -493,11 +493,16 @@ export function fuzzRequests(seed: number, count: number): FuzzRequest[] {
   return out;
 }
 
-/** Send the sequence to the server on `port`, one request at a time; the outcome of each. */
+/**
+ * Send the sequence to the server on `port`, one request at a time; the outcome of each. With the
+ * reference's outcomes (`ref`), a consumer the reference refused only for 2.9's filter subset check (10093,
+ * dropped in 2.10, see changedIn210) is deleted again, so both servers go on with the same consumers.
+ */
 export async function runSequence(
   port: number,
   reqs: readonly FuzzRequest[],
   timeoutMs = 250,
+  ref?: readonly Outcome[],
 ): Promise<Outcome[]> {
   const nc = await connect({ servers: `127.0.0.1:${port}`, reconnect: false, maxPingOut: 100 });
   const out: Outcome[] = [];
@@ -511,7 +516,7 @@ export async function runSequence(
       }
       try {
         const m = await nc.request(q.subject, q.body, { timeout: timeoutMs });
-        let v: { error?: { err_code?: number } };
+        let v: { error?: { err_code?: number }; stream_name?: string; name?: string };
         try {
           v = JSON.parse(new TextDecoder().decode(m.data));
         } catch {
@@ -519,6 +524,16 @@ export async function runSequence(
           continue;
         }
         out.push(v.error === undefined ? 0 : (v.error.err_code ?? -3));
+        const theirs = ref?.[out.length - 1];
+        if (theirs === FILTER_NOT_SUBSET && v.error === undefined && v.name !== undefined) {
+          await nc.request(`$JS.API.CONSUMER.DELETE.${v.stream_name}.${v.name}`, '', { timeout: timeoutMs });
+        }
+        // 2.9.10 ignored a one-token filter after the consumer's name and made the consumer: so does this,
+        // without the filter, when tsnats refused the filter as 2.10 does.
+        if (theirs === 0 && isOneTokenFilterCreate(q.subject) && (v.error?.err_code ?? 0) > 0) {
+          const unfiltered = q.subject.slice(0, q.subject.lastIndexOf('.'));
+          await nc.request(unfiltered, q.body, { timeout: timeoutMs }).catch(() => undefined);
+        }
       } catch {
         out.push(-1);
       }
@@ -540,7 +555,7 @@ export async function runOnReferenceAndTsnats(reqs: readonly FuzzRequest[]): Pro
   }
   const env = await openJetStream();
   try {
-    return [theirs, await runSequence(env.server.port, reqs)];
+    return [theirs, await runSequence(env.server.port, reqs, undefined, theirs)];
   } finally {
     await closeJetStream(env);
   }
@@ -552,6 +567,26 @@ export interface Disagreement {
   body: string;
   reference: Outcome;
   tsnats: Outcome;
+}
+
+/** nats-server 2.9's "consumer filter subject is not a valid subset of the interest subjects". */
+const FILTER_NOT_SUBSET = 10093;
+
+/**
+ * Where tsnats follows nats-server 2.10 and the reference (2.9.10) answers otherwise, so a difference is
+ * expected: 2.10 dropped the check that a consumer's filter selects some of the stream's subjects (10093;
+ * 2.10 accepts the filter, or refuses it as an invalid subject, 10052), and reads a one-token filter after
+ * the consumer's name in `CONSUMER.CREATE.<stream>.<name>.<filter>` (2.9.10 ignored it), which must then
+ * be the body's filter (10131, 10137).
+ */
+export function changedIn210(q: FuzzRequest, ref: Outcome, ours: Outcome): boolean {
+  if (ref === FILTER_NOT_SUBSET && (ours === 0 || ours === 10052)) return true;
+  return isOneTokenFilterCreate(q.subject) && ref !== ours && (ours === 10131 || ours === 10137);
+}
+
+/** `$JS.API.CONSUMER.CREATE.<stream>.<name>.<filter>` with a filter of one token. */
+function isOneTokenFilterCreate(subject: string): boolean {
+  return /^\$JS\.API\.CONSUMER\.CREATE\.[^.]+\.[^.]+\.[^.]+$/.test(subject);
 }
 
 export interface FuzzReport {
@@ -571,6 +606,8 @@ export interface FuzzReport {
   codeDiffers: Disagreement[];
   /** One answered, the other did not (or answered non-JSON). */
   answerDiffers: Disagreement[];
+  /** Answered differently as nats-server 2.10 does (changedIn210); not counted above. */
+  changedIn210: Disagreement[];
 }
 
 function shortBody(b: Buffer): string {
@@ -588,6 +625,7 @@ export function compareRuns(reqs: readonly FuzzRequest[], ref: Outcome[], ours: 
     refusedByTsnatsOnly: [],
     codeDiffers: [],
     answerDiffers: [],
+    changedIn210: [],
   };
   reqs.forEach((q, i) => {
     if (q.setup) return;
@@ -603,6 +641,10 @@ export function compareRuns(reqs: readonly FuzzRequest[], ref: Outcome[], ours: 
     };
     if (a < 0 || b < 0) {
       if (a !== b) rep.answerDiffers.push(d);
+      return;
+    }
+    if (changedIn210(q, a, b)) {
+      rep.changedIn210.push(d);
       return;
     }
     if (a > 0 && b > 0) {
@@ -621,7 +663,8 @@ export function formatReport(rep: FuzzReport, max = 40): string {
   const lines = [
     `${rep.total} requests; both refused ${rep.bothRejected}, same err_code ${rep.sameCode} ` +
       `(${(rep.agreement * 100).toFixed(2)}%); accepted only by tsnats ${rep.acceptedByTsnatsOnly.length}; ` +
-      `refused only by tsnats ${rep.refusedByTsnatsOnly.length}; answer differs ${rep.answerDiffers.length}`,
+      `refused only by tsnats ${rep.refusedByTsnatsOnly.length}; answer differs ${rep.answerDiffers.length}; ` +
+      `as 2.10 (not counted) ${rep.changedIn210.length}`,
   ];
   const list = (title: string, ds: Disagreement[]): void => {
     if (ds.length === 0) return;
@@ -637,5 +680,6 @@ export function formatReport(rep: FuzzReport, max = 40): string {
   list('refused by tsnats, accepted by nats-server', rep.refusedByTsnatsOnly);
   list('different err_code', rep.codeDiffers);
   list('answered by one only', rep.answerDiffers);
+  list('answered as nats-server 2.10 does', rep.changedIn210);
   return lines.join('\n');
 }

@@ -40,11 +40,26 @@ const REPORTED: FuzzRequest[] = [
   ['$JS.API.STREAM.CREATE.Q', '{"name":"Q","subjects":["q.>"],"subjects":[null]}'],
 ].map(([subject, body]) => ({ subject: subject!, body: Buffer.from(body!) }));
 
+/**
+ * Requests nats-server 2.10 answers differently from the reference 2.9.10, and tsnats as 2.10 does: a
+ * filter outside the stream's subjects (2.9's 10093, dropped in 2.10), and a one-token filter in the create
+ * subject (2.9.10 ignored it). Sent last; each must be told apart as such, and the consumer 2.9.10 refused
+ * must not linger on tsnats (the INFO after it agrees).
+ */
+const CHANGED_IN_210: FuzzRequest[] = [
+  [
+    '$JS.API.CONSUMER.CREATE.S.F1',
+    '{"stream_name":"S","config":{"name":"F1","filter_subject":"nowhere.>","ack_policy":"explicit"}}',
+  ],
+  ['$JS.API.CONSUMER.CREATE.S.F2.x', '{"stream_name":"S","config":{"name":"F2","ack_policy":"explicit"}}'],
+].map(([subject, body]) => ({ subject: subject!, body: Buffer.from(body!) }));
+const AFTER_CHANGED: FuzzRequest[] = [{ subject: '$JS.API.CONSUMER.INFO.S.F1', body: Buffer.alloc(0) }];
+
 test('the JetStream API refuses malformed requests as nats-server does (differential fuzzing)', {
   skip: !hasReference() && 'nats-server is not installed',
   timeout: 60_000,
 }, async () => {
-  const reqs = [...fuzzRequests(SEED, COUNT), ...REPORTED];
+  const reqs = [...fuzzRequests(SEED, COUNT), ...REPORTED, ...CHANGED_IN_210, ...AFTER_CHANGED];
   const [ref, ours] = await runOnReferenceAndTsnats(reqs);
   const rep = compareRuns(reqs, ref, ours);
   const report = `seed ${SEED}: ${formatReport(rep)}`;
@@ -52,6 +67,12 @@ test('the JetStream API refuses malformed requests as nats-server does (differen
   assert.equal(rep.acceptedByTsnatsOnly.length, 0, report);
   assert.ok(rep.agreement >= 0.98, report);
   // The requests the issue reported agree exactly.
-  const tail = reqs.length - REPORTED.length;
-  assert.deepEqual(ours.slice(tail), ref.slice(tail), report);
+  const tail = reqs.length - REPORTED.length - CHANGED_IN_210.length - AFTER_CHANGED.length;
+  assert.deepEqual(ours.slice(tail, tail + REPORTED.length), ref.slice(tail, tail + REPORTED.length), report);
+  // The 2.10 changes are recognised (and only those), and leave both servers with the same consumers.
+  const changed = rep.changedIn210.map((d) => d.subject);
+  for (const q of CHANGED_IN_210) assert.ok(changed.includes(q.subject), report);
+  assert.deepEqual(ref.slice(-CHANGED_IN_210.length - 1, -1), [10093, 0], report);
+  assert.deepEqual(ours.slice(-CHANGED_IN_210.length - 1, -1), [0, 10131], report);
+  assert.equal(ours.at(-1), ref.at(-1), report);
 });

@@ -5,26 +5,19 @@
  * CONSUMER.MSG.NEXT, and leader stepdown (which needs clustering). Each checks what nats-server checks,
  * in the same order, and answers with the same shape.
  */
-import { numTokens, tokenAt } from '../../routing/subject.js';
+import { tokenAt } from '../../routing/subject.js';
 import { decodeCreateRequest } from '../consumer/config.js';
 import { Consumer } from '../consumer/consumer.js';
 import { addConsumer, lookupConsumer, publicConsumers } from '../consumer/registry.js';
+import { checkCreateSubject } from './consumer-create-subject.js';
 import type { ApiRequest, ApiRouter } from './dispatch.js';
 import {
   type ApiError,
   newJSClusterRequiredError,
   newJSConsumerCreateError,
-  newJSConsumerCreateFilterSubjectMismatchError,
-  newJSConsumerDurableNameNotInSubjectError,
-  newJSConsumerDurableNameNotMatchSubjectError,
-  newJSConsumerDurableNameNotSetError,
-  newJSConsumerEphemeralWithDurableNameError,
-  newJSConsumerMultipleFiltersNotAllowedError,
-  newJSConsumerNameContainsPathSeparatorsError,
   newJSConsumerNotFoundError,
   newJSInvalidJSONError,
   newJSNotEmptyRequestError,
-  newJSStreamMismatchError,
   newJSStreamNotFoundError,
   newJSStreamReplicasNotSupportedError,
 } from './errors.generated.js';
@@ -50,54 +43,9 @@ export function registerConsumerApi(router: ApiRouter): void {
       if (!(e instanceof InvalidJsonError)) throw e;
       return err(req, base, newJSInvalidJSONError());
     }
-    const subject = req.subject;
-    const n = numTokens(subject);
-    let kind: 'ephemeral' | 'durable' | 'new';
-    let streamName: string;
-    let consumerName = '';
-    let filtered = '';
-    if (n === 5) {
-      kind = 'ephemeral';
-      streamName = tokenAt(subject, 5);
-    } else {
-      if (tokenAt(subject, 4) === 'DURABLE') {
-        kind = 'durable';
-        if (n !== 7) return err(req, base, newJSConsumerDurableNameNotInSubjectError());
-        streamName = tokenAt(subject, 6);
-        consumerName = tokenAt(subject, 7);
-      } else {
-        kind = 'new';
-        streamName = tokenAt(subject, 5);
-        consumerName = tokenAt(subject, 6);
-      }
-      if (n > 7) filtered = subject.split('.').slice(6).join('.');
-    }
     const cfg = creq.config;
-    if (streamName !== creq.stream_name) return err(req, base, newJSStreamMismatchError());
-    if (consumerName !== '' && /[\\/]/.test(consumerName)) {
-      return err(req, base, newJSConsumerNameContainsPathSeparatorsError());
-    }
-    if (kind === 'durable') {
-      if (cfg.durable_name === '') return err(req, base, newJSConsumerDurableNameNotSetError());
-      if (consumerName !== cfg.durable_name)
-        return err(req, base, newJSConsumerDurableNameNotMatchSubjectError());
-    }
-    if (kind === 'new') {
-      if (cfg.durable_name !== '' && consumerName !== cfg.durable_name) {
-        return err(req, base, newJSConsumerDurableNameNotMatchSubjectError());
-      }
-      cfg.name = consumerName;
-    }
-    if (kind === 'ephemeral' && cfg.durable_name !== '') {
-      return err(req, base, newJSConsumerEphemeralWithDurableNameError());
-    }
-    // 2.10: several filters can not be named in the subject, so the subject form can not carry them.
-    if (filtered !== '' && cfg.filter_subjects.length > 0) {
-      return err(req, base, newJSConsumerMultipleFiltersNotAllowedError());
-    }
-    if (filtered !== '' && cfg.filter_subject !== filtered) {
-      return err(req, base, newJSConsumerCreateFilterSubjectMismatchError());
-    }
+    const checked = checkCreateSubject(req.subject, creq.stream_name, cfg);
+    if (typeof checked !== 'string') return err(req, base, checked);
     if (cfg.num_replicas > 1) return err(req, base, newJSStreamReplicasNotSupportedError());
     const stream = req.jsa.lookupStream(creq.stream_name);
     if (stream === undefined) return err(req, base, newJSStreamNotFoundError());

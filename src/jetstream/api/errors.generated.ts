@@ -324,10 +324,26 @@ export const JSErrors = {
   },
   /** generic mirror consumer setup failure string */
   JSMirrorConsumerSetupFailedErrF: { code: 500, err_code: 10029, description: '{err}' },
+  JSMirrorInvalidStreamName: { code: 400, err_code: 10142, description: 'mirrored stream name is invalid' },
+  JSMirrorInvalidSubjectFilter: {
+    code: 400,
+    err_code: 10151,
+    description: 'mirror subject filter is invalid',
+  },
   JSMirrorMaxMessageSizeTooBigErr: {
     code: 400,
     err_code: 10030,
     description: 'stream mirror must have max message size >= source',
+  },
+  JSMirrorMultipleFiltersNotAllowed: {
+    code: 400,
+    err_code: 10150,
+    description: 'mirror with multiple subject transforms cannot also have a single subject filter',
+  },
+  JSMirrorOverlappingSubjectFilters: {
+    code: 400,
+    err_code: 10152,
+    description: 'mirror subject filters can not overlap',
   },
   JSMirrorWithFirstSeqErr: {
     code: 400,
@@ -385,10 +401,37 @@ export const JSErrors = {
   },
   /** General source consumer setup failure string */
   JSSourceConsumerSetupFailedErrF: { code: 500, err_code: 10045, description: '{err}' },
+  /** source stream, filter and transform (plus external if present) must form a unique combination */
+  JSSourceDuplicateDetected: {
+    code: 400,
+    err_code: 10140,
+    description: 'duplicate source configuration detected',
+  },
+  JSSourceInvalidStreamName: { code: 400, err_code: 10141, description: 'sourced stream name is invalid' },
+  JSSourceInvalidSubjectFilter: {
+    code: 400,
+    err_code: 10145,
+    description: 'source subject filter is invalid',
+  },
+  JSSourceInvalidTransformDestination: {
+    code: 400,
+    err_code: 10146,
+    description: 'source transform destination is invalid',
+  },
   JSSourceMaxMessageSizeTooBigErr: {
     code: 400,
     err_code: 10046,
     description: 'stream source must have max message size >= target',
+  },
+  JSSourceMultipleFiltersNotAllowed: {
+    code: 400,
+    err_code: 10144,
+    description: 'source with multiple subject transforms cannot also have a single subject filter',
+  },
+  JSSourceOverlappingSubjectFilters: {
+    code: 400,
+    err_code: 10147,
+    description: 'source filters can not overlap',
   },
   JSStorageResourcesExceededErr: {
     code: 500,
@@ -916,9 +959,29 @@ export function newJSMirrorConsumerSetupFailedError(err: Arg): ApiError {
   return fill(JSErrors.JSMirrorConsumerSetupFailedErrF, { err });
 }
 
+/** 10142: mirrored stream name is invalid */
+export function newJSMirrorInvalidStreamNameError(): ApiError {
+  return fill(JSErrors.JSMirrorInvalidStreamName, {});
+}
+
+/** 10151: mirror subject filter is invalid */
+export function newJSMirrorInvalidSubjectFilterError(): ApiError {
+  return fill(JSErrors.JSMirrorInvalidSubjectFilter, {});
+}
+
 /** 10030: stream mirror must have max message size >= source */
 export function newJSMirrorMaxMessageSizeTooBigError(): ApiError {
   return fill(JSErrors.JSMirrorMaxMessageSizeTooBigErr, {});
+}
+
+/** 10150: mirror with multiple subject transforms cannot also have a single subject filter */
+export function newJSMirrorMultipleFiltersNotAllowedError(): ApiError {
+  return fill(JSErrors.JSMirrorMultipleFiltersNotAllowed, {});
+}
+
+/** 10152: mirror subject filters can not overlap */
+export function newJSMirrorOverlappingSubjectFiltersError(): ApiError {
+  return fill(JSErrors.JSMirrorOverlappingSubjectFilters, {});
 }
 
 /** 10143: stream mirrors can not have first sequence configured */
@@ -1011,9 +1074,39 @@ export function newJSSourceConsumerSetupFailedError(err: Arg): ApiError {
   return fill(JSErrors.JSSourceConsumerSetupFailedErrF, { err });
 }
 
+/** 10140: duplicate source configuration detected */
+export function newJSSourceDuplicateDetectedError(): ApiError {
+  return fill(JSErrors.JSSourceDuplicateDetected, {});
+}
+
+/** 10141: sourced stream name is invalid */
+export function newJSSourceInvalidStreamNameError(): ApiError {
+  return fill(JSErrors.JSSourceInvalidStreamName, {});
+}
+
+/** 10145: source subject filter is invalid */
+export function newJSSourceInvalidSubjectFilterError(): ApiError {
+  return fill(JSErrors.JSSourceInvalidSubjectFilter, {});
+}
+
+/** 10146: source transform destination is invalid */
+export function newJSSourceInvalidTransformDestinationError(): ApiError {
+  return fill(JSErrors.JSSourceInvalidTransformDestination, {});
+}
+
 /** 10046: stream source must have max message size >= target */
 export function newJSSourceMaxMessageSizeTooBigError(): ApiError {
   return fill(JSErrors.JSSourceMaxMessageSizeTooBigErr, {});
+}
+
+/** 10144: source with multiple subject transforms cannot also have a single subject filter */
+export function newJSSourceMultipleFiltersNotAllowedError(): ApiError {
+  return fill(JSErrors.JSSourceMultipleFiltersNotAllowed, {});
+}
+
+/** 10147: source filters can not overlap */
+export function newJSSourceOverlappingSubjectFiltersError(): ApiError {
+  return fill(JSErrors.JSSourceOverlappingSubjectFilters, {});
 }
 
 /** 10047: insufficient storage resources available */

@@ -18,6 +18,7 @@ import { groupName, nodeIdOf, randomToken8 } from '../../raft/ids.js';
 import { subjectsCollide, tokenAt } from '../../routing/subject.js';
 import type { JsAccount } from '../account.js';
 import { API_AUDIT_SUBJECT, sendApiAudit } from '../advisories.js';
+import { checkCreateSubject } from '../api/consumer-create-subject.js';
 import {
   type ApiError,
   newJSBadRequestError,
@@ -28,7 +29,6 @@ import {
   newJSConsumerAlreadyExistsError,
   newJSConsumerCreateError,
   newJSConsumerDoesNotExistError,
-  newJSConsumerDurableNameNotMatchSubjectError,
   newJSConsumerMaxPendingAckExcessError,
   newJSConsumerNotFoundError,
   newJSInsufficientResourcesError,
@@ -54,7 +54,6 @@ import {
   checkStreamUpdate,
   consumerLimitsUpdateError,
   decodeStreamConfig,
-  gatherSourceSubjects,
   isApiError,
   type StreamConfig,
   sameConfig,
@@ -830,27 +829,16 @@ export class ClusterApi {
       if (!(e instanceof InvalidJsonError)) throw e;
       return this.fail(req, type, newJSInvalidJSONError());
     }
-    const t = req.subject.split('.');
-    const durableForm = t[3] === 'DURABLE';
-    const streamName = durableForm ? t[5]! : t[4]!;
-    const subjName = durableForm ? t[6] : t[5];
     const cfg: ConsumerConfig = creq.config;
-    if (streamName !== creq.stream_name) return this.fail(req, type, newJSStreamMismatchError());
-    if (subjName !== undefined && cfg.durable_name !== '' && cfg.durable_name !== subjName) {
-      return this.fail(req, type, newJSConsumerDurableNameNotMatchSubjectError());
-    }
-    if (!durableForm && subjName !== undefined && cfg.durable_name === '') cfg.name = subjName;
+    // The same checks of the subject as on a single server (nats-server makes them before the meta leader).
+    const streamName = checkCreateSubject(req.subject, creq.stream_name, cfg);
+    if (typeof streamName !== 'string') return this.fail(req, type, streamName);
     const acc = req.jsa.account.name;
     const sa = this.ctx.meta.stream(acc, streamName);
     if (sa === undefined) return this.fail(req, type, newJSStreamNotFoundError());
     const limits = req.jsa.limits;
     setConsumerDefaults(cfg, limits.maxAckPending, sa.config.consumer_limits);
-    const bad = checkConsumerConfig(
-      cfg,
-      sa.config,
-      false,
-      gatherSourceSubjects(sa.config, { stream: (n) => this.ctx.meta.stream(acc, n)?.config }),
-    );
+    const bad = checkConsumerConfig(cfg, sa.config);
     if (bad !== undefined) return this.fail(req, type, bad);
     if (limits.maxAckPending > 0 && cfg.max_ack_pending > limits.maxAckPending) {
       return this.fail(req, type, newJSConsumerMaxPendingAckExcessError(limits.maxAckPending));

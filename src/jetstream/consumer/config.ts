@@ -9,7 +9,6 @@
  */
 import {
   isValidSubject,
-  subjectHasWildcard,
   subjectIsLiteral,
   subjectIsSubsetMatch,
   subjectsCollide,
@@ -25,7 +24,6 @@ import {
   newJSConsumerDuplicateFilterSubjectsError,
   newJSConsumerEmptyFilterError,
   newJSConsumerFCRequiresPushError,
-  newJSConsumerFilterNotSubsetError,
   newJSConsumerHBRequiresPushError,
   newJSConsumerInactiveThresholdExcessError,
   newJSConsumerInvalidDeliverSubjectError,
@@ -311,36 +309,12 @@ function deliveryFormsCycle(cfg: StreamConfig, deliver: string): boolean {
   return cfg.subjects.some((s) => subjectIsSubsetMatch(deliver, s));
 }
 
-/** The subjects a transform destination can produce, as a pattern: each mapped token (`$1`, `{{...}}`) is `*`. */
-function transformDestPattern(dest: string): string {
-  return dest
-    .split('.')
-    .map((t) => (/^\$\d+$/.test(t) || t.includes('{{') ? '*' : t))
-    .join('.');
-}
-
-/** nats-server's validFilteredSubject. */
-function validFilteredSubject(filter: string, subjects: readonly string[]): boolean {
-  if (!isValidSubject(filter)) return false;
-  const wc = subjectHasWildcard(filter);
-  for (const s of subjects) {
-    if (subjectIsSubsetMatch(filter, s)) return true;
-    if (wc && subjectIsSubsetMatch(s, filter)) return true;
-  }
-  return false;
-}
-
 /**
- * nats-server's checkConsumerCfg (single server, no account limits, no mirrors or sources). When
- * `recovering`, the filter subject is not checked against the stream's subjects (as nats-server).
+ * nats-server 2.10's checkConsumerCfg (no account limits). A filter need not select any of the stream's
+ * subjects: 2.10 dropped 2.9's check of that (10093, "consumer filter subject is not a valid subset of the
+ * interest subjects"), so a consumer may wait for subjects a source, a mirror or a transform brings later.
  */
-export function checkConsumerConfig(
-  c: ConsumerConfig,
-  stream: StreamConfig,
-  recovering = false,
-  /** The subjects a mirror or sourced stream takes messages on (gatherSourceSubjects). */
-  sourced?: { subjects: string[]; hasExt: boolean },
-): ApiError | undefined {
+export function checkConsumerConfig(c: ConsumerConfig, stream: StreamConfig): ApiError | undefined {
   if (c.num_replicas > 0 && c.num_replicas > stream.num_replicas)
     return newJSConsumerReplicasExceedsStreamError();
   if (c.num_replicas < 0) return newJSReplicasCountCannotBeNegativeError();
@@ -378,29 +352,21 @@ export function checkConsumerConfig(
     if (c.deliver_subject === '') return newJSConsumerDirectRequiresPushError();
     if (isDurable(c)) return newJSConsumerDirectRequiresEphemeralError();
   }
-  // nats-server 2.10's checks of several filters, in its order: not both forms, each a non-empty valid
+  // nats-server 2.10's checks of the filters, in its order: not both forms, each a non-empty valid
   // subject, none overlapping another (a message would match twice).
-  if (c.filter_subjects.length > 0) {
-    if (c.filter_subject !== '') return newJSConsumerDuplicateFilterSubjectsError();
-    if (c.filter_subjects.includes('')) return newJSConsumerEmptyFilterError();
-    for (const f of c.filter_subjects)
-      if (!isValidSubject(f)) return newJSStreamInvalidConfigError('invalid subject');
-    for (let i = 0; i < c.filter_subjects.length; i++) {
-      for (let j = 0; j < c.filter_subjects.length; j++) {
-        if (i !== j && subjectsCollide(c.filter_subjects[i]!, c.filter_subjects[j]!)) {
-          return newJSConsumerOverlappingSubjectFiltersError();
-        }
-      }
-    }
+  if (c.filter_subject !== '' && c.filter_subjects.length > 0)
+    return newJSConsumerDuplicateFilterSubjectsError();
+  if (c.filter_subject !== '' && !isValidSubject(c.filter_subject)) {
+    return newJSStreamInvalidConfigError('invalid subject');
   }
-  // nats-server 2.9's subset check, kept for every filter (2.10 dropped it): a filter must select
-  // something the stream can hold. The stream's subject transform destination counts as its subjects.
-  if (!recovering && !(sourced?.hasExt ?? false)) {
-    const interest = [...(sourced?.subjects ?? stream.subjects)];
-    const tr = stream.subject_transform;
-    if (tr !== undefined && tr.dest !== '') interest.push(transformDestPattern(tr.dest));
-    for (const f of consumerFilters(c)) {
-      if (!validFilteredSubject(f, interest)) return newJSConsumerFilterNotSubsetError();
+  if (c.filter_subjects.includes('')) return newJSConsumerEmptyFilterError();
+  const filters = consumerFilters(c);
+  for (let i = 0; i < filters.length; i++) {
+    if (!isValidSubject(filters[i]!)) return newJSStreamInvalidConfigError('invalid subject');
+    for (let j = 0; j < filters.length; j++) {
+      if (i !== j && subjectsCollide(filters[i]!, filters[j]!)) {
+        return newJSConsumerOverlappingSubjectFiltersError();
+      }
     }
   }
   const badStart = (dp: string, start: string): ApiError =>

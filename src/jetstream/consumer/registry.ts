@@ -19,7 +19,7 @@ import {
   newJSConsumerWQRequiresExplicitAckError,
   newJSMaximumConsumersLimitError,
 } from '../api/errors.generated.js';
-import { gatherSourceSubjects, isValidName } from '../config.js';
+import { isValidName } from '../config.js';
 import { nowNanos } from '../store/store.js';
 import type { Stream } from '../stream.js';
 import {
@@ -92,12 +92,7 @@ export function addConsumer(
 ): Consumer | ApiError | UpdateRefusal {
   const limits = jsa.limits;
   setConsumerDefaults(config, limits.maxAckPending, stream.config.consumer_limits);
-  const bad = checkConsumerConfig(
-    config,
-    stream.config,
-    recovered !== undefined,
-    gatherSourceSubjects(stream.config, jsa.streamLookup()),
-  );
+  const bad = checkConsumerConfig(config, stream.config);
   if (bad !== undefined) return bad;
   if (limits.maxAckPending > 0 && config.max_ack_pending > limits.maxAckPending && recovered === undefined) {
     return newJSConsumerMaxPendingAckExcessError(limits.maxAckPending);
