@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { Server, ServerConfig } from '../../src/index.js';
+import { VERSION } from '../../src/server/version.js';
 import { connect, type RawConn } from '../helpers/raw-conn.js';
 import { startServer } from '../helpers/server.js';
 
@@ -97,13 +98,14 @@ after(async () => {
 });
 
 describe('INFO', () => {
-  test('is the first line, with nats-server 2.9.10 fields and a trailing space before CRLF', async () => {
+  test('is the first line, with nats-server 2.10 fields and version, and a trailing space before CRLF', async () => {
     const c = await open();
     assert.match(c.infoLine, /^INFO \{.*\} \r\n$/);
     const info = c.info;
     assert.match(String(info.server_id), /^N[A-Z2-7]{55}$/, 'server_id is a 56-char server NKey');
     assert.equal(info.server_name, info.server_id, 'server_name defaults to the id');
-    assert.equal(info.version, '2.9.10');
+    assert.equal(info.version, VERSION);
+    assert.equal(info.version, '2.10.29');
     assert.equal(info.proto, 1);
     assert.equal(info.host, '127.0.0.1');
     assert.equal(info.port, server.port);

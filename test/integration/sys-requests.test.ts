@@ -23,7 +23,7 @@ test('$SYS.REQ.SERVER requests answer with the monitoring data, in the system ac
     }>();
     assert.equal(varz.server.id, server.id);
     assert.equal(varz.server.name, 'sys-test');
-    assert.equal(varz.server.ver, '2.9.10');
+    assert.equal(varz.server.ver, '2.10.29');
     assert.equal(varz.data.server_id, server.id);
     assert.equal(varz.data.connections, 2);
     assert.equal(varz.data.subscriptions >= 1, true);

@@ -21,6 +21,7 @@ import type { Account } from '../../server/account.js';
 import type { Client } from '../../server/client.js';
 import type { ServerCore } from '../../server/core.js';
 import type { Subscription } from '../../server/subscription.js';
+import { VERSION } from '../../server/version.js';
 import { requesterInfo } from '../advisories.js';
 import { goJson } from '../api/json.js';
 import type { JetStream } from '../jetstream.js';
@@ -122,7 +123,7 @@ export class JetStreamCluster implements ClusterContext {
     this.peers.setSelf({
       name: core.name,
       serverId: core.id,
-      version: '2.9.10',
+      version: VERSION,
       cluster: this.clusterName,
       domain: this.js.domain,
       tags: [...core.options.tags],
