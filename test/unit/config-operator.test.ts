@@ -248,10 +248,10 @@ describe('the full resolver config', () => {
     assert.equal(errorOf(`operator: ${bare}\nresolver: MEMORY\n`), 'loaded');
     const v = (version: string): string =>
       errorOf(`operator: ${operatorJwt(op, { assert_server_version: version })}\nresolver: MEMORY\n`);
-    assert.equal(v('2.9.10'), 'loaded');
-    assert.equal(v('2.8.99'), 'loaded');
-    assert.match(v('2.10.0'), /expected minor version 10 > server minor version 9/);
-    assert.match(v('2.9.11'), /expected update version 11 > server update version 10/);
+    assert.equal(v('2.10.29'), 'loaded');
+    assert.equal(v('2.9.99'), 'loaded');
+    assert.match(v('2.11.0'), /expected minor version 11 > server minor version 10/);
+    assert.match(v('2.10.30'), /expected update version 30 > server update version 29/);
     assert.match(v('3'), /must be of the form <major>.<minor>.<update>/);
   });
 
