@@ -14,7 +14,8 @@
 import { importAllowed } from '../auth/import-auth.js';
 import { decodeUserClaims, isRevoked } from '../auth/jwt.js';
 import { limitOf, type OperatorTrust, type TrustedAccount } from '../auth/operator.js';
-import type { JsAccountLimits } from '../auth/types.js';
+import type { JsAccountLimits, JsLimitTiers } from '../auth/types.js';
+import { untiered } from '../jetstream/limit-tiers.js';
 import { type MappingConfig, mappingProblem, SubjectMapper } from '../routing/mapping.js';
 import { Account } from './account.js';
 import { ClosedReason } from './closed-reason.js';
@@ -42,7 +43,7 @@ export class JwtAccounts {
   private readonly wiring = new Set<Account>();
 
   /** Told of every account JWT put in force (JetStream enables the account with its limits). */
-  onApplied: ((acc: Account, limits: JsAccountLimits | undefined) => void) | undefined;
+  onApplied: ((acc: Account, limits: JsLimitTiers | undefined) => void) | undefined;
 
   constructor(private readonly host: JwtAccountsHost) {}
 
@@ -297,28 +298,46 @@ export class JwtAccounts {
   }
 }
 
+/** A JWT's JetStream limits, plain or of one tier (jwt v2's JetStreamLimits). */
+type JwtJsLimits = Record<string, number | boolean | undefined>;
+
 /**
- * The JetStream limits an account JWT gives (nats-server's updateAccountClaimsWithRefresh): JetStream is
- * on when memory or disk storage is not 0; with tiered limits only, the R1 tier's (tsnats has no tiers).
+ * The JetStream limits an account JWT gives (nats-server's updateAccountClaimsWithRefresh, jwt's
+ * IsJSEnabled): JetStream is on when the plain limits, or with `tiered_limits` any tier, give memory or
+ * disk storage. Plain limits with storage are the default tier; else every tier of `tiered_limits` is
+ * taken as it is (one without storage still limits its tier to nothing).
  */
-export function jsLimitsOf(t: TrustedAccount): JsAccountLimits | undefined {
-  const l = t.claims.nats.limits ?? {};
-  type Js = Record<string, number | boolean | undefined>;
-  let js = l as Js;
-  const tiers = l.tiered_limits as Record<string, Js> | undefined;
-  if (tiers !== undefined && tiers !== null && Object.keys(tiers).length > 0)
-    js = tiers.R1 ?? Object.values(tiers)[0]!;
-  const num = (k: string): number => (typeof js[k] === 'number' ? (js[k] as number) : 0);
-  if (num('mem_storage') === 0 && num('disk_storage') === 0) return undefined;
+export function jsLimitsOf(t: TrustedAccount): JsLimitTiers | undefined {
+  const l = (t.claims.nats.limits ?? {}) as JwtJsLimits;
+  const rawTiers = t.claims.nats.limits?.tiered_limits;
+  const tiers =
+    typeof rawTiers === 'object' && rawTiers !== null
+      ? Object.entries(rawTiers as Record<string, JwtJsLimits>)
+      : [];
+  const hasStorage = (js: JwtJsLimits): boolean =>
+    num(js, 'mem_storage') !== 0 || num(js, 'disk_storage') !== 0;
+  const enabled = tiers.length > 0 ? tiers.some(([, js]) => hasStorage(js)) : hasStorage(l);
+  if (!enabled) return undefined;
+  if (hasStorage(l)) return untiered(accountLimitsOf(l));
+  return new Map(tiers.map(([name, js]) => [name, accountLimitsOf(js)]));
+}
+
+function num(js: JwtJsLimits, k: string): number {
+  const v = js[k];
+  return typeof v === 'number' ? v : 0;
+}
+
+/** jwt's JetStreamLimits as JetStreamAccountLimits: 0 for the per-stream bounds means unlimited (-1). */
+function accountLimitsOf(js: JwtJsLimits): JsAccountLimits {
   const unlimited = (v: number): number => (v > 0 ? v : -1);
   return {
-    maxMemory: num('mem_storage'),
-    maxStore: num('disk_storage'),
-    maxStreams: num('streams'),
-    maxConsumers: num('consumer'),
-    maxAckPending: unlimited(num('max_ack_pending')),
-    memoryMaxStreamBytes: unlimited(num('mem_max_stream_bytes')),
-    storeMaxStreamBytes: unlimited(num('disk_max_stream_bytes')),
+    maxMemory: num(js, 'mem_storage'),
+    maxStore: num(js, 'disk_storage'),
+    maxStreams: num(js, 'streams'),
+    maxConsumers: num(js, 'consumer'),
+    maxAckPending: unlimited(num(js, 'max_ack_pending')),
+    memoryMaxStreamBytes: unlimited(num(js, 'mem_max_stream_bytes')),
+    storeMaxStreamBytes: unlimited(num(js, 'disk_max_stream_bytes')),
     maxBytesRequired: js.max_bytes_required === true,
   };
 }
