@@ -67,6 +67,11 @@ export class Account {
   /** Operator mode: the account JWT in force (jwt-accounts.ts), and when it was applied. */
   jwt: TrustedAccount | undefined;
   updateTime: Date | undefined;
+  /**
+   * Messages its clients and leafs published (`received`) and the deliveries they made (`sent`), as
+   * the account connection events report them (nats-server's Account inMsgs ... outBytes).
+   */
+  readonly msgStats = { inMsgs: 0, inBytes: 0, outMsgs: 0, outBytes: 0 };
   /** The account JWT expired (or was deleted): nobody may log in. */
   expired = false;
   /** The account JWT's limits (-1: none): connections, and subscriptions and payload per connection. */

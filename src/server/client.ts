@@ -161,6 +161,10 @@ export class Client extends Connection {
   nonce = '';
   /** The authenticated user (or nkey), for monitoring; never the secret. */
   authorizedUser = '';
+  /** Who vouches for the user, and its user JWT's name and tags (for system events; see Identity). */
+  issuerKey = '';
+  nameTag = '';
+  userTags: readonly string[] = [];
   /** Permissions of the authenticated user, undefined when unrestricted. */
   perms: ClientPermissions | undefined;
   headers = false;
@@ -283,6 +287,10 @@ export class Client extends Connection {
     acc.clients.add(this);
     this.server.accountConnsChanged(acc);
     this.authorizedUser = identity.name;
+    this.issuerKey = identity.issuerKey ?? '';
+    this.nameTag = identity.nameTag ?? '';
+    this.userTags = identity.tags ?? [];
+    this.server.clientEvents?.connected(this);
     if (identity.permissions !== undefined) this.perms = new ClientPermissions(identity.permissions);
     if (identity.jwtLimits !== undefined) this.userLimits = identity.jwtLimits;
     this.applyAccountLimits();
@@ -635,7 +643,10 @@ export class Client extends Connection {
   }
 
   protected onClosed(reason: ClosedReason): void {
-    if (this.account.clients.delete(this)) this.server.accountConnsChanged(this.account);
+    if (this.account.clients.delete(this)) {
+      this.server.accountConnsChanged(this.account);
+      this.server.clientEvents?.disconnected(this, reason);
+    }
     for (const sub of this.subs.values()) {
       this.closedSubs.push({
         subject: sub.subject,

@@ -1,0 +1,107 @@
+/**
+ * The system account's client events (nats-server events.go, accountConnectEvent and
+ * accountDisconnectEvent): `$SYS.ACCOUNT.<acc>.CONNECT` when a client logs in to an account other than
+ * the global one, and `$SYS.ACCOUNT.<acc>.DISCONNECT` when it leaves, with who it is (ClientInfo) and,
+ * on leaving, what it sent and received and why it closed. Sent whenever there is a system account,
+ * with or without operator mode, as nats-server does.
+ */
+import { rfc3339 } from '../monitor/format.js';
+import { nuid } from '../util/nuid.js';
+import type { Account } from './account.js';
+import type { Client } from './client.js';
+import { rawAuthUser } from './closed-client.js';
+import type { ServerCore } from './core.js';
+
+type Json = Record<string, unknown>;
+
+/** What the client code tells (ServerCore.clientEvents). */
+export interface ClientEventsObserver {
+  connected(c: Client): void;
+  disconnected(c: Client, reason: string): void;
+}
+
+export class ClientEvents implements ClientEventsObserver {
+  constructor(
+    private readonly server: ServerCore,
+    private readonly sys: Account,
+    /** The `server` object of system events (SystemRequests.serverInfo). */
+    private readonly serverInfo: () => Json,
+  ) {}
+
+  start(): void {
+    this.server.clientEvents = this;
+  }
+
+  stop(): void {
+    if (this.server.clientEvents === this) this.server.clientEvents = undefined;
+  }
+
+  connected(c: Client): void {
+    if (c.account === this.server.globalAccount) return;
+    const ev: Json = {
+      ...typedEvent('io.nats.server.advisory.v1.client_connect'),
+      server: this.serverInfo(),
+      client: clientInfo(c, undefined),
+    };
+    this.send(`$SYS.ACCOUNT.${c.account.name}.CONNECT`, ev);
+  }
+
+  disconnected(c: Client, reason: string): void {
+    if (c.account === this.server.globalAccount) return;
+    const stop = c.stop ?? new Date();
+    const ev: Json = {
+      ...typedEvent('io.nats.server.advisory.v1.client_disconnect', stop),
+      server: this.serverInfo(),
+      client: clientInfo(c, stop),
+      sent: { msgs: c.inMsgs, bytes: c.inBytes },
+      received: { msgs: c.outMsgs, bytes: c.outBytes },
+      reason,
+    };
+    this.send(`$SYS.ACCOUNT.${c.account.name}.DISCONNECT`, ev);
+  }
+
+  private send(subject: string, ev: Json): void {
+    this.server.delivery.defer(this.sys, subject, '', null, Buffer.from(JSON.stringify(ev)));
+  }
+}
+
+/** TypedEvent: `type`, `id`, `timestamp`. */
+function typedEvent(type: string, at = new Date()): Json {
+  return { type, id: nuid(), timestamp: rfc3339(at) };
+}
+
+/**
+ * nats-server's ClientInfo of a client event, in its field order, empty fields left out (omitempty):
+ * the round-trip time and the stop time only once the client has left.
+ */
+function clientInfo(c: Client, stop: Date | undefined): Json {
+  const o = c.opts;
+  const ci: Json = { start: rfc3339(c.start), host: c.host };
+  if (c.cid !== 0) ci.id = c.cid;
+  ci.acc = c.account.name;
+  const user = authUser(c);
+  if (user !== '') ci.user = user;
+  if ((o.name ?? '') !== '') ci.name = o.name;
+  if ((o.lang ?? '') !== '') ci.lang = o.lang;
+  if ((o.version ?? '') !== '') ci.ver = o.version;
+  if (stop !== undefined) {
+    // Go's time.Duration: nanoseconds.
+    if (c.rtt > 0) ci.rtt = Math.round(c.rtt * 1e6);
+    ci.stop = rfc3339(stop);
+  }
+  if ((o.jwt ?? '') !== '') ci.jwt = o.jwt;
+  if (c.issuerKey !== '') ci.issuer_key = c.issuerKey;
+  if (c.nameTag !== '') ci.name_tag = c.nameTag;
+  if (c.userTags.length > 0) ci.tags = [...c.userTags];
+  ci.kind = 'Client';
+  ci.client_type = c.clientType;
+  return ci;
+}
+
+/** nats-server's getRawAuthUser: the nkey, user name, user JWT's key or token the client gave. */
+function authUser(c: Client): string {
+  const o = c.opts;
+  if ((o.nkey ?? '') !== '' || (o.user ?? '') !== '') return rawAuthUser(o);
+  if ((o.jwt ?? '') !== '') return c.authorizedUser;
+  return rawAuthUser(o);
+}
