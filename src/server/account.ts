@@ -140,6 +140,11 @@ export class Account {
     return r.expires < Date.now() ? undefined : r;
   }
 
+  /** The reply mappings in force: mapped subject, and the account and reply it leads back to. */
+  responseRoutes(): [string, { account: Account; reply: string }][] {
+    return [...this.responses].map(([k, r]) => [k, { account: r.account, reply: r.reply }]);
+  }
+
   /** Drop expired reply mappings (called periodically). */
   pruneResponses(now: number): void {
     for (const [k, r] of this.responses) if (r.expires < now) this.responses.delete(k);
