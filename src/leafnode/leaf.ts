@@ -441,6 +441,20 @@ export class Leaf extends Connection implements RemoteLink {
     }
   }
 
+  /**
+   * Interest of the bound account's service imports in `subject` changed by `delta` (leafnodes.ts
+   * serviceImportsChanged): announced like a plain subscription's, counted with the others on it.
+   */
+  importInterestChanged(subject: string, delta: number): void {
+    if (!this.registered || this.closed) return;
+    const prev = this.smap.get(subject) ?? 0;
+    const n = prev + delta;
+    if (n > 0) this.smap.set(subject, n);
+    else this.smap.delete(subject);
+    if (prev <= 0 && n > 0) this.sendProto(`LS+ ${subject}`);
+    else if (prev > 0 && n <= 0) this.sendProto(`LS- ${subject}`);
+  }
+
   /** Whether interest `sub` is announced on this connection. */
   wants(sub: Subscription): boolean {
     const link = sub.remote;
@@ -463,9 +477,9 @@ export class Leaf extends Connection implements RemoteLink {
       const w = sub.queue === undefined ? 1 : sub.remote !== undefined ? sub.qweight : 1;
       smap.set(key, (smap.get(key) ?? 0) + w);
     }
-    for (const subject of extra) {
-      if (!smap.has(subject)) smap.set(subject, 1);
-    }
+    // Counted with the subscriptions on the same subject, so that an import that goes later withdraws
+    // only its own share (importInterestChanged).
+    for (const subject of extra) smap.set(subject, (smap.get(subject) ?? 0) + 1);
     const lines: string[] = [];
     for (const [key, n] of smap) lines.push(key.includes(' ') ? `LS+ ${key} ${n}\r\n` : `LS+ ${key}\r\n`);
     if (lines.length === 0) return;

@@ -42,6 +42,12 @@ export class JwtAccounts {
   /** Accounts whose imports are being made (an exporter made meanwhile must not remake them). */
   private readonly wiring = new Set<Account>();
 
+  /**
+   * Told when the service imports of an account change after it is in use (leaf connections announce
+   * their subjects as interest): the local subjects before and after.
+   */
+  onServiceImportsChanged: ((acc: Account, before: string[], after: string[]) => void) | undefined;
+
   /** Told of every account JWT put in force (JetStream enables the account with its limits). */
   onApplied: ((acc: Account, limits: JsLimitTiers | undefined) => void) | undefined;
 
@@ -98,7 +104,9 @@ export class JwtAccounts {
     acc.jwt = undefined;
     this.clearExpiry(acc);
     acc.expired = true;
+    const before = serviceImportSubjects(acc);
     acc.removeServiceImports((i) => i.jwt === true);
+    this.onServiceImportsChanged?.(acc, before, serviceImportSubjects(acc));
     for (const other of this.host.accounts.values()) other.removeStreamImporters((i) => i.importer === acc);
     this.clearTimer(this.activations, acc);
     expireClients(acc);
@@ -192,12 +200,14 @@ export class JwtAccounts {
 
   /** (Re)make the imports `acc`'s JWT asks for, each where the exporter's JWT allows it. */
   private wireImports(acc: Account): void {
+    const before = serviceImportSubjects(acc);
     this.wiring.add(acc);
     try {
       this.makeImports(acc);
     } finally {
       this.wiring.delete(acc);
     }
+    this.onServiceImportsChanged?.(acc, before, serviceImportSubjects(acc));
   }
 
   private makeImports(acc: Account): void {
@@ -340,6 +350,11 @@ function accountLimitsOf(js: JwtJsLimits): JsAccountLimits {
     storeMaxStreamBytes: unlimited(num(js, 'disk_max_stream_bytes')),
     maxBytesRequired: js.max_bytes_required === true,
   };
+}
+
+/** The subjects the account's clients send requests on through its service imports. */
+function serviceImportSubjects(acc: Account): string[] {
+  return acc.serviceImports.map((i) => i.local);
 }
 
 /** The account's JWT expired or was deleted: its clients go (nats-server's accountAuthExpired). */

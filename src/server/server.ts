@@ -116,6 +116,10 @@ export class Server extends ServerCore {
       this.leafCounter = (acc) => leafnodes.leafsOf(acc);
       this.leafLister = (acc) => leafnodes.leafsBoundTo(acc);
       this.delivery.interestObservers.push(leafnodes);
+      if (this.jwtAccounts !== undefined) {
+        this.jwtAccounts.onServiceImportsChanged = (acc, before, after) =>
+          leafnodes.serviceImportsChanged(acc, before, after);
+      }
     }
     this.readyPromise = this.start();
     // Keep an unhandled rejection from crashing the process when nobody awaits ready().
