@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createAccount, createOperator, type KeyPair } from '@nats-io/nkeys';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { freePort } from '../helpers/js-cluster.js';
 import { accountJwt, accountLimits, makeUser, operatorJwt } from '../helpers/jwt.js';
 import { type Launched, launch, type ServerKind } from '../helpers/launcher.js';
 import { credsOpts, mustConnect } from '../helpers/operator-client.js';
@@ -200,5 +201,76 @@ resolver_preload: { ${sys.getPublicKey()}: ${accountJwt(sys, op)} }
       });
       assert.equal(errCode(await api(nc, '$JS.API.STREAM.CREATE.T', stream('T', 'memory'))), undefined);
     });
+  });
+}
+
+for (const kind of KINDS) {
+  test(`operator mode, tiered JetStream limits in a cluster of three (${kind}): R3 streams count against R3`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), `tsnats-op-jscl-${kind}-`));
+    const op = createOperator();
+    const sys = createAccount();
+    const both = createAccount();
+    const r1Only = createAccount();
+    const tier = { mem_storage: 100_000, disk_storage: 100_000, streams: 1, consumer: -1 };
+    const ports = [await freePort(), await freePort(), await freePort()];
+    const config = (i: number): string => `server_name: n${i + 1}
+operator: ${operatorJwt(op, { system_account: sys.getPublicKey() })}
+system_account: ${sys.getPublicKey()}
+resolver: MEMORY
+resolver_preload: {
+  ${sys.getPublicKey()}: ${accountJwt(sys, op)}
+  ${both.getPublicKey()}: ${accountJwt(both, op, tiered({ R1: tier, R3: tier }))}
+  ${r1Only.getPublicKey()}: ${accountJwt(r1Only, op, tiered({ R1: tier }))}
+}
+jetstream { store_dir: "${dir}/n${i + 1}" }
+cluster { name: C1, host: 127.0.0.1, port: ${ports[i]}, routes: [${ports.map((p) => `nats://127.0.0.1:${p}`).join(', ')}] }
+`;
+    const servers: Launched[] = [];
+    const conns: NatsConnection[] = [];
+    try {
+      servers.push(
+        ...(await Promise.all([0, 1, 2].map((i) => launch({ kind, config: config(i), timeoutMs: 20_000 })))),
+      );
+      const nc = await mustConnect(servers[0]!.url, credsOpts(makeUser(both).creds));
+      const other = await mustConnect(servers[0]!.url, credsOpts(makeUser(r1Only).creds));
+      conns.push(nc, other);
+      /** A request, asked again while the cluster is still forming (no meta leader or peers yet). */
+      const api = async (c: NatsConnection, subject: string, body: unknown): Promise<Json> => {
+        const deadline = Date.now() + 20_000;
+        for (;;) {
+          let r: Json | undefined;
+          try {
+            r = JSON.parse(
+              (await c.request(subject, JSON.stringify(body), { timeout: 2000 })).string(),
+            ) as Json;
+          } catch {
+            r = undefined;
+          }
+          const code = r === undefined ? undefined : errCode(r);
+          if (r !== undefined && code !== 10005 && code !== 10008) return r;
+          if (Date.now() > deadline) throw new Error(`${subject}: no answer from a formed cluster`);
+          await new Promise((res) => setTimeout(res, 250));
+        }
+      };
+      const r3 = (name: string) => ({ ...stream(name, 'memory'), num_replicas: 3 });
+      assert.equal(errCode(await api(nc, '$JS.API.STREAM.CREATE.A3', r3('A3'))), undefined);
+      assert.equal(errCode(await api(nc, '$JS.API.STREAM.CREATE.B3', r3('B3'))), 10027);
+      assert.equal(errCode(await api(nc, '$JS.API.STREAM.CREATE.A1', stream('A1', 'memory'))), undefined);
+      const info = await api(nc, '$JS.API.INFO', {});
+      const tiers = info.tiers as Record<string, Json>;
+      assert.deepEqual(
+        Object.entries(tiers).map(([t, u]) => [t, u.streams]),
+        [
+          ['R1', 1],
+          ['R3', 1],
+        ],
+      );
+      assert.equal(info.streams, 2);
+      assert.equal(errCode(await api(other, '$JS.API.STREAM.CREATE.X3', r3('X3'))), 10120);
+    } finally {
+      await Promise.all(conns.map((c) => c.close()));
+      await Promise.all(servers.map((s) => s.stop()));
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 }
