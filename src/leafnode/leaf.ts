@@ -21,6 +21,7 @@ import type { Permissions, SubjectPermission } from '../auth/types.js';
 import { ConnKind, type MsgArgs, MsgOp, type SubOp } from '../protocol/parser.js';
 import { subjectHasWildcard } from '../routing/subject.js';
 import type { Account } from '../server/account.js';
+import type { EventSource } from '../server/client-events.js';
 import { ClosedReason } from '../server/closed-reason.js';
 import { Connection } from '../server/connection.js';
 import type { ServerCore } from '../server/core.js';
@@ -107,6 +108,13 @@ export class Leaf extends Connection implements RemoteLink {
   nonce = '';
   /** Operator mode (accepted side): the user JWT the leaf logged in with, '' when none. */
   userJwt = '';
+  /**
+   * Accepted side, let in by the server's own authentication: who the user is, for the account's client
+   * connect and disconnect events (sent once the connection is registered, and when it closes then).
+   */
+  private eventUser:
+    | { user: string; issuerKey: string; nameTag: string; tags: readonly string[] }
+    | undefined;
   /** The TLS socket, when the connection is secured. */
   tls: TLSSocket | undefined;
   /** The peer's interest, by "subject[ queue]" (the LS- argument). */
@@ -238,7 +246,12 @@ export class Leaf extends Connection implements RemoteLink {
           return;
         }
         if (srv.auth.operator !== undefined) this.userJwt = c.jwt;
-        if (this.acceptConnect(c, acc, identity.permissions)) this.resumeInput();
+        const sa = identity.serverAuth;
+        if (sa !== undefined) this.eventUser = { user: identity.user, ...sa };
+        if (this.acceptConnect(c, acc, identity.permissions)) {
+          if (this.eventUser !== undefined) srv.clientEvents?.connected(this.eventSource());
+          this.resumeInput();
+        }
       },
       (err: unknown) => {
         srv.logger.error(`${this} - authentication error: ${(err as Error).message}`);
@@ -576,7 +589,36 @@ export class Leaf extends Connection implements RemoteLink {
     for (const sub of subs) sub.closed = true;
     if (subs.length > 0) acc.sublist.removeBatch(subs);
     for (const sub of subs) delivery.notifyInterest(acc, sub, -sub.qweight);
+    const announced = this.registered && this.eventUser !== undefined;
     this.manager.leafClosed(this, reason);
+    if (announced) this.server.clientEvents?.disconnected(this.eventSource(), reason);
+  }
+
+  /** This connection as the account's client events describe it (nats-server's ClientInfo of a leaf). */
+  private eventSource(): EventSource {
+    const u = this.eventUser;
+    return {
+      start: this.start,
+      stop: this.stop,
+      host: this.host,
+      id: this.lid,
+      account: this.account,
+      user: u?.user ?? '',
+      name: this.remoteName,
+      lang: '',
+      version: this.remoteVersion,
+      rtt: this.rtt,
+      jwt: this.userJwt,
+      issuerKey: u?.issuerKey ?? '',
+      nameTag: u?.nameTag ?? '',
+      tags: u?.tags ?? [],
+      kind: 'Leafnode',
+      clientType: '',
+      inMsgs: this.inMsgs,
+      inBytes: this.inBytes,
+      outMsgs: this.outMsgs,
+      outBytes: this.outBytes,
+    };
   }
 }
 

@@ -14,10 +14,40 @@ import type { ServerCore } from './core.js';
 
 type Json = Record<string, unknown>;
 
-/** What the client code tells (ServerCore.clientEvents). */
+/**
+ * A connection as its events describe it (what nats-server's ClientInfo is filled from): a client, or a
+ * leaf node connection the server's own authentication let in.
+ */
+export interface EventSource {
+  readonly start: Date;
+  readonly stop: Date | undefined;
+  readonly host: string;
+  readonly id: number;
+  readonly account: Account;
+  /** nats-server's getRawAuthUser: the nkey, user name, user JWT's key or token given. */
+  readonly user: string;
+  readonly name: string;
+  readonly lang: string;
+  readonly version: string;
+  /** ms; 0 when not measured. */
+  readonly rtt: number;
+  readonly jwt: string;
+  readonly issuerKey: string;
+  readonly nameTag: string;
+  readonly tags: readonly string[];
+  readonly kind: 'Client' | 'Leafnode';
+  /** "nats" or "websocket" for clients, '' for leafs. */
+  readonly clientType: string;
+  readonly inMsgs: number;
+  readonly inBytes: number;
+  readonly outMsgs: number;
+  readonly outBytes: number;
+}
+
+/** What the client and leaf code tells (ServerCore.clientEvents). */
 export interface ClientEventsObserver {
-  connected(c: Client): void;
-  disconnected(c: Client, reason: string): void;
+  connected(c: EventSource): void;
+  disconnected(c: EventSource, reason: string): void;
 }
 
 export class ClientEvents implements ClientEventsObserver {
@@ -36,7 +66,7 @@ export class ClientEvents implements ClientEventsObserver {
     if (this.server.clientEvents === this) this.server.clientEvents = undefined;
   }
 
-  connected(c: Client): void {
+  connected(c: EventSource): void {
     if (c.account === this.server.globalAccount) return;
     const ev: Json = {
       ...typedEvent('io.nats.server.advisory.v1.client_connect'),
@@ -46,7 +76,7 @@ export class ClientEvents implements ClientEventsObserver {
     this.send(`$SYS.ACCOUNT.${c.account.name}.CONNECT`, ev);
   }
 
-  disconnected(c: Client, reason: string): void {
+  disconnected(c: EventSource, reason: string): void {
     if (c.account === this.server.globalAccount) return;
     const stop = c.stop ?? new Date();
     const ev: Json = {
@@ -65,6 +95,33 @@ export class ClientEvents implements ClientEventsObserver {
   }
 }
 
+/** A client as its events describe it. */
+export function clientEventSource(c: Client): EventSource {
+  const o = c.opts;
+  return {
+    start: c.start,
+    stop: c.stop,
+    host: c.host,
+    id: c.cid,
+    account: c.account,
+    user: authUser(c),
+    name: o.name ?? '',
+    lang: o.lang ?? '',
+    version: o.version ?? '',
+    rtt: c.rtt,
+    jwt: o.jwt ?? '',
+    issuerKey: c.issuerKey,
+    nameTag: c.nameTag,
+    tags: c.userTags,
+    kind: 'Client',
+    clientType: c.clientType,
+    inMsgs: c.inMsgs,
+    inBytes: c.inBytes,
+    outMsgs: c.outMsgs,
+    outBytes: c.outBytes,
+  };
+}
+
 /** TypedEvent: `type`, `id`, `timestamp`. */
 function typedEvent(type: string, at = new Date()): Json {
   return { type, id: nuid(), timestamp: rfc3339(at) };
@@ -72,29 +129,27 @@ function typedEvent(type: string, at = new Date()): Json {
 
 /**
  * nats-server's ClientInfo of a client event, in its field order, empty fields left out (omitempty):
- * the round-trip time and the stop time only once the client has left.
+ * the round-trip time and the stop time only once the connection has closed.
  */
-function clientInfo(c: Client, stop: Date | undefined): Json {
-  const o = c.opts;
+function clientInfo(c: EventSource, stop: Date | undefined): Json {
   const ci: Json = { start: rfc3339(c.start), host: c.host };
-  if (c.cid !== 0) ci.id = c.cid;
+  if (c.id !== 0) ci.id = c.id;
   ci.acc = c.account.name;
-  const user = authUser(c);
-  if (user !== '') ci.user = user;
-  if ((o.name ?? '') !== '') ci.name = o.name;
-  if ((o.lang ?? '') !== '') ci.lang = o.lang;
-  if ((o.version ?? '') !== '') ci.ver = o.version;
+  if (c.user !== '') ci.user = c.user;
+  if (c.name !== '') ci.name = c.name;
+  if (c.lang !== '') ci.lang = c.lang;
+  if (c.version !== '') ci.ver = c.version;
   if (stop !== undefined) {
     // Go's time.Duration: nanoseconds.
     if (c.rtt > 0) ci.rtt = Math.round(c.rtt * 1e6);
     ci.stop = rfc3339(stop);
   }
-  if ((o.jwt ?? '') !== '') ci.jwt = o.jwt;
+  if (c.jwt !== '') ci.jwt = c.jwt;
   if (c.issuerKey !== '') ci.issuer_key = c.issuerKey;
   if (c.nameTag !== '') ci.name_tag = c.nameTag;
-  if (c.userTags.length > 0) ci.tags = [...c.userTags];
-  ci.kind = 'Client';
-  ci.client_type = c.clientType;
+  if (c.tags.length > 0) ci.tags = [...c.tags];
+  ci.kind = c.kind;
+  if (c.clientType !== '') ci.client_type = c.clientType;
   return ci;
 }
 

@@ -6,6 +6,7 @@ import { ConnKind, type MsgArgs, type SubOp } from '../protocol/parser.js';
 import { isValidLiteralSubject } from '../routing/subject.js';
 import { certificateIdentities } from '../transport/tls.js';
 import type { Account } from './account.js';
+import { clientEventSource } from './client-events.js';
 import type { ClosedSub } from './closed-client.js';
 import { ClosedReason } from './closed-reason.js';
 import { Connection } from './connection.js';
@@ -290,7 +291,7 @@ export class Client extends Connection {
     this.issuerKey = identity.issuerKey ?? '';
     this.nameTag = identity.nameTag ?? '';
     this.userTags = identity.tags ?? [];
-    this.server.clientEvents?.connected(this);
+    this.server.clientEvents?.connected(clientEventSource(this));
     if (identity.permissions !== undefined) this.perms = new ClientPermissions(identity.permissions);
     if (identity.jwtLimits !== undefined) this.userLimits = identity.jwtLimits;
     this.applyAccountLimits();
@@ -645,7 +646,7 @@ export class Client extends Connection {
   protected onClosed(reason: ClosedReason): void {
     if (this.account.clients.delete(this)) {
       this.server.accountConnsChanged(this.account);
-      this.server.clientEvents?.disconnected(this, reason);
+      this.server.clientEvents?.disconnected(clientEventSource(this), reason);
     }
     for (const sub of this.subs.values()) {
       this.closedSubs.push({

@@ -2,14 +2,19 @@
  * The system account's client and account connection events: `$SYS.ACCOUNT.<acc>.CONNECT` and
  * `.DISCONNECT` (nats-server's ConnectEventMsg / DisconnectEventMsg) and `$SYS.ACCOUNT.<acc>.SERVER.CONNS`
  * (AccountNumConns), received by a system account subscriber, in operator mode and with accounts from
- * the config file. Each check runs against tsnats and, when installed, nats-server 2.9.10.
+ * the config file, for clients and for a leaf node logged in with user creds. Each check runs against
+ * tsnats and, when installed, nats-server 2.9.10.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { createAccount, createOperator } from '@nats-io/nkeys';
 import { connect, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import { accountJwt, makeUser, operatorJwt } from '../helpers/jwt.js';
-import { launch, type ServerKind } from '../helpers/launcher.js';
+import { type Launched, launch, type ServerKind } from '../helpers/launcher.js';
+import { startHub, startLeaf, waitForLeafs } from '../helpers/leafnodes.js';
 import { credsOpts, mustConnect } from '../helpers/operator-client.js';
 import { hasReference } from '../helpers/reference.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -184,6 +189,67 @@ system_account: SYS
       } finally {
         await sysConn.close();
         await server.stop();
+      }
+    });
+
+    test('operator mode: a leaf node logged in with user creds is announced as a Leafnode', async () => {
+      const dir = mkdtempSync(join(tmpdir(), `tsnats-leaf-events-${kind}-`));
+      const op = createOperator();
+      const sys = createAccount();
+      const a = createAccount();
+      const config = `operator: ${operatorJwt(op, { system_account: sys.getPublicKey() })}
+system_account: ${sys.getPublicKey()}
+resolver: MEMORY
+resolver_preload: {
+  ${sys.getPublicKey()}: ${accountJwt(sys, op)}
+  ${a.getPublicKey()}: ${accountJwt(a, op)}
+}
+`;
+      const user = makeUser(a, {}, { name: 'leafuser' });
+      const creds = join(dir, 'leaf.creds');
+      writeFileSync(creds, user.creds);
+      const hub = await startHub(kind, { config });
+      const sysConn = await mustConnect(hub.url, credsOpts(makeUser(sys).creds));
+      let leaf: Launched | undefined;
+      try {
+        const w = await watchAccount(sysConn, a.getPublicKey());
+        leaf = await startLeaf('tsnats', `nats-leaf://127.0.0.1:${hub.leafPort}`, {
+          remote: `credentials: "${creds}"`,
+        });
+        await waitForLeafs(hub, 1);
+        await leaf.stop();
+        leaf = undefined;
+        await waitFor(() => ofKind(w.events, 'DISCONNECT').length === 1, 10000, 'the disconnect event');
+        const [connected] = ofKind(w.events, 'CONNECT');
+        const [disconnected] = ofKind(w.events, 'DISCONNECT');
+        const ci = connected!.client as Json;
+        assert.deepEqual(
+          [ci.acc, ci.user, ci.name, ci.kind, ci.client_type, ci.name_tag, ci.issuer_key, ci.jwt],
+          [
+            a.getPublicKey(),
+            user.key.getPublicKey(),
+            'leaf',
+            'Leafnode',
+            undefined,
+            'leafuser',
+            a.getPublicKey(),
+            user.jwt,
+          ],
+        );
+        assert.equal((disconnected!.client as Json).id, ci.id);
+        assert.equal(disconnected!.reason, 'Client Closed');
+        assert.deepEqual(
+          ofKind(w.events, 'SERVER.CONNS').map((c) => [c.conns, c.leafnodes, c.total_conns]),
+          [
+            [0, 1, 1],
+            [0, 0, 0],
+          ],
+        );
+      } finally {
+        await leaf?.stop();
+        await sysConn.close();
+        await hub.stop();
+        rmSync(dir, { recursive: true, force: true });
       }
     });
   });
