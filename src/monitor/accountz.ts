@@ -166,40 +166,30 @@ export function parseAccountStatzQuery(q: URLSearchParams): AccountStatzOptions 
 }
 
 /**
- * /accstatz. Per-account message counters are not tracked by the server, so an account's traffic is the
- * sum over its open and recently closed connections (exact while no closed connection has been dropped
- * from the ring); with only the global account it is the server's own counters.
+ * /accstatz (nats-server's Account.statz): each account's connections and leafs, what its clients and
+ * leafs published (`received`) and the deliveries those messages made (`sent`), counted by the server
+ * as they happen. Slow consumers are not counted per account: they are the account's open and recently
+ * closed connections cut off as such.
  */
 export function accountStatz(server: MonitoredServer, opts: Partial<AccountStatzOptions> = {}): AccountStatz {
   const accounts = accountsOf(server);
   const out: AccountStat[] = [];
   for (const acc of accounts) {
     const conns = clientCount(server, acc);
+    const leafs = server.leafsOf(acc);
     if (!opts.unused && conns === 0) continue;
+    const m = acc.msgStats;
     const st: AccountStat = {
       acc: acc.name,
       conns,
-      leafnodes: 0,
-      total_conns: conns,
-      sent: { msgs: 0, bytes: 0 },
-      received: { msgs: 0, bytes: 0 },
-      slow_consumers: 0,
+      leafnodes: leafs,
+      total_conns: conns + leafs,
+      sent: { msgs: m.outMsgs, bytes: m.outBytes },
+      received: { msgs: m.inMsgs, bytes: m.inBytes },
+      slow_consumers: server.closedClients.filter(
+        (x) => x.accountName === acc.name && x.closeReason.startsWith('Slow Consumer'),
+      ).length,
     };
-    if (accounts.length === 1) {
-      const s = server.stats;
-      st.sent = { msgs: s.outMsgs, bytes: s.outBytes };
-      st.received = { msgs: s.inMsgs, bytes: s.inBytes };
-      st.slow_consumers = s.slowConsumers;
-    } else {
-      const open = [...server.clients.values()].filter((c) => c.account === acc);
-      for (const c of [...open, ...server.closedClients.filter((x) => x.accountName === acc.name)]) {
-        st.sent.msgs += c.outMsgs;
-        st.sent.bytes += c.outBytes;
-        st.received.msgs += c.inMsgs;
-        st.received.bytes += c.inBytes;
-        if (c.closeReason.startsWith('Slow Consumer')) st.slow_consumers++;
-      }
-    }
     out.push(st);
   }
   return { server_id: server.id, now: rfc3339(Date.now()), account_statz: out };
