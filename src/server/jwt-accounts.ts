@@ -313,9 +313,9 @@ type JwtJsLimits = Record<string, number | boolean | undefined>;
 
 /**
  * The JetStream limits an account JWT gives (nats-server's updateAccountClaimsWithRefresh, jwt's
- * IsJSEnabled): JetStream is on when the plain limits, or with `tiered_limits` any tier, give memory or
- * disk storage. Plain limits with storage are the default tier; else every tier of `tiered_limits` is
- * taken as it is (one without storage still limits its tier to nothing).
+ * IsJSEnabled): with `tiered_limits`, every tier as it is (one without storage still limits its tier to
+ * nothing) and the plain limits ignored (jwt's decoder clears them then); else the plain limits, as the
+ * default tier. JetStream is on when a tier, or the plain limits, give memory or disk storage.
  */
 export function jsLimitsOf(t: TrustedAccount): JsLimitTiers | undefined {
   const l = (t.claims.nats.limits ?? {}) as JwtJsLimits;
@@ -326,10 +326,11 @@ export function jsLimitsOf(t: TrustedAccount): JsLimitTiers | undefined {
       : [];
   const hasStorage = (js: JwtJsLimits): boolean =>
     num(js, 'mem_storage') !== 0 || num(js, 'disk_storage') !== 0;
-  const enabled = tiers.length > 0 ? tiers.some(([, js]) => hasStorage(js)) : hasStorage(l);
-  if (!enabled) return undefined;
-  if (hasStorage(l)) return untiered(accountLimitsOf(l));
-  return new Map(tiers.map(([name, js]) => [name, accountLimitsOf(js)]));
+  if (tiers.length > 0) {
+    if (!tiers.some(([, js]) => hasStorage(js))) return undefined;
+    return new Map(tiers.map(([name, js]) => [name, accountLimitsOf(js)]));
+  }
+  return hasStorage(l) ? untiered(accountLimitsOf(l)) : undefined;
 }
 
 function num(js: JwtJsLimits, k: string): number {

@@ -169,6 +169,28 @@ resolver_preload: { ${sys.getPublicKey()}: ${accountJwt(sys, op)} }
       });
     });
 
+    test('plain and tiered JetStream limits in one JWT: the tiers apply (jwt decodes the plain ones away)', async () => {
+      const acc = createAccount();
+      await push(acc, { limits: accountLimits({ ...R1, streams: 5, tiered_limits: { R1 } }) });
+      const nc = await user(acc);
+      const info = usage(await api(nc, '$JS.API.INFO'));
+      assert.deepEqual(info.limits, ZERO_LIMITS);
+      assert.deepEqual((info.tiers as Record<string, Json>).R1?.limits, R1_LIMITS);
+    });
+
+    test('jwt validation: a blank tier name is refused', async () => {
+      const acc = createAccount();
+      const m = await sysConn.request('$SYS.REQ.CLAIMS.UPDATE', accountJwt(acc, op, tiered({ '': R1 })), {
+        timeout: 2000,
+      });
+      assert.deepEqual((JSON.parse(m.string()) as Json).error, {
+        account: acc.getPublicKey(),
+        code: 500,
+        description:
+          'jwt validation failed - validation errors: [Tiered JetStream Limits can not contain a blank "" tier name]',
+      });
+    });
+
     test('no tier for a stream: 10120; plain limits again: no tiers in account info', async () => {
       const acc = createAccount();
       await push(acc, tiered({ R1 }));
