@@ -315,9 +315,12 @@ type JwtJsLimits = Record<string, number | boolean | undefined>;
  * The JetStream limits an account JWT gives (nats-server's updateAccountClaimsWithRefresh, jwt's
  * IsJSEnabled): with `tiered_limits`, every tier as it is (one without storage still limits its tier to
  * nothing) and the plain limits ignored (jwt's decoder clears them then); else the plain limits, as the
- * default tier. JetStream is on when a tier, or the plain limits, give memory or disk storage.
+ * default tier. JetStream is on when a tier, or the plain limits, give memory or disk storage; never for
+ * a version 1 JWT.
  */
 export function jsLimitsOf(t: TrustedAccount): JsLimitTiers | undefined {
+  // jwt's migration of a version 1 account JWT leaves its JetStream limits out.
+  if ((t.claims.nats.version ?? 1) < 2) return undefined;
   const l = (t.claims.nats.limits ?? {}) as JwtJsLimits;
   const rawTiers = t.claims.nats.limits?.tiered_limits;
   const tiers =

@@ -178,6 +178,26 @@ resolver_preload: { ${sys.getPublicKey()}: ${accountJwt(sys, op)} }
       assert.deepEqual((info.tiers as Record<string, Json>).R1?.limits, R1_LIMITS);
     });
 
+    test('a version 1 account JWT gives no JetStream (jwt migrates its limits away)', async () => {
+      const acc = createAccount();
+      // jwt v1's encoding: header {"typ":"jwt","alg":"ed25519"}, the signature over the claims alone.
+      const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+      const claims = b64({
+        jti: `V1${Date.now()}`,
+        iat: Math.floor(Date.now() / 1000),
+        iss: op.getPublicKey(),
+        sub: acc.getPublicKey(),
+        type: 'account',
+        nats: { limits: { ...accountLimits(), mem_storage: -1, disk_storage: -1 } },
+      });
+      const sig = Buffer.from(op.sign(new TextEncoder().encode(claims))).toString('base64url');
+      const jwt = `${b64({ typ: 'jwt', alg: 'ed25519' })}.${claims}.${sig}`;
+      const m = await sysConn.request('$SYS.REQ.CLAIMS.UPDATE', jwt, { timeout: 2000 });
+      assert.match(m.string(), /jwt updated/);
+      const nc = await user(acc);
+      assert.equal(errCode(await api(nc, '$JS.API.INFO')), 10039);
+    });
+
     test('jwt validation: a blank tier name is refused', async () => {
       const acc = createAccount();
       const m = await sysConn.request('$SYS.REQ.CLAIMS.UPDATE', accountJwt(acc, op, tiered({ '': R1 })), {
