@@ -152,7 +152,9 @@ export class JwtAccounts {
     acc.jwt = t;
     acc.updateTime = new Date();
     const limits = t.claims.nats.limits ?? {};
-    const version = t.claims.nats.version;
+    // An absent limit is 0 whatever the version: jwt's version 1 account decoder, unlike its user
+    // decoder, does not default the limits to -1.
+    const version = 2;
     acc.maxConnections = limitOf(limits.conn, version);
     acc.maxSubs = limitOf(limits.subs, version);
     acc.maxPayload = limitOf(limits.payload, version);

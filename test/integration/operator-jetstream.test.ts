@@ -196,6 +196,26 @@ resolver_preload: { ${sys.getPublicKey()}: ${accountJwt(sys, op)} }
       assert.match(m.string(), /jwt updated/);
       const nc = await user(acc);
       assert.equal(errCode(await api(nc, '$JS.API.INFO')), 10039);
+      // Its limits left out are 0, as in a version 2 JWT: here `payload`, so nothing may be published.
+      const bare = createAccount();
+      const bareClaims = b64({
+        jti: `V1B${Date.now()}`,
+        iat: Math.floor(Date.now() / 1000),
+        iss: op.getPublicKey(),
+        sub: bare.getPublicKey(),
+        type: 'account',
+        nats: { limits: { subs: -1, conn: -1 } },
+      });
+      const bareSig = Buffer.from(op.sign(new TextEncoder().encode(bareClaims))).toString('base64url');
+      const pushed = await sysConn.request(
+        '$SYS.REQ.CLAIMS.UPDATE',
+        `${b64({ typ: 'jwt', alg: 'ed25519' })}.${bareClaims}.${bareSig}`,
+        { timeout: 2000 },
+      );
+      assert.match(pushed.string(), /jwt updated/);
+      const nb = await user(bare);
+      await nb.flush();
+      assert.throws(() => nb.publish('x', 'hello'), /max_payload size exceeded/);
     });
 
     test('jwt validation: a blank tier name is refused', async () => {
