@@ -26,6 +26,14 @@ export interface Identity {
   expiresAt?: number | undefined;
   /** Operator mode: the user JWT's limits (-1: none). */
   jwtLimits?: { maxSubs: number; maxPayload: number } | undefined;
+  /**
+   * Who vouches for the user, as system events show it (nats-server's issuerForClient): the signing
+   * key of a user JWT issued by one, else the account; for an NKey user, its account.
+   */
+  issuerKey?: string | undefined;
+  /** Operator mode: the user JWT's `name` and `tags` (nats-server's nameTag and tags). */
+  nameTag?: string | undefined;
+  tags?: readonly string[] | undefined;
 }
 
 /** Length of the nonce sent in INFO when NKey users exist (nats-server's nonceLen). */
@@ -179,8 +187,18 @@ export class Authenticator {
         this.onReject?.(r.reason);
         return undefined;
       }
-      const { user, account, permissions, expiresAt, maxSubs, maxPayload } = r.identity;
-      return { name: user, account, permissions, expiresAt, jwtLimits: { maxSubs, maxPayload } };
+      const { user, account, permissions, expiresAt, maxSubs, maxPayload, issuerKey, nameTag, tags } =
+        r.identity;
+      return {
+        name: user,
+        account,
+        permissions,
+        expiresAt,
+        jwtLimits: { maxSubs, maxPayload },
+        issuerKey,
+        nameTag,
+        tags,
+      };
     }
     if (ctx.verifyAndMap ?? this.verifyAndMap) {
       // TLS verify_and_map: the verified certificate names the user; no password.
@@ -202,7 +220,12 @@ export class Authenticator {
       } catch {
         return undefined;
       }
-      return { name: nk.nkey, account: nk.account, permissions: nk.permissions ?? cfg.defaultPermissions };
+      return {
+        name: nk.nkey,
+        account: nk.account,
+        permissions: nk.permissions ?? cfg.defaultPermissions,
+        issuerKey: nk.account,
+      };
     }
     if (this.users.size > 0) {
       let name = cr.user ?? '';

@@ -312,13 +312,20 @@ function subjectErrors(v: string): string[] {
 
 /**
  * The blocking errors of jwt v2's Account.Validate that nats-server 2.9.10 acts on and tsnats checks:
- * the mappings (jwt.Mapping.Validate) and the operator limits on imports, exports and wildcard exports.
+ * a blank JetStream tier name, the mappings (jwt.Mapping.Validate) and the operator limits on imports,
+ * exports and wildcard exports.
  * Any of them makes the account JWT unusable (ErrAccountValidation) and an update refused. An absent
  * limit in a version 2 JWT is 0 (Go's decoding), so imports without `imports: -1` are too many.
  */
 export function accountValidationErrors(claims: AccountClaims): string[] {
   const n = claims.nats;
   const errors: string[] = [];
+  // OperatorLimits.Validate (its other check, plain and tiered JetStream limits together, cannot fail:
+  // jwt's decoder drops the plain ones when there are tiers).
+  const tiers = n.limits?.tiered_limits;
+  if (typeof tiers === 'object' && tiers !== null && Object.hasOwn(tiers, '')) {
+    errors.push('Tiered JetStream Limits can not contain a blank "" tier name');
+  }
   for (const [from, list] of Object.entries(n.mappings ?? {})) {
     errors.push(...subjectErrors(from));
     let total = 0;

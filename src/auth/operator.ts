@@ -51,6 +51,11 @@ export interface JwtIdentity {
   /** The user JWT's own limits (-1: none): subscriptions and payload per connection. */
   maxSubs: number;
   maxPayload: number;
+  /** The signing key that issued the user JWT, or the account when the account itself did. */
+  issuerKey: string;
+  /** The user JWT's `name` and `tags`. */
+  nameTag: string;
+  tags: string[];
 }
 
 export type JwtAuthResult = { ok: true; identity: JwtIdentity } | { ok: false; reason: string };
@@ -423,6 +428,10 @@ export class OperatorTrust {
         expiresAt,
         maxSubs: limitOf(u.nats.subs, u.nats.version),
         maxPayload: limitOf(u.nats.payload, u.nats.version),
+        // nats-server's buildInternalNkeyUser: the signing key only when `issuer_account` names the account.
+        issuerKey: issuerAccount !== undefined && issuerAccount !== '' ? u.iss : name,
+        nameTag: typeof u.name === 'string' ? u.name : '',
+        tags: Array.isArray(u.nats.tags) ? u.nats.tags.filter((t) => typeof t === 'string') : [],
       },
     };
   }

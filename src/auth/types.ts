@@ -90,6 +90,12 @@ export interface JsAccountLimits {
   maxBytesRequired: boolean;
 }
 
+/**
+ * An account's JetStream limits by tier (nats-server's map[string]JetStreamAccountLimits): '' for
+ * limits over every stream, or "R1", "R3"... for the streams of that many replicas (jetstream/limit-tiers.ts).
+ */
+export type JsLimitTiers = ReadonlyMap<string, JsAccountLimits>;
+
 /** `jetstream: enabled` (nats-server's dynamicJSAccountLimits): nothing limited. */
 export function unlimitedJsAccount(): JsAccountLimits {
   return {

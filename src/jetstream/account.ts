@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type JsAccountLimits, unlimitedJsAccount } from '../auth/types.js';
+import { type JsAccountLimits, type JsLimitTiers, unlimitedJsAccount } from '../auth/types.js';
 import { subjectsCollide } from '../routing/subject.js';
 import type { Account } from '../server/account.js';
 import type { Delivery } from '../server/delivery.js';
@@ -18,6 +18,7 @@ import {
   newJSMaximumConsumersLimitError,
   newJSMaximumStreamsLimitError,
   newJSMemoryResourcesExceededError,
+  newJSNoLimitsError,
   newJSStorageResourcesExceededError,
   newJSStreamCreateError,
   newJSStreamMaxBytesRequiredError,
@@ -39,6 +40,14 @@ import { Consumer } from './consumer/consumer.js';
 import { addConsumer, recoverConsumers } from './consumer/registry.js';
 import { CONSUMERS_DIR, ConsumerFileStore, consumerDir, readConsumerMeta } from './consumer/store.js';
 import { type JetStream, MSGS_DIR } from './jetstream.js';
+import {
+  DEFAULT_TIER,
+  inTier,
+  type SelectedLimits,
+  selectLimits,
+  tierName,
+  untiered,
+} from './limit-tiers.js';
 import { SNAPSHOT_FORMAT, SNAPSHOT_MARKER, SNAPSHOT_VERSION } from './snapshot/capture.js';
 import { FileStore } from './store/filestore/filestore.js';
 import type { IndexedMsg, IndexedStore } from './store/memstore.js';
@@ -62,10 +71,10 @@ export class JsAccount implements StreamHost {
     readonly js: JetStream,
     readonly account: Account,
     /**
-     * The account's JetStream limits (`accounts { A: { jetstream: {...} } }`, or its account JWT, whose
-     * updates replace them); -1 = unlimited.
+     * The account's JetStream limits by tier (`accounts { A: { jetstream: {...} } }`, or its account JWT,
+     * whose updates replace them; limit-tiers.ts); -1 = unlimited.
      */
-    public limits: JsAccountLimits = unlimitedJsAccount(),
+    public tiers: JsLimitTiers = untiered(unlimitedJsAccount()),
   ) {
     this.dir = join(js.storeDir, account.name);
   }
@@ -88,10 +97,15 @@ export class JsAccount implements StreamHost {
     this.js.server.unsubscribeInternal(this.account, sub);
   }
 
-  /** The server's limits (10023), then the account's with the message's `size` (10002), for a publish. */
-  limitsExceeded(storage: StreamConfig['storage'], size: number): ApiError | undefined {
-    if (this.js.limitsExceeded(storage, size)) return newJSInsufficientResourcesError();
-    if (this.accountLimitsExceeded(storage, size)) return newJSAccountResourcesExceededError();
+  /**
+   * The server's limits (10023), then the account's for the stream's tier with the message's `size`
+   * (10002; 10120 when no tier applies any more), for a publish to a stream of config `cfg`.
+   */
+  limitsExceeded(cfg: StreamConfig, size: number): ApiError | undefined {
+    if (this.js.limitsExceeded(cfg.storage, size)) return newJSInsufficientResourcesError();
+    const selected = this.selectLimits(cfg);
+    if (selected === undefined) return newJSNoLimitsError();
+    if (this.accountLimitsExceeded(selected, cfg.storage, size)) return newJSAccountResourcesExceededError();
     return undefined;
   }
 
@@ -337,54 +351,51 @@ export class JsAccount implements StreamHost {
     }
   }
 
-  /** Re-reserve resources when a stream's max_bytes changes. */
   // ---- account limits (nats-server's checkStreamCfg limits, jsNonClusteredStreamLimitsCheck) ------------
 
   /**
-   * A new stream against the account's limits: max_bytes required or bounded per stream (10113, 10122),
-   * the number of streams (10027), then checkLimits (consumers 10026, reserved bytes 10028 / 10047).
-   * `existing`: the account's streams (clustered: the meta group's assignments).
+   * The limits that apply to a stream of config `cfg` (nats-server's selectLimits: the default tier's,
+   * else those of the stream's tier); undefined when none do (10120).
    */
-  checkNewStream(cfg: StreamConfig, existing: StreamConfig[] = this.streamConfigs()): ApiError | undefined {
-    const bytes = this.checkStreamBytes(cfg);
-    if (bytes !== undefined) return bytes;
-    const l = this.limits;
-    if (l.maxStreams > 0 && existing.length >= l.maxStreams) return newJSMaximumStreamsLimitError();
-    return this.checkLimits(cfg, reservation(cfg, existing), 0);
+  selectLimits(cfg: { num_replicas: number }): SelectedLimits | undefined {
+    return selectLimits(this.tiers, cfg);
   }
 
-  /** An update against the account's limits: only what max_bytes (or more replicas) adds is reserved. */
-  checkStreamUpdate(old: StreamConfig, cfg: StreamConfig): ApiError | undefined {
-    const bytes = this.checkStreamBytes(cfg);
+  /**
+   * A new stream against the account's limits for its tier: max_bytes required or bounded per stream
+   * (10113, 10122), a tier that applies (10120), the number of streams of the tier (10027), then
+   * checkLimits (consumers 10026, reserved bytes 10028 / 10047). `assigned`: the account's streams as the
+   * meta group assigned them (clustered); standalone, the streams here.
+   */
+  checkNewStream(cfg: StreamConfig, assigned?: StreamConfig[]): ApiError | undefined {
+    const selected = this.selectLimits(cfg);
+    const bytes = checkStreamBytes(cfg, selected?.limits);
     if (bytes !== undefined) return bytes;
+    if (selected === undefined) return newJSNoLimitsError();
+    const existing = assigned ?? this.streamConfigs();
+    const l = selected.limits;
+    const inSameTier = existing.filter((c) => inTier(selected.tier, c));
+    if (l.maxStreams > 0 && inSameTier.length >= l.maxStreams) return newJSMaximumStreamsLimitError();
+    return checkLimits(l, cfg, reservation(selected.tier, cfg, existing, assigned !== undefined), 0);
+  }
+
+  /**
+   * An update against the account's limits: only what max_bytes (or more replicas) adds is reserved.
+   * When the new replica count has no tier, the old one's limits apply (as nats-server).
+   */
+  checkStreamUpdate(old: StreamConfig, cfg: StreamConfig): ApiError | undefined {
+    let selected = this.selectLimits(cfg);
+    const bytes = checkStreamBytes(cfg, selected?.limits);
+    if (bytes !== undefined) return bytes;
+    if (selected === undefined && old.num_replicas !== cfg.num_replicas) selected = this.selectLimits(old);
+    if (selected === undefined) return newJSNoLimitsError();
     const diff = Math.max(0, cfg.max_bytes - old.max_bytes);
     const extra = cfg.num_replicas - old.num_replicas;
     const offset = old.max_bytes > 0 && extra > 0 ? old.max_bytes * extra : 0;
-    const reserved = reservation(cfg, this.streamConfigs()) + Math.max(1, old.num_replicas) * old.max_bytes;
-    return this.checkLimits({ ...cfg, max_bytes: diff }, reserved, offset);
-  }
-
-  private checkStreamBytes(cfg: StreamConfig): ApiError | undefined {
-    const l = this.limits;
-    const maxStreamBytes = cfg.storage === 'memory' ? l.memoryMaxStreamBytes : l.storeMaxStreamBytes;
-    if (l.maxBytesRequired && cfg.max_bytes <= 0) return newJSStreamMaxBytesRequiredError();
-    if (maxStreamBytes > 0 && cfg.max_bytes > maxStreamBytes) return newJSStreamMaxStreamBytesExceededError();
-    return undefined;
-  }
-
-  /** nats-server's checkLimits / checkBytesLimits with the account's limits (the server's are js.checkLimits). */
-  private checkLimits(cfg: StreamConfig, reserved: number, offset: number): ApiError | undefined {
-    const l = this.limits;
-    if (cfg.max_consumers > 0 && l.maxConsumers > 0 && cfg.max_consumers > l.maxConsumers) {
-      return newJSMaximumConsumersLimitError();
-    }
-    const add = (cfg.max_bytes < 0 ? 1 : cfg.max_bytes) * Math.max(1, cfg.num_replicas) + offset;
-    if (cfg.storage === 'memory') {
-      if (l.maxMemory >= 0 && reserved + add > l.maxMemory) return newJSMemoryResourcesExceededError();
-    } else if (l.maxStore >= 0 && reserved + add > l.maxStore) {
-      return newJSStorageResourcesExceededError();
-    }
-    return undefined;
+    const reserved =
+      reservation(selected.tier, cfg, this.streamConfigs(), false) +
+      Math.max(1, old.num_replicas) * old.max_bytes;
+    return checkLimits(selected.limits, { ...cfg, max_bytes: diff }, reserved, offset);
   }
 
   private streamConfigs(): StreamConfig[] {
@@ -392,16 +403,21 @@ export class JsAccount implements StreamHost {
   }
 
   /**
-   * Whether storing `size` more bytes would take the account over its limits. nats-server stores the
-   * message, then finds the account over its limits (jsAccount.limitsExceeded) and removes it again,
-   * answering 10002; checked before storing, the outcome is the same.
+   * Whether storing `size` more bytes would take the streams of the tier over its limits. nats-server
+   * stores the message, then finds the account over its limits (jsAccount.limitsExceeded) and removes
+   * it again, answering 10002; checked before storing, the outcome is the same. As nats-server, the
+   * per-stream bound is compared with what the whole tier holds.
    */
-  accountLimitsExceeded(storage: StreamConfig['storage'], size: number): boolean {
-    const l = this.limits;
+  private accountLimitsExceeded(
+    selected: SelectedLimits,
+    storage: StreamConfig['storage'],
+    size: number,
+  ): boolean {
+    const l = selected.limits;
     const max = storage === 'memory' ? l.maxMemory : l.maxStore;
     const perStream = storage === 'memory' ? l.memoryMaxStreamBytes : l.storeMaxStreamBytes;
     if (max < 0 && perStream <= 0) return false;
-    const u = this.usage();
+    const u = this.usage(selected.tier);
     const used = (storage === 'memory' ? u.memory : u.storage) + size;
     return (perStream > 0 && used > perStream) || (max >= 0 && used > max);
   }
@@ -459,11 +475,12 @@ export class JsAccount implements StreamHost {
     this.streams.clear();
   }
 
-  /** Bytes used by this account's streams, by storage type. */
-  usage(): { memory: number; storage: number } {
+  /** Bytes used by this account's streams (those of `tier` only, if given), by storage type. */
+  usage(tier = DEFAULT_TIER): { memory: number; storage: number } {
     let memory = 0;
     let storage = 0;
     for (const s of this.streams.values()) {
+      if (!inTier(tier, s.config)) continue;
       const b = s.state().bytes;
       if (s.config.storage === 'memory') memory += b;
       else storage += b;
@@ -479,13 +496,53 @@ export class JsAccount implements StreamHost {
   }
 }
 
-/** What the other streams of the same storage reserve with max_bytes (nats-server's tieredReservation). */
-function reservation(cfg: StreamConfig, streams: StreamConfig[]): number {
+/** nats-server's maxBytesLimits check: max_bytes required (10113) or bounded per stream (10122). */
+function checkStreamBytes(cfg: StreamConfig, l: JsAccountLimits | undefined): ApiError | undefined {
+  if (l === undefined) return undefined;
+  const maxStreamBytes = cfg.storage === 'memory' ? l.memoryMaxStreamBytes : l.storeMaxStreamBytes;
+  if (l.maxBytesRequired && cfg.max_bytes <= 0) return newJSStreamMaxBytesRequiredError();
+  if (maxStreamBytes > 0 && cfg.max_bytes > maxStreamBytes) return newJSStreamMaxStreamBytesExceededError();
+  return undefined;
+}
+
+/**
+ * nats-server's checkLimits / checkBytesLimits with the selected limits (the server's are js.checkLimits):
+ * the stream's max_consumers within the account's (10026), then its bytes times its replicas, on top of
+ * `reserved`, within the storage limit (10028 memory, 10047 file).
+ */
+function checkLimits(
+  l: JsAccountLimits,
+  cfg: StreamConfig,
+  reserved: number,
+  offset: number,
+): ApiError | undefined {
+  if (cfg.max_consumers > 0 && l.maxConsumers > 0 && cfg.max_consumers > l.maxConsumers) {
+    return newJSMaximumConsumersLimitError();
+  }
+  const add = (cfg.max_bytes < 0 ? 1 : cfg.max_bytes) * Math.max(1, cfg.num_replicas) + offset;
+  if (cfg.storage === 'memory') {
+    if (l.maxMemory >= 0 && reserved + add > l.maxMemory) return newJSMemoryResourcesExceededError();
+  } else if (l.maxStore >= 0 && reserved + add > l.maxStore) {
+    return newJSStorageResourcesExceededError();
+  }
+  return undefined;
+}
+
+/**
+ * What the account's other streams reserve with max_bytes against `cfg`'s limits (nats-server's
+ * tieredReservation, tieredStreamAndReservationCount): with plain limits, the streams of the same
+ * storage; with tiers, the streams of the same tier, and standalone of either storage (nats-server
+ * 2.9.10 does not look at the storage there; clustered it does).
+ */
+function reservation(tier: string, cfg: StreamConfig, streams: StreamConfig[], clustered: boolean): number {
   let n = 0;
   for (const c of streams) {
-    if (c.max_bytes > 0 && c.storage === cfg.storage && c.name !== cfg.name) {
-      n += Math.max(1, c.num_replicas) * c.max_bytes;
-    }
+    if (c.max_bytes <= 0 || c.name === cfg.name) continue;
+    const counted =
+      tier === DEFAULT_TIER
+        ? c.storage === cfg.storage
+        : tierName(c) === tierName(cfg) && (!clustered || c.storage === cfg.storage);
+    if (counted) n += Math.max(1, c.num_replicas) * c.max_bytes;
   }
   return n;
 }

@@ -11,7 +11,7 @@
 import { mkdirSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { type JsAccountLimits, unlimitedJsAccount } from '../auth/types.js';
+import { type JsLimitTiers, unlimitedJsAccount } from '../auth/types.js';
 import type { Account } from '../server/account.js';
 import type { ServerCore } from '../server/core.js';
 import type { Delivery } from '../server/delivery.js';
@@ -31,6 +31,7 @@ import { registerStreamApi, registerUnsupportedApi } from './api/streams.js';
 import { JS_ALL_API } from './api/types.js';
 import { JetStreamCluster } from './cluster/cluster.js';
 import type { StreamConfig } from './config.js';
+import { untiered } from './limit-tiers.js';
 import { FileStore } from './store/filestore/filestore.js';
 import { MemStore } from './store/memstore.js';
 import type { StoreLimits, StreamStore } from './store/store.js';
@@ -180,22 +181,22 @@ export class JetStream {
    * account is configured, else the accounts whose `jetstream` enables it. Never the system account
    * (nats-server refuses JetStream there).
    */
-  private jetStreamAccounts(): Map<Account, JsAccountLimits> {
+  private jetStreamAccounts(): Map<Account, JsLimitTiers> {
     const core = this.server;
     const sys = core.systemAccount;
     const global = core.globalAccount;
-    const out = new Map<Account, JsAccountLimits>();
+    const out = new Map<Account, JsLimitTiers>();
     // Operator mode: accounts come from JWTs, when first used; their JWT says (applyJwtLimits).
     if (core.auth.operator !== undefined) return out;
     const others = [...core.accounts.values()].filter((a) => a !== sys && a !== global);
     if (others.length === 0) {
-      out.set(global, unlimitedJsAccount());
+      out.set(global, untiered(unlimitedJsAccount()));
       return out;
     }
     const configs = new Map(core.authorizationConfig.accounts.map((c) => [c.name, c]));
     for (const acc of others) {
       const limits = configs.get(acc.name)?.jetstream;
-      if (limits !== undefined && limits !== false) out.set(acc, limits);
+      if (limits !== undefined && limits !== false) out.set(acc, untiered(limits));
     }
     return out;
   }
@@ -206,11 +207,11 @@ export class JetStream {
    * configJetStream); a JWT that no longer enables it turns it off (streams stop, their files stay, and
    * come back when a later JWT enables JetStream again).
    */
-  applyJwtLimits(acc: Account, limits: JsAccountLimits | undefined): void {
+  applyJwtLimits(acc: Account, limits: JsLimitTiers | undefined): void {
     if (acc === this.server.systemAccount) return;
     const jsa = this.accounts.get(acc.name);
     if (jsa !== undefined) {
-      if (limits !== undefined) jsa.limits = limits;
+      if (limits !== undefined) jsa.tiers = limits;
       else this.disableAccount(jsa);
       return;
     }
@@ -270,7 +271,7 @@ export class JetStream {
   }
 
   /** Turn JetStream on in an account: its API subscription and its directory. */
-  enableAccount(acc: Account, limits: JsAccountLimits = unlimitedJsAccount()): JsAccount {
+  enableAccount(acc: Account, limits: JsLimitTiers = untiered(unlimitedJsAccount())): JsAccount {
     let jsa = this.accounts.get(acc.name);
     if (jsa !== undefined) return jsa;
     jsa = new JsAccount(this, acc, limits);

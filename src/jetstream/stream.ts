@@ -67,9 +67,11 @@ export interface StreamHost {
   readonly domain: string;
   subscribe(subject: string, handler: InternalHandler, queue?: string): Subscription;
   unsubscribe(sub: Subscription): void;
-  /** Whether the server's memory or file storage limit is already exceeded. */
-  /** The server's or the account's storage limits are exceeded: the error a publish gets. */
-  limitsExceeded(storage: StreamConfig['storage'], size: number): ApiError | undefined;
+  /**
+   * The server's or the account's storage limits (those of the stream's tier) are exceeded: the error
+   * a publish of `size` bytes to a stream of config `cfg` gets.
+   */
+  limitsExceeded(cfg: StreamConfig, size: number): ApiError | undefined;
   /** Persist the config (file streams); called after an update. */
   saveConfig(stream: Stream): void;
   warn(message: string): void;
@@ -422,7 +424,7 @@ export class Stream {
       return false;
     };
     if (cfg.sealed) return refuse(newJSStreamSealedError());
-    const overLimits = this.host.limitsExceeded(cfg.storage, storedSize(cfg.storage, subject, hdr, data));
+    const overLimits = this.host.limitsExceeded(cfg, storedSize(cfg.storage, subject, hdr, data));
     if (overLimits !== undefined) return refuse(overLimits);
     if (cfg.max_msg_size >= 0 && hdr.length + data.length > cfg.max_msg_size) {
       return refuse(newJSStreamMessageExceedsMaximumError());
@@ -517,7 +519,7 @@ export class Stream {
       return fail(newJSStreamMessageExceedsMaximumError());
     }
     if (hdr.length > MAX_HEADER_SIZE) return fail(newJSStreamHeaderExceedsMaximumError());
-    const overLimits = this.host.limitsExceeded(cfg.storage, storedSize(cfg.storage, subject, hdr, data));
+    const overLimits = this.host.limitsExceeded(cfg, storedSize(cfg.storage, subject, hdr, data));
     if (overLimits !== undefined) return fail(overLimits);
 
     // Interest retention keeps a message only when some consumer wants it; the sequence still advances.

@@ -42,6 +42,12 @@ export interface LeafIdentity {
   account: string;
   user: string;
   permissions: Permissions | undefined;
+  /**
+   * Decided by the server's own authentication (step 3, nats-server's isClientAuthorized), which also
+   * sends the account's client connect and disconnect events for the leaf; with the user JWT's signer,
+   * name and tags in operator mode.
+   */
+  serverAuth?: { issuerKey: string; nameTag: string; tags: readonly string[] };
 }
 
 export async function authenticateLeaf(
@@ -68,14 +74,21 @@ export async function authenticateLeaf(
       ctx!.onReject?.(r.reason);
       return undefined;
     }
-    return { account: r.identity.account, user: r.identity.user, permissions: r.identity.permissions };
+    const { account, user, permissions, issuerKey, nameTag, tags } = r.identity;
+    return { account, user, permissions, serverAuth: { issuerKey, nameTag, tags } };
   }
-  if (!serverAuthRequired) return { account: '', user: '', permissions: undefined };
+  const serverAuth = { issuerKey: '', nameTag: '', tags: [] };
+  if (!serverAuthRequired) return { account: '', user: '', permissions: undefined, serverAuth };
   if (cr.user !== '') {
     const u = authz.users.find((x) => x.user === cr.user);
     if (u === undefined || !connectionTypeAllowed(u.allowedConnectionTypes, 'LEAFNODE')) return undefined;
     if (!(await secretMatches(cr.pass, u.password))) return undefined;
-    return { account: u.account ?? '', user: u.user, permissions: u.permissions ?? authz.defaultPermissions };
+    return {
+      account: u.account ?? '',
+      user: u.user,
+      permissions: u.permissions ?? authz.defaultPermissions,
+      serverAuth,
+    };
   }
-  return { account: cfg.account, user: '', permissions: undefined };
+  return { account: cfg.account, user: '', permissions: undefined, serverAuth };
 }

@@ -21,6 +21,7 @@ import type { Permissions, SubjectPermission } from '../auth/types.js';
 import { ConnKind, type MsgArgs, MsgOp, type SubOp } from '../protocol/parser.js';
 import { subjectHasWildcard } from '../routing/subject.js';
 import type { Account } from '../server/account.js';
+import type { EventSource } from '../server/client-events.js';
 import { ClosedReason } from '../server/closed-reason.js';
 import { Connection } from '../server/connection.js';
 import type { ServerCore } from '../server/core.js';
@@ -107,6 +108,13 @@ export class Leaf extends Connection implements RemoteLink {
   nonce = '';
   /** Operator mode (accepted side): the user JWT the leaf logged in with, '' when none. */
   userJwt = '';
+  /**
+   * Accepted side, let in by the server's own authentication: who the user is, for the account's client
+   * connect and disconnect events (sent once the connection is registered, and when it closes then).
+   */
+  private eventUser:
+    | { user: string; issuerKey: string; nameTag: string; tags: readonly string[] }
+    | undefined;
   /** The TLS socket, when the connection is secured. */
   tls: TLSSocket | undefined;
   /** The peer's interest, by "subject[ queue]" (the LS- argument). */
@@ -238,7 +246,12 @@ export class Leaf extends Connection implements RemoteLink {
           return;
         }
         if (srv.auth.operator !== undefined) this.userJwt = c.jwt;
-        if (this.acceptConnect(c, acc, identity.permissions)) this.resumeInput();
+        const sa = identity.serverAuth;
+        if (sa !== undefined) this.eventUser = { user: identity.user, ...sa };
+        if (this.acceptConnect(c, acc, identity.permissions)) {
+          if (this.eventUser !== undefined) srv.clientEvents?.connected(this.eventSource());
+          this.resumeInput();
+        }
       },
       (err: unknown) => {
         srv.logger.error(`${this} - authentication error: ${(err as Error).message}`);
@@ -441,6 +454,20 @@ export class Leaf extends Connection implements RemoteLink {
     }
   }
 
+  /**
+   * Interest of the bound account's service imports in `subject` changed by `delta` (leafnodes.ts
+   * serviceImportsChanged): announced like a plain subscription's, counted with the others on it.
+   */
+  importInterestChanged(subject: string, delta: number): void {
+    if (!this.registered || this.closed) return;
+    const prev = this.smap.get(subject) ?? 0;
+    const n = prev + delta;
+    if (n > 0) this.smap.set(subject, n);
+    else this.smap.delete(subject);
+    if (prev <= 0 && n > 0) this.sendProto(`LS+ ${subject}`);
+    else if (prev > 0 && n <= 0) this.sendProto(`LS- ${subject}`);
+  }
+
   /** Whether interest `sub` is announced on this connection. */
   wants(sub: Subscription): boolean {
     const link = sub.remote;
@@ -463,9 +490,9 @@ export class Leaf extends Connection implements RemoteLink {
       const w = sub.queue === undefined ? 1 : sub.remote !== undefined ? sub.qweight : 1;
       smap.set(key, (smap.get(key) ?? 0) + w);
     }
-    for (const subject of extra) {
-      if (!smap.has(subject)) smap.set(subject, 1);
-    }
+    // Counted with the subscriptions on the same subject, so that an import that goes later withdraws
+    // only its own share (importInterestChanged).
+    for (const subject of extra) smap.set(subject, (smap.get(subject) ?? 0) + 1);
     const lines: string[] = [];
     for (const [key, n] of smap) lines.push(key.includes(' ') ? `LS+ ${key} ${n}\r\n` : `LS+ ${key}\r\n`);
     if (lines.length === 0) return;
@@ -562,7 +589,36 @@ export class Leaf extends Connection implements RemoteLink {
     for (const sub of subs) sub.closed = true;
     if (subs.length > 0) acc.sublist.removeBatch(subs);
     for (const sub of subs) delivery.notifyInterest(acc, sub, -sub.qweight);
+    const announced = this.registered && this.eventUser !== undefined;
     this.manager.leafClosed(this, reason);
+    if (announced) this.server.clientEvents?.disconnected(this.eventSource(), reason);
+  }
+
+  /** This connection as the account's client events describe it (nats-server's ClientInfo of a leaf). */
+  private eventSource(): EventSource {
+    const u = this.eventUser;
+    return {
+      start: this.start,
+      stop: this.stop,
+      host: this.host,
+      id: this.lid,
+      account: this.account,
+      user: u?.user ?? '',
+      name: this.remoteName,
+      lang: '',
+      version: this.remoteVersion,
+      rtt: this.rtt,
+      jwt: this.userJwt,
+      issuerKey: u?.issuerKey ?? '',
+      nameTag: u?.nameTag ?? '',
+      tags: u?.tags ?? [],
+      kind: 'Leafnode',
+      clientType: '',
+      inMsgs: this.inMsgs,
+      inBytes: this.inBytes,
+      outMsgs: this.outMsgs,
+      outBytes: this.outBytes,
+    };
   }
 }
 

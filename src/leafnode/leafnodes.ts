@@ -599,6 +599,22 @@ export class LeafNodeManager implements InterestObserver {
     leaf.sendInitialInterest(acc.sublist.all(), extras);
   }
 
+  /**
+   * The service imports of `acc` changed (a live account JWT update): its leaf connections announce
+   * the subjects of new imports and withdraw those of imports gone, as nats-server's import
+   * subscriptions would (the imports present when a leaf connects are in its initial interest).
+   */
+  serviceImportsChanged(acc: Account, before: readonly string[], after: readonly string[]): void {
+    const set = this.byAccount.get(acc);
+    if (set === undefined) return;
+    const delta = new Map<string, number>();
+    for (const s of before) delta.set(s, (delta.get(s) ?? 0) - 1);
+    for (const s of after) delta.set(s, (delta.get(s) ?? 0) + 1);
+    for (const l of set) {
+      for (const [subject, d] of delta) if (d !== 0) l.importInterestChanged(subject, d);
+    }
+  }
+
   /** InterestObserver: pass every change to the leaf connections of the account. */
   interestChanged(acc: Account, sub: Subscription, delta: number): void {
     const set = this.byAccount.get(acc);

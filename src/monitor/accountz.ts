@@ -2,12 +2,25 @@
  * /accountz: the server's accounts, or one account's detail with `acc=`; /accstatz: per-account traffic.
  * `system_account` names the system account (left out with `no_system_account`, as nats-server omits it).
  */
+import type { AccountClaims } from '../auth/jwt.js';
+import type { MappingDestination } from '../routing/mapping.js';
 import type { Account } from '../server/account.js';
+import {
+  type ExtExport,
+  type ExtImport,
+  exportsOf,
+  importsOf,
+  mappingsOf,
+  responsesOf,
+} from './accountz-detail.js';
 import { BadRequest, decodeBool, rfc3339 } from './format.js';
 import { accountsOf, type MonitoredServer } from './state.js';
 import { type SublistStatsJson, sublistStats } from './subsz.js';
 
-/** nats-server's AccountInfo, without the JWT, import and export details tsnats does not have. */
+/**
+ * nats-server's AccountInfo. Not shown: `validation_result_jwt` (jwt's validation issues) and the
+ * system service imports and exports nats-server wires into every account (tsnats has none).
+ */
 export interface AccountInfo {
   account_name: string;
   update_time: string;
@@ -18,13 +31,22 @@ export interface AccountInfo {
   leafnode_connections: number;
   client_connections: number;
   subscriptions: number;
-  /** Operator mode: the account JWT, its signer, name and tags, and the revoked users (RFC 3339 times). */
+  mappings?: Record<string, MappingDestination[]>;
+  exports?: ExtExport[];
+  imports?: ExtImport[];
+  /**
+   * Operator mode: the account JWT, its signer, name and tags, its claims decoded, and the revoked
+   * users (RFC 3339 times).
+   */
   jwt?: string;
   issuer_key?: string;
   name_tag?: string;
   tags?: string[];
+  decoded_jwt?: AccountClaims;
   revoked_user?: Record<string, string>;
   sublist_stats: SublistStatsJson;
+  /** Reply mappings of requests that crossed into this account (accountz-detail.ts). */
+  responses?: Record<string, ExtImport>;
 }
 
 export interface Accountz {
@@ -70,8 +92,14 @@ export function accountz(server: MonitoredServer, opts: Partial<AccountzOptions>
     leafnode_connections: 0,
     client_connections: clientCount(server, acc),
     subscriptions: acc.sublist.count(),
+    ...defined({
+      mappings: mappingsOf(acc),
+      exports: exportsOf(acc, server.authorizationConfig),
+      imports: importsOf(acc, accounts),
+    }),
     ...jwtDetail(acc),
     sublist_stats: sublistStats(server, acc.name),
+    ...defined({ responses: responsesOf(acc) }),
   };
   return {
     server_id: server.id,
@@ -88,6 +116,8 @@ function jwtDetail(acc: Account): Partial<AccountInfo> {
   const out: Partial<AccountInfo> = { jwt: t.jwt, issuer_key: t.claims.iss };
   if (t.claims.name !== undefined && t.claims.name !== '') out.name_tag = t.claims.name;
   if ((t.claims.nats.tags?.length ?? 0) > 0) out.tags = [...t.claims.nats.tags!];
+  // The claims as the JWT has them (nats-server decodes and encodes them again: the same fields).
+  out.decoded_jwt = t.claims;
   // Go writes a map's keys sorted.
   const revs = Object.entries(t.claims.nats.revocations ?? {}).sort(([a], [b]) =>
     a < b ? -1 : a > b ? 1 : 0,
@@ -96,6 +126,11 @@ function jwtDetail(acc: Account): Partial<AccountInfo> {
     out.revoked_user = Object.fromEntries(revs.map(([k, ts]) => [k, rfc3339(new Date(ts * 1000))]));
   }
   return out;
+}
+
+/** `o` without its undefined fields (Go's omitempty). */
+function defined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** Messages and bytes (nats-server's DataStats). */
@@ -131,40 +166,30 @@ export function parseAccountStatzQuery(q: URLSearchParams): AccountStatzOptions 
 }
 
 /**
- * /accstatz. Per-account message counters are not tracked by the server, so an account's traffic is the
- * sum over its open and recently closed connections (exact while no closed connection has been dropped
- * from the ring); with only the global account it is the server's own counters.
+ * /accstatz (nats-server's Account.statz): each account's connections and leafs, what its clients and
+ * leafs published (`received`) and the deliveries those messages made (`sent`), counted by the server
+ * as they happen. Slow consumers are not counted per account: they are the account's open and recently
+ * closed connections cut off as such.
  */
 export function accountStatz(server: MonitoredServer, opts: Partial<AccountStatzOptions> = {}): AccountStatz {
   const accounts = accountsOf(server);
   const out: AccountStat[] = [];
   for (const acc of accounts) {
     const conns = clientCount(server, acc);
+    const leafs = server.leafsOf(acc);
     if (!opts.unused && conns === 0) continue;
+    const m = acc.msgStats;
     const st: AccountStat = {
       acc: acc.name,
       conns,
-      leafnodes: 0,
-      total_conns: conns,
-      sent: { msgs: 0, bytes: 0 },
-      received: { msgs: 0, bytes: 0 },
-      slow_consumers: 0,
+      leafnodes: leafs,
+      total_conns: conns + leafs,
+      sent: { msgs: m.outMsgs, bytes: m.outBytes },
+      received: { msgs: m.inMsgs, bytes: m.inBytes },
+      slow_consumers: server.closedClients.filter(
+        (x) => x.accountName === acc.name && x.closeReason.startsWith('Slow Consumer'),
+      ).length,
     };
-    if (accounts.length === 1) {
-      const s = server.stats;
-      st.sent = { msgs: s.outMsgs, bytes: s.outBytes };
-      st.received = { msgs: s.inMsgs, bytes: s.inBytes };
-      st.slow_consumers = s.slowConsumers;
-    } else {
-      const open = [...server.clients.values()].filter((c) => c.account === acc);
-      for (const c of [...open, ...server.closedClients.filter((x) => x.accountName === acc.name)]) {
-        st.sent.msgs += c.outMsgs;
-        st.sent.bytes += c.outBytes;
-        st.received.msgs += c.inMsgs;
-        st.received.bytes += c.inBytes;
-        if (c.closeReason.startsWith('Slow Consumer')) st.slow_consumers++;
-      }
-    }
     out.push(st);
   }
   return { server_id: server.id, now: rfc3339(Date.now()), account_statz: out };

@@ -204,8 +204,9 @@ function accountDetail(
     id: jsa.account.name,
     memory: u.memory,
     storage: u.storage,
-    reserved_memory: jsa.limits.maxMemory >= 0 ? jsa.limits.maxMemory : UINT64_MAX,
-    reserved_storage: jsa.limits.maxStore >= 0 ? jsa.limits.maxStore : UINT64_MAX,
+    // Only plain (untiered) limits are reported here, as by nats-server; tiered ones give 0.
+    reserved_memory: reservedBytes(jsa.tiers.get('')?.maxMemory),
+    reserved_storage: reservedBytes(jsa.tiers.get('')?.maxStore),
     accounts: 0,
     ha_assets: 0,
     api: { total: jsa.apiTotal, errors: jsa.apiErrors },
@@ -232,4 +233,10 @@ function accountDetail(
     });
   }
   return d;
+}
+
+/** An account's memory or storage limit as /jsz reports it: uint64 max when unlimited, 0 when tiered. */
+function reservedBytes(limit: number | undefined): number | bigint {
+  if (limit === undefined) return 0;
+  return limit >= 0 ? limit : UINT64_MAX;
 }

@@ -139,6 +139,22 @@ export class SubjectMapper {
   }
 
   /**
+   * The mappings as /accountz shows them (nats-server's ExtMap): each source's destinations with their
+   * cumulative weights (the source itself for the rest, as added), then the cluster-scoped ones.
+   */
+  describe(): { src: string; dests: MappingDestination[] }[] {
+    return this.mappings.map((m) => ({
+      src: m.src,
+      dests: [
+        ...m.dests.map((d) => ({ subject: d.transform.dest, weight: d.upTo })),
+        ...[...m.clusterDests].flatMap(([cluster, ds]) =>
+          ds.map((d) => ({ subject: d.transform.dest, weight: d.upTo, cluster })),
+        ),
+      ],
+    }));
+  }
+
+  /**
    * The subject a message published on `subject` is routed on (nats-server's selectMappedSubject): the
    * first mapping whose source matches, a destination drawn by weight; `subject` itself when none maps it.
    * '' when the draw fell in a listed source's dropped share.

@@ -1,6 +1,7 @@
 /**
- * Operator mode in a cluster: an account JWT's `conn` and `leaf` limits count the account's connections
- * on every server (nats-server's account connection events, server/events.go):
+ * Account connection events (nats-server's, server/events.go), whenever there is a system account; in
+ * operator mode in a cluster they make an account JWT's `conn` and `leaf` limits count the account's
+ * connections on every server:
  *
  * - when an account's local connections change (and every 30 s while it has some), this server sends
  *   `$SYS.SERVER.ACCOUNT.<acc>.CONNS` and `$SYS.ACCOUNT.<acc>.SERVER.CONNS` with its counts;
@@ -54,7 +55,9 @@ export class AccountConns {
 
   /** A client or leaf joined or left `acc` here: tell the others (nats-server's accConnsUpdate). */
   private localChange(acc: Account): void {
-    if (acc === this.server.globalAccount || acc === this.sys || acc.jwt === undefined) return;
+    // nats-server also reports the global account, when a connection is made and before it logs in (every
+    // connection starts there); tsnats leaves it out.
+    if (acc === this.server.globalAccount) return;
     const conns = acc.clients.size;
     const leafs = this.server.leafsOf(acc);
     const ev: Json = {
@@ -66,8 +69,9 @@ export class AccountConns {
       conns,
       leafnodes: leafs,
       total_conns: conns + leafs,
-      sent: { msgs: 0, bytes: 0 },
-      received: { msgs: 0, bytes: 0 },
+      sent: { msgs: acc.msgStats.outMsgs, bytes: acc.msgStats.outBytes },
+      received: { msgs: acc.msgStats.inMsgs, bytes: acc.msgStats.inBytes },
+      // Not counted per account by tsnats.
       slow_consumers: 0,
     };
     const data = Buffer.from(JSON.stringify(ev));

@@ -73,6 +73,11 @@ export class Account {
   /** Operator mode: the account JWT in force (jwt-accounts.ts), and when it was applied. */
   jwt: TrustedAccount | undefined;
   updateTime: Date | undefined;
+  /**
+   * Messages its clients and leafs published (`received`) and the deliveries they made (`sent`), as
+   * the account connection events report them (nats-server's Account inMsgs ... outBytes).
+   */
+  readonly msgStats = { inMsgs: 0, inBytes: 0, outMsgs: 0, outBytes: 0 };
   /** The account JWT expired (or was deleted): nobody may log in. */
   expired = false;
   /** The account JWT's limits (-1: none): connections, and subscriptions and payload per connection. */
@@ -149,6 +154,11 @@ export class Account {
     if (r === undefined) return undefined;
     if (r.singleton || r.expires < Date.now()) this.responses.delete(subject);
     return r.expires < Date.now() ? undefined : r;
+  }
+
+  /** The reply mappings in force: mapped subject, and the account and reply it leads back to. */
+  responseRoutes(): [string, { account: Account; reply: string }][] {
+    return [...this.responses].map(([k, r]) => [k, { account: r.account, reply: r.reply }]);
   }
 
   /** Drop expired reply mappings (called periodically). */

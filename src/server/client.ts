@@ -7,6 +7,7 @@ import { ConnKind, type MsgArgs, type SubOp } from '../protocol/parser.js';
 import { isValidLiteralSubject } from '../routing/subject.js';
 import { certificateIdentities } from '../transport/tls.js';
 import type { Account } from './account.js';
+import { clientEventSource } from './client-events.js';
 import type { ClosedSub } from './closed-client.js';
 import { ClosedReason } from './closed-reason.js';
 import { Connection } from './connection.js';
@@ -162,6 +163,10 @@ export class Client extends Connection {
   nonce = '';
   /** The authenticated user (or nkey), for monitoring; never the secret. */
   authorizedUser = '';
+  /** Who vouches for the user, and its user JWT's name and tags (for system events; see Identity). */
+  issuerKey = '';
+  nameTag = '';
+  userTags: readonly string[] = [];
   /** Permissions of the authenticated user, undefined when unrestricted. */
   perms: ClientPermissions | undefined;
   /** The permissions as configured (or from the user JWT), for `$SYS.REQ.USER.INFO`. */
@@ -288,6 +293,10 @@ export class Client extends Connection {
     acc.clients.add(this);
     this.server.accountConnsChanged(acc);
     this.authorizedUser = identity.name;
+    this.issuerKey = identity.issuerKey ?? '';
+    this.nameTag = identity.nameTag ?? '';
+    this.userTags = identity.tags ?? [];
+    this.server.clientEvents?.connected(clientEventSource(this));
     if (identity.permissions !== undefined) this.perms = new ClientPermissions(identity.permissions);
     this.permissionsConfig = identity.permissions;
     this.expiresAt = identity.expiresAt;
@@ -642,7 +651,10 @@ export class Client extends Connection {
   }
 
   protected onClosed(reason: ClosedReason): void {
-    if (this.account.clients.delete(this)) this.server.accountConnsChanged(this.account);
+    if (this.account.clients.delete(this)) {
+      this.server.accountConnsChanged(this.account);
+      this.server.clientEvents?.disconnected(clientEventSource(this), reason);
+    }
     for (const sub of this.subs.values()) {
       this.closedSubs.push({
         subject: sub.subject,

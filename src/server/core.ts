@@ -22,6 +22,7 @@ import { newServerId } from '../util/server-id.js';
 import { Account, GLOBAL_ACCOUNT } from './account.js';
 import { buildAccounts } from './account-config.js';
 import { Client, type WebsocketInfo } from './client.js';
+import type { ClientEventsObserver } from './client-events.js';
 import { ClosedClient, ClosedClientRing } from './closed-client.js';
 import { ClosedReason } from './closed-reason.js';
 import type { Connection, ConnectionHost } from './connection.js';
@@ -90,8 +91,10 @@ export class ServerCore implements ConnectionHost {
   protected authorization: AuthorizationConfig;
   /** Operator mode: accounts made from account JWTs, kept in step with them. */
   readonly jwtAccounts: JwtAccounts | undefined;
-  /** Told when an account's local connections change (account-conns.ts, in operator mode). */
+  /** Told when an account's local connections change (account-conns.ts). */
   accountConnsObserver: ((acc: Account) => void) | undefined;
+  /** Told when a client logs in to an account and when it leaves (client-events.ts). */
+  clientEvents: ClientEventsObserver | undefined;
   /** How many leaf connections are bound to an account (set by the composition root). */
   leafCounter: ((acc: Account) => number) | undefined;
   /** The leaf connections bound to an account (set by the composition root). */

@@ -140,6 +140,7 @@ export class Delivery {
     if (acc.crossAccount)
       delivered += this.routeAcrossAccounts(acc, producer, subject, reply, hdr, buf, start, size, '');
     this.producer = null;
+    countForAccount(acc, delivered, size);
     if (delivered > 0) {
       st.outMsgs += delivered;
       st.outBytes += delivered * size;
@@ -201,6 +202,7 @@ export class Delivery {
     } finally {
       this.sourceLink = null;
     }
+    countForAccount(acc, delivered, size);
     if (delivered > 0) {
       st.outMsgs += delivered;
       st.outBytes += delivered * size;
@@ -625,4 +627,13 @@ export function deliverySubjectAt(reply: string): number {
   if (!reply.startsWith(JS_ACK_PREFIX)) return -1;
   const at = reply.lastIndexOf('@');
   return at === reply.length - 1 ? -1 : at;
+}
+
+/** A message published in `acc` and the deliveries it made, for the account's connection events. */
+function countForAccount(acc: Account, delivered: number, size: number): void {
+  const m = acc.msgStats;
+  m.inMsgs++;
+  m.inBytes += size;
+  m.outMsgs += delivered;
+  m.outBytes += delivered * size;
 }

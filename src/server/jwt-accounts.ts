@@ -14,7 +14,8 @@
 import { importAllowed } from '../auth/import-auth.js';
 import { decodeUserClaims, isRevoked } from '../auth/jwt.js';
 import { limitOf, type OperatorTrust, type TrustedAccount } from '../auth/operator.js';
-import type { JsAccountLimits } from '../auth/types.js';
+import type { JsAccountLimits, JsLimitTiers } from '../auth/types.js';
+import { untiered } from '../jetstream/limit-tiers.js';
 import { type MappingConfig, mappingProblem, SubjectMapper } from '../routing/mapping.js';
 import { Account } from './account.js';
 import { ClosedReason } from './closed-reason.js';
@@ -41,8 +42,14 @@ export class JwtAccounts {
   /** Accounts whose imports are being made (an exporter made meanwhile must not remake them). */
   private readonly wiring = new Set<Account>();
 
+  /**
+   * Told when the service imports of an account change after it is in use (leaf connections announce
+   * their subjects as interest): the local subjects before and after.
+   */
+  onServiceImportsChanged: ((acc: Account, before: string[], after: string[]) => void) | undefined;
+
   /** Told of every account JWT put in force (JetStream enables the account with its limits). */
-  onApplied: ((acc: Account, limits: JsAccountLimits | undefined) => void) | undefined;
+  onApplied: ((acc: Account, limits: JsLimitTiers | undefined) => void) | undefined;
 
   constructor(private readonly host: JwtAccountsHost) {}
 
@@ -97,7 +104,9 @@ export class JwtAccounts {
     acc.jwt = undefined;
     this.clearExpiry(acc);
     acc.expired = true;
+    const before = serviceImportSubjects(acc);
     acc.removeServiceImports((i) => i.jwt === true);
+    this.onServiceImportsChanged?.(acc, before, serviceImportSubjects(acc));
     for (const other of this.host.accounts.values()) other.removeStreamImporters((i) => i.importer === acc);
     this.clearTimer(this.activations, acc);
     expireClients(acc);
@@ -143,7 +152,9 @@ export class JwtAccounts {
     acc.jwt = t;
     acc.updateTime = new Date();
     const limits = t.claims.nats.limits ?? {};
-    const version = t.claims.nats.version;
+    // An absent limit is 0 whatever the version: jwt's version 1 account decoder, unlike its user
+    // decoder, does not default the limits to -1.
+    const version = 2;
     acc.maxConnections = limitOf(limits.conn, version);
     acc.maxSubs = limitOf(limits.subs, version);
     acc.maxPayload = limitOf(limits.payload, version);
@@ -191,12 +202,14 @@ export class JwtAccounts {
 
   /** (Re)make the imports `acc`'s JWT asks for, each where the exporter's JWT allows it. */
   private wireImports(acc: Account): void {
+    const before = serviceImportSubjects(acc);
     this.wiring.add(acc);
     try {
       this.makeImports(acc);
     } finally {
       this.wiring.delete(acc);
     }
+    this.onServiceImportsChanged?.(acc, before, serviceImportSubjects(acc));
   }
 
   private makeImports(acc: Account): void {
@@ -297,30 +310,57 @@ export class JwtAccounts {
   }
 }
 
+/** A JWT's JetStream limits, plain or of one tier (jwt v2's JetStreamLimits). */
+type JwtJsLimits = Record<string, number | boolean | undefined>;
+
 /**
- * The JetStream limits an account JWT gives (nats-server's updateAccountClaimsWithRefresh): JetStream is
- * on when memory or disk storage is not 0; with tiered limits only, the R1 tier's (tsnats has no tiers).
+ * The JetStream limits an account JWT gives (nats-server's updateAccountClaimsWithRefresh, jwt's
+ * IsJSEnabled): with `tiered_limits`, every tier as it is (one without storage still limits its tier to
+ * nothing) and the plain limits ignored (jwt's decoder clears them then); else the plain limits, as the
+ * default tier. JetStream is on when a tier, or the plain limits, give memory or disk storage; never for
+ * a version 1 JWT.
  */
-export function jsLimitsOf(t: TrustedAccount): JsAccountLimits | undefined {
-  const l = t.claims.nats.limits ?? {};
-  type Js = Record<string, number | boolean | undefined>;
-  let js = l as Js;
-  const tiers = l.tiered_limits as Record<string, Js> | undefined;
-  if (tiers !== undefined && tiers !== null && Object.keys(tiers).length > 0)
-    js = tiers.R1 ?? Object.values(tiers)[0]!;
-  const num = (k: string): number => (typeof js[k] === 'number' ? (js[k] as number) : 0);
-  if (num('mem_storage') === 0 && num('disk_storage') === 0) return undefined;
+export function jsLimitsOf(t: TrustedAccount): JsLimitTiers | undefined {
+  // jwt's migration of a version 1 account JWT leaves its JetStream limits out.
+  if ((t.claims.nats.version ?? 1) < 2) return undefined;
+  const l = (t.claims.nats.limits ?? {}) as JwtJsLimits;
+  const rawTiers = t.claims.nats.limits?.tiered_limits;
+  const tiers =
+    typeof rawTiers === 'object' && rawTiers !== null
+      ? Object.entries(rawTiers as Record<string, JwtJsLimits>)
+      : [];
+  const hasStorage = (js: JwtJsLimits): boolean =>
+    num(js, 'mem_storage') !== 0 || num(js, 'disk_storage') !== 0;
+  if (tiers.length > 0) {
+    if (!tiers.some(([, js]) => hasStorage(js))) return undefined;
+    return new Map(tiers.map(([name, js]) => [name, accountLimitsOf(js)]));
+  }
+  return hasStorage(l) ? untiered(accountLimitsOf(l)) : undefined;
+}
+
+function num(js: JwtJsLimits, k: string): number {
+  const v = js[k];
+  return typeof v === 'number' ? v : 0;
+}
+
+/** jwt's JetStreamLimits as JetStreamAccountLimits: 0 for the per-stream bounds means unlimited (-1). */
+function accountLimitsOf(js: JwtJsLimits): JsAccountLimits {
   const unlimited = (v: number): number => (v > 0 ? v : -1);
   return {
-    maxMemory: num('mem_storage'),
-    maxStore: num('disk_storage'),
-    maxStreams: num('streams'),
-    maxConsumers: num('consumer'),
-    maxAckPending: unlimited(num('max_ack_pending')),
-    memoryMaxStreamBytes: unlimited(num('mem_max_stream_bytes')),
-    storeMaxStreamBytes: unlimited(num('disk_max_stream_bytes')),
+    maxMemory: num(js, 'mem_storage'),
+    maxStore: num(js, 'disk_storage'),
+    maxStreams: num(js, 'streams'),
+    maxConsumers: num(js, 'consumer'),
+    maxAckPending: unlimited(num(js, 'max_ack_pending')),
+    memoryMaxStreamBytes: unlimited(num(js, 'mem_max_stream_bytes')),
+    storeMaxStreamBytes: unlimited(num(js, 'disk_max_stream_bytes')),
     maxBytesRequired: js.max_bytes_required === true,
   };
+}
+
+/** The subjects the account's clients send requests on through its service imports. */
+function serviceImportSubjects(acc: Account): string[] {
+  return acc.serviceImports.map((i) => i.local);
 }
 
 /** The account's JWT expired or was deleted: its clients go (nats-server's accountAuthExpired). */

@@ -37,6 +37,7 @@ import { Streaming } from '../streaming/streaming.js';
 import { WebsocketListener } from '../websocket/listener.js';
 import { AccountConns } from './account-conns.js';
 import { ClaimsRequests } from './claims-requests.js';
+import { ClientEvents } from './client-events.js';
 import { ClosedReason } from './closed-reason.js';
 import { hostPort, ServerCore } from './core.js';
 import { authorizationOf, type ServerConfig } from './options.js';
@@ -67,6 +68,7 @@ export class Server extends ServerCore {
   private claimsRequests: ClaimsRequests | undefined;
   /** Account connection events (operator mode). */
   private accountConns: AccountConns | undefined;
+  private clientEventSender: ClientEvents | undefined;
   private readonly readyPromise: Promise<void>;
   private shuttingDown = false;
   /** In lame duck mode: no new clients, existing ones are being moved away. */
@@ -114,6 +116,10 @@ export class Server extends ServerCore {
       this.leafCounter = (acc) => leafnodes.leafsOf(acc);
       this.leafLister = (acc) => leafnodes.leafsBoundTo(acc);
       this.delivery.interestObservers.push(leafnodes);
+      if (this.jwtAccounts !== undefined) {
+        this.jwtAccounts.onServiceImportsChanged = (acc, before, after) =>
+          leafnodes.serviceImportsChanged(acc, before, after);
+      }
     }
     this.readyPromise = this.start();
     // Keep an unhandled rejection from crashing the process when nobody awaits ready().
@@ -191,11 +197,12 @@ export class Server extends ServerCore {
         );
         this.claimsRequests.start();
       }
-      // Operator mode: account connection limits count the whole cluster's connections.
-      if (this.jwtAccounts !== undefined) {
-        this.accountConns = new AccountConns(this, sys, () => sysRequests.serverInfo());
-        this.accountConns.start();
-      }
+      // Accounts' connection counts (which, in operator mode, count against JWT limits cluster-wide) and
+      // their clients' connect and disconnect events.
+      this.accountConns = new AccountConns(this, sys, () => sysRequests.serverInfo());
+      this.accountConns.start();
+      this.clientEventSender = new ClientEvents(this, sys, () => sysRequests.serverInfo());
+      this.clientEventSender.start();
     }
     const leafnodes = this.leafnodes;
     if (leafnodes !== undefined) {
@@ -350,6 +357,7 @@ export class Server extends ServerCore {
       this.sysRequests?.stop();
       this.claimsRequests?.stop();
       this.accountConns?.stop();
+      this.clientEventSender?.stop();
       this.jwtAccounts?.stop();
       this.auth.operator?.store?.close();
       await this.monitor?.stop();

@@ -594,3 +594,71 @@ resolver_preload: {
     }
   });
 }
+
+for (const hubKind of KINDS) {
+  test(`operator mode (${hubKind} hub): a service import added to the leaf's account by a claims update reaches it, and goes with the next`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), `tsnats-leaf-import-${hubKind}-`));
+    const op = createOperator();
+    const sys = createAccount();
+    const a = createAccount();
+    const b = createAccount();
+    const svcExport = { exports: [{ name: 'svc', subject: 'svc.>', type: 'service' }] };
+    const config = `operator: ${operatorJwt(op, { system_account: sys.getPublicKey() })}
+system_account: ${sys.getPublicKey()}
+resolver { type: full, dir: "${dir}/jwt" }
+resolver_preload: {
+  ${sys.getPublicKey()}: ${accountJwt(sys, op)}
+  ${a.getPublicKey()}: ${accountJwt(a, op, { ...limits({}), ...svcExport })}
+  ${b.getPublicKey()}: ${accountJwt(b, op, limits({}))}
+}
+`;
+    const { startHub, startLeaf, waitForLeafs } = await import('../helpers/leafnodes.js');
+    const { writeFileSync } = await import('node:fs');
+    const { connect } = await import('@nats-io/transport-node');
+    const creds = join(dir, 'leaf.creds');
+    writeFileSync(creds, makeUser(b).creds);
+    const hub = await startHub(hubKind, { config });
+    let leaf: Launched | undefined;
+    const conns: NatsConnection[] = [];
+    try {
+      leaf = await startLeaf('tsnats', `nats-leaf://127.0.0.1:${hub.leafPort}`, {
+        remote: `credentials: "${creds}"`,
+      });
+      await waitForLeafs(hub, 1);
+      const sysConn = await mustConnect(hub.url, credsOpts(makeUser(sys).creds));
+      const service = await mustConnect(hub.url, credsOpts(makeUser(a).creds));
+      const onLeaf = await connect({ servers: leaf.url, reconnect: false });
+      conns.push(sysConn, service, onLeaf);
+      service.subscribe('svc.>', {
+        callback: (_e, m) => {
+          m.respond('pong');
+        },
+      });
+      await service.flush();
+      const push = async (nats: Record<string, unknown>): Promise<void> => {
+        const m = await sysConn.request('$SYS.REQ.CLAIMS.UPDATE', accountJwt(b, op, nats), { timeout: 2000 });
+        assert.match(m.string(), /jwt updated/);
+      };
+      const answered = async (): Promise<boolean> => {
+        try {
+          return (await onLeaf.request('svc.ping', '', { timeout: 500 })).string() === 'pong';
+        } catch {
+          return false;
+        }
+      };
+      assert.equal(await answered(), false, 'no import yet');
+      await push({
+        ...limits({}),
+        imports: [{ name: 'svc', subject: 'svc.>', account: a.getPublicKey(), type: 'service' }],
+      });
+      await waitFor(answered, 10000, 'the request through the new import');
+      await push(limits({}));
+      await waitFor(async () => !(await answered()), 10000, 'the import gone');
+    } finally {
+      await Promise.all(conns.map((c) => c.close()));
+      await leaf?.stop();
+      await hub.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}

@@ -20,6 +20,7 @@ import { Consumer } from '../consumer/consumer.js';
 import type { PurgeRequest, Stream } from '../stream.js';
 import { decodeMsgGetRequest } from '../stream.js';
 import { rfc3339Nano } from '../time.js';
+import { accountInfoBody } from './account-info.js';
 import type { ApiRequest, ApiRouter } from './dispatch.js';
 import {
   type ApiError,
@@ -44,7 +45,6 @@ import {
 } from './errors.generated.js';
 import { decodeRequest, InvalidJsonError, isEmptyRequest, type JsonObject } from './json.js';
 import {
-  type AccountInfoResponse,
   JS_API_LIST_LIMIT,
   JS_API_NAMES_LIMIT,
   JS_MAX_SUBJECT_DETAILS,
@@ -78,35 +78,13 @@ export function registerStreamApi(router: ApiRouter): void {
   const err = (req: ApiRequest, base: object, e: ApiError): void =>
     router.respondError(req, withError(base, e));
 
-  // $JS.API.INFO: account usage and limits (`accounts { A: { jetstream {...} } }`; -1 = unlimited).
+  // $JS.API.INFO: account usage and limits (account-info.ts; -1 = unlimited).
   router.register('$JS.API.INFO', (req) => {
-    const jsa = req.jsa;
-    const u = jsa.usage();
-    const l = jsa.limits;
-    const resp: AccountInfoResponse = {
-      type: ResponseType.AccountInfo,
-      memory: u.memory,
-      storage: u.storage,
-      streams: jsa.streams.size,
-      consumers: jsa.consumerCount(),
-      limits: {
-        max_memory: l.maxMemory,
-        max_storage: l.maxStore,
-        max_streams: l.maxStreams,
-        max_consumers: l.maxConsumers,
-        max_ack_pending: l.maxAckPending,
-        memory_max_stream_bytes: l.memoryMaxStreamBytes,
-        storage_max_stream_bytes: l.storeMaxStreamBytes,
-        max_bytes_required: l.maxBytesRequired,
-      },
-      api: { total: jsa.apiTotal, errors: jsa.apiErrors },
-    };
-    if (router.js.domain !== '') {
-      const { api, ...rest } = resp;
-      router.respond(req, { ...rest, domain: router.js.domain, api });
-      return;
-    }
-    router.respond(req, resp);
+    const streams = [...req.jsa.streams.values()].map((s) => ({
+      config: s.config,
+      consumers: s.consumerCount,
+    }));
+    router.respond(req, accountInfoBody(req.jsa, streams, router.js.domain));
   });
 
   router.register('$JS.API.STREAM.CREATE.*', (req) => {

@@ -61,22 +61,6 @@ export interface JetStreamAccountLimits {
   max_bytes_required: boolean;
 }
 
-export interface JetStreamApiStats {
-  total: number;
-  errors: number;
-}
-
-/** JetStreamAccountStats as $JS.API.INFO returns it (tiers are not used by tsnats). */
-export interface AccountInfoResponse extends ApiResponse {
-  memory: number;
-  storage: number;
-  streams: number;
-  consumers: number;
-  limits: JetStreamAccountLimits;
-  domain?: string;
-  api: JetStreamApiStats;
-}
-
 /** StreamState as the API shows it. */
 export interface StreamStateJson {
   messages: number;

@@ -18,6 +18,7 @@ import { groupName, nodeIdOf, randomToken8 } from '../../raft/ids.js';
 import { subjectsCollide, tokenAt } from '../../routing/subject.js';
 import type { JsAccount } from '../account.js';
 import { API_AUDIT_SUBJECT, sendApiAudit } from '../advisories.js';
+import { accountInfoBody } from '../api/account-info.js';
 import { checkCreateSubject } from '../api/consumer-create-subject.js';
 import {
   type ApiError,
@@ -34,6 +35,7 @@ import {
   newJSInsufficientResourcesError,
   newJSInvalidJSONError,
   newJSMaximumConsumersLimitError,
+  newJSNoLimitsError,
   newJSNotEmptyRequestError,
   newJSPeerRemapError,
   newJSStreamInvalidConfigError,
@@ -246,31 +248,10 @@ export class ClusterApi {
 
   private accountInfo(req: Request): undefined {
     if (!this.metaLeaderOnly(req, ResponseType.AccountInfo)) return;
-    const acc = req.jsa.account.name;
-    const streams = this.ctx.meta.accountStreams(acc);
-    let consumers = 0;
-    for (const sa of streams) consumers += sa.consumers.size;
-    const u = req.jsa.usage();
-    const body: Record<string, unknown> = {
-      type: ResponseType.AccountInfo,
-      memory: u.memory,
-      storage: u.storage,
-      streams: streams.length,
-      consumers,
-      limits: {
-        max_memory: -1,
-        max_storage: -1,
-        max_streams: -1,
-        max_consumers: -1,
-        max_ack_pending: -1,
-        memory_max_stream_bytes: -1,
-        storage_max_stream_bytes: -1,
-        max_bytes_required: false,
-      },
-    };
-    if (this.ctx.js.domain !== '') body.domain = this.ctx.js.domain;
-    body.api = { total: req.jsa.apiTotal, errors: req.jsa.apiErrors };
-    this.respond(req, body);
+    const streams = this.ctx.meta
+      .accountStreams(req.jsa.account.name)
+      .map((sa) => ({ config: sa.config, consumers: sa.consumers.size }));
+    this.respond(req, accountInfoBody(req.jsa, streams, this.ctx.js.domain));
   }
 
   // ---- streams: meta leader ----------------------------------------------------------------------------------
@@ -836,7 +817,10 @@ export class ClusterApi {
     const acc = req.jsa.account.name;
     const sa = this.ctx.meta.stream(acc, streamName);
     if (sa === undefined) return this.fail(req, type, newJSStreamNotFoundError());
-    const limits = req.jsa.limits;
+    // The limits of the stream's tier (nats-server's jsa.limits[mset.tier]).
+    const selected = req.jsa.selectLimits(sa.config);
+    if (selected === undefined) return this.fail(req, type, newJSNoLimitsError());
+    const limits = selected.limits;
     setConsumerDefaults(cfg, limits.maxAckPending, sa.config.consumer_limits);
     const bad = checkConsumerConfig(cfg, sa.config);
     if (bad !== undefined) return this.fail(req, type, bad);

@@ -18,6 +18,7 @@ import {
   newJSConsumerWQMultipleUnfilteredError,
   newJSConsumerWQRequiresExplicitAckError,
   newJSMaximumConsumersLimitError,
+  newJSNoLimitsError,
 } from '../api/errors.generated.js';
 import { isValidName } from '../config.js';
 import { nowNanos } from '../store/store.js';
@@ -90,7 +91,10 @@ export function addConsumer(
   setup?: (c: Consumer) => void,
   action: ConsumerAction = '',
 ): Consumer | ApiError | UpdateRefusal {
-  const limits = jsa.limits;
+  // The limits of the stream's tier (nats-server's jsa.limits[mset.tier]).
+  const selected = jsa.selectLimits(stream.config);
+  if (selected === undefined) return newJSNoLimitsError();
+  const limits = selected.limits;
   setConsumerDefaults(config, limits.maxAckPending, stream.config.consumer_limits);
   const bad = checkConsumerConfig(config, stream.config);
   if (bad !== undefined) return bad;
