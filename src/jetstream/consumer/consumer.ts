@@ -83,13 +83,6 @@ interface NextMsg {
   dc: number;
 }
 
-/** Where the stream cursor was before `getNextMsg`, for `unget`. */
-interface SavedCursor {
-  sseq: number;
-  lss: LastPerSubject | undefined;
-  lssI: number;
-}
-
 const MAX_ACK_PENDING = 'max ack pending';
 
 /**
@@ -441,8 +434,11 @@ export class Consumer implements StreamConsumer, HubConsumer, StreamListener {
     return undefined;
   }
 
-  /** Put back what getNextMsg returned (no request to take it, or paced by replay / rate limit). */
-  private unget(next: NextMsg, saved: SavedCursor): void {
+  /**
+   * Put back what getNextMsg returned (no request to take it, or paced by replay / rate limit): the cursor
+   * goes back where it was (sseq, lss and its index).
+   */
+  private unget(next: NextMsg, sseq: number, lss: LastPerSubject | undefined, lssI: number): void {
     const s = this.state;
     if (next.dc > 1) {
       const seq = next.m.seq;
@@ -453,9 +449,9 @@ export class Consumer implements StreamConsumer, HubConsumer, StreamListener {
       s.rdqi.add(seq);
       return;
     }
-    s.sseq = saved.sseq;
-    s.lss = saved.lss;
-    if (s.lss !== undefined) s.lss.i = saved.lssI;
+    s.sseq = sseq;
+    s.lss = lss;
+    if (lss !== undefined) lss.i = lssI;
   }
 
   /** nats-server's loopAndGatherMsgs, one round: deliver as much as allowed. */
@@ -471,6 +467,7 @@ export class Consumer implements StreamConsumer, HubConsumer, StreamListener {
     let eos = true;
     let count = 0;
     let bytes = 0;
+    const now = Date.now();
     for (;;) {
       if (push) {
         if (!pu.canSend()) break;
@@ -481,7 +478,10 @@ export class Consumer implements StreamConsumer, HubConsumer, StreamListener {
         eos = false;
         break;
       }
-      const saved: SavedCursor = { sseq: s.sseq, lss: s.lss, lssI: s.lss?.i ?? 0 };
+      // Where the cursor was, to put the message back (no object per message: this loop is the read path).
+      const savedSseq = s.sseq;
+      const savedLss = s.lss;
+      const savedLssI = savedLss?.i ?? 0;
       const next = this.getNextMsg();
       if (next === MAX_ACK_PENDING) {
         eos = false;
@@ -491,7 +491,7 @@ export class Consumer implements StreamConsumer, HubConsumer, StreamListener {
       const { m, dc } = next;
       const delay = this.pacing.delay(m);
       if (delay > 1) {
-        this.unget(next, saved);
+        this.unget(next, savedSseq, savedLss, savedLssI);
         this.pacing.hold(delay);
         return;
       }
@@ -510,17 +510,19 @@ export class Consumer implements StreamConsumer, HubConsumer, StreamListener {
         const wr = pull.nextWaiting(sz);
         if (wr === undefined) {
           if (dc === 1 && s.npcm > 0) s.npc++;
-          this.unget(next, saved);
+          this.unget(next, savedSseq, savedLss, savedLssI);
           break;
         }
         dsubj = wr.reply;
-        if (wr.n > 0 && wr.hb > 0) wr.hbt = Date.now() + wr.hb;
+        if (wr.n > 0 && wr.hb > 0) wr.hbt = now + wr.hb;
       }
       this.pacing.delivered(m.ts);
-      this.deliverMsg(dsubj, ackReply, m, hdr, data, dc);
+      this.deliverMsg(dsubj, ackReply, m, hdr, data, dc, now);
       count++;
       bytes += sz;
     }
+    // The last-delivered time is a nanosecond BigInt: taken once per pass, not per message.
+    if (count > 0) this.persist.updateDelivered();
     if (!push) pull.expireWaiting(eos);
     this.pacing.passDone(s.sseq);
   }
@@ -533,6 +535,7 @@ export class Consumer implements StreamConsumer, HubConsumer, StreamListener {
     hdr: Buffer,
     data: Buffer,
     dc: number,
+    now: number,
   ): void {
     const s = this.state;
     const dseq = s.dseq++;
@@ -546,10 +549,8 @@ export class Consumer implements StreamConsumer, HubConsumer, StreamListener {
       s.asflr = m.seq;
     }
     this.push.checkFlowControl(psz);
-    const now = Date.now();
     if (!this.isPush && this.inactivity.threshold > 0) this.pull.last = now;
     this.push.lastDelivery = now;
-    this.persist.updateDelivered();
     this.replica?.delivered(dseq, m.seq, dc);
     if (ap === 'none' && this.stream.config.retention !== 'limits') this.streamAck(m.seq);
   }
