@@ -29,3 +29,31 @@ export async function within<T>(p: Promise<T>, ms: number, what: string): Promis
     clearTimeout(timer);
   }
 }
+
+/**
+ * Read a watcher (KV or object store): its first `first` entries, then (after `between` ran) `more`
+ * entries, each shown by `fmt`; the watcher is stopped at the end. Fails instead of hanging when an entry
+ * does not come.
+ */
+export async function watchRead<T>(
+  w: AsyncIterable<T>,
+  first: number,
+  between: () => Promise<void>,
+  more: number,
+  fmt: (e: T) => string,
+): Promise<string[][]> {
+  const out: T[] = [];
+  const firstSeen = deferred();
+  if (first === 0) firstSeen.resolve();
+  const done = (async () => {
+    for await (const e of w) {
+      out.push(e);
+      if (out.length === first) firstSeen.resolve();
+      if (out.length === first + more) break;
+    }
+  })();
+  await within(firstSeen.promise, 5000, 'the first entries');
+  await between();
+  await within(done, 5000, 'the later entries');
+  return [out.slice(0, first).map(fmt), out.slice(first).map(fmt)];
+}

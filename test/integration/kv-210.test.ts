@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { AckPolicy, DeliverPolicy, JetStreamApiError, jetstreamManager } from '@nats-io/jetstream';
 import { Bucket, type KvEntry, Kvm, type KvWatchEntry, KvWatchInclude } from '@nats-io/kv';
 import { connect, createInbox, type NatsConnection, type QueuedIterator } from '@nats-io/transport-node';
-import { deferred, within } from '../helpers/async.js';
+import { watchRead } from '../helpers/async.js';
 import { closeJetStream, type JsEnv, openJetStream, runOnBoth } from '../helpers/jetstream.js';
 import { hasReference } from '../helpers/reference.js';
 
@@ -25,31 +25,14 @@ async function collect<T>(it: QueuedIterator<T>): Promise<T[]> {
   return out;
 }
 
-/**
- * Read a watcher: its first `first` entries, then (after `between` ran) `more` entries; the watcher is
- * stopped at the end. Fails instead of hanging when an entry does not come.
- */
-async function watchRead(
+/** A watcher's first `first` entries, then `more` after `between` (see helpers/async.ts watchRead). */
+function readWatch(
   w: QueuedIterator<KvWatchEntry>,
   first: number,
   between: () => Promise<void>,
   more: number,
 ): Promise<string[][]> {
-  const out: KvWatchEntry[] = [];
-  const firstSeen = deferred();
-  if (first === 0) firstSeen.resolve();
-  const done = (async () => {
-    for await (const e of w) {
-      out.push(e);
-      if (out.length === first) firstSeen.resolve();
-      if (out.length === first + more) break;
-    }
-  })();
-  await within(firstSeen.promise, 5000, 'the first entries');
-  await between();
-  await within(done, 5000, 'the later entries');
-  const fmt = (e: KvWatchEntry): string => `${show(e)}:${e.isUpdate}`;
-  return [out.slice(0, first).map(fmt), out.slice(first).map(fmt)];
+  return watchRead(w, first, between, more, (e: KvWatchEntry): string => `${show(e)}:${e.isUpdate}`);
 }
 
 const show = (e: KvEntry): string => `${e.key}:${e.operation}:${e.string()}`;
@@ -125,7 +108,7 @@ describe('KV on the 2.10 paths', () => {
   test('watch of several keys: their last values, then only their updates', async () => {
     const kv = await filled('watch');
     const w = await kv.watch({ key: ['a.1', 'c.*'] });
-    const [initial, updates] = await watchRead(
+    const [initial, updates] = await readWatch(
       w,
       2,
       async () => {
@@ -144,10 +127,10 @@ describe('KV on the 2.10 paths', () => {
   test('watch of several keys from a revision, and updates only', async () => {
     const kv = await filled('resume');
     const w = await kv.watch({ key: ['a.1', 'b.*'], resumeFromRevision: 3 });
-    const [resumed] = await watchRead(w, 2, async () => {}, 0);
+    const [resumed] = await readWatch(w, 2, async () => {}, 0);
     assert.deepEqual(resumed, ['b.1:PUT:b1:false', 'a.1:PUT:a1-2:true']);
     const u = await kv.watch({ key: ['a.2', 'b.*'], include: KvWatchInclude.UpdatesOnly });
-    const [, updates] = await watchRead(
+    const [, updates] = await readWatch(
       u,
       0,
       async () => {
@@ -206,7 +189,7 @@ describe('a wildcard subscriber does not bind a push consumer', () => {
       const kv = await filled('spied');
       assert.deepEqual((await collect(await kv.keys(['a.*', 'b.*']))).sort(), ['a.1', 'a.2', 'b.1']);
       assert.equal((await collect(await kv.history({ key: 'a.1' }))).length, 2);
-      const [initial] = await watchRead(await kv.watch({ key: 'b.*' }), 1, async () => {}, 0);
+      const [initial] = await readWatch(await kv.watch({ key: 'b.*' }), 1, async () => {}, 0);
       assert.deepEqual(initial, ['b.1:PUT:b1:true']);
       assert.ok(seen > 0, 'the spy sees the traffic');
     } finally {

@@ -14,7 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import { JetStreamApiError, StorageType } from '@nats-io/jetstream';
 import { type ObjectInfo, type ObjectStore, type ObjectWatchInfo, Objm } from '@nats-io/obj';
 import { connect, headers, type NatsConnection, type QueuedIterator } from '@nats-io/transport-node';
-import { deferred, within } from '../helpers/async.js';
+import { watchRead } from '../helpers/async.js';
 import { closeJetStream, type JsEnv, openJetStream, runOnBoth } from '../helpers/jetstream.js';
 import { JsCluster } from '../helpers/js-cluster.js';
 import { clusterClient, whenPlaced } from '../helpers/js-cluster-checks.js';
@@ -53,31 +53,20 @@ async function rejection(p: Promise<unknown>): Promise<Error> {
   assert.fail('expected a rejection');
 }
 
-/**
- * Read a watcher: its first `first` entries, then (after `between` ran) `more` entries; the watcher is
- * stopped at the end. Fails instead of hanging when an entry does not come.
- */
-async function watchRead(
+/** A watcher's first `first` entries, then `more` after `between` (see helpers/async.ts watchRead). */
+function readWatch(
   w: QueuedIterator<ObjectWatchInfo>,
   first: number,
   between: () => Promise<void>,
   more: number,
 ): Promise<string[][]> {
-  const out: ObjectWatchInfo[] = [];
-  const firstSeen = deferred();
-  if (first === 0) firstSeen.resolve();
-  const done = (async () => {
-    for await (const e of w) {
-      out.push(e);
-      if (out.length === first) firstSeen.resolve();
-      if (out.length === first + more) break;
-    }
-  })();
-  await within(firstSeen.promise, 5000, 'the first entries');
-  await between();
-  await within(done, 5000, 'the later entries');
-  const fmt = (e: ObjectWatchInfo): string => `${e.name}:${e.deleted ? 'deleted' : e.size}`;
-  return [out.slice(0, first).map(fmt), out.slice(first).map(fmt)];
+  return watchRead(
+    w,
+    first,
+    between,
+    more,
+    (e: ObjectWatchInfo): string => `${e.name}:${e.deleted ? 'deleted' : e.size}`,
+  );
 }
 
 let env: JsEnv;
@@ -248,7 +237,7 @@ describe('links, list, delete, watch, seal', () => {
     await os.putBlob({ name: 'two' }, pattern(6));
     await os.putBlob({ name: 'one' }, pattern(7));
     const w = await os.watch({ includeHistory: true });
-    const [current, later] = await watchRead(
+    const [current, later] = await readWatch(
       w,
       2,
       async () => {
@@ -261,7 +250,7 @@ describe('links, list, delete, watch, seal', () => {
     assert.deepEqual(later, ['three:200000', 'two:deleted']);
     // Without history: only what happens from now on.
     const u = await os.watch();
-    const [, updates] = await watchRead(
+    const [, updates] = await readWatch(
       u,
       0,
       async () => {
@@ -458,7 +447,7 @@ describe('a bucket of three replicas on three tsnats servers', { timeout: 120_00
     // Ten more ordered consumers: none may be placed on the server that is down (it would never answer).
     for (let i = 0; i < 10; i++) assert.equal(dec.decode(await bytesOf(w, 'small')), 's');
     const watch = await w.watch({ includeHistory: true });
-    const [current, later] = await watchRead(
+    const [current, later] = await readWatch(
       watch,
       2,
       async () => {
