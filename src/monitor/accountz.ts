@@ -145,6 +145,8 @@ export interface AccountStat {
   conns: number;
   leafnodes: number;
   total_conns: number;
+  /** nats-server 2.10 (Account.numSubscriptionsReported). */
+  num_subscriptions: number;
   sent: DataStats;
   received: DataStats;
   slow_consumers: number;
@@ -184,6 +186,7 @@ export function accountStatz(server: MonitoredServer, opts: Partial<AccountStatz
       conns,
       leafnodes: leafs,
       total_conns: conns + leafs,
+      num_subscriptions: acc.numSubscriptionsReported(),
       sent: { msgs: m.outMsgs, bytes: m.outBytes },
       received: { msgs: m.inMsgs, bytes: m.inBytes },
       slow_consumers: server.closedClients.filter(

@@ -69,6 +69,7 @@ export class AccountConns {
       conns,
       leafnodes: leafs,
       total_conns: conns + leafs,
+      num_subscriptions: acc.numSubscriptionsReported(),
       sent: { msgs: acc.msgStats.outMsgs, bytes: acc.msgStats.outBytes },
       received: { msgs: acc.msgStats.inMsgs, bytes: acc.msgStats.inBytes },
       // Not counted per account by tsnats.

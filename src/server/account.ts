@@ -118,6 +118,15 @@ export class Account {
     return index.get(subject) ?? NO_IMPORTS;
   }
 
+  /**
+   * The subscription count nats-server 2.10 reports for an account (AccountStat.num_subscriptions, its
+   * `sl.Count()`), where each service import is an internal subscription of the importing account; tsnats
+   * routes imports without one, so they are added.
+   */
+  numSubscriptionsReported(): number {
+    return this.sublist.count() + this.serviceImports.length;
+  }
+
   /** Clients of this account on the other servers of the cluster. */
   numRemoteConns(): number {
     let n = 0;

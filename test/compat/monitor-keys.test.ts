@@ -27,6 +27,7 @@ const ADDED_IN_2_10: Record<string, string[]> = {
   '/routez': ['server_name', 'routes[].remote_name', 'routes[].compression'],
   '/leafz': ['leafs[].name', 'leafs[].is_spoke', 'leafs[].compression'],
   '/jsz': ['total', 'meta_cluster.pending'],
+  '/accstatz': ['account_statz[].num_subscriptions'],
 };
 
 /** Drop `key` (a path without the leading dot) and everything under it from a shape. */

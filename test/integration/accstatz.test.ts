@@ -49,6 +49,8 @@ for (const kind of KINDS) {
             conns: 2,
             leafnodes: 0,
             total_conns: 2,
+            // 2.10's field (the two subscriptions and the four system imports); not in 2.9.10.
+            ...(kind === 'tsnats' ? { num_subscriptions: 6 } : {}),
             sent: { msgs: 2, bytes: 10 },
             received: { msgs: 2, bytes: 7 },
             slow_consumers: 0,
