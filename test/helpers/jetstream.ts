@@ -1,7 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import {
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+  jetstream,
+  jetstreamManager,
+} from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Server, ServerConfig } from '../../src/index.js';
 import { launch } from './launcher.js';
@@ -70,4 +76,17 @@ export async function jsonRequest(
   const data = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
   const m = await nc.request(subject, data, { timeout: 2000 });
   return JSON.parse(new TextDecoder().decode(m.data)) as Record<string, unknown>;
+}
+
+/** Every message of a stream (up to `count`), read with an ordered consumer in fetches of at most 1,000. */
+export async function readAll(env: JsEnv, stream: string, count: number): Promise<JsMsg[]> {
+  const oc = await env.js.consumers.get(stream);
+  const out: JsMsg[] = [];
+  while (out.length < count) {
+    const it = await oc.fetch({ max_messages: Math.min(1000, count - out.length), expires: 5000 });
+    const before = out.length;
+    for await (const m of it) out.push(m);
+    if (out.length === before) break;
+  }
+  return out;
 }

@@ -12,14 +12,13 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import {
   type JetStreamClient,
-  type JsMsg,
   jetstream,
   jetstreamManager,
   StorageType,
   StoreCompression,
 } from '@nats-io/jetstream';
 import { headers, type NatsConnection } from '@nats-io/transport-node';
-import { closeJetStream, type JsEnv, jsonRequest, openJetStream } from '../helpers/jetstream.js';
+import { closeJetStream, type JsEnv, jsonRequest, openJetStream, readAll } from '../helpers/jetstream.js';
 import { restoreSnapshot, takeSnapshot } from '../helpers/snapshot.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -74,19 +73,6 @@ async function fill(js: JetStreamClient, prefix: string, count = COUNT): Promise
     }
     await Promise.all(batch);
   }
-}
-
-/** Every message of a stream, with an ordered consumer. */
-async function readAll(env: JsEnv, stream: string, count: number): Promise<JsMsg[]> {
-  const oc = await env.js.consumers.get(stream);
-  const out: JsMsg[] = [];
-  while (out.length < count) {
-    const it = await oc.fetch({ max_messages: Math.min(1000, count - out.length), expires: 5000 });
-    const before = out.length;
-    for await (const m of it) out.push(m);
-    if (out.length === before) break;
-  }
-  return out;
 }
 
 /** Check that the stream holds exactly messages 1..count minus `gone`, each intact. */

@@ -9,7 +9,14 @@ import { describe, test } from 'node:test';
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { AckPolicy, StorageType } from '@nats-io/jetstream';
 import { connect, headers } from '@nats-io/transport-node';
-import { closeJetStream, type JsEnv, jsonRequest, openJetStream, runOnBoth } from '../helpers/jetstream.js';
+import {
+  closeJetStream,
+  type JsEnv,
+  jsonRequest,
+  openJetStream,
+  readAll,
+  runOnBoth,
+} from '../helpers/jetstream.js';
 import { JsCluster } from '../helpers/js-cluster.js';
 import { clusterClient } from '../helpers/js-cluster-checks.js';
 import { hasReference } from '../helpers/reference.js';
@@ -36,19 +43,6 @@ async function fill(js: JetStreamClient, count: number, prefix = 's'): Promise<v
     }
     await Promise.all(batch);
   }
-}
-
-/** Every message of a stream, read with an ordered consumer. */
-async function readAll(env: JsEnv, stream: string, count: number): Promise<JsMsg[]> {
-  const oc = await env.js.consumers.get(stream);
-  const out: JsMsg[] = [];
-  while (out.length < count) {
-    const it = await oc.fetch({ max_messages: Math.min(1000, count - out.length), expires: 5000 });
-    const before = out.length;
-    for await (const m of it) out.push(m);
-    if (out.length === before) break;
-  }
-  return out;
 }
 
 interface StateJson {
