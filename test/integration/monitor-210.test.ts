@@ -14,6 +14,7 @@ import type { Routez } from '../../src/monitor/routez.js';
 import type { Varz } from '../../src/monitor/varz.js';
 import { stopAll, TsNode, waitForMesh } from '../helpers/cluster.js';
 import { JsCluster } from '../helpers/js-cluster.js';
+import { whenPlaced } from '../helpers/js-cluster-checks.js';
 import { startHub, startLeaf, waitForLeafs } from '../helpers/leafnodes.js';
 import { startServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -116,7 +117,8 @@ test('/jsz meta_cluster pending, and /raftz: the Raft groups by account', async 
     const nc = await connect({ servers: cluster.urls() });
     try {
       const jsm = await jetstreamManager(nc);
-      await jsm.streams.add({ name: 'R3', subjects: ['r3.>'], num_replicas: 3 });
+      // Retried until every server has been heard from (the placement the meta leader can make).
+      await whenPlaced(() => jsm.streams.add({ name: 'R3', subjects: ['r3.>'], num_replicas: 3 }));
     } finally {
       await nc.close();
     }
