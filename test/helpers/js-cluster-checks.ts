@@ -198,12 +198,26 @@ export async function r3StreamAcrossKills(
     info.cluster?.replicas?.every((r) => r.current),
     'replicas are current',
   );
-  const c = await jetstream(nc).consumers.get(stream);
+  // The ordered consumer's create timed out once in a clean-clone run of the suite, right after the
+  // restarts (not reproduced since; noted for investigation in issue 12's note). Its create is asked
+  // again, as an application would, rather than failing the whole check on that one request.
+  const c = await retryOnTimeout(() => jetstream(nc).consumers.get(stream), 3);
   const seen = new Map<string, number>();
   const it = await c.fetch({ max_messages: info.state.messages, expires: 10_000 });
   for await (const m of it) seen.set(m.string(), (seen.get(m.string()) ?? 0) + 1);
   for (const i of acked) assert.equal(seen.get(`m${i}`), 1, `acknowledged m${i} is in the stream once`);
   assert.ok(acked.size > rounds * 300, `${acked.size} acknowledged`);
+}
+
+/** `attempt()`, asked again (up to `times` in all) when it fails with a request timeout. */
+async function retryOnTimeout<T>(attempt: () => Promise<T>, times: number): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await attempt();
+    } catch (e) {
+      if (i >= times || !/timeout/i.test((e as Error).message)) throw e;
+    }
+  }
 }
 
 /**
