@@ -298,7 +298,8 @@ cluster { name: C1, host: 127.0.0.1, port: ${ports[i]}, routes: [${ports.map((p)
       conns.push(nc, other);
       /** A request, asked again while the cluster is still forming (no meta leader or peers yet). */
       const api = async (c: NatsConnection, subject: string, body: unknown): Promise<Json> => {
-        const deadline = Date.now() + 20_000;
+        // Generous: three servers forming a cluster while the rest of the suite runs on two cores.
+        const deadline = Date.now() + 60_000;
         for (;;) {
           let r: Json | undefined;
           try {
