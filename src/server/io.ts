@@ -16,6 +16,7 @@ import { ClosedReason } from './closed-reason.js';
 import type { Connection } from './connection.js';
 import type { Logger } from './logger.js';
 import type { ServerOptions } from './options.js';
+import { READ_RELEASE_BYTES, releaseReadBuffers } from './read-buffers.js';
 
 /** Diagnostics channel for internal errors that closed a connection: `{ connection, error }`. */
 export const CONNECTION_ERROR_CHANNEL = 'tsnats:connection-error';
@@ -64,6 +65,8 @@ export class IoLoop {
   /** Every live connection of every kind, for the write-deadline sweep. */
   private readonly live = new Set<Connection>();
   private sweepTimer: NodeJS.Timeout | undefined;
+  /** Bytes read since read buffers were last released (read-buffers.ts). */
+  private unreleased = 0;
 
   constructor(
     private readonly options: ServerOptions,
@@ -89,6 +92,11 @@ export class IoLoop {
 
   /** One socket read: parse it, then write every connection's output that the read produced, once each. */
   onRead(c: Connection, buf: Buffer): void {
+    this.unreleased += buf.length;
+    if (this.unreleased >= READ_RELEASE_BYTES) {
+      this.unreleased = 0;
+      releaseReadBuffers();
+    }
     if (c.closed) return;
     c.last = Date.now();
     this.inRead = true;
