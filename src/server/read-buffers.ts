@@ -9,11 +9,13 @@
  * the first 1,000,000 16-byte PUBs (30 MB of input) took ~9,500 page faults and ~80 ms of kernel time
  * (BENCHMARKS.md, issue 12, third round). nats-server reads into one reused buffer.
  *
- * Every READ_RELEASE_BYTES of input, a young-generation collection frees the read buffers of the past
- * few megabytes, so the allocator reuses their memory. A scavenge costs well under a millisecond when
- * little is alive in the young generation; at this interval that is a few nanoseconds per message.
+ * Every READ_RELEASE_BYTES of input, unless V8 collected the young generation by itself meanwhile (a
+ * JetStream publish, for one, makes garbage enough), a young-generation collection frees the read buffers
+ * of the past few megabytes, so the allocator reuses their memory. A scavenge costs well under a
+ * millisecond when little is alive in the young generation; at this interval that is a few nanoseconds
+ * per message.
  */
-import { setFlagsFromString } from 'node:v8';
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 /** Socket input between two collections. */
@@ -42,8 +44,27 @@ function lookUpGc(): GcFunction | null {
   }
 }
 
-/** Collect the young generation, where the dead read buffers' Buffer objects are. */
+/** Bytes in use in the young generation at the previous call. */
+let youngUsedBefore = 0;
+
+function youngGenerationUsed(): number {
+  for (const space of getHeapSpaceStatistics()) {
+    if (space.space_name === 'new_space') return space.space_used_size;
+  }
+  return 0;
+}
+
+/**
+ * Collect the young generation, where the dead read buffers' Buffer objects are, unless it was collected
+ * since the previous call: allocation only fills it, so less in use than then means a collection ran.
+ */
 export function releaseReadBuffers(): void {
+  const used = youngGenerationUsed();
+  if (used < youngUsedBefore) {
+    youngUsedBefore = used;
+    return;
+  }
   if (gcFunction === undefined) gcFunction = lookUpGc();
   if (gcFunction !== null) gcFunction({ type: 'minor' });
+  youngUsedBefore = youngGenerationUsed();
 }
