@@ -12,11 +12,13 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { JsCluster } from '../helpers/js-cluster.js';
 import {
   clusterClient,
+  consumerItsMemberCannotOpen,
   durableAcrossKill,
   kvAcrossKill,
   moveMetaLeader,
   moveStreamLeader,
   r3StreamAcrossKills,
+  streamItsMembersCannotOpen,
   streamLeader,
 } from '../helpers/js-cluster-checks.js';
 import type { ServerKind } from '../helpers/launcher.js';
@@ -69,6 +71,28 @@ for (const [title, kinds] of TOPOLOGIES) {
       });
       kindsSeen.add(cluster.node(await streamLeader(jsm, 'ORDERS')).kind);
       assert.ok(kindsSeen.has('tsnats') && kindsSeen.has('nats-server'), 'both kinds led the stream');
+    });
+
+    test('a consumer its member cannot open fails and is removed, with the meta leader and the member of each kind', async () => {
+      for (const leaderKind of ['tsnats', 'nats-server'] as const) {
+        await moveMetaLeader(cluster, nc, leaderKind);
+        for (const memberKind of ['tsnats', 'nats-server'] as const) {
+          await consumerItsMemberCannotOpen(
+            cluster,
+            nc,
+            jsm,
+            `BLOCKED_${leaderKind.length}${memberKind.length}`,
+            memberKind,
+          );
+        }
+      }
+    });
+
+    test('a stream its members cannot open fails and is removed, with the meta leader of each kind', async () => {
+      for (const leaderKind of ['tsnats', 'nats-server'] as const) {
+        await moveMetaLeader(cluster, nc, leaderKind);
+        await streamItsMembersCannotOpen(cluster, nc, jsm, `BLOCKED_${leaderKind.length}`, 3, false);
+      }
     });
 
     test('a durable pull consumer survives a SIGKILL of its leader', async () => {

@@ -4,10 +4,19 @@
  * its leader, a KV bucket with three replicas, and leaders moved with the step-down APIs.
  */
 import assert from 'node:assert/strict';
-import { AckPolicy, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  AckPolicy,
+  JetStreamApiError,
+  type JetStreamManager,
+  jetstream,
+  jetstreamManager,
+} from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { JsCluster } from './js-cluster.js';
+import type { ServerKind } from './launcher.js';
 import { waitFor } from './wait-for.js';
 
 /** A client to every node, and a JetStream manager once the meta group answers. */
@@ -402,4 +411,96 @@ export async function whenPlaced<T>(create: () => Promise<T>, timeoutMs = 30_000
       await new Promise((r) => setTimeout(r, 250));
     }
   }
+}
+
+/**
+ * A durable that its member cannot open (a file stands where its state goes): the create fails with an API
+ * error, not a timeout, and the meta leader removes the assignment, as nats-server does with the member's
+ * assignment result; once the file is gone the same durable can be created. The stream has a replica on
+ * every server and the durable one replica; with `memberKind`, only that kind of server is blocked and the
+ * create is repeated until the durable is placed on one of them.
+ */
+export async function consumerItsMemberCannotOpen(
+  cluster: JsCluster,
+  nc: NatsConnection,
+  jsm: JetStreamManager,
+  stream: string,
+  memberKind?: ServerKind,
+): Promise<void> {
+  await whenPlaced(() =>
+    jsm.streams.add({ name: stream, subjects: [`${stream.toLowerCase()}.>`], num_replicas: cluster.size }),
+  );
+  const blocked = cluster.nodes
+    .filter((n) => memberKind === undefined || n.kind === memberKind)
+    .map((n) => join(n.storeDir, 'jetstream', '$G', 'streams', stream, 'obs'));
+  for (const obs of blocked) {
+    mkdirSync(obs, { recursive: true });
+    writeFileSync(join(obs, 'DUR'), 'in the way');
+  }
+  const names = async (): Promise<string[]> => {
+    const r = await nc.request(`$JS.API.CONSUMER.NAMES.${stream}`, '{}', { timeout: 5000 });
+    return r.json<{ consumers: string[] | null }>().consumers ?? [];
+  };
+  const config = { durable_name: 'DUR', ack_policy: AckPolicy.Explicit, num_replicas: 1 };
+  try {
+    let refused = false;
+    for (let i = 0; i < 30 && !refused; i++) {
+      try {
+        await jsm.consumers.add(stream, config);
+        // Placed on a server that can open it: try again.
+        await jsm.consumers.delete(stream, 'DUR');
+      } catch (e) {
+        assert.ok(e instanceof JetStreamApiError, `an API error, not ${String(e)}`);
+        refused = true;
+      }
+    }
+    assert.ok(refused, `the durable was never placed on a blocked ${memberKind ?? ''} server`);
+    await waitFor(async () => !(await names()).includes('DUR'), 10_000, 'the failed assignment removed');
+  } finally {
+    for (const obs of blocked) rmSync(join(obs, 'DUR'), { force: true });
+  }
+  const ci = await jsm.consumers.add(stream, config);
+  assert.equal(ci.name, 'DUR');
+  assert.deepEqual(await names(), ['DUR']);
+  await jsm.streams.delete(stream);
+}
+
+/**
+ * A stream whose members cannot open it (a file stands where its directory goes, on every server): the
+ * create fails with an API error, not a timeout, and the meta leader removes the assignment, as
+ * nats-server does with the members' assignment results; once the files are gone the stream can be
+ * created again under its name (`again`; not with nats-server members: their results do not say which
+ * assignment failed, so a late one can fail the new stream, in nats-server's own clusters too).
+ */
+export async function streamItsMembersCannotOpen(
+  cluster: JsCluster,
+  nc: NatsConnection,
+  jsm: JetStreamManager,
+  stream: string,
+  replicas: number,
+  again = true,
+): Promise<void> {
+  const blocked = cluster.nodes.map((n) => join(n.storeDir, 'jetstream', '$G', 'streams', stream));
+  for (const dir of blocked) {
+    mkdirSync(join(dir, '..'), { recursive: true });
+    writeFileSync(dir, 'in the way');
+  }
+  const names = async (): Promise<string[]> => {
+    const r = await nc.request('$JS.API.STREAM.NAMES', '{}', { timeout: 5000 });
+    return r.json<{ streams: string[] | null }>().streams ?? [];
+  };
+  const config = { name: stream, subjects: [`${stream.toLowerCase()}.>`], num_replicas: replicas };
+  try {
+    await assert.rejects(
+      whenPlaced(() => jsm.streams.add(config)),
+      (e: unknown) => e instanceof JetStreamApiError,
+    );
+    await waitFor(async () => !(await names()).includes(stream), 10_000, 'the failed assignment removed');
+  } finally {
+    for (const dir of blocked) rmSync(dir, { force: true });
+  }
+  if (!again) return;
+  const si = await jsm.streams.add(config);
+  assert.equal(si.config.name, stream);
+  await jsm.streams.delete(stream);
 }

@@ -12,11 +12,13 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { JsCluster } from '../helpers/js-cluster.js';
 import {
   clusterClient,
+  consumerItsMemberCannotOpen,
   durableAcrossKill,
   kvAcrossKill,
   r3StreamAcrossKills,
   replicaCounts,
   scaleUpAndDown,
+  streamItsMembersCannotOpen,
   waitHealthy,
   whenPlaced,
 } from '../helpers/js-cluster-checks.js';
@@ -51,6 +53,15 @@ describe('replicated JetStream on three tsnats servers', { timeout: 300_000 }, (
 
   test('a stream scales from one replica to three by update, and back', async () => {
     await scaleUpAndDown(cluster, nc, jsm, 'SCALED');
+  });
+
+  test('a consumer its member cannot open: the create fails with its error and the assignment goes (assignment results)', async () => {
+    await consumerItsMemberCannotOpen(cluster, nc, jsm, 'BLOCKED');
+  });
+
+  test('a stream its members cannot open: the create fails with their error and the assignment goes', async () => {
+    await streamItsMembersCannotOpen(cluster, nc, jsm, 'BLOCKED_R1', 1);
+    await streamItsMembersCannotOpen(cluster, nc, jsm, 'BLOCKED_R3', 3);
   });
 
   test("an R3 stream's life cycle publishes each stream advisory once, from its leader", async () => {

@@ -24,6 +24,14 @@ export function accountOf(ci: ClientInfo | undefined): string {
   return svc !== '' ? svc : typeof ci.acc === 'string' ? ci.acc : '';
 }
 
+/**
+ * Where a member that could not open its part of a new stream or consumer sends the error, for the meta
+ * leader to answer the create and remove the assignment (nats-server's streamAssignmentSubj and
+ * consumerAssignmentSubj).
+ */
+export const STREAM_ASSIGNMENT_RESULT = '$SYS.JSC.STREAM.ASSIGNMENT.RESULT';
+export const CONSUMER_ASSIGNMENT_RESULT = '$SYS.JSC.CONSUMER.ASSIGNMENT.RESULT';
+
 export interface RaftGroupInfo {
   name: string;
   peers: string[];

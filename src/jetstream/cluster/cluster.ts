@@ -26,8 +26,15 @@ import { requesterInfo } from '../advisories.js';
 import { goJson } from '../api/json.js';
 import type { JetStream } from '../jetstream.js';
 import { ClusterApi, REQUEST_INFO_HEADER } from './api.js';
-import type { RaftGroupInfo } from './assignments.js';
+import {
+  CONSUMER_ASSIGNMENT_RESULT,
+  encodeConsumerEntry,
+  encodeStreamEntry,
+  type RaftGroupInfo,
+  STREAM_ASSIGNMENT_RESULT,
+} from './assignments.js';
 import type { ClusterContext } from './context.js';
+import { EntryOp } from './entries.js';
 import { streamClusterInfo } from './info.js';
 import { LocalAssets } from './local.js';
 import { MetaGroup } from './meta.js';
@@ -165,6 +172,14 @@ export class JetStreamCluster implements ClusterContext {
       core.subscribeInternal(sys, '$JSC.CI.*.*.*', (subject, reply) =>
         this.consumerInfoRequest(subject, reply),
       ),
+      core.subscribeInternal(sys, STREAM_ASSIGNMENT_RESULT, (_s, _r, hdr, buf, start, size) => {
+        const m = json(buf, hdr, start, size);
+        if (m !== undefined) this.streamAssignmentResult(m);
+      }),
+      core.subscribeInternal(sys, CONSUMER_ASSIGNMENT_RESULT, (_s, _r, hdr, buf, start, size) => {
+        const m = json(buf, hdr, start, size);
+        if (m !== undefined) this.consumerAssignmentResult(m);
+      }),
     );
     // The meta group: bootstrap with ourselves and the size the configured routes suggest.
     const expected = Math.max(2, this.routes?.options.routes.length ?? 0);
@@ -184,6 +199,52 @@ export class JetStreamCluster implements ClusterContext {
     this.meta.recovered();
     if (!node.hadPreviousLeader() && node.currentTerm === 0) node.campaign();
     this.log('notice', `JetStream cluster: this server is ${this.selfId} in the meta group`);
+  }
+
+  /**
+   * A member could not open its part of a new stream (nats-server's processStreamAssignmentResults): the
+   * meta leader answers the create with the member's response, once (an update's every time), and removes
+   * an assignment made less than 5 s ago (with no reply, so nobody gets a delete response). nats-server
+   * also retries the placement in another cluster of a super-cluster; tsnats has no gateways.
+   */
+  private streamAssignmentResult(m: Record<string, unknown>): void {
+    if (!this.meta.isLeader()) return;
+    const { account, stream, is_update: update } = m;
+    if (typeof account !== 'string' || typeof stream !== 'string') return;
+    const sa = this.meta.stream(account, stream);
+    if (sa === undefined || staleResult(m, sa.created)) return;
+    const response = m.create_response ?? m.restore_response;
+    if ((!sa.responded || update === true) && typeof response === 'object' && response !== null) {
+      sa.responded = true;
+      this.respond(sa.reply, response);
+    }
+    const ageNs = BigInt(Date.now()) * 1_000_000n - sa.created;
+    if (update !== true && ageNs < 5_000_000_000n) {
+      this.meta.node!.propose(
+        encodeStreamEntry(EntryOp.RemoveStream, { ...sa, reply: '', subject: '', created: 0n, sync: '' }),
+      );
+    }
+  }
+
+  /**
+   * A member could not open its part of a new consumer (nats-server's processConsumerAssignmentResults): the
+   * meta leader answers the create with the member's response, once, and when that is an error removes the
+   * assignment (with no reply, so nobody gets a delete response).
+   */
+  private consumerAssignmentResult(m: Record<string, unknown>): void {
+    if (!this.meta.isLeader()) return;
+    const { account, stream, consumer, response } = m;
+    if (typeof account !== 'string' || typeof stream !== 'string' || typeof consumer !== 'string') return;
+    const ca = this.meta.consumer(account, stream, consumer);
+    if (ca === undefined || ca.responded || staleResult(m, ca.created)) return;
+    ca.responded = true;
+    if (typeof response !== 'object' || response === null) return;
+    this.respond(ca.reply, response);
+    if ('error' in response) {
+      this.meta.node!.propose(
+        encodeConsumerEntry(EntryOp.RemoveConsumer, { ...ca, reply: '', subject: '', created: 0n }),
+      );
+    }
   }
 
   /** The requester's details, as nats-server adds them to a `$JS.API` request crossing into the system account. */
@@ -302,4 +363,12 @@ export class JetStreamCluster implements ClusterContext {
     this.local.stop();
     this.meta.node?.stop();
   }
+}
+
+/**
+ * An assignment result about an earlier assignment of the same name: tsnats members add the assignment's
+ * `created` (nanoseconds, as a string); nats-server's results have none and always count.
+ */
+function staleResult(m: Record<string, unknown>, created: bigint): boolean {
+  return typeof m.created === 'string' && m.created !== String(created);
 }

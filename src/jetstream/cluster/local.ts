@@ -10,10 +10,17 @@
 
 import type { JsAccount } from '../account.js';
 import { sendStreamAction } from '../advisories.js';
+import { newJSNoAccountError, newJSStreamNotFoundError } from '../api/errors.generated.js';
 import { Consumer } from '../consumer/consumer.js';
 import { lookupConsumer, openAssignedConsumer } from '../consumer/registry.js';
 import type { Stream } from '../stream.js';
-import { accountOf, type ConsumerAssignment, type StreamAssignment } from './assignments.js';
+import {
+  accountOf,
+  CONSUMER_ASSIGNMENT_RESULT,
+  type ConsumerAssignment,
+  STREAM_ASSIGNMENT_RESULT,
+  type StreamAssignment,
+} from './assignments.js';
 import { ReplicatedConsumer } from './consumer-replica.js';
 import type { ClusterContext } from './context.js';
 import type { AssignmentHandler } from './meta.js';
@@ -63,6 +70,7 @@ export class LocalAssets implements AssignmentHandler {
         'warn',
         `JetStream cluster: account "${accName}" of stream '${sa.config.name}' is not enabled here`,
       );
+      this.streamFailed(sa, isUpdate, newJSNoAccountError());
       return;
     }
     const existing = this.streams.get(key);
@@ -104,7 +112,7 @@ export class LocalAssets implements AssignmentHandler {
       if (sa.group.peers.length > 1) replica = new ReplicatedStream(this.ctx, jsa, sa, stream);
     });
     if (!('store' in r)) {
-      this.ctx.respond(sa.reply, { type: 'io.nats.jetstream.api.v1.stream_create_response', error: r });
+      this.streamFailed(sa, isUpdate, r);
       return;
     }
     if (replica !== undefined) {
@@ -120,6 +128,24 @@ export class LocalAssets implements AssignmentHandler {
       });
       sendStreamAction(this.ctx.js, jsa.account, sa.config.name, 'create');
     }
+  }
+
+  /**
+   * This server could not open its part of a new stream: it tells the meta leader, which answers the create
+   * with the error and removes the assignment (nats-server's stream assignment result; cluster.ts takes
+   * them when it leads). Replayed assignments count as answered and are left alone.
+   */
+  private streamFailed(sa: StreamAssignment, isUpdate: boolean, error: object): void {
+    if (sa.responded) return;
+    this.ctx.respond(STREAM_ASSIGNMENT_RESULT, {
+      account: accountOf(sa.client),
+      stream: sa.config.name,
+      create_response: { type: 'io.nats.jetstream.api.v1.stream_create_response', error },
+      is_update: isUpdate ? true : undefined,
+      // Not in nats-server's result (it ignores the field): which assignment failed, so that a late result
+      // does not fail a stream created again under the same name.
+      created: String(sa.created),
+    });
   }
 
   /** Info of a single-replica stream hosted here. */
@@ -187,6 +213,7 @@ export class LocalAssets implements AssignmentHandler {
         'warn',
         `JetStream cluster: consumer '${sa.config.name} > ${ca.name}' assigned without its stream`,
       );
+      this.consumerFailed(sa, ca, jsa === undefined ? newJSNoAccountError() : newJSStreamNotFoundError());
       return;
     }
     const existing = this.consumers.get(key);
@@ -207,19 +234,37 @@ export class LocalAssets implements AssignmentHandler {
       return;
     }
     if (ca.group.peers.length <= 1) {
-      this.openSingleReplicaConsumer(jsa, stream, ca);
+      this.openSingleReplicaConsumer(jsa, stream, sa, ca);
       return;
     }
     const rc = ReplicatedConsumer.open(this.ctx, jsa, stream, sa, ca);
     if (!(rc instanceof ReplicatedConsumer)) {
-      if (!ca.responded) {
-        ca.responded = true;
-        const error = typeof rc === 'string' ? { code: 500, err_code: 10012, description: rc } : rc;
-        this.ctx.respond(ca.reply, { type: 'io.nats.jetstream.api.v1.consumer_create_response', error });
-      }
+      this.consumerFailed(
+        sa,
+        ca,
+        typeof rc === 'string' ? { code: 500, err_code: 10012, description: rc } : rc,
+      );
       return;
     }
     this.consumers.set(key, rc);
+  }
+
+  /**
+   * This server could not open its part of a new consumer: it tells the meta leader, which answers the
+   * create with the error and removes the assignment (nats-server's consumer assignment result, on
+   * `$SYS.JSC.CONSUMER.ASSIGNMENT.RESULT`; cluster.ts takes them when it leads). Without that the create
+   * went unanswered and the assignment stayed. Assignments replayed from the log at start-up or from a
+   * snapshot count as answered and are left alone, so that a restart never removes a consumer.
+   */
+  private consumerFailed(sa: StreamAssignment, ca: ConsumerAssignment, error: object): void {
+    if (ca.responded) return;
+    this.ctx.respond(CONSUMER_ASSIGNMENT_RESULT, {
+      account: accountOf(sa.client),
+      stream: sa.config.name,
+      consumer: ca.name,
+      response: { type: 'io.nats.jetstream.api.v1.consumer_create_response', error },
+      created: String(ca.created),
+    });
   }
 
   /**
@@ -228,15 +273,19 @@ export class LocalAssets implements AssignmentHandler {
    * once and answers the create, instead of waiting out a campaign (up to 800 ms, or an election timeout
    * of seconds when the assignment is replayed at start-up).
    */
-  private openSingleReplicaConsumer(jsa: JsAccount, stream: Stream, ca: ConsumerAssignment): void {
+  private openSingleReplicaConsumer(
+    jsa: JsAccount,
+    stream: Stream,
+    sa: StreamAssignment,
+    ca: ConsumerAssignment,
+  ): void {
     const r = openAssignedConsumer(jsa, stream, ca.name, ca.created, ca.config, () => {});
-    if (ca.responded) return;
-    ca.responded = true;
     if (!(r instanceof Consumer)) {
-      const error = typeof r === 'string' ? { code: 500, err_code: 10012, description: r } : r;
-      this.ctx.respond(ca.reply, { type: 'io.nats.jetstream.api.v1.consumer_create_response', error });
+      this.consumerFailed(sa, ca, typeof r === 'string' ? { code: 500, err_code: 10012, description: r } : r);
       return;
     }
+    if (ca.responded) return;
+    ca.responded = true;
     this.ctx.respond(ca.reply, {
       type: 'io.nats.jetstream.api.v1.consumer_create_response',
       ...this.consumerInfo(r),
