@@ -14,84 +14,78 @@ import '../util/buffer-methods.js';
 export const ConnKind = { CLIENT: 0, ROUTER: 1, LEAF: 2 } as const;
 export type ConnKind = (typeof ConnKind)[keyof typeof ConnKind];
 
-/**
- * Parser states. A const enum, so that the states are number literals in the emitted JavaScript: an optimised
- * parse() or fastPub() then needs no type feedback to name one (loading `S.X` on a path first taken after V8
- * optimised the function would deoptimise it; BENCHMARKS.md, issue 12, third round).
- */
-// biome-ignore lint/suspicious/noConstEnum: file-local, inlined by tsc and esbuild; nothing exports it
-const enum S {
-  START = 0,
-  PLUS = 1,
-  PLUS_O = 2,
-  PLUS_OK = 3,
-  MINUS = 4,
-  MINUS_E = 5,
-  MINUS_ER = 6,
-  MINUS_ERR = 7,
-  MINUS_ERR_SPC = 8,
-  MINUS_ERR_ARG = 9,
-  C = 10,
-  CO = 11,
-  CON = 12,
-  CONN = 13,
-  CONNE = 14,
-  CONNEC = 15,
-  CONNECT = 16,
-  CONNECT_ARG = 17,
-  H = 18,
-  HP = 19,
-  HPU = 20,
-  HPUB = 21,
-  HPUB_SPC = 22,
-  HPUB_ARG = 23,
-  HM = 24,
-  HMS = 25,
-  HMSG = 26,
-  HMSG_SPC = 27,
-  HMSG_ARG = 28,
-  P = 29,
-  PU = 30,
-  PUB = 31,
-  PUB_SPC = 32,
-  PUB_ARG = 33,
-  PI = 34,
-  PIN = 35,
-  PING = 36,
-  PO = 37,
-  PON = 38,
-  PONG = 39,
-  MSG_PAYLOAD = 40,
-  MSG_END_R = 41,
-  MSG_END_N = 42,
-  S = 43,
-  SU = 44,
-  SUB = 45,
-  SUB_SPC = 46,
-  SUB_ARG = 47,
-  L = 48,
-  LS = 49,
-  R = 50,
-  RS = 51,
-  U = 52,
-  UN = 53,
-  UNS = 54,
-  UNSU = 55,
-  UNSUB = 56,
-  UNSUB_SPC = 57,
-  UNSUB_ARG = 58,
-  M = 59,
-  MS = 60,
-  MSG = 61,
-  MSG_SPC = 62,
-  MSG_ARG = 63,
-  I = 64,
-  IN = 65,
-  INF = 66,
-  INFO = 67,
-  INFO_ARG = 68,
-}
-type State = S;
+const S = {
+  START: 0,
+  PLUS: 1,
+  PLUS_O: 2,
+  PLUS_OK: 3,
+  MINUS: 4,
+  MINUS_E: 5,
+  MINUS_ER: 6,
+  MINUS_ERR: 7,
+  MINUS_ERR_SPC: 8,
+  MINUS_ERR_ARG: 9,
+  C: 10,
+  CO: 11,
+  CON: 12,
+  CONN: 13,
+  CONNE: 14,
+  CONNEC: 15,
+  CONNECT: 16,
+  CONNECT_ARG: 17,
+  H: 18,
+  HP: 19,
+  HPU: 20,
+  HPUB: 21,
+  HPUB_SPC: 22,
+  HPUB_ARG: 23,
+  HM: 24,
+  HMS: 25,
+  HMSG: 26,
+  HMSG_SPC: 27,
+  HMSG_ARG: 28,
+  P: 29,
+  PU: 30,
+  PUB: 31,
+  PUB_SPC: 32,
+  PUB_ARG: 33,
+  PI: 34,
+  PIN: 35,
+  PING: 36,
+  PO: 37,
+  PON: 38,
+  PONG: 39,
+  MSG_PAYLOAD: 40,
+  MSG_END_R: 41,
+  MSG_END_N: 42,
+  S: 43,
+  SU: 44,
+  SUB: 45,
+  SUB_SPC: 46,
+  SUB_ARG: 47,
+  L: 48,
+  LS: 49,
+  R: 50,
+  RS: 51,
+  U: 52,
+  UN: 53,
+  UNS: 54,
+  UNSU: 55,
+  UNSUB: 56,
+  UNSUB_SPC: 57,
+  UNSUB_ARG: 58,
+  M: 59,
+  MS: 60,
+  MSG: 61,
+  MSG_SPC: 62,
+  MSG_ARG: 63,
+  I: 64,
+  IN: 65,
+  INF: 66,
+  INFO: 67,
+  INFO_ARG: 68,
+} as const;
+type State = (typeof S)[keyof typeof S];
 
 /** Which interest op a SUB_ARG/UNSUB_ARG line belongs to (client SUB, route RS+, route LS+). */
 export const SubOp = { SUB: 0, RS: 1, LS: 2 } as const;
@@ -257,7 +251,7 @@ export class Parser {
                 (buf[i + 2]! | LOWER) === 0x62 &&
                 (buf[i + 3] === SPACE || buf[i + 3] === TAB)
               ) {
-                const next = this.argBuf === null ? this.fastPubs(buf, i, len) : NOT_HERE;
+                const next = this.argBuf === null ? this.fastPub(buf, i + 4, len) : NOT_HERE;
                 if (next === PARSE_FAILED) return false;
                 if (next !== NOT_HERE) {
                   i = next;
@@ -908,44 +902,15 @@ export class Parser {
     this.drop = 0;
     const p = j + 1;
     const msgEnd = p + pa.size;
-    // The payload continues in the next read now and then. Both outcomes go through the same operations, all
-    // run for every message: an operation first reached after V8 optimised this function has no type
-    // feedback and would deoptimise it (BENCHMARKS.md, issue 12, third round).
-    const whole = msgEnd + 1 < len && buf[msgEnd] === CR && buf[msgEnd + 1] === LF;
-    const payloadResume = msgEnd - 2;
-    this.as = whole ? msgEnd + 2 : p;
-    this.state = whole ? S.START : S.MSG_PAYLOAD;
-    if (!whole) return payloadResume;
-    this.sink.onMsg(pa, buf, p);
-    return msgEnd + 1;
-  }
-
-  /**
-   * A run of `PUB` messages from the "PUB " at `i` (its four bytes are here): each one whose line is in this
-   * buffer goes through fastPub, one after the other, until the next op is not a PUB, a line or a payload
-   * continues in the next buffer, or the buffer ends. Returns what fastPub returns for the last one taken, or
-   * NOT_HERE when not even the first line is here. Publishers send PUBs back to back, so the per-message
-   * work stays in this small loop, which V8 optimises early, rather than in parse()'s state machine, which is
-   * large, optimised late and deoptimised by any rare path first taken after that.
-   */
-  private fastPubs(buf: Buffer, i: number, len: number): number {
-    let taken = NOT_HERE;
-    for (;;) {
-      const next = this.fastPub(buf, i + 4, len);
-      if (next === NOT_HERE) return taken;
-      if (next === PARSE_FAILED || this.state !== S.START) return next;
-      taken = next;
-      i = next + 1;
-      if (
-        i + 3 >= len ||
-        (buf[i]! | LOWER) !== 0x70 ||
-        (buf[i + 1]! | LOWER) !== 0x75 ||
-        (buf[i + 2]! | LOWER) !== 0x62 ||
-        (buf[i + 3] !== SPACE && buf[i + 3] !== TAB)
-      ) {
-        return taken;
-      }
+    this.as = p;
+    if (msgEnd + 1 < len && buf[msgEnd] === CR && buf[msgEnd + 1] === LF) {
+      this.as = msgEnd + 2;
+      this.state = S.START;
+      this.sink.onMsg(pa, buf, p);
+      return msgEnd + 1;
     }
+    this.state = S.MSG_PAYLOAD;
+    return p + pa.size - 2;
   }
 
   /** The end of a message op's line at `i`; `tokens` >= 0: fastPub already split it into `tok`. */
