@@ -7,8 +7,11 @@ import '../util/buffer-methods.js';
  * bytes go back out unchanged.
  */
 
-/** Small: most connections are idle most of the time; a busy one grows its buffer once and keeps the size. */
-const INITIAL_SIZE = 2 * 1024;
+/**
+ * Small: most connections are idle most of the time (INFO, PONG and the odd message fit in 512 bytes); a busy
+ * one grows its buffer once and keeps the size.
+ */
+const INITIAL_SIZE = 512;
 /** A buffer that grew past this is dropped after a flush rather than kept around for an idle client. */
 const KEEP_MAX = 1024 * 1024;
 

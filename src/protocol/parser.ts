@@ -182,6 +182,9 @@ function parseSize(buf: Buffer, start: number, end: number): number {
 const MAX_ARGS = 64;
 
 /** fastPub's answers besides an index: the line is not all in this buffer; the parser failed. */
+/** The empty buffer every parser starts with (one object, not two per connection). Never written to. */
+const NO_BYTES = Buffer.alloc(0);
+
 const NOT_HERE = -2;
 const PARSE_FAILED = -3;
 
@@ -203,7 +206,7 @@ export class Parser {
   private readonly tok = new Int32Array(MAX_ARGS * 2);
   private readonly strArgs: string[] = [];
   /** Where the control line that just ended lives (the read buffer or argBuf). */
-  private lb: Buffer = Buffer.alloc(0);
+  private lb: Buffer = NO_BYTES;
   private lbStart = 0;
   private lbEnd = 0;
   /** The last message subject and its bytes (see subjectStr). */
@@ -218,7 +221,7 @@ export class Parser {
    * later (the connection checks credentials asynchronously). `resume()` hands the rest back.
    */
   suspended = false;
-  private held: Buffer = Buffer.alloc(0);
+  private held: Buffer = NO_BYTES;
 
   constructor(
     private readonly sink: ParserSink,
@@ -1079,7 +1082,7 @@ export class Parser {
   resume(): Buffer {
     this.suspended = false;
     const rest = this.held;
-    this.held = Buffer.alloc(0);
+    this.held = NO_BYTES;
     return rest;
   }
 
