@@ -582,6 +582,9 @@ export class RaftNode {
     const wasLeader = this.st === 'leader';
     this.lxfer = false;
     this.leaderId = leader;
+    // A candidate that steps down on the new leader's append entry knows a leader from here: step 10 of
+    // processAppendEntry no longer sees a new one (ever_had_leader in /raftz stayed false).
+    if (leader !== '') this.hadLeader = true;
     this.st = 'follower';
     this.votes.clear();
     this.leaveLeader();
