@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { nodeChildProcess } from '../util/builtin.js';
 
 /** `--signal` commands and the POSIX signals nats-server sends for them. */
 const COMMANDS: Record<string, NodeJS.Signals> = {
@@ -16,7 +16,9 @@ export class SignalError extends Error {}
 /** Running tsnats processes other than this one (when no PID is given, like nats-server's pgrep). */
 function findServers(): number[] {
   try {
-    const out = execFileSync('pgrep', ['-f', 'bin/tsnats|dist/src/cli/main\\.js'], { encoding: 'utf8' });
+    const out = nodeChildProcess().execFileSync('pgrep', ['-f', 'bin/tsnats|dist/src/cli/main\\.js'], {
+      encoding: 'utf8',
+    });
     return out
       .split('\n')
       .filter((l) => l.trim() !== '')

@@ -12,7 +12,7 @@
  * - Messages from a route are never sent to another route (full mesh, one hop); see Server.deliverInAccount.
  */
 import { createServer, isIP, type Server as NetServer, connect as netConnect, type Socket } from 'node:net';
-import { type SecureContext, TLSSocket, connect as tlsConnect } from 'node:tls';
+import type { SecureContext, TLSSocket } from 'node:tls';
 import { secretMatches } from '../auth/authenticator.js';
 import { ClientPermissions } from '../auth/permissions.js';
 import type { Account } from '../server/account.js';
@@ -24,6 +24,7 @@ import { RemoteKind, type Subscription } from '../server/subscription.js';
 import { VERSION } from '../server/version.js';
 import { listenerUrls, plainIp, splitHostPort } from '../transport/addresses.js';
 import { buildSecureContext } from '../transport/tls.js';
+import { nodeTls } from '../util/builtin.js';
 import { nuid } from '../util/nuid.js';
 import { ConnectUrls } from './connect-urls.js';
 import { Route, type RouteInfoProto, routeNonce } from './route.js';
@@ -201,7 +202,7 @@ export class RouteManager implements ClusterView, InterestObserver {
       return;
     }
     // Routes start TLS at once (no plain INFO first, unlike clients).
-    const t = new TLSSocket(socket, {
+    const t = new (nodeTls().TLSSocket)(socket, {
       isServer: true,
       secureContext: this.tlsContext,
       requestCert: true,
@@ -307,7 +308,7 @@ export class RouteManager implements ClusterView, InterestObserver {
           return;
         }
         const host = hostOfUrl(url);
-        const t = tlsConnect({
+        const t = nodeTls().connect({
           socket: sock,
           secureContext: this.tlsContext,
           rejectUnauthorized: true,

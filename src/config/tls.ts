@@ -4,8 +4,8 @@
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { getCiphers } from 'node:tls';
 import { TLS_TIMEOUT, type TlsOptions } from '../server/options.js';
+import { nodeTls } from '../util/builtin.js';
 import type { ConfigField, ConfigReader } from './reader.js';
 
 /** nats-server's cipher suite names (Go's) and their OpenSSL names. */
@@ -121,7 +121,11 @@ export function parseTls(r: ConfigReader, f: ConfigField, opts: { client?: boole
     cipher_suites: (x) => {
       const list = r.array(x);
       if (list.length === 0) r.fail(x, "error parsing tls config, 'cipher_suites' cannot be empty");
-      const available = new Set(getCiphers().map((c) => c.toUpperCase()));
+      const available = new Set(
+        nodeTls()
+          .getCiphers()
+          .map((c) => c.toUpperCase()),
+      );
       tls.ciphers = r.elements(x, list).map((e) => {
         const name = r.string(e);
         const openssl = CIPHER_SUITES.get(name);

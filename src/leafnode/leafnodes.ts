@@ -17,7 +17,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server as NetServer, connect as netConnect, type Socket } from 'node:net';
-import { type ConnectionOptions, type SecureContext, connect as tlsConnect } from 'node:tls';
+import type { ConnectionOptions, SecureContext } from 'node:tls';
 import type { Account } from '../server/account.js';
 import { ClosedReason } from '../server/closed-reason.js';
 import type { ServerCore } from '../server/core.js';
@@ -27,6 +27,7 @@ import type { Subscription } from '../server/subscription.js';
 import { TSNATS_VERSION, VERSION } from '../server/version.js';
 import { joinHostPort, listenerUrls, plainIp } from '../transport/addresses.js';
 import { buildSecureContext, upgradeToTls } from '../transport/tls.js';
+import { nodeTls } from '../util/builtin.js';
 import { nuid } from '../util/nuid.js';
 import { isWebsocketUrl, leafUrlPort, parseLeafUrl, redactUrl } from './config.js';
 import { type Creds, readCreds } from './creds.js';
@@ -536,7 +537,7 @@ export class LeafNodeManager implements InterestObserver {
         ? { cert: readFileSync(t.certFile), key: readFileSync(t.keyFile) }
         : {}),
     };
-    const tlsSock = tlsConnect(opts);
+    const tlsSock = nodeTls().connect(opts);
     const timeout = setTimeout(() => tlsSock.destroy(new Error('TLS handshake timeout')), t?.timeout ?? 2000);
     tlsSock.once('secureConnect', () => {
       clearTimeout(timeout);

@@ -5,17 +5,12 @@
  * at `/`.
  */
 import { createHash } from 'node:crypto';
-import {
-  createServer,
-  type Server as HttpServer,
-  type IncomingMessage,
-  type ServerResponse,
-} from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import type { Server as HttpServer, IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { posix } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { secureContextOptions } from '../transport/tls.js';
+import { nodeHttp, nodeHttps } from '../util/builtin.js';
 import { accountStatz, accountz, parseAccountStatzQuery, parseAccountzQuery } from './accountz.js';
 import { connz, parseConnzQuery } from './connz.js';
 import { DASHBOARD_HTML, DASHBOARD_SCRIPT, DASHBOARD_STYLE } from './dashboard.js';
@@ -248,8 +243,8 @@ export class Monitor {
     // HTTPS with the server's certificate, no client certificate asked (nats-server's monitoring TLS).
     const http =
       this.secure && o.tls !== undefined
-        ? createHttpsServer(secureContextOptions(o.tls), handler)
-        : createServer(handler);
+        ? nodeHttps().createServer(secureContextOptions(o.tls), handler)
+        : nodeHttp().createServer(handler);
     http.keepAliveTimeout = 5000;
     this.http = http;
     try {

@@ -1,13 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import {
-  createSecureContext,
-  type PeerCertificate,
-  type SecureContext,
-  type SecureContextOptions,
-  TLSSocket,
-} from 'node:tls';
+import type { PeerCertificate, SecureContext, SecureContextOptions, TLSSocket } from 'node:tls';
 import type { TlsOptions } from '../server/options.js';
+import { nodeTls } from '../util/builtin.js';
 
 /** A TLS record of type "handshake" starts with this byte: how we tell a TLS client from a plain one. */
 const TLS_HANDSHAKE_RECORD = 0x16;
@@ -25,7 +20,7 @@ export function secureContextOptions(o: TlsOptions): SecureContextOptions {
 }
 
 export function buildSecureContext(o: TlsOptions): SecureContext {
-  return createSecureContext(secureContextOptions(o));
+  return nodeTls().createSecureContext(secureContextOptions(o));
 }
 
 /** The TLS socket, or none when `allowPlain` let a plain client in (its first bytes are back in `raw`). */
@@ -73,7 +68,7 @@ export function upgradeToTls(
       raw.pause();
       raw.unshift(first);
       const verify = o.verify || o.verifyAndMap;
-      const tlsSock = new TLSSocket(raw, {
+      const tlsSock = new (nodeTls().TLSSocket)(raw, {
         isServer: true,
         secureContext: ctx,
         requestCert: verify,

@@ -6,8 +6,7 @@
  * when `compression` is on) and does all the framing. The upgraded connection becomes a client of the
  * server core like a TCP one (ServerCore.acceptWebsocket), its messages carried by a WebSocketStream.
  */
-import { createServer as createHttpServer, type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import type { IncomingMessage, Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { isIP, type Socket } from 'node:net';
 import type * as Ws from 'ws';
@@ -16,6 +15,7 @@ import type { ServerCore } from '../server/core.js';
 import { hostPort } from '../server/core.js';
 import type { WebsocketOptions } from '../server/options.js';
 import { secureContextOptions } from '../transport/tls.js';
+import { nodeHttp, nodeHttps } from '../util/builtin.js';
 import { websocketOptionsProblem } from './config.js';
 import { WebSocketStream } from './stream.js';
 
@@ -60,7 +60,7 @@ export class WebsocketListener {
     };
     if (o.tls !== undefined) {
       const verify = o.tls.verify || o.tls.verifyAndMap;
-      this.http = createHttpsServer({
+      this.http = nodeHttps().createServer({
         ...httpOptions,
         ...secureContextOptions(o.tls),
         requestCert: verify,
@@ -68,7 +68,7 @@ export class WebsocketListener {
         ...(timeout > 0 ? { handshakeTimeout: timeout } : {}),
       });
     } else {
-      this.http = createHttpServer(httpOptions);
+      this.http = nodeHttp().createServer(httpOptions);
     }
     if (timeout > 0) {
       this.http.headersTimeout = timeout;
@@ -98,7 +98,7 @@ export class WebsocketListener {
       res.setHeader('Content-Type', 'text/plain; charset=utf-8');
       res.setHeader('X-Content-Type-Options', 'nosniff');
       res.statusCode = err.status;
-      res.end(`${STATUS_CODES[err.status] ?? ''}\n`);
+      res.end(`${nodeHttp().STATUS_CODES[err.status] ?? ''}\n`);
     });
     this.http.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) =>
       this.upgrade(req, socket, head),
@@ -241,9 +241,9 @@ export class WebsocketListener {
 
 /** Answer a refused upgrade with nats-server's HTTP error and close (http.Error). */
 function refuse(socket: Socket, status: number): void {
-  const body = `${STATUS_CODES[status] ?? ''}\n`;
+  const body = `${nodeHttp().STATUS_CODES[status] ?? ''}\n`;
   socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\n` +
+    `HTTP/1.1 ${status} ${nodeHttp().STATUS_CODES[status] ?? ''}\r\n` +
       'Content-Type: text/plain; charset=utf-8\r\n' +
       'Sec-Websocket-Version: 13\r\n' +
       'X-Content-Type-Options: nosniff\r\n' +

@@ -15,10 +15,10 @@
  * 2.9 instead adds an errors.txt entry to the archive, which no client reads.
  */
 
-import { open } from 'node:fs/promises';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Account } from '../../server/account.js';
 import type { Subscription } from '../../server/subscription.js';
+import { nodeFsPromises } from '../../util/builtin.js';
 import { nuid } from '../../util/nuid.js';
 import { S2StreamWriter } from '../../util/s2-stream.js';
 import { tarEnd, tarFileHeader, tarPadding } from '../../util/tar.js';
@@ -109,7 +109,7 @@ class Sender {
       }
       return;
     }
-    const fh = await open(f.path, 'r');
+    const fh = await nodeFsPromises().open(f.path, 'r');
     try {
       let pos = 0;
       while (pos < f.size && !this.lostInterest) {

@@ -11,16 +11,25 @@
  * The JavaScript version is slicing-by-8 (Intel's technique: eight 256-entry tables, eight input bytes per
  * step), about four times faster in V8 than the classic byte-at-a-time loop.
  */
-import * as zlib from 'node:zlib';
+import { nodeZlib } from '../../../util/builtin.js';
 
-/** zlib's crc32 where Node has it (a namespace import, so that older versions load this module too). */
-const native = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
+type NativeCrc32 = (data: Uint8Array, value?: number) => number;
+
+/** zlib's crc32 where Node has it; looked up at the first long range (zlib is not loaded at start-up). */
+let native: NativeCrc32 | null | undefined;
+
+function nativeCrc32(): NativeCrc32 | null {
+  if (native === undefined) native = (nodeZlib() as { crc32?: NativeCrc32 }).crc32 ?? null;
+  return native;
+}
 
 /** Ranges at least this long are checksummed by zlib when it can. */
 export const NATIVE_MIN = 512;
 
 /** Whether this Node has zlib.crc32. */
-export const HAS_NATIVE_CRC32 = typeof native === 'function';
+export function hasNativeCrc32(): boolean {
+  return nativeCrc32() !== null;
+}
 
 const TABLES: Int32Array = buildTables();
 
@@ -46,9 +55,9 @@ function buildTables(): Int32Array {
  * `crc32(b, 0, n, crc32(a, 0, m))` equals the checksum of a followed by b. Returns an unsigned 32-bit value.
  */
 export function crc32(buf: Uint8Array, start = 0, end: number = buf.length, crc = 0): number {
-  if (end - start >= NATIVE_MIN && native !== undefined) {
-    const part = start === 0 && end === buf.length ? buf : buf.subarray(start, end);
-    return native(part, crc >>> 0);
+  if (end - start >= NATIVE_MIN) {
+    const fn = native === undefined ? nativeCrc32() : native;
+    if (fn !== null) return fn(start === 0 && end === buf.length ? buf : buf.subarray(start, end), crc >>> 0);
   }
   return crc32Js(buf, start, end, crc);
 }
