@@ -566,8 +566,14 @@ export class RaftNode {
   private electionTimeout(): void {
     this.electTimer = undefined;
     if (this.st === 'leader' || this.st === 'closed') return;
-    // A follower that is catching up waits for the catch-up (the next AE re-arms the timer).
-    if (this.st === 'follower' && this.catchup !== undefined) return;
+    // A follower that is catching up does not campaign, but a catch-up that has stalled (no entry for
+    // CATCHUP_STALL, e.g. its leader died) is dropped, so that the next timeout can start an election
+    // (nats-server 2.10; 2.9 never re-armed the timer, and such a follower never campaigned again).
+    if (this.st === 'follower' && this.catchup !== undefined) {
+      if (this.catchupStalled()) this.cancelCatchup();
+      this.resetElectionTimer();
+      return;
+    }
     this.switchToCandidate();
   }
 
@@ -722,26 +728,34 @@ export class RaftNode {
     this.processVoteRequest(req, reply);
   }
 
-  /** raft.go processVoteRequest (§5.4): Go's grant rule, the voter's old term in the response. */
+  /**
+   * raft.go processVoteRequest (§5.4.1), as nats-server 2.10 has it: the voter answers with its old term;
+   * a log is at least as up to date when its last term is higher, or equal with an index at least as high
+   * (2.9's rule wanted both higher or equal, so that a log with a newer last term but fewer entries got no
+   * vote, and three logs could each refuse the other two for good). Only a granted vote delays our own
+   * election; a voter with the better log that has not voted campaigns soon, so that a stale candidate
+   * asking again and again does not hold the elections of the up-to-date members back.
+   */
   private processVoteRequest(req: VoteRequest, reply: string): void {
     this.trackPeer(req.candidate);
-    this.resetElectionTimer();
     const resp = { term: this.term, peer: this.id, granted: false };
     if (req.term >= this.term) {
       if (req.term > this.term) {
         if (this.st !== 'follower') this.switchToFollower('');
+        this.cancelCatchup();
         this.term = req.term;
         this.vote = '';
         this.writeTermVote();
       }
-      if (
-        (this.vote === '' || this.vote === req.candidate) &&
-        req.lastTerm >= this.pterm &&
-        req.lastIndex >= this.pindex
-      ) {
+      const upToDate =
+        req.lastTerm > this.pterm || (req.lastTerm === this.pterm && req.lastIndex >= this.pindex);
+      if ((this.vote === '' || this.vote === req.candidate) && upToDate) {
         this.vote = req.candidate;
         this.writeTermVote();
+        this.resetElectionTimer();
         resp.granted = true;
+      } else if (this.vote === '' && this.st === 'follower') {
+        this.resetElectionTimer(randomBetween(this.timing.campaignMin, this.timing.campaignMax));
       }
     }
     if (reply !== '') this.transport.send(reply, '', encodeVoteResponse(resp));
@@ -1061,7 +1075,7 @@ export class RaftNode {
       if (this.pterm >= cu.cterm && this.pindex >= cu.cindex) {
         this.cancelCatchup();
       } else if (isNew) {
-        if (Date.now() - cu.active > CATCHUP_STALL) {
+        if (this.catchupStalled()) {
           const next = this.createCatchup(ae);
           this.respond(reply, this.pterm, this.pindex, false, next);
         }
@@ -1218,6 +1232,16 @@ export class RaftNode {
     };
     this.logFn('debug', `[${this.group}] catching up from ${this.pindex} to ${ae.pindex}`);
     return inbox;
+  }
+
+  /** raft.go catchupStalled: our last index has not moved for CATCHUP_STALL. */
+  private catchupStalled(): boolean {
+    const cu = this.catchup;
+    if (cu === undefined) return false;
+    if (cu.pindex === this.pindex) return Date.now() - cu.active > CATCHUP_STALL;
+    cu.pindex = this.pindex;
+    cu.active = Date.now();
+    return false;
   }
 
   private cancelCatchup(): void {

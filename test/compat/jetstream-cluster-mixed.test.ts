@@ -61,46 +61,51 @@ for (const [title, kinds] of TOPOLOGIES) {
       }
     });
 
-    test('an R3 stream keeps every acknowledged message across SIGKILLs of its leader, led by both kinds', async () => {
-      const kindsSeen = new Set<ServerKind>();
-      await r3StreamAcrossKills(cluster, nc, jsm, 'ORDERS', 2, async (round) => {
-        // Between kills, hand the leadership to the other kind of server.
-        const want: ServerKind = round % 2 === 0 ? 'tsnats' : 'nats-server';
-        const leader = await moveStreamLeader(cluster, nc, jsm, 'ORDERS', want);
-        kindsSeen.add(cluster.node(leader).kind);
-      });
-      kindsSeen.add(cluster.node(await streamLeader(jsm, 'ORDERS')).kind);
-      assert.ok(kindsSeen.has('tsnats') && kindsSeen.has('nats-server'), 'both kinds led the stream');
-    });
+    test('an R3 stream keeps every acknowledged message across SIGKILLs of its leader, led by both kinds', () =>
+      cluster.explained(async () => {
+        const kindsSeen = new Set<ServerKind>();
+        await r3StreamAcrossKills(cluster, nc, jsm, 'ORDERS', 2, async (round) => {
+          // Between kills, hand the leadership to the other kind of server.
+          const want: ServerKind = round % 2 === 0 ? 'tsnats' : 'nats-server';
+          const leader = await moveStreamLeader(cluster, nc, jsm, 'ORDERS', want);
+          kindsSeen.add(cluster.node(leader).kind);
+        });
+        kindsSeen.add(cluster.node(await streamLeader(jsm, 'ORDERS')).kind);
+        assert.ok(kindsSeen.has('tsnats') && kindsSeen.has('nats-server'), 'both kinds led the stream');
+      }));
 
-    test('a consumer its member cannot open fails and is removed, with the meta leader and the member of each kind', async () => {
-      for (const leaderKind of ['tsnats', 'nats-server'] as const) {
-        await moveMetaLeader(cluster, nc, leaderKind);
-        for (const memberKind of ['tsnats', 'nats-server'] as const) {
-          await consumerItsMemberCannotOpen(
-            cluster,
-            nc,
-            jsm,
-            `BLOCKED_${leaderKind.length}${memberKind.length}`,
-            memberKind,
-          );
+    test('a consumer its member cannot open fails and is removed, with the meta leader and the member of each kind', () =>
+      cluster.explained(async () => {
+        for (const leaderKind of ['tsnats', 'nats-server'] as const) {
+          await moveMetaLeader(cluster, nc, leaderKind);
+          for (const memberKind of ['tsnats', 'nats-server'] as const) {
+            await consumerItsMemberCannotOpen(
+              cluster,
+              nc,
+              jsm,
+              `BLOCKED_${leaderKind.length}${memberKind.length}`,
+              memberKind,
+            );
+          }
         }
-      }
-    });
+      }));
 
-    test('a stream its members cannot open fails and is removed, with the meta leader of each kind', async () => {
-      for (const leaderKind of ['tsnats', 'nats-server'] as const) {
-        await moveMetaLeader(cluster, nc, leaderKind);
-        await streamItsMembersCannotOpen(cluster, nc, jsm, `BLOCKED_${leaderKind.length}`, 3, false);
-      }
-    });
+    test('a stream its members cannot open fails and is removed, with the meta leader of each kind', () =>
+      cluster.explained(async () => {
+        for (const leaderKind of ['tsnats', 'nats-server'] as const) {
+          await moveMetaLeader(cluster, nc, leaderKind);
+          await streamItsMembersCannotOpen(cluster, nc, jsm, `BLOCKED_${leaderKind.length}`, 3, false);
+        }
+      }));
 
-    test('a durable pull consumer survives a SIGKILL of its leader', async () => {
-      await durableAcrossKill(cluster, nc, jsm, 'WORK');
-    });
+    test('a durable pull consumer survives a SIGKILL of its leader', () =>
+      cluster.explained(async () => {
+        await durableAcrossKill(cluster, nc, jsm, 'WORK');
+      }));
 
-    test('a KV bucket with replicas: 3 keeps answering after its leader is killed', async () => {
-      await kvAcrossKill(cluster, nc, jsm, 'cfg');
-    });
+    test('a KV bucket with replicas: 3 keeps answering after its leader is killed', () =>
+      cluster.explained(async () => {
+        await kvAcrossKill(cluster, nc, jsm, 'cfg');
+      }));
   });
 }

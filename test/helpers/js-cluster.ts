@@ -4,10 +4,10 @@
  * monitoring port and its own store directory, which survives a kill so that the node can be restarted
  * on its data.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { type Launched, launch, type ServerKind } from './launcher.js';
 
 export interface ClusterNode {
@@ -36,6 +36,8 @@ export class JsCluster {
   readonly nodes: ClusterNode[] = [];
   private readonly root = mkdtempSync(join(tmpdir(), 'tsnats-jscluster-'));
   private readonly routePorts: number[] = [];
+  /** The output of each node's earlier (killed) processes, oldest first. */
+  private readonly pastLogs = new Map<string, string[]>();
 
   private constructor(
     private readonly kinds: ServerKind[],
@@ -83,7 +85,8 @@ export class JsCluster {
     n.proc = await launch({
       kind: n.kind,
       config: this.config(n, i),
-      args: ['-m', '-1'],
+      // TSNATS_CLUSTER_ARGS (e.g. "-D") adds flags to every node, for debugging a failed run.
+      args: ['-m', '-1', ...(process.env.TSNATS_CLUSTER_ARGS ?? '').split(' ').filter((a) => a !== '')],
       listeners: ['nats', 'monitoring'],
       timeoutMs: 20_000,
     });
@@ -102,6 +105,7 @@ export class JsCluster {
     if (p === undefined) return;
     p.kill('SIGKILL');
     await p.exited;
+    this.pastLogs.set(name, [...(this.pastLogs.get(name) ?? []), p.log()]);
     n.proc = undefined;
   }
 
@@ -117,7 +121,61 @@ export class JsCluster {
     return (await r.json()) as Record<string, unknown>;
   }
 
+  /** Every process's output for `name`, the killed ones first, each under a header line. */
+  logs(name: string): string {
+    const all = [...(this.pastLogs.get(name) ?? []), this.node(name).proc?.log() ?? ''];
+    return all.map((l, i) => `---- ${name} process ${i + 1}\n${l}`).join('');
+  }
+
+  /**
+   * A short account of the cluster for a failed test's message: each node's view of the meta group (from
+   * /jsz) and its last Raft and JetStream log lines about leaders, killed processes included.
+   */
+  async postMortem(): Promise<string> {
+    const out: string[] = [];
+    for (const n of this.nodes) {
+      let view = 'not running';
+      if (n.proc !== undefined) {
+        const jsz = (await this.monitor(n.name, '/jsz').catch((e: Error) => ({ error: e.message }))) as {
+          meta_cluster?: { leader?: string; replicas?: { name: string; current: boolean; active: number }[] };
+          error?: string;
+        };
+        const m = jsz.meta_cluster;
+        view =
+          jsz.error ??
+          `meta leader "${m?.leader ?? ''}", replicas ${JSON.stringify(m?.replicas?.map((r) => [r.name, r.current, r.active]) ?? [])}`;
+      }
+      const lines = this.logs(n.name)
+        .split('\n')
+        .filter((l) => /^---- |RAFT|leader|catch/i.test(l))
+        .slice(-12)
+        .map((l) => `    ${l.replace(/^\[\d+\] \d{4}\/\d\d\/\d\d /, '')}`);
+      out.push(`  ${n.name}: ${view}`, ...lines);
+    }
+    return out.join('\n');
+  }
+
+  /** Run `check`; if it throws, the error's message gets the cluster's post-mortem appended. */
+  async explained(check: () => Promise<void>): Promise<void> {
+    try {
+      await check();
+    } catch (e) {
+      if (e instanceof Error) e.message += `\ncluster at the failure:\n${await this.postMortem()}`;
+      throw e;
+    }
+  }
+
+  /**
+   * Stop every node. With TSNATS_CLUSTER_LOGS set to a directory, each node's output (all of its
+   * processes) is written there first, as <dir>/<cluster root name>-<node>.log, for a failed run's post-mortem.
+   */
   async stop(): Promise<void> {
+    const logDir = process.env.TSNATS_CLUSTER_LOGS;
+    if (logDir !== undefined && logDir !== '') {
+      mkdirSync(logDir, { recursive: true });
+      for (const n of this.nodes)
+        writeFileSync(join(logDir, `${basename(this.root)}-${n.name}.log`), this.logs(n.name));
+    }
     await Promise.all(this.nodes.map(async (n) => n.proc?.stop('SIGKILL')));
     for (const n of this.nodes) n.proc = undefined;
     rmSync(this.root, { recursive: true, force: true });

@@ -32,6 +32,8 @@ export class SimNet {
   private readonly cut = new Set<string>();
   /** Messages sent, by subject prefix ($NRG.AE, $NRG.V, ...), for assertions. */
   readonly sent = new Map<string, number>();
+  /** Messages on subjects for which this returns true are counted as sent and never delivered. */
+  drop: ((subject: string) => boolean) | undefined;
 
   transportFor(id: string): RaftTransport {
     return {
@@ -55,6 +57,7 @@ export class SimNet {
         const kind = subject.split('.').slice(0, 2).join('.');
         this.sent.set(kind, (this.sent.get(kind) ?? 0) + 1);
         const copy = Buffer.from(data);
+        if (this.drop?.(subject) === true) return;
         setImmediate(() => {
           const bySubject = this.subs.get(subject);
           if (bySubject === undefined) return;

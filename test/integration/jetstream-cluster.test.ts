@@ -40,28 +40,30 @@ describe('replicated JetStream on three tsnats servers', { timeout: 300_000 }, (
   });
 
   test('an R3 stream keeps every acknowledged message across SIGKILLs of its leader', async () => {
-    await r3StreamAcrossKills(cluster, nc, jsm, 'ORDERS', 3);
+    await cluster.explained(() => r3StreamAcrossKills(cluster, nc, jsm, 'ORDERS', 3));
   });
 
   test('a durable pull consumer survives a SIGKILL of its leader: nothing missing, nothing acked twice', async () => {
-    await durableAcrossKill(cluster, nc, jsm, 'WORK');
+    await cluster.explained(() => durableAcrossKill(cluster, nc, jsm, 'WORK'));
   });
 
   test('a KV bucket with replicas: 3 keeps answering puts and gets after its leader is killed', async () => {
-    await kvAcrossKill(cluster, nc, jsm, 'cfg');
+    await cluster.explained(() => kvAcrossKill(cluster, nc, jsm, 'cfg'));
   });
 
   test('a stream scales from one replica to three by update, and back', async () => {
-    await scaleUpAndDown(cluster, nc, jsm, 'SCALED');
+    await cluster.explained(() => scaleUpAndDown(cluster, nc, jsm, 'SCALED'));
   });
 
   test('a consumer its member cannot open: the create fails with its error and the assignment goes (assignment results)', async () => {
-    await consumerItsMemberCannotOpen(cluster, nc, jsm, 'BLOCKED');
+    await cluster.explained(() => consumerItsMemberCannotOpen(cluster, nc, jsm, 'BLOCKED'));
   });
 
   test('a stream its members cannot open: the create fails with their error and the assignment goes', async () => {
-    await streamItsMembersCannotOpen(cluster, nc, jsm, 'BLOCKED_R1', 1);
-    await streamItsMembersCannotOpen(cluster, nc, jsm, 'BLOCKED_R3', 3);
+    await cluster.explained(async () => {
+      await streamItsMembersCannotOpen(cluster, nc, jsm, 'BLOCKED_R1', 1);
+      await streamItsMembersCannotOpen(cluster, nc, jsm, 'BLOCKED_R3', 3);
+    });
   });
 
   test("an R3 stream's life cycle publishes each stream advisory once, from its leader", async () => {
