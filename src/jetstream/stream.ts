@@ -338,7 +338,10 @@ export class Stream {
 
   private subscribeSubject(subject: string): void {
     if (this.subs.has(subject)) return;
-    this.subs.set(subject, this.host.subscribe(subject, this.inboundBound));
+    const sub = this.host.subscribe(subject, this.inboundBound);
+    // processInbound copies the message first thing.
+    sub.copiesInput = true;
+    this.subs.set(subject, sub);
   }
 
   private unsubscribeSubject(subject: string): void {

@@ -29,6 +29,7 @@ import { ClosedReason } from './closed-reason.js';
 import type { Logger } from './logger.js';
 import type { ServerOptions } from './options.js';
 import { passOutputBarrier } from './output-barrier.js';
+import { useSharedReadBuffer } from './read-buffers.js';
 import type { ServerStats } from './stats.js';
 
 /** What a connection needs from the server that owns it. */
@@ -128,7 +129,8 @@ export abstract class Connection implements ParserSink {
   protected wire(): void {
     const s = this.socket;
     const ctx = this.ctx;
-    s.on('data', (buf: Buffer) => ctx.onRead(this, buf));
+    const onRead = (buf: Buffer): void => ctx.onRead(this, buf);
+    if (!useSharedReadBuffer(s, onRead)) s.on('data', onRead);
     s.on('drain', () => this.onDrain());
     s.on('error', (err: NodeJS.ErrnoException) => {
       if (this.closed) return;

@@ -21,6 +21,7 @@
  */
 import { type Account, importedSubject, matchesImport, RESPONSE_PREFIX, serviceSubject } from './account.js';
 import type { Client } from './client.js';
+import { inSharedReadBuffer } from './read-buffers.js';
 import type { ServerStats } from './stats.js';
 import { type InternalHandler, RemoteKind, type RemoteLink, Subscription } from './subscription.js';
 
@@ -363,6 +364,12 @@ export class Delivery {
         if (client.deliver(producer, sub, shown, reply, hdr, buf, start, size)) delivered++;
       } else if (sub.internal !== undefined) {
         if (noInternal) continue;
+        // An in-process subscriber may keep what it gets; the shared read buffer is overwritten by the
+        // next read (read-buffers.ts). One copy serves the rest of this delivery.
+        if (!sub.copiesInput && inSharedReadBuffer(buf)) {
+          buf = Buffer.from(buf.subarray(start, start + size));
+          start = 0;
+        }
         sub.internal(shown, reply, hdr, buf, start, size);
         delivered++;
       } else {
@@ -389,6 +396,10 @@ export class Delivery {
           if (sub.internal !== undefined) {
             if (noInternal) continue;
             // An in-process member (a stream replica answering direct gets in `_sys_`).
+            if (!sub.copiesInput && inSharedReadBuffer(buf)) {
+              buf = Buffer.from(buf.subarray(start, start + size));
+              start = 0;
+            }
             sub.internal(shown, reply, hdr, buf, start, size);
             delivered++;
             done = true;

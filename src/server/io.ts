@@ -16,7 +16,7 @@ import { ClosedReason } from './closed-reason.js';
 import type { Connection } from './connection.js';
 import type { Logger } from './logger.js';
 import type { ServerOptions } from './options.js';
-import { READ_RELEASE_BYTES, releaseReadBuffers } from './read-buffers.js';
+import { inSharedReadBuffer, READ_RELEASE_BYTES, releaseReadBuffers } from './read-buffers.js';
 
 /** Diagnostics channel for internal errors that closed a connection: `{ connection, error }`. */
 export const CONNECTION_ERROR_CHANNEL = 'tsnats:connection-error';
@@ -92,7 +92,7 @@ export class IoLoop {
 
   /** One socket read: parse it, then write every connection's output that the read produced, once each. */
   onRead(c: Connection, buf: Buffer): void {
-    this.unreleased += buf.length;
+    if (!inSharedReadBuffer(buf)) this.unreleased += buf.length;
     if (this.unreleased >= READ_RELEASE_BYTES) {
       this.unreleased = 0;
       releaseReadBuffers();

@@ -1,5 +1,6 @@
 /**
- * Socket read buffers given back while the input flows.
+ * Socket read buffers: one reused buffer for plain TCP connections, and for the others (TLS, websocket)
+ * read buffers given back while the input flows.
  *
  * Node hands every socket read to JavaScript in a fresh buffer (up to 64 KiB, allocated outside the V8
  * heap), which is freed only when a garbage collection finds its Buffer object dead. A publisher that
@@ -9,15 +10,83 @@
  * the first 1,000,000 16-byte PUBs (30 MB of input) took ~9,500 page faults and ~80 ms of kernel time
  * (BENCHMARKS.md, issue 12, third round). nats-server reads into one reused buffer.
  *
- * Every READ_RELEASE_BYTES of input, unless V8 collected the young generation by itself meanwhile (a
- * JetStream publish, for one, makes garbage enough), a young-generation collection frees the read buffers
- * of the past few megabytes, so the allocator reuses their memory. A scavenge costs well under a
- * millisecond when little is alive in the young generation; at this interval that is a few nanoseconds
- * per message.
+ * **Plain TCP sockets read into one shared buffer** (`useSharedReadBuffer`), as nats-server does, through
+ * the mechanism behind net.Socket's `onread` option: Node then calls us with the bytes in that buffer
+ * instead of allocating one per read. The option exists only for sockets we create, so it is applied to an
+ * accepted socket through the same (internal) properties, found on a probe socket made with the option;
+ * where they cannot be found (another Node), the socket stays on 'data' events. The bytes are valid only
+ * during the read's synchronous processing: the parser copies what it keeps (a frame split across reads,
+ * input held back), client and route output is copied into the outbound buffers, and in-process
+ * subscribers get a copy (delivery.ts), since they may keep what they are given.
+ *
+ * **Other reads** (TLS, websocket, a socket with bytes already buffered): every READ_RELEASE_BYTES of such
+ * input, unless V8 collected the young generation by itself meanwhile (a JetStream publish, for one, makes
+ * garbage enough), a young-generation collection frees the read buffers of the past few megabytes, so the
+ * allocator reuses their memory. A scavenge costs well under a millisecond when little is alive in the
+ * young generation; at this interval that is a few nanoseconds per message.
  */
 import { createRequire } from 'node:module';
+import { Socket, type SocketConstructorOpts } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type * as V8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
+
+/** Size of the shared read buffer: what Node reads at once into its own buffers. */
+const SHARED_READ_SIZE = 64 * 1024;
+
+/** Read into by every plain TCP connection, one read at a time. */
+const sharedReadBuffer = Buffer.allocUnsafeSlow(SHARED_READ_SIZE);
+
+/** Whether `buf` is (a view of) the shared read buffer: its bytes are overwritten by the next read. */
+export function inSharedReadBuffer(buf: Buffer): boolean {
+  return buf.buffer === sharedReadBuffer.buffer;
+}
+
+/** net.Socket's internal properties behind `onread`: undefined before the probe, null when not found. */
+let onreadKeys: { buffer: symbol; callback: symbol } | null | undefined;
+
+function findOnreadKeys(): { buffer: symbol; callback: symbol } | null {
+  try {
+    // `onread` is in Node's documentation (net.Socket, since 12) but not in its type definitions.
+    const opts = {
+      onread: { buffer: Buffer.alloc(1), callback: () => true },
+    } as unknown as SocketConstructorOpts;
+    const probe = new Socket(opts);
+    const symbols = Object.getOwnPropertySymbols(probe);
+    probe.destroy();
+    const buffer = symbols.find((x) => x.description === 'kBuffer');
+    const callback = symbols.find((x) => x.description === 'kBufferCb');
+    return buffer !== undefined && callback !== undefined ? { buffer, callback } : null;
+  } catch {
+    return null;
+  }
+}
+
+interface UserBufferHandle {
+  useUserBuffer?: (buf: Uint8Array) => void;
+}
+
+/**
+ * Make `socket` read into the shared buffer and call `onRead` with each read's bytes (a view valid until
+ * `onRead` returns) instead of emitting 'data'. Only a plain TCP socket with nothing buffered yet
+ * qualifies; returns false (and changes nothing) otherwise, and the caller listens for 'data'.
+ * TSNATS_NO_SHARED_READ_BUFFER=1 in the environment turns it off (for comparisons).
+ */
+export function useSharedReadBuffer(socket: Duplex, onRead: (buf: Buffer) => void): boolean {
+  if (!(socket instanceof Socket) || 'encrypted' in socket) return false;
+  if (socket.readableLength > 0 || socket.isPaused()) return false;
+  const handle = (socket as unknown as { _handle?: UserBufferHandle | null })._handle;
+  if (handle?.useUserBuffer === undefined) return false;
+  if (onreadKeys === undefined) {
+    onreadKeys = process.env.TSNATS_NO_SHARED_READ_BUFFER === '1' ? null : findOnreadKeys();
+  }
+  if (onreadKeys === null) return false;
+  const s = socket as unknown as Record<symbol, unknown>;
+  s[onreadKeys.buffer] = sharedReadBuffer;
+  s[onreadKeys.callback] = (n: number, buf: Buffer): void => onRead(buf.subarray(0, n));
+  handle.useUserBuffer(sharedReadBuffer);
+  return true;
+}
 
 /** node:v8, loaded at the first release rather than at start-up (~3 ms). */
 let v8: typeof V8 | undefined;

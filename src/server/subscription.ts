@@ -57,6 +57,11 @@ export class Subscription {
   closed = false;
   /** Queue weight of a remote queue interest (how many members the remote server has). */
   qweight = 1;
+  /**
+   * An in-process handler that copies whatever it keeps before it returns (JetStream's stream ingest and
+   * acks, the hot ones): delivery hands it the shared read buffer as it is instead of a copy.
+   */
+  copiesInput = false;
 
   constructor(
     readonly client: Client | undefined,

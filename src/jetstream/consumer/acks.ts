@@ -76,6 +76,8 @@ export class Acks {
         hdr > 0 ? buf.subarray(start + hdr, start + size) : buf.subarray(start, start + size),
       ),
     );
+    // An ack (a pull request after +NXT too) is read before onAck returns.
+    this.sub.copiesInput = true;
   }
 
   /** The consumer stops: no more acks, no more redelivery checks. */
