@@ -204,7 +204,8 @@ function matchLevel<S>(
     if (l.fwc !== undefined) out.addNode(l.fwc);
     pwc = l.pwc;
     if (pwc !== undefined) matchLevel(pwc.next, tokens, i + 1, end, out);
-    n = l.nodes.get(tokens[i]!);
+    // A level below a wildcard often has no literal tokens (`$JS.ACK.<s>.<c>.*.*.*.*.*`): no lookup then.
+    n = l.nodes.size === 0 ? undefined : l.nodes.get(tokens[i]!);
     l = n?.next;
   }
   // Reached only with all tokens consumed: n and pwc belong to the last level.
