@@ -5,6 +5,8 @@
  * account, through the deferred queue (delivery.ts, re-entrancy rule), and only built when someone there
  * listens. Consumer advisories are in consumer/advisories.ts.
  */
+
+import { textToWire } from '../routing/subject-text.js';
 import type { Account } from '../server/account.js';
 import type { Client } from '../server/client.js';
 import { nuid } from '../util/nuid.js';
@@ -73,7 +75,7 @@ export function sendApiAudit(
 
 /** nats-server's sendCreateAdvisory / sendUpdateAdvisoryLocked / sendDeleteAdvisoryLocked of a stream. */
 export function sendStreamAction(js: JetStream, acc: Account, stream: string, action: StreamAction): void {
-  const subject = `${STREAM_ACTION_PREFIX}${ACTION_SUBJECT[action]}.${stream}`;
+  const subject = `${STREAM_ACTION_PREFIX}${ACTION_SUBJECT[action]}.${textToWire(stream)}`;
   if (!acc.sublist.hasInterest(subject)) return;
   const advisory = {
     ...typedEvent('io.nats.jetstream.advisory.v1.stream_action'),

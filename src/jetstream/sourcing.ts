@@ -30,6 +30,7 @@
  * create request, which may be sent from an API handler.
  */
 
+import { textToWire, wireToText } from '../routing/subject-text.js';
 import { SubjectTransform } from '../routing/transform.js';
 import type { Subscription } from '../server/subscription.js';
 import type { ApiError } from './api/errors.generated.js';
@@ -369,7 +370,9 @@ export class StreamSourcing {
       if (held !== undefined) for (const m of held) this.inbound(si, m.subject, m.reply, m.hdr, m.data);
     });
     si.held = [];
-    si.sub = this.host.subscribe(deliver, (subj, rep, hdr, buf, start, size) => {
+    si.sub = this.host.subscribe(deliver, (wire, rep, hdr, buf, start, size) => {
+      // Stored subjects are text (subject-text.ts).
+      const subj = wireToText(wire);
       const copy = Buffer.allocUnsafe(size);
       buf.copy(copy, 0, start, start + size);
       const h = hdr > 0 ? copy.subarray(0, hdr) : EMPTY;
@@ -380,7 +383,7 @@ export class StreamSourcing {
     si.err = undefined;
     si.sip = true;
     const body = Buffer.from(goJson({ stream_name: src.name, config }), 'utf8');
-    this.host.out.defer(this.stream.account, subject, reply, null, body);
+    this.host.out.defer(this.stream.account, textToWire(subject), reply, null, body);
     si.respTimer = setTimeout(() => {
       si.respTimer = undefined;
       if (si.crSub !== undefined) this.host.unsubscribe(si.crSub);

@@ -18,6 +18,7 @@
  */
 
 import { matchLiteral } from '../routing/subject.js';
+import { textToWire, wireToText } from '../routing/subject-text.js';
 import { SubjectTransform } from '../routing/transform.js';
 import type { Account } from '../server/account.js';
 import type { Delivery } from '../server/delivery.js';
@@ -338,7 +339,8 @@ export class Stream {
 
   private subscribeSubject(subject: string): void {
     if (this.subs.has(subject)) return;
-    const sub = this.host.subscribe(subject, this.inboundBound);
+    // Config subjects are text; the subscription takes the bytes clients send (subject-text.ts).
+    const sub = this.host.subscribe(textToWire(subject), this.inboundBound);
     // processInbound copies the message first thing.
     sub.copiesInput = true;
     this.subs.set(subject, sub);
@@ -362,7 +364,7 @@ export class Stream {
    * answer (nats-server's _sys_ group).
    */
   subscribeDirectFor(name: string): Subscription[] {
-    const base = `${JS_DIRECT_GET_PREFIX}.${name}`;
+    const base = `${JS_DIRECT_GET_PREFIX}.${textToWire(name)}`;
     const queue = DIRECT_GET_GROUP;
     return [
       this.host.subscribe(
@@ -400,6 +402,8 @@ export class Stream {
     size: number,
   ): void {
     if (this.closed) return;
+    // Stored subjects are text (subject-text.ts); ASCII is returned as it is.
+    subject = wireToText(subject);
     // One copy of header + payload; the store keeps references to it.
     const copy = Buffer.allocUnsafe(size);
     buf.copy(copy, 0, start, start + size);
@@ -590,7 +594,7 @@ export class Stream {
       h = appendHeader(h, JSLastSequence, String(last));
       if (headersOnly) h = appendHeader(h, JSMsgSize, String(data.length));
     }
-    this.host.out.defer(this.account, dest, '', h, headersOnly ? EMPTY : data);
+    this.host.out.defer(this.account, textToWire(dest), '', h, headersOnly ? EMPTY : data);
   }
 
   /**
@@ -797,7 +801,7 @@ export class Stream {
       this.directStatus(reply, 408, 'Bad Request');
       return;
     }
-    this.directReply(reply, { seq: 0, last_by_subj: key, next_by_subj: '' });
+    this.directReply(reply, { seq: 0, last_by_subj: wireToText(key), next_by_subj: '' });
   }
 
   private directReply(reply: string, req: MsgGetRequest): void {

@@ -8,6 +8,7 @@
  * their order; responses go out through the out queue (outbound.ts). Handlers count requests for
  * $JS.API.INFO and /jsz as nats-server does: `respond` counts a request, `respondError` an error too.
  */
+import { isAscii, wireToText } from '../../routing/subject-text.js';
 import type { Account } from '../../server/account.js';
 import type { Client } from '../../server/client.js';
 import type { JsAccount } from '../account.js';
@@ -110,8 +111,7 @@ export class ApiRouter {
     const subject = req.subject;
     // Subjects arrive as byte strings (latin1); names in them are UTF-8, as in the JSON bodies they are
     // compared with (a stream "é" is created by `$JS.API.STREAM.CREATE.é`).
-    if (!/^[\x00-\x7f]*$/.test(subject))
-      req = { ...req, subject: Buffer.from(subject, 'latin1').toString('utf8') };
+    if (!isAscii(subject)) req = { ...req, subject: wireToText(subject) };
     try {
       route.handler(req);
     } catch (e) {

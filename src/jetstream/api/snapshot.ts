@@ -16,12 +16,13 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { isValidSubject, tokenAt } from '../../routing/subject.js';
+import { textToWire } from '../../routing/subject-text.js';
 import { nuid } from '../../util/nuid.js';
 import { requesterInfo, sendSnapshotAdvisory } from '../advisories.js';
 import { checkReplicas, checkStreamConfig, decodeStreamConfig, isApiError } from '../config.js';
 import { captureStream } from '../snapshot/capture.js';
 import { RestoreSession } from '../snapshot/restore.js';
-import { DEFAULT_SNAPSHOT_CHUNK_SIZE, sendSnapshot, wireName } from '../snapshot/sender.js';
+import { DEFAULT_SNAPSHOT_CHUNK_SIZE, sendSnapshot } from '../snapshot/sender.js';
 import { nowNanos } from '../store/store.js';
 import { rfc3339Nano } from '../time.js';
 import type { ApiRequest, ApiRouter } from './dispatch.js';
@@ -96,7 +97,7 @@ export function registerSnapshotApi(router: ApiRouter): void {
     const info = stream.info();
     router.respond(req, { type, config: info.config, state: info.state });
     const ci = req.ci ?? requesterInfo(js, req.jsa.account, req.producer ?? null);
-    const wire = wireName(stream.name);
+    const wire = textToWire(stream.name);
     const acc = req.jsa.account;
     sendSnapshotAdvisory(js, acc, 'SNAPSHOT_CREATE', stream.name, wire, { state: info.state }, ci);
     inProgress.add(key);
@@ -105,7 +106,7 @@ export function registerSnapshotApi(router: ApiRouter): void {
     void sendSnapshot({
       jsa: req.jsa,
       streamName: stream.name,
-      deliver: wireName(deliver),
+      deliver: textToWire(deliver),
       chunkSize,
       capture,
     }).then(({ bytes, error }) => {
@@ -155,7 +156,7 @@ export function registerSnapshotApi(router: ApiRouter): void {
     js.server.logger.notice(`Starting restore for stream '${req.jsa.account.name} > ${cfg.name}'`);
     const ci = req.ci ?? requesterInfo(js, req.jsa.account, req.producer ?? null);
     const acc = req.jsa.account;
-    const wire = wireName(cfg.name);
+    const wire = textToWire(cfg.name);
     const start = rfc3339Nano(nowNanos());
     sendSnapshotAdvisory(js, acc, 'RESTORE_CREATE', cfg.name, wire, {}, ci);
     const dir = join(js.storeDir, SNAP_STAGING_DIR, `restore-${nuid()}`);

@@ -46,7 +46,8 @@ export interface StreamMsgEntry {
 const EMPTY = Buffer.alloc(0);
 
 export function encodeStreamMsg(m: StreamMsgEntry): Buffer {
-  const sl = Buffer.byteLength(m.subject, 'latin1');
+  // The subject is text (as stored) and travels as its UTF-8 bytes, as nats-server's; the reply is wire form.
+  const sl = Buffer.byteLength(m.subject, 'utf8');
   const rl = Buffer.byteLength(m.reply, 'latin1');
   const b = Buffer.allocUnsafe(27 + sl + rl + m.hdr.length + m.msg.length);
   let o = 0;
@@ -58,7 +59,7 @@ export function encodeStreamMsg(m: StreamMsgEntry): Buffer {
   o += 8;
   b.writeUInt16LE(sl, o);
   o += 2;
-  o += b.write(m.subject, o, 'latin1');
+  o += b.write(m.subject, o, 'utf8');
   b.writeUInt16LE(rl, o);
   o += 2;
   o += b.write(m.reply, o, 'latin1');
@@ -92,7 +93,7 @@ export function decodeStreamMsg(entry: Buffer): StreamMsgEntry {
     return v;
   };
   const sl = take(2).readUInt16LE(0);
-  const subject = take(sl).toString('latin1');
+  const subject = take(sl).toString('utf8');
   const rl = take(2).readUInt16LE(0);
   const reply = take(rl).toString('latin1');
   const hl = take(2).readUInt16LE(0);

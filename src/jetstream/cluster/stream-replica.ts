@@ -19,6 +19,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EntryType } from '../../raft/codec.js';
 import type { CommittedEntry, RaftApplier, RaftNode } from '../../raft/node.js';
+import { textToWire } from '../../routing/subject-text.js';
 import type { JsAccount } from '../account.js';
 import { sendStreamAction } from '../advisories.js';
 import { nowNanos } from '../store/store.js';
@@ -371,7 +372,7 @@ export class ReplicatedStream implements StreamReplica, RaftApplier {
     };
     this.ctx.core.delivery.defer(
       this.jsa.account,
-      `$JS.EVENT.ADVISORY.STREAM.LEADER_ELECTED.${this.name}`,
+      textToWire(`$JS.EVENT.ADVISORY.STREAM.LEADER_ELECTED.${this.name}`),
       '',
       null,
       Buffer.from(JSON.stringify(body)),

@@ -5,6 +5,7 @@
  * consumer's DeliveryState (state.ts).
  */
 import { parseGoDurationNanos } from '../../conf/duration.js';
+import { textToWire } from '../../routing/subject-text.js';
 import type { Subscription } from '../../server/subscription.js';
 import { decodeRequest } from '../api/json.js';
 import type { Consumer } from './consumer.js';
@@ -57,7 +58,10 @@ function startsWith(buf: Buffer, prefix: Buffer): boolean {
 }
 
 export class Acks {
-  /** `$JS.ACK.<stream>.<consumer>.`: the ack reply subject of a delivery continues with its numbers. */
+  /**
+   * `$JS.ACK.<stream>.<consumer>.`, in wire form (subject-text.ts): the ack reply subject of a delivery
+   * continues with its numbers.
+   */
   readonly prefix: string;
   private readonly s: DeliveryState;
   private ptmr: NodeJS.Timeout | undefined;
@@ -65,7 +69,7 @@ export class Acks {
 
   constructor(private readonly c: Consumer) {
     this.s = c.state;
-    this.prefix = `$JS.ACK.${c.stream.name}.${c.name}.`;
+    this.prefix = textToWire(`$JS.ACK.${c.stream.name}.${c.name}.`);
   }
 
   subscribe(): void {

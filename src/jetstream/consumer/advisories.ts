@@ -2,6 +2,8 @@
  * A consumer's advisories and metrics (nats-server's sendAdvisory and friends): created/deleted, NAK,
  * TERM, max deliveries, sampled ack latency. Published only when someone listens on the subject.
  */
+
+import { textToWire } from '../../routing/subject-text.js';
 import { goJson } from '../api/json.js';
 import { nowNanos } from '../store/store.js';
 import { rfc3339Nano } from '../time.js';
@@ -29,7 +31,7 @@ export class Advisories {
   private send(subject: string, body: object): void {
     const c = this.c;
     if (!c.acc.sublist.hasInterest(subject)) return;
-    c.hub.publish(c.acc, subject, null, Buffer.from(goJson(body), 'utf8'));
+    c.hub.publish(c.acc, textToWire(subject), null, Buffer.from(goJson(body), 'utf8'));
   }
 
   /** The consumer was created or deleted (not for internal "direct" consumers). */

@@ -20,6 +20,7 @@
  * setImmediate. Messages go out through the hub (hub.ts) in order with the status messages.
  */
 import { matchLiteral, subjectIsSubsetMatch } from '../../routing/subject.js';
+import { textToWire } from '../../routing/subject-text.js';
 import type { Account } from '../../server/account.js';
 import type { Subscription } from '../../server/subscription.js';
 import type { JsAccount } from '../account.js';
@@ -208,7 +209,7 @@ export class Consumer implements StreamConsumer, HubConsumer, StreamListener {
       // Clustered: pull requests reach the consumer's leader through this subscription, wherever the
       // client is connected (the API dispatcher leaves them alone).
       this.nextSub = this.jsa.subscribe(
-        `$JS.API.CONSUMER.MSG.NEXT.${this.stream.name}.${this.name}`,
+        textToWire(`$JS.API.CONSUMER.MSG.NEXT.${this.stream.name}.${this.name}`),
         (_s, reply, hdr, buf, start, size) =>
           this.processNextMsgRequest(
             reply,
@@ -279,7 +280,7 @@ export class Consumer implements StreamConsumer, HubConsumer, StreamListener {
       this.state.npc = 0;
       this.state.npcm = 0;
     }
-    this.push.dsubj = next.deliver_subject;
+    this.push.dsubj = textToWire(next.deliver_subject);
     this.persist.saveMeta();
     return undefined;
   }
@@ -541,7 +542,9 @@ export class Consumer implements StreamConsumer, HubConsumer, StreamListener {
     const dseq = s.dseq++;
     const psz = m.subject.length + ackReply.length + hdr.length + data.length;
     this.push.countBytes(psz);
-    this.hub.deliver(this.acc, dsubj, m.subject, ackReply, hdr.length > 0 ? hdr : null, data, this, m.seq);
+    // Stored subjects are text; receivers get the bytes that were published (subject-text.ts).
+    const subject = textToWire(m.subject);
+    this.hub.deliver(this.acc, dsubj, subject, ackReply, hdr.length > 0 ? hdr : null, data, this, m.seq);
     const ap = this.cfg.ack_policy;
     if (ap === 'explicit' || ap === 'all') this.acks.trackPending(m.seq, dseq);
     else {

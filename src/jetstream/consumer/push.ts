@@ -13,6 +13,7 @@
  * FLOW_CONTROL_MAX_PENDING up to all of it.
  */
 
+import { textToWire } from '../../routing/subject-text.js';
 import type { Sublist } from '../../routing/sublist.js';
 import { importedSubject, matchesImport } from '../../server/account.js';
 import type { Subscription } from '../../server/subscription.js';
@@ -41,7 +42,7 @@ export class Push {
   private hbTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly c: Consumer) {
-    this.dsubj = c.cfg.deliver_subject;
+    this.dsubj = textToWire(c.cfg.deliver_subject);
   }
 
   /** The reply subject of the flow control request not answered yet ('' = none): the consumer is stalled. */
@@ -54,7 +55,7 @@ export class Push {
     const c = this.c;
     if (c.cfg.flow_control) {
       this.setMaxPendingBytes(FLOW_CONTROL_MAX_PENDING);
-      this.fcSub = c.jsa.subscribe(`$JS.FC.${c.stream.name}.${c.name}.*`, (subject) =>
+      this.fcSub = c.jsa.subscribe(textToWire(`$JS.FC.${c.stream.name}.${c.name}.*`), (subject) =>
         this.processFlowControl(subject),
       );
     }
@@ -146,8 +147,8 @@ export class Push {
     if (c.closed || !c.isPush || c.cfg.deliver_subject === deliver) return;
     if (c.state.pending.size > 0) c.acks.forceExpirePending();
     c.hub.untrack(c.acc, this.dsubj, c);
-    this.dsubj = deliver;
-    c.hub.track(c.acc, deliver, c);
+    this.dsubj = textToWire(deliver);
+    c.hub.track(c.acc, this.dsubj, c);
     c.cfg.deliver_subject = deliver;
     this.updateDeliveryInterest(this.boundInterest());
   }
@@ -184,10 +185,10 @@ export class Push {
   private sendFlowControl(): void {
     const c = this.c;
     if (!c.isPush) return;
-    const reply = `$JS.FC.${c.stream.name}.${c.name}.${randomToken(4)}`;
+    const reply = textToWire(`$JS.FC.${c.stream.name}.${c.name}.${randomToken(4)}`);
     this.fcsz = this.pbytes;
     this.fcid = reply;
-    c.hub.publish(c.acc, c.cfg.deliver_subject, statusHdr(100, 'FlowControl Request'), EMPTY, reply);
+    c.hub.publish(c.acc, this.dsubj, statusHdr(100, 'FlowControl Request'), EMPTY, reply);
   }
 
   private processFlowControl(subject: string): void {

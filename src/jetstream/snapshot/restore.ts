@@ -15,6 +15,7 @@
 
 import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
 import { dirname, isAbsolute, join, normalize, sep } from 'node:path';
+import { textToWire } from '../../routing/subject-text.js';
 import type { Subscription } from '../../server/subscription.js';
 import { nuid } from '../../util/nuid.js';
 import { S2StreamReader } from '../../util/s2-stream.js';
@@ -29,7 +30,6 @@ import { goJson } from '../api/json.js';
 import { ResponseType } from '../api/types.js';
 import type { StreamConfig } from '../config.js';
 import { isApiError } from '../config.js';
-import { wireName } from './sender.js';
 
 /** nats-server's activityInterval: an upload idle this long is abandoned. */
 export const RESTORE_IDLE_MS = 5000;
@@ -60,7 +60,7 @@ export class RestoreSession {
     private readonly onComplete: (bytes: number) => void,
   ) {
     mkdirSync(dir, { recursive: true });
-    this.deliverSubject = `$JS.SNAPSHOT.RESTORE.${wireName(cfg.name)}.${nuid()}`;
+    this.deliverSubject = `$JS.SNAPSHOT.RESTORE.${textToWire(cfg.name)}.${nuid()}`;
     this.tar = new TarReader({
       file: (name, size) => this.openFile(name, size),
       data: (chunk) => {

@@ -16,6 +16,7 @@
  */
 
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { textToWire } from '../../routing/subject-text.js';
 import type { Account } from '../../server/account.js';
 import type { Subscription } from '../../server/subscription.js';
 import { nodeFsPromises } from '../../util/builtin.js';
@@ -33,11 +34,6 @@ const ACK_WAIT_MS = 10;
 const INTEREST_WAIT_MS = 2000;
 /** Files are read in pieces of this size. */
 const READ_PIECE = 1024 * 1024;
-
-/** A name as it travels in subjects (the sublist's strings are bytes, one char each). */
-export function wireName(s: string): string {
-  return /^[\x00-\x7f]*$/.test(s) ? s : Buffer.from(s, 'utf8').toString('latin1');
-}
 
 export interface SnapshotSend {
   jsa: JsAccount;
@@ -71,7 +67,7 @@ class Sender {
 
   constructor(private readonly s: SnapshotSend) {
     this.acc = s.jsa.account;
-    this.ackSubject = `$JS.SNAPSHOT.ACK.${wireName(s.streamName)}.${nuid()}`;
+    this.ackSubject = `$JS.SNAPSHOT.ACK.${textToWire(s.streamName)}.${nuid()}`;
   }
 
   async run(): Promise<{ bytes: number; error?: string }> {
