@@ -1,4 +1,5 @@
 import { subjectHasWildcard, subjectIsSubsetMatch } from '../routing/subject.js';
+import { textToWire } from '../routing/subject-text.js';
 import { Sublist } from '../routing/sublist.js';
 import type { Permissions, ResponsePermission } from './types.js';
 
@@ -16,11 +17,20 @@ export function splitSubjectQueue(s: string): PermEntry {
   throw new Error(`invalid subject-queue "${s}"`);
 }
 
+/**
+ * Permissions are given as text (configuration, JWT) and checked against subjects and queue names in wire
+ * form (routing/subject-text.ts).
+ */
 function buildList(entries: string[] | undefined, withQueues: boolean): Sublist<PermEntry> | null {
   if (entries === undefined) return null;
   const sl = new Sublist<PermEntry>();
   for (const e of entries) {
-    sl.insert(withQueues ? splitSubjectQueue(e) : { subject: e, queue: undefined });
+    if (withQueues) {
+      const { subject, queue } = splitSubjectQueue(e);
+      sl.insert({ subject: textToWire(subject), queue: queue === undefined ? undefined : textToWire(queue) });
+    } else {
+      sl.insert({ subject: textToWire(e), queue: undefined });
+    }
   }
   return sl;
 }
@@ -75,7 +85,7 @@ export class ClientPermissions {
       p.subscribe?.deny !== undefined && p.subscribe.deny.length > 0
         ? buildList(p.subscribe.deny, true)
         : null;
-    this.subDenyList = p.subscribe?.deny ?? [];
+    this.subDenyList = (p.subscribe?.deny ?? []).map(textToWire);
     this.responses = p.responses;
   }
 

@@ -8,6 +8,7 @@
 import type { JwtExport } from '../auth/jwt.js';
 import type { AuthorizationConfig, ExportConfig } from '../auth/types.js';
 import type { MappingDestination } from '../routing/mapping.js';
+import { wireToText } from '../routing/subject-text.js';
 import type { Account } from '../server/account.js';
 import { rfc3339 } from './format.js';
 
@@ -113,9 +114,9 @@ export function importsOf(acc: Account, accounts: readonly Account[]): ExtImport
       if (imp.importer !== acc) continue;
       const local = imp.to !== '' ? imp.to : imp.prefix !== '' ? `${imp.prefix}.${imp.subject}` : imp.subject;
       out.push({
-        subject: imp.subject,
+        subject: wireToText(imp.subject),
         account: exporter.name,
-        local_subject: local,
+        local_subject: wireToText(local),
         type: 'stream',
         invalid: false,
         share: false,
@@ -125,9 +126,9 @@ export function importsOf(acc: Account, accounts: readonly Account[]): ExtImport
   }
   for (const si of acc.serviceImports) {
     out.push({
-      subject: si.local,
+      subject: wireToText(si.local),
       account: si.exporter.name,
-      to: si.remote,
+      to: wireToText(si.remote),
       type: 'service',
       invalid: false,
       share: false,

@@ -7,6 +7,7 @@
  * transform.ts, except `left` and `right`, which nats-server 2.10 refuses here.
  */
 import { isValidSubject, matchLiteral, subjectHasWildcard } from './subject.js';
+import { textToWire, wireToText } from './subject-text.js';
 import { isMustache, MAPPING_FUNCTIONS, SubjectTransform, TransformErrors } from './transform.js';
 
 /** One destination of a mapping as configured. */
@@ -115,7 +116,13 @@ export class SubjectMapper {
 
   /** Mappings already checked with mappingProblem. A later one for the same source replaces the earlier. */
   constructor(configs: readonly MappingConfig[]) {
-    for (const c of configs) {
+    for (const text of configs) {
+      // Configured as text, matched against subjects in wire form (subject-text.ts).
+      const c: MappingConfig = {
+        ...text,
+        subject: textToWire(text.subject),
+        destinations: text.destinations.map((d) => ({ ...d, subject: textToWire(d.subject) })),
+      };
       const listed = new Set(c.destinations.map((d) => d.subject));
       const global = c.destinations.filter((d) => (d.cluster ?? '') === '');
       const byCluster = new Map<string, MappingDestination[]>();
@@ -144,11 +151,11 @@ export class SubjectMapper {
    */
   describe(): { src: string; dests: MappingDestination[] }[] {
     return this.mappings.map((m) => ({
-      src: m.src,
+      src: wireToText(m.src),
       dests: [
-        ...m.dests.map((d) => ({ subject: d.transform.dest, weight: d.upTo })),
+        ...m.dests.map((d) => ({ subject: wireToText(d.transform.dest), weight: d.upTo })),
         ...[...m.clusterDests].flatMap(([cluster, ds]) =>
-          ds.map((d) => ({ subject: d.transform.dest, weight: d.upTo, cluster })),
+          ds.map((d) => ({ subject: wireToText(d.transform.dest), weight: d.upTo, cluster })),
         ),
       ],
     }));

@@ -30,3 +30,9 @@ export function wireToText(wire: string): string {
 export function textToWire(text: string): string {
   return isAscii(text) ? text : Buffer.from(text, 'utf8').toString('latin1');
 }
+
+/** True when every char of `s` fits in one byte (a wire-form string can be written back as latin1). */
+export function isLatin1(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0xff) return false;
+  return true;
+}

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { TrustedAccount } from '../auth/operator.js';
 import type { SubjectMapper } from '../routing/mapping.js';
 import { matchLiteral, subjectIsLiteral } from '../routing/subject.js';
+import { textToWire } from '../routing/subject-text.js';
 import { Sublist } from '../routing/sublist.js';
 import type { Client } from './client.js';
 import type { Subscription } from './subscription.js';
@@ -99,12 +100,19 @@ export class Account {
     this.sublist = new Sublist<Subscription>({ cacheEnabled: sublistCache });
   }
 
+  /** Subjects are given as text (configuration, JWT) and kept in wire form (routing/subject-text.ts). */
   addStreamImporter(imp: StreamImporter): void {
+    imp.subject = textToWire(imp.subject);
+    imp.prefix = textToWire(imp.prefix);
+    imp.to = textToWire(imp.to);
     this.streamImporters.push(imp);
     this.crossAccount = true;
   }
 
+  /** Subjects are given as text (configuration, JWT) and kept in wire form (routing/subject-text.ts). */
   addServiceImport(imp: ServiceImport): void {
+    imp.local = textToWire(imp.local);
+    imp.remote = textToWire(imp.remote);
     this.serviceImports.push(imp);
     this.literalServiceImports = undefined;
     this.crossAccount = true;

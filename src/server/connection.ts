@@ -25,6 +25,7 @@ import {
   type ParserSink,
   type SubOp,
 } from '../protocol/parser.js';
+import { isLatin1 } from '../routing/subject-text.js';
 import { ClosedReason } from './closed-reason.js';
 import type { Logger } from './logger.js';
 import type { ServerOptions } from './options.js';
@@ -222,7 +223,11 @@ export abstract class Connection implements ParserSink {
   sendErr(err: string): void {
     if (this.closed) return;
     this.traceOut(`-ERR ${err}`);
-    this.out.utf8(`-ERR '${err}'\r\n`);
+    // Errors quote subjects in wire form (one char per byte): written back as the bytes they were. Text
+    // beyond latin-1 (no error of ours has any) goes as UTF-8.
+    const line = `-ERR '${err}'\r\n`;
+    if (isLatin1(line)) this.out.latin1(line);
+    else this.out.utf8(line);
     this.ctx.queueFlush(this);
   }
 
