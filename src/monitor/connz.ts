@@ -2,6 +2,8 @@
  * /connz: open and recently closed client connections, with nats-server 2.9's `Connz`/`ConnInfo` fields,
  * sort options, pagination and errors.
  */
+
+import { wireToText } from '../routing/subject-text.js';
 import type { Client } from '../server/client.js';
 import { type ClosedClient, type ClosedSub, rawAuthUser } from '../server/closed-client.js';
 import {
@@ -217,8 +219,8 @@ function openView(c: Client): OpenView {
 function subDetail(sub: ClosedSub, c: ConnView, withAccount: boolean): SubDetail {
   return {
     ...(withAccount ? { account: c.accountName } : {}),
-    subject: sub.subject,
-    ...(sub.queue !== undefined && sub.queue !== '' ? { qgroup: sub.queue } : {}),
+    subject: wireToText(sub.subject),
+    ...(sub.queue !== undefined && sub.queue !== '' ? { qgroup: wireToText(sub.queue) } : {}),
     sid: sub.sid,
     msgs: sub.nm,
     ...(sub.max > 0 ? { max: sub.max } : {}),
@@ -247,7 +249,7 @@ function row(c: ConnView, now: number, o: ConnzOptions): Row {
   if (subs.length > 0) {
     // Closed connections keep their subscriptions with the account, as nats-server saves them.
     if (o.subsDetail) list = { subscriptions_list_detail: subs.map((s) => subDetail(s, c, closed)) };
-    else if (o.subs) list = { subscriptions_list: subs.map((s) => s.subject) };
+    else if (o.subs) list = { subscriptions_list: subs.map((s) => wireToText(s.subject)) };
   }
   const info: ConnInfo = {
     cid: c.cid,

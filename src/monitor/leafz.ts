@@ -1,4 +1,6 @@
 /** /leafz: the leaf node connections, accepted and solicited, with nats-server's LeafInfo fields. */
+
+import { wireToText } from '../routing/subject-text.js';
 import { decodeBool, goDurationMs, rfc3339 } from './format.js';
 import type { MonitoredServer } from './state.js';
 
@@ -55,7 +57,7 @@ export function leafz(server: MonitoredServer, opts: Partial<LeafzOptions> = {})
     in_bytes: l.inBytes,
     out_bytes: l.outBytes,
     subscriptions: l.subscriptions.length,
-    ...(opts.subs === true ? { subscriptions_list: l.subscriptions } : {}),
+    ...(opts.subs === true ? { subscriptions_list: l.subscriptions.map(wireToText) } : {}),
     compression: COMPRESSION_NOT_SUPPORTED,
   }));
   return {

@@ -1,4 +1,6 @@
 /** /routez: cluster routes, as nats-server's Routez. */
+
+import { wireToText } from '../routing/subject-text.js';
 import type { SubDetail } from './connz.js';
 import { decodeSubs, goDurationMs, myUptime, rfc3339 } from './format.js';
 import { COMPRESSION_NOT_SUPPORTED } from './leafz.js';
@@ -78,14 +80,14 @@ export function routez(server: MonitoredServer, opts: Partial<RoutezOptions> = {
     if (opts.subsDetail && r.subscriptionsDetail !== undefined) {
       info.subscriptions_list_detail = r.subscriptionsDetail.map((d) => ({
         account: d.account,
-        subject: d.subject,
-        ...(d.queue !== undefined ? { qgroup: d.queue } : {}),
+        subject: wireToText(d.subject),
+        ...(d.queue !== undefined ? { qgroup: wireToText(d.queue) } : {}),
         sid: d.sid,
         msgs: 0,
         cid: r.rid,
       }));
     } else if (opts.subs && r.subscriptionsList !== undefined) {
-      info.subscriptions_list = r.subscriptionsList;
+      info.subscriptions_list = r.subscriptionsList.map(wireToText);
     }
     info.compression = COMPRESSION_NOT_SUPPORTED;
     return info;

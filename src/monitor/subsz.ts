@@ -3,6 +3,7 @@
  * themselves (`subs=1`), paginated and filtered by a publish subject (`test=`), as nats-server 2.9 does.
  */
 import { isValidLiteralSubject, matchLiteral } from '../routing/subject.js';
+import { wireToText } from '../routing/subject-text.js';
 import type { SubDetail } from './connz.js';
 import { BadRequest, decodeBool, decodeInt, rfc3339 } from './format.js';
 import { accountsOf, type MonitoredServer } from './state.js';
@@ -103,8 +104,8 @@ export function subsz(server: MonitoredServer, opts: Partial<SubszOptions> = {})
       if (o.test !== '' && !matchLiteral(o.test, sub.subject)) continue;
       details.push({
         account: a.name,
-        subject: sub.subject,
-        ...(sub.queue !== undefined && sub.queue !== '' ? { qgroup: sub.queue } : {}),
+        subject: wireToText(sub.subject),
+        ...(sub.queue !== undefined && sub.queue !== '' ? { qgroup: wireToText(sub.queue) } : {}),
         sid: sub.sid,
         msgs: sub.nm,
         ...(sub.max > 0 ? { max: sub.max } : {}),

@@ -3,7 +3,7 @@
  * imports between accounts. The file is text; clients send the subjects' UTF-8 bytes. The same scenario runs
  * on the reference nats-server (when installed) and on tsnats, and what the clients see must be the same:
  * messages, the mapped subject, the service's answer, the imported stream, and the wording of a permission
- * violation with the subject in it.
+ * violation with the subject in it, and the subscriptions /connz lists.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -40,9 +40,11 @@ interface Seen {
   received: string[];
   answer: string;
   errors: string[];
+  /** /connz?subs=1: the subscriptions of A's client, as the monitor shows them. */
+  monitored: string[];
 }
 
-async function scenario(port: number): Promise<Seen> {
+async function scenario(port: number, monitorUrl: string): Promise<Seen> {
   const a = await connect({ port, user: 'a', pass: 'a', reconnect: false });
   const b = await connect({ port, user: 'b', pass: 'b', reconnect: false });
   const errors: string[] = [];
@@ -82,7 +84,14 @@ async function scenario(port: number): Promise<Seen> {
     await a.flush();
     const deadline = Date.now() + 2000;
     while (!received.includes('ü.ende=ende') && Date.now() < deadline) await a.flush();
-    return { received: received.sort(), answer, errors: errors.sort() };
+    const connz = (await (await fetch(`${monitorUrl}/connz?subs=1&acc=A`)).json()) as {
+      connections: { subscriptions_list?: string[] }[];
+    };
+    const monitored = connz.connections
+      .flatMap((c) => c.subscriptions_list ?? [])
+      .filter((s) => !s.startsWith('_INBOX.'))
+      .sort();
+    return { received: received.sort(), answer, errors: errors.sort(), monitored };
   } finally {
     await a.close();
     await b.close();
@@ -93,15 +102,21 @@ const expected: Seen = {
   received: ['import.strom.ü.y=importiert', 'ü.ende=ende', 'ü.umgeleitet=umgeleitet', 'ü.x=direkt'].sort(),
   answer: 'antwort',
   errors: ['PermissionViolationError: Permissions Violation for Publish to "verboten.ü"'],
+  monitored: ['import.>', 'ü.>'],
 };
 
 describe('configuration: subjects with non-ASCII characters', () => {
   test('permissions, mappings and imports apply to the bytes clients send, as in nats-server', async () => {
     const kinds = hasReference() ? (['nats-server', 'tsnats'] as const) : (['tsnats'] as const);
     for (const kind of kinds) {
-      const server = await launch({ kind, config: CONFIG });
+      const server = await launch({
+        kind,
+        config: CONFIG,
+        args: ['-m', '-1'],
+        listeners: ['nats', 'monitoring'],
+      });
       try {
-        assert.deepEqual(await scenario(server.port), expected, kind);
+        assert.deepEqual(await scenario(server.port, server.monitorUrl!), expected, kind);
       } finally {
         await server.stop();
       }
