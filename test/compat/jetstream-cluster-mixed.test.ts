@@ -20,6 +20,7 @@ import {
   r3StreamAcrossKills,
   streamItsMembersCannotOpen,
   streamLeader,
+  whenPlaced,
 } from '../helpers/js-cluster-checks.js';
 import type { ServerKind } from '../helpers/launcher.js';
 import { hasReference } from '../helpers/reference.js';
@@ -53,7 +54,11 @@ for (const [title, kinds] of TOPOLOGIES) {
         const leader = await moveMetaLeader(cluster, nc, kind);
         assert.equal(cluster.node(leader).kind, kind);
         const name = `META_${kind === 'tsnats' ? 'TS' : 'GO'}`;
-        const si = await jsm.streams.add({ name, subjects: [`${name.toLowerCase()}.>`], num_replicas: 3 });
+        // Right after the cluster starts, a meta leader may not have seen a peer's statsz yet and answers
+        // "no suitable peers" (nats-server does too): retried, as the other checks do.
+        const si = await whenPlaced(() =>
+          jsm.streams.add({ name, subjects: [`${name.toLowerCase()}.>`], num_replicas: 3 }),
+        );
         assert.equal(si.cluster?.replicas?.length, 2);
         const js = jetstream(nc, { timeout: 5000 });
         for (let i = 0; i < 50; i++) await js.publish(`${name.toLowerCase()}.x`, `v${i}`);

@@ -747,6 +747,9 @@ class MemEntry implements IndexedMsg {
  * nats-server's memStore: `new MemStore(limits?)`. Messages are copied in on store (the caller's buffers may be a reused read
  * buffer); loads return views of the stored copy, which callers must not modify.
  */
+/** The headers of a message without any (shared; a zero-length Buffer cannot be written to). */
+const NO_BYTES = Buffer.alloc(0);
+
 export class MemStore extends IndexedStore<MemEntry> {
   protected append(
     seq: number,
@@ -763,12 +766,14 @@ export class MemStore extends IndexedStore<MemEntry> {
   }
 
   protected read(e: MemEntry): StoredMsg {
+    // Most messages have no headers: no views to make then (this runs for every delivery).
+    const h = e.hdrLen;
     return {
       subject: e.subj.subject,
       seq: e.seq,
       ts: e.ts,
-      hdr: e.buf.subarray(0, e.hdrLen),
-      data: e.buf.subarray(e.hdrLen),
+      hdr: h === 0 ? NO_BYTES : e.buf.subarray(0, h),
+      data: h === 0 ? e.buf : e.buf.subarray(h),
     };
   }
 

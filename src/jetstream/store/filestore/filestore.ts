@@ -199,6 +199,8 @@ function isNoSpace(err: unknown): boolean {
   return err instanceof Error && NO_SPACE_CODES.has((err as NodeJS.ErrnoException).code ?? '');
 }
 
+/** The headers of a message without any (shared; a zero-length Buffer cannot be written to). */
+const NO_BYTES = Buffer.alloc(0);
 const DEFAULT_BLOCK_SIZE = 8 * 1024 * 1024;
 const MIN_DYNAMIC_BLOCK_SIZE = 64 * 1024;
 /** Group commit waits only while the filesystem has this much room beyond what is pending. */
@@ -578,17 +580,23 @@ export class FileStore extends IndexedStore<FileEntry> {
     const subjLen = rec.readUInt16LE(o + 6);
     const hdrLen = rec.readUInt32LE(o + 24);
     const dataLen = rec.readUInt32LE(o + 28);
-    const p = o + REC_FIXED + subjLen;
-    let payload = rec.subarray(p, p + hdrLen + dataLen);
+    let p = o + REC_FIXED + subjLen;
     // The active block's buffer is overwritten by erase and replaced as it grows: hand out a copy. A cache
     // is never written to (erase drops it), so its bytes can be handed out as they are.
-    if (b.buf !== undefined) payload = Buffer.from(payload);
+    if (b.buf !== undefined) {
+      rec = Buffer.from(rec.subarray(p, p + hdrLen + dataLen));
+      p = 0;
+    }
+    // One view for a message without headers (most): this runs for every delivery.
     return {
       subject: e.subj.subject,
       seq: e.seq,
       ts: e.ts,
-      hdr: payload.subarray(0, hdrLen),
-      data: payload.subarray(hdrLen),
+      hdr: hdrLen === 0 ? NO_BYTES : rec.subarray(p, p + hdrLen),
+      data:
+        p === 0 && hdrLen === 0 && dataLen === rec.length
+          ? rec
+          : rec.subarray(p + hdrLen, p + hdrLen + dataLen),
     };
   }
 
