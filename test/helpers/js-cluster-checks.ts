@@ -96,18 +96,23 @@ export async function moveMetaLeader(
   nc: NatsConnection,
   kind: 'tsnats' | 'nats-server',
 ): Promise<string> {
+  // The leader every running node agrees on, '' while they do not (right after start or an election,
+  // one node's view can lag: acting on it made step-downs that moved nothing).
   const metaLeader = async (): Promise<string> => {
+    let agreed = '';
     for (const n of cluster.nodes) {
       if (n.proc === undefined) continue;
       const jsz = (await cluster.monitor(n.name, '/jsz').catch(() => ({}))) as {
         meta_cluster?: { leader?: string };
       };
       const l = jsz.meta_cluster?.leader ?? '';
-      if (l !== '') return l;
+      if (l === '' || (agreed !== '' && l !== agreed)) return '';
+      agreed = l;
     }
-    return '';
+    return agreed;
   };
   for (let i = 0; i < 12; i++) {
+    await waitFor(async () => (await metaLeader()) !== '', 30_000, 'the nodes to agree on a meta leader');
     const leader = await metaLeader();
     if (leader !== '' && cluster.node(leader).kind === kind) return leader;
     if (leader !== '')
