@@ -103,22 +103,23 @@ for (const [title, kinds] of TOPOLOGIES) {
         }
       }));
 
-    test('an R3 stream on non-ASCII subjects stores the same subjects under a leader of each kind', () =>
+    test('an R3 stream with a non-ASCII name and subjects stores the same subjects under a leader of each kind', () =>
       cluster.explained(async () => {
         // Replicated messages carry the subject's UTF-8 bytes: a tsnats replica must read what nats-server
-        // proposes, and the other way round.
-        await jsm.streams.add({ name: 'UTF8', subjects: ['ü.>'], num_replicas: 3 });
+        // proposes, and the other way round. The name travels in subjects between the servers too (stream
+        // info requests, step-downs, advisories).
+        await jsm.streams.add({ name: 'STRÖMUNG', subjects: ['ü.>'], num_replicas: 3 });
         const js = jetstream(nc, { timeout: 5000 });
         for (const kind of ['tsnats', 'nats-server', 'tsnats'] as const) {
-          await moveStreamLeader(cluster, nc, jsm, 'UTF8', kind);
+          await moveStreamLeader(cluster, nc, jsm, 'STRÖMUNG', kind);
           await js.publish(`ü.${kind}`, kind);
         }
         // Read back under a leader of each kind: the subjects as published.
         for (const kind of ['nats-server', 'tsnats'] as const) {
-          await moveStreamLeader(cluster, nc, jsm, 'UTF8', kind);
-          const info = await jsm.streams.info('UTF8', { subjects_filter: '>' });
+          await moveStreamLeader(cluster, nc, jsm, 'STRÖMUNG', kind);
+          const info = await jsm.streams.info('STRÖMUNG', { subjects_filter: '>' });
           assert.deepEqual(info.state.subjects, { 'ü.tsnats': 2, 'ü.nats-server': 1 }, `led by ${kind}`);
-          const m = await jsm.streams.getMessage('UTF8', { last_by_subj: 'ü.nats-server' });
+          const m = await jsm.streams.getMessage('STRÖMUNG', { last_by_subj: 'ü.nats-server' });
           assert.equal(m?.subject, 'ü.nats-server');
           assert.equal(m?.seq, 2);
         }

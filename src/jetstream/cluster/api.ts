@@ -16,6 +16,7 @@
  */
 import { groupName, nodeIdOf, randomToken8 } from '../../raft/ids.js';
 import { subjectsCollide, tokenAt } from '../../routing/subject.js';
+import { textToWire, wireToText } from '../../routing/subject-text.js';
 import type { JsAccount } from '../account.js';
 import { API_AUDIT_SUBJECT, sendApiAudit } from '../advisories.js';
 import { accountInfoBody } from '../api/account-info.js';
@@ -96,7 +97,9 @@ const LEADERLESS_GRACE = 10_000;
 const LIST_GATHER_MS = 4000;
 
 interface Request {
+  /** Text form (names in it are compared with JSON); `wire` is the subject as received. */
   subject: string;
+  wire: string;
   reply: string;
   hdr: Buffer;
   body: Buffer;
@@ -111,8 +114,10 @@ export class ClusterApi {
   ) {}
 
   /** The `$JS.API.>` subscription in the system account. */
-  dispatch(subject: string, reply: string, hdr: Buffer, body: Buffer): undefined {
+  dispatch(wire: string, reply: string, hdr: Buffer, body: Buffer): undefined {
     if (reply === '') return;
+    // Names in the subject are text, as in the JSON bodies they are compared with (subject-text.ts).
+    const subject = wireToText(wire);
     const meta = this.ctx.meta;
     // nats-server answers the meta leader step-down on its own subscription, without the header.
     if (subject === '$JS.API.META.LEADER.STEPDOWN') {
@@ -134,7 +139,7 @@ export class ClusterApi {
     }
     const jsa = this.ctx.js.lookupAccount(accountOf(ci));
     if (jsa === undefined) return;
-    const req: Request = { subject, reply, hdr, body: Buffer.from(body), ci, jsa };
+    const req: Request = { subject, wire, reply, hdr, body: Buffer.from(body), ci, jsa };
     const t = subject.split('.');
     const op = t.slice(2, 4).join('.');
     try {
@@ -557,7 +562,8 @@ export class ClusterApi {
     timer.unref();
     subjects.forEach((s, i) => {
       // Local replicas answer too: an ordinary deferred publish reaches them and the routes.
-      core.delivery.defer(this.ctx.sys, s, `${prefix}.${i}`, null, Buffer.alloc(0));
+      // Names are text; the subject goes out as their UTF-8 bytes (subject-text.ts), as nats-server's.
+      core.delivery.defer(this.ctx.sys, textToWire(s), `${prefix}.${i}`, null, Buffer.alloc(0));
     });
   }
 
@@ -589,7 +595,8 @@ export class ClusterApi {
     const createType = req.hdr.length > 0 && getHeader(req.hdr, 'Nats-Response-Type') === 'create';
     this.ctx.js.api.dispatchRequest({
       jsa: req.jsa,
-      subject: req.subject,
+      // The account's dispatcher takes the subject as received (it converts it itself).
+      subject: req.wire,
       reply: req.reply,
       hdr: req.hdr,
       body: req.body,
@@ -970,7 +977,8 @@ export class ClusterApi {
     if (rc === undefined && !ca.group.peers.includes(this.ctx.selfId)) return;
     this.ctx.js.api.dispatchRequest({
       jsa: req.jsa,
-      subject: req.subject,
+      // The account's dispatcher takes the subject as received (it converts it itself).
+      subject: req.wire,
       reply: req.reply,
       hdr: req.hdr,
       body: req.body,

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { nodeIdOf } from '../../raft/ids.js';
 import { GO_TIMING, type RaftApplier, RaftNode, type RaftTiming } from '../../raft/node.js';
 import { FileRaftStorage, MemRaftStorage } from '../../raft/storage.js';
+import { wireToText } from '../../routing/subject-text.js';
 import type { Account } from '../../server/account.js';
 import type { Client } from '../../server/client.js';
 import type { ServerCore } from '../../server/core.js';
@@ -265,7 +266,7 @@ export class JetStreamCluster implements ClusterContext {
   /** `$JSC.SI.<account>.<stream>`: the stream's leader answers with its info (the meta leader's lists). */
   private streamInfoRequest(subject: string, reply: string): void {
     if (reply === '') return;
-    const [, , acc, name] = subject.split('.');
+    const [, , acc, name] = wireToText(subject).split('.');
     const sa = this.meta.stream(acc!, name!);
     if (sa === undefined) return;
     const replica = this.local.replicaOf(acc!, name!);
@@ -285,7 +286,7 @@ export class JetStreamCluster implements ClusterContext {
   /** `$JSC.CI.<account>.<stream>.<consumer>`: the consumer's leader answers with its info. */
   private consumerInfoRequest(subject: string, reply: string): void {
     if (reply === '') return;
-    const [, , acc, stream, name] = subject.split('.');
+    const [, , acc, stream, name] = wireToText(subject).split('.');
     const rc = this.local.consumerReplicaOf(acc!, stream!, name!);
     if (rc !== undefined) {
       if (rc.isLeader()) this.respond(reply, rc.info());
