@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { type JetStreamManager, jetstream } from '@nats-io/jetstream';
+import { AckPolicy, type JetStreamManager, jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { JsCluster } from '../helpers/js-cluster.js';
 import {
@@ -107,7 +107,7 @@ for (const [title, kinds] of TOPOLOGIES) {
       cluster.explained(async () => {
         // Replicated messages carry the subject's UTF-8 bytes: a tsnats replica must read what nats-server
         // proposes, and the other way round. The name travels in subjects between the servers too (stream
-        // info requests, step-downs, advisories).
+        // info requests, step-downs, advisories, acks).
         await jsm.streams.add({ name: 'STRÖMUNG', subjects: ['ü.>'], num_replicas: 3 });
         const js = jetstream(nc, { timeout: 5000 });
         for (const kind of ['tsnats', 'nats-server', 'tsnats'] as const) {
@@ -123,6 +123,21 @@ for (const [title, kinds] of TOPOLOGIES) {
           assert.equal(m?.subject, 'ü.nats-server');
           assert.equal(m?.seq, 2);
         }
+        // A replicated durable with a non-ASCII name: its ack subjects reach its leader, whichever kind.
+        await whenPlaced(() =>
+          jsm.consumers.add('STRÖMUNG', { durable_name: 'verbraucher-ü', ack_policy: AckPolicy.Explicit }),
+        );
+        const c = await js.consumers.get('STRÖMUNG', 'verbraucher-ü');
+        const got: string[] = [];
+        for await (const dm of await c.fetch({ max_messages: 3, expires: 5000 })) {
+          got.push(dm.subject);
+          assert.ok(await dm.ackAck(), 'ack confirmed');
+          if (got.length === 3) break;
+        }
+        assert.deepEqual(got, ['ü.tsnats', 'ü.nats-server', 'ü.tsnats']);
+        const ci = await jsm.consumers.info('STRÖMUNG', 'verbraucher-ü');
+        assert.equal(ci.ack_floor.stream_seq, 3);
+        assert.equal(ci.num_ack_pending, 0);
       }));
 
     test('a durable pull consumer survives a SIGKILL of its leader', () =>
