@@ -504,7 +504,10 @@ export class Consumer implements StreamConsumer, HubConsumer, StreamListener {
         hdr = headersOnly(hdr, data.length);
         data = EMPTY;
       }
-      const sz = m.subject.length + ackReply.length + hdr.length + data.length;
+      // Stored subjects are text; receivers get the bytes that were published (subject-text.ts), and
+      // sizes count those bytes, as nats-server's.
+      const subject = textToWire(m.subject);
+      const sz = subject.length + ackReply.length + hdr.length + data.length;
       let dsubj: string;
       if (push) dsubj = pu.dsubj;
       else {
@@ -518,7 +521,7 @@ export class Consumer implements StreamConsumer, HubConsumer, StreamListener {
         if (wr.n > 0 && wr.hb > 0) wr.hbt = now + wr.hb;
       }
       this.pacing.delivered(m.ts);
-      this.deliverMsg(dsubj, ackReply, m, hdr, data, dc, now);
+      this.deliverMsg(dsubj, subject, ackReply, m, hdr, data, dc, now);
       count++;
       bytes += sz;
     }
@@ -531,6 +534,7 @@ export class Consumer implements StreamConsumer, HubConsumer, StreamListener {
   /** nats-server's deliverMsg. */
   private deliverMsg(
     dsubj: string,
+    subject: string,
     ackReply: string,
     m: StoredMsg,
     hdr: Buffer,
@@ -540,10 +544,8 @@ export class Consumer implements StreamConsumer, HubConsumer, StreamListener {
   ): void {
     const s = this.state;
     const dseq = s.dseq++;
-    const psz = m.subject.length + ackReply.length + hdr.length + data.length;
+    const psz = subject.length + ackReply.length + hdr.length + data.length;
     this.push.countBytes(psz);
-    // Stored subjects are text; receivers get the bytes that were published (subject-text.ts).
-    const subject = textToWire(m.subject);
     this.hub.deliver(this.acc, dsubj, subject, ackReply, hdr.length > 0 ? hdr : null, data, this, m.seq);
     const ap = this.cfg.ack_policy;
     if (ap === 'explicit' || ap === 'all') this.acks.trackPending(m.seq, dseq);
