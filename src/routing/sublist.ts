@@ -4,10 +4,11 @@
 // match() runs for every published message, so the common case must be a
 // single Map.get on the cache. A subject enters the cache at its second miss
 // (see CacheDoorkeeper): JetStream's ack and reply subjects are each published
-// once, and caching them only churned the cache and the garbage collector. Cached results are shared and immutable: an
-// insert replaces affected entries with copies that include the new
-// subscription (copy-on-write, so results a caller still holds never change),
-// and a remove deletes the affected entries so the next match rebuilds them.
+// once, and caching them only churned the cache and the garbage collector.
+// Cached results are shared and immutable: an insert replaces affected entries
+// with copies that include the new subscription (copy-on-write, so results a
+// caller still holds never change), and a remove deletes the affected entries
+// so the next match rebuilds them.
 
 import { matchLiteral, subjectIsLiteral } from './subject.js';
 
