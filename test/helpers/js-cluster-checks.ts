@@ -46,6 +46,34 @@ export async function streamLeader(jsm: JetStreamManager, stream: string): Promi
   return si.cluster?.leader ?? '';
 }
 
+/**
+ * Wait until every running node's copy of `stream` has the same message count and last sequence (/jsz).
+ * A follower applies what the quorum has already acknowledged a little later: a read served from it (an
+ * R1 consumer placed there) may not see the last writes yet, in nats-server too.
+ */
+export async function waitReplicasAgree(cluster: JsCluster, stream: string, what: string): Promise<void> {
+  await waitFor(
+    async () => {
+      const counts = await Promise.all(
+        cluster.nodes
+          .filter((n) => n.proc !== undefined)
+          .map(async (n) => {
+            const jsz = (await cluster.monitor(n.name, '/jsz?streams=true')) as {
+              account_details?: {
+                stream_detail?: { name: string; state: { messages: number; last_seq: number } }[];
+              }[];
+            };
+            const sd = jsz.account_details?.[0]?.stream_detail?.find((s) => s.name === stream);
+            return sd === undefined ? -1 : sd.state.messages * 1e9 + sd.state.last_seq;
+          }),
+      );
+      return counts[0]! >= 0 && counts.every((c) => c === counts[0]);
+    },
+    30_000,
+    what,
+  );
+}
+
 /** Wait until the stream has a leader and every replica is current, from the leader's view. */
 export async function waitHealthy(jsm: JetStreamManager, stream: string, what: string): Promise<void> {
   await waitFor(
@@ -188,24 +216,7 @@ export async function r3StreamAcrossKills(
   stop = true;
   await publisher;
   await waitHealthy(jsm, stream, 'all replicas current');
-  await waitFor(
-    async () => {
-      const counts = await Promise.all(
-        cluster.nodes.map(async (n) => {
-          const jsz = (await cluster.monitor(n.name, '/jsz?streams=true')) as {
-            account_details?: {
-              stream_detail?: { name: string; state: { messages: number; last_seq: number } }[];
-            }[];
-          };
-          const sd = jsz.account_details?.[0]?.stream_detail?.find((s) => s.name === stream);
-          return sd === undefined ? -1 : sd.state.messages * 1e9 + sd.state.last_seq;
-        }),
-      );
-      return counts.every((c) => c === counts[0]);
-    },
-    30_000,
-    'the three replicas to agree',
-  );
+  await waitReplicasAgree(cluster, stream, 'the three replicas to agree');
   const info = await jsm.streams.info(stream);
   assert.equal(info.state.messages, next, 'each published message is stored once (duplicates refused)');
   assert.ok(

@@ -17,7 +17,7 @@ import { connect, headers, type NatsConnection, type QueuedIterator } from '@nat
 import { watchRead } from '../helpers/async.js';
 import { closeJetStream, type JsEnv, openJetStream, runOnBoth } from '../helpers/jetstream.js';
 import { JsCluster } from '../helpers/js-cluster.js';
-import { clusterClient, whenPlaced } from '../helpers/js-cluster-checks.js';
+import { clusterClient, waitReplicasAgree, whenPlaced } from '../helpers/js-cluster-checks.js';
 import { hasReference } from '../helpers/reference.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -401,6 +401,9 @@ describe('a bucket of three replicas on three tsnats servers', { timeout: 120_00
     const big = pattern(2 * 1024 * 1024 + 1);
     await os.putBlob({ name: 'big' }, big);
     await os.putBlob({ name: 'small' }, enc.encode('s'));
+    // The reads below are served by one-replica consumers, which may sit on a follower still applying the
+    // last puts (nats-server places them the same way).
+    await waitReplicasAgree(cluster, 'OBJ_r3', 'the bucket replicas to agree');
 
     // Another client, on the last server only.
     const last = cluster.nodes[2]!;
