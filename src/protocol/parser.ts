@@ -6,6 +6,11 @@ import '../util/buffer-methods.js';
  * PUB whose frame sits inside one read costs no copy at all. Bytes are copied only when a frame is split
  * across reads (into `argBuf` for a control line, `msgBuf` for a payload).
  *
+ * The machine handles every op, but a publisher's common frames bypass it: whole PUB frames (pubRun and
+ * fastPub), a PUB whose payload a read cuts (splitPub) and that payload's end (finishPayload). Those small
+ * functions are what V8 optimises first; the machine, with all its rare states, is compiled later or not at
+ * all, and a path that optimised code has never seen run cannot throw away the code on the hot path.
+ *
  * Ops are case-insensitive, separators are spaces or tabs and a control line may end in a bare LF so that
  * a person can type the protocol into telnet.
  */
@@ -165,6 +170,17 @@ export const ERR_MAX_CONTROL_LINE = 'maximum control line exceeded';
 
 const MAX_SIZE_DIGITS = 9; // like nats-server's parseSize: up to 999,999,999
 
+/** "PUB " or "PUB\t" in any case at `i`. */
+function pubAt(buf: Buffer, i: number, len: number): boolean {
+  return (
+    i + 3 < len &&
+    (buf[i]! | LOWER) === 0x70 &&
+    (buf[i + 1]! | LOWER) === 0x75 &&
+    (buf[i + 2]! | LOWER) === 0x62 &&
+    (buf[i + 3] === SPACE || buf[i + 3] === TAB)
+  );
+}
+
 /** Parse a non-negative decimal size from bytes, -1 when malformed (nats-server's parseSize). */
 function parseSize(buf: Buffer, start: number, end: number): number {
   const len = end - start;
@@ -181,9 +197,10 @@ function parseSize(buf: Buffer, start: number, end: number): number {
 /** Largest number of whitespace-separated arguments we keep for a message op (RMSG with queues). */
 const MAX_ARGS = 64;
 
-/** fastPub's answers besides an index: the line is not all in this buffer; the parser failed. */
 /** The empty buffer every parser starts with (one object, not two per connection). Never written to. */
 const NO_BYTES = Buffer.alloc(0);
+
+/** fastPub's answers besides an index: not a frame it takes (the state machine will); the parser failed. */
 
 const NOT_HERE = -2;
 const PARSE_FAILED = -3;
@@ -222,6 +239,8 @@ export class Parser {
    */
   suspended = false;
   private held: Buffer = NO_BYTES;
+  /** Where parse goes on after the state machine returns (see machine). */
+  private next = 0;
 
   constructor(
     private readonly sink: ParserSink,
@@ -230,15 +249,137 @@ export class Parser {
     public maxControlLine = 4096,
   ) {}
 
-  /** Feed one read. Returns false when parsing stopped (protocol error or a sink refusal). */
+  /**
+   * Feed one read. Returns false when parsing stopped (protocol error or a sink refusal). Each fast path
+   * either takes a frame whole or leaves it untouched to the state machine, which returns here at the start
+   * of the next op.
+   */
   parse(buf: Buffer): boolean {
     const len = buf.length;
     let i = 0;
+    while (i < len) {
+      const st = this.state;
+      if (st === S.START) {
+        if (!this.awaitingAuth && this.argBuf === null) {
+          let next = this.pubRun(buf, i, len);
+          if (next >= 0 && next < len) {
+            i = next;
+            next = this.splitPub(buf, i, len);
+            if (next === NOT_HERE) next = i;
+          }
+          if (next === PARSE_FAILED) return false;
+          if (next === len) return true;
+          i = next;
+        }
+      } else if (st === S.MSG_PAYLOAD && this.msgBuf !== null) {
+        const next = this.finishPayload(buf, i, len);
+        if (next !== NOT_HERE) {
+          i = next;
+          continue;
+        }
+      }
+      if (!this.machine(buf, i)) return false;
+      i = this.next;
+    }
+    return true;
+  }
+
+  /**
+   * A PUB frame at `i` whose line is whole in this read but whose payload is not: how most reads from a
+   * publisher of larger messages end. Its arguments are checked and the payload's first part is kept, as
+   * the state machine does, in fewer steps. Returns `len` (taken), NOT_HERE (nothing done: the state
+   * machine takes it) or PARSE_FAILED.
+   */
+  private splitPub(buf: Buffer, i: number, len: number): number {
+    if (!pubAt(buf, i, len)) return NOT_HERE;
+    let k = i + 4;
+    while (k < len && (buf[k] === SPACE || buf[k] === TAB)) k++;
+    // The line as the state machine reads it (PUB_ARG): to the LF, without its CR.
+    let j = k;
+    let drop = 0;
+    for (; j < len; j++) {
+      const c = buf[j]!;
+      if (c === LF) break;
+      if (c === CR) drop = 1;
+    }
+    if (j === len) return NOT_HERE;
+    const n = this.tokenize(buf, k, j - drop, false);
+    if (n !== 2 && n !== 3) return NOT_HERE;
+    const size = parseSize(buf, this.tok[n * 2 - 2]!, this.tok[n * 2 - 1]!);
+    if (size < 0 || len - (j + 1) >= size) return NOT_HERE;
+    this.pa.op = MsgOp.PUB;
+    this.as = k;
+    this.drop = drop;
+    if (!this.endMsgArg(buf, j, n)) return PARSE_FAILED;
+    this.drop = 0;
+    this.as = j + 1;
+    this.state = S.MSG_PAYLOAD;
+    return this.saveSplit(buf, len) ? len : PARSE_FAILED;
+  }
+
+  /**
+   * The rest of a payload that began in an earlier read, when it and its CRLF are all in this one: copied
+   * in one step and handed to the sink. Returns the index after the frame, or NOT_HERE (the state machine
+   * takes it: the payload goes on in later reads, or what follows it is not a CRLF).
+   */
+  private finishPayload(buf: Buffer, i: number, len: number): number {
+    const mb = this.msgBuf!;
+    const need = this.pa.size - this.msgLen;
+    const end = i + need;
+    if (need < 0 || end + 1 >= len || buf[end] !== CR || buf[end + 1] !== LF) return NOT_HERE;
+    buf.copy(mb, this.msgLen, i, end);
+    this.frameEnded(end + 2);
+    this.sink.onMsg(this.pa, mb, 0);
+    return end + 2;
+  }
+
+  /** A message frame ended before `next`: back to the start state, with nothing carried over. */
+  private frameEnded(next: number): void {
+    this.argBuf = null;
+    this.msgBuf = null;
+    this.msgLen = 0;
+    this.drop = 0;
+    this.as = next;
+    this.state = S.START;
+  }
+
+  /**
+   * A publisher's frames, one after another from `i` (the first byte of an op): each whole `PUB` frame in
+   * this buffer goes to the sink without a step of the state machine. Returns the index of the first byte
+   * it did not take (`len` when it took them all) or PARSE_FAILED.
+   *
+   * Everything else (other ops, a frame split across reads, anything malformed) is left untouched to the
+   * state machine. Keeping those paths out of this loop matters for V8: the loop is optimised early,
+   * before it has met a split frame, and a path the optimised code has never seen run would throw that
+   * code away the first time it is taken (and the state machine is far bigger to compile again).
+   */
+  private pubRun(buf: Buffer, i: number, len: number): number {
+    let next = i;
+    while (pubAt(buf, i, len)) {
+      next = this.fastPub(buf, i + 4, len);
+      if (next < 0) break;
+      i = next;
+    }
+    // One comparison every exit makes (a rare branch of its own would cost a deoptimisation, see above).
+    return next === PARSE_FAILED ? PARSE_FAILED : i;
+  }
+
+  /**
+   * The state machine, from `i` to the end of the buffer or until it is back at the start of an op after
+   * one (then `next` says where, for the fast path to try). Returns false when parsing stopped.
+   */
+  private machine(buf: Buffer, from: number): boolean {
+    const len = buf.length;
+    let i = from;
     let b = 0;
     for (; i < len; i++) {
       b = buf[i]!;
       switch (this.state) {
         case S.START:
+          if (i !== from) {
+            this.next = i;
+            return true;
+          }
           this.op = b;
           if (this.awaitingAuth && b !== 0x43 && b !== 0x63) {
             this.sink.onAuthRequiredViolation();
@@ -246,20 +387,8 @@ export class Parser {
           }
           switch (b | LOWER) {
             case 0x70: // p
-              // Fast path for the most common op: "PUB " in one step, and the whole message at once when
-              // its line is in this buffer (fastPub).
-              if (
-                i + 3 < len &&
-                (buf[i + 1]! | LOWER) === 0x75 &&
-                (buf[i + 2]! | LOWER) === 0x62 &&
-                (buf[i + 3] === SPACE || buf[i + 3] === TAB)
-              ) {
-                const next = this.argBuf === null ? this.fastPub(buf, i + 4, len) : NOT_HERE;
-                if (next === PARSE_FAILED) return false;
-                if (next !== NOT_HERE) {
-                  i = next;
-                  break;
-                }
+              // "PUB " in one step (whole frames went through pubRun: this one is split or unusual).
+              if (pubAt(buf, i, len)) {
                 this.state = S.PUB_SPC;
                 i += 3;
                 break;
@@ -380,12 +509,7 @@ export class Parser {
           if (b !== LF) return this.parseError(buf, i);
           const mb = this.msgBuf;
           const start = this.as;
-          this.argBuf = null;
-          this.msgBuf = null;
-          this.msgLen = 0;
-          this.drop = 0;
-          this.as = i + 1;
-          this.state = S.START;
+          this.frameEnded(i + 1);
           if (mb !== null) this.sink.onMsg(this.pa, mb, 0);
           else this.sink.onMsg(this.pa, buf, start);
           break;
@@ -524,6 +648,7 @@ export class Parser {
           this.state = S.START;
           if (this.suspended) {
             this.held = Buffer.from(buf.subarray(i + 1));
+            this.next = len;
             return true;
           }
           break;
@@ -686,6 +811,7 @@ export class Parser {
           return this.parseError(buf, i);
       }
     }
+    this.next = len;
     return this.saveSplit(buf, i);
   }
 
@@ -838,18 +964,16 @@ export class Parser {
     return e - s > 1 && lb[s] === ZERO ? lb.latin1Slice(s, e) : '';
   }
 
-  /** End of a PUB/HPUB/RMSG/HMSG control line: fill `pa` and let the sink check it. */
   /**
-   * `PUB <args>` whose line ends in this buffer, from the first byte after "PUB ": the argument line and,
-   * when the payload and its CRLF are here too, the message, without going round the state machine once per
-   * step. Returns the index of the last byte consumed (the loop goes on after it), NOT_HERE when the line
-   * does not end in this buffer (the state machine takes it), or PARSE_FAILED. The states it leaves are the
-   * ones the state machine would have reached.
+   * A whole `PUB <subject> [reply] <size>` frame from the first byte after "PUB ": its line, payload and
+   * closing CRLF all in this buffer. Returns the index after the frame, NOT_HERE when it is not such a
+   * frame (split, malformed, another argument count: nothing has been done, the state machine takes it
+   * from its first byte) or PARSE_FAILED (the sink refused it). The parser stays in the start state.
    */
   private fastPub(buf: Buffer, k: number, len: number): number {
     // Token by token: a token's bytes are all above SPACE, so its scan is one comparison per byte. Anything
-    // unusual (a control byte in a token, a CR not followed by LF, too many arguments, an empty line) is
-    // left to the state machine, which has the general rules.
+    // unusual (a control byte in a token, a CR not followed by LF, an empty line) is left to the state
+    // machine, which has the general rules and error messages.
     const tok = this.tok;
     let n = 0;
     let j = k;
@@ -868,26 +992,30 @@ export class Parser {
       }
       if (j >= len) return NOT_HERE;
       if (c !== SPACE && c !== TAB && c !== CR && c !== LF) return NOT_HERE;
-      if (n === MAX_ARGS) return NOT_HERE;
+      if (n === 3) return NOT_HERE;
       tok[n * 2] = ts;
       tok[n * 2 + 1] = j;
       n++;
       if (c === CR || c === LF) break;
     }
-    if (n === 0) return NOT_HERE;
+    if (n < 2) return NOT_HERE;
     let drop = 0;
     if (c === CR) {
       if (j + 1 >= len || buf[j + 1] !== LF) return NOT_HERE;
       drop = 1;
       j++;
     }
+    const size = parseSize(buf, tok[n * 2 - 2]!, tok[n * 2 - 1]!);
+    if (size < 0) return NOT_HERE;
+    const p = j + 1;
+    const msgEnd = p + size;
+    if (msgEnd + 1 >= len || buf[msgEnd] !== CR || buf[msgEnd + 1] !== LF) return NOT_HERE;
     const pa = this.pa;
     pa.op = MsgOp.PUB;
     this.as = k;
     this.drop = drop;
     const end = j - drop;
-    const size = n === 2 ? parseSize(buf, tok[2]!, tok[3]!) : -1;
-    if (size >= 0 && this.kind === ConnKind.CLIENT && end - k <= this.maxControlLine) {
+    if (n === 2 && this.kind === ConnKind.CLIENT && end - k <= this.maxControlLine) {
       // The common case, `PUB <subject> <size>` from a client, inline: what endMsgArg does for it.
       this.lb = buf;
       this.lbStart = k;
@@ -903,17 +1031,9 @@ export class Parser {
       return PARSE_FAILED;
     }
     this.drop = 0;
-    const p = j + 1;
-    const msgEnd = p + pa.size;
-    this.as = p;
-    if (msgEnd + 1 < len && buf[msgEnd] === CR && buf[msgEnd + 1] === LF) {
-      this.as = msgEnd + 2;
-      this.state = S.START;
-      this.sink.onMsg(pa, buf, p);
-      return msgEnd + 1;
-    }
-    this.state = S.MSG_PAYLOAD;
-    return p + pa.size - 2;
+    this.as = msgEnd + 2;
+    this.sink.onMsg(pa, buf, p);
+    return msgEnd + 2;
   }
 
   /** The end of a message op's line at `i`; `tokens` >= 0: fastPub already split it into `tok`. */

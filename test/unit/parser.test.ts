@@ -131,6 +131,39 @@ describe('parser', () => {
     }
   });
 
+  test('odd PUB frames split in two at every offset: the same events as in one read', () => {
+    // Whole frames take the fast path, frames split by a read the state machine or the split-payload path.
+    const frames = [
+      'PUB foo 5\r\nhello\r\n',
+      'PUB foo 3\r\nhello\r\n',
+      'PUB foo 5\r\nhello\n\r',
+      'PUB foo 5\rhello\r\n',
+      'PUB foo r 05\r\nhello\r\n',
+      'PUB foo\t\tr\t5 \r\nhello\r\n',
+      'PUB foo 1234567890\r\nhello\r\n',
+      'PUB a b c 5\r\nhello\r\n',
+      `PUB ${'a'.repeat(120)} 5\r\nhello\r\n`,
+      `PUB foo 300\r\n${'x'.repeat(300)}\r\n`,
+    ];
+    for (const frame of frames) {
+      const bytes = Buffer.from(`${frame}${frame}PING\r\n`, 'latin1');
+      const whole = run([bytes], ConnKind.CLIENT, 100);
+      for (let i = 1; i < bytes.length; i++) {
+        const split = run([bytes.subarray(0, i), bytes.subarray(i)], ConnKind.CLIENT, 100);
+        assert.deepEqual(split, whole, `${JSON.stringify(frame)} split at ${i}`);
+      }
+    }
+  });
+
+  test('a payload split across reads is refused when too big, and parsing goes on after one that fits', () => {
+    const sink = new RecordingSink();
+    sink.maxPayload = 4;
+    const p = new Parser(sink);
+    assert.equal(p.parse(Buffer.from('PUB a 3\r\nab')), true);
+    assert.equal(p.parse(Buffer.from('c\r\nPUB b 5\r\nhel')), false);
+    assert.deepEqual(sink.events, [`msg op=${MsgOp.PUB} a reply= hdr=-1 size=3 "abc"`, 'too-big 5']);
+  });
+
   test('payload not followed by CRLF is a parse error', () => {
     assert.deepEqual(run([Buffer.from('PUB foo 3\r\nhello\r\n')]), [
       'parse-error Unknown Protocol Operation',
