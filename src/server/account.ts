@@ -64,6 +64,9 @@ export class Account {
    * a subject match per import, as nats-server's imports.services map.
    */
   private literalServiceImports: Map<string, ServiceImport[]> | null | undefined;
+  /** The last subject serviceImportsFor was asked about and its answer (a publisher repeats its subject). */
+  private lastImportSubject = '';
+  private lastImports: readonly ServiceImport[] = NO_IMPORTS;
   private readonly responses = new Map<string, ResponseRoute>();
   /** In-process subscriptions (system requests, JetStream): not counted as clients' subscriptions. */
   internalSubs = 0;
@@ -114,16 +117,26 @@ export class Account {
     imp.local = textToWire(imp.local);
     imp.remote = textToWire(imp.remote);
     this.serviceImports.push(imp);
-    this.literalServiceImports = undefined;
+    this.importsChanged();
     this.crossAccount = true;
+  }
+
+  private importsChanged(): void {
+    this.literalServiceImports = undefined;
+    this.lastImportSubject = '';
+    this.lastImports = NO_IMPORTS;
   }
 
   /** The service imports that may match `subject`, in the order they were added (callers still match). */
   serviceImportsFor(subject: string): readonly ServiceImport[] {
+    if (subject === this.lastImportSubject) return this.lastImports;
     let index = this.literalServiceImports;
     if (index === undefined) index = this.literalServiceImports = indexLiteralImports(this.serviceImports);
     if (index === null) return this.serviceImports;
-    return index.get(subject) ?? NO_IMPORTS;
+    const found = index.get(subject) ?? NO_IMPORTS;
+    this.lastImportSubject = subject;
+    this.lastImports = found;
+    return found;
   }
 
   /**
@@ -155,7 +168,7 @@ export class Account {
 
   removeServiceImports(drop: (imp: ServiceImport) => boolean): void {
     removeWhere(this.serviceImports, drop);
-    this.literalServiceImports = undefined;
+    this.importsChanged();
   }
 
   /** A reply subject in this account that leads back to `reply` in `account`. */

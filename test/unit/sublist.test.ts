@@ -584,6 +584,26 @@ describe('Sublist cache', () => {
     assert.equal(s.cacheCount(), 1);
   });
 
+  test('a subject asked again and again sees every insert and remove in between', () => {
+    const s = new Sublist<Sub>();
+    const a = newSub('foo.bar');
+    s.insert(a);
+    for (let i = 0; i < 3; i++) assert.deepEqual(s.match('foo.bar').psubs, [a]);
+    const b = newSub('foo.*');
+    s.insert(b);
+    assert.deepEqual(s.match('foo.bar').psubs, [a, b]);
+    const q = newQSub('>', 'q');
+    s.insert(q);
+    assert.deepEqual(normalize(s.match('foo.bar')).qsubs, { q: [q.id] });
+    s.remove(a);
+    assert.deepEqual(s.match('foo.bar').psubs, [b]);
+    s.removeBatch([b, q]);
+    assert.equal(s.match('foo.bar'), EMPTY_RESULT);
+    assert.deepEqual(s.match('foo.baz').psubs, []);
+    const stats = s.stats();
+    assert.equal(stats.numMatches, 8);
+  });
+
   test('a subject enters the cache at its second miss; subjects published once never do', () => {
     const s = new Sublist<Sub>();
     const w = newSub('$JS.ACK.S.C.*.*.*.*.*');
