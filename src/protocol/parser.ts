@@ -6,8 +6,8 @@ import '../util/buffer-methods.js';
  * PUB whose frame sits inside one read costs no copy at all. Bytes are copied only when a frame is split
  * across reads (into `argBuf` for a control line, `msgBuf` for a payload).
  *
- * The machine handles every op, but a publisher's common frames bypass it: whole PUB frames (pubRun and
- * fastPub), a PUB whose payload a read cuts (splitPub) and that payload's end (finishPayload). Those small
+ * The machine handles every op, but a publisher's common frames bypass it: whole PUB and HPUB frames
+ * (pubRun and fastPub), one whose payload a read cuts (splitPub) and that payload's end (finishPayload). Those small
  * functions are what V8 optimises first; the machine, with all its rare states, is compiled later or not at
  * all, and a path that optimised code has never seen run cannot throw away the code on the hot path.
  *
@@ -181,6 +181,11 @@ function pubAt(buf: Buffer, i: number, len: number): boolean {
   );
 }
 
+/** "HPUB " or "HPUB\t" in any case at `i`. */
+function hpubAt(buf: Buffer, i: number, len: number): boolean {
+  return i + 4 < len && (buf[i]! | LOWER) === 0x68 && pubAt(buf, i + 1, len);
+}
+
 /** Parse a non-negative decimal size from bytes, -1 when malformed (nats-server's parseSize). */
 function parseSize(buf: Buffer, start: number, end: number): number {
   const len = end - start;
@@ -285,14 +290,23 @@ export class Parser {
   }
 
   /**
-   * A PUB frame at `i` whose line is whole in this read but whose payload is not: how most reads from a
-   * publisher of larger messages end. Its arguments are checked and the payload's first part is kept, as
+   * A PUB or HPUB frame at `i` whose line is whole in this read but whose payload is not: how most reads
+   * from a publisher of larger messages end. Its arguments are checked and the payload's first part is kept, as
    * the state machine does, in fewer steps. Returns `len` (taken), NOT_HERE (nothing done: the state
    * machine takes it) or PARSE_FAILED.
    */
   private splitPub(buf: Buffer, i: number, len: number): number {
-    if (!pubAt(buf, i, len)) return NOT_HERE;
-    let k = i + 4;
+    let k: number;
+    let hdr: boolean;
+    if (pubAt(buf, i, len)) {
+      k = i + 4;
+      hdr = false;
+    } else if (hpubAt(buf, i, len)) {
+      k = i + 5;
+      hdr = true;
+    } else {
+      return NOT_HERE;
+    }
     while (k < len && (buf[k] === SPACE || buf[k] === TAB)) k++;
     // The line as the state machine reads it (PUB_ARG): to the LF, without its CR.
     let j = k;
@@ -304,10 +318,9 @@ export class Parser {
     }
     if (j === len) return NOT_HERE;
     const n = this.tokenize(buf, k, j - drop, false);
-    if (n !== 2 && n !== 3) return NOT_HERE;
-    const size = parseSize(buf, this.tok[n * 2 - 2]!, this.tok[n * 2 - 1]!);
+    const size = this.frameSize(buf, n, hdr);
     if (size < 0 || len - (j + 1) >= size) return NOT_HERE;
-    this.pa.op = MsgOp.PUB;
+    this.pa.op = hdr ? MsgOp.HPUB : MsgOp.PUB;
     this.as = k;
     this.drop = drop;
     if (!this.endMsgArg(buf, j, n)) return PARSE_FAILED;
@@ -344,8 +357,8 @@ export class Parser {
   }
 
   /**
-   * A publisher's frames, one after another from `i` (the first byte of an op): each whole `PUB` frame in
-   * this buffer goes to the sink without a step of the state machine. Returns the index of the first byte
+   * A publisher's frames, one after another from `i` (the first byte of an op): each whole `PUB` or `HPUB`
+   * frame in this buffer goes to the sink without a step of the state machine. Returns the index of the first byte
    * it did not take (`len` when it took them all) or PARSE_FAILED.
    *
    * Everything else (other ops, a frame split across reads, anything malformed) is left untouched to the
@@ -355,8 +368,10 @@ export class Parser {
    */
   private pubRun(buf: Buffer, i: number, len: number): number {
     let next = i;
-    while (pubAt(buf, i, len)) {
-      next = this.fastPub(buf, i + 4, len);
+    for (;;) {
+      if (pubAt(buf, i, len)) next = this.fastPub(buf, i + 4, len, false);
+      else if (hpubAt(buf, i, len)) next = this.fastPub(buf, i + 5, len, true);
+      else break;
       if (next < 0) break;
       i = next;
     }
@@ -965,16 +980,18 @@ export class Parser {
   }
 
   /**
-   * A whole `PUB <subject> [reply] <size>` frame from the first byte after "PUB ": its line, payload and
-   * closing CRLF all in this buffer. Returns the index after the frame, NOT_HERE when it is not such a
-   * frame (split, malformed, another argument count: nothing has been done, the state machine takes it
-   * from its first byte) or PARSE_FAILED (the sink refused it). The parser stays in the start state.
+   * A whole `PUB <subject> [reply] <size>` frame (`HPUB <subject> [reply] <hdr> <size>` when `hdr`) from
+   * the first byte after the op: its line, payload and closing CRLF all in this buffer. Returns the index
+   * after the frame, NOT_HERE when it is not such a frame (split, malformed, another argument count:
+   * nothing has been done, the state machine takes it from its first byte) or PARSE_FAILED (the sink
+   * refused it). The parser stays in the start state.
    */
-  private fastPub(buf: Buffer, k: number, len: number): number {
+  private fastPub(buf: Buffer, k: number, len: number, hdr: boolean): number {
     // Token by token: a token's bytes are all above SPACE, so its scan is one comparison per byte. Anything
     // unusual (a control byte in a token, a CR not followed by LF, an empty line) is left to the state
     // machine, which has the general rules and error messages.
     const tok = this.tok;
+    const maxTokens = hdr ? 4 : 3;
     let n = 0;
     let j = k;
     let c = 0;
@@ -992,30 +1009,29 @@ export class Parser {
       }
       if (j >= len) return NOT_HERE;
       if (c !== SPACE && c !== TAB && c !== CR && c !== LF) return NOT_HERE;
-      if (n === 3) return NOT_HERE;
+      if (n === maxTokens) return NOT_HERE;
       tok[n * 2] = ts;
       tok[n * 2 + 1] = j;
       n++;
       if (c === CR || c === LF) break;
     }
-    if (n < 2) return NOT_HERE;
     let drop = 0;
     if (c === CR) {
       if (j + 1 >= len || buf[j + 1] !== LF) return NOT_HERE;
       drop = 1;
       j++;
     }
-    const size = parseSize(buf, tok[n * 2 - 2]!, tok[n * 2 - 1]!);
+    const size = this.frameSize(buf, n, hdr);
     if (size < 0) return NOT_HERE;
+    const pa = this.pa;
     const p = j + 1;
     const msgEnd = p + size;
     if (msgEnd + 1 >= len || buf[msgEnd] !== CR || buf[msgEnd + 1] !== LF) return NOT_HERE;
-    const pa = this.pa;
-    pa.op = MsgOp.PUB;
+    pa.op = hdr ? MsgOp.HPUB : MsgOp.PUB;
     this.as = k;
     this.drop = drop;
     const end = j - drop;
-    if (n === 2 && this.kind === ConnKind.CLIENT && end - k <= this.maxControlLine) {
+    if (n === 2 && !hdr && this.kind === ConnKind.CLIENT && end - k <= this.maxControlLine) {
       // The common case, `PUB <subject> <size>` from a client, inline: what endMsgArg does for it.
       this.lb = buf;
       this.lbStart = k;
@@ -1034,6 +1050,16 @@ export class Parser {
     this.as = msgEnd + 2;
     this.sink.onMsg(pa, buf, p);
     return msgEnd + 2;
+  }
+
+  /**
+   * The total size of a PUB (`hdr` false: 2 or 3 tokens) or HPUB (3 or 4) line split into `n` tokens, or
+   * -1 for a line the state machine must judge. The rest (a header size, the subject) endMsgArg checks,
+   * with the same errors as the state machine's.
+   */
+  private frameSize(buf: Buffer, n: number, hdr: boolean): number {
+    if (n < (hdr ? 3 : 2) || n > (hdr ? 4 : 3)) return -1;
+    return parseSize(buf, this.tok[n * 2 - 2]!, this.tok[n * 2 - 1]!);
   }
 
   /** The end of a message op's line at `i`; `tokens` >= 0: fastPub already split it into `tok`. */

@@ -131,7 +131,7 @@ describe('parser', () => {
     }
   });
 
-  test('odd PUB frames split in two at every offset: the same events as in one read', () => {
+  test('odd PUB and HPUB frames split in two at every offset: the same events as in one read', () => {
     // Whole frames take the fast path, frames split by a read the state machine or the split-payload path.
     const frames = [
       'PUB foo 5\r\nhello\r\n',
@@ -144,6 +144,13 @@ describe('parser', () => {
       'PUB a b c 5\r\nhello\r\n',
       `PUB ${'a'.repeat(120)} 5\r\nhello\r\n`,
       `PUB foo 300\r\n${'x'.repeat(300)}\r\n`,
+      'HPUB foo 12 14\r\nNATS/1.0\r\n\r\nhi\r\n',
+      'hpub\tfoo\tr\t012\t14\r\nNATS/1.0\r\n\r\nhi\r\n',
+      'HPUB foo 14 12\r\nNATS/1.0\r\n\r\r\n',
+      'HPUB foo 12\r\nNATS/1.0\r\n\r\n\r\n',
+      'HPUB foo 12 14\r\nNATS/1.0\r\n\r\nhi\n\r',
+      'HPUB a b c 12 14\r\nNATS/1.0\r\n\r\nhi\r\n',
+      `HPUB foo 12 ${312}\r\nNATS/1.0\r\n\r\n${'x'.repeat(300)}\r\n`,
     ];
     for (const frame of frames) {
       const bytes = Buffer.from(`${frame}${frame}PING\r\n`, 'latin1');
