@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ConnKind, MsgOp, Parser, SubOp } from '../../src/protocol/parser.js';
+import { rng } from '../helpers/random.js';
 import { RecordingSink } from '../helpers/recording-sink.js';
 
 function run(chunks: Buffer[], kind: ConnKind = ConnKind.CLIENT, mcl = 4096): string[] {
@@ -159,6 +160,44 @@ describe('parser', () => {
         const split = run([bytes.subarray(0, i), bytes.subarray(i)], ConnKind.CLIENT, 100);
         assert.deepEqual(split, whole, `${JSON.stringify(frame)} split at ${i}`);
       }
+    }
+  });
+
+  test('random publish frames, good and bad: random reads give the same events as one read', () => {
+    // One read takes the fast paths for whole frames; small random reads split nearly every frame, which
+    // the split-frame paths and the state machine take. Replay a failure from its seed.
+    for (let seed = 1; seed <= 1500; seed++) {
+      const r = rng(seed);
+      const pick = <T>(a: readonly T[]): T => a[Math.floor(r() * a.length)]!;
+      let script = '';
+      for (let f = 1 + Math.floor(r() * 6); f > 0; f--) {
+        const subj = pick(['foo', 'a.b.c', '\xe9t\xe9', 'fo\x01o', '']);
+        const sp = pick([' ', '\t', ' \t ']);
+        // No CR inside a line: nats-server keeps it in a line read at once and drops it from one carried
+        // over between reads (see 'odd PUB lines' above), so there one read and many differ by design.
+        const eol = pick(['\r\n', '\r\n', '\n']);
+        const size = Math.floor(r() * 40);
+        const sz = pick([`${size}`, `${size}`, `0${size}`, `${size + 1}`, '-1', 'x']);
+        const hdr = pick([Math.min(size, 12), size + 2, 'x']);
+        const body = `${'p'.repeat(size)}${pick(['\r\n', '\r\n', '\n', 'X\r\n', ''])}`;
+        script += pick([
+          `PUB${sp}${subj}${sp}${sz}${eol}${body}`,
+          `pub${sp}${subj}${sp}reply${sp}${sz}${eol}${body}`,
+          `HPUB${sp}${subj}${sp}${hdr}${sp}${sz}${eol}${body}`,
+          `hpub${sp}${subj}${sp}r${sp}${hdr}${sp}${sz}${eol}${body}`,
+          `PUB${sp}${subj}${eol}`,
+          `PUB foo ${size}\r\n${'p'.repeat(size)}\r\nPING\r\n`,
+          `SUB${sp}${subj}${sp}1${eol}`,
+        ]);
+      }
+      const bytes = Buffer.from(`${script}PING\r\n`, 'latin1');
+      const chunks: Buffer[] = [];
+      for (let i = 0; i < bytes.length; ) {
+        const n = 1 + Math.floor(r() * (r() < 0.3 ? 4 : 60));
+        chunks.push(bytes.subarray(i, i + n));
+        i += n;
+      }
+      assert.deepEqual(run(chunks, ConnKind.CLIENT, 100), run([bytes], ConnKind.CLIENT, 100), `seed ${seed}`);
     }
   });
 
