@@ -7,9 +7,10 @@ import '../util/buffer-methods.js';
  * across reads (into `argBuf` for a control line, `msgBuf` for a payload).
  *
  * The machine handles every op, but a publisher's common frames bypass it: whole PUB and HPUB frames
- * (pubRun and fastPub), one whose payload a read cuts (splitPub) and that payload's end (finishPayload). Those small
- * functions are what V8 optimises first; the machine, with all its rare states, is compiled later or not at
- * all, and a path that optimised code has never seen run cannot throw away the code on the hot path.
+ * (pubRun and fastPub), one whose payload a read cuts (splitPub) and that payload's end (finishPayload).
+ * Those small functions are what V8 optimises first; the machine, with all its rare states, is compiled
+ * later or not at all, and a path that optimised code has never seen run cannot throw away the code on the
+ * hot path.
  *
  * Ops are case-insensitive, separators are spaces or tabs and a control line may end in a bare LF so that
  * a person can type the protocol into telnet.
@@ -291,9 +292,9 @@ export class Parser {
 
   /**
    * A PUB or HPUB frame at `i` whose line is whole in this read but whose payload is not: how most reads
-   * from a publisher of larger messages end. Its arguments are checked and the payload's first part is kept, as
-   * the state machine does, in fewer steps. Returns `len` (taken), NOT_HERE (nothing done: the state
-   * machine takes it) or PARSE_FAILED.
+   * from a publisher of larger messages end. Its arguments are checked and the payload's first part is
+   * kept, as the state machine does, in fewer steps. Returns `len` (taken), NOT_HERE (nothing done: the
+   * state machine takes it) or PARSE_FAILED.
    */
   private splitPub(buf: Buffer, i: number, len: number): number {
     let k: number;
@@ -358,8 +359,8 @@ export class Parser {
 
   /**
    * A publisher's frames, one after another from `i` (the first byte of an op): each whole `PUB` or `HPUB`
-   * frame in this buffer goes to the sink without a step of the state machine. Returns the index of the first byte
-   * it did not take (`len` when it took them all) or PARSE_FAILED.
+   * frame in this buffer goes to the sink without a step of the state machine. Returns the index of the
+   * first byte it did not take (`len` when it took them all) or PARSE_FAILED.
    *
    * Everything else (other ops, a frame split across reads, anything malformed) is left untouched to the
    * state machine. Keeping those paths out of this loop matters for V8: the loop is optimised early,
