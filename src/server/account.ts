@@ -139,6 +139,11 @@ export class Account {
     return found;
   }
 
+  /** Whether a stream importer or a service import may take a message published on `subject` here. */
+  mayImport(subject: string): boolean {
+    return this.streamImporters.length > 0 || this.serviceImportsFor(subject).length > 0;
+  }
+
   /**
    * The subscription count nats-server 2.10 reports for an account (AccountStat.num_subscriptions, its
    * `sl.Count()`), where each service import is an internal subscription of the importing account; tsnats

@@ -431,7 +431,7 @@ export class Client extends Connection {
     let delivered = false;
     try {
       // A mapping's dropped share ('' subject) reaches nobody.
-      if (subject !== '') delivered = d.route(this, subject, pa.reply, hdr, buf, start, pa.size);
+      if (subject.length > 0) delivered = d.route(this, subject, pa.reply, hdr, buf, start, pa.size);
     } finally {
       d.msgSzb = '';
       d.msgHdb = '';

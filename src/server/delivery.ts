@@ -138,7 +138,9 @@ export class Delivery {
     const acc = producer.account;
     this.producer = producer;
     let delivered = this.deliverInAccount(acc, producer, subject, reply, hdr, buf, start, size);
-    if (acc.crossAccount)
+    // Every account has the system imports, so the cheap question (anything to look at for this
+    // subject?) comes before the call.
+    if (acc.crossAccount && acc.mayImport(subject))
       delivered += this.routeAcrossAccounts(acc, producer, subject, reply, hdr, buf, start, size, '');
     this.producer = null;
     countForAccount(acc, delivered, size);

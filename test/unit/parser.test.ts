@@ -322,6 +322,23 @@ describe('parser', () => {
     }
   });
 
+  test('a subject that starts like the one before it is read whole (the repeated-subject shortcut)', () => {
+    const input = Buffer.from(
+      'PUB foo 1\r\na\r\nPUB foo.bar 1\r\nb\r\nPUB foox 1\r\nc\r\nPUB fo 1\r\nd\r\n' +
+        'PUB fo\t1\r\ne\r\nPUB fo r 1\r\nf\r\nPUB fo\r\nPING\r\n',
+    );
+    const events = [
+      'msg op=0 foo reply= hdr=-1 size=1 "a"',
+      'msg op=0 foo.bar reply= hdr=-1 size=1 "b"',
+      'msg op=0 foox reply= hdr=-1 size=1 "c"',
+      'msg op=0 fo reply= hdr=-1 size=1 "d"',
+      'msg op=0 fo reply= hdr=-1 size=1 "e"',
+      'msg op=0 fo reply=r hdr=-1 size=1 "f"',
+    ];
+    // The line with no size after the last subject is refused (processPub Parse Error, no -ERR text).
+    assert.deepEqual(run([input]), [...events, 'parse-error ']);
+  });
+
   describe('leaf node protocol', () => {
     // No account and no origin on a leaf connection; HMSG for headers (docs/design/leafnodes.md).
     const LEAF_SCRIPT = Buffer.from(
