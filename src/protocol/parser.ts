@@ -324,11 +324,27 @@ export class Parser {
     this.pa.op = hdr ? MsgOp.HPUB : MsgOp.PUB;
     this.as = k;
     this.drop = drop;
-    if (!this.endMsgArg(buf, j, n)) return PARSE_FAILED;
+    if (!this.pubArgs(buf, j, n, hdr, size, false)) return PARSE_FAILED;
     this.drop = 0;
     this.as = j + 1;
     this.state = S.MSG_PAYLOAD;
-    return this.saveSplit(buf, len) ? len : PARSE_FAILED;
+    return this.keepPayloadStart(buf, len) ? len : PARSE_FAILED;
+  }
+
+  /**
+   * What saveSplit does for a payload that starts at `as` and is cut short by the end of this read
+   * (splitPub checked that it is), without saveSplit's other cases: a small function to compile once a
+   * publisher of larger messages makes this the end of nearly every read.
+   */
+  private keepPayloadStart(buf: Buffer, len: number): boolean {
+    // nats-server checks the PUB arguments again at this point (clonePubArg), as saveSplit does.
+    if (this.kind === ConnKind.CLIENT && !this.sink.onMsgArgs(this.pa)) return false;
+    const have = len - this.as;
+    const mb = Buffer.allocUnsafe(this.pa.size + 2);
+    buf.copy(mb, 0, this.as, len);
+    this.msgBuf = mb;
+    this.msgLen = have;
+    return true;
   }
 
   /**
@@ -1051,24 +1067,31 @@ export class Parser {
     pa.op = hdr ? MsgOp.HPUB : MsgOp.PUB;
     this.as = k;
     this.drop = drop;
-    const end = j - drop;
-    if (n === 2 && !hdr && this.kind === ConnKind.CLIENT && end - k <= this.maxControlLine) {
-      // The common case, `PUB <subject> <size>` from a client, inline: what endMsgArg does for it (but
-      // for lb/lbStart/lbEnd, which only its error messages read).
-      pa.subject = known ? this.lastSubj : this.subjectStr(buf, 0);
-      pa.reply = '';
-      pa.hdr = -1;
-      pa.hdb = '';
-      pa.size = size;
-      pa.szb = this.rawDigits(buf, 1);
-      if (!this.sink.onMsgArgs(pa)) return PARSE_FAILED;
-    } else if (!this.endMsgArg(buf, j, n)) {
-      return PARSE_FAILED;
-    }
+    if (!this.pubArgs(buf, j, n, hdr, size, known)) return PARSE_FAILED;
     this.drop = 0;
     this.as = msgEnd + 2;
     this.sink.onMsg(pa, buf, p);
     return msgEnd + 2;
+  }
+
+  /**
+   * The arguments of the PUB or HPUB line from `as` to the LF at `j`, split into `n` tokens of total size
+   * `size` (`known`: the first token is the last subject), for fastPub and splitPub. The common case,
+   * `PUB <subject> <size>` from a client, is done here: what endMsgArg does for it (but for
+   * lb/lbStart/lbEnd, which only its error messages read).
+   */
+  private pubArgs(buf: Buffer, j: number, n: number, hdr: boolean, size: number, known: boolean): boolean {
+    if (n !== 2 || hdr || this.kind !== ConnKind.CLIENT || j - this.drop - this.as > this.maxControlLine) {
+      return this.endMsgArg(buf, j, n);
+    }
+    const pa = this.pa;
+    pa.subject = known ? this.lastSubj : this.subjectStr(buf, 0);
+    pa.reply = '';
+    pa.hdr = -1;
+    pa.hdb = '';
+    pa.size = size;
+    pa.szb = this.rawDigits(buf, 1);
+    return this.sink.onMsgArgs(pa);
   }
 
   /**
