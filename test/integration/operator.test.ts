@@ -153,19 +153,34 @@ for (const kind of KINDS) {
 
     test('times restrictions: logins only inside a window, closed when it ends', async () => {
       const hhmmss = (ms: number): string => new Date(ms).toISOString().slice(11, 19);
+      // The windows are times of day, and one that wraps past midnight counts from its start day only (as
+      // nats-server reads it), so none of them may wrap: in the last seconds of a UTC day, wait for the next
+      // one (the clock is the event here), and keep the windows inside the day.
+      const DAY = 86_400_000;
+      const intoDay = Date.now() % DAY;
+      if (intoDay > DAY - 5_000) await new Promise((r) => setTimeout(r, DAY - intoDay + 500));
       const now = Date.now();
+      const dayStart = now - (now % DAY);
+      const inDay = (ms: number): number => Math.min(Math.max(ms, dayStart), dayStart + DAY - 1_000);
+      const HOUR = 3_600_000;
       const inside = makeUser(setup.a, {
-        times: [{ start: hhmmss(now - 3_600_000), end: hhmmss(now + 3_600_000) }],
+        times: [{ start: hhmmss(inDay(now - HOUR)), end: hhmmss(inDay(now + HOUR)) }],
         times_location: 'UTC',
       });
       await (await mustConnect(server.url, credsOpts(inside.creds))).close();
+      // An hour later, or (late in the day) earlier.
+      const later = now + 2 * HOUR < dayStart + DAY;
       const outside = makeUser(setup.a, {
-        times: [{ start: hhmmss(now + 3_600_000), end: hhmmss(now + 7_200_000) }],
+        times: [
+          later
+            ? { start: hhmmss(now + HOUR), end: hhmmss(now + 2 * HOUR) }
+            : { start: hhmmss(now - 2 * HOUR), end: hhmmss(now - HOUR) },
+        ],
         times_location: 'UTC',
       });
       assert.match(await refused(server.url, credsOpts(outside.creds)), /Authorization Violation/i);
       const ending = makeUser(setup.a, {
-        times: [{ start: hhmmss(now - 10_000), end: hhmmss(now + 2_000) }],
+        times: [{ start: hhmmss(inDay(now - 10_000)), end: hhmmss(now + 2_000) }],
         times_location: 'UTC',
       });
       const nc = await mustConnect(server.url, credsOpts(ending.creds));
