@@ -1023,8 +1023,8 @@ export class Parser {
     let j = k;
     let c = 0;
     // A publisher tends to repeat its subject: when the bytes at `k` are the last subject's followed by a
-    // space or tab, that is the first token (its bytes were all above SPACE when they were kept), found in
-    // one comparison pass instead of a scan and then subjectStr's comparison.
+    // space or tab, that is the first token as the state machine splits the line (a subject holds no space
+    // or tab), found in one comparison pass instead of a scan and then subjectStr's comparison.
     const known = this.subjectAt(buf, k, len);
     if (known) {
       j = k + this.lastSubjLen;
